@@ -1,0 +1,42 @@
+// A small command-line parser: "--name value" and "--flag" options after the subcommand.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lmscope/model.h"
+
+namespace lmscope::cli {
+
+class Args {
+ public:
+  // `value_options` take a value, `flag_options` do not; anything else is a BadInput naming the option.
+  Args(const std::string& command, const std::vector<std::string>& argv, const std::set<std::string>& value_options,
+       const std::set<std::string>& flag_options);
+
+  bool has(const std::string& name) const { return values_.count(name) || flags_.count(name); }
+  std::string required(const std::string& name) const;
+  std::string get(const std::string& name, const std::string& fallback) const;
+  std::optional<std::string> optional(const std::string& name) const;
+  std::int64_t integer(const std::string& name, std::int64_t fallback) const;
+  bool flag(const std::string& name) const { return flags_.count(name) > 0; }
+
+ private:
+  std::string command_;
+  std::map<std::string, std::string> values_;
+  std::set<std::string> flags_;
+};
+
+// "1,2,3" or a file holding a JSON array of integers.
+std::vector<std::int32_t> parse_token_list(const std::string& text, const std::string& option);
+std::vector<std::int32_t> read_token_file(const std::string& path);
+// --tokens or --tokens-file, exactly one of them.
+std::vector<std::int32_t> tokens_from_args(const Args& args);
+// --backend and --rope.
+LoadOptions load_options_from_args(const Args& args);
+
+}  // namespace lmscope::cli

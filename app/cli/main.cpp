@@ -1,0 +1,71 @@
+// lmscope-cli: the engine, headless. Exit codes: 0 ok, 2 bad input (the message says what to fix), 1 internal error.
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "cli/commands.h"
+#include "lmscope/error.h"
+
+namespace {
+
+struct Command {
+  std::function<int(const lmscope::cli::Argv&)> run;
+  const char* usage;
+};
+
+const std::map<std::string, Command>& commands() {
+  using namespace lmscope::cli;
+  static const std::map<std::string, Command> c{
+      {"inspect", {cmd_inspect, "inspect --model DIR [--json]                 family, parameters, dtype, layers, heads, RoPE, context, size"}},
+      {"logits", {cmd_logits, "logits --model DIR (--tokens 1,2,3 | --tokens-file ids.json) --out FILE.safetensors\n"
+                              "       [--backend cpu] [--rope TYPE:key=value,...] [--hidden]   one forward pass from an empty state"}},
+      {"generate", {cmd_generate, "generate --model DIR (--tokens ... | --tokens-file ...) --max-new N [--stop-at-eos]\n"
+                                  "       [--backend cpu] [--rope ...]               greedy decoding through the KV cache; prints new ids as JSON"}},
+      {"random-checkpoint", {cmd_random_checkpoint, "random-checkpoint --config config.json --out DIR [--seed S] [--dtype F32|F16|BF16] [--shards N]\n"
+                                                    "                                              a checkpoint folder with random weights for a config"}},
+      {"demo", {cmd_demo, "demo [--model DIR]                           score a built-in text and generate with a small model"}},
+      {"devices", {cmd_devices, "devices                                      backends and CUDA devices this build can use"}},
+  };
+  return c;
+}
+
+void usage(std::FILE* to) {
+  std::fprintf(to, "lmscope-cli %s: evaluate language-model checkpoints\n\nusage: lmscope-cli COMMAND [options]\n\n", LMSCOPE_VERSION);
+  for (const auto& [name, c] : commands()) std::fprintf(to, "  %s\n", c.usage);
+  std::fprintf(to, "\nExit codes: 0 ok, 2 bad input, 1 internal error.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(stdout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::printf("lmscope-cli %s\n", LMSCOPE_VERSION);
+    return 0;
+  }
+  auto it = commands().find(name);
+  if (it == commands().end()) {
+    std::fprintf(stderr, "lmscope-cli: unknown command '%s'\n\n", name.c_str());
+    usage(stderr);
+    return 2;
+  }
+  try {
+    return it->second.run(lmscope::cli::Argv(argv + 2, argv + argc));
+  } catch (const lmscope::BadInput& e) {
+    std::fprintf(stderr, "lmscope-cli %s: %s\n", name.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lmscope-cli %s: internal error: %s\n", name.c_str(), e.what());
+    return 1;
+  }
+}

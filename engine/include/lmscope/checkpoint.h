@@ -1,0 +1,59 @@
+// A Hugging Face checkpoint folder as published: config.json plus model.safetensors, or shards listed in
+// model.safetensors.index.json. Opening one validates every file and every tensor the family needs.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lmscope/model_spec.h"
+#include "lmscope/safetensors.h"
+
+namespace lmscope {
+
+struct CheckpointSummary {
+  std::int64_t parameter_count = 0;
+  std::uint64_t bytes_on_disk = 0;          // all weight files
+  std::map<std::string, std::int64_t> dtypes;  // stored dtype display name -> number of parameters
+  std::vector<std::filesystem::path> files;
+};
+
+class Checkpoint {
+ public:
+  // Reads config.json and the weights, checks every tensor the family needs (present, expected shape, float
+  // dtype). BadInput names the file and the field or tensor.
+  static Checkpoint open(const std::filesystem::path& dir);
+
+  const std::filesystem::path& dir() const { return dir_; }
+  const ModelSpec& spec() const { return spec_; }
+  // The tensor; BadInput naming the folder when it is missing.
+  const TensorView& tensor(const std::string& name) const;
+  const TensorView* find(const std::string& name) const;
+  const std::map<std::string, TensorView>& tensors() const { return tensors_; }
+  const CheckpointSummary& summary() const { return summary_; }
+  // The config.json text as read (families parse their own switches from it).
+  const std::string& config_text() const { return config_text_; }
+
+ private:
+  std::filesystem::path dir_;
+  ModelSpec spec_;
+  std::string config_text_;
+  std::vector<SafetensorsFile> files_;
+  std::map<std::string, TensorView> tensors_;
+  CheckpointSummary summary_;
+};
+
+// Reads and normalises config.json (no weights). BadInput names the file and field; an unsupported model_type
+// lists the supported ones.
+ModelSpec read_model_spec(const std::filesystem::path& config_json);
+
+// The families lmscope can load, as "model_type (library)" strings.
+std::vector<std::string> supported_model_types();
+
+// The tensors (name, shape) a spec needs, in a stable order; their sizes sum to the parameter count.
+std::vector<ExpectedTensor> expected_tensors(const ModelSpec& spec);
+std::int64_t parameter_count(const ModelSpec& spec);
+
+}  // namespace lmscope

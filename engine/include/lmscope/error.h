@@ -1,0 +1,20 @@
+// Errors the engine reports. BadInput is the user's to fix (a file, a field, an option: the message says which and
+// what was expected); the command line maps it to exit code 2. Anything else escaping the engine is an internal error.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace lmscope {
+
+class BadInput : public std::runtime_error {
+ public:
+  explicit BadInput(const std::string& what) : std::runtime_error(what) {}
+};
+
+class InternalError : public std::runtime_error {
+ public:
+  explicit InternalError(const std::string& what) : std::runtime_error(what) {}
+};
+
+}  // namespace lmscope

@@ -1,0 +1,65 @@
+// Running a model: load a checkpoint onto a backend, then feed token sequences. A Sequence holds one
+// sequence's state (KV cache, recurrent state), so scoring a whole text and decoding token by token are the same
+// call: append() from an empty state returns the logits of every position.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lmscope/checkpoint.h"
+#include "lmscope/model_spec.h"
+
+namespace lmscope {
+
+struct LoadOptions {
+  std::string backend = "cpu";
+  // Run-time RoPE override "TYPE[:key=value,...]" (see apply_rope_override); empty keeps the checkpoint's.
+  std::string rope_override;
+};
+
+// What append() writes back. Everything is float32 on the host.
+struct AppendOutput {
+  // [rows, vocab]: one row per appended token, or only the last when last_only.
+  std::vector<float>* logits = nullptr;
+  bool last_only = false;
+  // Hidden states as transformers reports them for the appended tokens: [0] the embeddings, [i] the output of
+  // layer i-1 for 0 < i < L, [L] the last layer's output after the final norm; each [n, hidden].
+  std::vector<std::vector<float>>* hidden = nullptr;
+};
+
+class Sequence {
+ public:
+  virtual ~Sequence() = default;
+  // Feeds tokens after those already in the sequence. BadInput for ids outside the vocabulary.
+  virtual void append(std::span<const std::int32_t> tokens, const AppendOutput& out) = 0;
+  virtual std::int64_t length() const = 0;
+  virtual void reset() = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelSpec& spec() const = 0;
+  virtual std::string backend_name() const = 0;
+  virtual std::unique_ptr<Sequence> new_sequence() const = 0;
+};
+
+std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOptions& options = {});
+
+// Logits of every position of `tokens`, one forward pass from an empty state: [tokens.size(), vocab].
+std::vector<float> compute_logits(const Model& model, std::span<const std::int32_t> tokens,
+                                  std::vector<std::vector<float>>* hidden = nullptr);
+
+// Greedy decoding through the model's cache: the `max_new` tokens that follow `prompt` (fewer when stop_at_eos
+// and an EOS id of the spec is produced; the EOS is included).
+std::vector<std::int32_t> generate_greedy(const Model& model, std::span<const std::int32_t> prompt, std::int64_t max_new,
+                                          bool stop_at_eos = false);
+
+// Index of the largest value; the first one on ties (as torch.argmax).
+std::int64_t argmax(std::span<const float> row);
+
+}  // namespace lmscope

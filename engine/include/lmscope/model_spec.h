@@ -1,0 +1,47 @@
+// The typed description of a checkpoint's architecture, normalised from config.json. Families read their own
+// extra switches at load time; this holds what every tool (inspect, the GUI's model library, RoPE settings,
+// evaluation defaults) needs to know.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lmscope/rope.h"
+
+namespace lmscope {
+
+struct ModelSpec {
+  std::string model_type;  // config.json's model_type
+  std::string family;      // lmscope's family name, e.g. "llama"
+  std::string layout;      // whose tensor naming: "transformers" or "fla"
+
+  std::int64_t vocab_size = 0;
+  std::int64_t hidden_size = 0;
+  std::int64_t num_layers = 0;
+  std::int64_t num_heads = 0;
+  std::int64_t num_kv_heads = 0;
+  std::int64_t head_dim = 0;
+  std::int64_t intermediate_size = 0;
+  double norm_eps = 1e-6;
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;
+  bool mlp_bias = false;
+  std::int64_t window_size = 0;  // sliding-window attention: each query sees itself and window-1 earlier keys; 0 = none
+  // n_positions / max_position_embeddings / n_ctx, whichever the config has (lm-eval's order); 0 when none.
+  std::int64_t max_position_embeddings = 0;
+  RopeConfig rope;
+
+  std::optional<std::int64_t> bos_token_id;
+  std::vector<std::int64_t> eos_token_ids;
+  std::string config_dtype;  // config's torch_dtype / dtype, informational
+};
+
+// A tensor a family needs: name and shape.
+struct ExpectedTensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+};
+
+}  // namespace lmscope

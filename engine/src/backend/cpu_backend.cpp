@@ -1,0 +1,208 @@
+#include "backend/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "lmscope/error.h"
+
+namespace lmscope {
+namespace {
+
+void expect(bool ok, const char* op, const std::string& what) {
+  if (!ok) throw InternalError(std::string("cpu ") + op + ": " + what);
+}
+
+void expect_f32(const Tensor& t, const char* op) { expect(t.dtype == DType::F32, op, "expects float32 tensors"); }
+
+}  // namespace
+
+Tensor CpuBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  const std::size_t bytes = std::max<std::size_t>(t.nbytes(), 64);
+  void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (p == nullptr) throw BadInput("out of host memory allocating " + std::to_string(bytes) + " bytes");
+  t.storage = std::shared_ptr<void>(p, std::free);
+  t.data = p;
+  return t;
+}
+
+Tensor CpuBackend::weight(const TensorView& w) {
+  // float32 weights aligned in the map are used in place: no copy, the map stays alive through `storage`.
+  if (w.dtype == DType::F32 && reinterpret_cast<std::uintptr_t>(w.data) % alignof(float) == 0) {
+    Tensor t;
+    t.dtype = DType::F32;
+    t.shape = w.shape;
+    t.storage = std::shared_ptr<void>(w.file, const_cast<unsigned char*>(w.data));
+    t.data = const_cast<unsigned char*>(w.data);
+    return t;
+  }
+  Tensor t = alloc(DType::F32, w.shape);
+  const auto n = static_cast<std::size_t>(t.numel());
+  if (!dtype_is_float_weight(w.dtype))
+    throw BadInput(w.file->path().string() + ": tensor '" + w.name + "' has dtype " + std::string(dtype_name(w.dtype)) +
+                   ", expected F32, F16 or BF16");
+  convert_to_f32(w.dtype, w.data, t.as<float>(), n);
+  return t;
+}
+
+void CpuBackend::upload(std::span<const float> src, Tensor& dst) {
+  expect_f32(dst, "upload");
+  expect(static_cast<std::int64_t>(src.size()) == dst.numel(), "upload", "size mismatch");
+  std::memcpy(dst.data, src.data(), src.size_bytes());
+}
+
+void CpuBackend::download(const Tensor& src, std::span<float> dst) {
+  expect_f32(src, "download");
+  expect(static_cast<std::int64_t>(dst.size()) == src.numel(), "download", "size mismatch");
+  std::memcpy(dst.data(), src.data, dst.size_bytes());
+}
+
+void CpuBackend::embed(const Tensor& table, std::span<const std::int32_t> ids, Tensor& out) {
+  expect_f32(table, "embed");
+  const std::int64_t H = table.cols(), V = table.rows();
+  expect(out.rows() == static_cast<std::int64_t>(ids.size()) && out.cols() == H, "embed", "output shape");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    expect(ids[i] >= 0 && ids[i] < V, "embed", "token id out of range");
+    std::memcpy(out.as<float>() + i * H, table.as<float>() + ids[i] * H, H * sizeof(float));
+  }
+}
+
+void CpuBackend::rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) {
+  expect_f32(x, "rmsnorm");
+  const std::int64_t T = x.rows(), C = x.cols();
+  expect(w.numel() == C && out.numel() == x.numel(), "rmsnorm", "shape");
+  const float* xs = x.as<float>();
+  const float* ws = w.as<float>();
+  float* os = out.as<float>();
+#pragma omp parallel for if (T > 16)
+  for (std::int64_t t = 0; t < T; ++t) {
+    const float* r = xs + t * C;
+    double ss = 0;
+    for (std::int64_t c = 0; c < C; ++c) ss += static_cast<double>(r[c]) * r[c];
+    const float inv = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(C) + eps));
+    for (std::int64_t c = 0; c < C; ++c) os[t * C + c] = r[c] * inv * ws[c];
+  }
+}
+
+void CpuBackend::add(Tensor& acc, const Tensor& x) {
+  expect(acc.numel() == x.numel(), "add", "shape");
+  float* a = acc.as<float>();
+  const float* b = x.as<float>();
+  const std::int64_t n = acc.numel();
+  for (std::int64_t i = 0; i < n; ++i) a[i] += b[i];
+}
+
+void CpuBackend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) {
+  expect_f32(x, "linear");
+  expect_f32(w, "linear");
+  const std::int64_t T = x.rows(), K = x.cols(), N = w.rows();
+  expect(w.cols() == K, "linear", "inner dimensions differ");
+  expect(out.rows() == T && out.cols() == N, "linear", "output shape");
+  if (T == 0) return;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(N), static_cast<int>(K), 1.0f,
+              x.as<float>(), static_cast<int>(K), w.as<float>(), static_cast<int>(K), 0.0f, out.as<float>(),
+              static_cast<int>(N));
+  if (bias != nullptr) {
+    expect(bias->numel() == N, "linear", "bias shape");
+    float* o = out.as<float>();
+    const float* b = bias->as<float>();
+    for (std::int64_t t = 0; t < T; ++t)
+      for (std::int64_t n = 0; n < N; ++n) o[t * N + n] += b[n];
+  }
+}
+
+void CpuBackend::rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
+                      std::int64_t pos0) {
+  const std::int64_t T = x.rows(), half = cos.cols();
+  expect(x.cols() == heads * head_dim && 2 * half <= head_dim, "rope", "shape");
+  expect(pos0 + T <= cos.rows(), "rope", "positions beyond the table");
+  float* xs = x.as<float>();
+  const float* cs = cos.as<float>();
+  const float* sn = sin.as<float>();
+  for (std::int64_t t = 0; t < T; ++t) {
+    const float* c = cs + (pos0 + t) * half;
+    const float* s = sn + (pos0 + t) * half;
+    for (std::int64_t h = 0; h < heads; ++h) {
+      float* v = xs + t * heads * head_dim + h * head_dim;
+      // rotate half: pairs (i, i + half); dims past 2 * half (partial rotary) pass through unchanged
+      for (std::int64_t i = 0; i < half; ++i) {
+        const float a = v[i], b = v[i + half];
+        v[i] = a * c[i] - b * s[i];
+        v[i + half] = b * c[i] + a * s[i];
+      }
+    }
+  }
+}
+
+void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& s, Tensor& out) {
+  const std::int64_t Tq = q.rows(), nh = s.num_heads, nkv = s.num_kv_heads, hd = s.head_dim;
+  expect(nkv > 0 && nh % nkv == 0, "attention", "num_heads must be a multiple of num_kv_heads");
+  expect(q.cols() == nh * hd && out.cols() == nh * hd && out.rows() == Tq, "attention", "q/out shape");
+  expect(k.cols() == nkv * hd && v.cols() == nkv * hd && s.kv_len <= k.rows() && s.kv_len <= v.rows(), "attention",
+         "k/v shape");
+  expect(s.q_pos0 + Tq <= s.kv_len, "attention", "queries beyond the keys");
+  const std::int64_t group = nh / nkv;
+  const float* qs = q.as<float>();
+  const float* ks = k.as<float>();
+  const float* vs = v.as<float>();
+  float* os = out.as<float>();
+#pragma omp parallel
+  {
+    std::vector<float> p(static_cast<std::size_t>(s.kv_len));
+    std::vector<double> acc(static_cast<std::size_t>(hd));
+#pragma omp for collapse(2) schedule(dynamic, 8)
+    for (std::int64_t h = 0; h < nh; ++h) {
+      for (std::int64_t i = 0; i < Tq; ++i) {
+        const std::int64_t kvh = h / group;
+        const std::int64_t pos = s.q_pos0 + i;
+        const std::int64_t first = s.window > 0 ? std::max<std::int64_t>(0, pos - s.window + 1) : 0;
+        const float* qv = qs + i * nh * hd + h * hd;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (std::int64_t j = first; j <= pos; ++j) {
+          const float* kv = ks + j * nkv * hd + kvh * hd;
+          float dot = 0;
+          for (std::int64_t d = 0; d < hd; ++d) dot += qv[d] * kv[d];
+          p[j] = dot * s.scale;
+          mx = std::max(mx, p[j]);
+        }
+        double sum = 0;
+        for (std::int64_t j = first; j <= pos; ++j) {
+          p[j] = std::exp(p[j] - mx);
+          sum += p[j];
+        }
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (std::int64_t j = first; j <= pos; ++j) {
+          const float* vv = vs + j * nkv * hd + kvh * hd;
+          for (std::int64_t d = 0; d < hd; ++d) acc[d] += static_cast<double>(p[j]) * vv[d];
+        }
+        float* o = os + i * nh * hd + h * hd;
+        for (std::int64_t d = 0; d < hd; ++d) o[d] = static_cast<float>(acc[d] / sum);
+      }
+    }
+  }
+}
+
+void CpuBackend::copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) {
+  expect(src.cols() == dst.cols() && dst_row + src.rows() <= dst.rows() && src.dtype == dst.dtype, "copy_rows", "shape");
+  std::memcpy(static_cast<unsigned char*>(dst.data) + static_cast<std::size_t>(dst_row * dst.cols()) * dtype_size(dst.dtype),
+              src.data, src.nbytes());
+}
+
+void CpuBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
+  expect(gate.numel() == up.numel() && out.numel() == gate.numel(), "swiglu", "shape");
+  const float* g = gate.as<float>();
+  const float* u = up.as<float>();
+  float* o = out.as<float>();
+  const std::int64_t n = gate.numel();
+  for (std::int64_t i = 0; i < n; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
+}  // namespace lmscope

@@ -1,0 +1,27 @@
+// The float32 CPU backend: the readable reference implementation of every op (matmuls through OpenBLAS,
+// loops elsewhere, OpenMP across rows and heads).
+#pragma once
+
+#include "backend/backend.h"
+
+namespace lmscope {
+
+class CpuBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+  Tensor alloc(DType dtype, std::vector<std::int64_t> shape) override;
+  Tensor weight(const TensorView& w) override;
+  void upload(std::span<const float> src, Tensor& dst) override;
+  void download(const Tensor& src, std::span<float> dst) override;
+  void embed(const Tensor& table, std::span<const std::int32_t> ids, Tensor& out) override;
+  void rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) override;
+  void add(Tensor& acc, const Tensor& x) override;
+  void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) override;
+  void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
+            std::int64_t pos0) override;
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, Tensor& out) override;
+  void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) override;
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
+};
+
+}  // namespace lmscope

@@ -1,0 +1,34 @@
+#include "backend/backend.h"
+#include "backend/cpu_backend.h"
+#include "lmscope/error.h"
+
+#ifdef LMSCOPE_HAVE_CUDA
+#include "lmscope_kernels/cuda_device.h"
+#endif
+
+namespace lmscope {
+
+std::shared_ptr<Backend> make_backend(const std::string& name) {
+  if (name == "cpu") return std::make_shared<CpuBackend>();
+  if (name == "cuda") {
+#ifdef LMSCOPE_HAVE_CUDA
+    const auto devices = cuda::list_devices();
+    if (devices.empty()) throw BadInput("--backend cuda: no CUDA device found (" + cuda::runtime_status() + ")");
+    throw BadInput("--backend cuda: the CUDA backend's model ops are not implemented yet (device found: " +
+                   devices.front().name + "); use --backend cpu");
+#else
+    throw BadInput("--backend cuda: this build has no CUDA backend (configure with -DLMSCOPE_CUDA=ON where nvcc exists)");
+#endif
+  }
+  throw BadInput("unknown backend '" + name + "'; available: cpu, cuda");
+}
+
+std::vector<std::string> available_backends() {
+  std::vector<std::string> out{"cpu"};
+#ifdef LMSCOPE_HAVE_CUDA
+  if (!cuda::list_devices().empty()) out.push_back("cuda");
+#endif
+  return out;
+}
+
+}  // namespace lmscope

@@ -1,0 +1,146 @@
+#include "lmscope/checkpoint.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "config_fields.h"
+#include "lmscope/error.h"
+#include "models/family.h"
+
+namespace lmscope {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_text(const fs::path& p, const std::string& what) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw BadInput(p.string() + ": cannot read " + what + (fs::exists(p) ? "" : " (no such file)"));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+json parse_json(const std::string& text, const fs::path& p) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw BadInput(p.string() + ": not well-formed JSON: " + e.what());
+  }
+}
+
+ModelSpec spec_from_json(const json& j, const fs::path& config_file) {
+  if (!j.is_object()) throw BadInput(config_file.string() + ": expected a JSON object");
+  ConfigFields cfg(j, config_file);
+  ModelSpec spec;
+  spec.model_type = cfg.string("model_type", "");
+  if (spec.model_type.empty()) cfg.fail("model_type", "a string naming the architecture");
+  const Family& fam = family_for_model_type(spec.model_type, config_file);
+  fam.parse(cfg, spec);
+  if (auto bos = cfg.optional_int("bos_token_id")) spec.bos_token_id = *bos;
+  spec.eos_token_ids = cfg.int_or_int_list("eos_token_id");
+  spec.config_dtype = cfg.has("torch_dtype") ? cfg.string("torch_dtype", "") : cfg.string("dtype", "");
+  return spec;
+}
+
+std::string expected_text(const ExpectedTensor& e) { return "F32, F16 or BF16 " + shape_string(e.shape); }
+
+}  // namespace
+
+ModelSpec read_model_spec(const fs::path& config_json) {
+  return spec_from_json(parse_json(read_text(config_json, "the model configuration"), config_json), config_json);
+}
+
+std::vector<ExpectedTensor> expected_tensors(const ModelSpec& spec) { return family_for(spec).tensors(spec); }
+
+std::int64_t parameter_count(const ModelSpec& spec) {
+  std::int64_t n = 0;
+  for (const auto& t : expected_tensors(spec)) {
+    std::int64_t k = 1;
+    for (auto d : t.shape) k *= d;
+    n += k;
+  }
+  return n;
+}
+
+const TensorView* Checkpoint::find(const std::string& name) const {
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? nullptr : &it->second;
+}
+
+const TensorView& Checkpoint::tensor(const std::string& name) const {
+  if (const TensorView* t = find(name)) return *t;
+  throw BadInput(dir_.string() + ": tensor '" + name + "' missing");
+}
+
+Checkpoint Checkpoint::open(const fs::path& dir) {
+  Checkpoint ck;
+  ck.dir_ = dir;
+  if (!fs::is_directory(dir))
+    throw BadInput(dir.string() + ": not a folder (expected a Hugging Face checkpoint folder with config.json and *.safetensors)");
+  const fs::path config = dir / "config.json";
+  ck.config_text_ = read_text(config, "the model configuration");
+  ck.spec_ = spec_from_json(parse_json(ck.config_text_, config), config);
+
+  // Weight files: a single model.safetensors, or the shards an index lists.
+  const fs::path single = dir / "model.safetensors", index = dir / "model.safetensors.index.json";
+  std::map<std::string, std::string> weight_map;  // tensor -> shard file name (sharded only)
+  if (fs::exists(index)) {
+    const json j = parse_json(read_text(index, "the shard index"), index);
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+      throw BadInput(index.string() + ": field 'weight_map': expected an object {tensor name: shard file}");
+    std::set<std::string> shards;
+    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+      if (!it.value().is_string())
+        throw BadInput(index.string() + ": weight_map['" + it.key() + "']: expected a shard file name");
+      const std::string shard = it.value().get<std::string>();
+      if (shard.find('/') != std::string::npos || shard == ".." || shard.empty())
+        throw BadInput(index.string() + ": weight_map['" + it.key() + "']: '" + shard + "' is not a file name in the folder");
+      weight_map[it.key()] = shard;
+      shards.insert(shard);
+    }
+    for (const auto& s : shards) ck.files_.push_back(SafetensorsFile::open(dir / s));
+  } else if (fs::exists(single)) {
+    ck.files_.push_back(SafetensorsFile::open(single));
+  } else {
+    throw BadInput(dir.string() + ": no model.safetensors or model.safetensors.index.json");
+  }
+
+  for (const auto& f : ck.files_) {
+    ck.summary_.files.push_back(f.path());
+    ck.summary_.bytes_on_disk += fs::file_size(f.path());
+    for (const auto& [name, view] : f.tensors()) {
+      if (!weight_map.empty()) {
+        auto it = weight_map.find(name);
+        if (it == weight_map.end()) continue;  // not listed in the index: ignored, as transformers does
+        if (it->second != f.path().filename().string()) continue;
+      }
+      if (!ck.tensors_.emplace(name, view).second)
+        throw BadInput(f.path().string() + ": tensor '" + name + "' appears in more than one weight file");
+    }
+  }
+  for (const auto& [name, shard] : weight_map)
+    if (!ck.tensors_.count(name))
+      throw BadInput((dir / shard).string() + ": tensor '" + name + "' is listed in model.safetensors.index.json but missing from the shard");
+
+  // Every tensor the family needs: present, expected shape, a float type.
+  for (const auto& e : expected_tensors(ck.spec_)) {
+    const TensorView* t = ck.find(e.name);
+    const std::string where = ck.files_.size() == 1 ? ck.files_.front().path().string() : dir.string();
+    if (!t) throw BadInput(where + ": tensor '" + e.name + "' missing (expected " + expected_text(e) + ")");
+    const std::string file = t->file->path().string();
+    if (t->shape != e.shape)
+      throw BadInput(file + ": tensor '" + e.name + "' has shape " + shape_string(t->shape) + ", expected " + shape_string(e.shape) +
+                     " for this config");
+    if (!dtype_is_float_weight(t->dtype))
+      throw BadInput(file + ": tensor '" + e.name + "' has dtype " + std::string(dtype_name(t->dtype)) + ", expected F32, F16 or BF16");
+    ck.summary_.parameter_count += t->numel();
+    ck.summary_.dtypes[std::string(dtype_display_name(t->dtype))] += t->numel();
+  }
+  return ck;
+}
+
+}  // namespace lmscope

@@ -1,0 +1,46 @@
+// Typed access to config.json fields with errors that name the file, the field and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "lmscope/rope.h"
+
+namespace lmscope {
+
+class ConfigFields {
+ public:
+  ConfigFields(const nlohmann::json& j, std::filesystem::path file, std::string prefix = "")
+      : j_(&j), file_(std::move(file)), prefix_(std::move(prefix)) {}
+
+  bool has(const std::string& key) const;  // present and not null
+  std::int64_t positive_int(const std::string& key) const;
+  std::int64_t positive_int(const std::string& key, std::int64_t fallback) const;
+  std::optional<std::int64_t> optional_int(const std::string& key) const;
+  double number(const std::string& key, double fallback) const;
+  std::optional<double> optional_number(const std::string& key) const;
+  bool boolean(const std::string& key, bool fallback) const;
+  std::string string(const std::string& key, const std::string& fallback) const;
+  std::vector<std::int64_t> int_or_int_list(const std::string& key) const;  // eos_token_id: 2 or [2, 3]
+  // A nested object (e.g. fla's "attn" block) with the same error reporting.
+  ConfigFields object(const std::string& key) const;
+
+  [[noreturn]] void fail(const std::string& key, const std::string& expected) const;
+  const nlohmann::json& raw() const { return *j_; }
+  const std::filesystem::path& file() const { return file_; }
+
+ private:
+  const nlohmann::json* get(const std::string& key) const;
+  const nlohmann::json* j_;
+  std::filesystem::path file_;
+  std::string prefix_;
+};
+
+// RoPE from either layout: top-level rope_theta + rope_scaling {rope_type|type, ...} (published checkpoints), or
+// transformers 5's rope_parameters {rope_theta, rope_type, ...}. Both normalise to the same RopeConfig.
+RopeConfig parse_rope_config(const ConfigFields& cfg, std::int64_t max_position_embeddings);
+
+}  // namespace lmscope

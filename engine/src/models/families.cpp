@@ -1,0 +1,31 @@
+#include "lmscope/error.h"
+#include "models/family.h"
+
+namespace lmscope {
+
+const std::vector<Family>& families() {
+  static const std::vector<Family> all{llama_family(), fla_transformer_family()};
+  return all;
+}
+
+const Family& family_for_model_type(const std::string& model_type, const std::filesystem::path& config_file) {
+  for (const auto& f : families())
+    if (f.model_type == model_type) return f;
+  std::string list;
+  for (const auto& s : supported_model_types()) list += (list.empty() ? "" : ", ") + s;
+  throw BadInput(config_file.string() + ": unsupported model_type '" + model_type + "'; supported: " + list);
+}
+
+const Family& family_for(const ModelSpec& spec) {
+  for (const auto& f : families())
+    if (f.model_type == spec.model_type && f.library == spec.layout) return f;
+  throw InternalError("no family for model_type " + spec.model_type + " (" + spec.layout + ")");
+}
+
+std::vector<std::string> supported_model_types() {
+  std::vector<std::string> out;
+  for (const auto& f : families()) out.push_back(f.model_type + " (" + f.library + ")");
+  return out;
+}
+
+}  // namespace lmscope

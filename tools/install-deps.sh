@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything lmscope needs to build and test on Debian 12 (bookworm), from Debian's packages.
+# The CUDA backend is built too when a CUDA toolkit (nvcc) is already installed; it is never required.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  SUDO=sudo
+fi
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  nlohmann-json3-dev libopenblas-dev libgtest-dev
+  libsentencepiece-dev libpcre2-dev libsqlite3-dev
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev
+  xvfb
+)
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "install-deps: ok (${#packages[@]} packages)"

@@ -1,0 +1,26 @@
+// Runs lmscope-cli in a child process, never blocking the UI thread: a crash or hang there cannot take the window
+// down. Each request ends in exactly one of finished() or failed().
+#pragma once
+
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+class EngineClient : public QObject {
+  Q_OBJECT
+ public:
+  explicit EngineClient(QString cli_path, QObject* parent = nullptr);
+  const QString& cliPath() const { return cli_path_; }
+
+  // `lmscope-cli inspect --json --model DIR`; `tag` comes back with the answer.
+  void inspect(const QString& model_dir, const QString& tag);
+
+ signals:
+  void inspected(const QString& tag, const QJsonObject& info);
+  void failed(const QString& tag, const QString& message);
+
+ private:
+  void runJson(const QStringList& args, const QString& tag);
+  QString cli_path_;
+};
