@@ -14,5 +14,6 @@ int cmd_generate(const Argv& argv);
 int cmd_random_checkpoint(const Argv& argv);
 int cmd_demo(const Argv& argv);
 int cmd_devices(const Argv& argv);
+int cmd_bench(const Argv& argv);
 
 }  // namespace lmscope::cli

@@ -26,6 +26,8 @@ const std::map<std::string, Command>& commands() {
       {"random-checkpoint", {cmd_random_checkpoint, "random-checkpoint --config config.json --out DIR [--seed S] [--dtype F32|F16|BF16] [--shards N]\n"
                                                     "                                              a checkpoint folder with random weights for a config"}},
       {"demo", {cmd_demo, "demo [--model DIR]                           score a built-in text and generate with a small model"}},
+      {"bench", {cmd_bench, "bench (--config CONFIG.json | --model DIR) [--batch B] [--seq T] [--dtype fp32|bf16] [--backend cpu]\n"
+                            "       [--repeat N] [--warmup N]                    scoring throughput: tokens/s, ms/batch, TFLOP/s, peak memory"}},
       {"devices", {cmd_devices, "devices                                      backends and CUDA devices this build can use"}},
   };
   return c;

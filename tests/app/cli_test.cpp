@@ -135,6 +135,16 @@ TEST(Cli, RandomCheckpointThenInspect) {
   EXPECT_NE(r.out.find("2 files"), std::string::npos) << r.out;
 }
 
+TEST(Cli, BenchReportsThroughputOnARandomConfig) {
+  TempDir dir;
+  test::write_text(dir.path / "cfg.json", test::tiny_llama_config().dump());
+  auto r = cli("bench --config " + (dir.path / "cfg.json").string() + " --batch 2 --seq 16 --repeat 2 --warmup 0");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("tokens/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("batch 2 x seq 16"), std::string::npos) << r.out;
+  EXPECT_EQ(cli("bench --batch 2 --seq 16").code, 2);  // neither --config nor --model
+}
+
 TEST(Cli, DemoRunsOnWhatShips) {
   const auto r = cli("demo");
   ASSERT_EQ(r.code, 0) << r.out;

@@ -1,0 +1,121 @@
+// Throughput of scoring: forward passes plus the next-token log-likelihood of every position, on random tokens.
+// With --config, a checkpoint of random weights is written to a temporary folder first, so full-size configs can
+// be measured without downloads. A benchmark, not a test: it prints numbers and asserts nothing.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "lmscope/error.h"
+#include "lmscope/model.h"
+#include "lmscope/random_checkpoint.h"
+
+namespace lmscope::cli {
+namespace {
+
+// Matmul FLOPs of one forward pass over T tokens (2 per multiply-add): every weight matrix once per token, the LM
+// head included, plus causal attention's QKᵀ and PV (T²/2 pairs per head).
+double forward_flops(const ModelSpec& s, std::int64_t params, std::int64_t T) {
+  const double embed = static_cast<double>(s.vocab_size * s.hidden_size);
+  const double matmul_params = static_cast<double>(params) - (s.tie_word_embeddings ? 0.0 : embed);  // lm_head counted once
+  const double window = s.window_size > 0 ? std::min<double>(static_cast<double>(s.window_size), static_cast<double>(T))
+                                          : static_cast<double>(T) / 2;
+  const double attn = 2.0 * 2.0 * static_cast<double>(T) * window * static_cast<double>(s.num_heads * s.head_dim) *
+                      static_cast<double>(s.num_layers);
+  return 2.0 * matmul_params * static_cast<double>(T) + attn;
+}
+
+double peak_rss_gib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / (1024.0 * 1024.0);  // ru_maxrss is in KiB on Linux
+}
+
+}  // namespace
+
+int cmd_bench(const Argv& argv) {
+  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope"}, {});
+  const std::int64_t B = args.integer("batch", 1), T = args.integer("seq", 512);
+  const std::int64_t repeat = args.integer("repeat", 3), warmup = args.integer("warmup", 1);
+  if (B < 1 || T < 2 || repeat < 1 || warmup < 0) throw BadInput("bench: need --batch >= 1, --seq >= 2, --repeat >= 1");
+  if (args.has("config") == args.has("model")) throw BadInput("bench: give exactly one of --config FILE and --model DIR");
+  const std::string dtype = args.get("dtype", "fp32");
+  if (dtype != "fp32" && dtype != "bf16") throw BadInput("bench: --dtype must be fp32 or bf16");
+  const LoadOptions opts = load_options_from_args(args);
+  if (opts.backend == "cpu" && dtype != "fp32") throw BadInput("bench: the cpu backend computes in fp32 only");
+
+  std::filesystem::path dir;
+  std::filesystem::path tmp;
+  if (args.has("config")) {
+    std::ifstream in(args.required("config"));
+    if (!in) throw BadInput(args.required("config") + ": cannot read");
+    std::ostringstream text;
+    text << in.rdbuf();
+    tmp = std::filesystem::temp_directory_path() / ("lmscope-bench-" + std::to_string(::getpid()));
+    std::fprintf(stderr, "writing random weights for %s to %s\n", args.required("config").c_str(), tmp.string().c_str());
+    write_random_checkpoint(text.str(), tmp, {});
+    dir = tmp;
+  } else {
+    dir = args.required("model");
+  }
+  struct Cleanup {
+    std::filesystem::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      if (!p.empty()) std::filesystem::remove_all(p, ec);
+    }
+  } cleanup{tmp};
+
+  const Checkpoint ck = Checkpoint::open(dir);
+  const auto model = load_model(ck, opts);
+  const auto& s = model->spec();
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<std::int32_t> tok(0, static_cast<std::int32_t>(s.vocab_size - 1));
+  std::vector<std::vector<std::int32_t>> batch(static_cast<std::size_t>(B), std::vector<std::int32_t>(static_cast<std::size_t>(T)));
+  for (auto& seq : batch)
+    for (auto& t : seq) t = tok(rng);
+
+  double checksum = 0;
+  auto run_batch = [&] {
+    for (const auto& ids : batch) {
+      const auto logits = compute_logits(*model, ids);
+      const auto V = static_cast<std::size_t>(s.vocab_size);
+      for (std::size_t t = 0; t + 1 < ids.size(); ++t) {  // next-token log-likelihood, as scoring does
+        const float* row = logits.data() + t * V;
+        const float mx = *std::max_element(row, row + V);
+        double z = 0;
+        for (std::size_t v = 0; v < V; ++v) z += std::exp(static_cast<double>(row[v] - mx));
+        checksum += row[static_cast<std::size_t>(ids[t + 1])] - mx - std::log(z);
+      }
+    }
+  };
+  for (std::int64_t i = 0; i < warmup; ++i) run_batch();
+  std::vector<double> ms;
+  for (std::int64_t i = 0; i < repeat; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run_batch();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  const double med = ms[ms.size() / 2];
+  const double tokens = static_cast<double>(B * T);
+  const double flops = static_cast<double>(B) * forward_flops(s, ck.summary().parameter_count, T);
+  std::printf("model %s (%s, %lld parameters), backend %s, %s, batch %lld x seq %lld\n", dir.filename().string().c_str(),
+              s.family.c_str(), static_cast<long long>(ck.summary().parameter_count), model->backend_name().c_str(),
+              dtype.c_str(), static_cast<long long>(B), static_cast<long long>(T));
+  std::printf("tokens/s %.1f | ms/batch %.2f (median of %lld) | %.3f TFLOP/s | peak host memory %.2f GiB | checksum %.3f\n",
+              tokens / (med / 1e3), med, static_cast<long long>(repeat), flops / (med / 1e3) / 1e12, peak_rss_gib(),
+              checksum / static_cast<double>(repeat + warmup) / tokens);
+  return 0;
+}
+
+}  // namespace lmscope::cli
