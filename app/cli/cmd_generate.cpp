@@ -17,7 +17,10 @@ int cmd_generate(const Argv& argv) {
   const auto model = load_model(ck, load_options_from_args(args));
   const auto out = generate_greedy(*model, ids, max_new, args.flag("stop-at-eos"));
   std::string json = "[";
-  for (std::size_t i = 0; i < out.size(); ++i) json += (i ? "," : "") + std::to_string(out[i]);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (i) json += ',';
+    json += std::to_string(out[i]);
+  }
   std::printf("%s]\n", json.c_str());
   return 0;
 }

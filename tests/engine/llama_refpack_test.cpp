@@ -3,9 +3,11 @@
 // fla's Transformer++ (same blocks, other names) is held to the fla tolerance of refpack/README.md.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "lmscope/checkpoint.h"
+#include "backend/backend.h"
 #include "lmscope/model.h"
 #include "support/test_support.h"
 
@@ -20,10 +22,11 @@ struct Case {
   std::string config;  // which config file plays config.json
   double logits_tol;
   double nll_tol;
+  std::string backend = "cpu";
 };
 
 std::string case_label(const testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.name + "_" + (info.param.config == "config.json" ? "v4" : "v5");
+  std::string s = info.param.name + "_" + (info.param.config == "config.json" ? "v4" : "v5") + "_" + info.param.backend;
   for (auto& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return s;
@@ -47,10 +50,13 @@ TEST_P(RefpackLlama, MatchesTheReference) {
   const Case& c = GetParam();
   const fs::path src = test::refpack_case(c.name);
   LMSCOPE_REQUIRE_PATH(src, "../shared/refpack/" + c.name);
+  const auto backends = available_backends();
+  if (std::find(backends.begin(), backends.end(), c.backend) == backends.end())
+    GTEST_SKIP() << "skipped: backend " << c.backend << " not available here (no GPU)";
   TempDir tmp;
   const auto ck = Checkpoint::open(staged_folder(src, c.config, tmp));
   const auto ref = SafetensorsFile::open(src / "reference.safetensors");
-  const auto model = load_model(ck);
+  const auto model = load_model(ck, {c.backend, ""});
   const std::int64_t V = ck.spec().vocab_size;
 
   const auto ids_a = test::read_ids(ref, "ids_a");
@@ -87,6 +93,13 @@ std::vector<Case> cases() {
                            "llama-untied-mha", "llama-default-bf16-sharded"})
     for (const char* cfg : {"config.json", "config.v5.json"}) out.push_back({name, cfg, 1e-4, 1e-5});
   out.push_back({"fla-transformer", "config.json", 3e-2, 1e-3});
+  // The CUDA backend in float32 mode (TF32 off) is held to the same bounds; these skip without a GPU.
+  const std::size_t n = out.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    Case c = out[i];
+    c.backend = "cuda";
+    out.push_back(c);
+  }
   return out;
 }
 

@@ -1,0 +1,37 @@
+// The CUDA backend: the same ops as the CPU reference, on one GPU. Float32 for now (verification mode);
+// matrix products through cuBLAS with TF32 off, our kernels (kernels/) for everything else. Tensors live in
+// device memory; only upload/download and the token ids cross to the host.
+#pragma once
+
+#include <memory>
+
+#include "backend/backend.h"
+
+namespace lmscope {
+
+class CudaBackend final : public Backend {
+ public:
+  // BadInput when no device can be used (the message says why).
+  explicit CudaBackend(int device = 0);
+  ~CudaBackend() override;
+  std::string name() const override { return "cuda"; }
+  Tensor alloc(DType dtype, std::vector<std::int64_t> shape) override;
+  Tensor weight(const TensorView& w) override;
+  void upload(std::span<const float> src, Tensor& dst) override;
+  void download(const Tensor& src, std::span<float> dst) override;
+  void embed(const Tensor& table, std::span<const std::int32_t> ids, Tensor& out) override;
+  void rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) override;
+  void add(Tensor& acc, const Tensor& x) override;
+  void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) override;
+  void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
+            std::int64_t pos0) override;
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, Tensor& out) override;
+  void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) override;
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace lmscope

@@ -1,0 +1,134 @@
+// Every op of the CUDA backend against the CPU reference on fresh random inputs (float32 mode). Skips without a GPU.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "backend/cpu_backend.h"
+#include "backend/cuda_backend.h"
+#include "lmscope_kernels/cuda_device.h"
+
+namespace lmscope {
+namespace {
+
+class CudaOps : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (cuda::list_devices().empty()) GTEST_SKIP() << "no CUDA device (" << cuda::runtime_status() << "): skipping";
+    gpu_ = std::make_unique<CudaBackend>(0);
+  }
+
+  // The same random values on both backends.
+  std::pair<Tensor, Tensor> random(std::vector<std::int64_t> shape, float scale = 1.0f) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    std::normal_distribution<float> n(0.0f, scale);
+    for (auto& x : v) x = n(rng_);
+    cpu_.upload(v, c);
+    gpu_->upload(v, g);
+    return {c, g};
+  }
+
+  // Poisoned outputs: every element must be written.
+  std::pair<Tensor, Tensor> output(std::vector<std::int64_t> shape) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
+    std::vector<float> nan(static_cast<std::size_t>(c.numel()), std::numeric_limits<float>::quiet_NaN());
+    cpu_.upload(nan, c);
+    gpu_->upload(nan, g);
+    return {c, g};
+  }
+
+  void expect_close(const Tensor& c, const Tensor& g, double tol, const char* what) {
+    std::vector<float> a(static_cast<std::size_t>(c.numel())), b(a.size());
+    cpu_.download(c, a);
+    gpu_->download(g, b);
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const double d = std::fabs(static_cast<double>(a[i]) - b[i]) / (1.0 + std::fabs(a[i]));
+      if (!(d <= worst)) worst = d;  // NaN fails
+    }
+    EXPECT_LE(worst, tol) << what;
+  }
+
+  CpuBackend cpu_;
+  std::unique_ptr<CudaBackend> gpu_;
+  std::mt19937 rng_{42};
+};
+
+TEST_F(CudaOps, EmbedRmsnormAddSwiglu) {
+  auto [tc, tg] = random({300, 96});
+  std::vector<std::int32_t> ids{0, 299, 17, 17, 5};
+  auto [ec, eg] = output({5, 96});
+  cpu_.embed(tc, ids, ec);
+  gpu_->embed(tg, ids, eg);
+  expect_close(ec, eg, 0, "embed");
+
+  auto [xc, xg] = random({33, 1000});
+  auto [wc, wg] = random({1000});
+  auto [oc, og] = output({33, 1000});
+  cpu_.rmsnorm(xc, wc, 1e-5f, oc);
+  gpu_->rmsnorm(xg, wg, 1e-5f, og);
+  expect_close(oc, og, 1e-5, "rmsnorm");
+
+  auto [yc, yg] = random({33, 1000});
+  cpu_.add(xc, yc);
+  gpu_->add(xg, yg);
+  expect_close(xc, xg, 1e-6, "add");
+
+  auto [sc, sg] = output({33, 1000});
+  cpu_.swiglu(xc, yc, sc);
+  gpu_->swiglu(xg, yg, sg);
+  expect_close(sc, sg, 1e-5, "swiglu");
+}
+
+TEST_F(CudaOps, LinearWithAndWithoutBias) {
+  for (auto [T, K, N] : {std::tuple{1, 64, 256}, std::tuple{37, 128, 96}, std::tuple{200, 512, 1000}}) {
+    auto [xc, xg] = random({T, K});
+    auto [wc, wg] = random({N, K}, 0.05f);
+    auto [bc, bg] = random({N});
+    auto [oc, og] = output({T, N});
+    cpu_.linear(xc, wc, nullptr, oc);
+    gpu_->linear(xg, wg, nullptr, og);
+    expect_close(oc, og, 1e-5, "linear");
+    cpu_.linear(xc, wc, &bc, oc);
+    gpu_->linear(xg, wg, &bg, og);
+    expect_close(oc, og, 1e-5, "linear+bias");
+  }
+}
+
+TEST_F(CudaOps, RopeAtAnOffset) {
+  auto [xc, xg] = random({20, 4 * 64});
+  auto [cc, cg] = random({100, 24});  // partial rotary: 48 of 64 dims rotate
+  auto [sc, sg] = random({100, 24});
+  cpu_.rope(xc, 4, 64, cc, sc, 70);
+  gpu_->rope(xg, 4, 64, cg, sg, 70);
+  expect_close(xc, xg, 1e-6, "rope");
+}
+
+TEST_F(CudaOps, AttentionCausalGqaWindowAndDecode) {
+  struct Shape {
+    std::int64_t Tq, nh, nkv, hd, q_pos0, window;
+  };
+  for (const Shape s : {Shape{1, 4, 4, 32, 0, 0}, Shape{200, 4, 2, 32, 0, 0}, Shape{300, 8, 2, 64, 0, 64},
+                        Shape{1, 8, 2, 128, 299, 0}, Shape{5, 6, 3, 256, 140, 50}, Shape{130, 2, 1, 80, 0, 129}}) {
+    const std::int64_t kv_len = s.q_pos0 + s.Tq, cap = kv_len + 7;
+    auto [qc, qg] = random({s.Tq, s.nh * s.hd});
+    auto [kc, kg] = random({cap, s.nkv * s.hd});
+    auto [vc, vg] = random({cap, s.nkv * s.hd});
+    auto [oc, og] = output({s.Tq, s.nh * s.hd});
+    AttentionShape a{s.nh, s.nkv, s.hd, s.q_pos0, kv_len, s.window, static_cast<float>(1.0 / std::sqrt(double(s.hd)))};
+    cpu_.attention(qc, kc, vc, a, oc);
+    gpu_->attention(qg, kg, vg, a, og);
+    expect_close(oc, og, 2e-5, ("attention Tq=" + std::to_string(s.Tq) + " hd=" + std::to_string(s.hd)).c_str());
+  }
+}
+
+TEST_F(CudaOps, CopyRows) {
+  auto [sc, sg] = random({3, 40});
+  auto [dc, dg] = random({10, 40});
+  cpu_.copy_rows(sc, dc, 6);
+  gpu_->copy_rows(sg, dg, 6);
+  expect_close(dc, dg, 0, "copy_rows");
+}
+
+}  // namespace
+}  // namespace lmscope
