@@ -72,6 +72,11 @@ TEST_P(RefpackLlama, MatchesTheReference) {
   // computed from them); everywhere else the two agree to 1e-15, so it is checked there too.
   if (c.name != "llama-default-bf16-sharded") EXPECT_NEAR(nll, case_json["mean_nll_a"].get<double>(), c.nll_tol);
   EXPECT_EQ(ck.summary().parameter_count, case_json["n_params"].get<std::int64_t>());
+  // fused scoring gives the same mean NLL without materialising logits
+  const auto lp = next_token_logprobs(*model, ids_a);
+  double lp_sum = 0;
+  for (double v : lp) lp_sum -= v;
+  EXPECT_NEAR(lp_sum / static_cast<double>(lp.size()), nll, 1e-5);
 
   if (has_hidden) {
     const auto ref_hidden = test::read_f32(ref, "hidden_a");

@@ -122,6 +122,37 @@ TEST_F(CudaOps, AttentionCausalGqaWindowAndDecode) {
   }
 }
 
+TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
+  const std::int64_t T = 30000, H = 64, V = 1000;  // several vocabulary chunks
+  // Small integers: exact logits on both backends, so ties are real and argmax flags must agree exactly.
+  auto integers = [&](std::vector<std::int64_t> shape) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    std::uniform_int_distribution<int> d(-3, 3);
+    for (auto& x : v) x = static_cast<float>(d(rng_));
+    cpu_.upload(v, c);
+    gpu_->upload(v, g);
+    return std::pair{c, g};
+  };
+  auto [xc, xg] = integers({T, H});
+  auto [wc, wg] = integers({V, H});
+  std::vector<std::int32_t> targets(static_cast<std::size_t>(T));
+  for (std::int64_t t = 0; t < T; ++t) targets[static_cast<std::size_t>(t)] = static_cast<std::int32_t>((t * 7919) % V);
+  targets[3] = -1;
+  std::vector<double> lc(targets.size()), lg(targets.size());
+  std::vector<std::uint8_t> gc(targets.size()), gg(targets.size());
+  cpu_.token_logprobs(xc, wc, targets, lc, gc);
+  gpu_->token_logprobs(xg, wg, targets, lg, gg);
+  double worst = 0;
+  std::size_t greedy_diff = 0;
+  for (std::size_t i = 0; i < lc.size(); ++i) {
+    worst = std::max(worst, std::fabs(lc[i] - lg[i]));
+    greedy_diff += gc[i] != gg[i];
+  }
+  EXPECT_LT(worst, 1e-9);
+  EXPECT_EQ(greedy_diff, 0u);
+}
+
 TEST_F(CudaOps, CopyRows) {
   auto [sc, sg] = random({3, 40});
   auto [dc, dg] = random({10, 40});

@@ -29,6 +29,13 @@ struct AppendOutput {
   // Hidden states as transformers reports them for the appended tokens: [0] the embeddings, [i] the output of
   // layer i-1 for 0 < i < L, [L] the last layer's output after the final norm; each [n, hidden].
   std::vector<std::vector<float>>* hidden = nullptr;
+  // Scoring without materialising logits: targets[i] is the token expected after appended token i (< 0: not
+  // scored). Fills target_logprobs[i] = log P(targets[i] | everything up to token i) and target_is_greedy[i] = 1
+  // when targets[i] is the argmax (the first index on ties, as torch.argmax). The LM head runs in vocabulary
+  // chunks with an online log-sum-exp, so a [tokens x vocab] matrix never exists.
+  std::span<const std::int32_t> targets = {};
+  std::vector<double>* target_logprobs = nullptr;
+  std::vector<std::uint8_t>* target_is_greedy = nullptr;
 };
 
 class Sequence {
@@ -53,6 +60,11 @@ std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOption
 // Logits of every position of `tokens`, one forward pass from an empty state: [tokens.size(), vocab].
 std::vector<float> compute_logits(const Model& model, std::span<const std::int32_t> tokens,
                                   std::vector<std::vector<float>>* hidden = nullptr);
+
+// log P(tokens[i+1] | tokens[0..i]) for i in [0, T-1): one forward pass from an empty state, fused scoring.
+// When is_greedy is given it receives whether each next token is the argmax.
+std::vector<double> next_token_logprobs(const Model& model, std::span<const std::int32_t> tokens,
+                                        std::vector<std::uint8_t>* is_greedy = nullptr);
 
 // Greedy decoding through the model's cache: the `max_new` tokens that follow `prompt` (fewer when stop_at_eos
 // and an EOS id of the spec is produced; the EOS is included).

@@ -56,6 +56,11 @@ class Backend {
   virtual void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) = 0;
   // out = silu(gate) * up
   virtual void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
+  // Fused LM head + log-softmax + gather: for each row t of x [T, H], with logits = x · wᵀ (w [V, H]),
+  // logprobs[t] = log_softmax(logits[t])[targets[t]] and greedy[t] = (targets[t] is the first argmax), computed in
+  // vocabulary chunks with an online log-sum-exp so [T, V] never exists. targets[t] < 0: logprobs 0, greedy 0.
+  virtual void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
+                              std::span<double> logprobs, std::span<std::uint8_t> greedy) = 0;
 };
 
 // "cpu" (always) or "cuda" (when built with LMSCOPE_CUDA and a device is present). BadInput otherwise.

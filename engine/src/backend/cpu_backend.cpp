@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 
+#include "backend/vocab_chunks.h"
 #include "lmscope/error.h"
 
 namespace lmscope {
@@ -203,6 +204,43 @@ void CpuBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
   float* o = out.as<float>();
   const std::int64_t n = gate.numel();
   for (std::int64_t i = 0; i < n; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+}
+
+void CpuBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
+                                std::span<double> logprobs, std::span<std::uint8_t> greedy) {
+  const std::int64_t T = x.rows(), H = x.cols(), V = w.rows();
+  expect(w.cols() == H, "token_logprobs", "inner dimensions differ");
+  expect(static_cast<std::int64_t>(targets.size()) == T && logprobs.size() == targets.size() && greedy.size() == targets.size(),
+         "token_logprobs", "one target per row");
+  const std::int64_t C = vocab_chunk(T, V);
+  Tensor buf = alloc(DType::F32, {T, C});
+  std::vector<RowScore> rows(static_cast<std::size_t>(T));
+  for (std::int64_t c0 = 0; c0 < V; c0 += C) {
+    const std::int64_t n = std::min(C, V - c0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(n), static_cast<int>(H), 1.0f,
+                x.as<float>(), static_cast<int>(H), w.as<float>() + c0 * H, static_cast<int>(H), 0.0f, buf.as<float>(),
+                static_cast<int>(C));  // the first n of each row's C columns
+#pragma omp parallel for if (T > 16)
+    for (std::int64_t t = 0; t < T; ++t) {
+      const float* r = buf.as<float>() + t * C;
+      std::int64_t best = 0;
+      for (std::int64_t v = 1; v < n; ++v)
+        if (r[v] > r[best]) best = v;
+      double sum = 0;
+      for (std::int64_t v = 0; v < n; ++v) sum += std::exp(static_cast<double>(r[v]) - r[best]);
+      RowScore& row = rows[static_cast<std::size_t>(t)];
+      row.merge(r[best], sum, c0 + best);
+      const std::int32_t target = targets[static_cast<std::size_t>(t)];
+      if (target >= c0 && target < c0 + n) row.target = r[target - c0];
+    }
+  }
+  for (std::int64_t t = 0; t < T; ++t) {
+    const auto i = static_cast<std::size_t>(t);
+    const bool scored = targets[i] >= 0;
+    expect(!scored || targets[i] < V, "token_logprobs", "target outside the vocabulary");
+    logprobs[i] = scored ? rows[i].logprob() : 0.0;
+    greedy[i] = scored && rows[i].argmax == targets[i];
+  }
 }
 
 }  // namespace lmscope

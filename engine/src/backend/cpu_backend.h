@@ -22,6 +22,8 @@ class CpuBackend final : public Backend {
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, Tensor& out) override;
   void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) override;
   void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
+  void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
+                      std::span<std::uint8_t> greedy) override;
 };
 
 }  // namespace lmscope

@@ -3,8 +3,10 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <cmath>
 #include <string>
 
+#include "backend/vocab_chunks.h"
 #include "lmscope/error.h"
 #include "lmscope_kernels/ops.h"
 
@@ -164,6 +166,48 @@ void CudaBackend::copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row
 void CudaBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
   expect(gate.numel() == up.numel() && out.numel() == gate.numel(), "swiglu", "shape");
   launch("swiglu", [&] { cuda::swiglu_f32(gate.as<float>(), up.as<float>(), out.as<float>(), gate.numel(), s_->stream); });
+}
+
+void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
+                                 std::span<double> logprobs, std::span<std::uint8_t> greedy) {
+  const std::int64_t T = x.rows(), H = x.cols(), V = w.rows();
+  expect(w.cols() == H && static_cast<std::int64_t>(targets.size()) == T && logprobs.size() == targets.size() &&
+             greedy.size() == targets.size(),
+         "token_logprobs", "shape");
+  if (T == 0) return;
+  for (auto t : targets) expect(t < V, "token_logprobs", "target outside the vocabulary");
+  const std::int64_t C = vocab_chunk(T, V);
+  Tensor buf = alloc(DType::F32, {T, C});
+  Tensor dev_targets = alloc(DType::I32, {T});
+  Tensor st_max = alloc(DType::F64, {T}), st_sum = alloc(DType::F64, {T}), st_arg = alloc(DType::I64, {T}),
+         st_target = alloc(DType::F32, {T});
+  const cuda::VocabScoreState state{st_max.as<double>(), st_sum.as<double>(), st_arg.as<long long>(), st_target.as<float>()};
+  check(cudaMemcpyAsync(dev_targets.data, targets.data(), targets.size_bytes(), cudaMemcpyHostToDevice, s_->stream), "targets");
+  launch("token_logprobs", [&] { cuda::vocab_scores_init(state, T, s_->stream); });
+  const float one = 1.0f, zero = 0.0f;
+  for (std::int64_t c0 = 0; c0 < V; c0 += C) {
+    const std::int64_t n = std::min(C, V - c0);
+    check(cublasSgemm(s_->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(T), static_cast<int>(H), &one,
+                      w.as<float>() + c0 * H, static_cast<int>(H), x.as<float>(), static_cast<int>(H), &zero, buf.as<float>(),
+                      static_cast<int>(C)),
+          "token_logprobs chunk");
+    launch("token_logprobs", [&] {
+      cuda::vocab_scores_update(buf.as<float>(), C, T, n, c0, dev_targets.as<std::int32_t>(), state, s_->stream);
+    });
+  }
+  std::vector<double> mx(static_cast<std::size_t>(T)), sum(mx.size());
+  std::vector<long long> arg(mx.size());
+  std::vector<float> tl(mx.size());
+  check(cudaMemcpyAsync(mx.data(), st_max.data, T * sizeof(double), cudaMemcpyDeviceToHost, s_->stream), "scores");
+  check(cudaMemcpyAsync(sum.data(), st_sum.data, T * sizeof(double), cudaMemcpyDeviceToHost, s_->stream), "scores");
+  check(cudaMemcpyAsync(arg.data(), st_arg.data, T * sizeof(long long), cudaMemcpyDeviceToHost, s_->stream), "scores");
+  check(cudaMemcpyAsync(tl.data(), st_target.data, T * sizeof(float), cudaMemcpyDeviceToHost, s_->stream), "scores");
+  check(cudaStreamSynchronize(s_->stream), "scores");
+  for (std::size_t t = 0; t < mx.size(); ++t) {
+    const bool scored = targets[t] >= 0;
+    logprobs[t] = scored ? tl[t] - (mx[t] + std::log(sum[t])) : 0.0;
+    greedy[t] = scored && arg[t] == targets[t];
+  }
 }
 
 }  // namespace lmscope

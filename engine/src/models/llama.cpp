@@ -6,6 +6,7 @@
 
 #include "lmscope/error.h"
 #include "models/family.h"
+#include "models/output_head.h"
 #include "models/rope_tables.h"
 
 namespace lmscope {
@@ -236,6 +237,7 @@ void DecoderSequence::append(std::span<const std::int32_t> tokens, const AppendO
     if (tokens[i] < 0 || tokens[i] >= s.vocab_size)
       throw BadInput("token id " + std::to_string(tokens[i]) + " at position " + std::to_string(length() + i) +
                      " is outside the vocabulary [0, " + std::to_string(s.vocab_size) + ")");
+  check_targets(out, tokens.size());
   if (tokens.empty()) {
     if (out.logits) out.logits->clear();
     return;
@@ -307,23 +309,8 @@ void DecoderSequence::forward(std::span<const std::int32_t> tokens, std::int64_t
     if (l + 1 < m_.layers_.size()) capture(x);
   }
   cached_ = pos0 + T;
-
-  const std::int64_t logit_rows = out.last_only ? 1 : out_rows;
-  const Tensor last = x.slice_rows(T - logit_rows, logit_rows);
-  Tensor normed = b.alloc(DType::F32, {out.hidden ? T : logit_rows, H});
-  if (out.hidden) {
-    b.rmsnorm(x, m_.final_norm_, static_cast<float>(s.norm_eps), normed);
-    capture(normed);
-  } else {
-    b.rmsnorm(last, m_.final_norm_, static_cast<float>(s.norm_eps), normed);
-  }
-  if (out.logits) {
-    const Tensor rows = out.hidden ? normed.slice_rows(T - logit_rows, logit_rows) : normed;
-    Tensor logits = b.alloc(DType::F32, {logit_rows, s.vocab_size});
-    b.linear(rows, m_.lm_head_, nullptr, logits);
-    out.logits->resize(static_cast<std::size_t>(logit_rows * s.vocab_size));
-    b.download(logits, *out.logits);
-  }
+  emit_outputs(b, OutputHead{m_.final_norm_, static_cast<float>(s.norm_eps), m_.lm_head_}, x.slice_rows(first_logit_row, out_rows),
+               out);
 }
 
 Family make_family(std::string model_type, std::string library,

@@ -40,3 +40,19 @@ struct AttentionArgs {
 void attention_f32(const AttentionArgs& a, cudaStream_t stream);
 
 }  // namespace lmscope::cuda
+
+namespace lmscope::cuda {
+
+// Running state of the fused LM-head scoring, one entry per row (device arrays).
+struct VocabScoreState {
+  double* max;             // running max logit
+  double* sum;             // sum of exp(logit - max) so far
+  long long* argmax;       // first index of the max
+  float* target_logit;     // the target's logit once its chunk was seen
+};
+void vocab_scores_init(const VocabScoreState& s, std::int64_t T, cudaStream_t stream);
+// Folds columns [c0, c0 + n) of the logits chunk [T, ld] (first n columns valid) into the state.
+void vocab_scores_update(const float* logits, std::int64_t ld, std::int64_t T, std::int64_t n, std::int64_t c0,
+                         const std::int32_t* targets, const VocabScoreState& s, cudaStream_t stream);
+
+}  // namespace lmscope::cuda

@@ -1,0 +1,42 @@
+#include "models/output_head.h"
+
+#include "lmscope/error.h"
+
+namespace lmscope {
+
+void check_targets(const AppendOutput& out, std::size_t appended) {
+  if (!out.targets.empty() && out.targets.size() != appended)
+    throw BadInput("scoring needs one target per appended token: got " + std::to_string(out.targets.size()) + " targets for " +
+                   std::to_string(appended) + " tokens");
+  if (!out.targets.empty() && (out.target_logprobs == nullptr || out.target_is_greedy == nullptr))
+    throw InternalError("targets given without target_logprobs/target_is_greedy outputs");
+}
+
+void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const AppendOutput& out) {
+  const std::int64_t n = x.rows(), H = x.cols(), V = head.lm_head.rows();
+  const bool want_logits = out.logits != nullptr, want_scores = !out.targets.empty();
+  if (!want_logits && !want_scores && out.hidden == nullptr) return;
+  // Only the last row is needed when that is all the caller asks for.
+  const bool all_rows = out.hidden != nullptr || want_scores || (want_logits && !out.last_only);
+  const Tensor rows = all_rows ? x : x.slice_rows(n - 1, 1);
+  Tensor normed = b.alloc(DType::F32, {rows.rows(), H});
+  b.rmsnorm(rows, head.final_norm, head.norm_eps, normed);
+  if (out.hidden) {
+    out.hidden->emplace_back(static_cast<std::size_t>(n * H));
+    b.download(normed, out.hidden->back());
+  }
+  if (want_logits) {
+    const Tensor last = out.last_only ? normed.slice_rows(normed.rows() - 1, 1) : normed;
+    Tensor logits = b.alloc(DType::F32, {last.rows(), V});
+    b.linear(last, head.lm_head, nullptr, logits);
+    out.logits->resize(static_cast<std::size_t>(last.rows() * V));
+    b.download(logits, *out.logits);
+  }
+  if (want_scores) {
+    out.target_logprobs->assign(static_cast<std::size_t>(n), 0.0);
+    out.target_is_greedy->assign(static_cast<std::size_t>(n), 0);
+    b.token_logprobs(normed, head.lm_head, out.targets, *out.target_logprobs, *out.target_is_greedy);
+  }
+}
+
+}  // namespace lmscope
