@@ -149,7 +149,7 @@ TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
     worst = std::max(worst, std::fabs(lc[i] - lg[i]));
     greedy_diff += gc[i] != gg[i];
   }
-  EXPECT_LT(worst, 1e-9);
+  EXPECT_LT(worst, 1e-5);  // the GPU sums exponentials in float32 within a chunk
   EXPECT_EQ(greedy_diff, 0u);
 }
 
