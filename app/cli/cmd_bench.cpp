@@ -86,16 +86,8 @@ int cmd_bench(const Argv& argv) {
 
   double checksum = 0;
   auto run_batch = [&] {
-    for (const auto& ids : batch) {
-      const auto logits = compute_logits(*model, ids);
-      const auto V = static_cast<std::size_t>(s.vocab_size);
-      for (std::size_t t = 0; t + 1 < ids.size(); ++t) {  // next-token log-likelihood, as scoring does
-        const float* row = logits.data() + t * V;
-        const float mx = *std::max_element(row, row + V);
-        double z = 0;
-        for (std::size_t v = 0; v < V; ++v) z += std::exp(static_cast<double>(row[v] - mx));
-        checksum += row[static_cast<std::size_t>(ids[t + 1])] - mx - std::log(z);
-      }
+    for (const auto& ids : batch) {  // fused scoring: next-token log-likelihoods, no [T, V] logits
+      for (double lp : next_token_logprobs(*model, ids)) checksum += lp;
     }
   };
   for (std::int64_t i = 0; i < warmup; ++i) run_batch();
