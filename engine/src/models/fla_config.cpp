@@ -92,8 +92,8 @@ void describe_hybrid_attention(const std::vector<HybridAttention>& specs, ModelS
   s.uses_rope = !specs.empty();
   for (const auto& a : specs) {
     s.attention_layers.insert(s.attention_layers.end(), a.layers.begin(), a.layers.end());
-    s.details.emplace_back("attention layers",
-                           layer_list(a.layers) + ": softmax attention, " + std::to_string(a.num_heads) + " heads / " +
+    s.details.emplace_back("hybrid", std::string(a.layers.size() == 1 ? "layer " : "layers ") + layer_list(a.layers) +
+                                         ": softmax attention, " + std::to_string(a.num_heads) + " heads / " +
                                std::to_string(a.num_kv_heads) + " KV, head_dim " + std::to_string(a.head_dim) +
                                (a.window ? ", sliding window " + std::to_string(a.window) : std::string()) +
                                (a.qkv_bias ? ", q/k/v bias" : ""));
