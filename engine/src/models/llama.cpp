@@ -7,6 +7,7 @@
 #include "lmscope/error.h"
 #include "models/block_stack.h"
 #include "models/family.h"
+#include "models/fla_config.h"
 #include "models/projection.h"
 #include "models/softmax_attention.h"
 
@@ -95,19 +96,13 @@ void parse_fla_transformer(const ConfigFields& cfg, ModelSpec& s) {
   check_heads(cfg, s, "num_heads", "num_kv_heads");
   if (s.hidden_size % s.num_heads != 0) cfg.fail("num_heads", "a divisor of hidden_size");
   s.head_dim = s.hidden_size / s.num_heads;
-  if (cfg.has("intermediate_size")) {
-    s.intermediate_size = cfg.positive_int("intermediate_size");
-  } else {
-    // fla's GatedMLP: 2/3 of hidden * hidden_ratio, rounded up to a multiple of 256
-    const std::int64_t ratio = cfg.positive_int("hidden_ratio", 4);
-    const std::int64_t i = s.hidden_size * ratio * 2 / 3;
-    s.intermediate_size = 256 * ((i + 255) / 256);
-  }
+  s.intermediate_size = fla_intermediate_size(cfg, s.hidden_size);
+
   s.norm_eps = cfg.number("norm_eps", 1e-6);
   s.tie_word_embeddings = cfg.boolean("tie_word_embeddings", false);
   s.attention_bias = cfg.boolean("qkv_bias", false);
   if (cfg.boolean("qk_norm", false)) cfg.fail("qk_norm", "false (query/key norm is not implemented yet)");
-  if (cfg.boolean("use_l2warp", false)) cfg.fail("use_l2warp", "false (not implemented)");
+  cfg.boolean("use_l2warp", false);  // a training-time penalty on the loss: the logits are the same either way
   if (cfg.has("attnres_block_size")) cfg.fail("attnres_block_size", "null (not implemented)");
   if (!cfg.boolean("elementwise_affine", true)) cfg.fail("elementwise_affine", "true (norms without weights are not implemented)");
   const std::string act = cfg.string("hidden_act", "swish");
