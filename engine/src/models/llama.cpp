@@ -97,7 +97,6 @@ void parse_fla_transformer(const ConfigFields& cfg, ModelSpec& s) {
   if (s.hidden_size % s.num_heads != 0) cfg.fail("num_heads", "a divisor of hidden_size");
   s.head_dim = s.hidden_size / s.num_heads;
   s.intermediate_size = fla_intermediate_size(cfg, s.hidden_size);
-
   s.norm_eps = cfg.number("norm_eps", 1e-6);
   s.tie_word_embeddings = cfg.boolean("tie_word_embeddings", false);
   s.attention_bias = cfg.boolean("qkv_bias", false);
