@@ -1,5 +1,6 @@
 #include "models/block_stack.h"
 
+#include <algorithm>
 #include <string>
 
 #include "lmscope/error.h"
