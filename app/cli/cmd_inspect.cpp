@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,27 @@ std::string with_commas(std::int64_t n) {
   return out;
 }
 
+std::string layer_list(const std::vector<std::int64_t>& layers) {
+  std::string s;
+  for (auto l : layers) s += (s.empty() ? "" : ", ") + std::to_string(l);
+  return s;
+}
+
+// "gated delta rule; softmax attention in layers 1, 3"
+std::string mixer_text(const ModelSpec& s) {
+  std::string m = s.mixer;
+  if (!s.attention_layers.empty())
+    m += "; softmax attention in layer" + std::string(s.attention_layers.size() == 1 ? " " : "s ") + layer_list(s.attention_layers);
+  return m;
+}
+
+std::string rope_text(const ModelSpec& s) {
+  if (!s.uses_rope) return "none (no attention layers)";
+  return describe_rope(s.rope) + (s.attention_layers.empty() ? "" : " in the attention layers");
+}
+
+const double kTernaryIdealBits = std::log2(3.0);
+
 }  // namespace
 
 int cmd_inspect(const Argv& argv) {
@@ -58,10 +80,22 @@ int cmd_inspect(const Argv& argv) {
         {"tied_embeddings", s.tie_word_embeddings},
         {"window_size", s.window_size},
         {"context_length", s.max_position_embeddings},
-        {"rope", {{"type", rope_type_name(s.rope.type)}, {"theta", s.rope.theta}, {"description", describe_rope(s.rope)}}},
+        {"rope", s.uses_rope ? nlohmann::json{{"type", rope_type_name(s.rope.type)}, {"theta", s.rope.theta},
+                                              {"description", describe_rope(s.rope)}}
+                             : nlohmann::json{{"type", "none"}, {"description", "none"}}},
+        {"mixer", s.mixer},
+        {"attention_layers", s.attention_layers},
+        {"details", nlohmann::json::object()},
         {"bytes_on_disk", sum.bytes_on_disk},
         {"files", sum.files.size()},
     };
+    for (const auto& [key, value] : s.details) j["details"][key] = value;
+    if (sum.ternary_tensors > 0)
+      j["ternary_packed"] = {{"ternary_parameters", sum.ternary_parameters},
+                             {"ternary_tensors", sum.ternary_tensors},
+                             {"unquantised_bytes", sum.unquantised_bytes},
+                             {"bytes_2bit", ternary_packed_bytes(sum, 2.0)},
+                             {"bytes_ideal", ternary_packed_bytes(sum, kTernaryIdealBits)}};
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -71,15 +105,25 @@ int cmd_inspect(const Argv& argv) {
   std::printf("dtype          %s\n", dtypes.c_str());
   std::printf("layers         %lld (hidden %lld, MLP %lld)\n", static_cast<long long>(s.num_layers),
               static_cast<long long>(s.hidden_size), static_cast<long long>(s.intermediate_size));
-  std::printf("heads          %lld query / %lld key-value, head_dim %lld%s\n", static_cast<long long>(s.num_heads),
-              static_cast<long long>(s.num_kv_heads), static_cast<long long>(s.head_dim),
-              s.window_size ? (", sliding window " + std::to_string(s.window_size)).c_str() : "");
+  std::printf("mixer          %s\n", mixer_text(s).c_str());
+  if (s.mixer == "attention")
+    std::printf("heads          %lld query / %lld key-value, head_dim %lld%s\n", static_cast<long long>(s.num_heads),
+                static_cast<long long>(s.num_kv_heads), static_cast<long long>(s.head_dim),
+                s.window_size ? (", sliding window " + std::to_string(s.window_size)).c_str() : "");
+  for (const auto& [key, value] : s.details) std::printf("%-14s %s\n", key.c_str(), value.c_str());
   std::printf("vocabulary     %lld (%s embeddings)\n", static_cast<long long>(s.vocab_size),
               s.tie_word_embeddings ? "tied" : "untied");
-  std::printf("RoPE           %s\n", describe_rope(s.rope).c_str());
+  std::printf("RoPE           %s\n", rope_text(s).c_str());
   std::printf("context        %lld tokens\n", static_cast<long long>(s.max_position_embeddings));
   std::printf("size on disk   %s in %zu file%s\n", human_bytes(sum.bytes_on_disk).c_str(), sum.files.size(),
               sum.files.size() == 1 ? "" : "s");
+  if (sum.ternary_tensors > 0)
+    std::printf("ternary-packed %s at 2 bits per ternary weight (%s at log2(3) = 1.58 bits): %s ternary weights in %lld "
+                "matrices with one float32 scale each, the other %s parameters as stored (%s)\n",
+                human_bytes(ternary_packed_bytes(sum, 2.0)).c_str(),
+                human_bytes(ternary_packed_bytes(sum, kTernaryIdealBits)).c_str(), with_commas(sum.ternary_parameters).c_str(),
+                static_cast<long long>(sum.ternary_tensors), with_commas(sum.parameter_count - sum.ternary_parameters).c_str(),
+                human_bytes(sum.unquantised_bytes).c_str());
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "lmscope/checkpoint.h"
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -64,6 +65,11 @@ std::int64_t parameter_count(const ModelSpec& spec) {
     n += k;
   }
   return n;
+}
+
+std::uint64_t ternary_packed_bytes(const CheckpointSummary& s, double bits_per_weight) {
+  const auto weight_bytes = static_cast<std::uint64_t>(std::ceil(static_cast<double>(s.ternary_parameters) * bits_per_weight / 8.0));
+  return weight_bytes + 4 * static_cast<std::uint64_t>(s.ternary_tensors) + s.unquantised_bytes;
 }
 
 const TensorView* Checkpoint::find(const std::string& name) const {
@@ -139,6 +145,12 @@ Checkpoint Checkpoint::open(const fs::path& dir) {
       throw BadInput(file + ": tensor '" + e.name + "' has dtype " + std::string(dtype_name(t->dtype)) + ", expected F32, F16 or BF16");
     ck.summary_.parameter_count += t->numel();
     ck.summary_.dtypes[std::string(dtype_display_name(t->dtype))] += t->numel();
+    if (e.ternary) {
+      ck.summary_.ternary_parameters += t->numel();
+      ++ck.summary_.ternary_tensors;
+    } else {
+      ck.summary_.unquantised_bytes += static_cast<std::uint64_t>(t->numel()) * dtype_size(t->dtype);
+    }
   }
   return ck;
 }

@@ -145,6 +145,97 @@ TEST(Cli, BenchReportsThroughputOnARandomConfig) {
   EXPECT_EQ(cli("bench --batch 2 --seq 16").code, 2);  // neither --config nor --model
 }
 
+std::string with_commas(std::int64_t n) {
+  std::string s = std::to_string(n), out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+TEST(Cli, InspectReportsTheLinearFamilies) {
+  TempDir dir;
+  struct Case {
+    nlohmann::json config;
+    std::vector<std::string> text;  // parts the text output must contain
+    std::string mixer;
+  };
+  const nlohmann::json base = {{"vocab_size", 64}, {"hidden_size", 32}, {"num_hidden_layers", 3}, {"intermediate_size", 48}};
+  auto with = [&](nlohmann::json j) {
+    j.merge_patch(base);
+    return j;
+  };
+  const std::vector<Case> cases = {
+      {with({{"model_type", "delta_net"}, {"num_heads", 4}, {"use_beta", false}}),
+       {"delta_net (model_type 'delta_net', fla layout)", "mixer          delta rule\n",
+        "4 query/key × d_k 8, 4 value × d_v 8", "beta           1 (use_beta false)", "RoPE           none"},
+       "delta rule"},
+      {with({{"model_type", "gated_deltanet"}, {"num_heads", 2}, {"head_dim", 8}, {"expand_v", 2},
+             {"attn", {{"layers", {1}}, {"num_heads", 4}, {"num_kv_heads", 2}, {"window_size", 16}, {"rope_theta", 500.0}}}}),
+       {"gated_deltanet (model_type 'gated_deltanet', fla layout)", "gated delta rule; softmax attention in layer 1",
+        "2 query/key × d_k 8, 2 value × d_v 16", "softplus", "hybrid         layer 1: softmax attention, 4 heads / 2 KV",
+        "sliding window 16", "RoPE           default (theta 500) in the attention layers"},
+       "gated delta rule"},
+      {with({{"model_type", "bitnet"}, {"num_heads", 4}, {"num_kv_heads", 2}}),
+       {"bitnet (model_type 'bitnet', fla layout)", "heads          4 query / 2 key-value, head_dim 8", "BitLinear q/k/v/o",
+        "ternary-packed", "9,216 ternary weights in 12 matrices"},
+       "attention"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto m = dir.path / ("m" + std::to_string(i));
+    const std::int64_t params = write_random_checkpoint(cases[i].config.dump(), m);
+    auto r = cli("inspect --model " + m.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("parameters     " + with_commas(params) + "\n"), std::string::npos) << r.out;
+    for (const auto& part : cases[i].text) EXPECT_NE(r.out.find(part), std::string::npos) << "missing '" << part << "' in:\n" << r.out;
+    r = cli("inspect --json --model " + m.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["parameters"], params);
+    EXPECT_EQ(j["model_type"], cases[i].config["model_type"]);
+    EXPECT_EQ(j["mixer"], cases[i].mixer);
+    EXPECT_FALSE(j["details"].empty());
+    EXPECT_EQ(j.contains("ternary_packed"), cases[i].mixer == "attention");
+  }
+  // the bitnet fixture: 3 layers of q 32×32, k and v 16×32, o 32×32 ternary at 2 bits, one float32 scale per matrix,
+  // everything else as stored (float32)
+  const auto j = nlohmann::json::parse(cli("inspect --json --model " + (dir.path / "m2").string()).out);
+  const std::int64_t ternary = 3 * (1024 + 512 + 512 + 1024), params = j["parameters"];
+  EXPECT_EQ(j["ternary_packed"]["ternary_parameters"], ternary);
+  EXPECT_EQ(j["ternary_packed"]["bytes_2bit"], ternary / 4 + 12 * 4 + (params - ternary) * 4);
+  EXPECT_EQ(nlohmann::json::parse(cli("inspect --json --model " + (dir.path / "m0").string()).out)["rope"]["type"], "none");
+}
+
+TEST(Cli, InspectReportsTheRefpackHybrid) {
+  const fs::path src = test::refpack_case("fla-gated_deltanet-h1");
+  LMSCOPE_REQUIRE_PATH(src, "../shared/refpack/fla-gated_deltanet-h1");
+  const auto r = cli("inspect --json --model " + src.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["parameters"], 678928);
+  EXPECT_EQ(j["family"], "gated_deltanet");
+  EXPECT_EQ(j["attention_layers"], nlohmann::json::array({1}));
+  EXPECT_EQ(j["window_size"], 64);
+  // greedy decoding through the recurrent state and the window ring reproduces fla's continuation
+  const auto ref = SafetensorsFile::open(src / "reference.safetensors");
+  const auto g = cli("generate --model " + src.string() + " --tokens " + join_ids(test::read_ids(ref, "ids_b")) + " --max-new 16");
+  ASSERT_EQ(g.code, 0) << g.out;
+  EXPECT_EQ(g.out, "[" + join_ids(test::read_ids(ref, "greedy_b")) + "]\n");
+}
+
+TEST(Cli, UnsupportedSwitchFailsClearly) {
+  TempDir dir;
+  nlohmann::json cfg = {{"model_type", "delta_net"}, {"vocab_size", 64}, {"hidden_size", 32}, {"num_hidden_layers", 1},
+                        {"num_heads", 4}, {"qk_activation", "tanh"}};
+  test::write_text(dir.path / "config.json", cfg.dump());
+  const auto r = cli("inspect --model " + dir.path.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("field 'qk_activation': expected \"silu\", \"relu\", \"elu\" or \"identity\", got \"tanh\""),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(Cli, DemoRunsOnWhatShips) {
   const auto r = cli("demo");
   ASSERT_EQ(r.code, 0) << r.out;

@@ -18,7 +18,17 @@ struct CheckpointSummary {
   std::uint64_t bytes_on_disk = 0;          // all weight files
   std::map<std::string, std::int64_t> dtypes;  // stored dtype display name -> number of parameters
   std::vector<std::filesystem::path> files;
+  // Weights the family quantises to ternary when it runs (BitNet b1.58; 0 for other families), and what the
+  // other tensors take as stored.
+  std::int64_t ternary_parameters = 0;
+  std::int64_t ternary_tensors = 0;
+  std::uint64_t unquantised_bytes = 0;
 };
+
+// Bytes of a ternary-packed copy of a BitNet checkpoint: the ternary weights at bits_per_weight (2 for a
+// practical 2-bit packing, log2(3) ≈ 1.585 in the ideal base-3 packing, rounded up to whole bytes), one float32
+// scale per ternary tensor, and every other tensor (embeddings, norms, full-precision layers) as stored.
+std::uint64_t ternary_packed_bytes(const CheckpointSummary& summary, double bits_per_weight);
 
 class Checkpoint {
  public:

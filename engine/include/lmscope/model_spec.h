@@ -3,9 +3,11 @@
 // evaluation defaults) needs to know.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lmscope/rope.h"
@@ -36,12 +38,28 @@ struct ModelSpec {
   std::optional<std::int64_t> bos_token_id;
   std::vector<std::int64_t> eos_token_ids;
   std::string config_dtype;  // config's torch_dtype / dtype, informational
+
+  // What mixes tokens in most layers: "attention" (softmax attention; the heads fields above describe it),
+  // "delta rule" (DeltaNet) or "gated delta rule" (Gated DeltaNet). For the linear mixers num_heads, num_kv_heads
+  // and head_dim describe the query/key heads; the details say the rest.
+  std::string mixer = "attention";
+  // Layers that are softmax attention in a hybrid of another mixer (fla's `attn.layers`); `rope` and
+  // `window_size` then describe those layers.
+  std::vector<std::int64_t> attention_layers;
+  // False when no layer uses RoPE (pure linear-attention models): `rope` is then meaningless.
+  bool uses_rope = true;
+  // Family-specific switches in words, in display order, for inspect and the model library.
+  std::vector<std::pair<std::string, std::string>> details;
+  // The family's own parsed switches: only the family that set them reads them.
+  std::any family_config;
 };
 
 // A tensor a family needs: name and shape.
 struct ExpectedTensor {
   std::string name;
   std::vector<std::int64_t> shape;
+  // Quantised to {-1, 0, +1} · scale (one float scale per tensor) when the model runs: BitNet b1.58's BitLinear.
+  bool ternary = false;
 };
 
 }  // namespace lmscope

@@ -24,6 +24,19 @@ struct AttentionShape {
   float scale = 1.0f;        // multiplies q·k
 };
 
+enum class Activation { Silu, Sigmoid, Relu, EluPlusOne };
+
+// The (gated) delta rule of DeltaNet / Gated DeltaNet, per value head hv with state S [head_k_dim, head_v_dim]:
+//   S ← exp(g_t)·S;  u_t = β_t (v_t − Sᵀk_t);  S ← S + k_t u_tᵀ;  o_t = Sᵀ(scale · q_t)
+// Value head hv reads query/key head hv / (num_v_heads / num_heads) (fla's grouped value heads).
+struct DeltaRuleShape {
+  std::int64_t num_heads = 0;    // query/key heads
+  std::int64_t num_v_heads = 0;  // value heads = state heads; a multiple of num_heads
+  std::int64_t head_k_dim = 0;
+  std::int64_t head_v_dim = 0;
+  float scale = 1.0f;  // multiplies q
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -61,6 +74,48 @@ class Backend {
   // vocabulary chunks with an online log-sum-exp so [T, V] never exists. targets[t] < 0: logprobs 0, greedy 0.
   virtual void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
                               std::span<double> logprobs, std::span<std::uint8_t> greedy) = 0;
+
+  // --- elementwise ---
+  // x = f(x): silu x·σ(x), sigmoid σ(x), relu max(x, 0), elu+1 (x > 0 ? x + 1 : exp(x)).
+  virtual void activate(Tensor& x, Activation f) = 0;
+  // x *= s
+  virtual void scale(Tensor& x, float s) = 0;
+  // x = value everywhere
+  virtual void fill(Tensor& x, float value) = 0;
+
+  // --- linear attention (DeltaNet, Gated DeltaNet) ---
+  // Causal depthwise convolution over time, carrying its input history so that a sequence fed in pieces gives what
+  // it gives whole: with x̃ = [state; x] (state [K-1, C]: the K-1 inputs before x, zeros at the start),
+  // out[t, c] = Σ_j w[c, j] · x̃[t + j, c] for w [C, K], then SiLU when silu. state becomes the last K-1 rows of x̃.
+  // x, out [T, C] (distinct tensors).
+  virtual void causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state, bool silu, Tensor& out) = 0;
+  // Each group of head_dim values of every row: x / sqrt(Σx² + eps) (fla's l2norm; eps inside the root).
+  virtual void l2_normalize_heads(Tensor& x, std::int64_t head_dim, float eps) = 0;
+  // Each group of head_dim values of every row: x / Σx (fla's qk_norm "sum").
+  virtual void sum_normalize_heads(Tensor& x, std::int64_t head_dim) = 0;
+  // Gated DeltaNet's decay in log space, in place: a [T, H] becomes g = −exp(A_log[h]) · softplus(a + dt_bias[h])
+  // (softplus(z) = z above 20, as fla's kernel).
+  virtual void decay_gate(Tensor& a, const Tensor& A_log, const Tensor& dt_bias) = 0;
+  // out = x / sqrt(mean(x²) + eps) · w · silu(gate), per row: fla's FusedRMSNormGated. x, gate, out [R, C]; w [C].
+  virtual void rmsnorm_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) = 0;
+  // The delta rule token by token (the recurrent form; decoding). q, k [T, num_heads * head_k_dim] (normalised),
+  // v [T, num_v_heads * head_v_dim], beta [T, num_v_heads], g [T, num_v_heads] log decay or nullptr (none),
+  // state [num_v_heads, head_k_dim, head_v_dim] updated in place, out [T, num_v_heads * head_v_dim].
+  virtual void delta_rule_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
+                                    const Tensor* g, const DeltaRuleShape& shape, Tensor& state, Tensor& out) = 0;
+  // The same result in the chunked (WY / UT-transform) form for scoring many tokens: within chunks of chunk_size
+  // tokens the updates are solved as one triangular system, and the state is carried between chunks.
+  virtual void delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
+                                  const Tensor* g, const DeltaRuleShape& shape, std::int64_t chunk_size,
+                                  Tensor& state, Tensor& out) = 0;
+
+  // --- BitNet b1.58 (fla's BitLinear) ---
+  // Per row: s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s, rounding halves away from zero
+  // (fla's Triton kernel).
+  virtual void quantize_activations_int8(Tensor& x) = 0;
+  // The whole matrix: s = 1 / max(mean|w|, 1e-5); out = clamp(round(w·s), −1, 1) / s, rounding halves to even
+  // (torch.round). out has w's shape and holds exactly the values fla multiplies with.
+  virtual void quantize_weight_ternary(const Tensor& w, Tensor& out) = 0;
 };
 
 // "cpu" (always) or "cuda" (when built with LMSCOPE_CUDA and a device is present). BadInput otherwise.

@@ -10,18 +10,13 @@
 #include <string>
 
 #include "backend/vocab_chunks.h"
+#include "backend/cpu_expect.h"
 #include "lmscope/error.h"
 
 namespace lmscope {
-namespace {
 
-void expect(bool ok, const char* op, const std::string& what) {
-  if (!ok) throw InternalError(std::string("cpu ") + op + ": " + what);
-}
-
-void expect_f32(const Tensor& t, const char* op) { expect(t.dtype == DType::F32, op, "expects float32 tensors"); }
-
-}  // namespace
+using cpu::expect;
+using cpu::expect_f32;
 
 Tensor CpuBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
   Tensor t;
@@ -241,6 +236,38 @@ void CpuBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<cons
     logprobs[i] = scored ? rows[i].logprob() : 0.0;
     greedy[i] = scored && rows[i].argmax == targets[i];
   }
+}
+
+void CpuBackend::activate(Tensor& x, Activation f) {
+  expect_f32(x, "activate");
+  float* v = x.as<float>();
+  const std::int64_t n = x.numel();
+  switch (f) {
+    case Activation::Silu:
+      for (std::int64_t i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::exp(-v[i]));
+      break;
+    case Activation::Sigmoid:
+      for (std::int64_t i = 0; i < n; ++i) v[i] = 1.0f / (1.0f + std::exp(-v[i]));
+      break;
+    case Activation::Relu:
+      for (std::int64_t i = 0; i < n; ++i) v[i] = std::max(v[i], 0.0f);
+      break;
+    case Activation::EluPlusOne:
+      for (std::int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] + 1.0f : std::exp(v[i]);
+      break;
+  }
+}
+
+void CpuBackend::scale(Tensor& x, float s) {
+  expect_f32(x, "scale");
+  float* v = x.as<float>();
+  const std::int64_t n = x.numel();
+  for (std::int64_t i = 0; i < n; ++i) v[i] *= s;
+}
+
+void CpuBackend::fill(Tensor& x, float value) {
+  expect_f32(x, "fill");
+  std::fill(x.as<float>(), x.as<float>() + x.numel(), value);
 }
 
 }  // namespace lmscope

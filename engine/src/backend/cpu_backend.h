@@ -24,6 +24,24 @@ class CpuBackend final : public Backend {
   void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
   void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
                       std::span<std::uint8_t> greedy) override;
+  void activate(Tensor& x, Activation f) override;
+  void scale(Tensor& x, float s) override;
+  void fill(Tensor& x, float value) override;
+
+  // cpu_backend_linear.cpp
+  void causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state, bool silu, Tensor& out) override;
+  void l2_normalize_heads(Tensor& x, std::int64_t head_dim, float eps) override;
+  void sum_normalize_heads(Tensor& x, std::int64_t head_dim) override;
+  void decay_gate(Tensor& a, const Tensor& A_log, const Tensor& dt_bias) override;
+  void rmsnorm_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) override;
+  void delta_rule_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                            const DeltaRuleShape& shape, Tensor& state, Tensor& out) override;
+  void delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                          const DeltaRuleShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
+
+  // cpu_backend_quant.cpp
+  void quantize_activations_int8(Tensor& x) override;
+  void quantize_weight_ternary(const Tensor& w, Tensor& out) override;
 };
 
 }  // namespace lmscope

@@ -4,7 +4,8 @@
 namespace lmscope {
 
 const std::vector<Family>& families() {
-  static const std::vector<Family> all{llama_family(), fla_transformer_family()};
+  static const std::vector<Family> all{llama_family(), fla_transformer_family(), delta_net_family(),
+                                       gated_deltanet_family(), bitnet_family()};
   return all;
 }
 

@@ -34,5 +34,8 @@ const Family& family_for(const ModelSpec& spec);
 // Families, one per file.
 Family llama_family();
 Family fla_transformer_family();
+Family delta_net_family();
+Family gated_deltanet_family();
+Family bitnet_family();
 
 }  // namespace lmscope

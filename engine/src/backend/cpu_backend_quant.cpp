@@ -1,0 +1,44 @@
+// The CPU backend's BitNet b1.58 quantisers, float32 step for step as fla's BitLinear computes them, so that the
+// same values come out (a difference of one rounding step would move a weight between −1, 0 and +1).
+#include <algorithm>
+#include <cmath>
+
+#include "backend/cpu_backend.h"
+#include "backend/cpu_expect.h"
+
+namespace lmscope {
+
+using cpu::expect;
+using cpu::expect_f32;
+
+void CpuBackend::quantize_activations_int8(Tensor& x) {
+  expect_f32(x, "quantize_activations_int8");
+  const std::int64_t R = x.rows(), C = x.cols();
+  float* xs = x.as<float>();
+#pragma omp parallel for if (R > 64)
+  for (std::int64_t r = 0; r < R; ++r) {
+    float* row = xs + r * C;
+    float mx = 0.0f;
+    for (std::int64_t c = 0; c < C; ++c) mx = std::max(mx, std::fabs(row[c]));
+    const float s = 127.0f / std::max(mx, 1e-5f);
+    // std::round rounds halves away from zero, as libdevice's round in fla's Triton kernel
+    for (std::int64_t c = 0; c < C; ++c) row[c] = std::clamp(std::round(row[c] * s), -128.0f, 127.0f) / s;
+  }
+}
+
+void CpuBackend::quantize_weight_ternary(const Tensor& w, Tensor& out) {
+  expect_f32(w, "quantize_weight_ternary");
+  expect_f32(out, "quantize_weight_ternary");
+  expect(out.numel() == w.numel(), "quantize_weight_ternary", "shape");
+  const std::int64_t n = w.numel();
+  const float* ws = w.as<float>();
+  double sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) sum += std::fabs(ws[i]);
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  const float s = 1.0f / std::max(mean, 1e-5f);
+  float* os = out.as<float>();
+  // std::nearbyint in the default rounding mode rounds halves to even, as torch.round
+  for (std::int64_t i = 0; i < n; ++i) os[i] = std::clamp(std::nearbyint(ws[i] * s), -1.0f, 1.0f) / s;
+}
+
+}  // namespace lmscope

@@ -1,0 +1,139 @@
+#include "models/block_stack.h"
+
+#include <algorithm>
+#include <string>
+
+#include "lmscope/error.h"
+#include "models/output_head.h"
+
+namespace lmscope {
+namespace {
+
+class BlockStackSequence final : public Sequence {
+ public:
+  explicit BlockStackSequence(const BlockStackModel& m) : m_(m), tables_(m.rope_uses().size()) { reset(); }
+
+  void append(std::span<const std::int32_t> tokens, const AppendOutput& out) override;
+  std::int64_t length() const override { return static_cast<std::int64_t>(history_.size()); }
+  void reset() override {
+    history_.clear();
+    processed_ = 0;
+    states_.clear();
+    for (const auto& b : m_.blocks()) states_.push_back(b.mixer->new_state(m_.backend()));
+  }
+
+ private:
+  // Runs tokens at positions [processed_, processed_ + n) and writes outputs for rows >= first_output_row.
+  void forward(std::span<const std::int32_t> tokens, std::int64_t first_output_row, const AppendOutput& out);
+
+  const BlockStackModel& m_;
+  std::vector<std::int32_t> history_;
+  std::int64_t processed_ = 0;  // positions the mixer states have seen
+  std::vector<std::unique_ptr<MixerState>> states_;
+  std::vector<RopeTables> tables_;  // one per RoPE use
+};
+
+void BlockStackSequence::append(std::span<const std::int32_t> tokens, const AppendOutput& out) {
+  const auto& s = m_.spec();
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= s.vocab_size)
+      throw BadInput("token id " + std::to_string(tokens[i]) + " at position " + std::to_string(length() + i) +
+                     " is outside the vocabulary [0, " + std::to_string(s.vocab_size) + ")");
+  check_targets(out, tokens.size());
+  if (tokens.empty()) {
+    if (out.logits) out.logits->clear();
+    if (out.hidden) out.hidden->clear();
+    return;
+  }
+  const std::int64_t old_len = length();
+  history_.insert(history_.end(), tokens.begin(), tokens.end());
+  const std::int64_t new_len = length();
+  // RoPE for the sequence's current length. Dynamic NTK and LongRoPE change with the length; the reference
+  // (re-running the whole sequence) then rotates every key with the new frequencies, so when they change the
+  // state is rebuilt from the token history instead of mixing rotations.
+  bool rope_changed = false;
+  for (std::size_t u = 0; u < tables_.size(); ++u) {
+    const RopeUse& use = m_.rope_uses()[u];
+    const RopeFrequencies freq = rope_frequencies(use.config, use.head_dim, new_len);
+    const bool changed = !(tables_[u].freq == freq);
+    if (changed && tables_[u].positions > 0) rope_changed = true;
+    if (changed || tables_[u].positions < new_len) {
+      std::int64_t positions = std::max<std::int64_t>(tables_[u].positions, 256);
+      while (positions < new_len) positions *= 2;
+      tables_[u] = make_rope_tables(m_.backend(), freq, positions);
+    }
+  }
+  if (rope_changed && old_len > 0) {
+    processed_ = 0;
+    states_.clear();
+    for (const auto& b : m_.blocks()) states_.push_back(b.mixer->new_state(m_.backend()));
+    forward(history_, old_len, out);
+  } else {
+    forward(tokens, 0, out);
+  }
+}
+
+void BlockStackSequence::forward(std::span<const std::int32_t> tokens, std::int64_t first_output_row,
+                                 const AppendOutput& out) {
+  Backend& b = m_.backend();
+  const auto& s = m_.spec();
+  const std::int64_t T = static_cast<std::int64_t>(tokens.size()), H = s.hidden_size;
+  const float eps = static_cast<float>(s.norm_eps);
+  const std::int64_t pos0 = processed_;
+
+  Tensor x = b.alloc(DType::F32, {T, H}), h = b.alloc(DType::F32, {T, H}), o = b.alloc(DType::F32, {T, H});
+  auto capture = [&](const Tensor& t) {
+    if (!out.hidden) return;
+    std::vector<float> all(static_cast<std::size_t>(T * H));
+    b.download(t, all);
+    out.hidden->emplace_back(all.begin() + first_output_row * H, all.end());
+  };
+  if (out.hidden) out.hidden->clear();
+
+  b.embed(m_.embed(), tokens, x);
+  capture(x);
+  const auto& blocks = m_.blocks();
+  for (std::size_t l = 0; l < blocks.size(); ++l) {
+    const Block& blk = blocks[l];
+    const int slot = m_.rope_slot()[l];
+    b.rmsnorm(x, blk.mixer_norm, eps, h);
+    blk.mixer->forward(b, h, pos0, slot >= 0 ? &tables_[static_cast<std::size_t>(slot)] : nullptr, *states_[l], o);
+    b.add(x, o);
+    b.rmsnorm(x, blk.mlp_norm, eps, h);
+    swiglu_mlp(b, blk.mlp, h, o);
+    b.add(x, o);
+    if (l + 1 < blocks.size()) capture(x);
+  }
+  processed_ = pos0 + T;
+
+  emit_outputs(b, OutputHead{m_.final_norm(), eps, m_.lm_head()}, x.slice_rows(first_output_row, T - first_output_row), out);
+}
+
+}  // namespace
+
+BlockStackModel::BlockStackModel(ModelSpec spec, std::shared_ptr<Backend> backend, Tensor embed, Tensor final_norm,
+                                 Tensor lm_head, std::vector<Block> blocks)
+    : spec_(std::move(spec)),
+      backend_(std::move(backend)),
+      embed_(std::move(embed)),
+      final_norm_(std::move(final_norm)),
+      lm_head_(std::move(lm_head)),
+      blocks_(std::move(blocks)) {
+  for (const auto& blk : blocks_) {
+    const RopeUse* use = blk.mixer->rope();
+    int slot = -1;
+    if (use) {
+      for (std::size_t u = 0; u < rope_uses_.size(); ++u)
+        if (rope_uses_[u].config == use->config && rope_uses_[u].head_dim == use->head_dim) slot = static_cast<int>(u);
+      if (slot < 0) {
+        rope_uses_.push_back(*use);
+        slot = static_cast<int>(rope_uses_.size()) - 1;
+      }
+    }
+    rope_slot_.push_back(slot);
+  }
+}
+
+std::unique_ptr<Sequence> BlockStackModel::new_sequence() const { return std::make_unique<BlockStackSequence>(*this); }
+
+}  // namespace lmscope

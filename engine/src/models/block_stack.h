@@ -1,0 +1,50 @@
+// The decoder every family here is: token embeddings, pre-norm residual blocks (x += mixer(norm(x));
+// x += mlp(norm(x))), a final norm and the LM head. Families differ in their token mixers (softmax attention, the
+// delta rule, ...) and in how their checkpoints name things; this holds the rest once: sequences and their
+// per-layer state, RoPE tables, hidden-state capture in transformers' layout, logits.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "lmscope/model.h"
+#include "models/swiglu_mlp.h"
+#include "models/token_mixer.h"
+
+namespace lmscope {
+
+struct Block {
+  Tensor mixer_norm;
+  std::unique_ptr<TokenMixer> mixer;
+  Tensor mlp_norm;
+  SwigluMlp mlp;
+};
+
+class BlockStackModel final : public Model {
+ public:
+  BlockStackModel(ModelSpec spec, std::shared_ptr<Backend> backend, Tensor embed, Tensor final_norm, Tensor lm_head,
+                  std::vector<Block> blocks);
+
+  const ModelSpec& spec() const override { return spec_; }
+  std::string backend_name() const override { return backend_->name(); }
+  std::unique_ptr<Sequence> new_sequence() const override;
+
+  Backend& backend() const { return *backend_; }
+  const Tensor& embed() const { return embed_; }
+  const Tensor& final_norm() const { return final_norm_; }
+  const Tensor& lm_head() const { return lm_head_; }
+  const std::vector<Block>& blocks() const { return blocks_; }
+  // Distinct RoPE uses, and for each block the index of its use (-1: none).
+  const std::vector<RopeUse>& rope_uses() const { return rope_uses_; }
+  const std::vector<int>& rope_slot() const { return rope_slot_; }
+
+ private:
+  ModelSpec spec_;
+  std::shared_ptr<Backend> backend_;
+  Tensor embed_, final_norm_, lm_head_;
+  std::vector<Block> blocks_;
+  std::vector<RopeUse> rope_uses_;
+  std::vector<int> rope_slot_;
+};
+
+}  // namespace lmscope

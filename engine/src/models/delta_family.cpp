@@ -1,0 +1,100 @@
+#include "models/delta_family.h"
+
+#include <any>
+#include <string>
+
+#include "lmscope/error.h"
+#include "models/block_stack.h"
+#include "models/projection.h"
+#include "models/softmax_attention.h"
+
+namespace lmscope {
+namespace {
+
+const DeltaFamilyConfig& config_of(const ModelSpec& spec) {
+  const auto* c = std::any_cast<DeltaFamilyConfig>(&spec.family_config);
+  if (!c) throw InternalError("delta-rule family spec without its config");
+  return *c;
+}
+
+std::string layer_prefix(std::int64_t l) { return "model.layers." + std::to_string(l) + "."; }
+
+std::string qk_words(const DeltaRuleSettings& m) {
+  const char* act = m.qk_activation == QkActivation::Silu       ? "SiLU"
+                    : m.qk_activation == QkActivation::Relu     ? "ReLU"
+                    : m.qk_activation == QkActivation::EluPlusOne ? "ELU+1"
+                                                                  : "identity";
+  return std::string(act) + (m.qk_norm == QkNorm::L2 ? ", L2-normalised per head" : ", sum-normalised per head");
+}
+
+}  // namespace
+
+void describe_delta_family(const DeltaFamilyConfig& c, ModelSpec& s) {
+  const DeltaRuleSettings& m = c.mixer;
+  s.mixer = m.gated ? "gated delta rule" : "delta rule";
+  s.num_heads = m.num_heads;
+  s.num_kv_heads = m.num_heads;
+  s.head_dim = m.head_k_dim;
+  s.uses_rope = false;
+  s.details.emplace_back("linear heads", std::to_string(m.num_heads) + " query/key × d_k " + std::to_string(m.head_k_dim) +
+                                             ", " + std::to_string(m.num_v_heads) + " value × d_v " +
+                                             std::to_string(m.head_v_dim) + " (state " + std::to_string(m.head_k_dim) +
+                                             " × " + std::to_string(m.head_v_dim) + " per value head)");
+  s.details.emplace_back("short conv", m.use_short_conv ? "kernel " + std::to_string(m.conv_size) : "off");
+  s.details.emplace_back("q/k", qk_words(m) + ", q scaled by 1/sqrt(d_k)");
+  std::string beta = m.gated || m.use_beta ? "sigmoid(b_proj x)" : "1 (use_beta false)";
+  if (m.allow_neg_eigval) beta += " × 2 (allow_neg_eigval)";
+  s.details.emplace_back("beta", beta);
+  if (m.gated) s.details.emplace_back("decay", "exp(g), g = -exp(A_log) · softplus(a_proj x + dt_bias)");
+  s.details.emplace_back("output", m.use_gate ? "RMSNorm per head · SiLU(g_proj x)" : "RMSNorm per head");
+  describe_hybrid_attention(c.attention, s);
+  s.family_config = c;
+}
+
+std::vector<ExpectedTensor> delta_family_tensors(const ModelSpec& s) {
+  const DeltaFamilyConfig& c = config_of(s);
+  const std::int64_t H = s.hidden_size;
+  std::vector<ExpectedTensor> t{{"model.embeddings.weight", {s.vocab_size, H}}};
+  for (std::int64_t l = 0; l < s.num_layers; ++l) {
+    const std::string p = layer_prefix(l);
+    t.push_back({p + "attn_norm.weight", {H}});
+    if (const HybridAttention* a = hybrid_attention_at(c.attention, l))
+      add_attention_tensors(t, p + "attn.", H, hybrid_attention_settings(*a, s));
+    else
+      add_delta_rule_tensors(t, p + "attn.", H, c.mixer);
+    t.push_back({p + "mlp_norm.weight", {H}});
+    add_swiglu_mlp_tensors(t, p + "mlp.", H, s.intermediate_size, false);
+  }
+  t.push_back({"model.norm.weight", {H}});
+  if (!s.tie_word_embeddings) t.push_back({"lm_head.weight", {s.vocab_size, H}});
+  return t;
+}
+
+std::unique_ptr<Model> build_delta_family(const Checkpoint& ck, std::shared_ptr<Backend> backend, const LoadOptions& opts) {
+  ModelSpec spec = ck.spec();
+  const DeltaFamilyConfig& c = config_of(spec);
+  if (!opts.rope_override.empty() && c.attention.empty())
+    throw BadInput("--rope: this " + spec.model_type + " model has no attention layers, so no RoPE to override");
+  Backend& b = *backend;
+  std::vector<Block> blocks;
+  for (std::int64_t l = 0; l < spec.num_layers; ++l) {
+    const std::string p = layer_prefix(l);
+    std::unique_ptr<TokenMixer> mixer;
+    if (const HybridAttention* a = hybrid_attention_at(c.attention, l)) {
+      AttentionSettings as = hybrid_attention_settings(*a, spec);
+      as.rope = rope_with_override(as.rope, opts, as.head_dim);
+      mixer = load_softmax_attention(b, ck, p + "attn.", as);
+    } else {
+      mixer = load_delta_rule_mixer(b, ck, p + "attn.", c.mixer);
+    }
+    blocks.push_back({load_weight(b, ck, p + "attn_norm.weight"), std::move(mixer), load_weight(b, ck, p + "mlp_norm.weight"),
+                      load_swiglu_mlp(b, ck, p + "mlp.", false)});
+  }
+  if (!opts.rope_override.empty()) spec.rope = rope_with_override(spec.rope, opts, c.attention.front().head_dim);
+  Tensor embed = load_weight(b, ck, "model.embeddings.weight");
+  Tensor lm_head = spec.tie_word_embeddings ? embed : load_weight(b, ck, "lm_head.weight");
+  Tensor final_norm = load_weight(b, ck, "model.norm.weight");
+  return std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), embed, final_norm, lm_head, std::move(blocks));
+}
+
+}  // namespace lmscope

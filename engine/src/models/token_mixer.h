@@ -1,0 +1,39 @@
+// A layer's token mixer: the part of a pre-norm block that moves information between positions (softmax
+// attention, the delta rule, ...). Weights live in the mixer; what one sequence has seen lives in its MixerState,
+// so one loaded model serves any number of sequences.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "backend/backend.h"
+#include "lmscope/rope.h"
+#include "models/rope_tables.h"
+
+namespace lmscope {
+
+// One sequence's state of one mixer (KV cache, convolution history, recurrent state).
+class MixerState {
+ public:
+  virtual ~MixerState() = default;
+};
+
+// The rotary embedding a mixer needs; the sequence builds one table per distinct use and rebuilds its caches when
+// the frequencies change with the length (dynamic NTK, LongRoPE).
+struct RopeUse {
+  RopeConfig config;
+  std::int64_t head_dim = 0;
+};
+
+class TokenMixer {
+ public:
+  virtual ~TokenMixer() = default;
+  virtual std::unique_ptr<MixerState> new_state(Backend& backend) const = 0;
+  virtual const RopeUse* rope() const { return nullptr; }
+  // out [T, hidden] for the normed input h [T, hidden] of the tokens at positions pos0 .. pos0 + T - 1, which
+  // follow what `state` has seen; updates state. `rope` holds this mixer's tables when rope() is set.
+  virtual void forward(Backend& backend, const Tensor& h, std::int64_t pos0, const RopeTables* rope,
+                       MixerState& state, Tensor& out) const = 0;
+};
+
+}  // namespace lmscope
