@@ -73,18 +73,9 @@ int cmd_demo(const Argv& argv) {
 
   const std::vector<std::int32_t> ids(kDemoText.begin(), kDemoText.end());
   const auto t0 = std::chrono::steady_clock::now();
-  const auto logits = compute_logits(*model, ids);
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double nll = 0;
-  const auto V = static_cast<std::size_t>(s.vocab_size);
-  for (std::size_t t = 0; t + 1 < ids.size(); ++t) {
-    const float* row = logits.data() + t * V;
-    double mx = row[0];
-    for (std::size_t v = 1; v < V; ++v) mx = std::max<double>(mx, row[v]);
-    double z = 0;
-    for (std::size_t v = 0; v < V; ++v) z += std::exp(row[v] - mx);
-    nll -= row[static_cast<std::size_t>(ids[t + 1])] - mx - std::log(z);
-  }
+  for (double lp : next_token_logprobs(*model, ids)) nll -= lp;
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double mean = nll / static_cast<double>(ids.size() - 1);
   std::printf("score   %zu bytes of built-in text: %.4f nats/byte, %.4f bits/byte, byte perplexity %.2f (%.0f tokens/s)\n",
               ids.size() - 1, mean, mean / std::log(2.0), std::exp(mean), static_cast<double>(ids.size()) / secs);
