@@ -15,5 +15,7 @@ int cmd_random_checkpoint(const Argv& argv);
 int cmd_demo(const Argv& argv);
 int cmd_devices(const Argv& argv);
 int cmd_bench(const Argv& argv);
+int cmd_tokenize(const Argv& argv);
+int cmd_detokenize(const Argv& argv);
 
 }  // namespace lmscope::cli

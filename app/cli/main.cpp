@@ -28,6 +28,9 @@ const std::map<std::string, Command>& commands() {
       {"demo", {cmd_demo, "demo [--model DIR]                           score a built-in text and generate with a small model"}},
       {"bench", {cmd_bench, "bench (--config CONFIG.json | --model DIR) [--batch B] [--seq T] [--dtype fp32|bf16] [--backend cpu]\n"
                             "       [--repeat N] [--warmup N]                    scoring throughput: tokens/s, ms/batch, TFLOP/s, peak memory"}},
+      {"tokenize", {cmd_tokenize, "tokenize (--model DIR | --tokenizer FILE|bytes) (--text S | --text-file F | --jsonl F [--field text])\n"
+                                  "       [--no-bos] [--allow-special] [--stats]      ids as JSON, one line per input"}},
+      {"detokenize", {cmd_detokenize, "detokenize (--model DIR | --tokenizer FILE|bytes) (--ids 1,2,3 | --ids-file ids.json)"}},
       {"devices", {cmd_devices, "devices                                      backends and CUDA devices this build can use"}},
   };
   return c;

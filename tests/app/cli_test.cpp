@@ -236,6 +236,32 @@ TEST(Cli, UnsupportedSwitchFailsClearly) {
       << r.out;
 }
 
+TEST(Cli, TokenizeAndDetokenize) {
+  auto r = cli("tokenize --tokenizer bytes --text hi");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "[104,105]\n");
+  r = cli("detokenize --tokenizer bytes --ids 104,105");
+  EXPECT_EQ(r.out, "hi\n");
+  EXPECT_EQ(cli("tokenize --tokenizer bytes").code, 2);  // no input
+  EXPECT_NE(cli("tokenize --tokenizer /nonexistent/tok.json --text x").out.find("/nonexistent/tok.json"), std::string::npos);
+  const fs::path shared = test::shared_dir();
+  const fs::path llama3 = shared.empty() ? shared : shared / "data/tokenizers/llama3";
+  LMSCOPE_REQUIRE_PATH(llama3, "../shared/data/tokenizers/llama3");
+  TempDir dir;
+  test::write_text(dir.path / "in.jsonl", "{\"text\": \"Hello world\"}\n{\"text\": \"\"}\n");
+  r = cli("tokenize --tokenizer " + llama3.string() + " --jsonl " + (dir.path / "in.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "[128000,9906,1917]\n[128000]\n");
+  r = cli("tokenize --no-bos --tokenizer " + llama3.string() + " --text 'Hello world'");
+  EXPECT_EQ(r.out, "[9906,1917]\n");
+  r = cli("detokenize --tokenizer " + llama3.string() + " --ids 9906,1917");
+  EXPECT_EQ(r.out, "Hello world\n");
+  test::write_text(dir.path / "bad.jsonl", "{\"body\": 1}\n");
+  r = cli("tokenize --tokenizer " + llama3.string() + " --jsonl " + (dir.path / "bad.jsonl").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("line 1 has no string field 'text'"), std::string::npos) << r.out;
+}
+
 TEST(Cli, DemoRunsOnWhatShips) {
   const auto r = cli("demo");
   ASSERT_EQ(r.code, 0) << r.out;
