@@ -54,6 +54,47 @@ const double kTernaryIdealBits = std::log2(3.0);
 
 }  // namespace
 
+nlohmann::json inspect_json(const Checkpoint& ck) {
+  const ModelSpec& s = ck.spec();
+  const auto& sum = ck.summary();
+  std::string dtypes;
+  for (const auto& [name, n] : sum.dtypes) dtypes += (dtypes.empty() ? "" : "+") + name;
+  nlohmann::json j = {
+      {"model", ck.dir().string()},
+      {"model_type", s.model_type},
+      {"family", s.family},
+      {"layout", s.layout},
+      {"parameters", sum.parameter_count},
+      {"dtype", dtypes},
+      {"layers", s.num_layers},
+      {"hidden_size", s.hidden_size},
+      {"heads", s.num_heads},
+      {"kv_heads", s.num_kv_heads},
+      {"head_dim", s.head_dim},
+      {"intermediate_size", s.intermediate_size},
+      {"vocab_size", s.vocab_size},
+      {"tied_embeddings", s.tie_word_embeddings},
+      {"window_size", s.window_size},
+      {"context_length", s.max_position_embeddings},
+      {"rope", s.uses_rope ? nlohmann::json{{"type", rope_type_name(s.rope.type)}, {"theta", s.rope.theta},
+                                            {"description", describe_rope(s.rope)}}
+                           : nlohmann::json{{"type", "none"}, {"description", "none"}}},
+      {"mixer", s.mixer},
+      {"attention_layers", s.attention_layers},
+      {"details", nlohmann::json::object()},
+      {"bytes_on_disk", sum.bytes_on_disk},
+      {"files", sum.files.size()},
+  };
+  for (const auto& [key, value] : s.details) j["details"][key] = value;
+  if (sum.ternary_tensors > 0)
+    j["ternary_packed"] = {{"ternary_parameters", sum.ternary_parameters},
+                           {"ternary_tensors", sum.ternary_tensors},
+                           {"unquantised_bytes", sum.unquantised_bytes},
+                           {"bytes_2bit", ternary_packed_bytes(sum, 2.0)},
+                           {"bytes_ideal", ternary_packed_bytes(sum, kTernaryIdealBits)}};
+  return j;
+}
+
 int cmd_inspect(const Argv& argv) {
   Args args("inspect", argv, {"model"}, {"json"});
   const Checkpoint ck = Checkpoint::open(args.required("model"));
@@ -63,40 +104,7 @@ int cmd_inspect(const Argv& argv) {
   for (const auto& [name, n] : sum.dtypes) dtypes += (dtypes.empty() ? "" : "+") + name;
 
   if (args.flag("json")) {
-    nlohmann::json j = {
-        {"model", ck.dir().string()},
-        {"model_type", s.model_type},
-        {"family", s.family},
-        {"layout", s.layout},
-        {"parameters", sum.parameter_count},
-        {"dtype", dtypes},
-        {"layers", s.num_layers},
-        {"hidden_size", s.hidden_size},
-        {"heads", s.num_heads},
-        {"kv_heads", s.num_kv_heads},
-        {"head_dim", s.head_dim},
-        {"intermediate_size", s.intermediate_size},
-        {"vocab_size", s.vocab_size},
-        {"tied_embeddings", s.tie_word_embeddings},
-        {"window_size", s.window_size},
-        {"context_length", s.max_position_embeddings},
-        {"rope", s.uses_rope ? nlohmann::json{{"type", rope_type_name(s.rope.type)}, {"theta", s.rope.theta},
-                                              {"description", describe_rope(s.rope)}}
-                             : nlohmann::json{{"type", "none"}, {"description", "none"}}},
-        {"mixer", s.mixer},
-        {"attention_layers", s.attention_layers},
-        {"details", nlohmann::json::object()},
-        {"bytes_on_disk", sum.bytes_on_disk},
-        {"files", sum.files.size()},
-    };
-    for (const auto& [key, value] : s.details) j["details"][key] = value;
-    if (sum.ternary_tensors > 0)
-      j["ternary_packed"] = {{"ternary_parameters", sum.ternary_parameters},
-                             {"ternary_tensors", sum.ternary_tensors},
-                             {"unquantised_bytes", sum.unquantised_bytes},
-                             {"bytes_2bit", ternary_packed_bytes(sum, 2.0)},
-                             {"bytes_ideal", ternary_packed_bytes(sum, kTernaryIdealBits)}};
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", inspect_json(ck).dump(2).c_str());
     return 0;
   }
   std::printf("model          %s\n", ck.dir().string().c_str());

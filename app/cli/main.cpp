@@ -31,6 +31,13 @@ const std::map<std::string, Command>& commands() {
       {"tokenize", {cmd_tokenize, "tokenize (--model DIR | --tokenizer FILE|bytes) (--text S | --text-file F | --jsonl F [--field text])\n"
                                   "       [--no-bos] [--allow-special] [--stats]      ids as JSON, one line per input"}},
       {"detokenize", {cmd_detokenize, "detokenize (--model DIR | --tokenizer FILE|bytes) (--ids 1,2,3 | --ids-file ids.json)"}},
+      {"run", {cmd_run, "run (SPEC.json | --model DIR --task NAME [--data PATH] [--tokenizer bytes|PATH] [--max-length N]\n"
+                        "       [--limit N] [--seed S] [--rope TYPE:k=v,...] [--settings JSON]) [--backend cpu] [--store FILE]\n"
+                        "       [--out results.json] [--shard i/N] [--log-samples FILE.jsonl] [--quiet]\n"
+                        "                                              evaluate; units go to the results store; resumes"}},
+      {"merge", {cmd_merge, "merge INTO.sqlite FROM.sqlite...              combine results stores (e.g. of shards)"}},
+      {"worker", {cmd_worker, "worker                                       the engine as JSON lines on stdin/stdout (docs/worker.md)"}},
+      {"tasks", {cmd_tasks, "tasks                                        the evaluation tasks and their settings"}},
       {"devices", {cmd_devices, "devices                                      backends and CUDA devices this build can use"}},
   };
   return c;

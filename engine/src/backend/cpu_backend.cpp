@@ -17,6 +17,7 @@ namespace lmscope {
 
 using cpu::expect;
 using cpu::expect_f32;
+using cpu::worth_threads;
 
 Tensor CpuBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
   Tensor t;
@@ -78,7 +79,7 @@ void CpuBackend::rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& ou
   const float* xs = x.as<float>();
   const float* ws = w.as<float>();
   float* os = out.as<float>();
-#pragma omp parallel for if (T > 16)
+#pragma omp parallel for if (worth_threads(T * C))
   for (std::int64_t t = 0; t < T; ++t) {
     const float* r = xs + t * C;
     double ss = 0;
@@ -150,7 +151,7 @@ void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
   const float* ks = k.as<float>();
   const float* vs = v.as<float>();
   float* os = out.as<float>();
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(nh * Tq * s.kv_len * hd / 2))
   {
     std::vector<float> p(static_cast<std::size_t>(s.kv_len));
     std::vector<double> acc(static_cast<std::size_t>(hd));
@@ -215,7 +216,7 @@ void CpuBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<cons
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(n), static_cast<int>(H), 1.0f,
                 x.as<float>(), static_cast<int>(H), w.as<float>() + c0 * H, static_cast<int>(H), 0.0f, buf.as<float>(),
                 static_cast<int>(C));  // the first n of each row's C columns
-#pragma omp parallel for if (T > 16)
+#pragma omp parallel for if (worth_threads(T * n))
     for (std::int64_t t = 0; t < T; ++t) {
       const float* r = buf.as<float>() + t * C;
       std::int64_t best = 0;

@@ -13,6 +13,7 @@ namespace lmscope {
 
 using cpu::expect;
 using cpu::expect_f32;
+using cpu::worth_threads;
 
 void CpuBackend::causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state, bool silu, Tensor& out) {
   expect_f32(x, "causal_conv1d");
@@ -28,7 +29,7 @@ void CpuBackend::causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state, 
   std::vector<float> taps(static_cast<std::size_t>(K * C));
   for (std::int64_t c = 0; c < C; ++c)
     for (std::int64_t j = 0; j < K; ++j) taps[static_cast<std::size_t>(j * C + c)] = w.as<float>()[c * K + j];
-#pragma omp parallel for if (T > 32)
+#pragma omp parallel for if (worth_threads(T * C * K))
   for (std::int64_t t = 0; t < T; ++t) {
     float* o = os + t * C;
     std::fill(o, o + C, 0.0f);
@@ -58,7 +59,7 @@ void CpuBackend::l2_normalize_heads(Tensor& x, std::int64_t head_dim, float eps)
   expect(head_dim > 0 && x.numel() % head_dim == 0, "l2_normalize_heads", "size is not a multiple of head_dim");
   const std::int64_t groups = x.numel() / head_dim;
   float* v = x.as<float>();
-#pragma omp parallel for if (groups > 256)
+#pragma omp parallel for if (worth_threads(groups * head_dim))
   for (std::int64_t g = 0; g < groups; ++g) {
     float* h = v + g * head_dim;
     double ss = 0;
@@ -105,7 +106,7 @@ void CpuBackend::rmsnorm_gated(const Tensor& x, const Tensor& w, const Tensor& g
   const float* ws = w.as<float>();
   const float* gs = gate.as<float>();
   float* os = out.as<float>();
-#pragma omp parallel for if (R > 64)
+#pragma omp parallel for if (worth_threads(R * C))
   for (std::int64_t r = 0; r < R; ++r) {
     const float* xr = xs + r * C;
     double ss = 0;
@@ -148,7 +149,7 @@ void CpuBackend::delta_rule_recurrent(const Tensor& q, const Tensor& k, const Te
                                       const Tensor* g, const DeltaRuleShape& shape, Tensor& state, Tensor& out) {
   const DeltaRuleArgs a = check_delta_rule("delta_rule_recurrent", q, k, v, beta, g, shape, state, out);
   const std::int64_t group = a.HV / a.H;
-#pragma omp parallel for if (a.HV > 1)
+#pragma omp parallel for if (a.HV > 1 && worth_threads(a.HV * a.T * a.dk * a.dv))
   for (std::int64_t hv = 0; hv < a.HV; ++hv) {
     const std::int64_t h = hv / group;
     float* S = a.state + hv * a.dk * a.dv;  // [dk, dv]
@@ -198,7 +199,7 @@ void CpuBackend::delta_rule_chunked(const Tensor& q, const Tensor& k, const Tens
   const DeltaRuleArgs a = check_delta_rule("delta_rule_chunked", q, k, v, beta, g, shape, state, out);
   expect(chunk_size > 0, "delta_rule_chunked", "chunk_size must be positive");
   const std::int64_t group = a.HV / a.H, C = chunk_size, dk = a.dk, dv = a.dv;
-#pragma omp parallel for if (a.HV > 1)
+#pragma omp parallel for if (a.HV > 1 && worth_threads(a.HV * a.T * a.dk * a.dv))
   for (std::int64_t hv = 0; hv < a.HV; ++hv) {
     const std::int64_t h = hv / group;
     float* S = a.state + hv * dk * dv;

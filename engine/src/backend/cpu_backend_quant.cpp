@@ -10,12 +10,13 @@ namespace lmscope {
 
 using cpu::expect;
 using cpu::expect_f32;
+using cpu::worth_threads;
 
 void CpuBackend::quantize_activations_int8(Tensor& x) {
   expect_f32(x, "quantize_activations_int8");
   const std::int64_t R = x.rows(), C = x.cols();
   float* xs = x.as<float>();
-#pragma omp parallel for if (R > 64)
+#pragma omp parallel for if (worth_threads(R * C))
   for (std::int64_t r = 0; r < R; ++r) {
     float* row = xs + r * C;
     float mx = 0.0f;

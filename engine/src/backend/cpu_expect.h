@@ -2,6 +2,7 @@
 // bad input: InternalError naming the op.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "backend/tensor.h"
@@ -12,6 +13,10 @@ namespace lmscope::cpu {
 inline void expect(bool ok, const char* op, const std::string& what) {
   if (!ok) throw InternalError(std::string("cpu ") + op + ": " + what);
 }
+
+// Whether a loop of about `work` multiply-adds is worth an OpenMP team: below this, waking and joining threads
+// costs more than the loop (and under CPU contention a spinning team makes tiny models many times slower).
+inline bool worth_threads(std::int64_t work) { return work > (1 << 18); }
 
 inline void expect_f32(const Tensor& t, const char* op) { expect(t.dtype == DType::F32, op, "expects float32 tensors"); }
 

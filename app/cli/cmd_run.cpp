@@ -1,0 +1,137 @@
+// lmscope-cli run: a RunSpec file, or one task given by options (the same engine path), with progress on stderr,
+// units committed to the results store, and lm-eval shaped JSON results.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/run_progress.h"
+#include "lmscope/error.h"
+#include "lmscope/run/runner.h"
+
+namespace lmscope::cli {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+extern "C" void on_interrupt(int) { g_cancel.store(true); }
+
+// A one-task spec from --model/--task and friends.
+run::RunSpec spec_from_options(const Args& a) {
+  nlohmann::json task{{"task", a.required("task")}};
+  if (auto s = a.optional("settings")) {
+    auto extra = nlohmann::json::parse(*s, nullptr, false);
+    if (!extra.is_object()) throw BadInput("--settings must be a JSON object, e.g. '{\"lengths\": [256, 512]}'");
+    for (auto& [k, v] : extra.items()) task[k] = v;
+  }
+  if (auto d = a.optional("data")) task["data"] = *d;
+  if (a.has("max-length")) task["max_length"] = a.integer("max-length", 0);
+  if (a.has("limit")) task["limit"] = a.integer("limit", 0);
+  if (a.has("seed")) task["seed"] = a.integer("seed", 0);
+  nlohmann::json model{{"path", a.required("model")}};
+  if (auto t = a.optional("tokenizer")) model["tokenizer"] = *t;
+  nlohmann::json spec{{"lmscope_run", run::kRunSpecVersion}, {"models", {model}}, {"tasks", {task}},
+                      {"backend", a.get("backend", "cpu")}, {"dtype", a.get("dtype", "fp32")}};
+  if (auto r = a.optional("rope")) spec["rope"] = {*r};
+  return run::parse_run_spec(spec, std::filesystem::current_path().string(), "command line");
+}
+
+void print_summary(const nlohmann::json& results) {
+  auto one = [](const nlohmann::json& g) {
+    const auto& l = g["lmscope"];
+    const std::string who = l.value("model", std::string()) +
+                            (l.value("setting", std::string()).empty() ? "" : " [" + l.value("setting", std::string()) + "]");
+    for (const auto& [task, m] : g["results"].items())
+      for (const auto& [k, v] : m.items()) {
+        if (k == "alias" || k.find("_stderr,") != std::string::npos || !v.is_number()) continue;
+        const auto name = k.substr(0, k.find(','));
+        const auto se_key = name + "_stderr,none";
+        std::printf("%-28s %-16s %-18s %.6g", who.c_str(), task.c_str(), name.c_str(), v.get<double>());
+        if (m.contains(se_key) && m[se_key].is_number()) std::printf(" ± %.4g", m[se_key].get<double>());
+        std::printf("\n");
+      }
+    for (const auto& inc : l["incomplete"])
+      std::printf("%-28s %-16s (incomplete: %lld/%lld units)\n", who.c_str(), inc.value("task", std::string()).c_str(),
+                  static_cast<long long>(inc.value("units_done", 0)), static_cast<long long>(inc.value("unit_count", 0)));
+  };
+  if (results.contains("runs"))
+    for (const auto& g : results["runs"]) one(g);
+  else
+    one(results);
+}
+
+}  // namespace
+
+std::string default_store_path() {
+  std::filesystem::path base;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) base = x;
+  else if (const char* h = std::getenv("HOME"); h && *h) base = std::filesystem::path(h) / ".local/share";
+  else base = std::filesystem::current_path();
+  base /= "lmscope";
+  std::filesystem::create_directories(base);
+  return (base / "results.sqlite").string();
+}
+
+int cmd_run(const Argv& argv) {
+  std::vector<std::string> rest = argv;
+  std::optional<std::string> spec_file;
+  if (!rest.empty() && rest.front().rfind("--", 0) != 0) {
+    spec_file = rest.front();
+    rest.erase(rest.begin());
+  }
+  Args a("run", rest,
+         {"model", "task", "data", "tokenizer", "max-length", "limit", "seed", "rope", "backend", "dtype", "settings",
+          "store", "out", "shard", "log-samples"},
+         {"quiet"});
+  run::RunSpec spec;
+  if (spec_file) {
+    for (const char* o : {"model", "task", "data", "tokenizer", "max-length", "limit", "rope", "settings"})
+      if (a.has(o)) throw BadInput(std::string("run: --") + o + " belongs to a single-task run; put it in the spec file");
+    spec = run::load_run_spec(*spec_file);
+  } else {
+    if (!a.has("model") || !a.has("task"))
+      throw BadInput("run: give a run spec file (lmscope-cli run SPEC.json) or --model DIR --task NAME");
+    spec = spec_from_options(a);
+  }
+  run::RunOptions o;
+  o.store_path = a.get("store", "");
+  if (o.store_path.empty()) o.store_path = default_store_path();
+  if (auto s = a.optional("shard")) std::tie(o.shard_index, o.shard_count) = run::parse_shard(*s);
+  o.cancel = &g_cancel;
+  ProgressPrinter printer(a.flag("quiet"));
+  o.on_event = [&](const nlohmann::json& e) { printer(e); };
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  const auto outcome = run::execute_run(spec, o);
+  if (auto out = a.optional("out")) {
+    std::ofstream f(*out);
+    if (!f) throw BadInput("run: cannot write --out " + *out);
+    f << outcome.results.dump(2) << "\n";
+  }
+  if (auto log = a.optional("log-samples")) {
+    std::ofstream f(*log);
+    if (!f) throw BadInput("run: cannot write --log-samples " + *log);
+    run::ResultsStore store(o.store_path);
+    for (const auto& tr : outcome.task_runs)
+      for (const auto& [i, u] : store.units(tr.run_key))
+        f << nlohmann::json{{"model", tr.model}, {"setting", tr.setting}, {"task", tr.task}, {"unit", i},
+                            {"result", u.result}}.dump()
+          << "\n";
+  }
+  print_summary(outcome.results);
+  if (outcome.cancelled) return 130;
+  return 0;
+}
+
+int cmd_merge(const Argv& argv) {
+  if (argv.size() < 2) throw BadInput("merge: usage: lmscope-cli merge INTO.sqlite FROM.sqlite [FROM2.sqlite ...]");
+  run::ResultsStore into(argv[0]);
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    const auto n = into.merge_from(argv[i]);
+    std::printf("%s: %lld units copied\n", argv[i].c_str(), static_cast<long long>(n));
+  }
+  return 0;
+}
+
+}  // namespace lmscope::cli

@@ -1,0 +1,66 @@
+#include "cli/run_progress.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+
+namespace lmscope::cli {
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const auto t = static_cast<long long>(s + 0.5);
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", t / 3600, t / 60 % 60, t % 60);
+  else std::snprintf(buf, sizeof buf, "%lld:%02lld", t / 60, t % 60);
+  return buf;
+}
+
+ProgressPrinter::ProgressPrinter(bool quiet) : quiet_(quiet), tty_(isatty(fileno(stderr)) != 0) {}
+
+void ProgressPrinter::line(const std::string& text, bool final) {
+  if (tty_) {
+    std::string padded = text;
+    if (padded.size() < width_) padded.append(width_ - padded.size(), ' ');
+    width_ = text.size();
+    std::fprintf(stderr, "\r%s%s", padded.c_str(), final ? "\n" : "");
+    if (final) width_ = 0;
+  } else {
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
+  std::fflush(stderr);
+}
+
+void ProgressPrinter::operator()(const nlohmann::json& e) {
+  if (quiet_) return;
+  const auto kind = e.value("event", std::string());
+  if (kind == "start") {
+    line("lmscope run: " + std::to_string(e.value("units_total", 0)) + " work units in " +
+             std::to_string(e["task_runs"].size()) + " task runs; " + std::to_string(e.value("units_stored", 0)) +
+             " already in the store, " + std::to_string(e.value("units_to_compute", 0)) + " to compute (shard " +
+             e.value("shard", std::string("0/1")) + ", store " + e.value("store", std::string()) + ")",
+         true);
+  } else if (kind == "progress") {
+    const auto now = std::chrono::steady_clock::now();
+    if (!tty_ && now - last_ < std::chrono::seconds(5)) return;
+    last_ = now;
+    char buf[256];
+    const double rate = e.value("tokens_per_s", 0.0);
+    std::snprintf(buf, sizeof buf, "[%s %s%s] %lld/%lld units  %.3g tok/s  elapsed %s  ETA %s",
+                  e.value("task", std::string()).c_str(), e.value("model", std::string()).c_str(),
+                  e.value("setting", std::string()).empty() ? "" : (" " + e.value("setting", std::string())).c_str(),
+                  static_cast<long long>(e.value("units_done", 0)), static_cast<long long>(e.value("units_to_compute", 0)),
+                  rate, format_duration(e.value("elapsed_s", 0.0)).c_str(),
+                  e.contains("eta_s") ? format_duration(e["eta_s"].get<double>()).c_str() : "?");
+    line(buf, false);
+  } else if (kind == "log") {
+    line(e.value("message", std::string()), true);
+  } else if (kind == "done") {
+    line(std::string(e.value("cancelled", false) ? "cancelled" : e.value("complete", false) ? "done" : "stopped") +
+             ": " + std::to_string(e.value("units_computed", 0)) + " units computed, " +
+             std::to_string(e.value("units_reused", 0)) + " from the store",
+         true);
+  }
+}
+
+}  // namespace lmscope::cli

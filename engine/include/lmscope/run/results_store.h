@@ -1,0 +1,76 @@
+// The results store: one SQLite file (WAL mode) holding run specs, task runs (one model × one setting × one task,
+// keyed by a hash of everything that decides their numbers), each finished work unit's result, and the aggregated
+// results. Every unit is committed in its own transaction as it finishes, so a killed process loses at most the
+// unit it was computing, and a re-run resumes from the store.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+struct sqlite3;
+
+namespace lmscope::run {
+
+struct TaskRunRecord {
+  std::string run_key;    // hash of model fingerprint, model settings and task config
+  std::string spec_hash;  // the spec that first asked for it
+  std::string model;      // display name
+  std::string model_path;
+  std::string setting;    // e.g. the RoPE override, "" for the checkpoint's own
+  std::string task;
+  nlohmann::json config;      // the task's resolved config
+  nlohmann::json provenance;  // weights fingerprint, engine version, backend, dtype, device
+  std::int64_t unit_count = 0;
+  std::string created;
+  nlohmann::json results;  // null until aggregated
+  std::string finished;
+};
+
+struct StoredUnit {
+  nlohmann::json result;
+  double seconds = 0;
+  std::int64_t tokens = 0;
+  std::string device;
+};
+
+class ResultsStore {
+ public:
+  // Opens or creates the store (schema version checked). BadInput naming the file when it is not a store.
+  explicit ResultsStore(const std::filesystem::path& path);
+  ~ResultsStore();
+  ResultsStore(const ResultsStore&) = delete;
+  ResultsStore& operator=(const ResultsStore&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+
+  void put_spec(const std::string& spec_hash, const std::string& name, const nlohmann::json& spec);
+  // Inserts the task run if its key is new (an existing one keeps its units).
+  void put_task_run(const TaskRunRecord& r);
+  std::vector<TaskRunRecord> task_runs() const;
+  std::vector<TaskRunRecord> task_runs_of_spec(const std::string& spec_hash) const;
+  bool has_task_run(const std::string& run_key) const;
+
+  std::map<std::int64_t, StoredUnit> units(const std::string& run_key) const;
+  // One committed transaction. A unit already stored is left as it is (returns false).
+  bool put_unit(const std::string& run_key, std::int64_t unit, const StoredUnit& u);
+  void put_results(const std::string& run_key, const nlohmann::json& results);
+
+  // Copies every spec, task run and unit of `other` that this store lacks. Returns the number of units copied.
+  std::int64_t merge_from(const std::filesystem::path& other);
+
+ private:
+  void exec(const std::string& sql) const;
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+};
+
+// UTC "YYYY-MM-DDTHH:MM:SSZ"
+std::string utc_now();
+
+}  // namespace lmscope::run

@@ -1,0 +1,53 @@
+// Executes a RunSpec: expands it into task runs (model × setting × task) and their work units, skips units the
+// results store already holds, computes the rest (or this shard's slice of them), commits each as it finishes,
+// aggregates complete task runs, and reports everything as JSON events (the worker protocol's, docs/worker.md).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "lmscope/run/results_store.h"
+#include "lmscope/run/run_spec.h"
+
+namespace lmscope::run {
+
+struct RunOptions {
+  std::string store_path;  // the SQLite results store (created when missing)
+  int shard_index = 0;     // run units whose ordinal % shard_count == shard_index
+  int shard_count = 1;
+  const std::atomic<bool>* cancel = nullptr;
+  // Events: start, progress, unit, partial, result, log, done (see docs/worker.md). Called on the running thread.
+  std::function<void(const nlohmann::json&)> on_event;
+  double progress_interval_s = 0.5;  // at most this often a "progress" event
+};
+
+struct TaskRunInfo {
+  std::string run_key, model, setting, task;
+  std::int64_t unit_count = 0;
+  bool complete = false;
+};
+
+struct RunOutcome {
+  // lm-eval shaped results (see docs/runspec.md): one object for one model × setting, else {"runs": [...]}.
+  nlohmann::json results;
+  bool complete = false;  // every task run aggregated (false after cancel or for a shard)
+  bool cancelled = false;
+  std::int64_t units_total = 0, units_computed = 0, units_reused = 0;
+  std::string spec_hash;
+  std::vector<TaskRunInfo> task_runs;
+};
+
+RunOutcome execute_run(const RunSpec& spec, const RunOptions& options);
+
+// "i/N" → {i, N}; BadInput unless 0 <= i < N.
+std::pair<int, int> parse_shard(const std::string& text);
+
+// A fingerprint of a checkpoint folder's weights, config and tokenizer files: FNV-1a over file names, sizes and
+// contents (files above 64 MiB contribute their first and last MiB and 64 evenly spaced 4 KiB blocks).
+std::string checkpoint_fingerprint(const std::filesystem::path& dir);
+
+}  // namespace lmscope::run

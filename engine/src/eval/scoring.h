@@ -1,0 +1,40 @@
+// The forward passes tasks are made of: score given targets of one window, score a continuation after a context
+// (lm-eval's loglikelihood request), greedy generation. Each is one pass from an empty state.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "lmscope/eval/task.h"
+
+namespace lmscope::eval {
+
+struct WindowScore {
+  std::vector<double> logprobs;      // one per input position; 0 where nothing is scored
+  std::vector<std::uint8_t> greedy;  // 1 where the target is the argmax
+  double sum = 0;                    // over scored positions
+  std::int64_t scored = 0;
+  bool all_greedy = true;
+};
+
+// input[i] predicts targets[i] (targets < 0 are not scored).
+WindowScore score_window(const Model& model, std::span<const std::int32_t> input,
+                         std::span<const std::int32_t> targets, const TaskEnv& env);
+
+// lm-eval's loglikelihood request: the window is (context + continuation)[-(L+1):][:-1] for max length L, and the
+// last len(continuation) positions are scored. An empty context is replaced by [prefix_token].
+WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,
+                               std::span<const std::int32_t> continuation, const TaskEnv& env);
+
+// Greedy tokens after prompt (at most max_new).
+std::vector<std::int32_t> greedy_continuation(const Model& model, std::span<const std::int32_t> prompt,
+                                              std::int64_t max_new, const TaskEnv& env);
+
+// Mean and lm-eval's mean_stderr (sample standard deviation / sqrt(n)) of per-item values.
+struct MeanStderr {
+  double mean = 0, stderr_ = 0;
+};
+MeanStderr mean_stderr(std::span<const double> values);
+
+}  // namespace lmscope::eval

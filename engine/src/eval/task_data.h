@@ -1,0 +1,42 @@
+// Reading task data files: JSON lines in the Hugging Face datasets' layout, plain text, the WikiText raw file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace lmscope::eval {
+
+// settings[key] as a path relative to base_dir; BadInput naming the task and field when it is missing or the file
+// does not exist.
+std::filesystem::path data_path(const nlohmann::json& settings, const std::string& key, const std::string& task,
+                                const std::string& base_dir, const std::string& what_it_is);
+
+std::string read_text_file(const std::filesystem::path& path);
+// One JSON object per non-empty line; BadInput naming file:line on a parse error.
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
+// Documents of a corpus file: .jsonl (field `field` of each record), .json (an array of strings or of records
+// with `field`), anything else one document of the whole text.
+std::vector<std::string> read_documents(const std::filesystem::path& path, const std::string& field);
+
+// FNV-1a 64 of bytes, as 16 hex digits (data hashes in provenance; not cryptographic).
+std::string fnv1a64_hex(std::string_view bytes);
+std::string file_hash(const std::filesystem::path& path);
+
+// settings[key] when present, else fallback; BadInput naming task and field when the type is wrong.
+std::int64_t setting_int(const nlohmann::json& settings, const std::string& key, std::int64_t fallback,
+                         const std::string& task);
+double setting_double(const nlohmann::json& settings, const std::string& key, double fallback, const std::string& task);
+std::vector<std::int64_t> setting_int_list(const nlohmann::json& settings, const std::string& key,
+                                           std::vector<std::int64_t> fallback, const std::string& task);
+std::vector<double> setting_double_list(const nlohmann::json& settings, const std::string& key,
+                                        std::vector<double> fallback, const std::string& task);
+std::string setting_string(const nlohmann::json& settings, const std::string& key, const std::string& fallback,
+                           const std::string& task);
+// BadInput when settings has a key not in `known` (catches typos such as "lenghts").
+void check_known_settings(const nlohmann::json& settings, const std::vector<std::string>& known, const std::string& task);
+
+}  // namespace lmscope::eval

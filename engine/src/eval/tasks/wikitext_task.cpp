@@ -1,0 +1,112 @@
+// `wikitext`: lm-eval's loglikelihood_rolling over WikiText-2 documents (eval-spec.md): the detokenised page encoded
+// without special tokens, disjoint rolling windows of the max length with the prefix token first, word and byte
+// counts from the original page. One work unit per document.
+#include <cmath>
+
+#include "eval/scoring.h"
+#include "eval/task_data.h"
+#include "eval/tasks/task_registry.h"
+#include "lmscope/error.h"
+#include "lmscope/eval/perplexity_metrics.h"
+#include "lmscope/eval/rolling_windows.h"
+#include "lmscope/eval/wikitext.h"
+
+namespace lmscope::eval {
+namespace {
+
+struct Document {
+  std::vector<std::int32_t> tokens;
+  std::int64_t words = 0, bytes = 0;
+};
+
+class WikitextTask final : public Task {
+ public:
+  WikitextTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+    check_known_settings(s, with_common({"data", "field"}), "wikitext");
+    const auto path = data_path(s, "data", "wikitext", base_dir,
+                                "the WikiText-2 raw test file (wiki.test.raw) or a .jsonl with a `page` field");
+    const std::string raw = read_text_file(path);
+    std::vector<std::string> pages;
+    if (path.extension() == ".jsonl" || path.extension() == ".json")
+      pages = read_documents(path, setting_string(s, "field", "page", "wikitext"));
+    else
+      pages = split_wikitext_documents(raw);
+    const auto limit = setting_int(s, "limit", -1, "wikitext");
+    if (limit >= 0 && static_cast<std::size_t>(limit) < pages.size()) pages.resize(static_cast<std::size_t>(limit));
+    EncodeOptions no_special;
+    no_special.add_bos = false;
+    no_special.add_eos = false;
+    for (const auto& page : pages) {
+      Document d;
+      d.tokens = env.tokenizer->encode(wikitext_detokenize(page), no_special);
+      d.words = count_words_like_lm_eval(page);
+      d.bytes = static_cast<std::int64_t>(page.size());
+      docs_.push_back(std::move(d));
+    }
+    max_length_ = env.max_length;
+    prefix_ = env.prefix_token;
+    config_ = {{"task", "wikitext"},
+               {"data", path.string()},
+               {"data_hash", fnv1a64_hex(raw)},
+               {"documents", docs_.size()},
+               {"output_type", "loglikelihood_rolling"},
+               {"max_length", max_length_},
+               {"prefix_token", prefix_},
+               {"add_special_tokens", false},
+               {"detokenizer", "lm-eval wikitext_detokenizer"},
+               {"limit", limit}};
+  }
+
+  std::string name() const override { return "wikitext"; }
+  int version() const override { return 2; }  // lm-eval's wikitext task version
+  nlohmann::json config() const override { return config_; }
+  std::int64_t unit_count() const override { return static_cast<std::int64_t>(docs_.size()); }
+  std::int64_t unit_cost(std::int64_t i) const override {
+    return static_cast<std::int64_t>(docs_[static_cast<std::size_t>(i)].tokens.size()) + 1;
+  }
+
+  nlohmann::json run_unit(std::int64_t i, const TaskEnv& env) const override {
+    const auto& d = docs_[static_cast<std::size_t>(i)];
+    double loglik = 0;
+    std::int64_t scored = 0, windows = 0;
+    for (const auto& w : rolling_windows(d.tokens, max_length_, prefix_)) {
+      const auto targets = position_targets(w);
+      const auto s = score_window(*env.model, w.input, targets, env);
+      loglik += s.sum;
+      scored += s.scored;
+      ++windows;
+    }
+    return {{"loglik", loglik}, {"words", d.words}, {"bytes", d.bytes}, {"tokens", scored}, {"windows", windows}};
+  }
+
+  TaskAggregate aggregate(const std::vector<std::pair<std::int64_t, nlohmann::json>>& units) const override {
+    PerplexityTotals t;
+    for (const auto& [i, u] : units)
+      t.add_document(u.at("loglik").get<double>(), u.at("words").get<std::int64_t>(), u.at("bytes").get<std::int64_t>(),
+                     u.at("tokens").get<std::int64_t>());
+    TaskAggregate a;
+    a.samples = static_cast<std::int64_t>(units.size());
+    if (units.empty()) return a;
+    a.metrics = {{"word_perplexity", t.word_perplexity()},
+                 {"byte_perplexity", t.byte_perplexity()},
+                 {"bits_per_byte", t.bits_per_byte()}};
+    a.details = {{"loglik", t.loglik},       {"words", t.words},         {"bytes", t.bytes},
+                 {"tokens", t.tokens},       {"token_perplexity", t.token_perplexity()},
+                 {"max_length", max_length_}};
+    return a;
+  }
+
+ private:
+  std::vector<Document> docs_;
+  std::int64_t max_length_ = 0;
+  std::int32_t prefix_ = 0;
+  nlohmann::json config_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_wikitext_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+  return std::make_unique<WikitextTask>(s, env, base_dir);
+}
+
+}  // namespace lmscope::eval

@@ -1,0 +1,236 @@
+#include "lmscope/run/results_store.h"
+
+#include <sqlite3.h>
+
+#include <ctime>
+
+#include "lmscope/error.h"
+
+namespace lmscope::run {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// A prepared statement that finalises itself; BadInput/InternalError carry SQLite's message and the file.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql, const std::filesystem::path& file) : db_(db), file_(file) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s_, nullptr) != SQLITE_OK) fail("prepare");
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  // True while there is a row.
+  bool step() {
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail("step");
+  }
+  std::string text(int c) const {
+    const auto* p = sqlite3_column_text(s_, c);
+    return p ? reinterpret_cast<const char*>(p) : "";
+  }
+  std::int64_t integer(int c) const { return sqlite3_column_int64(s_, c); }
+  double real(int c) const { return sqlite3_column_double(s_, c); }
+  bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+
+ private:
+  [[noreturn]] void fail(const char* what) {
+    throw InternalError("results store " + file_.string() + ": " + what + ": " + sqlite3_errmsg(db_));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  std::filesystem::path file_;
+};
+
+nlohmann::json parse_or_null(const std::string& s) {
+  if (s.empty()) return nullptr;
+  return nlohmann::json::parse(s, nullptr, false);
+}
+
+const char* kTaskRunColumns =
+    "run_key, spec_hash, model, model_path, setting, task, config, provenance, unit_count, created, results, finished";
+
+TaskRunRecord read_task_run(Stmt& s) {
+  TaskRunRecord r;
+  r.run_key = s.text(0);
+  r.spec_hash = s.text(1);
+  r.model = s.text(2);
+  r.model_path = s.text(3);
+  r.setting = s.text(4);
+  r.task = s.text(5);
+  r.config = parse_or_null(s.text(6));
+  r.provenance = parse_or_null(s.text(7));
+  r.unit_count = s.integer(8);
+  r.created = s.text(9);
+  r.results = s.is_null(10) ? nlohmann::json(nullptr) : parse_or_null(s.text(10));
+  r.finished = s.text(11);
+  return r;
+}
+
+}  // namespace
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+ResultsStore::ResultsStore(const std::filesystem::path& path) : path_(path) {
+  if (path.has_parent_path() && !std::filesystem::exists(path.parent_path()))
+    throw BadInput("results store " + path.string() + ": folder " + path.parent_path().string() + " does not exist");
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw BadInput("results store " + path.string() + ": cannot open (" + msg + ")");
+  }
+  sqlite3_busy_timeout(db_, 10000);  // shards writing one store wait for each other's commits
+  try {
+    std::int64_t version = 0;
+    {
+      Stmt s(db_, "PRAGMA user_version", path_);
+      if (s.step()) version = s.integer(0);
+    }
+    if (version > kSchemaVersion)
+      throw BadInput("results store " + path.string() + ": schema version " + std::to_string(version) +
+                     " is newer than this lmscope understands (" + std::to_string(kSchemaVersion) + ")");
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec("CREATE TABLE IF NOT EXISTS specs (spec_hash TEXT PRIMARY KEY, name TEXT, spec TEXT, created TEXT)");
+    exec("CREATE TABLE IF NOT EXISTS task_runs (run_key TEXT PRIMARY KEY, spec_hash TEXT, model TEXT, model_path TEXT,"
+         " setting TEXT, task TEXT, config TEXT, provenance TEXT, unit_count INTEGER, created TEXT, results TEXT,"
+         " finished TEXT)");
+    exec("CREATE TABLE IF NOT EXISTS units (run_key TEXT, unit INTEGER, result TEXT, seconds REAL, tokens INTEGER,"
+         " device TEXT, finished TEXT, PRIMARY KEY (run_key, unit))");
+    exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+  } catch (const InternalError& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw BadInput("results store " + path.string() + ": not an lmscope results store (" + e.what() + ")");
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+ResultsStore::~ResultsStore() {
+  if (db_) sqlite3_close(db_);
+}
+
+void ResultsStore::exec(const std::string& sql) const {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw InternalError("results store " + path_.string() + ": " + msg + " (in: " + sql.substr(0, 60) + ")");
+  }
+}
+
+void ResultsStore::put_spec(const std::string& spec_hash, const std::string& name, const nlohmann::json& spec) {
+  Stmt(db_, "INSERT OR IGNORE INTO specs VALUES (?1, ?2, ?3, ?4)", path_)
+      .bind(1, spec_hash).bind(2, name).bind(3, spec.dump()).bind(4, utc_now()).step();
+}
+
+void ResultsStore::put_task_run(const TaskRunRecord& r) {
+  Stmt(db_, "INSERT OR IGNORE INTO task_runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, '')", path_)
+      .bind(1, r.run_key).bind(2, r.spec_hash).bind(3, r.model).bind(4, r.model_path).bind(5, r.setting)
+      .bind(6, r.task).bind(7, r.config.dump()).bind(8, r.provenance.dump()).bind(9, r.unit_count)
+      .bind(10, r.created.empty() ? utc_now() : r.created)
+      .step();
+}
+
+std::vector<TaskRunRecord> ResultsStore::task_runs() const {
+  Stmt s(db_, std::string("SELECT ") + kTaskRunColumns + " FROM task_runs ORDER BY created, rowid", path_);
+  std::vector<TaskRunRecord> out;
+  while (s.step()) out.push_back(read_task_run(s));
+  return out;
+}
+
+std::vector<TaskRunRecord> ResultsStore::task_runs_of_spec(const std::string& spec_hash) const {
+  Stmt s(db_, std::string("SELECT ") + kTaskRunColumns + " FROM task_runs WHERE spec_hash = ?1 ORDER BY rowid", path_);
+  s.bind(1, spec_hash);
+  std::vector<TaskRunRecord> out;
+  while (s.step()) out.push_back(read_task_run(s));
+  return out;
+}
+
+bool ResultsStore::has_task_run(const std::string& run_key) const {
+  Stmt s(db_, "SELECT 1 FROM task_runs WHERE run_key = ?1", path_);
+  s.bind(1, run_key);
+  return s.step();
+}
+
+std::map<std::int64_t, StoredUnit> ResultsStore::units(const std::string& run_key) const {
+  Stmt s(db_, "SELECT unit, result, seconds, tokens, device FROM units WHERE run_key = ?1 ORDER BY unit", path_);
+  s.bind(1, run_key);
+  std::map<std::int64_t, StoredUnit> out;
+  while (s.step()) {
+    StoredUnit u;
+    u.result = parse_or_null(s.text(1));
+    u.seconds = s.real(2);
+    u.tokens = s.integer(3);
+    u.device = s.text(4);
+    out.emplace(s.integer(0), std::move(u));
+  }
+  return out;
+}
+
+bool ResultsStore::put_unit(const std::string& run_key, std::int64_t unit, const StoredUnit& u) {
+  Stmt s(db_, "INSERT OR IGNORE INTO units VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", path_);
+  s.bind(1, run_key).bind(2, unit).bind(3, u.result.dump()).bind(4, u.seconds).bind(5, u.tokens).bind(6, u.device)
+      .bind(7, utc_now());
+  s.step();
+  return sqlite3_changes(db_) > 0;
+}
+
+void ResultsStore::put_results(const std::string& run_key, const nlohmann::json& results) {
+  Stmt(db_, "UPDATE task_runs SET results = ?2, finished = ?3 WHERE run_key = ?1", path_)
+      .bind(1, run_key).bind(2, results.dump()).bind(3, utc_now()).step();
+}
+
+std::int64_t ResultsStore::merge_from(const std::filesystem::path& other) {
+  if (!std::filesystem::is_regular_file(other)) throw BadInput("merge: " + other.string() + " is not a file");
+  { ResultsStore check(other); }  // validates it is a store of a schema we understand
+  Stmt attach(db_, "ATTACH DATABASE ?1 AS other", path_);
+  attach.bind(1, other.string());
+  attach.step();
+  std::int64_t copied = 0;
+  try {
+    exec("BEGIN");
+    exec("INSERT OR IGNORE INTO specs SELECT * FROM other.specs");
+    exec("INSERT OR IGNORE INTO task_runs SELECT * FROM other.task_runs");
+    exec("INSERT OR IGNORE INTO units SELECT * FROM other.units");
+    copied = sqlite3_changes(db_);
+    // Aggregates are recomputed by the next run over the merged units.
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    exec("DETACH DATABASE other");
+    throw;
+  }
+  exec("DETACH DATABASE other");
+  return copied;
+}
+
+}  // namespace lmscope::run

@@ -1,0 +1,403 @@
+#include "lmscope/run/runner.h"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <unistd.h>
+
+#include "eval/task_data.h"
+#include "lmscope/checkpoint.h"
+#include "lmscope/error.h"
+#include "lmscope/eval/task.h"
+#include "lmscope/model.h"
+#include "lmscope/tokenizer.h"
+
+namespace lmscope::run {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t fnv(std::uint64_t h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::uint64_t fnv_str(std::uint64_t h, const std::string& s) { return fnv(h, s.data(), s.size()); }
+
+// The part of a task config that decides its numbers: file locations are left out (the data hash stays), so the
+// same data under another path, or on another machine of a sharded run, is the same request.
+nlohmann::json key_config(nlohmann::json c) {
+  for (const char* k : {"data", "filler_file", "evaluator"}) c.erase(k);
+  return c;
+}
+
+struct LoadedModel {
+  std::unique_ptr<Checkpoint> checkpoint;
+  std::unique_ptr<Model> model;
+};
+
+struct ModelSide {
+  ModelEntry entry;
+  ModelSpec spec;
+  std::string fingerprint;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::int32_t prefix = 0;
+  std::int64_t max_length = 2048;
+};
+
+// One model × setting × task.
+struct TaskRun {
+  std::size_t model = 0;
+  std::string rope;
+  std::shared_ptr<eval::Task> task;
+  nlohmann::json settings;
+  std::string key;
+  std::int64_t max_length = 0;
+  std::string evaluator_path;  // LongPPL's evaluator folder, "" = the model itself
+  std::map<std::int64_t, nlohmann::json> units;  // stored + computed
+  std::vector<std::int64_t> pending;             // this shard's units still to compute
+};
+
+std::unique_ptr<Tokenizer> tokenizer_for(const ModelEntry& e, const ModelSpec& spec) {
+  if (e.tokenizer == "bytes") {
+    std::optional<std::int32_t> bos, eos;
+    if (spec.bos_token_id) bos = static_cast<std::int32_t>(*spec.bos_token_id);
+    if (!spec.eos_token_ids.empty()) eos = static_cast<std::int32_t>(spec.eos_token_ids.front());
+    return make_byte_tokenizer(bos, eos);
+  }
+  return load_tokenizer(e.tokenizer.empty() ? std::filesystem::path(e.path) : std::filesystem::path(e.tokenizer));
+}
+
+ModelSide open_model_side(const ModelEntry& e) {
+  ModelSide m;
+  m.entry = e;
+  const auto dir = std::filesystem::path(e.path);
+  if (!std::filesystem::is_directory(dir))
+    throw BadInput("model '" + e.name + "': " + e.path + " is not a folder (expected a checkpoint folder with config.json)");
+  m.spec = read_model_spec(dir / "config.json");
+  m.fingerprint = checkpoint_fingerprint(dir);
+  m.tokenizer = tokenizer_for(e, m.spec);
+  if (m.tokenizer->bos_id()) m.prefix = *m.tokenizer->bos_id();
+  else if (m.tokenizer->eos_id()) m.prefix = *m.tokenizer->eos_id();
+  else if (m.spec.bos_token_id) m.prefix = static_cast<std::int32_t>(*m.spec.bos_token_id);
+  else
+    throw BadInput("model '" + e.name + "': the tokenizer has no BOS or EOS token to start a window with "
+                   "(lm-eval's prefix token); set bos_token_id in config.json");
+  m.max_length = eval::resolve_max_length(m.spec, dir);
+  return m;
+}
+
+std::string device_name(const std::string& backend) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return backend + "@" + host;
+}
+
+nlohmann::json lm_eval_metrics(const eval::TaskAggregate& a, const std::string& alias) {
+  nlohmann::json r{{"alias", alias}};
+  for (const auto& [k, v] : a.metrics.items()) {
+    if (k.size() > 7 && k.compare(k.size() - 7, 7, "_stderr") == 0) continue;
+    r[k + ",none"] = v;
+    const auto se = k + "_stderr";
+    r[se + ",none"] = a.metrics.contains(se) ? a.metrics[se] : nlohmann::json("N/A");
+  }
+  return r;
+}
+
+}  // namespace
+
+std::pair<int, int> parse_shard(const std::string& text) {
+  const auto slash = text.find('/');
+  try {
+    if (slash != std::string::npos) {
+      std::size_t a = 0, b = 0;
+      const int i = std::stoi(text.substr(0, slash), &a);
+      const int n = std::stoi(text.substr(slash + 1), &b);
+      if (a == slash && b == text.size() - slash - 1 && n >= 1 && i >= 0 && i < n) return {i, n};
+    }
+  } catch (const std::exception&) {
+  }
+  throw BadInput("--shard '" + text + "': expected i/N with 0 <= i < N, e.g. 0/4");
+}
+
+std::string checkpoint_fingerprint(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    if (!f.is_regular_file()) continue;
+    const auto name = f.path().filename().string();
+    const auto ext = f.path().extension().string();
+    if (ext == ".safetensors" || name == "config.json" || name == "model.safetensors.index.json" ||
+        name == "tokenizer.json" || name == "tokenizer.model" || name == "tokenizer_config.json")
+      files.push_back(f.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::vector<char> buf;
+  for (const auto& f : files) {
+    const auto size = std::filesystem::file_size(f);
+    h = fnv_str(h, f.filename().string() + ":" + std::to_string(size));
+    std::ifstream in(f, std::ios::binary);
+    auto hash_at = [&](std::uint64_t off, std::uint64_t n) {
+      buf.resize(n);
+      in.seekg(static_cast<std::streamoff>(off));
+      in.read(buf.data(), static_cast<std::streamsize>(n));
+      h = fnv(h, buf.data(), static_cast<std::size_t>(in.gcount()));
+    };
+    constexpr std::uint64_t kWhole = 64ull << 20, kMiB = 1ull << 20, kBlock = 4096;
+    if (size <= kWhole) {
+      hash_at(0, size);
+    } else {
+      hash_at(0, kMiB);
+      for (int b = 1; b < 65; ++b) hash_at(size / 65 * b, kBlock);
+      hash_at(size - kMiB, kMiB);
+    }
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
+  auto emit = [&](nlohmann::json e) {
+    if (opt.on_event) opt.on_event(e);
+  };
+  if (opt.shard_count < 1 || opt.shard_index < 0 || opt.shard_index >= opt.shard_count)
+    throw BadInput("shard " + std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count) + " is out of range");
+  if (spec.dtype != "fp32")
+    throw BadInput("dtype '" + spec.dtype + "': this build evaluates in fp32 only (bf16 comes with the CUDA bf16 engine)");
+  ResultsStore store(opt.store_path);
+  RunOutcome out;
+  out.spec_hash = spec.hash();
+  store.put_spec(out.spec_hash, spec.name, spec.source);
+
+  // --- plan: tokenizers and tasks (no model is loaded unless a unit has to be computed) ---
+  std::vector<ModelSide> sides;
+  for (const auto& m : spec.models) sides.push_back(open_model_side(m));
+  std::vector<TaskRun> runs;
+  std::int64_t ordinal = 0;
+  std::int64_t cost_total = 0;
+  for (std::size_t mi = 0; mi < sides.size(); ++mi) {
+    auto& side = sides[mi];
+    std::vector<std::shared_ptr<eval::Task>> tasks;  // the same task objects serve every RoPE setting
+    std::vector<std::int64_t> lengths;
+    for (const auto& ts : spec.tasks) {
+      eval::TaskEnv env;
+      env.tokenizer = side.tokenizer.get();
+      env.prefix_token = side.prefix;
+      env.max_length = eval::setting_int(ts, "max_length", side.max_length, ts.value("task", std::string("?")));
+      if (env.max_length < 1) throw BadInput("task " + ts.value("task", std::string("?")) + ": max_length must be >= 1");
+      lengths.push_back(env.max_length);
+      tasks.push_back(eval::make_task(ts, env, spec.base_dir));
+    }
+    for (const auto& rope : spec.rope) {
+      for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
+        TaskRun r;
+        r.model = mi;
+        r.rope = rope;
+        r.task = tasks[ti];
+        r.settings = spec.tasks[ti];
+        r.max_length = lengths[ti];
+        r.evaluator_path = r.task->config().value("evaluator", std::string());
+        nlohmann::json key{{"model", side.fingerprint}, {"tokenizer", side.entry.tokenizer == "bytes" ? "bytes" : "files"},
+                           {"rope", rope},           {"backend", spec.backend},
+                           {"dtype", spec.dtype},    {"task", r.task->name()},
+                           {"config", key_config(r.task->config())}};
+        if (!r.evaluator_path.empty()) key["evaluator"] = checkpoint_fingerprint(r.evaluator_path);
+        r.key = eval::fnv1a64_hex(key.dump());
+        TaskRunRecord rec;
+        rec.run_key = r.key;
+        rec.spec_hash = out.spec_hash;
+        rec.model = side.entry.name;
+        rec.model_path = side.entry.path;
+        rec.setting = rope;
+        rec.task = r.task->name();
+        rec.config = r.task->config();
+        rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", LMSCOPE_VERSION},
+                          {"backend", spec.backend},                 {"dtype", spec.dtype},
+                          {"device", device_name(spec.backend)},    {"tokenizer", side.tokenizer->kind()}};
+        store.put_task_run(rec);
+        for (auto& [i, u] : store.units(r.key)) r.units.emplace(i, std::move(u.result));
+        for (std::int64_t u = 0; u < r.task->unit_count(); ++u, ++ordinal) {
+          if (ordinal % opt.shard_count != opt.shard_index) continue;
+          if (r.units.count(u)) {
+            ++out.units_reused;
+            continue;
+          }
+          r.pending.push_back(u);
+          cost_total += r.task->unit_cost(u);
+        }
+        out.units_total += r.task->unit_count();
+        runs.push_back(std::move(r));
+      }
+    }
+  }
+  {
+    nlohmann::json list = nlohmann::json::array();
+    std::int64_t pending = 0;
+    for (const auto& r : runs) {
+      list.push_back({{"run_key", r.key}, {"model", sides[r.model].entry.name}, {"setting", r.rope},
+                      {"task", r.task->name()}, {"units", r.task->unit_count()}, {"stored", r.units.size()},
+                      {"to_compute", r.pending.size()}});
+      pending += static_cast<std::int64_t>(r.pending.size());
+    }
+    emit({{"event", "start"}, {"spec_hash", out.spec_hash}, {"store", opt.store_path}, {"units_total", out.units_total},
+          {"units_stored", out.units_reused}, {"units_to_compute", pending}, {"cost_total", cost_total},
+          {"shard", std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count)}, {"task_runs", list}});
+  }
+
+  // --- compute ---
+  const auto t0 = Clock::now();
+  auto last_progress = t0 - std::chrono::hours(1);
+  std::int64_t tokens = 0, cost_done = 0, units_done = 0, units_pending_total = 0;
+  for (const auto& r : runs) units_pending_total += static_cast<std::int64_t>(r.pending.size());
+  std::map<std::pair<std::size_t, std::string>, LoadedModel> loaded;
+  std::map<std::string, LoadedModel> evaluators;
+  std::map<std::string, std::unique_ptr<Tokenizer>> evaluator_tokenizers;
+  auto progress = [&](const TaskRun& r, bool force) {
+    const auto now = Clock::now();
+    if (!force && std::chrono::duration<double>(now - last_progress).count() < opt.progress_interval_s) return;
+    last_progress = now;
+    const double el = std::chrono::duration<double>(now - t0).count();
+    const double rate = el > 0 ? static_cast<double>(tokens) / el : 0;
+    nlohmann::json e{{"event", "progress"},      {"units_done", units_done},
+                     {"units_to_compute", units_pending_total}, {"tokens", tokens},
+                     {"tokens_per_s", rate},    {"elapsed_s", el},
+                     {"model", sides[r.model].entry.name}, {"setting", r.rope}, {"task", r.task->name()}};
+    if (cost_done > 0 && cost_total > cost_done) e["eta_s"] = el * static_cast<double>(cost_total - cost_done) / static_cast<double>(cost_done);
+    else if (cost_total <= cost_done) e["eta_s"] = 0.0;
+    emit(e);
+  };
+  try {
+    for (auto& r : runs) {
+      if (r.pending.empty()) continue;
+      auto& side = sides[r.model];
+      auto& lm = loaded[{r.model, r.rope}];
+      if (!lm.model) {
+        loaded.clear();  // one model in memory at a time
+        auto& fresh = loaded[{r.model, r.rope}];
+        emit({{"event", "log"}, {"message", "loading " + side.entry.name + (r.rope.empty() ? "" : " with rope " + r.rope)}});
+        fresh.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(side.entry.path));
+        LoadOptions lo;
+        lo.backend = spec.backend;
+        lo.rope_override = r.rope;
+        fresh.model = load_model(*fresh.checkpoint, lo);
+      }
+      const auto& model = *loaded[{r.model, r.rope}].model;
+      eval::TaskEnv env;
+      env.model = &model;
+      env.tokenizer = side.tokenizer.get();
+      env.evaluator = &model;
+      env.evaluator_tokenizer = side.tokenizer.get();
+      if (!r.evaluator_path.empty()) {
+        auto& ev = evaluators[r.evaluator_path];
+        if (!ev.model) {
+          emit({{"event", "log"}, {"message", "loading evaluator " + r.evaluator_path}});
+          ev.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(r.evaluator_path));
+          LoadOptions lo;
+          lo.backend = spec.backend;
+          ev.model = load_model(*ev.checkpoint, lo);
+          ModelEntry ee{r.evaluator_path, "", side.entry.tokenizer == "bytes" ? "bytes" : ""};
+          evaluator_tokenizers[r.evaluator_path] = tokenizer_for(ee, ev.checkpoint->spec());
+        }
+        env.evaluator = ev.model.get();
+        env.evaluator_tokenizer = evaluator_tokenizers[r.evaluator_path].get();
+      }
+      env.max_length = r.max_length;
+      env.prefix_token = side.prefix;
+      env.cancel = opt.cancel;
+      env.on_tokens = [&](std::int64_t n) {
+        tokens += n;
+        progress(r, false);
+      };
+      for (auto u : r.pending) {
+        env.check_cancel();
+        const auto u0 = Clock::now();
+        const auto tok0 = tokens;
+        auto result = r.task->run_unit(u, env);
+        StoredUnit su;
+        su.result = result;
+        su.seconds = std::chrono::duration<double>(Clock::now() - u0).count();
+        su.tokens = tokens - tok0;
+        su.device = device_name(spec.backend);
+        store.put_unit(r.key, u, su);
+        r.units[u] = std::move(result);
+        ++out.units_computed;
+        ++units_done;
+        cost_done += r.task->unit_cost(u);
+        emit({{"event", "unit"}, {"run_key", r.key}, {"unit", u}, {"seconds", su.seconds}, {"tokens", su.tokens}});
+        std::vector<std::pair<std::int64_t, nlohmann::json>> so_far(r.units.begin(), r.units.end());
+        const auto a = r.task->aggregate(so_far);
+        emit({{"event", "partial"},   {"run_key", r.key},         {"model", side.entry.name},
+              {"setting", r.rope},    {"task", r.task->name()},    {"units_done", r.units.size()},
+              {"unit_count", r.task->unit_count()}, {"metrics", a.metrics}, {"details", a.details}});
+        progress(r, true);
+      }
+    }
+  } catch (const eval::Cancelled&) {
+    out.cancelled = true;
+    emit({{"event", "log"}, {"message", "cancelled; finished units are in the store"}});
+  }
+
+  // --- aggregate what is complete; lm-eval shaped output per model × setting ---
+  std::vector<nlohmann::json> groups;
+  std::map<std::pair<std::size_t, std::string>, std::size_t> group_of;
+  out.complete = !out.cancelled;
+  for (auto& r : runs) {
+    auto& side = sides[r.model];
+    const auto gk = std::make_pair(r.model, r.rope);
+    if (!group_of.count(gk)) {
+      group_of[gk] = groups.size();
+      std::string args = "pretrained=" + side.entry.path;
+      if (!r.rope.empty()) args += ",rope=" + r.rope;
+      if (side.entry.tokenizer == "bytes") args += ",tokenizer=bytes";
+      groups.push_back({{"results", nlohmann::json::object()},
+                        {"configs", nlohmann::json::object()},
+                        {"versions", nlohmann::json::object()},
+                        {"n-samples", nlohmann::json::object()},
+                        {"config", {{"model", "lmscope"}, {"model_args", args}, {"backend", spec.backend},
+                                    {"dtype", spec.dtype}, {"batch_size", 1}}},
+                        {"lmscope", {{"version", LMSCOPE_VERSION}, {"model", side.entry.name},
+                                     {"model_path", side.entry.path}, {"setting", r.rope},
+                                     {"weights_fingerprint", side.fingerprint}, {"spec_hash", out.spec_hash},
+                                     {"run_keys", nlohmann::json::object()}, {"details", nlohmann::json::object()},
+                                     {"incomplete", nlohmann::json::array()}}},
+                        {"date", utc_now()}});
+    }
+    auto& g = groups[group_of[gk]];
+    const auto name = r.task->name();
+    const auto alias = r.settings.value("alias", name);
+    g["configs"][alias] = r.task->config();
+    g["versions"][alias] = r.task->version();
+    g["lmscope"]["run_keys"][alias] = r.key;
+    TaskRunInfo info{r.key, side.entry.name, r.rope, name, r.task->unit_count(), false};
+    if (static_cast<std::int64_t>(r.units.size()) == r.task->unit_count()) {
+      std::vector<std::pair<std::int64_t, nlohmann::json>> all(r.units.begin(), r.units.end());
+      const auto a = r.task->aggregate(all);
+      g["results"][alias] = lm_eval_metrics(a, alias);
+      g["n-samples"][alias] = {{"original", a.samples}, {"effective", a.samples}};
+      g["lmscope"]["details"][alias] = a.details;
+      store.put_results(r.key, {{"metrics", a.metrics}, {"details", a.details}, {"samples", a.samples}});
+      info.complete = true;
+      emit({{"event", "result"},   {"run_key", r.key},      {"model", side.entry.name}, {"setting", r.rope},
+            {"task", name},        {"metrics", a.metrics},  {"details", a.details},     {"samples", a.samples}});
+    } else {
+      out.complete = false;
+      g["lmscope"]["incomplete"].push_back({{"task", alias}, {"units_done", r.units.size()},
+                                            {"unit_count", r.task->unit_count()}});
+    }
+    out.task_runs.push_back(info);
+  }
+  if (groups.size() == 1) out.results = groups.front();
+  else out.results = {{"runs", groups}};
+  emit({{"event", "done"}, {"complete", out.complete}, {"cancelled", out.cancelled},
+        {"units_computed", out.units_computed}, {"units_reused", out.units_reused}, {"units_total", out.units_total}});
+  return out;
+}
+
+}  // namespace lmscope::run
