@@ -22,6 +22,10 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
 // with `field`), anything else one document of the whole text.
 std::vector<std::string> read_documents(const std::filesystem::path& path, const std::string& field);
 
+// s with every invalid UTF-8 sequence replaced by U+FFFD (generated text from a byte model need not be UTF-8; JSON
+// must be).
+std::string valid_utf8(std::string_view s);
+
 // FNV-1a 64 of bytes, as 16 hex digits (data hashes in provenance; not cryptographic).
 std::string fnv1a64_hex(std::string_view bytes);
 std::string file_hash(const std::filesystem::path& path);

@@ -3,11 +3,6 @@
 namespace lmscope::eval {
 #define STUB(n) std::unique_ptr<Task> n(const nlohmann::json&, const TaskEnv&, const std::string&) { throw BadInput("not yet"); }
 STUB(make_lambada_task)
-STUB(make_ppl_vs_length_task)
-STUB(make_passkey_task)
-STUB(make_longppl_task)
-STUB(make_charlevel_task)
-STUB(make_throughput_task)
 std::unique_ptr<Task> make_multiple_choice_task(const std::string&, const nlohmann::json&, const TaskEnv&, const std::string&) { throw BadInput("not yet"); }
 const std::vector<std::string>& multiple_choice_tasks() { static std::vector<std::string> v; return v; }
 bool is_multiple_choice_task(std::string_view) { return false; }

@@ -1,0 +1,84 @@
+// `lambada_openai`: the last word of each passage as a loglikelihood request (context = all but the last
+// space-separated word, continuation = " " + that word). acc = every continuation token is the greedy choice;
+// perplexity = exp(−mean loglikelihood of the continuation) over items. lm-eval reports a bootstrap standard error
+// for the perplexity; we report acc's standard error only.
+#include <cmath>
+
+#include "eval/scoring.h"
+#include "eval/task_data.h"
+#include "eval/tasks/task_registry.h"
+#include "lmscope/error.h"
+#include "lmscope/eval/multiple_choice.h"
+
+namespace lmscope::eval {
+namespace {
+
+constexpr std::int64_t kItemsPerUnit = 128;
+
+class LambadaTask final : public Task {
+ public:
+  LambadaTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+    check_known_settings(s, with_common({"data"}), "lambada_openai");
+    const auto path = data_path(s, "data", "lambada_openai", base_dir,
+                                "LAMBADA (OpenAI's test set) as JSON lines with a `text` field");
+    const auto records = read_jsonl(path);
+    const auto limit = setting_int(s, "limit", -1, "lambada_openai");
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (limit >= 0 && static_cast<std::int64_t>(pairs_.size()) >= limit) break;
+      const auto r = make_lambada_request(records[i], path.filename().string() + ":" + std::to_string(i + 1));
+      pairs_.push_back(encode_pair(*env.tokenizer, r.context, r.continuation));
+      cost_ += static_cast<std::int64_t>(pairs_.back().first.size() + pairs_.back().second.size());
+    }
+    if (pairs_.empty()) throw BadInput("task lambada_openai: " + path.string() + " holds no items");
+    config_ = {{"task", "lambada_openai"}, {"data", path.string()}, {"data_hash", file_hash(path)},
+               {"output_type", "loglikelihood"}, {"items", pairs_.size()}, {"limit", limit},
+               {"max_length", env.max_length}, {"prefix_token", env.prefix_token}};
+  }
+
+  std::string name() const override { return "lambada_openai"; }
+  nlohmann::json config() const override { return config_; }
+  std::int64_t unit_count() const override {
+    return (static_cast<std::int64_t>(pairs_.size()) + kItemsPerUnit - 1) / kItemsPerUnit;
+  }
+  std::int64_t unit_cost(std::int64_t) const override { return cost_ / std::max<std::int64_t>(unit_count(), 1); }
+
+  nlohmann::json run_unit(std::int64_t u, const TaskEnv& env) const override {
+    nlohmann::json out = nlohmann::json::array();
+    const auto first = static_cast<std::size_t>(u * kItemsPerUnit);
+    const auto last = std::min(pairs_.size(), first + static_cast<std::size_t>(kItemsPerUnit));
+    for (std::size_t i = first; i < last; ++i) {
+      const auto s = score_continuation(*env.model, pairs_[i].first, pairs_[i].second, env);
+      out.push_back({{"item", i}, {"loglik", s.sum}, {"is_greedy", s.all_greedy ? 1 : 0}, {"tokens", s.scored}});
+    }
+    return out;
+  }
+
+  TaskAggregate aggregate(const std::vector<std::pair<std::int64_t, nlohmann::json>>& units) const override {
+    std::vector<double> acc;
+    double ll = 0;
+    for (const auto& [u, items] : units)
+      for (const auto& r : items) {
+        acc.push_back(r.at("is_greedy").get<double>());
+        ll += r.at("loglik").get<double>();
+      }
+    TaskAggregate a;
+    a.samples = static_cast<std::int64_t>(acc.size());
+    if (acc.empty()) return a;
+    const auto m = mean_stderr(acc);
+    a.metrics = {{"perplexity", std::exp(-ll / static_cast<double>(acc.size()))}, {"acc", m.mean}, {"acc_stderr", m.stderr_}};
+    return a;
+  }
+
+ private:
+  std::vector<std::pair<std::vector<std::int32_t>, std::vector<std::int32_t>>> pairs_;
+  std::int64_t cost_ = 0;
+  nlohmann::json config_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_lambada_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+  return std::make_unique<LambadaTask>(s, env, base_dir);
+}
+
+}  // namespace lmscope::eval

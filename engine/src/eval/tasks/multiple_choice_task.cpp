@@ -1,0 +1,113 @@
+// Zero-shot multiple choice (hellaswag, piqa, arc_easy, arc_challenge, winogrande, boolq, copa, sciq, social_iqa):
+// lm-eval's requests (eval/multiple_choice.h) scored as loglikelihoods; acc, acc_norm where the task reports it,
+// each with lm-eval's mean standard error. Work units are blocks of items.
+#include <cmath>
+
+#include "eval/scoring.h"
+#include "eval/task_data.h"
+#include "eval/tasks/task_registry.h"
+#include "lmscope/error.h"
+#include "lmscope/eval/multiple_choice.h"
+
+namespace lmscope::eval {
+namespace {
+
+constexpr std::int64_t kItemsPerUnit = 64;
+
+std::int64_t argmax_of(const std::vector<double>& v) {
+  std::int64_t best = 0;
+  for (std::size_t i = 1; i < v.size(); ++i)
+    if (v[i] > v[static_cast<std::size_t>(best)]) best = static_cast<std::int64_t>(i);
+  return best;
+}
+
+class MultipleChoiceTask final : public Task {
+ public:
+  MultipleChoiceTask(std::string name, const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir)
+      : name_(std::move(name)) {
+    check_known_settings(s, with_common({"data"}), name_);
+    const auto path = data_path(s, "data", name_, base_dir,
+                                "the task's dataset as JSON lines in the Hugging Face layout (docs/tasks.md)");
+    const auto records = read_jsonl(path);
+    const auto limit = setting_int(s, "limit", -1, name_);
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (limit >= 0 && static_cast<std::int64_t>(items_.size()) >= limit) break;
+      items_.push_back(make_multiple_choice_item(name_, records[i], path.filename().string() + ":" + std::to_string(i + 1)));
+      for (const auto& r : items_.back().requests) {
+        auto [ctx, cont] = encode_pair(*env.tokenizer, r.context, r.continuation);
+        cost_ += static_cast<std::int64_t>(ctx.size() + cont.size());
+      }
+    }
+    if (items_.empty()) throw BadInput("task " + name_ + ": " + path.string() + " holds no items");
+    tokenizer_ = env.tokenizer;
+    config_ = {{"task", name_},           {"data", path.string()},
+               {"data_hash", file_hash(path)}, {"output_type", "multiple_choice"},
+               {"items", items_.size()},  {"limit", limit},
+               {"max_length", env.max_length}, {"prefix_token", env.prefix_token},
+               {"metrics", items_.front().has_acc_norm ? nlohmann::json{"acc", "acc_norm"} : nlohmann::json{"acc"}}};
+  }
+
+  std::string name() const override { return name_; }
+  nlohmann::json config() const override { return config_; }
+  std::int64_t unit_count() const override {
+    return (static_cast<std::int64_t>(items_.size()) + kItemsPerUnit - 1) / kItemsPerUnit;
+  }
+  std::int64_t unit_cost(std::int64_t) const override { return cost_ / std::max<std::int64_t>(unit_count(), 1); }
+
+  nlohmann::json run_unit(std::int64_t u, const TaskEnv& env) const override {
+    nlohmann::json out = nlohmann::json::array();
+    const auto first = static_cast<std::size_t>(u * kItemsPerUnit);
+    const auto last = std::min(items_.size(), first + static_cast<std::size_t>(kItemsPerUnit));
+    for (std::size_t i = first; i < last; ++i) {
+      const auto& item = items_[i];
+      std::vector<double> ll, norm;
+      for (std::size_t c = 0; c < item.requests.size(); ++c) {
+        auto [ctx, cont] = encode_pair(*tokenizer_, item.requests[c].context, item.requests[c].continuation);
+        const auto s = score_continuation(*env.model, ctx, cont, env);
+        ll.push_back(s.sum);
+        norm.push_back(s.sum / item.choice_lengths[c]);
+      }
+      nlohmann::json r{{"item", i}, {"loglik", ll}, {"gold", item.gold}, {"acc", argmax_of(ll) == item.gold ? 1 : 0}};
+      if (item.has_acc_norm) r["acc_norm"] = argmax_of(norm) == item.gold ? 1 : 0;
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  TaskAggregate aggregate(const std::vector<std::pair<std::int64_t, nlohmann::json>>& units) const override {
+    std::vector<double> acc, acc_norm;
+    for (const auto& [u, items] : units)
+      for (const auto& r : items) {
+        acc.push_back(r.at("acc").get<double>());
+        if (r.contains("acc_norm")) acc_norm.push_back(r["acc_norm"].get<double>());
+      }
+    TaskAggregate a;
+    a.samples = static_cast<std::int64_t>(acc.size());
+    if (acc.empty()) return a;
+    const auto m = mean_stderr(acc);
+    a.metrics["acc"] = m.mean;
+    a.metrics["acc_stderr"] = m.stderr_;
+    if (!acc_norm.empty()) {
+      const auto n = mean_stderr(acc_norm);
+      a.metrics["acc_norm"] = n.mean;
+      a.metrics["acc_norm_stderr"] = n.stderr_;
+    }
+    return a;
+  }
+
+ private:
+  std::string name_;
+  std::vector<MultipleChoiceItem> items_;
+  const Tokenizer* tokenizer_ = nullptr;
+  std::int64_t cost_ = 0;
+  nlohmann::json config_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_multiple_choice_task(const std::string& name, const nlohmann::json& s, const TaskEnv& env,
+                                                const std::string& base_dir) {
+  return std::make_unique<MultipleChoiceTask>(name, s, env, base_dir);
+}
+
+}  // namespace lmscope::eval

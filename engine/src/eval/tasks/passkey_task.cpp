@@ -1,0 +1,186 @@
+// `passkey`: passkey retrieval (Mohtashami & Jaggi 2023) on a grid of context lengths × depths. A prompt of about
+// L tokens: our instruction, filler sentences (ours, or a user's file), the key sentence inserted after the filler
+// sentence nearest to relative depth d, more filler, the question; greedy decoding of `max_new_tokens`; a trial
+// succeeds when the key's five digits appear in the decoded text. Keys come from a 64-bit mixer of (seed, length,
+// depth, trial) so the grid reproduces exactly with the same seed on any platform. One work unit per grid cell.
+#include <cmath>
+
+#include "eval/scoring.h"
+#include "eval/task_data.h"
+#include "eval/tasks/task_registry.h"
+#include "lmscope/error.h"
+
+namespace lmscope::eval {
+namespace {
+
+// Our own text (written for lmscope).
+constexpr const char* kInstruction =
+    "Somewhere in the notes below there is a pass key, a number of five digits. Read carefully, remember it, and "
+    "repeat it when asked.\n";
+constexpr const char* kFiller[] = {
+    "The tide came in slowly over the flat grey sand. ",
+    "A gull circled twice above the harbour and settled on a post. ",
+    "In the village the bakery opened its shutters before sunrise. ",
+    "Someone had left a bicycle leaning against the chapel wall. ",
+    "The wind carried the smell of salt and cut grass across the fields. ",
+    "Two fishing boats waited at the quay for the morning to clear. ",
+};
+constexpr const char* kQuestion = "\nWhat is the pass key? The pass key is";
+
+std::string key_sentence(const std::string& key) {
+  return "The pass key is " + key + ". Remember it: " + key + " is the pass key. ";
+}
+
+// splitmix64: a fixed, portable mixer (std:: distributions differ between standard libraries).
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+class PasskeyTask final : public Task {
+ public:
+  PasskeyTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+    const std::string task = "passkey";
+    check_known_settings(s, with_common({"lengths", "depths", "trials", "filler_file", "max_new_tokens"}), task);
+    lengths_ = setting_int_list(s, "lengths", {256, 512, 1024}, task);
+    depths_ = setting_double_list(s, "depths", {0.0, 0.25, 0.5, 0.75, 1.0}, task);
+    trials_ = setting_int(s, "trials", 5, task);
+    seed_ = static_cast<std::uint64_t>(setting_int(s, "seed", 1234, task));
+    max_new_ = setting_int(s, "max_new_tokens", 10, task);
+    if (trials_ < 1) throw BadInput("task passkey: 'trials' must be >= 1");
+    for (double d : depths_)
+      if (!(d >= 0 && d <= 1)) throw BadInput("task passkey: every depth must be in [0, 1], got " + std::to_string(d));
+    if (s.contains("filler_file") && !s["filler_file"].is_null()) {
+      const auto p = data_path(s, "filler_file", task, base_dir, "a text file whose sentences are the filler");
+      const auto text = read_text_file(p);
+      // Sentences end at ". "; the file is used in order, repeated as needed.
+      std::size_t at = 0;
+      while (at < text.size()) {
+        auto e = text.find(". ", at);
+        e = e == std::string::npos ? text.size() : e + 2;
+        filler_.push_back(text.substr(at, e - at));
+        at = e;
+      }
+      filler_hash_ = fnv1a64_hex(text);
+      filler_path_ = p.string();
+    } else {
+      for (const char* f : kFiller) filler_.push_back(f);
+      filler_hash_ = "builtin-1";
+    }
+    if (filler_.empty()) throw BadInput("task passkey: the filler file is empty");
+    tokenizer_ = env.tokenizer;
+    config_ = {{"task", task},        {"lengths", lengths_},  {"depths", depths_},       {"trials", trials_},
+               {"seed", seed_},       {"max_new_tokens", max_new_}, {"filler", filler_hash_},
+               {"filler_file", filler_path_}, {"success", "the key's 5 digits appear in the greedy output"},
+               {"prompt_version", 1}};
+  }
+
+  std::string name() const override { return "passkey"; }
+  nlohmann::json config() const override { return config_; }
+  std::int64_t unit_count() const override {
+    return static_cast<std::int64_t>(lengths_.size() * depths_.size());
+  }
+  std::int64_t unit_cost(std::int64_t i) const override {
+    return lengths_[static_cast<std::size_t>(i) / depths_.size()] * trials_;
+  }
+
+  // The key of one trial: a 5-digit number from (seed, length, depth index, trial).
+  std::string key(std::int64_t L, std::size_t depth_index, std::int64_t trial) const {
+    std::uint64_t h = mix(seed_);
+    h = mix(h ^ static_cast<std::uint64_t>(L));
+    h = mix(h ^ depth_index);
+    h = mix(h ^ static_cast<std::uint64_t>(trial));
+    return std::to_string(10000 + h % 90000);
+  }
+
+  // The prompt text with n filler sentences and the key after sentence round(d·n). Trial t starts the filler at
+  // sentence t so trials differ in their text as well as their key.
+  std::string prompt(std::size_t n, double depth, const std::string& k, std::int64_t trial) const {
+    const auto at = static_cast<std::size_t>(std::llround(depth * static_cast<double>(n)));
+    std::string p = kInstruction;
+    for (std::size_t i = 0; i <= n; ++i) {
+      if (i == at) p += key_sentence(k);
+      if (i < n) p += filler_[(i + static_cast<std::size_t>(trial)) % filler_.size()];
+    }
+    return p + kQuestion;
+  }
+
+  nlohmann::json run_unit(std::int64_t u, const TaskEnv& env) const override {
+    const std::size_t li = static_cast<std::size_t>(u) / depths_.size(), di = static_cast<std::size_t>(u) % depths_.size();
+    const std::int64_t L = lengths_[li];
+    const double depth = depths_[di];
+    nlohmann::json trials = nlohmann::json::array();
+    std::int64_t found = 0;
+    for (std::int64_t t = 0; t < trials_; ++t) {
+      const auto k = key(L, di, t);
+      // The most filler sentences whose prompt stays within L tokens (the prompt is tokenised whole, with the
+      // tokenizer's own BOS rule, as a user would send it).
+      auto encode = [&](std::size_t n) { return tokenizer_->encode(prompt(n, depth, k, t)); };
+      std::size_t lo = 0, hi = 1;
+      while (static_cast<std::int64_t>(encode(hi).size()) <= L) {
+        lo = hi;
+        hi *= 2;
+      }
+      while (hi - lo > 1) {
+        const auto mid = (lo + hi) / 2;
+        if (static_cast<std::int64_t>(encode(mid).size()) <= L) lo = mid;
+        else hi = mid;
+      }
+      const auto ids = encode(lo);
+      if (static_cast<std::int64_t>(ids.size()) > L)
+        throw BadInput("task passkey: length " + std::to_string(L) + " is too short for the instruction, key and "
+                       "question alone (" + std::to_string(ids.size()) + " tokens)");
+      const auto out = greedy_continuation(*env.model, ids, max_new_, env);
+      const auto text = tokenizer_->decode(out);
+      const bool ok = text.find(k) != std::string::npos;
+      found += ok ? 1 : 0;
+      trials.push_back({{"key", k}, {"output", valid_utf8(text)}, {"found", ok}, {"prompt_tokens", ids.size()},
+                        {"filler_sentences", lo}});
+    }
+    return {{"length", L}, {"depth", depth}, {"accuracy", static_cast<double>(found) / static_cast<double>(trials_)},
+            {"trials", trials}};
+  }
+
+  TaskAggregate aggregate(const std::vector<std::pair<std::int64_t, nlohmann::json>>& units) const override {
+    TaskAggregate a;
+    // accuracy[depth][length], null where the cell is not done yet
+    nlohmann::json grid = nlohmann::json::array();
+    for (std::size_t d = 0; d < depths_.size(); ++d) grid.push_back(std::vector<nlohmann::json>(lengths_.size(), nullptr));
+    double sum = 0;
+    std::map<std::int64_t, std::pair<double, int>> by_len;
+    for (const auto& [u, r] : units) {
+      const std::size_t li = static_cast<std::size_t>(u) / depths_.size(), di = static_cast<std::size_t>(u) % depths_.size();
+      const double acc = r.at("accuracy").get<double>();
+      grid[di][li] = acc;
+      sum += acc;
+      by_len[lengths_[li]].first += acc;
+      by_len[lengths_[li]].second += 1;
+    }
+    a.samples = static_cast<std::int64_t>(units.size()) * trials_;
+    if (units.empty()) return a;
+    a.metrics["accuracy"] = sum / static_cast<double>(units.size());
+    for (const auto& [L, e] : by_len) a.metrics["accuracy@" + std::to_string(L)] = e.first / e.second;
+    a.details = {{"lengths", lengths_}, {"depths", depths_}, {"accuracy", grid}, {"trials", trials_}};
+    return a;
+  }
+
+ private:
+  std::vector<std::int64_t> lengths_;
+  std::vector<double> depths_;
+  std::int64_t trials_ = 5, max_new_ = 10;
+  std::uint64_t seed_ = 1234;
+  std::vector<std::string> filler_;
+  std::string filler_hash_, filler_path_;
+  const Tokenizer* tokenizer_ = nullptr;
+  nlohmann::json config_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_passkey_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+  return std::make_unique<PasskeyTask>(s, env, base_dir);
+}
+
+}  // namespace lmscope::eval
