@@ -1,6 +1,22 @@
 // Zero-shot multiple-choice tasks (and LAMBADA) as lm-evaluation-harness 0.4.9.1 builds their requests: one
 // record of the Hugging Face dataset's JSON layout becomes a context and the continuations to score
-// (../shared/docs/eval-spec.md, "Multiple choice").
+// (../shared/docs/eval-spec.md, "Multiple choice"; the facts below were checked against lm-eval's v0.4.9.1 tag:
+// lm_eval/tasks/<task>/*.yaml and their utils, lm_eval/api/task.py ConfigurableTask, lm_eval/api/model.py
+// TemplateLM.loglikelihood/_encode_pair, lm_eval/models/huggingface.py).
+//
+// How lm-eval 0.4.9.1 builds a zero-shot multiple-choice item (no description, no chat template):
+//   context        = doc_to_text(doc)
+//   continuation_i = target_delimiter + doc_to_choice(doc)[i]      (target_delimiter " " for every task here)
+//   gold           = doc_to_target(doc) (an index, or a string looked up in the choices)
+// except for "partial evaluation" (winogrande), where doc_to_text returns an int: then that int is the gold index,
+// the CHOICES are the contexts (context_i = doc_to_choice(doc)[i]) and every request shares the continuation
+// target_delimiter + doc_to_target(doc).
+//
+// acc_norm (ConfigurableTask.process_results): argmax_i loglik_i / len(doc_to_choice(doc)[i]), where len() is
+// Python's len of a str: the number of Unicode CODE POINTS of the choice, not its UTF-8 bytes, and without the
+// target delimiter (but with any space the choice itself starts with, as copa's do). eval-spec.md says "UTF-8
+// bytes": it differs from the code and we follow the code. For winogrande the "choices" are the partial contexts,
+// so their lengths are those of the contexts (lm-eval does not report acc_norm there anyway).
 #pragma once
 
 #include <cstdint>
@@ -23,10 +39,13 @@ struct ChoiceRequest {
 
 struct MultipleChoiceItem {
   std::vector<ChoiceRequest> requests;  // one per choice, in the task's choice order
-  // The length lm-eval divides a choice's loglikelihood by for acc_norm (as lm-eval 0.4.9.1 counts it).
+  // The length lm-eval divides a choice's loglikelihood by for acc_norm: len() of the choice string in Python, i.e.
+  // Unicode code points (see above), of doc_to_choice's entry (no target delimiter).
   std::vector<double> choice_lengths;
   int gold = 0;
-  bool has_acc_norm = true;  // false where lm-eval reports acc only (winogrande, boolq, copa, ... per their yaml)
+  // Whether the task's yaml lists acc_norm in metric_list (hellaswag, piqa, arc_easy, arc_challenge, sciq); false
+  // where lm-eval reports acc only (winogrande, boolq, copa, social_iqa).
+  bool has_acc_norm = true;
 };
 
 // The tasks make_multiple_choice_item knows: hellaswag, piqa, arc_easy, arc_challenge, winogrande, boolq, copa,
@@ -35,18 +54,53 @@ const std::vector<std::string>& multiple_choice_tasks();
 bool is_multiple_choice_task(std::string_view task);
 
 // The item for one dataset record of `task`. BadInput naming `where` (e.g. "piqa.jsonl:17"), the missing or
-// malformed field and what was expected.
+// malformed field and what was expected. Labels are accepted as JSON integers or as strings of decimal digits
+// (the datasets differ: hellaswag's `label`, winogrande's `answer` and social_iqa's `label` are strings, piqa's,
+// boolq's and copa's are integers; boolq also accepts a JSON boolean). A label outside the choices is BadInput
+// (lm-eval 0.4.9.1 only warns and scores the item as wrong).
 MultipleChoiceItem make_multiple_choice_item(std::string_view task, const nlohmann::json& record,
                                              std::string_view where);
 
-// lambada_openai: context = text up to its last space, continuation = " " + last word.
+// lambada_openai (output type loglikelihood): context = "' '.join(text.split(' ')[:-1])", continuation =
+// " " + text.split(' ')[-1]. Splitting is on the single character ' ' (not on whitespace), so a text without a
+// space gives an empty context (which lm-eval scores after the prefix token, see encode_request).
 ChoiceRequest make_lambada_request(const nlohmann::json& record, std::string_view where);
 
-// lm-eval's _encode_pair: trailing whitespace of the context moves to the continuation, then
-// whole = encode(context + continuation), ctx = encode(context) (no special tokens), and the continuation's
-// tokens are whole[len(ctx):]. Returns {context tokens, continuation tokens}.
+// HellaSwag's preprocess (lm_eval/tasks/hellaswag/utils.py): strip() (Python whitespace), replace " [title]" with
+// ". ", remove every "[...]" (non-greedy, not across a newline: Python's re "\[.*?\]"), then replace "  " with " "
+// once, left to right (so a run of four spaces becomes two).
+std::string hellaswag_preprocess(std::string_view text);
+
+// lm-eval's _encode_pair: trailing whitespace of the context (Python's rstrip(): Unicode whitespace) moves to the
+// continuation, then whole = encode(context + continuation), ctx = encode(context), both WITHOUT special tokens
+// (lm-eval 0.4.9.1's HFLM encodes with add_special_tokens = add_bos_token, False by default; it forces it on only
+// for Gemma), and the continuation's tokens are whole[len(ctx):]. Returns {context tokens, continuation tokens}.
+// An empty context (or one of whitespace only) gives empty context tokens: lm-eval never calls _encode_pair for
+// context == "" (see encode_request); the caller must not score with an empty context.
+// `allow_special`: whether special-token text inside the strings becomes special ids (Hugging Face tokenizers,
+// which lm-eval calls, do that by default; our default keeps them plain text, which matters only if a dataset
+// contains such text).
 std::pair<std::vector<std::int32_t>, std::vector<std::int32_t>> encode_pair(const Tokenizer& tokenizer,
                                                                              std::string_view context,
-                                                                             std::string_view continuation);
+                                                                             std::string_view continuation,
+                                                                             bool allow_special = false);
+
+// The token lm-eval puts as context when the context string is empty (HFLM.prefix_token_id): BOS, else EOS.
+// BadInput when the tokenizer has neither.
+std::int32_t loglikelihood_prefix_token(const Tokenizer& tokenizer);
+
+// The tokens lm-eval 0.4.9.1 scores for one request (TemplateLM.loglikelihood): when context == "" exactly,
+// context = {prefix token} and continuation = encode(continuation) as it is (no whitespace moved); otherwise
+// encode_pair. Difference: a context of whitespace only is not "" to lm-eval, so _encode_pair leaves it no
+// tokens and lm-eval's scoring then mis-aligns (its input is shorter than the continuation); we use the prefix
+// token there too, with the whitespace moved onto the continuation as _encode_pair does.
+// Left-truncation to the model's length is the caller's: lm-eval feeds (context + continuation)[-(L+1):][:-1].
+std::pair<std::vector<std::int32_t>, std::vector<std::int32_t>> encode_request(const Tokenizer& tokenizer,
+                                                                                std::string_view context,
+                                                                                std::string_view continuation,
+                                                                                bool allow_special = false);
+
+// Python's len() of a UTF-8 string: its number of code points.
+std::size_t python_len(std::string_view utf8);
 
 }  // namespace lmscope::eval
