@@ -287,6 +287,8 @@ TEST(MultipleChoice, SocialIqa) {
   json r2 = rec;
   r2["label"] = 1;
   EXPECT_EQ(make_multiple_choice_item("social_iqa", r2, "q").gold, 0);
+  r2["label"] = "2\n";  // as old copies of the dataset have it; Jinja's |int accepts it
+  EXPECT_EQ(make_multiple_choice_item("social_iqa", r2, "q").gold, 1);
   r2["label"] = "0";
   EXPECT_NE(error_of("social_iqa", r2).find("\"1\", \"2\" or \"3\""), std::string::npos);
 }
@@ -420,15 +422,23 @@ TEST(MultipleChoice, WholePiqaValidation) {
   LMSCOPE_REQUIRE_PATH(path, "../shared/data/piqa/validation.jsonl");
   const auto recs = read_jsonl(path);
   ASSERT_EQ(recs.size(), 1838u);
-  int golds[2] = {0, 0};
+  // Totals computed in Python from the same file: sum of label, of len(sol1) + len(sol2) (code points; the
+  // UTF-8 byte total would be 361,233: 32 items have non-ASCII choices), of len(context.encode()).
+  int gold_sum = 0;
+  double length_sum = 0;
+  std::size_t context_bytes = 0;
   for (std::size_t i = 0; i < recs.size(); ++i) {
     const auto it = make_multiple_choice_item("piqa", recs[i], "piqa/validation.jsonl:" + std::to_string(i + 1));
     ASSERT_EQ(it.requests.size(), 2u);
     ASSERT_TRUE(it.gold == 0 || it.gold == 1);
-    ++golds[it.gold];
-    for (double l : it.choice_lengths) ASSERT_GE(l, 0);
+    ASSERT_TRUE(it.has_acc_norm);
+    gold_sum += it.gold;
+    for (double l : it.choice_lengths) length_sum += l;
+    context_bytes += it.requests[0].context.size();
   }
-  EXPECT_EQ(golds[0] + golds[1], 1838);
+  EXPECT_EQ(gold_sum, 928);
+  EXPECT_EQ(length_sum, 361059);
+  EXPECT_EQ(context_bytes, 99400u);
   const auto first = make_multiple_choice_item("piqa", recs[0], "piqa:1");
   EXPECT_EQ(first.requests[0].context, "Question: How do I ready a guinea pig cage for it's new occupants?\nAnswer:");
   EXPECT_EQ(first.gold, 0);
@@ -443,6 +453,7 @@ TEST(Lambada, WholeOpenAiTestSet) {
   const auto recs = read_jsonl(path);
   ASSERT_EQ(recs.size(), 5153u);
   const auto byte_tok = make_byte_tokenizer(256, 257);
+  std::size_t continuation_len = 0, context_bytes = 0;
   for (std::size_t i = 0; i < recs.size(); ++i) {
     const auto req = make_lambada_request(recs[i], "lambada_openai/test.jsonl:" + std::to_string(i + 1));
     const auto& text = recs[i]["text"].get_ref<const std::string&>();
@@ -451,11 +462,15 @@ TEST(Lambada, WholeOpenAiTestSet) {
     else
       ASSERT_EQ(req.continuation, " " + text) << i;
     ASSERT_EQ(req.continuation[0], ' ');
+    continuation_len += python_len(req.continuation);
+    context_bytes += req.context.size();
     const auto p = encode_request(*byte_tok, req.context, req.continuation);
     ASSERT_FALSE(p.first.empty());
     ASSERT_FALSE(p.second.empty());
   }
   EXPECT_EQ(make_lambada_request(recs[0], "l").continuation, " signs");
+  EXPECT_EQ(continuation_len, 34377u);  // Python, same file: sum of len(" " + last word)
+  EXPECT_EQ(context_bytes, 1654414u);   // and of len(context.encode())
 }
 
 }  // namespace

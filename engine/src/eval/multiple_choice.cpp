@@ -252,7 +252,7 @@ std::vector<std::string> str_list(const Ctx& c, const json& v, std::string_view 
   return out;
 }
 
-// A JSON integer or a string of ASCII decimal digits; `lo`..`hi` inclusive.
+// A JSON integer or a string of ASCII decimal digits (surrounding whitespace allowed); `lo`..`hi` inclusive.
 long long int_field(const Ctx& c, const json& rec, const char* name, long long lo, long long hi,
                     std::string_view expected, bool allow_bool = false) {
   const json& v = field(c, rec, name, expected);
@@ -262,7 +262,9 @@ long long int_field(const Ctx& c, const json& rec, const char* name, long long l
   } else if (allow_bool && v.is_boolean()) {
     x = v.get<bool>() ? 1 : 0;
   } else if (v.is_string()) {
-    const auto& s = v.get_ref<const std::string&>();
+    // Python's int() (hellaswag's int(label), Jinja's |int for social_iqa) ignores surrounding whitespace: old
+    // copies of social_i_qa have labels like "1\n".
+    const std::string s(py_strip(v.get_ref<const std::string&>()));
     if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; }))
       bad(c, name, expected, &v);
     x = std::stoll(s);
