@@ -385,15 +385,23 @@ TEST(EncodePair, SentencePieceJointDiffersFromSeparate) {
   EXPECT_EQ(p.second, Ids(whole.begin() + static_cast<std::ptrdiff_t>(p.first.size()), whole.end()));
   // Separately, SentencePiece's dummy prefix makes " yes" "▁▁yes"-like; jointly it is the single piece "▁yes".
   const auto separate = tok->encode(" yes", plain);
+  EXPECT_EQ(p.first, (Ids{894, 29901, 1317, 278, 14744, 7254, 29973, 13, 22550, 29901}));
+  EXPECT_EQ(p.second, (Ids{4874}));       // "▁yes"
+  EXPECT_EQ(separate, (Ids{29871, 4874}));  // "▁" "▁yes"
   EXPECT_NE(p.second, separate);
   EXPECT_EQ(p.second.size(), 1u);
   EXPECT_EQ(tok->decode(p.second), "yes");  // SentencePiece decoding drops the leading space of the first piece
   EXPECT_GT(separate.size(), p.second.size());
 
   // Token boundaries can cross the join: "ma" + "t" is one piece "▁mat" jointly, so the split at len(ctx) takes
-  // tokens that were not the continuation's text.
+  // tokens that were not the continuation's text: here the whole string has as many tokens as the context, and
+  // the continuation gets NO tokens (lm-eval then scores loglik 0, greedy true).
   const std::string c2 = "The cat sat on the ma";
   p = encode_pair(*tok, c2, "t");
+  EXPECT_EQ(p.first, (Ids{450, 6635, 3290, 373, 278, 611}));  // ... "▁the" "▁ma"
+  EXPECT_TRUE(p.second.empty());
+  EXPECT_EQ(tok->encode(c2 + "t", plain), (Ids{450, 6635, 3290, 373, 278, 1775}));  // ... "▁the" "▁mat"
+  EXPECT_EQ(tok->decode(Ids{1775}), "mat");
   const auto whole2 = tok->encode(c2 + "t", plain);
   const auto ctx2 = tok->encode(c2, plain);
   EXPECT_EQ(p.first, ctx2);

@@ -75,6 +75,9 @@ std::string hellaswag_preprocess(std::string_view text);
 // continuation, then whole = encode(context + continuation), ctx = encode(context), both WITHOUT special tokens
 // (lm-eval 0.4.9.1's HFLM encodes with add_special_tokens = add_bos_token, False by default; it forces it on only
 // for Gemma), and the continuation's tokens are whole[len(ctx):]. Returns {context tokens, continuation tokens}.
+// The split takes no care of token boundaries across the join: the continuation may get tokens that cover some of
+// the context's text, or none at all (Llama 2: "The cat sat on the ma" + "t" -> the whole has as many tokens as
+// the context, "▁ma" becoming "▁mat"); lm-eval scores an empty continuation as loglik 0, greedy true.
 // An empty context (or one of whitespace only) gives empty context tokens: lm-eval never calls _encode_pair for
 // context == "" (see encode_request); the caller must not score with an empty context.
 // `allow_special`: whether special-token text inside the strings becomes special ids (Hugging Face tokenizers,
