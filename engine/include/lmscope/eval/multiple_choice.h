@@ -17,6 +17,39 @@
 // target delimiter (but with any space the choice itself starts with, as copa's do). eval-spec.md says "UTF-8
 // bytes": it differs from the code and we follow the code. For winogrande the "choices" are the partial contexts,
 // so their lengths are those of the contexts (lm-eval does not report acc_norm there anyway).
+//
+// The tasks (target delimiter " " everywhere: lm-eval's default, no yaml here sets another):
+//   task           context                                           choices (continuation = " " + choice)       gold                      acc_norm
+//   hellaswag      preprocess(activity_label + ": " + ctx_a + " " +  preprocess(endings[i])                       int(label)                yes
+//                  ctx_b.capitalize())
+//   piqa           "Question: {goal}\nAnswer:"                        sol1, sol2                                   label                     yes
+//   arc_easy/      "Question: {question}\nAnswer:"                    choices.text                                 choices.label.index(      yes
+//   arc_challenge                                                                                                  answerKey)
+//   winogrande     sentence[:i] + option1 / option2 (i = index of    shared: sentence[i+1:].strip()               answer - 1 ("1"/"2")      no
+//                  the first "_"): one context per option
+//   boolq          "{passage}\nQuestion: {question}?\nAnswer:"         "no", "yes"                                  label                     no
+//   copa           premise.strip()[:-1] + " because" (cause) /       " " + c[0].lower() + c[1:] for choice1/2,   label                     no
+//                  " therefore" (effect)                             so the continuation starts with TWO spaces
+//   sciq           "{support.lstrip()}\nQuestion: {question}\nAnswer:" distractor1..3, correct_answer              3                         yes
+//   social_iqa     "Q: {context} {question}\nA:"                      answerA, answerB, answerC                    int(label) - 1            no
+//   lambada_openai context = text up to its last ' ', continuation = " " + the rest (output type loglikelihood)
+//
+// Where ../shared/docs/eval-spec.md differs from lm-eval 0.4.9.1's code (we follow the code):
+//  - acc_norm length: the spec says UTF-8 bytes; the code divides by len(choice) on a Python str = code points.
+//  - _encode_pair order: the spec says tokenise the whole string "then" move the context's trailing whitespace; the
+//    code moves the whitespace first and then encodes context + continuation and the context.
+//  - Empty context: the spec says an empty context gets the prefix token; the code does so only for context == ""
+//    exactly, and then encodes the continuation alone (no whitespace moved); a whitespace-only context goes through
+//    _encode_pair and gets no tokens at all (see encode_request for what we do).
+//  - Truncation: the spec says the context is left-truncated to fit L; the code left-truncates context+continuation
+//    together ((ctx + cont)[-(L+1):][:-1]), which cuts into the continuation when it alone exceeds L+1 tokens.
+//  - sciq: the spec's context is "{support}\n..."; the yaml uses support.lstrip().
+//  - hellaswag: "removes ... double spaces" is one left-to-right replace("  ", " "), not a collapse (four spaces
+//    become two); capitalize() also lower-cases the rest of ctx_b; preprocess strips BEFORE removing tags, so a
+//    leading "[step] " tag leaves a leading space on the ending.
+//  - copa: "premise without its final period" is premise.strip()[:-1], the last character whatever it is; with the
+//    default delimiter " " and choices that start with " " the continuation is "  " + choice (two spaces).
+//  - winogrande: the continuation is " " + the text after the blank stripped, not the remainder as it is.
 #pragma once
 
 #include <cstdint>
