@@ -90,7 +90,10 @@ bool is_multiple_choice_task(std::string_view task);
 // malformed field and what was expected. Labels are accepted as JSON integers or as strings of decimal digits
 // (the datasets differ: hellaswag's `label`, winogrande's `answer` and social_iqa's `label` are strings, piqa's,
 // boolq's and copa's are integers; boolq also accepts a JSON boolean). A label outside the choices is BadInput
-// (lm-eval 0.4.9.1 only warns and scores the item as wrong).
+// (lm-eval 0.4.9.1 only warns and scores the item as wrong). Differences on purpose: lm-eval returns piqa's and
+// boolq's `label` as it is, so a STRING label there would be looked up among the choice texts and miss (gold
+// -100); copa's doc_to_target tests label == 0, so a string "0" would pick choice2. We read both as numbers.
+// Surrounding whitespace in a string label is ignored, as Python's int() does (old social_i_qa copies: "1\n").
 MultipleChoiceItem make_multiple_choice_item(std::string_view task, const nlohmann::json& record,
                                              std::string_view where);
 
