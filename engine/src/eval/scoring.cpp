@@ -38,7 +38,9 @@ WindowScore score_window(const Model& model, std::span<const std::int32_t> input
 
 WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,
                                std::span<const std::int32_t> continuation, const TaskEnv& env) {
-  if (continuation.empty()) throw BadInput("a continuation encodes to no tokens; nothing to score");
+  // A continuation can encode to no tokens (its text merged into the context's last token); lm-eval then scores
+  // loglikelihood 0 and greedy true, and so do we.
+  if (continuation.empty()) return WindowScore{};
   std::vector<std::int32_t> whole;
   if (context.empty()) whole.push_back(env.prefix_token);
   else whole.assign(context.begin(), context.end());

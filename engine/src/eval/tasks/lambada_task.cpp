@@ -26,7 +26,7 @@ class LambadaTask final : public Task {
     for (std::size_t i = 0; i < records.size(); ++i) {
       if (limit >= 0 && static_cast<std::int64_t>(pairs_.size()) >= limit) break;
       const auto r = make_lambada_request(records[i], path.filename().string() + ":" + std::to_string(i + 1));
-      pairs_.push_back(encode_pair(*env.tokenizer, r.context, r.continuation));
+      pairs_.push_back(encode_request(*env.tokenizer, r.context, r.continuation));
       cost_ += static_cast<std::int64_t>(pairs_.back().first.size() + pairs_.back().second.size());
     }
     if (pairs_.empty()) throw BadInput("task lambada_openai: " + path.string() + " holds no items");

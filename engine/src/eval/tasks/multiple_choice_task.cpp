@@ -34,7 +34,7 @@ class MultipleChoiceTask final : public Task {
       if (limit >= 0 && static_cast<std::int64_t>(items_.size()) >= limit) break;
       items_.push_back(make_multiple_choice_item(name_, records[i], path.filename().string() + ":" + std::to_string(i + 1)));
       for (const auto& r : items_.back().requests) {
-        auto [ctx, cont] = encode_pair(*env.tokenizer, r.context, r.continuation);
+        auto [ctx, cont] = encode_request(*env.tokenizer, r.context, r.continuation);
         cost_ += static_cast<std::int64_t>(ctx.size() + cont.size());
       }
     }
@@ -62,7 +62,7 @@ class MultipleChoiceTask final : public Task {
       const auto& item = items_[i];
       std::vector<double> ll, norm;
       for (std::size_t c = 0; c < item.requests.size(); ++c) {
-        auto [ctx, cont] = encode_pair(*tokenizer_, item.requests[c].context, item.requests[c].continuation);
+        auto [ctx, cont] = encode_request(*tokenizer_, item.requests[c].context, item.requests[c].continuation);
         const auto s = score_continuation(*env.model, ctx, cont, env);
         ll.push_back(s.sum);
         norm.push_back(s.sum / item.choice_lengths[c]);
