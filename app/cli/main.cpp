@@ -19,7 +19,7 @@ const std::map<std::string, Command>& commands() {
   using namespace lmscope::cli;
   static const std::map<std::string, Command> c{
       {"inspect", {cmd_inspect, "inspect --model DIR [--json]                 family, parameters, dtype, layers, heads, RoPE, context, size"}},
-      {"logits", {cmd_logits, "logits --model DIR (--tokens 1,2,3 | --tokens-file ids.json) --out FILE.safetensors\n"
+      {"logits", {cmd_logits, "logits --model DIR (--tokens 1,2,3 | --tokens-file ids.json | --batch-file seqs.json) --out FILE.safetensors\n"
                               "       [--backend cpu] [--rope TYPE:key=value,...] [--hidden]   one forward pass from an empty state"}},
       {"generate", {cmd_generate, "generate --model DIR (--tokens ... | --tokens-file ...) --max-new N [--stop-at-eos]\n"
                                   "       [--backend cpu] [--rope ...]               greedy decoding through the KV cache; prints new ids as JSON"}},
