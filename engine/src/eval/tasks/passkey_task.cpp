@@ -71,6 +71,13 @@ class PasskeyTask final : public Task {
     }
     if (filler_.empty()) throw BadInput("task passkey: the filler file is empty");
     tokenizer_ = env.tokenizer;
+    // The instruction, key and question alone must fit every length (checked before any work is done).
+    const auto bare = static_cast<std::int64_t>(tokenizer_->encode(prompt(0, 0.0, "00000", 0)).size());
+    for (auto L : lengths_)
+      if (L < bare + 8)
+        throw BadInput("task passkey: length " + std::to_string(L) + " is too short: the instruction, key and question "
+                       "alone take " + std::to_string(bare) + " tokens with this tokenizer (use at least " +
+                       std::to_string(bare + 8) + ")");
     config_ = {{"task", task},        {"lengths", lengths_},  {"depths", depths_},       {"trials", trials_},
                {"seed", seed_},       {"max_new_tokens", max_new_}, {"filler", filler_hash_},
                {"filler_file", filler_path_}, {"success", "the key's 5 digits appear in the greedy output"},

@@ -1,0 +1,380 @@
+// Runs, the results store and the tasks end to end on a tiny random byte-level Llama written by the test.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <fstream>
+
+#include "eval/scoring.h"
+#include "lmscope/checkpoint.h"
+#include "lmscope/error.h"
+#include "lmscope/eval/rolling_windows.h"
+#include "lmscope/eval/task.h"
+#include "lmscope/eval/wikitext.h"
+#include "lmscope/model.h"
+#include "lmscope/random_checkpoint.h"
+#include "lmscope/run/results_store.h"
+#include "lmscope/run/run_spec.h"
+#include "lmscope/run/runner.h"
+#include "lmscope/tokenizer.h"
+#include "support/test_support.h"
+
+namespace lmscope {
+namespace {
+
+using nlohmann::json;
+
+// Our own little corpus in the WikiText raw layout: headings " = Title = " start documents.
+const char* kCorpus =
+    " = The Harbour = \n"
+    " The harbour lies at the mouth of a small river . Boats come in with the tide @-@ and leave before dark . \n"
+    " In winter the quay is quiet ; in summer it is full of visitors , nets and gulls . \n"
+    " = The Mill = \n"
+    " An old mill stands beside the river . Its wheel turned for 200 years , grinding wheat for the village . \n"
+    " = = History = = \n"
+    " The mill was rebuilt in 1820 after a flood . It closed in 1962 . \n"
+    " = The Bakery = \n"
+    " Bread is baked here every morning before sunrise ( except on Sundays ) . \n";
+
+class RunFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model_dir = tmp.path / "tiny";
+    write_random_checkpoint(
+        test::tiny_llama_config({{"vocab_size", 256}, {"bos_token_id", 1}, {"eos_token_id", 2},
+                                 {"max_position_embeddings", 64}})
+            .dump(),
+        model_dir, {.seed = 7, .stddev = 0.5f});
+    corpus = tmp.path / "corpus.raw";
+    test::write_text(corpus, kCorpus);
+  }
+
+  json spec_json(const json& tasks) const {
+    return {{"lmscope_run", 1},
+            {"models", {{{"path", model_dir.string()}, {"name", "tiny"}, {"tokenizer", "bytes"}}}},
+            {"tasks", tasks}};
+  }
+
+  run::RunOutcome run(const json& spec, const std::filesystem::path& store, int shard = 0, int shards = 1,
+                      const std::atomic<bool>* cancel = nullptr,
+                      std::function<void(const json&)> on_event = nullptr) const {
+    run::RunOptions o;
+    o.store_path = store.string();
+    o.shard_index = shard;
+    o.shard_count = shards;
+    o.cancel = cancel;
+    o.on_event = std::move(on_event);
+    return run::execute_run(run::parse_run_spec(spec, tmp.path.string(), "test spec"), o);
+  }
+
+  test::TempDir tmp;
+  std::filesystem::path model_dir, corpus;
+};
+
+TEST(RunSpec, ParsesModelsTasksDefaultsAndRopeGrids) {
+  json j{{"lmscope_run", 1},
+         {"models", {"m1", {{"path", "sub/m2"}, {"name", "second"}, {"tokenizer", "bytes"}}}},
+         {"rope", {nullptr, "linear:factor=2", {{"type", "yarn"}, {"factor", {2, 4}}, {"original_max_position_embeddings", 32}}}},
+         {"tasks", {"wikitext", {{"task", "passkey"}, {"limit", 3}}}},
+         {"limit", 10},
+         {"max_length", 128}};
+  const auto s = run::parse_run_spec(j, "/base", "spec.json");
+  ASSERT_EQ(s.models.size(), 2u);
+  EXPECT_EQ(s.models[0].path, "/base/m1");
+  EXPECT_EQ(s.models[0].name, "m1");
+  EXPECT_EQ(s.models[1].path, "/base/sub/m2");
+  EXPECT_EQ(s.models[1].name, "second");
+  EXPECT_EQ(s.models[1].tokenizer, "bytes");
+  ASSERT_EQ(s.rope.size(), 4u);
+  EXPECT_EQ(s.rope[0], "");
+  EXPECT_EQ(s.rope[1], "linear:factor=2");
+  EXPECT_EQ(s.rope[2], "yarn:factor=2,original_max_position_embeddings=32");
+  EXPECT_EQ(s.rope[3], "yarn:factor=4,original_max_position_embeddings=32");
+  ASSERT_EQ(s.tasks.size(), 2u);
+  EXPECT_EQ(s.tasks[0]["limit"], 10);  // top-level default
+  EXPECT_EQ(s.tasks[1]["limit"], 3);   // the task's own wins
+  EXPECT_EQ(s.tasks[0]["max_length"], 128);
+  EXPECT_EQ(s.task_run_count(), 2 * 4 * 2);
+  EXPECT_EQ(s.hash(), run::parse_run_spec(j, "/base", "x").hash());
+  j["tasks"] = {"wikitext"};
+  EXPECT_NE(s.hash(), run::parse_run_spec(j, "/base", "x").hash());
+}
+
+TEST(RunSpec, RejectsMalformedSpecsNamingTheField) {
+  auto error_of = [](const json& j) {
+    try {
+      run::parse_run_spec(j, "", "spec.json");
+    } catch (const BadInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of({{"tasks", {"wikitext"}}}).find("'models'"), std::string::npos);
+  EXPECT_NE(error_of({{"models", {"m"}}}).find("'tasks'"), std::string::npos);
+  EXPECT_NE(error_of({{"models", {"m"}}, {"tasks", {"wikitext"}}, {"dtpye", "bf16"}}).find("unknown field 'dtpye'"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"models", {"m"}}, {"tasks", {"wikitext"}}, {"dtype", "int4"}}).find("'dtype'"), std::string::npos);
+  EXPECT_NE(error_of({{"lmscope_run", 9}, {"models", {"m"}}, {"tasks", {"x"}}}).find("version"), std::string::npos);
+  EXPECT_NE(error_of({{"models", {"m"}}, {"tasks", {"x"}}, {"rope", {{{"factor", 2}}}}}).find("'type'"), std::string::npos);
+  EXPECT_THROW(run::parse_shard("2/2"), BadInput);
+  EXPECT_THROW(run::parse_shard("a/b"), BadInput);
+  EXPECT_EQ(run::parse_shard("1/3"), std::make_pair(1, 3));
+}
+
+TEST(ResultsStore, KeepsUnitsOnceAndMerges) {
+  test::TempDir tmp;
+  run::ResultsStore a(tmp.path / "a.sqlite");
+  run::TaskRunRecord r;
+  r.run_key = "k1";
+  r.task = "wikitext";
+  r.config = {{"x", 1}};
+  r.provenance = {{"engine_version", "t"}};
+  r.unit_count = 3;
+  a.put_task_run(r);
+  a.put_task_run(r);  // idempotent
+  EXPECT_TRUE(a.put_unit("k1", 0, {{{"v", 1.5}}, 0.1, 10, "cpu"}));
+  EXPECT_FALSE(a.put_unit("k1", 0, {{{"v", 9.0}}, 0.1, 10, "cpu"}));  // never overwritten
+  EXPECT_EQ(a.units("k1").at(0).result["v"], 1.5);
+  {
+    run::ResultsStore b(tmp.path / "b.sqlite");
+    b.put_task_run(r);
+    b.put_unit("k1", 1, {{{"v", 2.5}}, 0.2, 20, "cpu"});
+    b.put_unit("k1", 0, {{{"v", 1.5}}, 0.1, 10, "cpu"});
+  }
+  EXPECT_EQ(a.merge_from(tmp.path / "b.sqlite"), 1);
+  const auto u = a.units("k1");
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_EQ(u.at(1).result["v"], 2.5);
+  ASSERT_EQ(a.task_runs().size(), 1u);
+  EXPECT_EQ(a.task_runs()[0].config["x"], 1);
+  test::write_text(tmp.path / "not.sqlite", "this is not a database, just some text that is long enough");
+  EXPECT_THROW(run::ResultsStore(tmp.path / "not.sqlite"), BadInput);
+  EXPECT_THROW(run::ResultsStore(tmp.path / "missing-folder" / "s.sqlite"), BadInput);
+}
+
+TEST_F(RunFixture, WikitextMatchesADirectComputationAndIsServedFromTheStoreTheSecondTime) {
+  const json spec = spec_json({{{"task", "wikitext"}, {"data", corpus.string()}, {"max_length", 16}}});
+  const auto first = run(spec, tmp.path / "s.sqlite");
+  ASSERT_TRUE(first.complete);
+  EXPECT_EQ(first.units_total, 3);  // three documents
+  EXPECT_EQ(first.units_computed, 3);
+  const auto& r = first.results["results"]["wikitext"];
+
+  // Direct: the same windows scored through next_token_logprobs-free engine calls.
+  const auto ck = Checkpoint::open(model_dir);
+  const auto model = load_model(ck);
+  const auto docs = eval::split_wikitext_documents(kCorpus);
+  double loglik = 0;
+  std::int64_t words = 0, bytes = 0;
+  for (const auto& page : docs) {
+    std::vector<std::int32_t> ids;
+    for (unsigned char c : eval::wikitext_detokenize(page)) ids.push_back(c);
+    for (const auto& w : eval::rolling_windows(ids, 16, 1)) {
+      const auto logits = compute_logits(*model, w.input);
+      const auto t = eval::position_targets(w);
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        if (t[i] < 0) continue;
+        const float* row = logits.data() + i * 256;
+        double m = row[0], s = 0;
+        for (int v = 0; v < 256; ++v) m = std::max<double>(m, row[v]);
+        for (int v = 0; v < 256; ++v) s += std::exp(row[v] - m);
+        loglik += row[t[i]] - m - std::log(s);
+      }
+    }
+    words += eval::count_words_like_lm_eval(page);
+    bytes += static_cast<std::int64_t>(page.size());
+  }
+  EXPECT_NEAR(r["word_perplexity,none"].get<double>() / std::exp(-loglik / static_cast<double>(words)), 1.0, 1e-9);
+  EXPECT_NEAR(r["bits_per_byte,none"].get<double>(), -loglik / (static_cast<double>(bytes) * std::log(2.0)), 1e-9);
+  EXPECT_EQ(r["word_perplexity_stderr,none"], "N/A");
+  EXPECT_EQ(first.results["configs"]["wikitext"]["max_length"], 16);
+  EXPECT_EQ(first.results["versions"]["wikitext"], 2);
+
+  const auto again = run(spec, tmp.path / "s.sqlite");
+  EXPECT_EQ(again.units_computed, 0);
+  EXPECT_EQ(again.units_reused, 3);
+  EXPECT_EQ(again.results["results"], first.results["results"]);
+}
+
+TEST_F(RunFixture, CancelledRunResumesWithoutLosingOrRepeatingUnits) {
+  const json spec = spec_json({{{"task", "wikitext"}, {"data", corpus.string()}, {"max_length", 16}},
+                               {{"task", "passkey"}, {"lengths", {300, 360}}, {"depths", {0.0, 1.0}}, {"trials", 1}}});
+  const auto whole = run(spec, tmp.path / "whole.sqlite");
+  ASSERT_TRUE(whole.complete);
+  const auto total = whole.units_total;
+  EXPECT_EQ(total, 3 + 4);
+
+  std::atomic<bool> cancel{false};
+  int seen = 0;
+  const auto part = run(spec, tmp.path / "resume.sqlite", 0, 1, &cancel, [&](const json& e) {
+    if (e["event"] == "unit" && ++seen == 3) cancel = true;
+  });
+  EXPECT_TRUE(part.cancelled);
+  EXPECT_FALSE(part.complete);
+  EXPECT_EQ(part.units_computed, 3);
+  const auto rest = run(spec, tmp.path / "resume.sqlite");
+  EXPECT_TRUE(rest.complete);
+  EXPECT_EQ(rest.units_reused, 3);
+  EXPECT_EQ(rest.units_computed, total - 3);
+  EXPECT_EQ(rest.results["results"], whole.results["results"]);
+}
+
+TEST_F(RunFixture, ShardsSplitTheUnitsAndMergeIntoTheWholeResult) {
+  const json spec = spec_json({{{"task", "wikitext"}, {"data", corpus.string()}, {"max_length", 16}},
+                               {{"task", "ppl_vs_length"}, {"data", corpus.string()}, {"lengths", {8, 16}}}});
+  const auto whole = run(spec, tmp.path / "whole.sqlite");
+  const auto s0 = run(spec, tmp.path / "s0.sqlite", 0, 2);
+  const auto s1 = run(spec, tmp.path / "s1.sqlite", 1, 2);
+  EXPECT_FALSE(s0.complete);
+  EXPECT_EQ(s0.units_computed + s1.units_computed, whole.units_total);
+  EXPECT_GT(s0.units_computed, 0);
+  EXPECT_GT(s1.units_computed, 0);
+  {
+    run::ResultsStore merged(tmp.path / "s0.sqlite");
+    merged.merge_from(tmp.path / "s1.sqlite");
+  }
+  const auto m = run(spec, tmp.path / "s0.sqlite");
+  EXPECT_EQ(m.units_computed, 0);
+  EXPECT_TRUE(m.complete);
+  EXPECT_EQ(m.results["results"], whole.results["results"]);
+}
+
+TEST_F(RunFixture, PasskeyGridReproducesWithTheSameSeedAndFitsTheLengths) {
+  const json task{{"task", "passkey"}, {"lengths", {300, 400}}, {"depths", {0.0, 0.5, 1.0}}, {"trials", 2}, {"seed", 42}};
+  const auto a = run(spec_json(json::array({task})), tmp.path / "a.sqlite");
+  const auto b = run(spec_json(json::array({task})), tmp.path / "b.sqlite");
+  run::ResultsStore sa(tmp.path / "a.sqlite"), sb(tmp.path / "b.sqlite");
+  const auto key = a.task_runs.at(0).run_key;
+  const auto ua = sa.units(key), ub = sb.units(key);
+  ASSERT_EQ(ua.size(), 6u);
+  std::set<std::string> keys;
+  for (const auto& [i, u] : ua) {
+    EXPECT_EQ(u.result, ub.at(i).result);  // identical prompts, keys and outputs
+    for (const auto& t : u.result["trials"]) {
+      EXPECT_LE(t["prompt_tokens"].get<int>(), u.result["length"].get<int>());
+      EXPECT_GT(t["prompt_tokens"].get<int>(), u.result["length"].get<int>() - 80);  // filled, up to one sentence
+      EXPECT_EQ(t["key"].get<std::string>().size(), 5u);
+      keys.insert(t["key"].get<std::string>());
+    }
+  }
+  EXPECT_GE(keys.size(), 10u);  // keys differ across cells and trials
+  json other = task;
+  other["seed"] = 43;
+  const auto c = run(spec_json(json::array({other})), tmp.path / "c.sqlite");
+  run::ResultsStore sc(tmp.path / "c.sqlite");
+  EXPECT_NE(sc.units(c.task_runs.at(0).run_key).at(0).result["trials"][0]["key"],
+            ua.at(0).result["trials"][0]["key"]);
+  const auto& grid = a.results["lmscope"]["details"]["passkey"]["accuracy"];
+  ASSERT_EQ(grid.size(), 3u);     // depths
+  ASSERT_EQ(grid[0].size(), 2u);  // lengths
+}
+
+TEST_F(RunFixture, PplVsLengthChunksAreScoredFromAnEmptyState) {
+  const auto out = run(spec_json({{{"task", "ppl_vs_length"}, {"data", corpus.string()}, {"lengths", {16, 32}}}}),
+                       tmp.path / "s.sqlite");
+  const auto& series = out.results["lmscope"]["details"]["ppl_vs_length"]["series"];
+  ASSERT_EQ(series.size(), 2u);
+  const auto ck = Checkpoint::open(model_dir);
+  const auto model = load_model(ck);
+  std::vector<std::int32_t> ids;
+  for (unsigned char c : std::string(kCorpus)) ids.push_back(c);
+  for (const auto& p : series) {
+    const auto L = p["length"].get<std::size_t>();
+    double nll = 0;
+    std::int64_t n = 0;
+    for (std::size_t st = 0; st + L <= ids.size(); st += L) {
+      const std::vector<std::int32_t> chunk(ids.begin() + static_cast<std::ptrdiff_t>(st),
+                                            ids.begin() + static_cast<std::ptrdiff_t>(st + L));
+      for (double lp : next_token_logprobs(*model, chunk)) {
+        nll -= lp;
+        ++n;
+      }
+    }
+    EXPECT_EQ(p["windows"].get<std::size_t>(), ids.size() / L);
+    EXPECT_EQ(p["tokens"].get<std::int64_t>(), n);
+    // The direct pass reads L tokens, the task L − 1 (the last token predicts nothing): float32 GEMMs of other
+    // shapes round differently, hence 1e-6 on the mean NLL rather than equality.
+    EXPECT_NEAR(std::log(p["ppl"].get<double>()), nll / static_cast<double>(n), 1e-6);
+  }
+}
+
+TEST_F(RunFixture, MultipleChoiceAndLambadaScoreLikeTheirDefinitions) {
+  std::ofstream(tmp.path / "piqa.jsonl") << R"({"goal": "Keep bread fresh", "sol1": "Wrap it in a cloth.", "sol2": "Leave it in the rain.", "label": 0})" "\n"
+                                         << R"({"goal": "Cross a river", "sol1": "Use the bridge.", "sol2": "Use a ladder of fish.", "label": 1})" "\n"
+                                         << R"({"goal": "Light a room", "sol1": "Open the curtains.", "sol2": "Close the eyes.", "label": 0})" "\n";
+  std::ofstream(tmp.path / "lambada.jsonl") << R"({"text": "The boats came in with the evening tide"})" "\n"
+                                            << R"({"text": "She baked bread every single morning"})" "\n";
+  const auto out = run(spec_json({{{"task", "piqa"}, {"data", (tmp.path / "piqa.jsonl").string()}},
+                                  {{"task", "lambada_openai"}, {"data", (tmp.path / "lambada.jsonl").string()}}}),
+                       tmp.path / "s.sqlite");
+  ASSERT_TRUE(out.complete);
+  const auto ck = Checkpoint::open(model_dir);
+  const auto model = load_model(ck);
+  auto loglik = [&](const std::string& ctx, const std::string& cont) {
+    std::vector<std::int32_t> ids;
+    for (unsigned char c : ctx + cont) ids.push_back(c);
+    const auto lp = next_token_logprobs(*model, ids);
+    double s = 0;
+    for (std::size_t i = ctx.size() - 1; i < lp.size(); ++i) s += lp[i];
+    return s;
+  };
+  const std::vector<std::array<std::string, 3>> items{{"Keep bread fresh", "Wrap it in a cloth.", "Leave it in the rain."},
+                                                      {"Cross a river", "Use the bridge.", "Use a ladder of fish."},
+                                                      {"Light a room", "Open the curtains.", "Close the eyes."}};
+  const int gold[] = {0, 1, 0};
+  double acc = 0, acc_norm = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string ctx = "Question: " + items[i][0] + "\nAnswer:";
+    const double l1 = loglik(ctx, " " + items[i][1]), l2 = loglik(ctx, " " + items[i][2]);
+    acc += ((l1 >= l2 ? 0 : 1) == gold[i]);
+    acc_norm += ((l1 / items[i][1].size() >= l2 / items[i][2].size() ? 0 : 1) == gold[i]);
+  }
+  const auto& p = out.results["results"]["piqa"];
+  EXPECT_DOUBLE_EQ(p["acc,none"].get<double>(), acc / 3);
+  EXPECT_DOUBLE_EQ(p["acc_norm,none"].get<double>(), acc_norm / 3);
+  const double m = acc / 3;
+  EXPECT_NEAR(p["acc_stderr,none"].get<double>(), std::sqrt(m * (1 - m) * 3 / 2) / std::sqrt(3.0), 1e-12);
+  EXPECT_EQ(out.results["n-samples"]["piqa"]["effective"], 3);
+  const double ll = loglik("The boats came in with the evening", " tide") + loglik("She baked bread every single", " morning");
+  EXPECT_NEAR(std::log(out.results["results"]["lambada_openai"]["perplexity,none"].get<double>()), -ll / 2, 1e-5);
+}
+
+TEST_F(RunFixture, CharlevelAndLongPplAndThroughputRun) {
+  const auto out = run(spec_json({{{"task", "charlevel"}, {"data", corpus.string()}, {"max_length", 32}},
+                                  {{"task", "longppl"}, {"data", corpus.string()}, {"trunc_len", 16}, {"sliding_window", 8},
+                                   {"length", 60}, {"alpha", 0.0}, {"beta", -100.0}},
+                                  {{"task", "throughput"}, {"seq", {16}}, {"repeats", 1}}}),
+                       tmp.path / "s.sqlite");
+  ASSERT_TRUE(out.complete);
+  const auto& c = out.results["results"]["charlevel"];
+  const double bpb = c["bits_per_byte,none"].get<double>();
+  EXPECT_NEAR(c["compression_ratio,none"].get<double>(), 8.0 / bpb, 1e-9);
+  EXPECT_GE(c["bits_per_char,none"].get<double>(), bpb);  // at least one byte per character
+  EXPECT_GE(c["next_char_accuracy,none"].get<double>(), 0.0);
+  // With alpha 0 and beta -100 a key token is one whose short-context log-probability is below the long one.
+  const auto& l = out.results["results"]["longppl"];
+  EXPECT_GT(l["ppl,none"].get<double>(), 1.0);
+  EXPECT_GT(out.results["lmscope"]["details"]["longppl"]["key_tokens"].get<int>(), 0);
+  EXPECT_GT(out.results["results"]["throughput"]["tokens_per_s@1x16,none"].get<double>(), 0.0);
+}
+
+TEST_F(RunFixture, BadTaskSettingsAreRefusedBeforeAnyWork) {
+  auto error_of = [&](const json& task) {
+    try {
+      run(spec_json(json::array({task})), tmp.path / "e.sqlite");
+    } catch (const BadInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of({{"task", "wikitext"}}).find("'data'"), std::string::npos);
+  EXPECT_NE(error_of({{"task", "wikitext"}, {"data", "/no/such/file"}}).find("/no/such/file"), std::string::npos);
+  EXPECT_NE(error_of({{"task", "passkey"}, {"lenghts", {100}}}).find("unknown field 'lenghts'"), std::string::npos);
+  EXPECT_NE(error_of({{"task", "passkey"}, {"depths", {1.5}}}).find("depth"), std::string::npos);
+  EXPECT_NE(error_of({{"task", "nosuchtask"}}).find("unknown task"), std::string::npos);
+  EXPECT_NE(error_of({{"task", "ppl_vs_length"}, {"data", corpus.string()}, {"lengths", "long"}}).find("'lengths'"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace lmscope
