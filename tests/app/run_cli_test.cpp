@@ -1,0 +1,340 @@
+// `lmscope-cli run`, `merge` and `worker` as scripts and the GUI use them: every task end to end on a tiny model,
+// lm-eval shaped output, kill -9 and resume, and the worker's JSON-lines protocol.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "lmscope/random_checkpoint.h"
+#include "lmscope/run/results_store.h"
+#include "support/test_support.h"
+
+extern char** environ;
+
+namespace lmscope {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Result {
+  int code = -1;
+  std::string out;
+};
+
+Result cli(const std::string& args) {
+  const std::string cmd = std::string(LMSCOPE_CLI) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// Our own short documents in the WikiText layout.
+std::string corpus(int documents) {
+  const char* lines[] = {" The tide came in over the sand and the boats lifted at their moorings . \n",
+                         " A baker opened the shutters ; the street smelled of bread . \n",
+                         " Two gulls argued over a fish on the harbour wall , then flew off . \n"};
+  std::string s;
+  for (int d = 0; d < documents; ++d) {
+    s += " = Note " + std::to_string(d) + " = \n";
+    for (int l = 0; l <= d % 3; ++l) s += lines[(d + l) % 3];
+  }
+  return s;
+}
+
+class RunCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model = tmp.path / "tiny";
+    write_random_checkpoint(test::tiny_llama_config({{"vocab_size", 256}, {"bos_token_id", 1}, {"eos_token_id", 2},
+                                                     {"max_position_embeddings", 64}})
+                                .dump(),
+                            model, {.seed = 3, .stddev = 0.3f});
+    data = tmp.path / "wiki.raw";
+    test::write_text(data, corpus(6));
+  }
+  test::TempDir tmp;
+  fs::path model, data;
+};
+
+TEST_F(RunCli, SingleTaskRunWritesLmEvalShapedResults) {
+  const auto r = cli("run --model " + q(model) + " --tokenizer bytes --task wikitext --data " + q(data) +
+                     " --max-length 16 --store " + q(tmp.path / "s.sqlite") + " --out " + q(tmp.path / "r.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("word_perplexity"), std::string::npos) << r.out;
+  const auto j = json::parse(test::read_text(tmp.path / "r.json"));
+  for (const char* k : {"results", "configs", "versions", "n-samples", "config", "lmscope"}) EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_TRUE(j["results"]["wikitext"]["bits_per_byte,none"].is_number());
+  EXPECT_EQ(j["configs"]["wikitext"]["max_length"], 16);
+  EXPECT_EQ(j["n-samples"]["wikitext"]["effective"], 6);
+  const auto again = cli("run --model " + q(model) + " --tokenizer bytes --task wikitext --data " + q(data) +
+                         " --max-length 16 --store " + q(tmp.path / "s.sqlite"));
+  EXPECT_NE(again.out.find("0 units computed, 6 from the store"), std::string::npos) << again.out;
+  const auto bad = cli("run --model " + q(model) + " --tokenizer bytes --task wikitext --store " + q(tmp.path / "s.sqlite"));
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("'data' is required"), std::string::npos) << bad.out;
+}
+
+TEST_F(RunCli, EveryTaskRunsEndToEndFromOneSpec) {
+  const std::map<std::string, std::string> mc{
+      {"hellaswag", R"({"activity_label": "Baking", "ctx_a": "A man kneads dough.", "ctx_b": "he", "endings": ["puts it in the oven.", "eats the table.", "flies away.", "sings loudly."], "label": "0"})"},
+      {"piqa", R"({"goal": "Keep bread fresh", "sol1": "Wrap it in a cloth.", "sol2": "Leave it in the rain.", "label": 0})"},
+      {"arc_easy", R"({"question": "Which is a liquid?", "choices": {"text": ["water", "stone", "wood", "iron"], "label": ["A", "B", "C", "D"]}, "answerKey": "A"})"},
+      {"arc_challenge", R"({"question": "Which is a gas?", "choices": {"text": ["steam", "ice"], "label": ["1", "2"]}, "answerKey": "1"})"},
+      {"winogrande", R"({"sentence": "The cup fell off the table because _ was slippery.", "option1": "the cup", "option2": "the table", "answer": "1"})"},
+      {"boolq", R"({"passage": "The sea is salty.", "question": "is the sea salty", "label": 1})"},
+      {"copa", R"({"premise": "The glass broke.", "choice1": "It fell on the floor.", "choice2": "It was full of water.", "question": "cause", "label": 0})"},
+      {"sciq", R"({"question": "What do plants need?", "distractor1": "salt", "distractor2": "sand", "distractor3": "oil", "correct_answer": "light", "support": "Plants need light."})"},
+      {"social_iqa", R"({"context": "Ann gave Bob a gift.", "question": "How would Bob feel?", "answerA": "happy", "answerB": "angry", "answerC": "bored", "label": "1"})"}};
+  json tasks = json::array();
+  for (const auto& [name, record] : mc) {
+    std::ofstream(tmp.path / (name + ".jsonl")) << record << "\n" << record << "\n";
+    tasks.push_back({{"task", name}, {"data", name + ".jsonl"}});
+  }
+  std::ofstream(tmp.path / "lambada.jsonl") << R"({"text": "The boats came in with the evening tide"})" "\n";
+  tasks.push_back({{"task", "lambada_openai"}, {"data", "lambada.jsonl"}});
+  tasks.push_back({{"task", "wikitext"}, {"data", "wiki.raw"}, {"max_length", 16}});
+  tasks.push_back({{"task", "ppl_vs_length"}, {"data", "wiki.raw"}, {"lengths", {16, 32}}});
+  tasks.push_back({{"task", "passkey"}, {"lengths", {300}}, {"depths", {0.0, 1.0}}, {"trials", 1}});
+  tasks.push_back({{"task", "longppl"}, {"data", "wiki.raw"}, {"trunc_len", 16}, {"sliding_window", 8}, {"length", 60}});
+  tasks.push_back({{"task", "charlevel"}, {"data", "wiki.raw"}, {"max_length", 32}});
+  tasks.push_back({{"task", "throughput"}, {"seq", 16}, {"repeats", 1}});
+  const json spec{{"lmscope_run", 1}, {"name", "all tasks"},
+                  {"models", {{{"path", "tiny"}, {"tokenizer", "bytes"}}}}, {"tasks", tasks}};
+  test::write_text(tmp.path / "spec.json", spec.dump(2));
+  const auto r = cli("run " + q(tmp.path / "spec.json") + " --store " + q(tmp.path / "s.sqlite") + " --out " +
+                     q(tmp.path / "r.json") + " --log-samples " + q(tmp.path / "samples.jsonl"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = json::parse(test::read_text(tmp.path / "r.json"));
+  EXPECT_EQ(j["results"].size(), tasks.size());
+  for (const auto& [name, record] : mc) {
+    EXPECT_TRUE(j["results"][name]["acc,none"].is_number()) << name;
+    EXPECT_TRUE(j["results"][name]["acc_stderr,none"].is_number()) << name;
+    EXPECT_EQ(j["n-samples"][name]["effective"], 2) << name;
+  }
+  EXPECT_TRUE(j["results"]["hellaswag"].contains("acc_norm,none"));
+  EXPECT_FALSE(j["results"]["winogrande"].contains("acc_norm,none"));
+  EXPECT_TRUE(j["results"]["lambada_openai"]["perplexity,none"].is_number());
+  EXPECT_TRUE(j["results"]["ppl_vs_length"]["ppl@32,none"].is_number());
+  EXPECT_TRUE(j["results"]["passkey"]["accuracy,none"].is_number());
+  EXPECT_TRUE(j["results"]["longppl"]["ppl,none"].is_number());
+  EXPECT_TRUE(j["results"]["charlevel"]["bits_per_char,none"].is_number());
+  EXPECT_TRUE(j["results"]["throughput"]["tokens_per_s@1x16,none"].is_number());
+  EXPECT_GT(test::read_text(tmp.path / "samples.jsonl").size(), 100u);
+}
+
+// Starts lmscope-cli with args (stdout/stderr to files); returns its pid.
+pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& log) {
+  std::vector<std::string> all{LMSCOPE_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = -1;
+  posix_spawn(&pid, LMSCOPE_CLI, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+TEST_F(RunCli, KillNineThenResumeLosesNothingAndRepeatsNothing) {
+  // A model big enough that the run takes a few seconds on the CPU.
+  const auto big = tmp.path / "big";
+  write_random_checkpoint(test::tiny_llama_config({{"vocab_size", 256}, {"hidden_size", 256}, {"intermediate_size", 768},
+                                                   {"num_hidden_layers", 4}, {"num_attention_heads", 8},
+                                                   {"num_key_value_heads", 4}, {"head_dim", 32}, {"bos_token_id", 1},
+                                                   {"max_position_embeddings", 256}})
+                              .dump(),
+                          big, {.seed = 5});
+  test::write_text(data, corpus(300));
+  const std::vector<std::string> args{"run", "--model", big.string(), "--tokenizer", "bytes", "--task", "wikitext",
+                                      "--data", data.string(), "--max-length", "32", "--store",
+                                      (tmp.path / "k.sqlite").string(), "--out", (tmp.path / "k.json").string()};
+  const pid_t pid = spawn_cli(args, tmp.path / "k.log");
+  ASSERT_GT(pid, 0);
+  // Wait until a few units are committed, then kill without warning.
+  std::size_t stored = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!fs::exists(tmp.path / "k.sqlite")) continue;
+    try {
+      run::ResultsStore s(tmp.path / "k.sqlite");
+      const auto runs = s.task_runs();
+      if (!runs.empty()) stored = s.units(runs[0].run_key).size();
+    } catch (const std::exception&) {
+    }
+    if (stored >= 3) break;
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed; make it longer\n"
+                                   << test::read_text(tmp.path / "k.log");
+  std::size_t after_kill;
+  {
+    run::ResultsStore s(tmp.path / "k.sqlite");
+    after_kill = s.units(s.task_runs().at(0).run_key).size();
+  }
+  ASSERT_GE(after_kill, 3u);
+  ASSERT_LT(after_kill, 300u);
+  std::string resume_args, whole_args;
+  for (std::size_t i = 1; i < args.size(); ++i) resume_args += " " + q(args[i]);
+  const auto resumed = cli("run" + resume_args);
+  ASSERT_EQ(resumed.code, 0) << resumed.out;
+  EXPECT_NE(resumed.out.find("done: " + std::to_string(300 - after_kill) + " units computed, " +
+                             std::to_string(after_kill) + " from the store"),
+            std::string::npos)
+      << resumed.out;
+  // The same numbers as a run that was never interrupted.
+  const auto whole = cli("run --model " + q(big) + " --tokenizer bytes --task wikitext --data " + q(data) +
+                         " --max-length 32 --quiet --store " + q(tmp.path / "w.sqlite") + " --out " + q(tmp.path / "w.json"));
+  ASSERT_EQ(whole.code, 0) << whole.out;
+  EXPECT_EQ(json::parse(test::read_text(tmp.path / "k.json"))["results"],
+            json::parse(test::read_text(tmp.path / "w.json"))["results"]);
+}
+
+// The worker over pipes: requests in, JSON lines out.
+class WorkerProcess {
+ public:
+  WorkerProcess() {
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) return;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, in[1]);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    char* argv[] = {const_cast<char*>(LMSCOPE_CLI), const_cast<char*>("worker"), nullptr};
+    posix_spawn(&pid_, LMSCOPE_CLI, &fa, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    to_ = fdopen(in[1], "w");
+    from_ = fdopen(out[0], "r");
+  }
+  ~WorkerProcess() {
+    if (to_) fclose(to_);
+    if (from_) fclose(from_);
+    if (pid_ > 0) {
+      int st;
+      waitpid(pid_, &st, 0);
+    }
+  }
+  void send(const json& j) {
+    fputs((j.dump() + "\n").c_str(), to_);
+    fflush(to_);
+  }
+  // The next line as JSON (null at end of stream).
+  json next() {
+    std::string line;
+    int c;
+    while ((c = fgetc(from_)) != EOF && c != '\n') line += static_cast<char>(c);
+    if (line.empty() && c == EOF) return nullptr;
+    return json::parse(line);
+  }
+  // Lines until one with this event (returned); the others go to `seen`.
+  json until(const std::string& event, std::vector<json>* seen = nullptr) {
+    for (json e = next(); !e.is_null(); e = next()) {
+      if (e["event"] == event) return e;
+      if (seen) seen->push_back(e);
+    }
+    return nullptr;
+  }
+  int close_and_wait() {
+    fclose(to_);
+    to_ = nullptr;
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
+TEST_F(RunCli, WorkerSpeaksJsonLines) {
+  WorkerProcess w;
+  EXPECT_EQ(w.next()["event"], "ready");
+  w.send({{"id", 1}, {"cmd", "ping"}});
+  const auto pong = w.next();
+  EXPECT_EQ(pong["event"], "pong");
+  EXPECT_EQ(pong["id"], 1);
+  w.send({{"id", 2}, {"cmd", "inspect"}, {"model", model.string()}});
+  EXPECT_EQ(w.next()["model"]["family"], "llama");
+  w.send({{"id", 3}, {"cmd", "frobnicate"}});
+  const auto err = w.next();
+  EXPECT_EQ(err["event"], "error");
+  EXPECT_EQ(err["kind"], "bad_input");
+  const json spec{{"models", {{{"path", model.string()}, {"tokenizer", "bytes"}}}},
+                  {"tasks", {{{"task", "ppl_vs_length"}, {"data", data.string()}, {"lengths", {8, 16, 32}}}}}};
+  w.send({{"id", "r1"}, {"cmd", "run"}, {"spec", spec}, {"store", (tmp.path / "w.sqlite").string()}});
+  std::vector<json> seen;
+  const auto results = w.until("results", &seen);
+  ASSERT_FALSE(results.is_null());
+  EXPECT_EQ(results["id"], "r1");
+  EXPECT_TRUE(results["complete"]);
+  EXPECT_TRUE(results["results"]["results"]["ppl_vs_length"]["ppl@8,none"].is_number());
+  std::set<std::string> kinds;
+  int partial_points = 0;
+  for (const auto& e : seen) {
+    kinds.insert(e["event"].get<std::string>());
+    if (e["event"] == "partial") partial_points = static_cast<int>(e["details"]["series"].size());
+  }
+  for (const char* k : {"start", "unit", "partial", "progress", "result", "done"}) EXPECT_TRUE(kinds.count(k)) << k;
+  EXPECT_EQ(partial_points, 3);  // the last partial holds every length's point
+  w.send({{"id", 5}, {"cmd", "history"}, {"store", (tmp.path / "w.sqlite").string()}});
+  const auto h = w.until("history");
+  ASSERT_EQ(h["task_runs"].size(), 1u);
+  EXPECT_EQ(h["task_runs"][0]["task"], "ppl_vs_length");
+  EXPECT_TRUE(h["task_runs"][0]["results"]["metrics"].contains("ppl@16"));
+  w.send({{"cmd", "quit"}});
+  EXPECT_EQ(w.close_and_wait(), 0);
+}
+
+TEST_F(RunCli, WorkerCancelsARunAndKeepsItsUnits) {
+  test::write_text(data, corpus(200));
+  WorkerProcess w;
+  w.next();
+  const json spec{{"models", {{{"path", model.string()}, {"tokenizer", "bytes"}}}},
+                  {"tasks", {{{"task", "wikitext"}, {"data", data.string()}, {"max_length", 8}}}}};
+  w.send({{"id", "r"}, {"cmd", "run"}, {"spec", spec}, {"store", (tmp.path / "c.sqlite").string()}});
+  ASSERT_FALSE(w.until("unit").is_null());
+  w.send({{"id", "c"}, {"cmd", "cancel"}});
+  const auto results = w.until("results");
+  ASSERT_FALSE(results.is_null());
+  EXPECT_TRUE(results["cancelled"]);
+  EXPECT_FALSE(results["complete"]);
+  run::ResultsStore s(tmp.path / "c.sqlite");
+  const auto n = s.units(s.task_runs().at(0).run_key).size();
+  EXPECT_GE(n, 1u);
+  EXPECT_LT(n, 200u);
+  EXPECT_EQ(w.close_and_wait(), 0);
+}
+
+}  // namespace
+}  // namespace lmscope
