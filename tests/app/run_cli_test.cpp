@@ -140,6 +140,27 @@ TEST_F(RunCli, EveryTaskRunsEndToEndFromOneSpec) {
   EXPECT_GT(test::read_text(tmp.path / "samples.jsonl").size(), 100u);
 }
 
+TEST(RunCliShared, PiqaAndLambadaRunOnTheSharedFilesWithTheirItemCounts) {
+  const auto model = test::refpack_case("llama-default");
+  const auto data = test::shared_dir() / "data";
+  LMSCOPE_REQUIRE_PATH(model, "refpack llama-default");
+  LMSCOPE_REQUIRE_PATH(data / "piqa" / "validation.jsonl", "../shared/data/piqa");
+  LMSCOPE_REQUIRE_PATH(data / "lambada_openai" / "test.jsonl", "../shared/data/lambada_openai");
+  test::TempDir tmp;
+  const json spec{{"models", {{{"path", model.string()}, {"tokenizer", "bytes"}}}},
+                  {"tasks", {{{"task", "piqa"}, {"data", (data / "piqa" / "validation.jsonl").string()}},
+                             {{"task", "lambada_openai"}, {"data", (data / "lambada_openai" / "test.jsonl").string()}}}}};
+  test::write_text(tmp.path / "spec.json", spec.dump());
+  const auto r = cli("run " + q(tmp.path / "spec.json") + " --quiet --store " + q(tmp.path / "s.sqlite") + " --out " +
+                     q(tmp.path / "r.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = json::parse(test::read_text(tmp.path / "r.json"));
+  EXPECT_EQ(j["n-samples"]["piqa"]["effective"], 1838);
+  EXPECT_EQ(j["n-samples"]["lambada_openai"]["effective"], 5153);
+  // A random-weight model is at chance on PIQA's two choices.
+  EXPECT_NEAR(j["results"]["piqa"]["acc,none"].get<double>(), 0.5, 0.05);
+}
+
 // Starts lmscope-cli with args (stdout/stderr to files); returns its pid.
 pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& log) {
   std::vector<std::string> all{LMSCOPE_CLI};
