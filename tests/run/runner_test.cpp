@@ -335,8 +335,12 @@ TEST_F(RunFixture, MultipleChoiceAndLambadaScoreLikeTheirDefinitions) {
   const double m = acc / 3;
   EXPECT_NEAR(p["acc_stderr,none"].get<double>(), std::sqrt(m * (1 - m) * 3 / 2) / std::sqrt(3.0), 1e-12);
   EXPECT_EQ(out.results["n-samples"]["piqa"]["effective"], 3);
-  const double ll = loglik("The boats came in with the evening", " tide") + loglik("She baked bread every single", " morning");
-  EXPECT_NEAR(std::log(out.results["results"]["lambada_openai"]["perplexity,none"].get<double>()), -ll / 2, 1e-5);
+  const double l1 = loglik("The boats came in with the evening", " tide"), l2 = loglik("She baked bread every single", " morning");
+  const auto& lam = out.results["results"]["lambada_openai"];
+  EXPECT_NEAR(std::log(lam["perplexity,none"].get<double>()), -(l1 + l2) / 2, 1e-5);
+  // delta method: ppl × sample std / sqrt(n); with two items the std is |l1 − l2| / sqrt(2)
+  EXPECT_NEAR(lam["perplexity_stderr,none"].get<double>() / lam["perplexity,none"].get<double>(),
+              std::abs(l1 - l2) / std::sqrt(2.0) / std::sqrt(2.0), 1e-4);
 }
 
 TEST_F(RunFixture, CharlevelAndLongPplAndThroughputRun) {

@@ -1,7 +1,8 @@
 // `lambada_openai`: the last word of each passage as a loglikelihood request (context = all but the last
 // space-separated word, continuation = " " + that word). acc = every continuation token is the greedy choice;
-// perplexity = exp(−mean loglikelihood of the continuation) over items. lm-eval reports a bootstrap standard error
-// for the perplexity; we report acc's standard error only.
+// perplexity = exp(−mean loglikelihood of the continuation) over items. lm-eval's perplexity stderr is a bootstrap
+// (100,000 resamples); ours is the delta method, perplexity × stderr of the mean loglikelihood, which the bootstrap
+// estimates (they agree to within the bootstrap's own noise).
 #include <cmath>
 
 #include "eval/scoring.h"
@@ -54,18 +55,19 @@ class LambadaTask final : public Task {
   }
 
   TaskAggregate aggregate(const std::vector<std::pair<std::int64_t, nlohmann::json>>& units) const override {
-    std::vector<double> acc;
-    double ll = 0;
+    std::vector<double> acc, lls;
     for (const auto& [u, items] : units)
       for (const auto& r : items) {
         acc.push_back(r.at("is_greedy").get<double>());
-        ll += r.at("loglik").get<double>();
+        lls.push_back(r.at("loglik").get<double>());
       }
     TaskAggregate a;
     a.samples = static_cast<std::int64_t>(acc.size());
     if (acc.empty()) return a;
     const auto m = mean_stderr(acc);
-    a.metrics = {{"perplexity", std::exp(-ll / static_cast<double>(acc.size()))}, {"acc", m.mean}, {"acc_stderr", m.stderr_}};
+    const auto l = mean_stderr(lls);
+    const double ppl = std::exp(-l.mean);
+    a.metrics = {{"perplexity", ppl}, {"perplexity_stderr", ppl * l.stderr_}, {"acc", m.mean}, {"acc_stderr", m.stderr_}};
     return a;
   }
 
