@@ -56,10 +56,12 @@ void gla_recurrent(const GlaArgs& a) {
   }
 }
 
-// Per chunk of n tokens with cumulative log decays G_i = Σ_{s≤i} g_s (per key channel e) and the state S₀ before it:
-//   o_i = Σ_e scale q_i[e] e^{G_i[e]} S₀[e,:] + Σ_{j≤i} (Σ_e scale q_i[e] k_j[e] e^{G_i[e]−G_j[e]}) v_j
-//   S ← diag(e^{G_last}) S₀ + Σ_j diag(e^{G_last−G_j}) k_j v_jᵀ
-// The exponents are differences of cumulative sums (≤ 0 for j ≤ i), so nothing overflows however long the chunk.
+// Per chunk of n tokens, with the state S₀ before it and the decay from token j to token i (j ≤ i) written
+// W_ij = Π_{j<s≤i} e^{g_s} (per key channel e, or per head):
+//   o_i = Σ_e scale q_i[e] W_i,start[e] S₀[e,:] + Σ_{j≤i} (Σ_e scale q_i[e] k_j[e] W_ij[e]) v_j
+//   S ← diag(W_last,start) S₀ + Σ_j diag(W_last,j) k_j v_jᵀ
+// The W are running products of per-token factors e^{g} ≤ 1 (one exp per token and channel, then multiplies), so
+// nothing overflows however strong the decay: a product only underflows towards 0, as the true value does.
 void gla_chunked(const GlaArgs& a, std::int64_t C) {
   const std::int64_t group = a.HV / a.H, dk = a.dk, dv = a.dv;
   const std::int64_t gw = a.per_channel ? dk : 1;  // decay values per token and head
@@ -67,49 +69,63 @@ void gla_chunked(const GlaArgs& a, std::int64_t C) {
   for (std::int64_t hv = 0; hv < a.HV; ++hv) {
     const std::int64_t h = hv / group;
     float* S = a.state + hv * dk * dv;
-    std::vector<float> G(static_cast<std::size_t>(C * gw)), att(static_cast<std::size_t>(C));
+    // eg: per-token factors; from_start: W_i,start; to_end: W_last,j; w: W_ij for the current j; att: C × C
+    std::vector<float> eg(static_cast<std::size_t>(C * gw)), from_start(static_cast<std::size_t>(C * gw)),
+        to_end(static_cast<std::size_t>(C * gw)), w(static_cast<std::size_t>(gw)), att(static_cast<std::size_t>(C * C));
+    auto qrow = [&](std::int64_t t) { return a.q + (t * a.H + h) * dk; };
+    auto krow = [&](std::int64_t t) { return a.k + (t * a.H + h) * dk; };
+    auto vrow = [&](std::int64_t t) { return a.v + (t * a.HV + hv) * dv; };
     for (std::int64_t t0 = 0; t0 < a.T; t0 += C) {
       const std::int64_t n = std::min(C, a.T - t0);
       for (std::int64_t i = 0; i < n; ++i)
-        for (std::int64_t e = 0; e < gw; ++e)
-          G[i * gw + e] = (i ? G[(i - 1) * gw + e] : 0.0f) + decay_at(a, t0 + i, hv, e);
-      auto Ge = [&](std::int64_t i, std::int64_t e) { return G[i * gw + (a.per_channel ? e : 0)]; };
+        for (std::int64_t e = 0; e < gw; ++e) {
+          eg[i * gw + e] = std::exp(decay_at(a, t0 + i, hv, e));
+          from_start[i * gw + e] = (i ? from_start[(i - 1) * gw + e] : 1.0f) * eg[i * gw + e];
+        }
+      for (std::int64_t j = n - 1; j >= 0; --j)
+        for (std::int64_t e = 0; e < gw; ++e) to_end[j * gw + e] = j == n - 1 ? 1.0f : to_end[(j + 1) * gw + e] * eg[(j + 1) * gw + e];
+      // the chunk's own pairs
+      for (std::int64_t j = 0; j < n; ++j) {
+        const float* kj = krow(t0 + j);
+        std::fill(w.begin(), w.end(), 1.0f);
+        for (std::int64_t i = j; i < n; ++i) {
+          if (i > j)
+            for (std::int64_t e = 0; e < gw; ++e) w[e] *= eg[i * gw + e];
+          const float* qi = qrow(t0 + i);
+          float dot = 0;
+          if (a.per_channel) {
+            for (std::int64_t e = 0; e < dk; ++e) dot += qi[e] * kj[e] * w[e];
+          } else {
+            for (std::int64_t e = 0; e < dk; ++e) dot += qi[e] * kj[e];
+            dot *= w[0];
+          }
+          att[i * C + j] = a.scale * dot;
+        }
+      }
       for (std::int64_t i = 0; i < n; ++i) {
-        const float* qi = a.q + ((t0 + i) * a.H + h) * dk;
+        const float* qi = qrow(t0 + i);
         float* oi = a.out + ((t0 + i) * a.HV + hv) * dv;
         std::fill(oi, oi + dv, 0.0f);
-        // from the state before the chunk
-        for (std::int64_t e = 0; e < dk; ++e) {
-          const float qe = a.scale * qi[e] * std::exp(Ge(i, e));
+        for (std::int64_t e = 0; e < dk; ++e) {  // from the state before the chunk
+          const float qe = a.scale * qi[e] * from_start[i * gw + (a.per_channel ? e : 0)];
           const float* row = S + e * dv;
           for (std::int64_t d = 0; d < dv; ++d) oi[d] += qe * row[d];
         }
-        // from the chunk's own tokens
         for (std::int64_t j = 0; j <= i; ++j) {
-          const float* kj = a.k + ((t0 + j) * a.H + h) * dk;
-          float s = 0;
-          if (a.per_channel) {
-            for (std::int64_t e = 0; e < dk; ++e) s += qi[e] * kj[e] * std::exp(Ge(i, e) - Ge(j, e));
-          } else {
-            for (std::int64_t e = 0; e < dk; ++e) s += qi[e] * kj[e];
-            s *= std::exp(Ge(i, 0) - Ge(j, 0));
-          }
-          att[j] = a.scale * s;
-        }
-        for (std::int64_t j = 0; j <= i; ++j) {
-          const float* vj = a.v + ((t0 + j) * a.HV + hv) * dv;
-          for (std::int64_t d = 0; d < dv; ++d) oi[d] += att[j] * vj[d];
+          const float c = att[i * C + j];
+          const float* vj = vrow(t0 + j);
+          for (std::int64_t d = 0; d < dv; ++d) oi[d] += c * vj[d];
         }
       }
       // the state after the chunk
-      const std::int64_t last = n - 1;
       for (std::int64_t e = 0; e < dk; ++e) {
+        const std::int64_t ge = a.per_channel ? e : 0;
         float* row = S + e * dv;
-        const float carry = std::exp(Ge(last, e));
+        const float carry = from_start[(n - 1) * gw + ge];
         for (std::int64_t d = 0; d < dv; ++d) row[d] *= carry;
         for (std::int64_t j = 0; j < n; ++j) {
-          const float f = a.k[((t0 + j) * a.H + h) * dk + e] * std::exp(Ge(last, e) - Ge(j, e));
-          const float* vj = a.v + ((t0 + j) * a.HV + hv) * dv;
+          const float f = krow(t0 + j)[e] * to_end[j * gw + ge];
+          const float* vj = vrow(t0 + j);
           for (std::int64_t d = 0; d < dv; ++d) row[d] += f * vj[d];
         }
       }
@@ -170,21 +186,30 @@ void CpuBackend::selective_scan(const Tensor& x, const Tensor& delta, const Tens
   expect(D.numel() == Dn && state.numel() == Dn * N, op, "D must be [channels], state [channels, state_size]");
   expect(chunk_size >= 0, op, "chunk_size must not be negative");
   // As the kernel's terms: every channel is a value head of width 1 over one shared query/key head (q = C, k = B),
-  // with v = Δ·x and a decay per state channel g = Δ·A.
+  // with v = Δ·x and a decay per state channel g = Δ·A. g is [T, Dn, N], so it is built for blocks of tokens at a
+  // time (the state carries from block to block) to keep memory bounded on long inputs.
   const float* xs = x.as<float>();
   const float* dl = delta.as<float>();
   const float* al = A_log.as<float>();
-  std::vector<float> A(static_cast<std::size_t>(Dn * N)), v(static_cast<std::size_t>(T * Dn)), g(static_cast<std::size_t>(T * Dn * N));
+  std::vector<float> A(static_cast<std::size_t>(Dn * N));
   for (std::int64_t i = 0; i < Dn * N; ++i) A[i] = -std::exp(al[i]);
-#pragma omp parallel for if (T > 16)
-  for (std::int64_t t = 0; t < T; ++t)
-    for (std::int64_t d = 0; d < Dn; ++d) {
-      const float dt = dl[t * Dn + d];
-      v[t * Dn + d] = dt * xs[t * Dn + d];
-      for (std::int64_t n = 0; n < N; ++n) g[(t * Dn + d) * N + n] = dt * A[d * N + n];
-    }
-  run_gla({C.as<float>(), B.as<float>(), v.data(), g.data(), state.as<float>(), out.as<float>(), T, 1, Dn, N, 1, T, true, 1.0f},
-          chunk_size);
+  const std::int64_t block = chunk_size > 0 ? (256 + chunk_size - 1) / chunk_size * chunk_size : 256;  // whole chunks
+  std::vector<float> v, g;
+  for (std::int64_t t0 = 0; t0 < T; t0 += block) {
+    const std::int64_t n = std::min(block, T - t0);
+    v.resize(static_cast<std::size_t>(n * Dn));
+    g.resize(static_cast<std::size_t>(n * Dn * N));
+#pragma omp parallel for if (n > 16)
+    for (std::int64_t t = 0; t < n; ++t)
+      for (std::int64_t d = 0; d < Dn; ++d) {
+        const float dt = dl[(t0 + t) * Dn + d];
+        v[t * Dn + d] = dt * xs[(t0 + t) * Dn + d];
+        for (std::int64_t j = 0; j < N; ++j) g[(t * Dn + d) * N + j] = dt * A[d * N + j];
+      }
+    run_gla({C.as<float>() + t0 * N, B.as<float>() + t0 * N, v.data(), g.data(), state.as<float>(),
+             out.as<float>() + t0 * Dn, n, 1, Dn, N, 1, n, true, 1.0f},
+            chunk_size);
+  }
   float* o = out.as<float>();
   const float* ds = D.as<float>();
   for (std::int64_t t = 0; t < T; ++t)

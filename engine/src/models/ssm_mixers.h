@@ -13,9 +13,10 @@
 
 namespace lmscope {
 
-// Tokens per chunk of the chunked scans when the config names none (Mamba2's default chunk_size is 256; the
-// math does not depend on it).
-inline constexpr std::int64_t kSsmChunk = 64;
+// Tokens per chunk of Mamba's chunked scan. Its decay differs per state channel, so the work within a chunk grows
+// with the chunk (pairs × state channels): short chunks keep scoring near the cost of the plain scan. The math does
+// not depend on it (Mamba2 uses the config's chunk_size).
+inline constexpr std::int64_t kSsmChunk = 16;
 
 struct MambaSettings {
   std::int64_t hidden = 0;
