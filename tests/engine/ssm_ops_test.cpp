@@ -71,6 +71,7 @@ struct GlaCase {
   const char* name;
   std::int64_t T, H, HV, dk, dv;
   bool per_channel, one_row;
+  float g_lo = -0.5f;  // log decays drawn from [g_lo, 0]
 };
 
 class GatedLinearAttention : public testing::TestWithParam<GlaCase> {};
@@ -81,7 +82,7 @@ TEST_P(GatedLinearAttention, ChunkedAndRecurrentMatchTheRecurrence) {
   const LinearAttentionShape s{c.H, c.HV, c.dk, c.dv, static_cast<float>(1.0 / std::sqrt(static_cast<double>(c.dk)))};
   const Tensor q = random_tensor({c.T, c.H * c.dk}, rng), k = random_tensor({c.T, c.H * c.dk}, rng);
   const Tensor v = random_tensor({c.T, c.HV * c.dv}, rng);
-  const Tensor g = random_tensor({c.one_row ? 1 : c.T, c.per_channel ? c.HV * c.dk : c.HV}, rng, -0.5f, 0.0f);
+  const Tensor g = random_tensor({c.one_row ? 1 : c.T, c.per_channel ? c.HV * c.dk : c.HV}, rng, c.g_lo, 0.0f);
   const auto ref = gla_reference(q, k, v, g, s);
 
   Tensor S1 = zeros({c.HV, c.dk, c.dv}), S2 = zeros({c.HV, c.dk, c.dv});
@@ -112,7 +113,9 @@ INSTANTIATE_TEST_SUITE_P(Forms, GatedLinearAttention,
                                          GlaCase{"per_head", 45, 2, 2, 8, 6, false, false},
                                          GlaCase{"fixed_per_head", 45, 3, 3, 4, 8, false, true},
                                          GlaCase{"grouped_values", 40, 1, 4, 8, 2, false, false},
-                                         GlaCase{"per_channel_grouped", 40, 2, 4, 4, 1, true, false}),
+                                         GlaCase{"per_channel_grouped", 40, 2, 4, 4, 1, true, false},
+                                         // decays far beyond float's exponent range over a chunk: still finite and exact
+                                         GlaCase{"strong_decay", 45, 2, 2, 8, 6, true, false, -60.0f}),
                          [](const testing::TestParamInfo<GlaCase>& i) { return std::string(i.param.name); });
 
 // Mamba's selective scan written out per channel: h ← exp(Δ A) h + Δ x B; y = C·h + D x.
