@@ -286,6 +286,17 @@ TEST(SsmFamilies, UnsupportedSwitchesNameTheField) {
   EXPECT_EQ(error_of(mamba2_hf({{"time_step_limit", {0.0, {{"__float__", "Infinity"}}}}})), "accepted");
 }
 
+TEST(SsmFamilies, Mamba2HeadsDefaultByDialect) {
+  // fla derives num_heads from expand · hidden / head_dim; transformers' default is 128 (which this hidden size
+  // cannot hold, so the field is named)
+  json fla = with(mamba2_hf({{"norm_eps", 1e-5}}), {{"layer_norm_epsilon", nullptr}, {"num_heads", nullptr}});
+  TempDir dir;
+  test::write_text(dir.path / "config.json", fla.dump());
+  EXPECT_EQ(read_model_spec(dir.path / "config.json").num_heads, 4);  // 2 · 32 / 16
+  json hf = mamba2_hf({{"num_heads", nullptr}});
+  EXPECT_NE(error_of(hf).find("field 'head_dim'"), std::string::npos) << error_of(hf);
+}
+
 TEST(SsmFamilies, ParameterCountOfPublishedMamba) {
   // state-spaces/mamba-130m-hf (config.json as published): 129,135,360 parameters with tied embeddings
   const json cfg = {{"model_type", "mamba"}, {"vocab_size", 50280}, {"hidden_size", 768}, {"num_hidden_layers", 24},

@@ -7,6 +7,7 @@
 // dialect decides the layout (fla writes `norm_eps`, transformers `layer_norm_epsilon`), and the tensor names
 // decide the prefix: `backbone.` or `model.` (a checkpoint renamed to fla's usual decoder prefix), and
 // `embeddings` or the original state-spaces `embedding`. Neither prefix: BadInput saying so.
+#include <algorithm>
 #include <any>
 #include <cmath>
 #include <limits>
@@ -133,8 +134,11 @@ void parse_mamba2(const ConfigFields& cfg, ModelSpec& s) {
   c.kind = SsmKind::Mamba2;
   Mamba2Settings& m = c.mamba2;
   m.hidden = s.hidden_size;
-  m.num_heads = cfg.positive_int("num_heads", 128);
   m.head_dim = cfg.positive_int("head_dim", 64);
+  const double expand = cfg.number("expand", 2.0);
+  const auto intermediate = static_cast<std::int64_t>(expand * static_cast<double>(s.hidden_size));
+  // fla's Mamba2Config derives num_heads from expand · hidden / head_dim; transformers' defaults to 128
+  m.num_heads = cfg.positive_int("num_heads", fla ? std::max<std::int64_t>(1, intermediate / m.head_dim) : 128);
   m.n_groups = cfg.positive_int("n_groups", fla ? 1 : 8);
   m.state_size = cfg.positive_int("state_size", 128);
   m.conv_kernel = cfg.positive_int("conv_kernel", 4);
@@ -143,8 +147,6 @@ void parse_mamba2(const ConfigFields& cfg, ModelSpec& s) {
   m.use_conv_bias = cfg.boolean("use_conv_bias", true);
   m.d_has_hdim = cfg.boolean("D_has_hdim", false);
   m.norm_eps = s.norm_eps;
-  const double expand = cfg.number("expand", 2.0);
-  const auto intermediate = static_cast<std::int64_t>(expand * static_cast<double>(s.hidden_size));
   if (m.intermediate() != intermediate)
     cfg.fail("head_dim", "num_heads · head_dim (" + std::to_string(m.num_heads) + " · " + std::to_string(m.head_dim) +
                              ") equal to expand · hidden_size (" + std::to_string(intermediate) + ")");
