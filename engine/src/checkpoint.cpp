@@ -132,6 +132,9 @@ Checkpoint Checkpoint::open(const fs::path& dir) {
     if (!ck.tensors_.count(name))
       throw BadInput((dir / shard).string() + ": tensor '" + name + "' is listed in model.safetensors.index.json but missing from the shard");
 
+  if (const Family& fam = family_for(ck.spec_); fam.from_tensor_names)
+    fam.from_tensor_names(ck.spec_, [&](const std::string& name) { return ck.find(name) != nullptr; }, dir);
+
   // Every tensor the family needs: present, expected shape, a float type.
   for (const auto& e : expected_tensors(ck.spec_)) {
     const TensorView* t = ck.find(e.name);

@@ -24,7 +24,7 @@ struct AttentionShape {
   float scale = 1.0f;        // multiplies q·k
 };
 
-enum class Activation { Silu, Sigmoid, Relu, EluPlusOne };
+enum class Activation { Silu, Sigmoid, Relu, EluPlusOne, Softplus, LogSigmoid };
 
 // The (gated) delta rule of DeltaNet / Gated DeltaNet, per value head hv with state S [head_k_dim, head_v_dim]:
 //   S ← exp(g_t)·S;  u_t = β_t (v_t − Sᵀk_t);  S ← S + k_t u_tᵀ;  o_t = Sᵀ(scale · q_t)
@@ -36,6 +36,9 @@ struct DeltaRuleShape {
   std::int64_t head_v_dim = 0;
   float scale = 1.0f;  // multiplies q
 };
+
+// Gated linear attention (GLA, RetNet, HGRN2, and Mamba2's SSD underneath) has the same head layout.
+using LinearAttentionShape = DeltaRuleShape;
 
 class Backend {
  public:
@@ -76,12 +79,15 @@ class Backend {
                               std::span<double> logprobs, std::span<std::uint8_t> greedy) = 0;
 
   // --- elementwise ---
-  // x = f(x): silu x·σ(x), sigmoid σ(x), relu max(x, 0), elu+1 (x > 0 ? x + 1 : exp(x)).
+  // x = f(x): silu x·σ(x), sigmoid σ(x), relu max(x, 0), elu+1 (x > 0 ? x + 1 : exp(x)), softplus log(1 + eˣ)
+  // (x above 20 as torch), logsigmoid log σ(x).
   virtual void activate(Tensor& x, Activation f) = 0;
   // x *= s
   virtual void scale(Tensor& x, float s) = 0;
   // x = value everywhere
   virtual void fill(Tensor& x, float value) = 0;
+  // x[t, :] += bias for every row t (bias [C], x [T, C]).
+  virtual void add_bias(Tensor& x, const Tensor& bias) = 0;
 
   // --- linear attention (DeltaNet, Gated DeltaNet) ---
   // Causal depthwise convolution over time, carrying its input history so that a sequence fed in pieces gives what
@@ -108,6 +114,36 @@ class Backend {
   virtual void delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
                                   const Tensor* g, const DeltaRuleShape& shape, std::int64_t chunk_size,
                                   Tensor& state, Tensor& out) = 0;
+
+  // --- gated linear attention and state-space models (cpu_backend_ssm.cpp) ---
+  // All run S ← diag(exp(g_t)) S + k_t v_tᵀ, o_t = Sᵀ(scale · q_t) per value head with state [head_k_dim, head_v_dim];
+  // value head hv reads query/key head hv / (num_v_heads / num_heads). chunk_size > 0: the chunked form (within a
+  // chunk the decays are cumulative sums and the work is pairwise products; the state is carried between chunks),
+  // for scoring many tokens; chunk_size == 0: token by token (the recurrent form, decoding). Both give the same result.
+  //
+  // GLA / RetNet / HGRN2. q, k [T, num_heads * head_k_dim], v [T, num_v_heads * head_v_dim]; g is the log decay:
+  // [Tg, num_v_heads * head_k_dim] (one per key channel: GLA, HGRN2) or [Tg, num_v_heads] (one per head: RetNet),
+  // where Tg is T, or 1 for a decay that is the same at every token. state [num_v_heads, head_k_dim, head_v_dim],
+  // out [T, num_v_heads * head_v_dim].
+  virtual void gated_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                      const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
+                                      Tensor& out) = 0;
+  // Mamba's selective scan, per channel d of x [T, Dn] with state h [N] (state [Dn, N]):
+  //   h ← exp(Δ_t,d · A_d) ⊙ h + Δ_t,d · x_t,d · B_t;  y_t,d = C_t · h + D_d · x_t,d,   A = −exp(A_log)
+  // delta [T, Dn] (already through softplus), A_log [Dn, N], B, C [T, N], D [Dn], out [T, Dn].
+  virtual void selective_scan(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
+                              const Tensor& C, const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out) = 0;
+  // Mamba2's SSD: per head h (num_v_heads of head_v_dim = P channels) in group h / (heads / groups), state [N, P]:
+  //   S ← exp(dt_t,h · A_h) S + B_t (dt_t,h · x_t,h)ᵀ;  y_t,h = Sᵀ C_t + D · x_t,h,   A = −exp(A_log)
+  // x [T, heads · P], dt [T, heads] (after softplus), A_log [heads], B, C [T, groups · N], D [heads] or [heads · P];
+  // shape: num_heads = groups, num_v_heads = heads, head_k_dim = N, head_v_dim = P, scale = 1.
+  // state [heads, N, P], out [T, heads · P].
+  virtual void ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                   const Tensor& D, const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
+                   Tensor& out) = 0;
+  // HGRN2's forget gate, in place: f becomes g = log(lb + (1 − lb) · σ(f)) (lb [C] the layer's lower bound, or
+  // none: logsigmoid(f)), and k = 1 − exp(g). f, k [T, C].
+  virtual void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) = 0;
 
   // --- BitNet b1.58 (fla's BitLinear) ---
   // Per row: s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s, rounding halves away from zero

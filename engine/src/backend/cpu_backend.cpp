@@ -256,6 +256,12 @@ void CpuBackend::activate(Tensor& x, Activation f) {
     case Activation::EluPlusOne:
       for (std::int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] + 1.0f : std::exp(v[i]);
       break;
+    case Activation::Softplus:  // torch's threshold: linear above 20
+      for (std::int64_t i = 0; i < n; ++i) v[i] = v[i] > 20.0f ? v[i] : std::log1p(std::exp(v[i]));
+      break;
+    case Activation::LogSigmoid:  // min(x, 0) − log1p(e^−|x|): no overflow either way
+      for (std::int64_t i = 0; i < n; ++i) v[i] = std::min(v[i], 0.0f) - std::log1p(std::exp(-std::fabs(v[i])));
+      break;
   }
 }
 

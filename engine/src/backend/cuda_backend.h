@@ -45,6 +45,15 @@ class CudaBackend final : public Backend {
                             const DeltaRuleShape& shape, Tensor& state, Tensor& out) override;
   void delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                           const DeltaRuleShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
+  void add_bias(Tensor& x, const Tensor& bias) override;
+  void gated_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                              const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
+                              Tensor& out) override;
+  void selective_scan(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                      const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
+  void ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
+           const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
+  void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) override;
   void quantize_activations_int8(Tensor& x) override;
   void quantize_weight_ternary(const Tensor& w, Tensor& out) override;
 

@@ -1,6 +1,6 @@
 // CUDA backend ops that have no kernel yet: copy to the host, run the CPU reference, copy back. Correct and
-// slow (a device round trip per call); they exist so DeltaNet, Gated DeltaNet and BitNet run on this backend
-// while their kernels are written.
+// slow (a device round trip per call); they exist so DeltaNet, Gated DeltaNet, BitNet and the SSM / gated linear
+// attention families (Mamba, Mamba2, GLA, RetNet, HGRN2, Samba) run on this backend while their kernels are written.
 #include <cstring>
 
 #include "backend/cpu_backend.h"
@@ -94,6 +94,49 @@ void CudaBackend::delta_rule_chunked(const Tensor& q, const Tensor& k, const Ten
   cpu().delta_rule_chunked(hq, hk, hv, hb, g ? &hg : nullptr, shape, chunk_size, hs, ho);
   to_device(hs, state);
   to_device(ho, out);
+}
+
+void CudaBackend::add_bias(Tensor& x, const Tensor& bias) {
+  Tensor hx = to_host(x), hb = to_host(bias);
+  cpu().add_bias(hx, hb);
+  to_device(hx, x);
+}
+
+void CudaBackend::gated_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                         const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
+                                         Tensor& out) {
+  Tensor hq = to_host(q), hk = to_host(k), hv = to_host(v), hg = to_host(g), hs = to_host(state), ho = to_host(out);
+  cpu().gated_linear_attention(hq, hk, hv, hg, shape, chunk_size, hs, ho);
+  to_device(hs, state);
+  to_device(ho, out);
+}
+
+void CudaBackend::selective_scan(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
+                                 const Tensor& C, const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out) {
+  Tensor hx = to_host(x), hd = to_host(delta), ha = to_host(A_log), hB = to_host(B), hC = to_host(C), hD = to_host(D);
+  Tensor hs = to_host(state), ho = to_host(out);
+  cpu().selective_scan(hx, hd, ha, hB, hC, hD, chunk_size, hs, ho);
+  to_device(hs, state);
+  to_device(ho, out);
+}
+
+void CudaBackend::ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                      const Tensor& D, const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
+                      Tensor& out) {
+  Tensor hx = to_host(x), hd = to_host(dt), ha = to_host(A_log), hB = to_host(B), hC = to_host(C), hD = to_host(D);
+  Tensor hs = to_host(state), ho = to_host(out);
+  cpu().ssd(hx, hd, ha, hB, hC, hD, shape, chunk_size, hs, ho);
+  to_device(hs, state);
+  to_device(ho, out);
+}
+
+void CudaBackend::forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) {
+  Tensor hf = to_host(f), hk = to_host(k);
+  Tensor hl;
+  if (lower_bound) hl = to_host(*lower_bound);
+  cpu().forget_gate(hf, lower_bound ? &hl : nullptr, hk);
+  to_device(hf, f);
+  to_device(hk, k);
 }
 
 void CudaBackend::quantize_activations_int8(Tensor& x) {

@@ -91,7 +91,8 @@ void BlockStackSequence::forward(std::span<const std::int32_t> tokens, std::int6
   if (out.hidden) out.hidden->clear();
 
   b.embed(m_.embed(), tokens, x);
-  capture(x);
+  const bool every_block = m_.hidden_after_every_block();
+  if (!every_block) capture(x);
   const auto& blocks = m_.blocks();
   for (std::size_t l = 0; l < blocks.size(); ++l) {
     const Block& blk = blocks[l];
@@ -99,10 +100,12 @@ void BlockStackSequence::forward(std::span<const std::int32_t> tokens, std::int6
     b.rmsnorm(x, blk.mixer_norm, eps, h);
     blk.mixer->forward(b, h, pos0, slot >= 0 ? &tables_[static_cast<std::size_t>(slot)] : nullptr, *states_[l], o);
     b.add(x, o);
-    b.rmsnorm(x, blk.mlp_norm, eps, h);
-    swiglu_mlp(b, blk.mlp, h, o);
-    b.add(x, o);
-    if (l + 1 < blocks.size()) capture(x);
+    if (blk.has_mlp) {
+      b.rmsnorm(x, blk.mlp_norm, eps, h);
+      swiglu_mlp(b, blk.mlp, h, o);
+      b.add(x, o);
+    }
+    if (every_block || l + 1 < blocks.size()) capture(x);
   }
   processed_ = pos0 + T;
 

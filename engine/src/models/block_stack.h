@@ -1,5 +1,5 @@
 // The decoder every family here is: token embeddings, pre-norm residual blocks (x += mixer(norm(x));
-// x += mlp(norm(x))), a final norm and the LM head. Families differ in their token mixers (softmax attention, the
+// x += mlp(norm(x)), the MLP optional), a final norm and the LM head. Families differ in their token mixers (softmax attention, the
 // delta rule, ...) and in how their checkpoints name things; this holds the rest once: sequences and their
 // per-layer state, RoPE tables, hidden-state capture in transformers' layout, logits.
 #pragma once
@@ -18,6 +18,7 @@ struct Block {
   std::unique_ptr<TokenMixer> mixer;
   Tensor mlp_norm;
   SwigluMlp mlp;
+  bool has_mlp = true;  // Mamba and Mamba2 blocks are the mixer alone
 };
 
 class BlockStackModel final : public Model {
@@ -37,6 +38,10 @@ class BlockStackModel final : public Model {
   // Distinct RoPE uses, and for each block the index of its use (-1: none).
   const std::vector<RopeUse>& rope_uses() const { return rope_uses_; }
   const std::vector<int>& rope_slot() const { return rope_slot_; }
+  // transformers' Mamba and Mamba2 return each block's output and then the final norm's (no embeddings) as their
+  // hidden states, where the other models return the embeddings, blocks 0 .. L-2 and the final norm's output.
+  void set_hidden_after_every_block(bool on) { hidden_after_every_block_ = on; }
+  bool hidden_after_every_block() const { return hidden_after_every_block_; }
 
  private:
   ModelSpec spec_;
@@ -45,6 +50,7 @@ class BlockStackModel final : public Model {
   std::vector<Block> blocks_;
   std::vector<RopeUse> rope_uses_;
   std::vector<int> rope_slot_;
+  bool hidden_after_every_block_ = false;
 };
 
 }  // namespace lmscope

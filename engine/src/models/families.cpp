@@ -4,8 +4,13 @@
 namespace lmscope {
 
 const std::vector<Family>& families() {
+  // For a model_type that two libraries share (mamba, mamba2) the first entry parses the config and sets
+  // spec.layout; family_for() then picks the entry of that layout.
   static const std::vector<Family> all{llama_family(), fla_transformer_family(), delta_net_family(),
-                                       gated_deltanet_family(), bitnet_family()};
+                                       gated_deltanet_family(), bitnet_family(),
+                                       mamba_family("transformers"), mamba_family("fla"),
+                                       mamba2_family("transformers"), mamba2_family("fla"),
+                                       gla_family(), retnet_family(), hgrn2_family(), samba_family()};
   return all;
 }
 

@@ -24,6 +24,12 @@ struct Family {
   std::function<void(const ConfigFields& cfg, ModelSpec& spec)> parse;
   std::function<std::vector<ExpectedTensor>(const ModelSpec& spec)> tensors;
   std::function<std::unique_ptr<Model>(const Checkpoint& ckpt, std::shared_ptr<Backend> backend, const LoadOptions& opts)> build;
+  // Optional: completes the spec from the checkpoint's tensor names before they are checked, for families whose
+  // config does not say how its tensors are named (Mamba's `backbone.` vs `model.` prefixes). BadInput when no
+  // known naming fits.
+  std::function<void(ModelSpec& spec, const std::function<bool(const std::string&)>& has_tensor,
+                     const std::filesystem::path& folder)>
+      from_tensor_names = {};
 };
 
 const std::vector<Family>& families();
@@ -37,5 +43,11 @@ Family fla_transformer_family();
 Family delta_net_family();
 Family gated_deltanet_family();
 Family bitnet_family();
+Family mamba_family(const std::string& library);   // "transformers" or "fla": same model_type, other config keys
+Family mamba2_family(const std::string& library);
+Family gla_family();
+Family retnet_family();
+Family hgrn2_family();
+Family samba_family();
 
 }  // namespace lmscope

@@ -1,0 +1,275 @@
+// The CPU backend's gated linear attention and state-space ops: one kernel for the recurrence
+// S ← diag(exp(g_t)) S + k_t v_tᵀ, o_t = Sᵀ(scale q_t) in its chunked and token-by-token forms, which GLA, RetNet and
+// HGRN2 call directly and Mamba's selective scan and Mamba2's SSD call after forming k, v and g from (Δ, A, B, x).
+// Float32 storage, OpenMP across value heads.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "backend/cpu_backend.h"
+#include "backend/cpu_expect.h"
+
+namespace lmscope {
+
+using cpu::expect;
+using cpu::expect_f32;
+
+namespace {
+
+// Plain pointers for the kernel. g has g_rows rows (T, or 1 when the decay is the same at every token) and either
+// one value per key channel of each value head (per_channel) or one per value head.
+struct GlaArgs {
+  const float *q, *k, *v, *g;
+  float *state, *out;
+  std::int64_t T, H, HV, dk, dv, g_rows;
+  bool per_channel;
+  float scale;
+};
+
+float decay_at(const GlaArgs& a, std::int64_t t, std::int64_t hv, std::int64_t e) {
+  const std::int64_t row = a.g_rows == 1 ? 0 : t;
+  return a.per_channel ? a.g[(row * a.HV + hv) * a.dk + e] : a.g[row * a.HV + hv];
+}
+
+void gla_recurrent(const GlaArgs& a) {
+  const std::int64_t group = a.HV / a.H, dk = a.dk, dv = a.dv;
+#pragma omp parallel for if (a.HV > 1)
+  for (std::int64_t hv = 0; hv < a.HV; ++hv) {
+    const std::int64_t h = hv / group;
+    float* S = a.state + hv * dk * dv;
+    for (std::int64_t t = 0; t < a.T; ++t) {
+      const float* qt = a.q + (t * a.H + h) * dk;
+      const float* kt = a.k + (t * a.H + h) * dk;
+      const float* vt = a.v + (t * a.HV + hv) * dv;
+      float* ot = a.out + (t * a.HV + hv) * dv;
+      std::fill(ot, ot + dv, 0.0f);
+      for (std::int64_t e = 0; e < dk; ++e) {
+        const float decay = std::exp(decay_at(a, t, hv, e));
+        const float ke = kt[e], qe = a.scale * qt[e];
+        float* row = S + e * dv;
+        for (std::int64_t d = 0; d < dv; ++d) {
+          row[d] = decay * row[d] + ke * vt[d];
+          ot[d] += qe * row[d];
+        }
+      }
+    }
+  }
+}
+
+// Per chunk of n tokens, with the state S₀ before it and the decay from token j to token i (j ≤ i) written
+// W_ij = Π_{j<s≤i} e^{g_s} (per key channel e, or per head):
+//   o_i = Σ_e scale q_i[e] W_i,start[e] S₀[e,:] + Σ_{j≤i} (Σ_e scale q_i[e] k_j[e] W_ij[e]) v_j
+//   S ← diag(W_last,start) S₀ + Σ_j diag(W_last,j) k_j v_jᵀ
+// The W are running products of per-token factors e^{g} ≤ 1 (one exp per token and channel, then multiplies), so
+// nothing overflows however strong the decay: a product only underflows towards 0, as the true value does.
+void gla_chunked(const GlaArgs& a, std::int64_t C) {
+  const std::int64_t group = a.HV / a.H, dk = a.dk, dv = a.dv;
+  const std::int64_t gw = a.per_channel ? dk : 1;  // decay values per token and head
+#pragma omp parallel for if (a.HV > 1)
+  for (std::int64_t hv = 0; hv < a.HV; ++hv) {
+    const std::int64_t h = hv / group;
+    float* S = a.state + hv * dk * dv;
+    // eg: per-token factors; from_start: W_i,start; to_end: W_last,j; w: W_ij for the current j; att: C × C
+    std::vector<float> eg(static_cast<std::size_t>(C * gw)), from_start(static_cast<std::size_t>(C * gw)),
+        to_end(static_cast<std::size_t>(C * gw)), w(static_cast<std::size_t>(gw)), att(static_cast<std::size_t>(C * C));
+    auto qrow = [&](std::int64_t t) { return a.q + (t * a.H + h) * dk; };
+    auto krow = [&](std::int64_t t) { return a.k + (t * a.H + h) * dk; };
+    auto vrow = [&](std::int64_t t) { return a.v + (t * a.HV + hv) * dv; };
+    for (std::int64_t t0 = 0; t0 < a.T; t0 += C) {
+      const std::int64_t n = std::min(C, a.T - t0);
+      for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t e = 0; e < gw; ++e) {
+          eg[i * gw + e] = std::exp(decay_at(a, t0 + i, hv, e));
+          from_start[i * gw + e] = (i ? from_start[(i - 1) * gw + e] : 1.0f) * eg[i * gw + e];
+        }
+      for (std::int64_t j = n - 1; j >= 0; --j)
+        for (std::int64_t e = 0; e < gw; ++e) to_end[j * gw + e] = j == n - 1 ? 1.0f : to_end[(j + 1) * gw + e] * eg[(j + 1) * gw + e];
+      // the chunk's own pairs
+      for (std::int64_t j = 0; j < n; ++j) {
+        const float* kj = krow(t0 + j);
+        std::fill(w.begin(), w.end(), 1.0f);
+        for (std::int64_t i = j; i < n; ++i) {
+          if (i > j)
+            for (std::int64_t e = 0; e < gw; ++e) w[e] *= eg[i * gw + e];
+          const float* qi = qrow(t0 + i);
+          float dot = 0;
+          if (a.per_channel) {
+            for (std::int64_t e = 0; e < dk; ++e) dot += qi[e] * kj[e] * w[e];
+          } else {
+            for (std::int64_t e = 0; e < dk; ++e) dot += qi[e] * kj[e];
+            dot *= w[0];
+          }
+          att[i * C + j] = a.scale * dot;
+        }
+      }
+      for (std::int64_t i = 0; i < n; ++i) {
+        const float* qi = qrow(t0 + i);
+        float* oi = a.out + ((t0 + i) * a.HV + hv) * dv;
+        std::fill(oi, oi + dv, 0.0f);
+        for (std::int64_t e = 0; e < dk; ++e) {  // from the state before the chunk
+          const float qe = a.scale * qi[e] * from_start[i * gw + (a.per_channel ? e : 0)];
+          const float* row = S + e * dv;
+          for (std::int64_t d = 0; d < dv; ++d) oi[d] += qe * row[d];
+        }
+        for (std::int64_t j = 0; j <= i; ++j) {
+          const float c = att[i * C + j];
+          const float* vj = vrow(t0 + j);
+          for (std::int64_t d = 0; d < dv; ++d) oi[d] += c * vj[d];
+        }
+      }
+      // the state after the chunk
+      for (std::int64_t e = 0; e < dk; ++e) {
+        const std::int64_t ge = a.per_channel ? e : 0;
+        float* row = S + e * dv;
+        const float carry = from_start[(n - 1) * gw + ge];
+        for (std::int64_t d = 0; d < dv; ++d) row[d] *= carry;
+        for (std::int64_t j = 0; j < n; ++j) {
+          const float f = krow(t0 + j)[e] * to_end[j * gw + ge];
+          const float* vj = vrow(t0 + j);
+          for (std::int64_t d = 0; d < dv; ++d) row[d] += f * vj[d];
+        }
+      }
+    }
+  }
+}
+
+void run_gla(const GlaArgs& a, std::int64_t chunk_size) {
+  if (a.T == 0) return;
+  if (chunk_size > 0)
+    gla_chunked(a, chunk_size);
+  else
+    gla_recurrent(a);
+}
+
+}  // namespace
+
+void CpuBackend::add_bias(Tensor& x, const Tensor& bias) {
+  expect_f32(x, "add_bias");
+  expect_f32(bias, "add_bias");
+  const std::int64_t T = x.rows(), C = x.cols();
+  expect(bias.numel() == C, "add_bias", "bias must have one value per column");
+  float* v = x.as<float>();
+  const float* b = bias.as<float>();
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t c = 0; c < C; ++c) v[t * C + c] += b[c];
+}
+
+void CpuBackend::gated_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                        const LinearAttentionShape& s, std::int64_t chunk_size, Tensor& state,
+                                        Tensor& out) {
+  const char* op = "gated_linear_attention";
+  for (const Tensor* t : {&q, &k, &v, &g, static_cast<const Tensor*>(&state), static_cast<const Tensor*>(&out)})
+    expect_f32(*t, op);
+  const std::int64_t T = q.rows(), H = s.num_heads, HV = s.num_v_heads, dk = s.head_k_dim, dv = s.head_v_dim;
+  expect(H > 0 && HV % H == 0, op, "num_v_heads must be a multiple of num_heads");
+  expect(q.cols() == H * dk && k.rows() == T && k.cols() == H * dk, op, "q/k shape");
+  expect(v.rows() == T && v.cols() == HV * dv && out.rows() == T && out.cols() == HV * dv, op, "v/out shape");
+  expect(g.rows() == T || g.rows() == 1, op, "g must have T rows or one");
+  expect(g.cols() == HV * dk || g.cols() == HV, op, "g must have a value per key channel or per head");
+  expect(state.numel() == HV * dk * dv, op, "state must be [num_v_heads, head_k_dim, head_v_dim]");
+  expect(chunk_size >= 0, op, "chunk_size must not be negative");
+  const bool per_channel = g.cols() == HV * dk;  // with head_k_dim 1 both readings agree
+  run_gla({q.as<float>(), k.as<float>(), v.as<float>(), g.as<float>(), state.as<float>(), out.as<float>(), T, H, HV, dk,
+           dv, g.rows(), per_channel, s.scale},
+          chunk_size);
+}
+
+void CpuBackend::selective_scan(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
+                                const Tensor& C, const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out) {
+  const char* op = "selective_scan";
+  for (const Tensor* t : {&x, &delta, &A_log, &B, &C, &D, static_cast<const Tensor*>(&state), static_cast<const Tensor*>(&out)})
+    expect_f32(*t, op);
+  const std::int64_t T = x.rows(), Dn = x.cols(), N = A_log.cols();
+  expect(delta.rows() == T && delta.cols() == Dn && out.rows() == T && out.cols() == Dn, op, "x/delta/out shape");
+  expect(A_log.rows() == Dn, op, "A_log must be [channels, state_size]");
+  expect(B.rows() == T && B.cols() == N && C.rows() == T && C.cols() == N, op, "B and C must be [T, state_size]");
+  expect(D.numel() == Dn && state.numel() == Dn * N, op, "D must be [channels], state [channels, state_size]");
+  expect(chunk_size >= 0, op, "chunk_size must not be negative");
+  // As the kernel's terms: every channel is a value head of width 1 over one shared query/key head (q = C, k = B),
+  // with v = Δ·x and a decay per state channel g = Δ·A. g is [T, Dn, N], so it is built for blocks of tokens at a
+  // time (the state carries from block to block) to keep memory bounded on long inputs.
+  const float* xs = x.as<float>();
+  const float* dl = delta.as<float>();
+  const float* al = A_log.as<float>();
+  std::vector<float> A(static_cast<std::size_t>(Dn * N));
+  for (std::int64_t i = 0; i < Dn * N; ++i) A[i] = -std::exp(al[i]);
+  const std::int64_t block = chunk_size > 0 ? (256 + chunk_size - 1) / chunk_size * chunk_size : 256;  // whole chunks
+  std::vector<float> v, g;
+  for (std::int64_t t0 = 0; t0 < T; t0 += block) {
+    const std::int64_t n = std::min(block, T - t0);
+    v.resize(static_cast<std::size_t>(n * Dn));
+    g.resize(static_cast<std::size_t>(n * Dn * N));
+#pragma omp parallel for if (n > 16)
+    for (std::int64_t t = 0; t < n; ++t)
+      for (std::int64_t d = 0; d < Dn; ++d) {
+        const float dt = dl[(t0 + t) * Dn + d];
+        v[t * Dn + d] = dt * xs[(t0 + t) * Dn + d];
+        for (std::int64_t j = 0; j < N; ++j) g[(t * Dn + d) * N + j] = dt * A[d * N + j];
+      }
+    run_gla({C.as<float>() + t0 * N, B.as<float>() + t0 * N, v.data(), g.data(), state.as<float>(),
+             out.as<float>() + t0 * Dn, n, 1, Dn, N, 1, n, true, 1.0f},
+            chunk_size);
+  }
+  float* o = out.as<float>();
+  const float* ds = D.as<float>();
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t d = 0; d < Dn; ++d) o[t * Dn + d] += ds[d] * xs[t * Dn + d];
+}
+
+void CpuBackend::ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                     const Tensor& D, const LinearAttentionShape& s, std::int64_t chunk_size, Tensor& state, Tensor& out) {
+  const char* op = "ssd";
+  for (const Tensor* t : {&x, &dt, &A_log, &B, &C, &D, static_cast<const Tensor*>(&state), static_cast<const Tensor*>(&out)})
+    expect_f32(*t, op);
+  const std::int64_t T = x.rows(), G = s.num_heads, H = s.num_v_heads, N = s.head_k_dim, P = s.head_v_dim;
+  expect(G > 0 && H % G == 0, op, "heads must be a multiple of groups");
+  expect(x.cols() == H * P && out.rows() == T && out.cols() == H * P, op, "x/out shape");
+  expect(dt.rows() == T && dt.cols() == H && A_log.numel() == H, op, "dt [T, heads], A_log [heads]");
+  expect(B.rows() == T && B.cols() == G * N && C.rows() == T && C.cols() == G * N, op, "B and C must be [T, groups · N]");
+  expect(D.numel() == H || D.numel() == H * P, op, "D must be [heads] or [heads · head_dim]");
+  expect(state.numel() == H * N * P, op, "state must be [heads, N, head_dim]");
+  expect(chunk_size >= 0, op, "chunk_size must not be negative");
+  const float* xs = x.as<float>();
+  const float* dts = dt.as<float>();
+  const float* al = A_log.as<float>();
+  std::vector<float> v(static_cast<std::size_t>(T * H * P)), g(static_cast<std::size_t>(T * H));
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t h = 0; h < H; ++h) {
+      const float d = dts[t * H + h];
+      g[t * H + h] = d * -std::exp(al[h]);
+      for (std::int64_t p = 0; p < P; ++p) v[(t * H + h) * P + p] = d * xs[(t * H + h) * P + p];
+    }
+  run_gla({C.as<float>(), B.as<float>(), v.data(), g.data(), state.as<float>(), out.as<float>(), T, G, H, N, P, T, false, 1.0f},
+          chunk_size);
+  float* o = out.as<float>();
+  const float* ds = D.as<float>();
+  const bool per_channel = D.numel() == H * P;
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t c = 0; c < H * P; ++c) o[t * H * P + c] += ds[per_channel ? c : c / P] * xs[t * H * P + c];
+}
+
+void CpuBackend::forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) {
+  expect_f32(f, "forget_gate");
+  expect_f32(k, "forget_gate");
+  const std::int64_t T = f.rows(), C = f.cols();
+  expect(k.rows() == T && k.cols() == C, "forget_gate", "k must have f's shape");
+  expect(!lower_bound || lower_bound->numel() == C, "forget_gate", "lower_bound must have one value per column");
+  float* fs = f.as<float>();
+  float* ks = k.as<float>();
+  const float* lb = lower_bound ? lower_bound->as<float>() : nullptr;
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t c = 0; c < C; ++c) {
+      const float z = fs[t * C + c];
+      const float logsig = std::min(z, 0.0f) - std::log1p(std::exp(-std::fabs(z)));
+      float gv = logsig;
+      if (lb) {
+        // logaddexp(log lb, log(1 − lb) + logσ(f)) = log(lb + (1 − lb)·σ(f))
+        const float l = lb[c];
+        gv = std::log(l + (1.0f - l) * std::exp(logsig));
+      }
+      fs[t * C + c] = gv;
+      ks[t * C + c] = -std::expm1(gv);
+    }
+}
+
+}  // namespace lmscope
