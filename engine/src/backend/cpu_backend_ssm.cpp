@@ -13,6 +13,7 @@ namespace lmscope {
 
 using cpu::expect;
 using cpu::expect_f32;
+using cpu::worth_threads;
 
 namespace {
 
@@ -33,7 +34,7 @@ float decay_at(const GlaArgs& a, std::int64_t t, std::int64_t hv, std::int64_t e
 
 void gla_recurrent(const GlaArgs& a) {
   const std::int64_t group = a.HV / a.H, dk = a.dk, dv = a.dv;
-#pragma omp parallel for if (a.HV > 1)
+#pragma omp parallel for if (a.HV > 1 && worth_threads(a.HV * a.T * dk * dv))
   for (std::int64_t hv = 0; hv < a.HV; ++hv) {
     const std::int64_t h = hv / group;
     float* S = a.state + hv * dk * dv;
@@ -65,7 +66,7 @@ void gla_recurrent(const GlaArgs& a) {
 void gla_chunked(const GlaArgs& a, std::int64_t C) {
   const std::int64_t group = a.HV / a.H, dk = a.dk, dv = a.dv;
   const std::int64_t gw = a.per_channel ? dk : 1;  // decay values per token and head
-#pragma omp parallel for if (a.HV > 1)
+#pragma omp parallel for if (a.HV > 1 && worth_threads(a.HV * a.T * dk * dv))
   for (std::int64_t hv = 0; hv < a.HV; ++hv) {
     const std::int64_t h = hv / group;
     float* S = a.state + hv * dk * dv;
@@ -199,7 +200,7 @@ void CpuBackend::selective_scan(const Tensor& x, const Tensor& delta, const Tens
     const std::int64_t n = std::min(block, T - t0);
     v.resize(static_cast<std::size_t>(n * Dn));
     g.resize(static_cast<std::size_t>(n * Dn * N));
-#pragma omp parallel for if (n > 16)
+#pragma omp parallel for if (worth_threads(n * Dn * N))
     for (std::int64_t t = 0; t < n; ++t)
       for (std::int64_t d = 0; d < Dn; ++d) {
         const float dt = dl[(t0 + t) * Dn + d];
