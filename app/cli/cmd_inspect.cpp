@@ -111,8 +111,12 @@ int cmd_inspect(const Argv& argv) {
   std::printf("family         %s (model_type '%s', %s layout)\n", s.family.c_str(), s.model_type.c_str(), s.layout.c_str());
   std::printf("parameters     %s\n", with_commas(sum.parameter_count).c_str());
   std::printf("dtype          %s\n", dtypes.c_str());
-  std::printf("layers         %lld (hidden %lld, MLP %lld)\n", static_cast<long long>(s.num_layers),
-              static_cast<long long>(s.hidden_size), static_cast<long long>(s.intermediate_size));
+  if (s.intermediate_size > 0)
+    std::printf("layers         %lld (hidden %lld, MLP %lld)\n", static_cast<long long>(s.num_layers),
+                static_cast<long long>(s.hidden_size), static_cast<long long>(s.intermediate_size));
+  else
+    std::printf("layers         %lld (hidden %lld, no MLP)\n", static_cast<long long>(s.num_layers),
+                static_cast<long long>(s.hidden_size));
   std::printf("mixer          %s\n", mixer_text(s).c_str());
   if (s.mixer == "attention")
     std::printf("heads          %lld query / %lld key-value, head_dim %lld%s\n", static_cast<long long>(s.num_heads),
@@ -122,7 +126,10 @@ int cmd_inspect(const Argv& argv) {
   std::printf("vocabulary     %lld (%s embeddings)\n", static_cast<long long>(s.vocab_size),
               s.tie_word_embeddings ? "tied" : "untied");
   std::printf("RoPE           %s\n", rope_text(s).c_str());
-  std::printf("context        %lld tokens\n", static_cast<long long>(s.max_position_embeddings));
+  if (s.max_position_embeddings > 0)
+    std::printf("context        %lld tokens\n", static_cast<long long>(s.max_position_embeddings));
+  else
+    std::printf("context        not set in config.json (evaluation uses lm-eval's default, 2048)\n");
   std::printf("size on disk   %s in %zu file%s\n", human_bytes(sum.bytes_on_disk).c_str(), sum.files.size(),
               sum.files.size() == 1 ? "" : "s");
   if (sum.ternary_tensors > 0)
