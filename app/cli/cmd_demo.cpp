@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -39,11 +40,31 @@ std::string printable(const std::vector<std::int32_t>& bytes) {
   return s;
 }
 
+// Installed (bin/lmscope-cli beside share/lmscope/): the shipped config and a per-user cache folder for the weights.
+// In a build tree: the source tree's config and the build folder.
+std::filesystem::path installed_share() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const auto share = exe.parent_path().parent_path() / "share" / "lmscope";
+  return std::filesystem::exists(share / "demo" / "tiny-llama.json") ? share : std::filesystem::path{};
+}
+
 std::filesystem::path ensure_demo_model() {
-  const std::filesystem::path dir = std::filesystem::path(LMSCOPE_DEMO_DIR) / "tiny-llama-random";
+  const auto share = installed_share();
+  std::filesystem::path config = LMSCOPE_DEMO_CONFIG, base = LMSCOPE_DEMO_DIR;
+  if (!share.empty()) {
+    config = share / "demo" / "tiny-llama.json";
+    const char* cache = std::getenv("XDG_CACHE_HOME");
+    const char* home = std::getenv("HOME");
+    base = cache && *cache ? std::filesystem::path(cache) / "lmscope" / "demo"
+           : home && *home ? std::filesystem::path(home) / ".cache" / "lmscope" / "demo"
+                           : std::filesystem::temp_directory_path() / "lmscope-demo";
+  }
+  const std::filesystem::path dir = base / "tiny-llama-random";
   if (std::filesystem::exists(dir / "model.safetensors")) return dir;
-  std::ifstream in(LMSCOPE_DEMO_CONFIG);
-  if (!in) throw BadInput(std::string(LMSCOPE_DEMO_CONFIG) + ": demo model configuration not found");
+  std::ifstream in(config);
+  if (!in) throw BadInput(config.string() + ": demo model configuration not found");
   std::ostringstream cfg;
   cfg << in.rdbuf();
   std::fprintf(stderr, "writing the demo checkpoint (random weights, seed 1) to %s\n", dir.string().c_str());
