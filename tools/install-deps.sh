@@ -12,7 +12,7 @@ packages=(
   nlohmann-json3-dev libopenblas-dev libgtest-dev
   libsentencepiece-dev libpcre2-dev libsqlite3-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
-  xvfb
+  xvfb dpkg-dev
 )
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
