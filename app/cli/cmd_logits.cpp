@@ -9,7 +9,7 @@
 namespace lmscope::cli {
 
 int cmd_logits(const Argv& argv) {
-  Args args("logits", argv, {"model", "tokens", "tokens-file", "out", "backend", "rope"}, {"hidden"});
+  Args args("logits", argv, {"model", "tokens", "tokens-file", "out", "backend", "rope", "dtype"}, {"hidden"});
   const auto ids = tokens_from_args(args);
   const std::string out = args.required("out");
   const Checkpoint ck = Checkpoint::open(args.required("model"));

@@ -1,17 +1,20 @@
-// RMSNorm. Launch: one block of 256 threads per row; a block-wide sum of squares, then the scaled write.
-// Traffic: reads the row twice (second read mostly from L1/L2) and the weight, writes the row.
-#include "lmscope_kernels/ops.h"
+// RMSNorm, alone or fused with the residual add before it (x += r; out = norm(x) * w): the fused form reads x and r
+// once, writes x and out once, instead of the three passes of add + norm.
+// Launch: one block of 256 threads per row; each thread keeps its (up to kPerThread) values in registers between
+// the sum-of-squares reduction and the scaled write, so the row is read from memory once.
+// Traffic per row: C reads of x (+ C of r), C weight reads (L2-resident), C writes of out (+ C of x when fused).
+#include "elem.cuh"
 
 namespace lmscope::cuda {
 namespace {
 
-__global__ void rmsnorm_kernel(const float* x, const float* w, float eps, std::int64_t C, float* out) {
-  const float* r = x + blockIdx.x * C;
-  float ss = 0.f;
-  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) ss += r[c] * r[c];
+constexpr int kThreads = 256;
+constexpr int kPerThread = 16;  // rows up to 4096 values stay in registers; longer rows re-read x
+
+__device__ float block_sum(float v) {
   __shared__ float warp_sums[32];
-  for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
-  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = ss;
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = v;
   __syncthreads();
   if (threadIdx.x < 32) {
     float s = threadIdx.x < blockDim.x / 32 ? warp_sums[threadIdx.x] : 0.f;
@@ -19,16 +22,81 @@ __global__ void rmsnorm_kernel(const float* x, const float* w, float eps, std::i
     if (threadIdx.x == 0) warp_sums[0] = s;
   }
   __syncthreads();
-  const float inv = rsqrtf(warp_sums[0] / static_cast<float>(C) + eps);
-  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) out[blockIdx.x * C + c] = r[c] * inv * w[c];
+  return warp_sums[0];
+}
+
+// r == nullptr: plain RMSNorm of x (x not written).
+template <typename TX, typename TR, typename TOut>
+__global__ void rmsnorm_kernel(TX* x, const TR* r, const float* w, float eps, std::int64_t C, TOut* out) {
+  TX* row = x + blockIdx.x * C;
+  const TR* rrow = r ? r + blockIdx.x * C : nullptr;
+  float vals[kPerThread];
+  float ss = 0.f;
+#pragma unroll
+  for (int k = 0; k < kPerThread; ++k) {
+    const std::int64_t c = threadIdx.x + static_cast<std::int64_t>(k) * kThreads;
+    float v = 0.f;
+    if (c < C) {
+      v = ld(row + c);
+      if (rrow) {
+        v += ld(rrow + c);
+        st(row + c, v);
+      }
+    }
+    vals[k] = v;
+    ss += v * v;
+  }
+  for (std::int64_t c = threadIdx.x + static_cast<std::int64_t>(kPerThread) * kThreads; c < C; c += kThreads) {
+    float v = ld(row + c);
+    if (rrow) {
+      v += ld(rrow + c);
+      st(row + c, v);
+    }
+    ss += v * v;
+  }
+  const float inv = rsqrtf(block_sum(ss) / static_cast<float>(C) + eps);
+  TOut* o = out + blockIdx.x * C;
+#pragma unroll
+  for (int k = 0; k < kPerThread; ++k) {
+    const std::int64_t c = threadIdx.x + static_cast<std::int64_t>(k) * kThreads;
+    if (c < C) st(o + c, vals[k] * inv * w[c]);
+  }
+  // Longer rows: the tail was written to x above by this same thread, so re-reading it is ordered.
+  for (std::int64_t c = threadIdx.x + static_cast<std::int64_t>(kPerThread) * kThreads; c < C; c += kThreads)
+    st(o + c, ld(row + c) * inv * w[c]);
 }
 
 }  // namespace
 
-void rmsnorm_f32(const float* x, const float* w, float eps, std::int64_t T, std::int64_t C, float* out, cudaStream_t stream) {
+void rmsnorm(const void* x, Elem x_t, const float* w, float eps, std::int64_t T, std::int64_t C, void* out, Elem out_t,
+             cudaStream_t stream) {
   if (T == 0) return;
-  rmsnorm_kernel<<<static_cast<unsigned>(T), 256, 0, stream>>>(x, w, eps, C, out);
+  dispatch(x_t, [&](auto a) {
+    dispatch(out_t, [&](auto b) {
+      using A = decltype(a);
+      using B = decltype(b);
+      rmsnorm_kernel<A, A, B><<<static_cast<unsigned>(T), kThreads, 0, stream>>>(
+          const_cast<A*>(static_cast<const A*>(x)), static_cast<const A*>(nullptr), w, eps, C, static_cast<B*>(out));
+    });
+  });
   check_last_launch("rmsnorm");
+}
+
+void add_rmsnorm(void* x, Elem x_t, const void* r, Elem r_t, const float* w, float eps, std::int64_t T, std::int64_t C,
+                 void* out, Elem out_t, cudaStream_t stream) {
+  if (T == 0) return;
+  dispatch(x_t, [&](auto a) {
+    dispatch(r_t, [&](auto rr) {
+      dispatch(out_t, [&](auto b) {
+        using A = decltype(a);
+        using R = decltype(rr);
+        using B = decltype(b);
+        rmsnorm_kernel<A, R, B><<<static_cast<unsigned>(T), kThreads, 0, stream>>>(static_cast<A*>(x), static_cast<const R*>(r), w,
+                                                                                   eps, C, static_cast<B*>(out));
+      });
+    });
+  });
+  check_last_launch("add_rmsnorm");
 }
 
 }  // namespace lmscope::cuda

@@ -41,6 +41,12 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // What activations between ops are stored in: F32 (CPU, CUDA fp32 mode) or BF16 (CUDA's default). Models keep
+  // the residual stream in F32 and allocate the other activations in this type; every op accepts either.
+  virtual DType activation_dtype() const { return DType::F32; }
+  // Peak device memory in bytes since the last reset (weights included), or -1 where the backend does not track it.
+  virtual std::int64_t peak_memory_bytes() const { return -1; }
+  virtual void reset_peak_memory() {}
 
   // Uninitialised tensor in the backend's memory.
   virtual Tensor alloc(DType dtype, std::vector<std::int64_t> shape) = 0;
@@ -55,6 +61,11 @@ class Backend {
   virtual void rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) = 0;
   // acc += x
   virtual void add(Tensor& acc, const Tensor& x) = 0;
+  // The pre-norm residual step: x += r, then out = rmsnorm(x) · w. Backends may fuse it into one pass.
+  virtual void add_rmsnorm(Tensor& x, const Tensor& r, const Tensor& w, float eps, Tensor& out) {
+    add(x, r);
+    rmsnorm(x, w, eps, out);
+  }
   // out = x · wᵀ (+ bias): x [T, K], w [N, K] (the Hugging Face layout), out [T, N]
   virtual void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) = 0;
   // Rotates x [T, heads * head_dim] in place, "rotate half" convention on the first 2 * cos.cols() dims of each
@@ -119,7 +130,8 @@ class Backend {
 };
 
 // "cpu" (always) or "cuda" (when built with LMSCOPE_CUDA and a device is present). BadInput otherwise.
-std::shared_ptr<Backend> make_backend(const std::string& name);
+// dtype: "" (the backend's default: fp32 on the CPU, bf16 on CUDA), "fp32" or "bf16" (CUDA only).
+std::shared_ptr<Backend> make_backend(const std::string& name, const std::string& dtype = "");
 std::vector<std::string> available_backends();
 
 }  // namespace lmscope

@@ -1,6 +1,14 @@
-// The CUDA backend: the same ops as the CPU reference, on one GPU. Float32 for now (verification mode);
-// matrix products through cuBLAS with TF32 off, our kernels (kernels/) for everything else. Tensors live in
-// device memory; only upload/download and the token ids cross to the host.
+// The CUDA backend: the same ops as the CPU reference, on one GPU, in one of two modes.
+// - bf16 (the default): matrices (2-D weights) are stored in bfloat16 once at load, activations between ops are
+//   bfloat16 except the residual stream (float32); matrix products run through cuBLASLt (bf16 in, fp32
+//   accumulate), attention through the tensor-core flash kernel, everything else through our kernels with fp32
+//   arithmetic.
+// - fp32 (verification): float32 everywhere, cuBLAS with TF32 off, the streaming float32 attention kernel.
+// Every op accepts F32 or BF16 tensors (converting where it must), so families whose models allocate F32
+// activations run in either mode. Memory comes from CUDA's stream-ordered pool on the backend's one stream: an
+// alloc after the first pass of a given shape reuses freed blocks without a cudaMalloc or any synchronisation, and
+// its high-water mark is the peak reported. Tensors live in device memory; only upload/download, token ids (through
+// pinned staging) and the scores of token_logprobs cross to the host.
 #pragma once
 
 #include <memory>
@@ -12,9 +20,13 @@ namespace lmscope {
 class CudaBackend final : public Backend {
  public:
   // BadInput when no device can be used (the message says why).
-  explicit CudaBackend(int device = 0);
+  explicit CudaBackend(int device = 0, bool bf16 = false);
   ~CudaBackend() override;
   std::string name() const override { return "cuda"; }
+  DType activation_dtype() const override;
+  std::int64_t peak_memory_bytes() const override;
+  void reset_peak_memory() override;
+  void add_rmsnorm(Tensor& x, const Tensor& r, const Tensor& w, float eps, Tensor& out) override;
   Tensor alloc(DType dtype, std::vector<std::int64_t> shape) override;
   Tensor weight(const TensorView& w) override;
   void upload(std::span<const float> src, Tensor& dst) override;
@@ -52,6 +64,13 @@ class CudaBackend final : public Backend {
   // Host fallback plumbing: a float32 host copy of a device tensor, and the way back.
   Tensor to_host(const Tensor& device);
   void to_device(const Tensor& host, Tensor& device);
+  // t itself when it has dtype d, else a converted copy.
+  Tensor as_dtype(const Tensor& t, DType d);
+  // A device copy of host int32 values, through pinned staging (no stream synchronisation).
+  Tensor stage_i32(std::span<const std::int32_t> values);
+  // out [T, ldd] (F32 or BF16; first N columns) = x [T, K] · w [N, K]ᵀ, w and x BF16, through cuBLASLt.
+  void gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
+                 std::int64_t ldd);
   struct State;
   std::unique_ptr<State> s_;
 };

@@ -17,7 +17,7 @@ CpuBackend& cpu() {
 }  // namespace
 
 Tensor CudaBackend::to_host(const Tensor& device) {
-  Tensor h = cpu().alloc(device.dtype, device.shape);
+  Tensor h = cpu().alloc(DType::F32, device.shape);  // float32 on the host whatever the device holds
   std::vector<float> tmp(static_cast<std::size_t>(device.numel()));
   download(device, tmp);
   std::memcpy(h.data, tmp.data(), tmp.size() * sizeof(float));
