@@ -125,16 +125,20 @@ INSTANTIATE_TEST_SUITE_P(Refpack, RefpackLlama, testing::ValuesIn(cases()), case
 
 // The CUDA backend's default bf16 mode against the same float32 references. Weights and activations are rounded to
 // bfloat16 (8 significant bits: unit roundoff u = 2^-9 ≈ 2.0e-3) with float32 accumulation and a float32 residual
-// stream, so each op adds a relative error of about u. Bounds, measured on an H100 with about 3x headroom:
-// - max |Δlogit| ≤ kBf16Logit · max(1, max|reference logit|). A logit is a 128-term dot product of a bf16 hidden
-//   state with bf16 weights; with L layers of such roundings behind it its error is a few u times its scale
-//   (max |logit| is about 11 on the tied-embedding cases). The measured worst (see the [ measured ] lines) is a
-//   small multiple of u·max|logit|; the bound is 8u·max|logit| (≈ 0.18 on the llama-default case).
-// - |mean NLL difference| ≤ kBf16Nll: the per-token errors are unbiased roundings and largely cancel in the mean.
-// - the fused scoring path and batch scoring agree with the logits path to bf16 rounding of different product
-//   shapes (cuBLASLt picks other tilings), bounded by 2u-ish per log-probability.
-// Greedy continuations are reported, not asserted: near-ties may flip under bf16 rounding.
-constexpr double kBf16Logit = 8 * 1.0 / 512;
+// stream, so each op adds a relative error of about u.
+// - max |Δlogit| ≤ kBf16Logit · max(1, max|reference logit|). A logit is a dot product of a bf16 final hidden state
+//   with bf16 weights, behind L layers of such roundings, so its error is some u times the logit scale (max |logit|
+//   is about 11 on the tied-embedding cases). Measured on an H100 (2026-11-23): 4.5 to 10.4 u·max|z| over the ten
+//   cases (worst fla-gated_deltanet 10.4, llama-longrope 9.7); the bound, 24 u·max|z| (0.53 at max|z| = 11), leaves
+//   2.3x headroom. For scale: the logits' standard deviation is about 2.3 there, so this is still well under a
+//   tenth of their spread.
+// - |mean NLL difference| ≤ kBf16Nll = 1e-2: per-token errors are unbiased roundings that largely cancel in the
+//   mean. Measured 2.5e-4 to 2.7e-3 (llama-longrope); 3.7x headroom.
+// - the fused scoring path and batch scoring agree with the logits path / single-sequence scoring: the same bf16
+//   hidden states, only the LM head's tiling differs (measured ≤ 1e-8 and 0); bounded at kBf16Paths.
+// Greedy continuations are reported, not asserted: near-ties may flip under bf16 rounding (llama-yarn's did after
+// 5 tokens).
+constexpr double kBf16Logit = 24 * 1.0 / 512;
 constexpr double kBf16Nll = 1e-2;
 constexpr double kBf16Paths = 2e-2;
 
