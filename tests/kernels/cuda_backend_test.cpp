@@ -215,6 +215,20 @@ TEST_F(CudaBf16Ops, FlashAttentionMatchesTheReference) {
   }
 }
 
+TEST_F(CudaBf16Ops, BatchedFlashAttentionMatchesPerSequence) {
+  for (std::int64_t window : {0, 40}) {
+    const std::int64_t B = 3, T = 150, nh = 8, nkv = 2, hd = 64;
+    auto [qc, qg] = random_bf({B * T, nh * hd});
+    auto [kc, kg] = random_bf({B * T, nkv * hd});
+    auto [vc, vg] = random_bf({B * T, nkv * hd});
+    auto [oc, og] = output_bf({B * T, nh * hd});
+    AttentionShape a{nh, nkv, hd, 0, T, window, 0.125f};
+    cpu_.attention_batch(qc, kc, vc, a, B, oc);  // the base class: one call per sequence
+    bf_->attention_batch(qg, kg, vg, a, B, og);  // one launch
+    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "batched attention, window " << window;
+  }
+}
+
 TEST_F(CudaBf16Ops, LinearThroughCublasLt) {
   for (auto [T, K, N] : {std::tuple{1, 64, 256}, std::tuple{37, 128, 96}, std::tuple{200, 512, 1000}}) {
     auto [xc, xg] = random_bf({T, K});

@@ -76,6 +76,17 @@ class Backend {
   // [0, kv_len) valid; out [Tq, num_heads * head_dim].
   virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape,
                          Tensor& out) = 0;
+  // Attention of `batch` independent sequences in one call: q and out hold batch blocks of q.rows() / batch rows,
+  // k and v batch blocks of k.rows() / batch rows; `shape` applies to each block. The default runs attention() on
+  // each block; backends may launch all blocks together.
+  virtual void attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape,
+                               std::int64_t batch, Tensor& out) {
+    const std::int64_t tq = q.rows() / batch, tk = k.rows() / batch;
+    for (std::int64_t b = 0; b < batch; ++b) {
+      Tensor o = out.slice_rows(b * tq, tq);
+      attention(q.slice_rows(b * tq, tq), k.slice_rows(b * tk, tk), v.slice_rows(b * tk, tk), shape, o);
+    }
+  }
   // dst rows [dst_row, dst_row + src.rows()) = src
   virtual void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) = 0;
   // out = silu(gate) * up

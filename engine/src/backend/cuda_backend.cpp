@@ -368,7 +368,7 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
   const auto aligned = [](const Tensor& t) { return alignment_of(t.data) >= 16; };
   if (all_bf16 && cuda::attention_bf16_supported(s.head_dim) && aligned(q) && aligned(k) && aligned(v) && aligned(out)) {
     cuda::AttentionBf16Args a{q.data, k.data, v.data, out.data, q.rows(), s.num_heads, s.num_kv_heads, s.head_dim,
-                              s.q_pos0, s.kv_len, s.window, s.scale};
+                              s.q_pos0, s.kv_len, s.window, s.scale, 1, 0};
     launch("attention", [&] { cuda::attention_bf16(a, s_->stream); });
     return;
   }
@@ -380,6 +380,27 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
   launch("attention", [&] { cuda::attention_f32(a, s_->stream); });
   if (of.data != out.data)
     launch("attention", [&] { cuda::convert(of.data, cuda::Elem::F32, out.data, elem(out.dtype, "attention"), out.numel(), s_->stream); });
+}
+
+void CudaBackend::attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& s, std::int64_t batch,
+                                  Tensor& out) {
+  expect(batch >= 1 && q.rows() % batch == 0 && k.rows() % batch == 0 && v.rows() == k.rows() && out.rows() == q.rows(),
+         "attention_batch", "rows must split into batch blocks");
+  const std::int64_t tq = q.rows() / batch, tk = k.rows() / batch;
+  expect(q.cols() == s.num_heads * s.head_dim && k.cols() == s.num_kv_heads * s.head_dim && s.kv_len <= tk &&
+             s.q_pos0 + tq <= s.kv_len,
+         "attention_batch", "shape");
+  const bool all_bf16 = q.dtype == DType::BF16 && k.dtype == DType::BF16 && v.dtype == DType::BF16 && out.dtype == DType::BF16;
+  const auto aligned = [](const Tensor& t) { return alignment_of(t.data) >= 16; };
+  if (batch == 1 || !all_bf16 || !cuda::attention_bf16_supported(s.head_dim) || !aligned(q) || !aligned(k) || !aligned(v) ||
+      !aligned(out)) {
+    Backend::attention_batch(q, k, v, s, batch, out);
+    return;
+  }
+  // One launch over all sequences: batch x heads x query blocks, so short sequences still fill the GPU.
+  cuda::AttentionBf16Args a{q.data, k.data, v.data, out.data, tq, s.num_heads, s.num_kv_heads, s.head_dim,
+                            s.q_pos0, s.kv_len, s.window, s.scale, batch, tk};
+  launch("attention", [&] { cuda::attention_bf16(a, s_->stream); });
 }
 
 void CudaBackend::copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) {
@@ -407,8 +428,9 @@ void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<con
   if (T == 0) return;
   for (auto t : targets) expect(t < V, "token_logprobs", "target outside the vocabulary");
   const bool bf16 = w.dtype == DType::BF16;
-  // Chunks of [T, C] float32 logits (128 MiB at most in bf16 mode, 64 MiB in fp32 mode).
-  const std::int64_t C = vocab_chunk(T, V, bf16 ? (1 << 25) : (1 << 24));
+  // Chunks of [T, C] float32 logits of at most ~128 MiB: wide enough (2048 columns at 16K rows) for the GEMM to
+  // fill the GPU; the one-pass reduction reads each chunk once.
+  const std::int64_t C = std::min(V, (vocab_chunk(T, V, 1 << 25) + 7) / 8 * 8);  // rows 32-byte aligned
   Tensor buf = alloc(DType::F32, {T, C});
   const Tensor dev_targets = stage_i32(targets);
   Tensor st_max = alloc(DType::F64, {T}), st_sum = alloc(DType::F64, {T}), st_arg = alloc(DType::I64, {T}),

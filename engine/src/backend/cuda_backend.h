@@ -38,6 +38,8 @@ class CudaBackend final : public Backend {
   void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
             std::int64_t pos0) override;
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, Tensor& out) override;
+  void attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, std::int64_t batch,
+                       Tensor& out) override;
   void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) override;
   void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
   void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,

@@ -41,7 +41,7 @@ class SoftmaxAttention final : public TokenMixer {
 
   bool batchable() const override { return true; }
 
-  // The projections see all batch × T rows at once; RoPE and attention run per sequence on row slices.
+  // The projections and attention see all batch × T rows at once (one launch each); RoPE runs per sequence.
   void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables* rope, Tensor& out) const override {
     const std::int64_t N = h.rows(), T = N / batch, qd = s_.num_heads * s_.head_dim, kvd = s_.num_kv_heads * s_.head_dim;
     const DType act = b.activation_dtype();
@@ -54,11 +54,11 @@ class SoftmaxAttention final : public TokenMixer {
     sh.kv_len = T;
     sh.window = s_.window;
     for (std::int64_t s = 0; s < batch; ++s) {
-      Tensor qs = q.slice_rows(s * T, T), ks = k.slice_rows(s * T, T), vs = v.slice_rows(s * T, T), as = att.slice_rows(s * T, T);
+      Tensor qs = q.slice_rows(s * T, T), ks = k.slice_rows(s * T, T);
       b.rope(qs, s_.num_heads, s_.head_dim, rope->cos, rope->sin, 0);
       b.rope(ks, s_.num_kv_heads, s_.head_dim, rope->cos, rope->sin, 0);
-      b.attention(qs, ks, vs, sh, as);
     }
+    b.attention_batch(q, k, v, sh, batch, att);
     project(b, o_, att, out);
   }
 

@@ -77,6 +77,9 @@ struct AttentionBf16Args {
   void* out;      // [Tq, num_heads * head_dim]
   std::int64_t Tq, num_heads, num_kv_heads, head_dim, q_pos0, kv_len, window;
   float scale;
+  // Several independent sequences in one launch: sequence b's queries/outputs start at row b·Tq, its keys/values at
+  // row b·kv_batch_rows. batch 1 for one sequence.
+  std::int64_t batch = 1, kv_batch_rows = 0;
 };
 bool attention_bf16_supported(std::int64_t head_dim);
 void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream);
