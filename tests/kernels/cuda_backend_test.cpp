@@ -154,6 +154,101 @@ TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
   EXPECT_EQ(greedy_diff, 0u);
 }
 
+TEST_F(CudaOps, LinearAttentionOps) {
+  // causal conv1d with the carried state, fed in two pieces
+  for (bool silu : {false, true}) {
+    auto [wc, wg] = random({96, 4});
+    auto [stc, stg] = random({3, 96});
+    for (std::int64_t T : {37, 2}) {
+      auto [xc, xg] = random({T, 96});
+      auto [oc, og] = output({T, 96});
+      cpu_.causal_conv1d(xc, wc, stc, silu, oc);
+      gpu_->causal_conv1d(xg, wg, stg, silu, og);
+      expect_close(oc, og, 1e-5, "causal_conv1d");
+      expect_close(stc, stg, 0, "causal_conv1d state");
+    }
+  }
+  {
+    auto [xc, xg] = random({17, 4 * 64});
+    cpu_.l2_normalize_heads(xc, 64, 1e-6f);
+    gpu_->l2_normalize_heads(xg, 64, 1e-6f);
+    expect_close(xc, xg, 1e-5, "l2_normalize_heads");
+    auto [yc, yg] = random({17, 4 * 48});
+    cpu_.activate(yc, Activation::EluPlusOne);  // positive, as sum normalisation gets it
+    gpu_->activate(yg, Activation::EluPlusOne);
+    cpu_.sum_normalize_heads(yc, 48);
+    gpu_->sum_normalize_heads(yg, 48);
+    expect_close(yc, yg, 1e-5, "sum_normalize_heads");
+  }
+  for (Activation f : {Activation::Silu, Activation::Sigmoid, Activation::Relu, Activation::EluPlusOne}) {
+    auto [xc, xg] = random({9, 100}, 3.0f);
+    cpu_.activate(xc, f);
+    gpu_->activate(xg, f);
+    expect_close(xc, xg, 1e-6, "activate");
+    cpu_.scale(xc, 0.3f);
+    gpu_->scale(xg, 0.3f);
+    expect_close(xc, xg, 1e-6, "scale");
+  }
+  {
+    auto [ac, ag] = random({40, 6}, 10.0f);  // some above the softplus threshold of 20
+    auto [lc, lg] = random({6});
+    auto [bc, bg] = random({6});
+    cpu_.decay_gate(ac, lc, bc);
+    gpu_->decay_gate(ag, lg, bg);
+    expect_close(ac, ag, 1e-5, "decay_gate");
+    auto [xc, xg] = random({40, 200});
+    auto [wc, wg] = random({200});
+    auto [gc, gg] = random({40, 200});
+    auto [oc, og] = output({40, 200});
+    cpu_.rmsnorm_gated(xc, wc, gc, 1e-5f, oc);
+    gpu_->rmsnorm_gated(xg, wg, gg, 1e-5f, og);
+    expect_close(oc, og, 1e-5, "rmsnorm_gated");
+    cpu_.quantize_activations_int8(xc);
+    gpu_->quantize_activations_int8(xg);
+    expect_close(xc, xg, 0, "quantize_activations_int8");
+    cpu_.fill(xc, 0.25f);
+    gpu_->fill(xg, 0.25f);
+    expect_close(xc, xg, 0, "fill");
+  }
+}
+
+TEST_F(CudaOps, DeltaRuleRecurrentAndChunked) {
+  struct Shape {
+    std::int64_t T, H, HV, dk, dv;
+    bool gated;
+  };
+  for (const Shape s : {Shape{50, 2, 4, 64, 48, true}, Shape{33, 1, 1, 256, 40, false}, Shape{70, 3, 3, 32, 130, true}}) {
+    auto [qc, qg] = random({s.T, s.H * s.dk});
+    auto [kc, kg] = random({s.T, s.H * s.dk});
+    cpu_.l2_normalize_heads(qc, s.dk, 1e-6f);
+    gpu_->l2_normalize_heads(qg, s.dk, 1e-6f);
+    cpu_.l2_normalize_heads(kc, s.dk, 1e-6f);
+    gpu_->l2_normalize_heads(kg, s.dk, 1e-6f);
+    auto [vc, vg] = random({s.T, s.HV * s.dv});
+    auto [bc, bg] = random({s.T, s.HV});
+    cpu_.activate(bc, Activation::Sigmoid);
+    gpu_->activate(bg, Activation::Sigmoid);
+    auto [gc, gg] = random({s.T, s.HV}, 0.1f);
+    cpu_.activate(gc, Activation::Relu);
+    gpu_->activate(gg, Activation::Relu);
+    cpu_.scale(gc, -1.0f);  // log decays <= 0
+    gpu_->scale(gg, -1.0f);
+    auto [stc, stg] = random({s.HV, s.dk, s.dv}, 0.1f);
+    auto [oc, og] = output({s.T, s.HV * s.dv});
+    const DeltaRuleShape shape{s.H, s.HV, s.dk, s.dv, static_cast<float>(1.0 / std::sqrt(double(s.dk)))};
+    cpu_.delta_rule_recurrent(qc, kc, vc, bc, s.gated ? &gc : nullptr, shape, stc, oc);
+    gpu_->delta_rule_recurrent(qg, kg, vg, bg, s.gated ? &gg : nullptr, shape, stg, og);
+    expect_close(oc, og, 1e-4, "delta_rule_recurrent out");
+    expect_close(stc, stg, 1e-4, "delta_rule_recurrent state");
+    // the chunked form from the updated state: the same function
+    auto [o2c, o2g] = output({s.T, s.HV * s.dv});
+    cpu_.delta_rule_chunked(qc, kc, vc, bc, s.gated ? &gc : nullptr, shape, 16, stc, o2c);
+    gpu_->delta_rule_chunked(qg, kg, vg, bg, s.gated ? &gg : nullptr, shape, 16, stg, o2g);
+    expect_close(o2c, o2g, 1e-4, "delta_rule_chunked out");
+    expect_close(stc, stg, 1e-4, "delta_rule_chunked state");
+  }
+}
+
 // --- bf16 mode: the tiled tensor-core attention, cuBLASLt products and the bf16 kernels ---
 // Inputs are rounded to bf16 on the host first, so the CPU reference sees exactly the values the GPU multiplies;
 // what remains is the GPU's own rounding (bf16 outputs: unit roundoff 2^-9 ≈ 2e-3; attention also rounds the softmax

@@ -150,6 +150,8 @@ CudaBackend::~CudaBackend() {
   if (s_->staged) cudaEventDestroy(s_->staged);
 }
 
+cudaStream_t CudaBackend::stream() const { return s_->stream; }
+
 DType CudaBackend::activation_dtype() const { return s_->bf16 ? DType::BF16 : DType::F32; }
 
 std::int64_t CudaBackend::peak_memory_bytes() const {

@@ -11,6 +11,8 @@
 // pinned staging) and the scores of token_logprobs cross to the host.
 #pragma once
 
+#include <cuda_runtime.h>
+
 #include <memory>
 
 #include "backend/backend.h"
@@ -45,8 +47,8 @@ class CudaBackend final : public Backend {
   void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
                       std::span<std::uint8_t> greedy) override;
 
-  // Not yet GPU kernels: these run the CPU reference on host copies (cuda_host_fallback.cpp), so every family
-  // already gives correct results on this backend; each moves to a kernel as the CUDA issue proceeds.
+  // Linear attention and BitNet (cuda_backend_linear.cpp): float32 kernels; bf16 inputs are converted.
+  // quantize_weight_ternary (load time only) runs the CPU reference on a host copy (cuda_host_fallback.cpp).
   void activate(Tensor& x, Activation f) override;
   void scale(Tensor& x, float s) override;
   void fill(Tensor& x, float value) override;
@@ -64,7 +66,13 @@ class CudaBackend final : public Backend {
 
  private:
   // Host fallback plumbing: a float32 host copy of a device tensor, and the way back.
+  cudaStream_t stream() const;
   Tensor to_host(const Tensor& device);
+  void delta_rule_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                          const DeltaRuleShape& shape, Tensor& state, Tensor& out);
+  // Runs f on a float32 version of x (x itself, or a converted copy that is converted back afterwards).
+  template <typename F>
+  void on_f32(Tensor& x, F&& f);
   void to_device(const Tensor& host, Tensor& device);
   // t itself when it has dtype d, else a converted copy.
   Tensor as_dtype(const Tensor& t, DType d);

@@ -36,6 +36,35 @@ void swiglu(const void* gate, const void* up, Elem in_t, void* out, Elem out_t, 
 void rope(void* x, Elem x_t, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
           std::int64_t half, std::int64_t pos0, cudaStream_t stream);
 
+// --- linear attention and BitNet (linear_attention.cu, delta_rule.cu) ---
+// x = f(x) with f: 0 silu, 1 sigmoid, 2 relu, 3 elu+1.
+void activate(void* x, Elem t, std::int64_t n, int f, cudaStream_t stream);
+void scale(void* x, Elem t, std::int64_t n, float s, cudaStream_t stream);
+void fill(void* x, Elem t, std::int64_t n, float value, cudaStream_t stream);
+// out [T, C] = causal depthwise conv of [state; x] with w [C, K] (+ SiLU); next_state [K-1, C] = last K-1 rows of
+// [state; x] (a buffer distinct from state).
+void causal_conv1d_f32(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, bool silu,
+                       float* out, float* next_state, cudaStream_t stream);
+// Each head_dim group of x [n]: l2: x / sqrt(Σx² + eps); else x / Σx.
+void normalize_heads_f32(float* x, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream);
+// a [T, H] ← −exp(A_log[h]) · softplus(a + dt_bias[h])
+void decay_gate_f32(float* a, const float* A_log, const float* dt_bias, std::int64_t T, std::int64_t H, cudaStream_t stream);
+// out = x / sqrt(mean(x²) + eps) · w · silu(gate), rows of C
+void rmsnorm_gated_f32(const float* x, const float* w, const float* gate, float eps, std::int64_t R, std::int64_t C, float* out,
+                       cudaStream_t stream);
+// BitNet: per row s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s
+void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, cudaStream_t stream);
+
+struct DeltaRuleArgs {
+  const float *q, *k, *v, *beta, *g;  // g may be null (no decay)
+  float *state, *out;
+  std::int64_t T, H, HV, dk, dv;
+  float scale;
+};
+bool delta_rule_supported(std::int64_t head_k_dim);
+// The delta rule token by token (see delta_rule.cu); state [HV, dk, dv] updated in place.
+void delta_rule_f32(const DeltaRuleArgs& a, cudaStream_t stream);
+
 // Float32 forms (the verification mode's names).
 inline void embedding_f32(const float* table, const std::int32_t* ids, std::int64_t T, std::int64_t H, float* out,
                           cudaStream_t stream) {
