@@ -40,11 +40,13 @@ def main():
     ap.add_argument('--cli', default='build/bin/lmscope-cli')
     ap.add_argument('--refpack', default='../shared/refpack')
     ap.add_argument('--backend', default='cpu')
+    ap.add_argument('--dtype', default='', help='fp32 or bf16 (default: the backend default; cuda: bf16)')
     ap.add_argument('cases', nargs='*')
     args = ap.parse_args()
     cases = args.cases or sorted(c for c in os.listdir(args.refpack) if os.path.isdir(os.path.join(args.refpack, c)))
     print(f"{'case':30s} {'max|dlogit| a':>14s} {'b':>10s} {'dNLL a':>10s} {'greedy_b':>9s}")
     tmp = tempfile.mkdtemp()
+    dtype = ['--dtype', args.dtype] if args.dtype else []
     for case in cases:
         d = os.path.join(args.refpack, case)
         ref = read_safetensors(os.path.join(d, 'reference.safetensors'))
@@ -53,7 +55,7 @@ def main():
             ids = ref['ids_' + key]
             out = os.path.join(tmp, key + '.safetensors')
             r = subprocess.run([args.cli, 'logits', '--model', d, '--tokens', ','.join(map(str, ids)), '--out', out,
-                                '--backend', args.backend], capture_output=True, text=True)
+                                '--backend', args.backend] + dtype, capture_output=True, text=True)
             if r.returncode != 0:
                 row = None
                 print(f"{case:30s} {r.stderr.strip()[:90]}")
@@ -65,7 +67,7 @@ def main():
         if row is None:
             continue
         r = subprocess.run([args.cli, 'generate', '--model', d, '--tokens', ','.join(map(str, ref['ids_b'])),
-                            '--max-new', str(len(ref['greedy_b'])), '--backend', args.backend], capture_output=True, text=True)
+                            '--max-new', str(len(ref['greedy_b'])), '--backend', args.backend] + dtype, capture_output=True, text=True)
         greedy = 'exact' if r.returncode == 0 and json.loads(r.stdout) == ref['greedy_b'].tolist() else 'DIFFERS'
         print(f"{case:30s} {row[0]:14.2e} {row[2]:10.2e} {row[1]:10.2e} {greedy:>9s}")
 

@@ -117,6 +117,7 @@ LoadOptions load_options_from_args(const Args& args) {
   LoadOptions o;
   o.backend = args.get("backend", "cpu");
   o.rope_override = args.get("rope", "");
+  o.dtype = args.get("dtype", "");  // commands that accept --dtype list it among their options
   return o;
 }
 

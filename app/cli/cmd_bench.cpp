@@ -1,5 +1,6 @@
-// Throughput of scoring: forward passes plus the next-token log-likelihood of every position, on random tokens.
-// With --config, a checkpoint of random weights is written to a temporary folder first, so full-size configs can
+// Throughput of scoring: forward passes plus the next-token log-likelihood of every position, on random tokens,
+// the batch's sequences scored together (next_token_logprobs_batch). With --config, a checkpoint of random weights
+// is written first (to /dev/shm, i.e. memory, where it exists; else the temporary folder), so full-size configs can
 // be measured without downloads. A benchmark, not a test: it prints numbers and asserts nothing.
 #include <sys/resource.h>
 #include <unistd.h>
@@ -43,15 +44,16 @@ double peak_rss_gib() {
 }  // namespace
 
 int cmd_bench(const Argv& argv) {
-  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope"}, {});
+  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope", "micro-batch"}, {});
   const std::int64_t B = args.integer("batch", 1), T = args.integer("seq", 512);
   const std::int64_t repeat = args.integer("repeat", 3), warmup = args.integer("warmup", 1);
   if (B < 1 || T < 2 || repeat < 1 || warmup < 0) throw BadInput("bench: need --batch >= 1, --seq >= 2, --repeat >= 1");
   if (args.has("config") == args.has("model")) throw BadInput("bench: give exactly one of --config FILE and --model DIR");
-  const std::string dtype = args.get("dtype", "fp32");
-  if (dtype != "fp32" && dtype != "bf16") throw BadInput("bench: --dtype must be fp32 or bf16");
   const LoadOptions opts = load_options_from_args(args);
+  const std::string dtype = !opts.dtype.empty() ? opts.dtype : opts.backend == "cuda" ? "bf16" : "fp32";
+  if (dtype != "fp32" && dtype != "bf16") throw BadInput("bench: --dtype must be fp32 or bf16");
   if (opts.backend == "cpu" && dtype != "fp32") throw BadInput("bench: the cpu backend computes in fp32 only");
+  const std::int64_t micro = args.integer("micro-batch", 0);
 
   std::filesystem::path dir;
   std::filesystem::path tmp;
@@ -60,9 +62,14 @@ int cmd_bench(const Argv& argv) {
     if (!in) throw BadInput(args.required("config") + ": cannot read");
     std::ostringstream text;
     text << in.rdbuf();
-    tmp = std::filesystem::temp_directory_path() / ("lmscope-bench-" + std::to_string(::getpid()));
+    std::error_code ec;
+    const std::filesystem::path base = std::filesystem::is_directory("/dev/shm", ec) ? std::filesystem::path("/dev/shm")
+                                                                                     : std::filesystem::temp_directory_path();
+    tmp = base / ("lmscope-bench-" + std::to_string(::getpid()));
     std::fprintf(stderr, "writing random weights for %s to %s\n", args.required("config").c_str(), tmp.string().c_str());
-    write_random_checkpoint(text.str(), tmp, {});
+    RandomCheckpointOptions ro;
+    ro.dtype = dtype == "bf16" ? DType::BF16 : DType::F32;  // what the backend computes with anyway
+    write_random_checkpoint(text.str(), tmp, ro);
     dir = tmp;
   } else {
     dir = args.required("model");
@@ -85,12 +92,12 @@ int cmd_bench(const Argv& argv) {
     for (auto& t : seq) t = tok(rng);
 
   double checksum = 0;
-  auto run_batch = [&] {
-    for (const auto& ids : batch) {  // fused scoring: next-token log-likelihoods, no [T, V] logits
-      for (double lp : next_token_logprobs(*model, ids)) checksum += lp;
-    }
+  auto run_batch = [&] {  // fused scoring of the whole batch: next-token log-likelihoods, no [T, V] logits
+    for (const auto& lps : next_token_logprobs_batch(*model, batch, micro))
+      for (double lp : lps) checksum += lp;
   };
   for (std::int64_t i = 0; i < warmup; ++i) run_batch();
+  model->reset_peak_memory();
   std::vector<double> ms;
   for (std::int64_t i = 0; i < repeat; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -104,8 +111,11 @@ int cmd_bench(const Argv& argv) {
   std::printf("model %s (%s, %lld parameters), backend %s, %s, batch %lld x seq %lld\n", dir.filename().string().c_str(),
               s.family.c_str(), static_cast<long long>(ck.summary().parameter_count), model->backend_name().c_str(),
               dtype.c_str(), static_cast<long long>(B), static_cast<long long>(T));
-  std::printf("tokens/s %.1f | ms/batch %.2f (median of %lld) | %.3f TFLOP/s | peak host memory %.2f GiB | checksum %.3f\n",
-              tokens / (med / 1e3), med, static_cast<long long>(repeat), flops / (med / 1e3) / 1e12, peak_rss_gib(),
+  const std::int64_t peak_gpu = model->peak_memory_bytes();
+  char gpu[64] = "";
+  if (peak_gpu >= 0) std::snprintf(gpu, sizeof gpu, " | peak GPU memory %.2f GiB", static_cast<double>(peak_gpu) / (1 << 30));
+  std::printf("tokens/s %.1f | ms/batch %.2f (median of %lld) | %.3f TFLOP/s%s | peak host memory %.2f GiB | checksum %.3f\n",
+              tokens / (med / 1e3), med, static_cast<long long>(repeat), flops / (med / 1e3) / 1e12, gpu, peak_rss_gib(),
               checksum / static_cast<double>(repeat + warmup) / tokens);
   return 0;
 }

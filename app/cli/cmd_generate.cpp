@@ -9,7 +9,7 @@
 namespace lmscope::cli {
 
 int cmd_generate(const Argv& argv) {
-  Args args("generate", argv, {"model", "tokens", "tokens-file", "max-new", "backend", "rope"}, {"stop-at-eos"});
+  Args args("generate", argv, {"model", "tokens", "tokens-file", "max-new", "backend", "rope", "dtype"}, {"stop-at-eos"});
   const auto ids = tokens_from_args(args);
   const std::int64_t max_new = args.integer("max-new", -1);
   if (max_new < 0) throw BadInput("generate: option --max-new N (N >= 0) is required");

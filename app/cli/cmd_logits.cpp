@@ -57,7 +57,8 @@ int logits_batch(const Args& args, const std::string& out) {
 }  // namespace
 
 int cmd_logits(const Argv& argv) {
-  Args args("logits", argv, {"model", "tokens", "tokens-file", "batch-file", "out", "backend", "rope"}, {"hidden"});
+  Args args("logits", argv, {"model", "tokens", "tokens-file", "batch-file", "out", "backend", "rope", "dtype"},
+            {"hidden"});
   const std::string out = args.required("out");
   if (args.has("batch-file")) {
     if (args.has("tokens") || args.has("tokens-file") || args.flag("hidden"))

@@ -20,14 +20,14 @@ const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> c{
       {"inspect", {cmd_inspect, "inspect --model DIR [--json]                 family, parameters, dtype, layers, heads, RoPE, context, size"}},
       {"logits", {cmd_logits, "logits --model DIR (--tokens 1,2,3 | --tokens-file ids.json | --batch-file seqs.json) --out FILE.safetensors\n"
-                              "       [--backend cpu] [--rope TYPE:key=value,...] [--hidden]   one forward pass from an empty state"}},
+                              "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope TYPE:key=value,...] [--hidden]   one forward pass from an empty state"}},
       {"generate", {cmd_generate, "generate --model DIR (--tokens ... | --tokens-file ...) --max-new N [--stop-at-eos]\n"
-                                  "       [--backend cpu] [--rope ...]               greedy decoding through the KV cache; prints new ids as JSON"}},
+                                  "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope ...]   greedy decoding through the KV cache; prints new ids as JSON"}},
       {"random-checkpoint", {cmd_random_checkpoint, "random-checkpoint --config config.json --out DIR [--seed S] [--dtype F32|F16|BF16] [--shards N]\n"
                                                     "                                              a checkpoint folder with random weights for a config"}},
       {"demo", {cmd_demo, "demo [--model DIR]                           score a built-in text and generate with a small model"}},
-      {"bench", {cmd_bench, "bench (--config CONFIG.json | --model DIR) [--batch B] [--seq T] [--dtype fp32|bf16] [--backend cpu]\n"
-                            "       [--repeat N] [--warmup N]                    scoring throughput: tokens/s, ms/batch, TFLOP/s, peak memory"}},
+      {"bench", {cmd_bench, "bench (--config CONFIG.json | --model DIR) [--batch B] [--seq T] [--dtype fp32|bf16] [--backend cpu|cuda]\n"
+                            "       [--repeat N] [--warmup N] [--micro-batch M]  scoring throughput: tokens/s, ms/batch, TFLOP/s, peak memory"}},
       {"tokenize", {cmd_tokenize, "tokenize (--model DIR | --tokenizer FILE|bytes) (--text S | --text-file F | --jsonl F [--field text])\n"
                                   "       [--no-bos] [--allow-special] [--stats]      ids as JSON, one line per input"}},
       {"detokenize", {cmd_detokenize, "detokenize (--model DIR | --tokenizer FILE|bytes) (--ids 1,2,3 | --ids-file ids.json)"}},

@@ -1,22 +1,29 @@
-// Embedding gather. Launch: one block per token, threads stride over the hidden size.
-// Traffic: reads T*H floats of the table, writes T*H.
-#include "lmscope_kernels/ops.h"
+// Embedding gather. Launch: one block of 256 threads per token, threads stride over the hidden size.
+// Traffic: reads T*H elements of the table (bf16 or f32), writes T*H (the residual stream, usually f32).
+#include "elem.cuh"
 
 namespace lmscope::cuda {
 namespace {
 
-__global__ void embedding_kernel(const float* table, const std::int32_t* ids, std::int64_t H, float* out) {
+template <typename TIn, typename TOut>
+__global__ void embedding_kernel(const TIn* table, const std::int32_t* ids, std::int64_t H, TOut* out) {
   const std::int64_t t = blockIdx.x;
-  const float* row = table + static_cast<std::int64_t>(ids[t]) * H;
-  for (std::int64_t c = threadIdx.x; c < H; c += blockDim.x) out[t * H + c] = row[c];
+  const TIn* row = table + static_cast<std::int64_t>(ids[t]) * H;
+  for (std::int64_t c = threadIdx.x; c < H; c += blockDim.x) st(out + t * H + c, ld(row + c));
 }
 
 }  // namespace
 
-void embedding_f32(const float* table, const std::int32_t* ids, std::int64_t T, std::int64_t H, float* out,
-                   cudaStream_t stream) {
+void embedding(const void* table, Elem table_t, const std::int32_t* ids, std::int64_t T, std::int64_t H, void* out,
+               Elem out_t, cudaStream_t stream) {
   if (T == 0) return;
-  embedding_kernel<<<static_cast<unsigned>(T), 256, 0, stream>>>(table, ids, H, out);
+  dispatch(table_t, [&](auto a) {
+    dispatch(out_t, [&](auto b) {
+      using A = decltype(a);
+      using B = decltype(b);
+      embedding_kernel<<<static_cast<unsigned>(T), 256, 0, stream>>>(static_cast<const A*>(table), ids, H, static_cast<B*>(out));
+    });
+  });
   check_last_launch("embedding");
 }
 

@@ -1,17 +1,20 @@
-// RMSNorm. Launch: one block of 256 threads per row; a block-wide sum of squares, then the scaled write.
-// Traffic: reads the row twice (second read mostly from L1/L2) and the weight, writes the row.
-#include "lmscope_kernels/ops.h"
+// RMSNorm, alone or fused with the residual add before it (x += r; out = norm(x) * w): the fused form reads x and r
+// once, writes x and out once, instead of the three passes of add + norm.
+// Launch: one block of 256 threads per row; each thread keeps its (up to kPerThread) values in registers between
+// the sum-of-squares reduction and the scaled write, so the row is read from memory once.
+// Traffic per row: C reads of x (+ C of r), C weight reads (L2-resident), C writes of out (+ C of x when fused).
+#include "elem.cuh"
 
 namespace lmscope::cuda {
 namespace {
 
-__global__ void rmsnorm_kernel(const float* x, const float* w, float eps, std::int64_t C, float* out) {
-  const float* r = x + blockIdx.x * C;
-  float ss = 0.f;
-  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) ss += r[c] * r[c];
+constexpr int kThreads = 256;
+constexpr int kPerThread = 16;  // rows up to 4096 values stay in registers; longer rows re-read x
+
+__device__ float block_sum(float v) {
   __shared__ float warp_sums[32];
-  for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
-  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = ss;
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = v;
   __syncthreads();
   if (threadIdx.x < 32) {
     float s = threadIdx.x < blockDim.x / 32 ? warp_sums[threadIdx.x] : 0.f;
@@ -19,16 +22,131 @@ __global__ void rmsnorm_kernel(const float* x, const float* w, float eps, std::i
     if (threadIdx.x == 0) warp_sums[0] = s;
   }
   __syncthreads();
-  const float inv = rsqrtf(warp_sums[0] / static_cast<float>(C) + eps);
-  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) out[blockIdx.x * C + c] = r[c] * inv * w[c];
+  return warp_sums[0];
+}
+
+// r == nullptr: plain RMSNorm of x (x not written).
+template <typename TX, typename TR, typename TOut>
+__global__ void rmsnorm_kernel(TX* x, const TR* r, const float* w, float eps, std::int64_t C, TOut* out) {
+  TX* row = x + blockIdx.x * C;
+  const TR* rrow = r ? r + blockIdx.x * C : nullptr;
+  float vals[kPerThread];
+  float ss = 0.f;
+#pragma unroll
+  for (int k = 0; k < kPerThread; ++k) {
+    const std::int64_t c = threadIdx.x + static_cast<std::int64_t>(k) * kThreads;
+    float v = 0.f;
+    if (c < C) {
+      v = ld(row + c);
+      if (rrow) {
+        v += ld(rrow + c);
+        st(row + c, v);
+      }
+    }
+    vals[k] = v;
+    ss += v * v;
+  }
+  for (std::int64_t c = threadIdx.x + static_cast<std::int64_t>(kPerThread) * kThreads; c < C; c += kThreads) {
+    float v = ld(row + c);
+    if (rrow) {
+      v += ld(rrow + c);
+      st(row + c, v);
+    }
+    ss += v * v;
+  }
+  const float inv = rsqrtf(block_sum(ss) / static_cast<float>(C) + eps);
+  TOut* o = out + blockIdx.x * C;
+#pragma unroll
+  for (int k = 0; k < kPerThread; ++k) {
+    const std::int64_t c = threadIdx.x + static_cast<std::int64_t>(k) * kThreads;
+    if (c < C) st(o + c, vals[k] * inv * w[c]);
+  }
+  // Longer rows: the tail was written to x above by this same thread, so re-reading it is ordered.
+  for (std::int64_t c = threadIdx.x + static_cast<std::int64_t>(kPerThread) * kThreads; c < C; c += kThreads)
+    st(o + c, ld(row + c) * inv * w[c]);
+}
+
+// The common bf16-mode case, vectorised: x f32 (residual), r and out bf16, C a multiple of 8 up to 8·256·kVec.
+// Each thread owns runs of 8 consecutive values: two 16-byte loads of x, one of r, one 16-byte store of out and
+// two of x.
+constexpr int kVec = 2;
+
+__global__ void add_rmsnorm_vec_kernel(float* x, const bf16* r, const float* w, float eps, int C, bf16* out) {
+  float* row = x + static_cast<std::int64_t>(blockIdx.x) * C;
+  const bf16* rrow = r + static_cast<std::int64_t>(blockIdx.x) * C;
+  bf16* orow = out + static_cast<std::int64_t>(blockIdx.x) * C;
+  float v[kVec][8];
+  float ss = 0.f;
+#pragma unroll
+  for (int k = 0; k < kVec; ++k) {
+    const int c = (threadIdx.x + k * kThreads) * 8;
+    if (c < C) {
+      const float4 a = *reinterpret_cast<const float4*>(row + c), b = *reinterpret_cast<const float4*>(row + c + 4);
+      const uint4 rr = *reinterpret_cast<const uint4*>(rrow + c);
+      const __nv_bfloat162* r2 = reinterpret_cast<const __nv_bfloat162*>(&rr);
+      const float2 r0 = __bfloat1622float2(r2[0]), r1 = __bfloat1622float2(r2[1]), r2f = __bfloat1622float2(r2[2]),
+                   r3 = __bfloat1622float2(r2[3]);
+      v[k][0] = a.x + r0.x; v[k][1] = a.y + r0.y; v[k][2] = a.z + r1.x; v[k][3] = a.w + r1.y;
+      v[k][4] = b.x + r2f.x; v[k][5] = b.y + r2f.y; v[k][6] = b.z + r3.x; v[k][7] = b.w + r3.y;
+      *reinterpret_cast<float4*>(row + c) = make_float4(v[k][0], v[k][1], v[k][2], v[k][3]);
+      *reinterpret_cast<float4*>(row + c + 4) = make_float4(v[k][4], v[k][5], v[k][6], v[k][7]);
+#pragma unroll
+      for (int e = 0; e < 8; ++e) ss += v[k][e] * v[k][e];
+    }
+  }
+  const float inv = rsqrtf(block_sum(ss) / static_cast<float>(C) + eps);
+#pragma unroll
+  for (int k = 0; k < kVec; ++k) {
+    const int c = (threadIdx.x + k * kThreads) * 8;
+    if (c < C) {
+      uint4 o;
+      __nv_bfloat162* o2 = reinterpret_cast<__nv_bfloat162*>(&o);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o2[e] = __floats2bfloat162_rn(v[k][2 * e] * inv * w[c + 2 * e], v[k][2 * e + 1] * inv * w[c + 2 * e + 1]);
+      *reinterpret_cast<uint4*>(orow + c) = o;
+    }
+  }
 }
 
 }  // namespace
 
-void rmsnorm_f32(const float* x, const float* w, float eps, std::int64_t T, std::int64_t C, float* out, cudaStream_t stream) {
+void rmsnorm(const void* x, Elem x_t, const float* w, float eps, std::int64_t T, std::int64_t C, void* out, Elem out_t,
+             cudaStream_t stream) {
   if (T == 0) return;
-  rmsnorm_kernel<<<static_cast<unsigned>(T), 256, 0, stream>>>(x, w, eps, C, out);
+  dispatch(x_t, [&](auto a) {
+    dispatch(out_t, [&](auto b) {
+      using A = decltype(a);
+      using B = decltype(b);
+      rmsnorm_kernel<A, A, B><<<static_cast<unsigned>(T), kThreads, 0, stream>>>(
+          const_cast<A*>(static_cast<const A*>(x)), static_cast<const A*>(nullptr), w, eps, C, static_cast<B*>(out));
+    });
+  });
   check_last_launch("rmsnorm");
+}
+
+void add_rmsnorm(void* x, Elem x_t, const void* r, Elem r_t, const float* w, float eps, std::int64_t T, std::int64_t C,
+                 void* out, Elem out_t, cudaStream_t stream) {
+  if (T == 0) return;
+  const auto a16 = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
+  if (x_t == Elem::F32 && r_t == Elem::BF16 && out_t == Elem::BF16 && C % 8 == 0 && C <= 8 * kThreads * kVec && a16(x) && a16(r) &&
+      a16(out)) {
+    add_rmsnorm_vec_kernel<<<static_cast<unsigned>(T), kThreads, 0, stream>>>(static_cast<float*>(x), static_cast<const bf16*>(r), w, eps,
+                                                                              static_cast<int>(C), static_cast<bf16*>(out));
+    check_last_launch("add_rmsnorm");
+    return;
+  }
+  dispatch(x_t, [&](auto a) {
+    dispatch(r_t, [&](auto rr) {
+      dispatch(out_t, [&](auto b) {
+        using A = decltype(a);
+        using R = decltype(rr);
+        using B = decltype(b);
+        rmsnorm_kernel<A, R, B><<<static_cast<unsigned>(T), kThreads, 0, stream>>>(static_cast<A*>(x), static_cast<const R*>(r), w,
+                                                                                   eps, C, static_cast<B*>(out));
+      });
+    });
+  });
+  check_last_launch("add_rmsnorm");
 }
 
 }  // namespace lmscope::cuda

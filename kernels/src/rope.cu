@@ -1,31 +1,40 @@
-// RoPE ("rotate half") from precomputed cos/sin tables. Launch: one thread per (token, head, pair), 256 per block.
-// Traffic: reads and writes the rotated 2*half values of each head once, reads the table row.
-#include "lmscope_kernels/ops.h"
+// RoPE ("rotate half") from precomputed float32 cos/sin tables, on f32 or bf16 rows.
+// Launch: one block of 128 threads per token row; the threads stride over (head, pair) with 32-bit index math
+// (64-bit division per element cost more than the memory traffic). Traffic: reads and writes the rotated 2*half
+// values of each head once, reads the row's table entries (L1/L2-resident) once per head.
+#include "elem.cuh"
 
 namespace lmscope::cuda {
 namespace {
 
-__global__ void rope_kernel(float* x, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos,
-                            const float* sin, std::int64_t half, std::int64_t pos0) {
-  const std::int64_t n = T * heads * half;
-  for (std::int64_t idx = blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    const std::int64_t i = idx % half, h = (idx / half) % heads, t = idx / (half * heads);
-    float* v = x + t * heads * head_dim + h * head_dim;
-    const float c = cos[(pos0 + t) * half + i], s = sin[(pos0 + t) * half + i];
-    const float a = v[i], b = v[i + half];
-    v[i] = a * c - b * s;
-    v[i + half] = b * c + a * s;
+template <typename T>
+__global__ void rope_kernel(T* x, int heads, int head_dim, const float* cos, const float* sin, int half, std::int64_t pos0) {
+  const std::int64_t t = blockIdx.x;
+  T* row = x + t * static_cast<std::int64_t>(heads) * head_dim;
+  const float* c_row = cos + (pos0 + t) * half;
+  const float* s_row = sin + (pos0 + t) * half;
+  const int n = heads * half;
+  for (int j = threadIdx.x; j < n; j += blockDim.x) {
+    const int h = j / half, i = j - h * half;
+    T* v = row + h * head_dim;
+    const float c = c_row[i], s = s_row[i];
+    const float a = ld(v + i), b = ld(v + i + half);
+    st(v + i, a * c - b * s);
+    st(v + i + half, b * c + a * s);
   }
 }
 
 }  // namespace
 
-void rope_f32(float* x, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
-              std::int64_t half, std::int64_t pos0, cudaStream_t stream) {
-  const std::int64_t n = T * heads * half;
-  if (n == 0) return;
-  rope_kernel<<<static_cast<unsigned>(std::min<std::int64_t>((n + 255) / 256, 65535)), 256, 0, stream>>>(x, T, heads, head_dim, cos,
-                                                                                                       sin, half, pos0);
+void rope(void* x, Elem x_t, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
+          std::int64_t half, std::int64_t pos0, cudaStream_t stream) {
+  if (T * heads * half == 0) return;
+  if (T > 0x7fffffff || heads * head_dim > 0x7fffffff) throw std::runtime_error("rope: tensor too large");
+  dispatch(x_t, [&](auto a) {
+    using A = decltype(a);
+    rope_kernel<<<static_cast<unsigned>(T), 128, 0, stream>>>(static_cast<A*>(x), static_cast<int>(heads), static_cast<int>(head_dim),
+                                                              cos, sin, static_cast<int>(half), pos0);
+  });
   check_last_launch("rope");
 }
 

@@ -1,7 +1,8 @@
 // Fused LM-head scoring, the reduction half: after cuBLAS writes one vocabulary chunk of logits [T, n], each row's
 // max (first index on ties), sum of exponentials and target logit are folded into a running per-row state, so
-// the full [T, V] logits never exist. Launch: one block of 256 threads per row. Traffic: the chunk is read twice
-// (max pass, then exp-sum pass, the second mostly from L2); the state is a few bytes per row.
+// the full [T, V] logits never exist. Launch: one block of 256 threads per row. Traffic: the chunk is read once
+// (each thread keeps an online max / rescaled sum / first argmax over its columns, then a warp-shuffle and
+// shared-memory merge); the state is a few bytes per row.
 #include <cfloat>
 #include <cmath>
 
@@ -21,51 +22,61 @@ __global__ void init_kernel(VocabScoreState s, std::int64_t T) {
   s.target_logit[t] = NAN;
 }
 
+// Running (max, sum of exp(x - max), first argmax) of a set of logits; merge() combines two disjoint sets.
+struct Stat {
+  float m;
+  float s;
+  long long i;
+};
+
+__device__ __forceinline__ Stat merge(Stat a, Stat b) {
+  if (b.i < 0) return a;
+  if (a.i < 0) return b;
+  if (b.m > a.m || (b.m == a.m && b.i < a.i)) {
+    const Stat t = a;
+    a = b;
+    b = t;
+  }
+  // a holds the max (first index on ties)
+  return Stat{a.m, a.s + b.s * expf(b.m - a.m), a.i};
+}
+
 __global__ void update_kernel(const float* logits, std::int64_t ld, std::int64_t n, std::int64_t c0,
                               const std::int32_t* targets, VocabScoreState s) {
   const std::int64_t t = blockIdx.x;
   const float* r = logits + t * ld;
-  __shared__ float best_v[kThreads];
-  __shared__ long long best_i[kThreads];
-  __shared__ float sums[kThreads];
-  float bv = -INFINITY;
-  long long bi = -1;
-  for (std::int64_t v = threadIdx.x; v < n; v += kThreads)
-    if (r[v] > bv) {  // strided ascending: the first maximum of this thread's columns
-      bv = r[v];
-      bi = v;
+  // One pass: each thread folds its strided columns in ascending order with an online rescale.
+  Stat st{-INFINITY, 0.f, -1};
+  for (std::int64_t v = threadIdx.x; v < n; v += kThreads) {
+    const float x = r[v];
+    if (st.i < 0) {
+      st = Stat{x, 1.f, v};
+    } else if (x > st.m) {
+      st.s = st.s * expf(st.m - x) + 1.f;
+      st.m = x;
+      st.i = v;
+    } else {
+      st.s += expf(x - st.m);
     }
-  best_v[threadIdx.x] = bv;
-  best_i[threadIdx.x] = bi;
-  __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride >>= 1) {
-    if (threadIdx.x < stride) {
-      const float ov = best_v[threadIdx.x + stride];
-      const long long oi = best_i[threadIdx.x + stride];
-      const float mv = best_v[threadIdx.x];
-      const long long mi = best_i[threadIdx.x];
-      if (oi >= 0 && (mi < 0 || ov > mv || (ov == mv && oi < mi))) {
-        best_v[threadIdx.x] = ov;
-        best_i[threadIdx.x] = oi;
-      }
-    }
-    __syncthreads();
   }
-  const float cmax = best_v[0];
-  float part = 0.f;
-  for (std::int64_t v = threadIdx.x; v < n; v += kThreads) part += expf(r[v] - cmax);
-  sums[threadIdx.x] = part;
-  __syncthreads();
-  for (int stride = kThreads / 2; stride > 0; stride >>= 1) {
-    if (threadIdx.x < stride) sums[threadIdx.x] += sums[threadIdx.x + stride];
-    __syncthreads();
+  for (int o = 16; o > 0; o >>= 1) {
+    Stat other;
+    other.m = __shfl_xor_sync(0xffffffff, st.m, o);
+    other.s = __shfl_xor_sync(0xffffffff, st.s, o);
+    other.i = __shfl_xor_sync(0xffffffff, st.i, o);
+    st = merge(st, other);
   }
+  __shared__ Stat warp_stat[kThreads / 32];
+  if (threadIdx.x % 32 == 0) warp_stat[threadIdx.x / 32] = st;
+  __syncthreads();
   if (threadIdx.x == 0) {
-    const double m = s.max[t], cm = cmax, csum = sums[0];
+    Stat c = warp_stat[0];
+    for (int w = 1; w < kThreads / 32; ++w) c = merge(c, warp_stat[w]);
+    const double m = s.max[t], cm = c.m, csum = c.s;
     if (cm > m) {
       s.sum[t] = s.sum[t] * exp(m - cm) + csum;
       s.max[t] = cm;
-      s.argmax[t] = c0 + best_i[0];
+      s.argmax[t] = c0 + c.i;
     } else {
       s.sum[t] += csum * exp(cm - m);
     }

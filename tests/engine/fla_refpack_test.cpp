@@ -44,7 +44,7 @@ TEST_P(RefpackFla, MatchesTheReference) {
   EXPECT_EQ(ck.spec().model_type, case_json["model_type"].get<std::string>());
   EXPECT_EQ(ck.summary().parameter_count, case_json["n_params"].get<std::int64_t>());
   EXPECT_EQ(parameter_count(ck.spec()), case_json["n_params"].get<std::int64_t>());
-  const auto model = load_model(ck, {backend, ""});
+  const auto model = load_model(ck, {backend, "", "fp32"});  // cuda: the verification mode
   const std::int64_t V = ck.spec().vocab_size;
 
   const auto ids_a = test::read_ids(ref, "ids_a");

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <fstream>
 
 #include "lmscope/checkpoint.h"
@@ -58,7 +60,7 @@ TEST_P(RefpackLlama, MatchesTheReference) {
   TempDir tmp;
   const auto ck = Checkpoint::open(staged_folder(src, c.config, tmp));
   const auto ref = SafetensorsFile::open(src / "reference.safetensors");
-  const auto model = load_model(ck, {c.backend, ""});
+  const auto model = load_model(ck, {c.backend, "", "fp32"});  // cuda: the verification mode
   const std::int64_t V = ck.spec().vocab_size;
 
   const auto ids_a = test::read_ids(ref, "ids_a");
@@ -79,6 +81,16 @@ TEST_P(RefpackLlama, MatchesTheReference) {
   double lp_sum = 0;
   for (double v : lp) lp_sum -= v;
   EXPECT_NEAR(lp_sum / static_cast<double>(lp.size()), nll, 1e-5);
+  // batch scoring (on CUDA one pass for both sequences) gives what scoring each alone gives
+  std::vector<std::int32_t> rotated(ids_a.begin() + 7, ids_a.end());
+  rotated.insert(rotated.end(), ids_a.begin(), ids_a.begin() + 7);
+  const std::vector<std::vector<std::int32_t>> pair{ids_a, rotated};
+  const auto batch_lp = next_token_logprobs_batch(*model, pair);
+  ASSERT_EQ(batch_lp.size(), 2u);
+  EXPECT_LT(test::max_abs_diff(std::vector<float>(batch_lp[0].begin(), batch_lp[0].end()), std::vector<float>(lp.begin(), lp.end())), 1e-5);
+  const auto lp_rot = next_token_logprobs(*model, rotated);
+  EXPECT_LT(test::max_abs_diff(std::vector<float>(batch_lp[1].begin(), batch_lp[1].end()), std::vector<float>(lp_rot.begin(), lp_rot.end())),
+            1e-5);
 
   if (has_hidden) {
     const auto ref_hidden = test::read_f32(ref, "hidden_a");
@@ -110,6 +122,89 @@ std::vector<Case> cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Refpack, RefpackLlama, testing::ValuesIn(cases()), case_label);
+
+// The CUDA backend's default bf16 mode against the same float32 references. Weights and activations are rounded to
+// bfloat16 (8 significant bits: unit roundoff u = 2^-9 ≈ 2.0e-3) with float32 accumulation and a float32 residual
+// stream, so each op adds a relative error of about u.
+// - max |Δlogit| ≤ kBf16Logit · max(1, max|reference logit|). A logit is a dot product of a bf16 final hidden state
+//   with bf16 weights, behind L layers of such roundings, so its error is some u times the logit scale (max |logit|
+//   is about 11 on the tied-embedding cases). Measured on an H100 (2026-11-23): 4.5 to 10.4 u·max|z| over the ten
+//   cases (worst fla-gated_deltanet 10.4, llama-longrope 9.7); the bound, 24 u·max|z| (0.53 at max|z| = 11), leaves
+//   2.3x headroom. For scale: the logits' standard deviation is about 2.3 there, so this is still well under a
+//   tenth of their spread.
+// - |mean NLL difference| ≤ kBf16Nll = 1e-2: per-token errors are unbiased roundings that largely cancel in the
+//   mean. Measured 2.5e-4 to 2.7e-3 (llama-longrope); 3.7x headroom.
+// - the fused scoring path and batch scoring agree with the logits path / single-sequence scoring: the same bf16
+//   hidden states, only the LM head's tiling differs (measured ≤ 1e-8 and 0); bounded at kBf16Paths.
+// Greedy continuations are reported, not asserted: near-ties may flip under bf16 rounding (llama-yarn's did after
+// 5 tokens).
+constexpr double kBf16Logit = 24 * 1.0 / 512;
+constexpr double kBf16Nll = 1e-2;
+constexpr double kBf16Paths = 2e-2;
+
+class RefpackBf16 : public testing::TestWithParam<std::string> {};
+
+TEST_P(RefpackBf16, WithinTheBf16Bounds) {
+  const std::string name = GetParam();
+  const fs::path src = test::refpack_case(name);
+  LMSCOPE_REQUIRE_PATH(src, "../shared/refpack/" + name);
+  const auto backends = available_backends();
+  if (std::find(backends.begin(), backends.end(), "cuda") == backends.end())
+    GTEST_SKIP() << "skipped: backend cuda not available here (no GPU)";
+  const auto ck = Checkpoint::open(src);
+  const auto ref = SafetensorsFile::open(src / "reference.safetensors");
+  const auto model = load_model(ck, {"cuda", "", "bf16"});
+  const std::int64_t V = ck.spec().vocab_size;
+  const auto ids_a = test::read_ids(ref, "ids_a");
+  const auto ref_a = test::read_f32(ref, "logits_a");
+  const auto logits_a = compute_logits(*model, ids_a);
+  double scale = 1;
+  for (float v : ref_a) scale = std::max(scale, static_cast<double>(std::fabs(v)));
+  const double diff = test::max_abs_diff(logits_a, ref_a);
+  EXPECT_LT(diff, kBf16Logit * scale) << "logits_a";
+  const double nll = test::mean_nll(logits_a, ids_a, V), ref_nll = test::mean_nll(ref_a, ids_a, V);
+  EXPECT_NEAR(nll, ref_nll, kBf16Nll);
+
+  const auto lp = next_token_logprobs(*model, ids_a);
+  double fused = 0;
+  for (double v : lp) fused -= v;
+  fused /= static_cast<double>(lp.size());
+  EXPECT_NEAR(fused, nll, kBf16Paths / 10);  // the same bf16 hidden states; only the LM head's tiling differs
+
+  std::vector<std::int32_t> rotated(ids_a.begin() + 7, ids_a.end());
+  rotated.insert(rotated.end(), ids_a.begin(), ids_a.begin() + 7);
+  const std::vector<std::vector<std::int32_t>> pair{ids_a, rotated};
+  const auto batch_lp = next_token_logprobs_batch(*model, pair);
+  const auto lp_rot = next_token_logprobs(*model, rotated);
+  double path_diff = 0;
+  for (std::size_t i = 0; i < lp.size(); ++i)
+    path_diff = std::max({path_diff, std::fabs(batch_lp[0][i] - lp[i]), std::fabs(batch_lp[1][i] - lp_rot[i])});
+  EXPECT_LT(path_diff, kBf16Paths) << "batch scoring vs one sequence at a time";
+
+  const auto ids_b = test::read_ids(ref, "ids_b");
+  const double diff_b = test::max_abs_diff(compute_logits(*model, ids_b), test::read_f32(ref, "logits_b"));
+  EXPECT_LT(diff_b, kBf16Logit * scale) << "logits_b (through the KV cache path's first append)";
+  const auto greedy = test::read_ids(ref, "greedy_b");
+  const auto got = generate_greedy(*model, ids_b, static_cast<std::int64_t>(greedy.size()));
+  ASSERT_EQ(got.size(), greedy.size());
+  std::size_t same_prefix = 0;
+  while (same_prefix < got.size() && got[same_prefix] == greedy[same_prefix]) ++same_prefix;
+  std::printf("[ measured ] %s bf16: max|dlogit| a %.3e (%.2f u·max|z|, max|z| %.1f) b %.3e, |dNLL| %.2e, fused-vs-logits %.2e, "
+              "batch-vs-single %.2e, greedy_b same for %zu of %zu tokens\n",
+              name.c_str(), diff, diff / (scale / 512), scale, diff_b, std::fabs(nll - ref_nll), std::fabs(fused - nll), path_diff,
+              same_prefix, greedy.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Refpack, RefpackBf16,
+                         testing::Values("llama-default", "llama-linear", "llama-dynamic", "llama-yarn", "llama-longrope",
+                                         "llama-llama3", "llama-untied-mha", "llama-default-bf16-sharded", "fla-transformer",
+                                         "fla-gated_deltanet"),
+                         [](const testing::TestParamInfo<std::string>& info) {
+                           std::string s = info.param;
+                           for (auto& c : s)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return s;
+                         });
 
 }  // namespace
 }  // namespace lmscope

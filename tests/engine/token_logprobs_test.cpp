@@ -119,3 +119,60 @@ TEST(TokenLogprobs, ModelScoringEqualsLogSoftmaxOfLogits) {
 
 }  // namespace
 }  // namespace lmscope
+
+namespace lmscope {
+namespace {
+
+// A model whose batched passes "run out of memory" above two sequences, to check the micro-batch retry.
+class OomAboveTwo final : public Model {
+ public:
+  explicit OomAboveTwo(const Model& inner) : inner_(inner) {}
+  const ModelSpec& spec() const override { return inner_.spec(); }
+  std::string backend_name() const override { return inner_.backend_name(); }
+  std::unique_ptr<Sequence> new_sequence() const override { return inner_.new_sequence(); }
+  void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
+                   std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const override {
+    calls.push_back(batch);
+    if (batch > 2) throw OutOfMemory("GPU out of memory (test)");
+    inner_.score_batch(tokens, batch, targets, logprobs, greedy);
+  }
+  mutable std::vector<std::int64_t> calls;
+
+ private:
+  const Model& inner_;
+};
+
+TEST(BatchScoring, EqualsScoringEachSequenceAndRetriesSmallerOnOutOfMemory) {
+  test::TempDir dir;
+  write_random_checkpoint(test::tiny_llama_config().dump(), dir.path, {});
+  const auto m = load_model(Checkpoint::open(dir.path));
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<std::int32_t> tok(0, static_cast<std::int32_t>(m->spec().vocab_size - 1));
+  std::vector<std::vector<std::int32_t>> seqs(5, std::vector<std::int32_t>(20));
+  for (auto& s : seqs)
+    for (auto& t : s) t = tok(rng);
+
+  std::vector<std::vector<std::uint8_t>> greedy;
+  const auto batched = next_token_logprobs_batch(*m, seqs, 0, &greedy);  // one pass of five
+  ASSERT_EQ(batched.size(), seqs.size());
+  for (std::size_t s = 0; s < seqs.size(); ++s) {
+    std::vector<std::uint8_t> g;
+    const auto single = next_token_logprobs(*m, seqs[s], &g);
+    ASSERT_EQ(batched[s].size(), single.size());
+    for (std::size_t i = 0; i < single.size(); ++i) EXPECT_NEAR(batched[s][i], single[i], 1e-5) << s << " " << i;
+    EXPECT_EQ(greedy[s], g);
+  }
+
+  OomAboveTwo oom(*m);
+  const auto retried = next_token_logprobs_batch(oom, seqs);
+  EXPECT_EQ(oom.calls, (std::vector<std::int64_t>{5, 3, 2, 2, 1}));  // halve on failure, then keep the smaller size
+  ASSERT_EQ(retried.size(), batched.size());
+  for (std::size_t s = 0; s < seqs.size(); ++s)  // other batch sizes: other GEMM blockings, same values to rounding
+    for (std::size_t i = 0; i < batched[s].size(); ++i) EXPECT_NEAR(retried[s][i], batched[s][i], 1e-5);
+
+  std::vector<std::vector<std::int32_t>> ragged{seqs[0], std::vector<std::int32_t>(seqs[0].begin(), seqs[0].end() - 1)};
+  EXPECT_THROW(next_token_logprobs_batch(*m, ragged), BadInput);
+}
+
+}  // namespace
+}  // namespace lmscope

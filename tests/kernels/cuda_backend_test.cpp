@@ -5,6 +5,7 @@
 
 #include "backend/cpu_backend.h"
 #include "backend/cuda_backend.h"
+#include "lmscope/error.h"
 #include "lmscope_kernels/cuda_device.h"
 
 namespace lmscope {
@@ -151,6 +152,273 @@ TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
   }
   EXPECT_LT(worst, 1e-5);  // the GPU sums exponentials in float32 within a chunk
   EXPECT_EQ(greedy_diff, 0u);
+}
+
+TEST_F(CudaOps, LinearAttentionOps) {
+  // causal conv1d with the carried state, fed in two pieces
+  for (bool silu : {false, true}) {
+    auto [wc, wg] = random({96, 4});
+    auto [stc, stg] = random({3, 96});
+    for (std::int64_t T : {37, 2}) {
+      auto [xc, xg] = random({T, 96});
+      auto [oc, og] = output({T, 96});
+      cpu_.causal_conv1d(xc, wc, stc, silu, oc);
+      gpu_->causal_conv1d(xg, wg, stg, silu, og);
+      expect_close(oc, og, 1e-5, "causal_conv1d");
+      expect_close(stc, stg, 0, "causal_conv1d state");
+    }
+  }
+  {
+    auto [xc, xg] = random({17, 4 * 64});
+    cpu_.l2_normalize_heads(xc, 64, 1e-6f);
+    gpu_->l2_normalize_heads(xg, 64, 1e-6f);
+    expect_close(xc, xg, 1e-5, "l2_normalize_heads");
+    auto [yc, yg] = random({17, 4 * 48});
+    cpu_.activate(yc, Activation::EluPlusOne);  // positive, as sum normalisation gets it
+    gpu_->activate(yg, Activation::EluPlusOne);
+    cpu_.sum_normalize_heads(yc, 48);
+    gpu_->sum_normalize_heads(yg, 48);
+    expect_close(yc, yg, 1e-5, "sum_normalize_heads");
+  }
+  for (Activation f : {Activation::Silu, Activation::Sigmoid, Activation::Relu, Activation::EluPlusOne}) {
+    auto [xc, xg] = random({9, 100}, 3.0f);
+    cpu_.activate(xc, f);
+    gpu_->activate(xg, f);
+    expect_close(xc, xg, 1e-6, "activate");
+    cpu_.scale(xc, 0.3f);
+    gpu_->scale(xg, 0.3f);
+    expect_close(xc, xg, 1e-6, "scale");
+  }
+  {
+    auto [ac, ag] = random({40, 6}, 10.0f);  // some above the softplus threshold of 20
+    auto [lc, lg] = random({6});
+    auto [bc, bg] = random({6});
+    cpu_.decay_gate(ac, lc, bc);
+    gpu_->decay_gate(ag, lg, bg);
+    expect_close(ac, ag, 1e-5, "decay_gate");
+    auto [xc, xg] = random({40, 200});
+    auto [wc, wg] = random({200});
+    auto [gc, gg] = random({40, 200});
+    auto [oc, og] = output({40, 200});
+    cpu_.rmsnorm_gated(xc, wc, gc, 1e-5f, oc);
+    gpu_->rmsnorm_gated(xg, wg, gg, 1e-5f, og);
+    expect_close(oc, og, 1e-5, "rmsnorm_gated");
+    cpu_.quantize_activations_int8(xc);
+    gpu_->quantize_activations_int8(xg);
+    expect_close(xc, xg, 0, "quantize_activations_int8");
+    cpu_.fill(xc, 0.25f);
+    gpu_->fill(xg, 0.25f);
+    expect_close(xc, xg, 0, "fill");
+  }
+}
+
+TEST_F(CudaOps, DeltaRuleRecurrentAndChunked) {
+  struct Shape {
+    std::int64_t T, H, HV, dk, dv;
+    bool gated;
+  };
+  for (const Shape s : {Shape{50, 2, 4, 64, 48, true}, Shape{33, 1, 1, 256, 40, false}, Shape{70, 3, 3, 32, 130, true}}) {
+    auto [qc, qg] = random({s.T, s.H * s.dk});
+    auto [kc, kg] = random({s.T, s.H * s.dk});
+    cpu_.l2_normalize_heads(qc, s.dk, 1e-6f);
+    gpu_->l2_normalize_heads(qg, s.dk, 1e-6f);
+    cpu_.l2_normalize_heads(kc, s.dk, 1e-6f);
+    gpu_->l2_normalize_heads(kg, s.dk, 1e-6f);
+    auto [vc, vg] = random({s.T, s.HV * s.dv});
+    auto [bc, bg] = random({s.T, s.HV});
+    cpu_.activate(bc, Activation::Sigmoid);
+    gpu_->activate(bg, Activation::Sigmoid);
+    auto [gc, gg] = random({s.T, s.HV}, 0.1f);
+    cpu_.activate(gc, Activation::Relu);
+    gpu_->activate(gg, Activation::Relu);
+    cpu_.scale(gc, -1.0f);  // log decays <= 0
+    gpu_->scale(gg, -1.0f);
+    auto [stc, stg] = random({s.HV, s.dk, s.dv}, 0.1f);
+    auto [oc, og] = output({s.T, s.HV * s.dv});
+    const DeltaRuleShape shape{s.H, s.HV, s.dk, s.dv, static_cast<float>(1.0 / std::sqrt(double(s.dk)))};
+    cpu_.delta_rule_recurrent(qc, kc, vc, bc, s.gated ? &gc : nullptr, shape, stc, oc);
+    gpu_->delta_rule_recurrent(qg, kg, vg, bg, s.gated ? &gg : nullptr, shape, stg, og);
+    expect_close(oc, og, 1e-4, "delta_rule_recurrent out");
+    expect_close(stc, stg, 1e-4, "delta_rule_recurrent state");
+    // the chunked form from the updated state: the same function
+    auto [o2c, o2g] = output({s.T, s.HV * s.dv});
+    cpu_.delta_rule_chunked(qc, kc, vc, bc, s.gated ? &gc : nullptr, shape, 16, stc, o2c);
+    gpu_->delta_rule_chunked(qg, kg, vg, bg, s.gated ? &gg : nullptr, shape, 16, stg, o2g);
+    expect_close(o2c, o2g, 1e-4, "delta_rule_chunked out");
+    expect_close(stc, stg, 1e-4, "delta_rule_chunked state");
+  }
+}
+
+// --- bf16 mode: the tiled tensor-core attention, cuBLASLt products and the bf16 kernels ---
+// Inputs are rounded to bf16 on the host first, so the CPU reference sees exactly the values the GPU multiplies;
+// what remains is the GPU's own rounding (bf16 outputs: unit roundoff 2^-9 ≈ 2e-3; attention also rounds the softmax
+// weights P to bf16 before P·V), hence relative tolerances of a few 2^-9.
+class CudaBf16Ops : public CudaOps {
+ protected:
+  void SetUp() override {
+    CudaOps::SetUp();
+    if (!gpu_) return;
+    bf_ = std::make_unique<CudaBackend>(0, true);
+  }
+  // The same bf16-representable random values: F32 on the CPU, `dtype` on the GPU.
+  std::pair<Tensor, Tensor> random_bf(std::vector<std::int64_t> shape, DType dtype = DType::BF16, float scale = 1.0f) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = bf_->alloc(dtype, shape);
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    std::normal_distribution<float> n(0.0f, scale);
+    for (auto& x : v) x = bf16_to_float(float_to_bf16(n(rng_)));
+    cpu_.upload(v, c);
+    bf_->upload(v, g);
+    return {c, g};
+  }
+  std::pair<Tensor, Tensor> output_bf(std::vector<std::int64_t> shape, DType dtype = DType::BF16) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = bf_->alloc(dtype, shape);
+    std::vector<float> nan(static_cast<std::size_t>(c.numel()), std::numeric_limits<float>::quiet_NaN());
+    cpu_.upload(nan, c);
+    bf_->upload(nan, g);
+    return {c, g};
+  }
+  double rel_err(const Tensor& c, const Tensor& g) {
+    std::vector<float> a(static_cast<std::size_t>(c.numel())), b(a.size());
+    cpu_.download(c, a);
+    bf_->download(g, b);
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const double d = std::fabs(static_cast<double>(a[i]) - b[i]) / (1.0 + std::fabs(a[i]));
+      if (!(d <= worst)) worst = d;  // NaN fails
+    }
+    return worst;
+  }
+  std::unique_ptr<CudaBackend> bf_;
+};
+
+TEST_F(CudaBf16Ops, FlashAttentionMatchesTheReference) {
+  struct Shape {
+    std::int64_t Tq, nh, nkv, hd, q_pos0, window;
+  };
+  for (const Shape s : {Shape{1, 4, 4, 32, 0, 0}, Shape{200, 4, 2, 32, 0, 0}, Shape{300, 8, 2, 64, 0, 64},
+                        Shape{1, 8, 2, 128, 299, 0}, Shape{5, 6, 3, 64, 140, 50}, Shape{130, 2, 1, 128, 0, 129},
+                        Shape{1000, 4, 1, 64, 0, 0}, Shape{64, 4, 2, 64, 500, 0}, Shape{77, 2, 2, 32, 33, 17}}) {
+    const std::int64_t kv_len = s.q_pos0 + s.Tq, cap = kv_len + 7;
+    auto [qc, qg] = random_bf({s.Tq, s.nh * s.hd});
+    auto [kc, kg] = random_bf({cap, s.nkv * s.hd});
+    auto [vc, vg] = random_bf({cap, s.nkv * s.hd});
+    auto [oc, og] = output_bf({s.Tq, s.nh * s.hd});
+    AttentionShape a{s.nh, s.nkv, s.hd, s.q_pos0, kv_len, s.window, static_cast<float>(1.0 / std::sqrt(double(s.hd)))};
+    cpu_.attention(qc, kc, vc, a, oc);
+    bf_->attention(qg, kg, vg, a, og);
+    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "attention Tq=" << s.Tq << " hd=" << s.hd << " window=" << s.window;
+  }
+}
+
+TEST_F(CudaBf16Ops, BatchedFlashAttentionMatchesPerSequence) {
+  for (std::int64_t window : {0, 40}) {
+    const std::int64_t B = 3, T = 150, nh = 8, nkv = 2, hd = 64;
+    auto [qc, qg] = random_bf({B * T, nh * hd});
+    auto [kc, kg] = random_bf({B * T, nkv * hd});
+    auto [vc, vg] = random_bf({B * T, nkv * hd});
+    auto [oc, og] = output_bf({B * T, nh * hd});
+    AttentionShape a{nh, nkv, hd, 0, T, window, 0.125f};
+    cpu_.attention_batch(qc, kc, vc, a, B, oc);  // the base class: one call per sequence
+    bf_->attention_batch(qg, kg, vg, a, B, og);  // one launch
+    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "batched attention, window " << window;
+  }
+}
+
+TEST_F(CudaBf16Ops, LinearThroughCublasLt) {
+  for (auto [T, K, N] : {std::tuple{1, 64, 256}, std::tuple{37, 128, 96}, std::tuple{200, 512, 1000}}) {
+    auto [xc, xg] = random_bf({T, K});
+    auto [wc, wg] = random_bf({N, K}, DType::BF16, 0.05f);
+    auto [bc, bg] = random_bf({N}, DType::F32);
+    auto [oc, og] = output_bf({T, N}, DType::F32);
+    cpu_.linear(xc, wc, &bc, oc);
+    bf_->linear(xg, wg, &bg, og);
+    EXPECT_LE(rel_err(oc, og), 1e-5) << "bf16 linear, f32 out";  // exact products, f32 sums in another order
+    auto [o2c, o2g] = output_bf({T, N});
+    cpu_.linear(xc, wc, nullptr, o2c);
+    bf_->linear(xg, wg, nullptr, o2g);
+    EXPECT_LE(rel_err(o2c, o2g), 4e-3) << "bf16 linear, bf16 out";
+  }
+}
+
+TEST_F(CudaBf16Ops, FusedNormRopeSwigluEmbed) {
+  auto [tc, tg] = random_bf({300, 96});
+  std::vector<std::int32_t> ids{0, 299, 17, 17, 5};
+  auto [ec, eg] = output_bf({5, 96}, DType::F32);
+  cpu_.embed(tc, ids, ec);
+  bf_->embed(tg, ids, eg);
+  EXPECT_EQ(rel_err(ec, eg), 0.0) << "embed";
+
+  for (std::int64_t C : {1000, 2048, 5000}) {  // 5000: longer than the rows kept in registers
+    auto [xc, xg] = random_bf({33, C}, DType::F32);
+    auto [rc, rg] = random_bf({33, C});
+    auto [wc, wg] = random_bf({C}, DType::F32);
+    auto [oc, og] = output_bf({33, C});
+    cpu_.add_rmsnorm(xc, rc, wc, 1e-5f, oc);
+    bf_->add_rmsnorm(xg, rg, wg, 1e-5f, og);
+    EXPECT_LE(rel_err(xc, xg), 1e-6) << "add_rmsnorm residual, C=" << C;
+    EXPECT_LE(rel_err(oc, og), 4e-3) << "add_rmsnorm out, C=" << C;
+  }
+
+  auto [gc, gg] = random_bf({33, 1000});
+  auto [uc, ug] = random_bf({33, 1000});
+  auto [sc, sg] = output_bf({33, 1000});
+  cpu_.swiglu(gc, uc, sc);
+  bf_->swiglu(gg, ug, sg);
+  EXPECT_LE(rel_err(sc, sg), 4e-3) << "swiglu";
+
+  auto [qc, qg] = random_bf({20, 4 * 64});
+  auto [cc, cg] = random_bf({100, 24}, DType::F32);
+  auto [snc, sng] = random_bf({100, 24}, DType::F32);
+  cpu_.rope(qc, 4, 64, cc, snc, 70);
+  bf_->rope(qg, 4, 64, cg, sng, 70);
+  EXPECT_LE(rel_err(qc, qg), 1.2e-2) << "rope";  // |cos|, |sin| ~ N(0,1) here, so outputs reach several units
+}
+
+TEST_F(CudaBf16Ops, FusedTokenLogprobsWithBf16Head) {
+  const std::int64_t T = 3000, H = 64, V = 5000;
+  // Small integers: exact in bf16 and in the products, so ties are real and argmax flags must agree exactly.
+  auto integers = [&](std::vector<std::int64_t> shape) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = bf_->alloc(DType::BF16, shape);
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    std::uniform_int_distribution<int> d(-3, 3);
+    for (auto& x : v) x = static_cast<float>(d(rng_));
+    cpu_.upload(v, c);
+    bf_->upload(v, g);
+    return std::pair{c, g};
+  };
+  auto [xc, xg] = integers({T, H});
+  auto [wc, wg] = integers({V, H});
+  std::vector<std::int32_t> targets(static_cast<std::size_t>(T));
+  for (std::int64_t t = 0; t < T; ++t) targets[static_cast<std::size_t>(t)] = static_cast<std::int32_t>((t * 7919) % V);
+  targets[3] = -1;
+  std::vector<double> lc(targets.size()), lg(targets.size());
+  std::vector<std::uint8_t> gc(targets.size()), gg(targets.size());
+  cpu_.token_logprobs(xc, wc, targets, lc, gc);
+  bf_->token_logprobs(xg, wg, targets, lg, gg);
+  double worst = 0;
+  std::size_t greedy_diff = 0;
+  for (std::size_t i = 0; i < lc.size(); ++i) {
+    worst = std::max(worst, std::fabs(lc[i] - lg[i]));
+    greedy_diff += gc[i] != gg[i];
+  }
+  EXPECT_LT(worst, 1e-5);
+  EXPECT_EQ(greedy_diff, 0u);
+}
+
+TEST_F(CudaBf16Ops, OutOfMemoryIsAClearBadInput) {
+  try {
+    bf_->alloc(DType::F32, {std::int64_t{1} << 40});  // 4 TiB
+    FAIL() << "expected OutOfMemory";
+  } catch (const OutOfMemory& e) {
+    EXPECT_NE(std::string(e.what()).find("GPU out of memory"), std::string::npos) << e.what();
+  }
+  // the backend still works afterwards
+  auto [xc, xg] = random_bf({4, 64});
+  auto [wc, wg] = random_bf({8, 64});
+  auto [oc, og] = output_bf({4, 8}, DType::F32);
+  cpu_.linear(xc, wc, nullptr, oc);
+  bf_->linear(xg, wg, nullptr, og);
+  EXPECT_LE(rel_err(oc, og), 1e-5);
 }
 
 TEST_F(CudaOps, CopyRows) {

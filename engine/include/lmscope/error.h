@@ -12,6 +12,13 @@ class BadInput : public std::runtime_error {
   explicit BadInput(const std::string& what) : std::runtime_error(what) {}
 };
 
+// The device ran out of memory. A BadInput (the fix is a smaller batch, sequence or model); batch scoring catches
+// it and retries with a smaller micro-batch.
+class OutOfMemory : public BadInput {
+ public:
+  explicit OutOfMemory(const std::string& what) : BadInput(what) {}
+};
+
 class InternalError : public std::runtime_error {
  public:
   explicit InternalError(const std::string& what) : std::runtime_error(what) {}

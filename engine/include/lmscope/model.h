@@ -19,6 +19,9 @@ struct LoadOptions {
   std::string backend = "cpu";
   // Run-time RoPE override "TYPE[:key=value,...]" (see apply_rope_override); empty keeps the checkpoint's.
   std::string rope_override;
+  // Compute type: "" for the backend's default (cpu: fp32; cuda: bf16 weights and activations, fp32 accumulation),
+  // "fp32" (cuda's verification mode) or "bf16" (cuda only).
+  std::string dtype;
 };
 
 // What append() writes back. Everything is float32 on the host.
@@ -53,6 +56,16 @@ class Model {
   virtual const ModelSpec& spec() const = 0;
   virtual std::string backend_name() const = 0;
   virtual std::unique_ptr<Sequence> new_sequence() const = 0;
+
+  // Batch scoring: `batch` sequences of equal length laid out one after another in `tokens`, each from an empty
+  // state; targets, logprobs and greedy are laid out the same way and mean what AppendOutput's do. Families that
+  // can run several sequences through one pass do (every matrix product sees batch × length rows); the default
+  // scores one Sequence after another. Not safe to call from several threads on one model.
+  virtual void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
+                           std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const;
+  // Peak device memory in bytes (weights included) since the last reset; -1 where the backend does not track it.
+  virtual std::int64_t peak_memory_bytes() const { return -1; }
+  virtual void reset_peak_memory() const {}
 };
 
 std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOptions& options = {});
@@ -65,6 +78,13 @@ std::vector<float> compute_logits(const Model& model, std::span<const std::int32
 // When is_greedy is given it receives whether each next token is the argmax.
 std::vector<double> next_token_logprobs(const Model& model, std::span<const std::int32_t> tokens,
                                         std::vector<std::uint8_t>* is_greedy = nullptr);
+
+// next_token_logprobs for several sequences of one length (>= 2), scored in batched passes of `micro_batch`
+// sequences (0: all at once): result[s][i] = log P(seqs[s][i+1] | seqs[s][0..i]). When the device runs out of
+// memory, the micro-batch is halved and the failed part retried (down to one sequence, then OutOfMemory).
+std::vector<std::vector<double>> next_token_logprobs_batch(const Model& model, std::span<const std::vector<std::int32_t>> seqs,
+                                                           std::int64_t micro_batch = 0,
+                                                           std::vector<std::vector<std::uint8_t>>* is_greedy = nullptr);
 
 // Greedy decoding through the model's cache: the `max_new` tokens that follow `prompt` (fewer when stop_at_eos
 // and an EOS id of the spec is produced; the EOS is included).

@@ -44,6 +44,12 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // What activations between ops are stored in: F32 (CPU, CUDA fp32 mode) or BF16 (CUDA's default). Models keep
+  // the residual stream in F32 and allocate the other activations in this type; every op accepts either.
+  virtual DType activation_dtype() const { return DType::F32; }
+  // Peak device memory in bytes since the last reset (weights included), or -1 where the backend does not track it.
+  virtual std::int64_t peak_memory_bytes() const { return -1; }
+  virtual void reset_peak_memory() {}
 
   // Uninitialised tensor in the backend's memory.
   virtual Tensor alloc(DType dtype, std::vector<std::int64_t> shape) = 0;
@@ -58,6 +64,11 @@ class Backend {
   virtual void rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) = 0;
   // acc += x
   virtual void add(Tensor& acc, const Tensor& x) = 0;
+  // The pre-norm residual step: x += r, then out = rmsnorm(x) · w. Backends may fuse it into one pass.
+  virtual void add_rmsnorm(Tensor& x, const Tensor& r, const Tensor& w, float eps, Tensor& out) {
+    add(x, r);
+    rmsnorm(x, w, eps, out);
+  }
   // out = x · wᵀ (+ bias): x [T, K], w [N, K] (the Hugging Face layout), out [T, N]
   virtual void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) = 0;
   // Rotates x [T, heads * head_dim] in place, "rotate half" convention on the first 2 * cos.cols() dims of each
@@ -68,6 +79,17 @@ class Backend {
   // [0, kv_len) valid; out [Tq, num_heads * head_dim].
   virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape,
                          Tensor& out) = 0;
+  // Attention of `batch` independent sequences in one call: q and out hold batch blocks of q.rows() / batch rows,
+  // k and v batch blocks of k.rows() / batch rows; `shape` applies to each block. The default runs attention() on
+  // each block; backends may launch all blocks together.
+  virtual void attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape,
+                               std::int64_t batch, Tensor& out) {
+    const std::int64_t tq = q.rows() / batch, tk = k.rows() / batch;
+    for (std::int64_t b = 0; b < batch; ++b) {
+      Tensor o = out.slice_rows(b * tq, tq);
+      attention(q.slice_rows(b * tq, tq), k.slice_rows(b * tk, tk), v.slice_rows(b * tk, tk), shape, o);
+    }
+  }
   // dst rows [dst_row, dst_row + src.rows()) = src
   virtual void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) = 0;
   // out = silu(gate) * up
@@ -155,7 +177,8 @@ class Backend {
 };
 
 // "cpu" (always) or "cuda" (when built with LMSCOPE_CUDA and a device is present). BadInput otherwise.
-std::shared_ptr<Backend> make_backend(const std::string& name);
+// dtype: "" (the backend's default: fp32 on the CPU, bf16 on CUDA), "fp32" or "bf16" (CUDA only).
+std::shared_ptr<Backend> make_backend(const std::string& name, const std::string& dtype = "");
 std::vector<std::string> available_backends();
 
 }  // namespace lmscope

@@ -1,10 +1,14 @@
 #include "backend/cuda_backend.h"
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include <cmath>
+#include <cstring>
+#include <map>
 #include <string>
+#include <tuple>
 
 #include "backend/vocab_chunks.h"
 #include "lmscope/error.h"
@@ -13,21 +17,37 @@
 namespace lmscope {
 namespace {
 
-void check(cudaError_t e, const char* what) {
+std::string mib(std::size_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
+
+[[noreturn]] void throw_oom(const char* what, std::size_t requested) {
+  cudaGetLastError();
+  std::size_t free_b = 0, total_b = 0;
+  cudaMemGetInfo(&free_b, &total_b);
+  throw OutOfMemory(std::string("GPU out of memory (") + what + (requested ? ", asking for " + mib(requested) : std::string()) +
+                    "; " + mib(free_b) + " free of " + mib(total_b) +
+                    "): use a smaller batch or sequence, or a smaller model");
+}
+
+void check(cudaError_t e, const char* what, std::size_t requested = 0) {
   if (e == cudaSuccess) return;
-  if (e == cudaErrorMemoryAllocation) {
-    cudaGetLastError();
-    throw BadInput(std::string("GPU out of memory (") + what + "): use a smaller batch or sequence, or a smaller model");
-  }
-  throw InternalError(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e));
+  if (e == cudaErrorMemoryAllocation) throw_oom(what, requested);
+  throw InternalError(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(e) + " (" + cudaGetErrorName(e) + ")");
 }
 
 void check(cublasStatus_t e, const char* what) {
-  if (e != CUBLAS_STATUS_SUCCESS) throw InternalError(std::string("cuBLAS error in ") + what + ": " + cublasGetStatusString(e));
+  if (e == CUBLAS_STATUS_SUCCESS) return;
+  if (e == CUBLAS_STATUS_ALLOC_FAILED) throw_oom(what, 0);
+  throw InternalError(std::string("cuBLAS error in ") + what + ": " + cublasGetStatusString(e));
 }
 
 void expect(bool ok, const char* op, const char* what) {
   if (!ok) throw InternalError(std::string("cuda ") + op + ": " + what);
+}
+
+cuda::Elem elem(DType t, const char* op) {
+  if (t == DType::F32) return cuda::Elem::F32;
+  if (t == DType::BF16) return cuda::Elem::BF16;
+  throw InternalError(std::string("cuda ") + op + ": tensor dtype " + std::string(dtype_name(t)) + " (expected F32 or BF16)");
 }
 
 // Runs a kernel launcher, turning its std::runtime_error into the engine's InternalError.
@@ -40,16 +60,51 @@ void launch(const char* what, F&& f) {
   }
 }
 
+// The stream outlives the backend object while tensors that free into it exist.
+struct StreamBox {
+  cudaStream_t s = nullptr;
+  ~StreamBox() {
+    if (s) {
+      cudaStreamSynchronize(s);
+      cudaStreamDestroy(s);
+    }
+  }
+};
+
+std::size_t alignment_of(const void* p) {
+  std::size_t a = 256;
+  while (a > 1 && reinterpret_cast<std::uintptr_t>(p) % a != 0) a /= 2;
+  return a;
+}
+
+using GemmKey = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, int, std::size_t, std::size_t, std::size_t>;
+struct GemmPlan {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+};
+
+constexpr std::size_t kWorkspaceBytes = 32u << 20;
+
 }  // namespace
 
 struct CudaBackend::State {
   int device = 0;
+  bool bf16 = false;
+  std::shared_ptr<StreamBox> box = std::make_shared<StreamBox>();
   cudaStream_t stream = nullptr;
+  cudaMemPool_t pool = nullptr;
   cublasHandle_t blas = nullptr;
-  Tensor ids;  // device copy of the token ids of the last embed()
+  cublasLtHandle_t lt = nullptr;
+  Tensor workspace;
+  std::map<GemmKey, GemmPlan> plans;
+  // Pinned staging for host → device int32 copies; `staged` is recorded after each copy out of it.
+  std::int32_t* pinned = nullptr;
+  std::size_t pinned_count = 0;
+  cudaEvent_t staged = nullptr;
 };
 
-CudaBackend::CudaBackend(int device) : s_(std::make_unique<State>()) {
+CudaBackend::CudaBackend(int device, bool bf16) : s_(std::make_unique<State>()) {
   int n = 0;
   const cudaError_t e = cudaGetDeviceCount(&n);
   if (e != cudaSuccess || n == 0) {
@@ -59,84 +114,241 @@ CudaBackend::CudaBackend(int device) : s_(std::make_unique<State>()) {
   }
   if (device < 0 || device >= n) throw BadInput("--backend cuda: device " + std::to_string(device) + " does not exist");
   s_->device = device;
+  s_->bf16 = bf16;
   check(cudaSetDevice(device), "cudaSetDevice");
-  check(cudaStreamCreateWithFlags(&s_->stream, cudaStreamNonBlocking), "cudaStreamCreate");
+  int pools = 0;
+  check(cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, device), "cudaDeviceGetAttribute");
+  if (!pools) throw BadInput("--backend cuda: the device or driver has no stream-ordered memory pools (CUDA 11.2+ needed)");
+  check(cudaStreamCreateWithFlags(&s_->box->s, cudaStreamNonBlocking), "cudaStreamCreate");
+  s_->stream = s_->box->s;
+  check(cudaDeviceGetDefaultMemPool(&s_->pool, device), "cudaDeviceGetDefaultMemPool");
+  std::uint64_t keep = UINT64_MAX;  // freed blocks stay in the pool for the next pass instead of going back to the driver
+  check(cudaMemPoolSetAttribute(s_->pool, cudaMemPoolAttrReleaseThreshold, &keep), "cudaMemPoolSetAttribute");
+  check(cudaEventCreateWithFlags(&s_->staged, cudaEventDisableTiming), "cudaEventCreate");
   check(cublasCreate(&s_->blas), "cublasCreate");
   check(cublasSetStream(s_->blas, s_->stream), "cublasSetStream");
-  // float32 verification mode: no TF32 rounding inside the matrix products.
+  // float32 products (fp32 mode, and F32 weights in bf16 mode): no TF32 rounding inside the matrix products.
   check(cublasSetMathMode(s_->blas, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
+  if (bf16) {
+    check(cublasLtCreate(&s_->lt), "cublasLtCreate");
+    s_->workspace = alloc(DType::U8, {static_cast<std::int64_t>(kWorkspaceBytes)});
+  }
 }
 
 CudaBackend::~CudaBackend() {
+  if (s_->stream) cudaStreamSynchronize(s_->stream);
+  for (auto& [key, p] : s_->plans) {
+    cublasLtMatrixLayoutDestroy(p.a);
+    cublasLtMatrixLayoutDestroy(p.b);
+    cublasLtMatrixLayoutDestroy(p.d);
+    cublasLtMatmulDescDestroy(p.op);
+  }
+  s_->workspace = Tensor{};
+  if (s_->lt) cublasLtDestroy(s_->lt);
   if (s_->blas) cublasDestroy(s_->blas);
-  if (s_->stream) cudaStreamDestroy(s_->stream);
+  if (s_->pinned) cudaFreeHost(s_->pinned);
+  if (s_->staged) cudaEventDestroy(s_->staged);
+}
+
+cudaStream_t CudaBackend::stream() const { return s_->stream; }
+
+DType CudaBackend::activation_dtype() const { return s_->bf16 ? DType::BF16 : DType::F32; }
+
+std::int64_t CudaBackend::peak_memory_bytes() const {
+  std::uint64_t v = 0;
+  check(cudaMemPoolGetAttribute(s_->pool, cudaMemPoolAttrUsedMemHigh, &v), "cudaMemPoolGetAttribute");
+  return static_cast<std::int64_t>(v);
+}
+
+void CudaBackend::reset_peak_memory() {
+  check(cudaStreamSynchronize(s_->stream), "reset_peak_memory");
+  std::uint64_t zero = 0;  // resets the high-water mark to what is in use now
+  check(cudaMemPoolSetAttribute(s_->pool, cudaMemPoolAttrUsedMemHigh, &zero), "cudaMemPoolSetAttribute");
 }
 
 Tensor CudaBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
   Tensor t;
   t.dtype = dtype;
   t.shape = std::move(shape);
+  const std::size_t bytes = (std::max<std::size_t>(t.nbytes(), 1) + 255) / 256 * 256;
   void* p = nullptr;
-  check(cudaMalloc(&p, std::max<std::size_t>(t.nbytes(), 256)), "cudaMalloc");
-  t.storage = std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+  check(cudaMallocAsync(&p, bytes, s_->stream), "allocating device memory", bytes);
+  auto box = s_->box;
+  t.storage = std::shared_ptr<void>(p, [box](void* q) { cudaFreeAsync(q, box->s); });
   t.data = p;
   return t;
+}
+
+Tensor CudaBackend::as_dtype(const Tensor& t, DType d) {
+  if (t.dtype == d) return t;
+  Tensor out = alloc(d, t.shape);
+  launch("convert", [&] { cuda::convert(t.data, elem(t.dtype, "convert"), out.data, elem(d, "convert"), t.numel(), s_->stream); });
+  return out;
+}
+
+Tensor CudaBackend::stage_i32(std::span<const std::int32_t> values) {
+  Tensor dev = alloc(DType::I32, {static_cast<std::int64_t>(values.size())});
+  if (values.empty()) return dev;
+  check(cudaEventSynchronize(s_->staged), "staging");  // the previous copy out of the pinned buffer is done
+  if (s_->pinned_count < values.size()) {
+    if (s_->pinned) cudaFreeHost(s_->pinned);
+    s_->pinned = nullptr;
+    s_->pinned_count = std::max<std::size_t>(values.size(), 1 << 16);
+    check(cudaMallocHost(reinterpret_cast<void**>(&s_->pinned), s_->pinned_count * sizeof(std::int32_t)), "pinned staging",
+          s_->pinned_count * sizeof(std::int32_t));
+  }
+  std::memcpy(s_->pinned, values.data(), values.size_bytes());
+  check(cudaMemcpyAsync(dev.data, s_->pinned, values.size_bytes(), cudaMemcpyHostToDevice, s_->stream), "staging copy");
+  check(cudaEventRecord(s_->staged, s_->stream), "staging");
+  return dev;
 }
 
 Tensor CudaBackend::weight(const TensorView& w) {
   if (!dtype_is_float_weight(w.dtype))
     throw BadInput(w.file->path().string() + ": tensor '" + w.name + "' has dtype " + std::string(dtype_name(w.dtype)) +
                    ", expected F32, F16 or BF16");
-  Tensor t = alloc(DType::F32, w.shape);
+  // bf16 mode: matrices (and tables) in bfloat16; vectors (norm weights, biases, gates' parameters) stay float32.
+  const bool to_bf16 = s_->bf16 && w.shape.size() >= 2;
+  if (to_bf16 && w.dtype == DType::BF16) {
+    Tensor t = alloc(DType::BF16, w.shape);
+    check(cudaMemcpyAsync(t.data, w.data, t.nbytes(), cudaMemcpyHostToDevice, s_->stream), "weight upload");
+    check(cudaStreamSynchronize(s_->stream), "weight upload");
+    return t;
+  }
+  Tensor f = alloc(DType::F32, w.shape);
   const std::vector<float> host = w.to_f32();
-  upload(host, t);
-  return t;
+  upload(host, f);
+  return to_bf16 ? as_dtype(f, DType::BF16) : f;
 }
 
 void CudaBackend::upload(std::span<const float> src, Tensor& dst) {
-  expect(dst.dtype == DType::F32 && static_cast<std::int64_t>(src.size()) == dst.numel(), "upload", "shape");
-  check(cudaMemcpyAsync(dst.data, src.data(), src.size_bytes(), cudaMemcpyHostToDevice, s_->stream), "upload");
+  expect((dst.dtype == DType::F32 || dst.dtype == DType::BF16) && static_cast<std::int64_t>(src.size()) == dst.numel(), "upload",
+         "shape");
+  Tensor f = dst.dtype == DType::F32 ? dst : alloc(DType::F32, dst.shape);
+  check(cudaMemcpyAsync(f.data, src.data(), src.size_bytes(), cudaMemcpyHostToDevice, s_->stream), "upload");
+  if (dst.dtype != DType::F32)
+    launch("upload", [&] { cuda::convert(f.data, cuda::Elem::F32, dst.data, cuda::Elem::BF16, dst.numel(), s_->stream); });
   check(cudaStreamSynchronize(s_->stream), "upload");  // the host buffer may go away after return
 }
 
 void CudaBackend::download(const Tensor& src, std::span<float> dst) {
-  expect(src.dtype == DType::F32 && static_cast<std::int64_t>(dst.size()) == src.numel(), "download", "shape");
-  check(cudaMemcpyAsync(dst.data(), src.data, dst.size_bytes(), cudaMemcpyDeviceToHost, s_->stream), "download");
+  expect(static_cast<std::int64_t>(dst.size()) == src.numel(), "download", "shape");
+  const Tensor f = as_dtype(src, DType::F32);
+  check(cudaMemcpyAsync(dst.data(), f.data, dst.size_bytes(), cudaMemcpyDeviceToHost, s_->stream), "download");
   check(cudaStreamSynchronize(s_->stream), "download");
 }
 
 void CudaBackend::embed(const Tensor& table, std::span<const std::int32_t> ids, Tensor& out) {
   const std::int64_t T = static_cast<std::int64_t>(ids.size()), H = table.cols();
   expect(out.rows() == T && out.cols() == H, "embed", "output shape");
-  if (s_->ids.numel() < T) s_->ids = alloc(DType::I32, {std::max<std::int64_t>(T, 1024)});
-  check(cudaMemcpyAsync(s_->ids.data, ids.data(), ids.size_bytes(), cudaMemcpyHostToDevice, s_->stream), "embed ids");
-  check(cudaStreamSynchronize(s_->stream), "embed ids");  // pageable host memory: finish before returning
-  launch("embed", [&] { cuda::embedding_f32(table.as<float>(), s_->ids.as<std::int32_t>(), T, H, out.as<float>(), s_->stream); });
+  if (T == 0) return;
+  const Tensor dev_ids = stage_i32(ids);
+  launch("embed", [&] {
+    cuda::embedding(table.data, elem(table.dtype, "embed"), dev_ids.as<std::int32_t>(), T, H, out.data, elem(out.dtype, "embed"),
+                    s_->stream);
+  });
 }
 
 void CudaBackend::rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) {
   expect(w.numel() == x.cols() && out.numel() == x.numel(), "rmsnorm", "shape");
-  launch("rmsnorm", [&] { cuda::rmsnorm_f32(x.as<float>(), w.as<float>(), eps, x.rows(), x.cols(), out.as<float>(), s_->stream); });
+  const Tensor wf = as_dtype(w, DType::F32);
+  launch("rmsnorm", [&] {
+    cuda::rmsnorm(x.data, elem(x.dtype, "rmsnorm"), wf.as<float>(), eps, x.rows(), x.cols(), out.data, elem(out.dtype, "rmsnorm"),
+                  s_->stream);
+  });
+}
+
+void CudaBackend::add_rmsnorm(Tensor& x, const Tensor& r, const Tensor& w, float eps, Tensor& out) {
+  expect(w.numel() == x.cols() && out.numel() == x.numel() && r.numel() == x.numel(), "add_rmsnorm", "shape");
+  const Tensor wf = as_dtype(w, DType::F32);
+  launch("add_rmsnorm", [&] {
+    cuda::add_rmsnorm(x.data, elem(x.dtype, "add_rmsnorm"), r.data, elem(r.dtype, "add_rmsnorm"), wf.as<float>(), eps, x.rows(),
+                      x.cols(), out.data, elem(out.dtype, "add_rmsnorm"), s_->stream);
+  });
 }
 
 void CudaBackend::add(Tensor& acc, const Tensor& x) {
   expect(acc.numel() == x.numel(), "add", "shape");
-  launch("add", [&] { cuda::add_f32(acc.as<float>(), x.as<float>(), acc.numel(), s_->stream); });
+  launch("add", [&] { cuda::add(acc.data, elem(acc.dtype, "add"), x.data, elem(x.dtype, "add"), acc.numel(), s_->stream); });
+}
+
+void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
+                            std::int64_t ldd) {
+  const std::int64_t T = x.rows(), K = x.cols();
+  const void* a_ptr = static_cast<const unsigned char*>(w.data) + static_cast<std::size_t>(w_row0 * K) * 2;
+  const std::size_t al_a = alignment_of(a_ptr), al_b = alignment_of(x.data), al_d = alignment_of(out);
+  const GemmKey key{N, T, K, ldd, out_dtype == DType::F32 ? 0 : 1, al_a, al_b, al_d};
+  auto it = s_->plans.find(key);
+  if (it == s_->plans.end()) {
+    // Row-major out[T, N] = x[T, K] · w[N, K]ᵀ is column-major D[N, T] = op(A)·B with A the stored w (column-major
+    // K x N, transposed) and B the stored x (column-major K x T): the "TN" product.
+    GemmPlan p;
+    const cudaDataType d_type = out_dtype == DType::F32 ? CUDA_R_32F : CUDA_R_16BF;
+    check(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+    const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
+    check(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta), "cublasLt TRANSA");
+    check(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb), "cublasLt TRANSB");
+    check(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_16BF, static_cast<std::uint64_t>(K), static_cast<std::uint64_t>(N), K), "layout A");
+    check(cublasLtMatrixLayoutCreate(&p.b, CUDA_R_16BF, static_cast<std::uint64_t>(K), static_cast<std::uint64_t>(T), K), "layout B");
+    check(cublasLtMatrixLayoutCreate(&p.d, d_type, static_cast<std::uint64_t>(N), static_cast<std::uint64_t>(T), ldd), "layout D");
+    cublasLtMatmulPreference_t pref = nullptr;
+    check(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
+    const std::uint64_t ws = kWorkspaceBytes;
+    const std::uint32_t aa = static_cast<std::uint32_t>(al_a), ab = static_cast<std::uint32_t>(al_b),
+                        ad = static_cast<std::uint32_t>(al_d);
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &aa, sizeof aa);
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ab, sizeof ab);
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ad, sizeof ad);
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ad, sizeof ad);
+    cublasLtMatmulHeuristicResult_t result{};
+    int found = 0;
+    const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(s_->lt, p.op, p.a, p.b, p.d, p.d, pref, 1, &result, &found);
+    cublasLtMatmulPreferenceDestroy(pref);
+    if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
+      cublasLtMatrixLayoutDestroy(p.a);
+      cublasLtMatrixLayoutDestroy(p.b);
+      cublasLtMatrixLayoutDestroy(p.d);
+      cublasLtMatmulDescDestroy(p.op);
+      throw InternalError("cuBLASLt has no bf16 algorithm for a " + std::to_string(T) + "x" + std::to_string(N) + "x" +
+                          std::to_string(K) + " product (" + cublasGetStatusString(st) + ")");
+    }
+    p.algo = result.algo;
+    it = s_->plans.emplace(key, p).first;
+  }
+  const GemmPlan& p = it->second;
+  const float one = 1.0f, zero = 0.0f;
+  check(cublasLtMatmul(s_->lt, p.op, &one, a_ptr, p.a, x.data, p.b, &zero, out, p.d, out, p.d, &p.algo, s_->workspace.data,
+                       kWorkspaceBytes, s_->stream),
+        "cublasLtMatmul");
 }
 
 void CudaBackend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) {
   const std::int64_t T = x.rows(), K = x.cols(), N = w.rows();
   expect(w.cols() == K && out.rows() == T && out.cols() == N, "linear", "shape");
   if (T == 0) return;
-  // Row-major out[T,N] = x[T,K] · w[N,K]ᵀ is column-major outᵀ[N,T] = w(ᵀ as stored) · xᵀ.
-  const float one = 1.0f, zero = 0.0f;
-  check(cublasSgemm(s_->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(N), static_cast<int>(T), static_cast<int>(K), &one,
-                    w.as<float>(), static_cast<int>(K), x.as<float>(), static_cast<int>(K), &zero, out.as<float>(),
-                    static_cast<int>(N)),
-        "linear");
+  if (w.dtype == DType::BF16) {
+    if (!s_->lt) throw InternalError("cuda linear: a bf16 weight on a backend in fp32 mode");
+    const Tensor xb = as_dtype(x, DType::BF16);
+    elem(out.dtype, "linear");
+    gemm_bf16(w, 0, N, xb, out.data, out.dtype, N);
+  } else {
+    expect(w.dtype == DType::F32, "linear", "weight dtype");
+    const Tensor xf = as_dtype(x, DType::F32);
+    Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+    // Row-major out[T,N] = x[T,K] · w[N,K]ᵀ is column-major outᵀ[N,T] = w(ᵀ as stored) · xᵀ.
+    const float one = 1.0f, zero = 0.0f;
+    check(cublasSgemm(s_->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(N), static_cast<int>(T), static_cast<int>(K), &one,
+                      w.as<float>(), static_cast<int>(K), xf.as<float>(), static_cast<int>(K), &zero, of.as<float>(),
+                      static_cast<int>(N)),
+          "linear");
+    if (of.data != out.data)
+      launch("linear", [&] { cuda::convert(of.data, cuda::Elem::F32, out.data, elem(out.dtype, "linear"), out.numel(), s_->stream); });
+  }
   if (bias) {
     expect(bias->numel() == N, "linear", "bias shape");
-    launch("linear bias", [&] { cuda::add_bias_f32(out.as<float>(), bias->as<float>(), T, N, s_->stream); });
+    const Tensor bf = as_dtype(*bias, DType::F32);
+    launch("linear bias", [&] { cuda::add_bias(out.data, elem(out.dtype, "linear"), bf.as<float>(), T, N, s_->stream); });
   }
 }
 
@@ -144,28 +356,69 @@ void CudaBackend::rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, con
                        std::int64_t pos0) {
   const std::int64_t half = cos.cols();
   expect(x.cols() == heads * head_dim && 2 * half <= head_dim && pos0 + x.rows() <= cos.rows(), "rope", "shape");
-  launch("rope", [&] { cuda::rope_f32(x.as<float>(), x.rows(), heads, head_dim, cos.as<float>(), sin.as<float>(), half, pos0, s_->stream); });
+  expect(cos.dtype == DType::F32 && sin.dtype == DType::F32, "rope", "tables must be F32");
+  launch("rope", [&] {
+    cuda::rope(x.data, elem(x.dtype, "rope"), x.rows(), heads, head_dim, cos.as<float>(), sin.as<float>(), half, pos0, s_->stream);
+  });
 }
 
 void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& s, Tensor& out) {
   expect(q.cols() == s.num_heads * s.head_dim && out.rows() == q.rows() && k.cols() == s.num_kv_heads * s.head_dim &&
              s.kv_len <= k.rows() && s.q_pos0 + q.rows() <= s.kv_len,
          "attention", "shape");
-  cuda::AttentionArgs a{q.as<float>(), k.as<float>(), v.as<float>(), out.as<float>(), q.rows(), s.num_heads, s.num_kv_heads,
+  const bool all_bf16 = q.dtype == DType::BF16 && k.dtype == DType::BF16 && v.dtype == DType::BF16 && out.dtype == DType::BF16;
+  const auto aligned = [](const Tensor& t) { return alignment_of(t.data) >= 16; };
+  if (all_bf16 && cuda::attention_bf16_supported(s.head_dim) && aligned(q) && aligned(k) && aligned(v) && aligned(out)) {
+    cuda::AttentionBf16Args a{q.data, k.data, v.data, out.data, q.rows(), s.num_heads, s.num_kv_heads, s.head_dim,
+                              s.q_pos0, s.kv_len, s.window, s.scale, 1, 0};
+    launch("attention", [&] { cuda::attention_bf16(a, s_->stream); });
+    return;
+  }
+  // float32 streaming kernel (fp32 mode, and head dims the tiled kernel does not cover)
+  const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32);
+  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  cuda::AttentionArgs a{qf.as<float>(), kf.as<float>(), vf.as<float>(), of.as<float>(), q.rows(), s.num_heads, s.num_kv_heads,
                         s.head_dim, s.q_pos0, s.kv_len, s.window, s.scale};
   launch("attention", [&] { cuda::attention_f32(a, s_->stream); });
+  if (of.data != out.data)
+    launch("attention", [&] { cuda::convert(of.data, cuda::Elem::F32, out.data, elem(out.dtype, "attention"), out.numel(), s_->stream); });
+}
+
+void CudaBackend::attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& s, std::int64_t batch,
+                                  Tensor& out) {
+  expect(batch >= 1 && q.rows() % batch == 0 && k.rows() % batch == 0 && v.rows() == k.rows() && out.rows() == q.rows(),
+         "attention_batch", "rows must split into batch blocks");
+  const std::int64_t tq = q.rows() / batch, tk = k.rows() / batch;
+  expect(q.cols() == s.num_heads * s.head_dim && k.cols() == s.num_kv_heads * s.head_dim && s.kv_len <= tk &&
+             s.q_pos0 + tq <= s.kv_len,
+         "attention_batch", "shape");
+  const bool all_bf16 = q.dtype == DType::BF16 && k.dtype == DType::BF16 && v.dtype == DType::BF16 && out.dtype == DType::BF16;
+  const auto aligned = [](const Tensor& t) { return alignment_of(t.data) >= 16; };
+  if (batch == 1 || !all_bf16 || !cuda::attention_bf16_supported(s.head_dim) || !aligned(q) || !aligned(k) || !aligned(v) ||
+      !aligned(out)) {
+    Backend::attention_batch(q, k, v, s, batch, out);
+    return;
+  }
+  // One launch over all sequences: batch x heads x query blocks, so short sequences still fill the GPU.
+  cuda::AttentionBf16Args a{q.data, k.data, v.data, out.data, tq, s.num_heads, s.num_kv_heads, s.head_dim,
+                            s.q_pos0, s.kv_len, s.window, s.scale, batch, tk};
+  launch("attention", [&] { cuda::attention_bf16(a, s_->stream); });
 }
 
 void CudaBackend::copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) {
-  expect(src.cols() == dst.cols() && dst_row + src.rows() <= dst.rows() && src.dtype == dst.dtype, "copy_rows", "shape");
+  expect(src.cols() == dst.cols() && dst_row + src.rows() <= dst.rows(), "copy_rows", "shape");
+  const Tensor s = as_dtype(src, dst.dtype);
   check(cudaMemcpyAsync(static_cast<unsigned char*>(dst.data) + static_cast<std::size_t>(dst_row * dst.cols()) * dtype_size(dst.dtype),
-                        src.data, src.nbytes(), cudaMemcpyDeviceToDevice, s_->stream),
+                        s.data, s.nbytes(), cudaMemcpyDeviceToDevice, s_->stream),
         "copy_rows");
 }
 
 void CudaBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
   expect(gate.numel() == up.numel() && out.numel() == gate.numel(), "swiglu", "shape");
-  launch("swiglu", [&] { cuda::swiglu_f32(gate.as<float>(), up.as<float>(), out.as<float>(), gate.numel(), s_->stream); });
+  const Tensor u = as_dtype(up, gate.dtype);
+  launch("swiglu", [&] {
+    cuda::swiglu(gate.data, u.data, elem(gate.dtype, "swiglu"), out.data, elem(out.dtype, "swiglu"), gate.numel(), s_->stream);
+  });
 }
 
 void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
@@ -176,21 +429,29 @@ void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<con
          "token_logprobs", "shape");
   if (T == 0) return;
   for (auto t : targets) expect(t < V, "token_logprobs", "target outside the vocabulary");
-  const std::int64_t C = vocab_chunk(T, V);
+  const bool bf16 = w.dtype == DType::BF16;
+  // Chunks of [T, C] float32 logits of at most ~128 MiB: wide enough (2048 columns at 16K rows) for the GEMM to
+  // fill the GPU; the one-pass reduction reads each chunk once.
+  const std::int64_t C = std::min(V, (vocab_chunk(T, V, 1 << 25) + 7) / 8 * 8);  // rows 32-byte aligned
   Tensor buf = alloc(DType::F32, {T, C});
-  Tensor dev_targets = alloc(DType::I32, {T});
+  const Tensor dev_targets = stage_i32(targets);
   Tensor st_max = alloc(DType::F64, {T}), st_sum = alloc(DType::F64, {T}), st_arg = alloc(DType::I64, {T}),
          st_target = alloc(DType::F32, {T});
   const cuda::VocabScoreState state{st_max.as<double>(), st_sum.as<double>(), st_arg.as<long long>(), st_target.as<float>()};
-  check(cudaMemcpyAsync(dev_targets.data, targets.data(), targets.size_bytes(), cudaMemcpyHostToDevice, s_->stream), "targets");
   launch("token_logprobs", [&] { cuda::vocab_scores_init(state, T, s_->stream); });
+  const Tensor xin = as_dtype(x, bf16 ? DType::BF16 : DType::F32);
+  if (bf16 && !s_->lt) throw InternalError("cuda token_logprobs: a bf16 LM head on a backend in fp32 mode");
   const float one = 1.0f, zero = 0.0f;
   for (std::int64_t c0 = 0; c0 < V; c0 += C) {
     const std::int64_t n = std::min(C, V - c0);
-    check(cublasSgemm(s_->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(T), static_cast<int>(H), &one,
-                      w.as<float>() + c0 * H, static_cast<int>(H), x.as<float>(), static_cast<int>(H), &zero, buf.as<float>(),
-                      static_cast<int>(C)),
-          "token_logprobs chunk");
+    if (bf16) {
+      gemm_bf16(w, c0, n, xin, buf.data, DType::F32, C);
+    } else {
+      check(cublasSgemm(s_->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(T), static_cast<int>(H), &one,
+                        w.as<float>() + c0 * H, static_cast<int>(H), xin.as<float>(), static_cast<int>(H), &zero, buf.as<float>(),
+                        static_cast<int>(C)),
+            "token_logprobs chunk");
+    }
     launch("token_logprobs", [&] {
       cuda::vocab_scores_update(buf.as<float>(), C, T, n, c0, dev_targets.as<std::int32_t>(), state, s_->stream);
     });

@@ -1,7 +1,17 @@
-// The CUDA backend: the same ops as the CPU reference, on one GPU. Float32 for now (verification mode);
-// matrix products through cuBLAS with TF32 off, our kernels (kernels/) for everything else. Tensors live in
-// device memory; only upload/download and the token ids cross to the host.
+// The CUDA backend: the same ops as the CPU reference, on one GPU, in one of two modes.
+// - bf16 (the default): matrices (2-D weights) are stored in bfloat16 once at load, activations between ops are
+//   bfloat16 except the residual stream (float32); matrix products run through cuBLASLt (bf16 in, fp32
+//   accumulate), attention through the tensor-core flash kernel, everything else through our kernels with fp32
+//   arithmetic.
+// - fp32 (verification): float32 everywhere, cuBLAS with TF32 off, the streaming float32 attention kernel.
+// Every op accepts F32 or BF16 tensors (converting where it must), so families whose models allocate F32
+// activations run in either mode. Memory comes from CUDA's stream-ordered pool on the backend's one stream: an
+// alloc after the first pass of a given shape reuses freed blocks without a cudaMalloc or any synchronisation, and
+// its high-water mark is the peak reported. Tensors live in device memory; only upload/download, token ids (through
+// pinned staging) and the scores of token_logprobs cross to the host.
 #pragma once
+
+#include <cuda_runtime.h>
 
 #include <memory>
 
@@ -12,9 +22,13 @@ namespace lmscope {
 class CudaBackend final : public Backend {
  public:
   // BadInput when no device can be used (the message says why).
-  explicit CudaBackend(int device = 0);
+  explicit CudaBackend(int device = 0, bool bf16 = false);
   ~CudaBackend() override;
   std::string name() const override { return "cuda"; }
+  DType activation_dtype() const override;
+  std::int64_t peak_memory_bytes() const override;
+  void reset_peak_memory() override;
+  void add_rmsnorm(Tensor& x, const Tensor& r, const Tensor& w, float eps, Tensor& out) override;
   Tensor alloc(DType dtype, std::vector<std::int64_t> shape) override;
   Tensor weight(const TensorView& w) override;
   void upload(std::span<const float> src, Tensor& dst) override;
@@ -26,13 +40,15 @@ class CudaBackend final : public Backend {
   void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
             std::int64_t pos0) override;
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, Tensor& out) override;
+  void attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, std::int64_t batch,
+                       Tensor& out) override;
   void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) override;
   void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
   void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
                       std::span<std::uint8_t> greedy) override;
 
-  // Not yet GPU kernels: these run the CPU reference on host copies (cuda_host_fallback.cpp), so every family
-  // already gives correct results on this backend; each moves to a kernel as the CUDA issue proceeds.
+  // Linear attention and BitNet (cuda_backend_linear.cpp): float32 kernels; bf16 inputs are converted.
+  // quantize_weight_ternary (load time only) runs the CPU reference on a host copy (cuda_host_fallback.cpp).
   void activate(Tensor& x, Activation f) override;
   void scale(Tensor& x, float s) override;
   void fill(Tensor& x, float value) override;
@@ -59,8 +75,21 @@ class CudaBackend final : public Backend {
 
  private:
   // Host fallback plumbing: a float32 host copy of a device tensor, and the way back.
+  cudaStream_t stream() const;
   Tensor to_host(const Tensor& device);
+  void delta_rule_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                          const DeltaRuleShape& shape, Tensor& state, Tensor& out);
+  // Runs f on a float32 version of x (x itself, or a converted copy that is converted back afterwards).
+  template <typename F>
+  void on_f32(Tensor& x, F&& f);
   void to_device(const Tensor& host, Tensor& device);
+  // t itself when it has dtype d, else a converted copy.
+  Tensor as_dtype(const Tensor& t, DType d);
+  // A device copy of host int32 values, through pinned staging (no stream synchronisation).
+  Tensor stage_i32(std::span<const std::int32_t> values);
+  // out [T, ldd] (F32 or BF16; first N columns) = x [T, K] · w [N, K]ᵀ, w and x BF16, through cuBLASLt.
+  void gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
+                 std::int64_t ldd);
   struct State;
   std::unique_ptr<State> s_;
 };

@@ -81,7 +81,8 @@ void BlockStackSequence::forward(std::span<const std::int32_t> tokens, std::int6
   const float eps = static_cast<float>(s.norm_eps);
   const std::int64_t pos0 = processed_;
 
-  Tensor x = b.alloc(DType::F32, {T, H}), h = b.alloc(DType::F32, {T, H}), o = b.alloc(DType::F32, {T, H});
+  // The residual stream stays float32; the normed inputs and mixer/MLP outputs use the backend's activation type.
+  Tensor x = b.alloc(DType::F32, {T, H}), h = b.alloc(b.activation_dtype(), {T, H}), o = b.alloc(b.activation_dtype(), {T, H});
   auto capture = [&](const Tensor& t) {
     if (!out.hidden) return;
     std::vector<float> all(static_cast<std::size_t>(T * H));
@@ -94,18 +95,22 @@ void BlockStackSequence::forward(std::span<const std::int32_t> tokens, std::int6
   const bool every_block = m_.hidden_after_every_block();
   if (!every_block) capture(x);
   const auto& blocks = m_.blocks();
+  if (!blocks.empty()) b.rmsnorm(x, blocks[0].mixer_norm, eps, h);
   for (std::size_t l = 0; l < blocks.size(); ++l) {
     const Block& blk = blocks[l];
     const int slot = m_.rope_slot()[l];
-    b.rmsnorm(x, blk.mixer_norm, eps, h);
     blk.mixer->forward(b, h, pos0, slot >= 0 ? &tables_[static_cast<std::size_t>(slot)] : nullptr, *states_[l], o);
-    b.add(x, o);
     if (blk.has_mlp) {
-      b.rmsnorm(x, blk.mlp_norm, eps, h);
+      b.add_rmsnorm(x, o, blk.mlp_norm, eps, h);
       swiglu_mlp(b, blk.mlp, h, o);
-      b.add(x, o);
     }
-    if (every_block || l + 1 < blocks.size()) capture(x);
+    if (l + 1 < blocks.size()) {
+      b.add_rmsnorm(x, o, blocks[l + 1].mixer_norm, eps, h);  // this block's residual add, the next block's norm
+      capture(x);
+    } else {
+      b.add(x, o);
+      if (every_block) capture(x);
+    }
   }
   processed_ = pos0 + T;
 
@@ -138,5 +143,45 @@ BlockStackModel::BlockStackModel(ModelSpec spec, std::shared_ptr<Backend> backen
 }
 
 std::unique_ptr<Sequence> BlockStackModel::new_sequence() const { return std::make_unique<BlockStackSequence>(*this); }
+
+void BlockStackModel::score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
+                                  std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const {
+  const bool batched = std::all_of(blocks_.begin(), blocks_.end(),
+                                   [](const Block& blk) { return blk.mixer->batchable() && blk.has_mlp; });
+  const std::int64_t N = static_cast<std::int64_t>(tokens.size());
+  if (!batched || batch < 1 || N % batch != 0 || targets.size() != tokens.size() || N == 0 || blocks_.empty()) {
+    Model::score_batch(tokens, batch, targets, logprobs, greedy);  // validates, and scores one sequence at a time
+    return;
+  }
+  const std::int64_t T = N / batch, H = spec_.hidden_size;
+  for (std::size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= spec_.vocab_size)
+      throw BadInput("token id " + std::to_string(tokens[i]) + " at position " + std::to_string(static_cast<std::int64_t>(i) % T) +
+                     " of sequence " + std::to_string(static_cast<std::int64_t>(i) / T) + " is outside the vocabulary [0, " +
+                     std::to_string(spec_.vocab_size) + ")");
+  Backend& b = *backend_;
+  if (batch_rope_len_ != T) {
+    batch_rope_.clear();
+    for (const RopeUse& use : rope_uses_)
+      batch_rope_.push_back(make_rope_tables(b, rope_frequencies(use.config, use.head_dim, T), T));
+    batch_rope_len_ = T;
+  }
+  const float eps = static_cast<float>(spec_.norm_eps);
+  Tensor x = b.alloc(DType::F32, {N, H}), h = b.alloc(b.activation_dtype(), {N, H}), o = b.alloc(b.activation_dtype(), {N, H});
+  b.embed(embed_, tokens, x);
+  b.rmsnorm(x, blocks_[0].mixer_norm, eps, h);
+  for (std::size_t l = 0; l < blocks_.size(); ++l) {
+    const Block& blk = blocks_[l];
+    const int slot = rope_slot_[l];
+    blk.mixer->forward_batch(b, h, batch, slot >= 0 ? &batch_rope_[static_cast<std::size_t>(slot)] : nullptr, o);
+    b.add_rmsnorm(x, o, blk.mlp_norm, eps, h);
+    swiglu_mlp(b, blk.mlp, h, o);
+    // the residual add, then the next layer's norm (the final norm after the last layer)
+    b.add_rmsnorm(x, o, l + 1 < blocks_.size() ? blocks_[l + 1].mixer_norm : final_norm_, eps, h);
+  }
+  logprobs.assign(tokens.size(), 0.0);
+  greedy.assign(tokens.size(), 0);
+  b.token_logprobs(h, lm_head_, targets, logprobs, greedy);
+}
 
 }  // namespace lmscope

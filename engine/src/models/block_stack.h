@@ -29,6 +29,10 @@ class BlockStackModel final : public Model {
   const ModelSpec& spec() const override { return spec_; }
   std::string backend_name() const override { return backend_->name(); }
   std::unique_ptr<Sequence> new_sequence() const override;
+  void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
+                   std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const override;
+  std::int64_t peak_memory_bytes() const override { return backend_->peak_memory_bytes(); }
+  void reset_peak_memory() const override { backend_->reset_peak_memory(); }
 
   Backend& backend() const { return *backend_; }
   const Tensor& embed() const { return embed_; }
@@ -51,6 +55,9 @@ class BlockStackModel final : public Model {
   std::vector<RopeUse> rope_uses_;
   std::vector<int> rope_slot_;
   bool hidden_after_every_block_ = false;
+  // RoPE tables of the last batch length (score_batch), kept between calls.
+  mutable std::vector<RopeTables> batch_rope_;
+  mutable std::int64_t batch_rope_len_ = -1;
 };
 
 }  // namespace lmscope

@@ -20,7 +20,7 @@ void KvCache::attend_growing(Backend& backend, const Tensor& q, const Tensor& k,
   if (need > capacity) {
     std::int64_t cap = std::max<std::int64_t>(capacity * 2, 256);
     while (cap < need) cap *= 2;
-    Tensor nk = backend.alloc(DType::F32, {cap, kv_dim_}), nv = backend.alloc(DType::F32, {cap, kv_dim_});
+    Tensor nk = backend.alloc(k.dtype, {cap, kv_dim_}), nv = backend.alloc(v.dtype, {cap, kv_dim_});
     if (length_ > 0) {
       backend.copy_rows(k_.slice_rows(0, length_), nk, 0);
       backend.copy_rows(v_.slice_rows(0, length_), nv, 0);
@@ -54,8 +54,8 @@ void KvCache::attend_ring(Backend& backend, const Tensor& q, const Tensor& k, co
                           Tensor& out) {
   const std::int64_t T = k.rows(), w = window_;
   if (!k_.data) {
-    k_ = backend.alloc(DType::F32, {w, kv_dim_});
-    v_ = backend.alloc(DType::F32, {w, kv_dim_});
+    k_ = backend.alloc(k.dtype, {w, kv_dim_});
+    v_ = backend.alloc(v.dtype, {w, kv_dim_});
   }
   if (T == 1) {
     // Decoding: every kept key is within the window of the new query, and softmax attention does not care in which
@@ -71,7 +71,7 @@ void KvCache::attend_ring(Backend& backend, const Tensor& q, const Tensor& k, co
   // Several tokens: lay out the last w-1 earlier positions in order, then the new ones, and let the windowed causal
   // mask pick each query's keys. Then keep the last w positions in the ring.
   const std::int64_t prev = std::min(length_, w - 1);
-  Tensor kk = backend.alloc(DType::F32, {prev + T, kv_dim_}), vv = backend.alloc(DType::F32, {prev + T, kv_dim_});
+  Tensor kk = backend.alloc(k_.dtype, {prev + T, kv_dim_}), vv = backend.alloc(v_.dtype, {prev + T, kv_dim_});
   for (std::int64_t p = length_ - prev, row = 0; row < prev;) {
     const std::int64_t slot = p % w;
     const std::int64_t run = std::min(prev - row, w - slot);

@@ -19,7 +19,7 @@ void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const App
   // Only the last row is needed when that is all the caller asks for.
   const bool all_rows = out.hidden != nullptr || want_scores || (want_logits && !out.last_only);
   const Tensor rows = all_rows ? x : x.slice_rows(n - 1, 1);
-  Tensor normed = b.alloc(DType::F32, {rows.rows(), H});
+  Tensor normed = b.alloc(b.activation_dtype(), {rows.rows(), H});
   b.rmsnorm(rows, head.final_norm, head.norm_eps, normed);
   if (out.hidden) {
     out.hidden->emplace_back(static_cast<std::size_t>(n * H));

@@ -42,7 +42,7 @@ void project(Backend& backend, const Projection& p, const Tensor& x, Tensor& out
     backend.linear(x, p.weight, p.has_bias ? &p.bias : nullptr, out);
     return;
   }
-  Tensor xq = backend.alloc(DType::F32, x.shape);
+  Tensor xq = backend.alloc(x.dtype, x.shape);
   backend.rmsnorm(x, p.input_norm, kBitLinearNormEps, xq);
   backend.quantize_activations_int8(xq);
   backend.linear(xq, p.weight, p.has_bias ? &p.bias : nullptr, out);

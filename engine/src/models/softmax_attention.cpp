@@ -27,23 +27,51 @@ class SoftmaxAttention final : public TokenMixer {
   void forward(Backend& b, const Tensor& h, std::int64_t pos0, const RopeTables* rope, MixerState& state,
                Tensor& out) const override {
     const std::int64_t T = h.rows(), qd = s_.num_heads * s_.head_dim, kvd = s_.num_kv_heads * s_.head_dim;
-    Tensor q = b.alloc(DType::F32, {T, qd}), k = b.alloc(DType::F32, {T, kvd}), v = b.alloc(DType::F32, {T, kvd});
-    Tensor att = b.alloc(DType::F32, {T, qd});
+    const DType act = b.activation_dtype();
+    Tensor q = b.alloc(act, {T, qd}), k = b.alloc(act, {T, kvd}), v = b.alloc(act, {T, kvd});
+    Tensor att = b.alloc(act, {T, qd});
     project(b, q_, h, q);
     project(b, k_, h, k);
     project(b, v_, h, v);
     b.rope(q, s_.num_heads, s_.head_dim, rope->cos, rope->sin, pos0);
     b.rope(k, s_.num_kv_heads, s_.head_dim, rope->cos, rope->sin, pos0);
-    AttentionShape shape;
-    shape.num_heads = s_.num_heads;
-    shape.num_kv_heads = s_.num_kv_heads;
-    shape.head_dim = s_.head_dim;
-    shape.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_dim)));
-    static_cast<AttentionState&>(state).cache.attend(b, q, k, v, shape, att);
+    static_cast<AttentionState&>(state).cache.attend(b, q, k, v, shape(), att);
+    project(b, o_, att, out);
+  }
+
+  bool batchable() const override { return true; }
+
+  // The projections and attention see all batch × T rows at once (one launch each); RoPE runs per sequence.
+  void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables* rope, Tensor& out) const override {
+    const std::int64_t N = h.rows(), T = N / batch, qd = s_.num_heads * s_.head_dim, kvd = s_.num_kv_heads * s_.head_dim;
+    const DType act = b.activation_dtype();
+    Tensor q = b.alloc(act, {N, qd}), k = b.alloc(act, {N, kvd}), v = b.alloc(act, {N, kvd}), att = b.alloc(act, {N, qd});
+    project(b, q_, h, q);
+    project(b, k_, h, k);
+    project(b, v_, h, v);
+    AttentionShape sh = shape();
+    sh.q_pos0 = 0;
+    sh.kv_len = T;
+    sh.window = s_.window;
+    for (std::int64_t s = 0; s < batch; ++s) {
+      Tensor qs = q.slice_rows(s * T, T), ks = k.slice_rows(s * T, T);
+      b.rope(qs, s_.num_heads, s_.head_dim, rope->cos, rope->sin, 0);
+      b.rope(ks, s_.num_kv_heads, s_.head_dim, rope->cos, rope->sin, 0);
+    }
+    b.attention_batch(q, k, v, sh, batch, att);
     project(b, o_, att, out);
   }
 
  private:
+  AttentionShape shape() const {
+    AttentionShape a;
+    a.num_heads = s_.num_heads;
+    a.num_kv_heads = s_.num_kv_heads;
+    a.head_dim = s_.head_dim;
+    a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_dim)));
+    return a;
+  }
+
   AttentionSettings s_;
   Projection q_, k_, v_, o_;
   RopeUse rope_;

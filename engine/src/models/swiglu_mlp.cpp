@@ -22,7 +22,7 @@ SwigluMlp load_swiglu_mlp(Backend& backend, const Checkpoint& ck, const std::str
 
 void swiglu_mlp(Backend& backend, const SwigluMlp& mlp, const Tensor& h, Tensor& out) {
   const std::int64_t T = h.rows(), I = mlp.gate.out_features();
-  Tensor gate = backend.alloc(DType::F32, {T, I}), up = backend.alloc(DType::F32, {T, I});
+  Tensor gate = backend.alloc(backend.activation_dtype(), {T, I}), up = backend.alloc(backend.activation_dtype(), {T, I});
   project(backend, mlp.gate, h, gate);
   project(backend, mlp.up, h, up);
   backend.swiglu(gate, up, gate);

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "backend/backend.h"
+#include "lmscope/error.h"
 #include "lmscope/rope.h"
 #include "models/rope_tables.h"
 
@@ -34,6 +35,12 @@ class TokenMixer {
   // follow what `state` has seen; updates state. `rope` holds this mixer's tables when rope() is set.
   virtual void forward(Backend& backend, const Tensor& h, std::int64_t pos0, const RopeTables* rope,
                        MixerState& state, Tensor& out) const = 0;
+  // Batched scoring from empty states: h [batch × T, hidden] holds `batch` sequences of T tokens one after another
+  // (positions 0 .. T-1 each); out likewise. Only mixers whose batchable() is true implement it.
+  virtual bool batchable() const { return false; }
+  virtual void forward_batch(Backend&, const Tensor&, std::int64_t, const RopeTables*, Tensor&) const {
+    throw InternalError("this token mixer has no batched form");
+  }
 };
 
 }  // namespace lmscope

@@ -12,21 +12,79 @@ namespace lmscope::cuda {
 // Throws std::runtime_error naming `what` when the last launch failed.
 void check_last_launch(const char* what);
 
+// Element type of a tensor the kernels read or write. Arithmetic is float32 in every kernel.
+enum class Elem { F32, BF16 };
+
+// dst = src converted elementwise (round to nearest even into bf16).
+void convert(const void* src, Elem src_t, void* dst, Elem dst_t, std::int64_t n, cudaStream_t stream);
 // out[t, :] = table[ids[t], :]; ids on the device. table [V, H], out [T, H].
-void embedding_f32(const float* table, const std::int32_t* ids, std::int64_t T, std::int64_t H, float* out,
-                   cudaStream_t stream);
-// out = x / sqrt(mean(x^2) + eps) * w per row of x [T, C].
-void rmsnorm_f32(const float* x, const float* w, float eps, std::int64_t T, std::int64_t C, float* out,
-                 cudaStream_t stream);
+void embedding(const void* table, Elem table_t, const std::int32_t* ids, std::int64_t T, std::int64_t H, void* out,
+               Elem out_t, cudaStream_t stream);
+// out = x / sqrt(mean(x^2) + eps) * w per row of x [T, C]; w float32.
+void rmsnorm(const void* x, Elem x_t, const float* w, float eps, std::int64_t T, std::int64_t C, void* out, Elem out_t,
+             cudaStream_t stream);
+// The pre-norm residual step in one pass: x += r, then out = rmsnorm(x) * w (x [T, C] updated in place).
+void add_rmsnorm(void* x, Elem x_t, const void* r, Elem r_t, const float* w, float eps, std::int64_t T, std::int64_t C,
+                 void* out, Elem out_t, cudaStream_t stream);
 // acc[i] += x[i]
-void add_f32(float* acc, const float* x, std::int64_t n, cudaStream_t stream);
+void add(void* acc, Elem acc_t, const void* x, Elem x_t, std::int64_t n, cudaStream_t stream);
 // out[t, n] += bias[n] for out [T, N]
-void add_bias_f32(float* out, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream);
+void add_bias(void* out, Elem out_t, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream);
 // out = silu(gate) * up, elementwise (out may alias gate)
-void swiglu_f32(const float* gate, const float* up, float* out, std::int64_t n, cudaStream_t stream);
+void swiglu(const void* gate, const void* up, Elem in_t, void* out, Elem out_t, std::int64_t n, cudaStream_t stream);
 // Rotates x [T, heads * head_dim] in place ("rotate half"), row t with table row pos0 + t of cos/sin [P, half].
-void rope_f32(float* x, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
-              std::int64_t half, std::int64_t pos0, cudaStream_t stream);
+void rope(void* x, Elem x_t, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
+          std::int64_t half, std::int64_t pos0, cudaStream_t stream);
+
+// --- linear attention and BitNet (linear_attention.cu, delta_rule.cu) ---
+// x = f(x) with f: 0 silu, 1 sigmoid, 2 relu, 3 elu+1.
+void activate(void* x, Elem t, std::int64_t n, int f, cudaStream_t stream);
+void scale(void* x, Elem t, std::int64_t n, float s, cudaStream_t stream);
+void fill(void* x, Elem t, std::int64_t n, float value, cudaStream_t stream);
+// out [T, C] = causal depthwise conv of [state; x] with w [C, K] (+ SiLU); next_state [K-1, C] = last K-1 rows of
+// [state; x] (a buffer distinct from state).
+void causal_conv1d_f32(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, bool silu,
+                       float* out, float* next_state, cudaStream_t stream);
+// Each head_dim group of x [n]: l2: x / sqrt(Σx² + eps); else x / Σx.
+void normalize_heads_f32(float* x, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream);
+// a [T, H] ← −exp(A_log[h]) · softplus(a + dt_bias[h])
+void decay_gate_f32(float* a, const float* A_log, const float* dt_bias, std::int64_t T, std::int64_t H, cudaStream_t stream);
+// out = x / sqrt(mean(x²) + eps) · w · silu(gate), rows of C
+void rmsnorm_gated_f32(const float* x, const float* w, const float* gate, float eps, std::int64_t R, std::int64_t C, float* out,
+                       cudaStream_t stream);
+// BitNet: per row s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s
+void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, cudaStream_t stream);
+
+struct DeltaRuleArgs {
+  const float *q, *k, *v, *beta, *g;  // g may be null (no decay)
+  float *state, *out;
+  std::int64_t T, H, HV, dk, dv;
+  float scale;
+};
+bool delta_rule_supported(std::int64_t head_k_dim);
+// The delta rule token by token (see delta_rule.cu); state [HV, dk, dv] updated in place.
+void delta_rule_f32(const DeltaRuleArgs& a, cudaStream_t stream);
+
+// Float32 forms (the verification mode's names).
+inline void embedding_f32(const float* table, const std::int32_t* ids, std::int64_t T, std::int64_t H, float* out,
+                          cudaStream_t stream) {
+  embedding(table, Elem::F32, ids, T, H, out, Elem::F32, stream);
+}
+inline void rmsnorm_f32(const float* x, const float* w, float eps, std::int64_t T, std::int64_t C, float* out,
+                        cudaStream_t stream) {
+  rmsnorm(x, Elem::F32, w, eps, T, C, out, Elem::F32, stream);
+}
+inline void add_f32(float* acc, const float* x, std::int64_t n, cudaStream_t stream) { add(acc, Elem::F32, x, Elem::F32, n, stream); }
+inline void add_bias_f32(float* out, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream) {
+  add_bias(out, Elem::F32, bias, T, N, stream);
+}
+inline void swiglu_f32(const float* gate, const float* up, float* out, std::int64_t n, cudaStream_t stream) {
+  swiglu(gate, up, Elem::F32, out, Elem::F32, n, stream);
+}
+inline void rope_f32(float* x, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
+                     std::int64_t half, std::int64_t pos0, cudaStream_t stream) {
+  rope(x, Elem::F32, T, heads, head_dim, cos, sin, half, pos0, stream);
+}
 
 struct AttentionArgs {
   const float* q;  // [Tq, num_heads * head_dim]
@@ -38,6 +96,22 @@ struct AttentionArgs {
 };
 // Causal (optionally sliding-window) softmax attention with an online softmax: no [Tq, Tk] matrix in memory.
 void attention_f32(const AttentionArgs& a, cudaStream_t stream);
+
+// The same attention on bfloat16 q/k/v/out (pointers to __nv_bfloat16), tiled for the tensor cores
+// (attention_flash_bf16.cu). Supported head dims: attention_bf16_supported().
+struct AttentionBf16Args {
+  const void* q;  // [Tq, num_heads * head_dim]
+  const void* k;  // [>= kv_len, num_kv_heads * head_dim]
+  const void* v;
+  void* out;      // [Tq, num_heads * head_dim]
+  std::int64_t Tq, num_heads, num_kv_heads, head_dim, q_pos0, kv_len, window;
+  float scale;
+  // Several independent sequences in one launch: sequence b's queries/outputs start at row b·Tq, its keys/values at
+  // row b·kv_batch_rows. batch 1 for one sequence.
+  std::int64_t batch = 1, kv_batch_rows = 0;
+};
+bool attention_bf16_supported(std::int64_t head_dim);
+void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream);
 
 }  // namespace lmscope::cuda
 

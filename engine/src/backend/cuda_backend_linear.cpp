@@ -1,0 +1,147 @@
+// The CUDA backend's linear-attention (DeltaNet, Gated DeltaNet) and BitNet activation ops: float32 kernels from
+// kernels/linear_attention.cu and kernels/delta_rule.cu. The delta rule's chunked form runs the token-by-token
+// kernel (the same function; the chunked form is an evaluation order): correct and O(T) sequential steps, until a
+// chunked tensor-core kernel exists.
+#include "backend/cuda_backend.h"
+
+#include <cuda_runtime.h>
+
+#include "lmscope/error.h"
+#include "lmscope_kernels/ops.h"
+
+namespace lmscope {
+namespace {
+
+void expect(bool ok, const char* op, const char* what) {
+  if (!ok) throw InternalError(std::string("cuda ") + op + ": " + what);
+}
+
+template <typename F>
+void launch(const char* what, F&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    throw InternalError(std::string(what) + ": " + e.what());
+  }
+}
+
+cuda::Elem elem_of(const Tensor& t, const char* op) {
+  if (t.dtype == DType::F32) return cuda::Elem::F32;
+  if (t.dtype == DType::BF16) return cuda::Elem::BF16;
+  throw InternalError(std::string("cuda ") + op + ": tensor dtype " + std::string(dtype_name(t.dtype)));
+}
+
+}  // namespace
+
+template <typename F>
+void CudaBackend::on_f32(Tensor& x, F&& f) {
+  if (x.dtype == DType::F32) {
+    f(x);
+    return;
+  }
+  Tensor tmp = as_dtype(x, DType::F32);
+  f(tmp);
+  copy_rows(as_dtype(tmp, x.dtype), x, 0);
+}
+
+void CudaBackend::activate(Tensor& x, Activation f) {
+  const int code = f == Activation::Silu ? 0 : f == Activation::Sigmoid ? 1 : f == Activation::Relu ? 2 : 3;
+  launch("activate", [&] { cuda::activate(x.data, elem_of(x, "activate"), x.numel(), code, stream()); });
+}
+
+void CudaBackend::scale(Tensor& x, float s) {
+  launch("scale", [&] { cuda::scale(x.data, elem_of(x, "scale"), x.numel(), s, stream()); });
+}
+
+void CudaBackend::fill(Tensor& x, float value) {
+  launch("fill", [&] { cuda::fill(x.data, elem_of(x, "fill"), x.numel(), value, stream()); });
+}
+
+void CudaBackend::causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state, bool silu, Tensor& out) {
+  const std::int64_t T = x.rows(), C = x.cols(), K = w.cols();
+  expect(w.rows() == C && K >= 1, "causal_conv1d", "weight must be [C, K]");
+  expect(state.numel() == (K - 1) * C, "causal_conv1d", "state must be [K-1, C]");
+  expect(out.rows() == T && out.cols() == C && out.data != x.data, "causal_conv1d", "output shape (and not in place)");
+  const Tensor xf = as_dtype(x, DType::F32), wf = as_dtype(w, DType::F32), sf = as_dtype(state, DType::F32);
+  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  Tensor next = alloc(DType::F32, {std::max<std::int64_t>(K - 1, 1), C});
+  launch("causal_conv1d", [&] {
+    cuda::causal_conv1d_f32(xf.as<float>(), wf.as<float>(), sf.as<float>(), T, C, K, silu, of.as<float>(), next.as<float>(), stream());
+  });
+  if (of.data != out.data) copy_rows(of, out, 0);
+  if (K > 1) copy_rows(next.slice_rows(0, K - 1).reshaped(state.shape), state, 0);
+}
+
+void CudaBackend::l2_normalize_heads(Tensor& x, std::int64_t head_dim, float eps) {
+  expect(head_dim > 0 && x.numel() % head_dim == 0, "l2_normalize_heads", "size is not a multiple of head_dim");
+  on_f32(x, [&](Tensor& t) {
+    launch("l2_normalize_heads", [&] { cuda::normalize_heads_f32(t.as<float>(), t.numel(), head_dim, eps, true, stream()); });
+  });
+}
+
+void CudaBackend::sum_normalize_heads(Tensor& x, std::int64_t head_dim) {
+  expect(head_dim > 0 && x.numel() % head_dim == 0, "sum_normalize_heads", "size is not a multiple of head_dim");
+  on_f32(x, [&](Tensor& t) {
+    launch("sum_normalize_heads", [&] { cuda::normalize_heads_f32(t.as<float>(), t.numel(), head_dim, 0.f, false, stream()); });
+  });
+}
+
+void CudaBackend::decay_gate(Tensor& a, const Tensor& A_log, const Tensor& dt_bias) {
+  const std::int64_t T = a.rows(), H = a.cols();
+  expect(A_log.numel() == H && dt_bias.numel() == H, "decay_gate", "A_log and dt_bias need one value per head");
+  const Tensor al = as_dtype(A_log, DType::F32), db = as_dtype(dt_bias, DType::F32);
+  on_f32(a, [&](Tensor& t) {
+    launch("decay_gate", [&] { cuda::decay_gate_f32(t.as<float>(), al.as<float>(), db.as<float>(), T, H, stream()); });
+  });
+}
+
+void CudaBackend::rmsnorm_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) {
+  const std::int64_t R = x.rows(), C = x.cols();
+  expect(w.numel() == C && gate.numel() == x.numel() && out.numel() == x.numel(), "rmsnorm_gated", "shape");
+  const Tensor xf = as_dtype(x, DType::F32), wf = as_dtype(w, DType::F32), gf = as_dtype(gate, DType::F32);
+  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  launch("rmsnorm_gated", [&] {
+    cuda::rmsnorm_gated_f32(xf.as<float>(), wf.as<float>(), gf.as<float>(), eps, R, C, of.as<float>(), stream());
+  });
+  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
+}
+
+void CudaBackend::quantize_activations_int8(Tensor& x) {
+  on_f32(x, [&](Tensor& t) {
+    launch("quantize_activations_int8", [&] { cuda::quantize_activations_int8_f32(t.as<float>(), t.rows(), t.cols(), stream()); });
+  });
+}
+
+void CudaBackend::delta_rule_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                                       const DeltaRuleShape& s, Tensor& state, Tensor& out) {
+  const std::int64_t T = q.rows(), H = s.num_heads, HV = s.num_v_heads, dk = s.head_k_dim, dv = s.head_v_dim;
+  expect(H > 0 && HV % H == 0, "delta_rule", "num_v_heads must be a multiple of num_heads");
+  expect(q.cols() == H * dk && k.rows() == T && k.cols() == H * dk, "delta_rule", "q/k shape");
+  expect(v.rows() == T && v.cols() == HV * dv && out.rows() == T && out.cols() == HV * dv, "delta_rule", "v/out shape");
+  expect(beta.rows() == T && beta.cols() == HV, "delta_rule", "beta shape");
+  expect(g == nullptr || (g->rows() == T && g->cols() == HV), "delta_rule", "g shape");
+  expect(state.numel() == HV * dk * dv, "delta_rule", "state must be [num_v_heads, head_k_dim, head_v_dim]");
+  if (!cuda::delta_rule_supported(dk)) {
+    delta_rule_on_host(q, k, v, beta, g, s, state, out);
+    return;
+  }
+  const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32),
+               bf = as_dtype(beta, DType::F32);
+  Tensor gf;
+  if (g) gf = as_dtype(*g, DType::F32);
+  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  on_f32(state, [&](Tensor& st) {
+    const cuda::DeltaRuleArgs a{qf.as<float>(), kf.as<float>(), vf.as<float>(), bf.as<float>(), g ? gf.as<float>() : nullptr,
+                                st.as<float>(), of.as<float>(), T, H, HV, dk, dv, s.scale};
+    launch("delta_rule", [&] { cuda::delta_rule_f32(a, stream()); });
+  });
+  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
+}
+
+void CudaBackend::delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                                     const DeltaRuleShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) {
+  expect(chunk_size > 0, "delta_rule_chunked", "chunk_size must be positive");
+  delta_rule_recurrent(q, k, v, beta, g, shape, state, out);
+}
+
+}  // namespace lmscope

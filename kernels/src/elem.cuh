@@ -1,0 +1,34 @@
+// Element types of the kernels: float32 and bfloat16 storage, always float32 arithmetic. Kernels are templates on
+// their input/output element types; dispatch() picks the instantiation from run-time Elem tags.
+#pragma once
+
+#include <cuda_bf16.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "lmscope_kernels/ops.h"
+
+namespace lmscope::cuda {
+
+using bf16 = __nv_bfloat16;
+
+__device__ __forceinline__ float ld(const float* p) { return *p; }
+__device__ __forceinline__ float ld(const bf16* p) { return __bfloat162float(*p); }
+__device__ __forceinline__ void st(float* p, float v) { *p = v; }
+__device__ __forceinline__ void st(bf16* p, float v) { *p = __float2bfloat16(v); }
+
+inline unsigned grid_for(std::int64_t n, int threads = 256) {
+  return static_cast<unsigned>(std::min<std::int64_t>((n + threads - 1) / threads, 65535 * 8));
+}
+
+// Calls f(T{}) with T = float or bf16 for the tag.
+template <typename F>
+void dispatch(Elem e, F&& f) {
+  if (e == Elem::F32)
+    f(float{});
+  else
+    f(bf16{});
+}
+
+}  // namespace lmscope::cuda

@@ -1,0 +1,199 @@
+// The small ops around the delta rule (DeltaNet, Gated DeltaNet) and BitNet's activation quantiser, float32.
+// Launch shapes and traffic, per kernel:
+// - activate / scale / fill: grid-stride elementwise, 256 threads; one read and one write per element.
+// - causal_conv1d: one thread per (t, c) output, K taps read from x (or the carried state) and w; the new state
+//   (last K-1 rows of [state; x]) is gathered into a separate buffer by a second launch so no launch reads what it
+//   writes. Traffic: K reads per output, mostly L1/L2 hits between neighbouring t.
+// - l2 / sum normalisation of heads: one warp per head group (warp-stride over head_dim), two passes over the
+//   group (the second from L1).
+// - decay_gate: elementwise over [T, H].
+// - rmsnorm_gated: one block of 256 threads per row: sum of squares, then x·inv·w·silu(gate).
+// - quantize_activations_int8: one block per row: max |x|, then round/clamp/divide as fla's kernel does.
+#include <cmath>
+
+#include "elem.cuh"
+
+namespace lmscope::cuda {
+namespace {
+
+#define LMSCOPE_GRID_STRIDE(i, n) \
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+
+template <typename T>
+__global__ void activate_kernel(T* x, std::int64_t n, int f) {
+  LMSCOPE_GRID_STRIDE(i, n) {
+    const float v = ld(x + i);
+    float r;
+    switch (f) {
+      case 0: r = v / (1.0f + expf(-v)); break;           // silu
+      case 1: r = 1.0f / (1.0f + expf(-v)); break;        // sigmoid
+      case 2: r = fmaxf(v, 0.0f); break;                  // relu
+      default: r = v > 0.0f ? v + 1.0f : expf(v); break;  // elu + 1
+    }
+    st(x + i, r);
+  }
+}
+
+template <typename T>
+__global__ void scale_kernel(T* x, std::int64_t n, float s) {
+  LMSCOPE_GRID_STRIDE(i, n) st(x + i, ld(x + i) * s);
+}
+
+template <typename T>
+__global__ void fill_kernel(T* x, std::int64_t n, float value) {
+  LMSCOPE_GRID_STRIDE(i, n) st(x + i, value);
+}
+
+__global__ void conv1d_kernel(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K,
+                              bool silu, float* out) {
+  LMSCOPE_GRID_STRIDE(idx, T * C) {
+    const std::int64_t t = idx / C, c = idx % C;
+    float acc = 0.f;
+    for (std::int64_t j = 0; j < K; ++j) {
+      const std::int64_t r = t + j - (K - 1);  // negative rows come from the carried state
+      const float src = r >= 0 ? x[r * C + c] : state[(K - 1 + r) * C + c];
+      acc += w[c * K + j] * src;
+    }
+    out[idx] = silu ? acc / (1.0f + expf(-acc)) : acc;
+  }
+}
+
+__global__ void conv1d_state_kernel(const float* x, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, float* next) {
+  LMSCOPE_GRID_STRIDE(idx, (K - 1) * C) {
+    const std::int64_t r = idx / C, c = idx % C;
+    const std::int64_t src = T + r;  // row of [state; x]
+    next[idx] = src >= K - 1 ? x[(src - (K - 1)) * C + c] : state[src * C + c];
+  }
+}
+
+// mode 0: x / sqrt(Σx² + eps); mode 1: x / Σx
+__global__ void normalize_heads_kernel(float* x, std::int64_t groups, std::int64_t head_dim, float eps, int mode) {
+  const std::int64_t warp = (blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
+  const int lane = threadIdx.x % 32;
+  if (warp >= groups) return;
+  float* h = x + warp * head_dim;
+  float acc = 0.f;
+  for (std::int64_t i = lane; i < head_dim; i += 32) acc += mode == 0 ? h[i] * h[i] : h[i];
+  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffff, acc, o);
+  if (mode == 0) {
+    const float inv = 1.0f / sqrtf(acc + eps);
+    for (std::int64_t i = lane; i < head_dim; i += 32) h[i] *= inv;
+  } else {
+    for (std::int64_t i = lane; i < head_dim; i += 32) h[i] /= acc;
+  }
+}
+
+__global__ void decay_gate_kernel(float* a, const float* A_log, const float* dt_bias, std::int64_t n, std::int64_t H) {
+  LMSCOPE_GRID_STRIDE(i, n) {
+    const std::int64_t h = i % H;
+    const float z = a[i] + dt_bias[h];
+    const float softplus = z > 20.0f ? z : log1pf(expf(z));
+    a[i] = -expf(A_log[h]) * softplus;
+  }
+}
+
+__device__ float block_sum_256(float v, float* scratch) {
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+  if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = v;
+  __syncthreads();
+  float r = 0.f;
+  for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) r += scratch[w];
+  __syncthreads();
+  return r;
+}
+
+__device__ float block_max_256(float v, float* scratch) {
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffff, v, o));
+  if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = v;
+  __syncthreads();
+  float r = scratch[0];
+  for (int w = 1; w < static_cast<int>(blockDim.x / 32); ++w) r = fmaxf(r, scratch[w]);
+  __syncthreads();
+  return r;
+}
+
+__global__ void rmsnorm_gated_kernel(const float* x, const float* w, const float* gate, float eps, std::int64_t C, float* out) {
+  __shared__ float scratch[32];
+  const float* xr = x + blockIdx.x * C;
+  float ss = 0.f;
+  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) ss += xr[c] * xr[c];
+  const float inv = rsqrtf(block_sum_256(ss, scratch) / static_cast<float>(C) + eps);
+  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) {
+    const float g = gate[blockIdx.x * C + c];
+    out[blockIdx.x * C + c] = xr[c] * inv * w[c] * (g / (1.0f + expf(-g)));
+  }
+}
+
+__global__ void quantize_int8_kernel(float* x, std::int64_t C) {
+  __shared__ float scratch[32];
+  float* row = x + blockIdx.x * C;
+  float mx = 0.f;
+  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) mx = fmaxf(mx, fabsf(row[c]));
+  mx = block_max_256(mx, scratch);
+  const float s = 127.0f / fmaxf(mx, 1e-5f);
+  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) row[c] = fminf(fmaxf(roundf(row[c] * s), -128.0f), 127.0f) / s;
+}
+
+}  // namespace
+
+void activate(void* x, Elem t, std::int64_t n, int f, cudaStream_t stream) {
+  if (n == 0) return;
+  dispatch(t, [&](auto a) {
+    using A = decltype(a);
+    activate_kernel<<<grid_for(n), 256, 0, stream>>>(static_cast<A*>(x), n, f);
+  });
+  check_last_launch("activate");
+}
+
+void scale(void* x, Elem t, std::int64_t n, float s, cudaStream_t stream) {
+  if (n == 0) return;
+  dispatch(t, [&](auto a) {
+    using A = decltype(a);
+    scale_kernel<<<grid_for(n), 256, 0, stream>>>(static_cast<A*>(x), n, s);
+  });
+  check_last_launch("scale");
+}
+
+void fill(void* x, Elem t, std::int64_t n, float value, cudaStream_t stream) {
+  if (n == 0) return;
+  dispatch(t, [&](auto a) {
+    using A = decltype(a);
+    fill_kernel<<<grid_for(n), 256, 0, stream>>>(static_cast<A*>(x), n, value);
+  });
+  check_last_launch("fill");
+}
+
+void causal_conv1d_f32(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, bool silu,
+                       float* out, float* next_state, cudaStream_t stream) {
+  if (T * C > 0) conv1d_kernel<<<grid_for(T * C), 256, 0, stream>>>(x, w, state, T, C, K, silu, out);
+  if ((K - 1) * C > 0) conv1d_state_kernel<<<grid_for((K - 1) * C), 256, 0, stream>>>(x, state, T, C, K, next_state);
+  check_last_launch("causal_conv1d");
+}
+
+void normalize_heads_f32(float* x, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream) {
+  const std::int64_t groups = n / head_dim;
+  if (groups == 0) return;
+  normalize_heads_kernel<<<static_cast<unsigned>((groups + 7) / 8), 256, 0, stream>>>(x, groups, head_dim, eps, l2 ? 0 : 1);
+  check_last_launch("normalize_heads");
+}
+
+void decay_gate_f32(float* a, const float* A_log, const float* dt_bias, std::int64_t T, std::int64_t H, cudaStream_t stream) {
+  if (T * H == 0) return;
+  decay_gate_kernel<<<grid_for(T * H), 256, 0, stream>>>(a, A_log, dt_bias, T * H, H);
+  check_last_launch("decay_gate");
+}
+
+void rmsnorm_gated_f32(const float* x, const float* w, const float* gate, float eps, std::int64_t R, std::int64_t C, float* out,
+                       cudaStream_t stream) {
+  if (R == 0) return;
+  rmsnorm_gated_kernel<<<static_cast<unsigned>(R), 256, 0, stream>>>(x, w, gate, eps, C, out);
+  check_last_launch("rmsnorm_gated");
+}
+
+void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, cudaStream_t stream) {
+  if (R == 0) return;
+  quantize_int8_kernel<<<static_cast<unsigned>(R), 256, 0, stream>>>(x, C);
+  check_last_launch("quantize_activations_int8");
+}
+
+}  // namespace lmscope::cuda
