@@ -29,10 +29,12 @@ run::RunSpec spec_from_options(const Args& a) {
   if (a.has("max-length")) task["max_length"] = a.integer("max-length", 0);
   if (a.has("limit")) task["limit"] = a.integer("limit", 0);
   if (a.has("seed")) task["seed"] = a.integer("seed", 0);
+  if (a.has("batch-size")) task["batch_size"] = a.integer("batch-size", 1);
   nlohmann::json model{{"path", a.required("model")}};
   if (auto t = a.optional("tokenizer")) model["tokenizer"] = *t;
   nlohmann::json spec{{"lmscope_run", run::kRunSpecVersion}, {"models", {model}}, {"tasks", {task}},
-                      {"backend", a.get("backend", "cpu")}, {"dtype", a.get("dtype", "fp32")}};
+                      {"backend", a.get("backend", "cpu")}};
+  if (auto d = a.optional("dtype")) spec["dtype"] = *d;
   if (auto r = a.optional("rope")) spec["rope"] = {*r};
   return run::parse_run_spec(spec, std::filesystem::current_path().string(), "command line");
 }
@@ -81,12 +83,13 @@ int cmd_run(const Argv& argv) {
     rest.erase(rest.begin());
   }
   Args a("run", rest,
-         {"model", "task", "data", "tokenizer", "max-length", "limit", "seed", "rope", "backend", "dtype", "settings",
+         {"model", "task", "data", "tokenizer", "max-length", "limit", "seed", "batch-size", "rope", "backend", "dtype", "settings",
           "store", "out", "shard", "log-samples"},
          {"quiet"});
   run::RunSpec spec;
   if (spec_file) {
-    for (const char* o : {"model", "task", "data", "tokenizer", "max-length", "limit", "rope", "settings"})
+    for (const char* o : {"model", "task", "data", "tokenizer", "max-length", "limit", "batch-size", "rope", "settings",
+                          "backend", "dtype"})
       if (a.has(o)) throw BadInput(std::string("run: --") + o + " belongs to a single-task run; put it in the spec file");
     spec = run::load_run_spec(*spec_file);
   } else {

@@ -86,7 +86,7 @@ class Worker {
 
   void start_run(const nlohmann::json& req, const nlohmann::json& id) {
     if (busy_.load()) throw BadInput("a run is in progress (one at a time per worker); cancel it or start another worker");
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable()) thread_.join();  // the previous run's thread, finished or about to be
     run::RunSpec spec;
     if (req.contains("spec") && req["spec"].is_object())
       spec = run::parse_run_spec(req["spec"], req.value("base_dir", std::filesystem::current_path().string()),
@@ -103,17 +103,19 @@ class Worker {
     cancel_.store(false);
     busy_.store(true);
     thread_ = std::thread([this, spec = std::move(spec), o, id]() {
+      // The worker is free again before the last line goes out, so a front end may send the next run at once.
+      nlohmann::json last;
       try {
         const auto outcome = run::execute_run(spec, o);
-        send({{"event", "results"}, {"complete", outcome.complete}, {"cancelled", outcome.cancelled},
-              {"results", outcome.results}},
-             id);
+        last = {{"event", "results"}, {"complete", outcome.complete}, {"cancelled", outcome.cancelled},
+                {"results", outcome.results}};
       } catch (const BadInput& e) {
-        error(id, "bad_input", e.what());
+        last = {{"event", "error"}, {"kind", "bad_input"}, {"message", e.what()}};
       } catch (const std::exception& e) {
-        error(id, "internal", e.what());
+        last = {{"event", "error"}, {"kind", "internal"}, {"message", e.what()}};
       }
       busy_.store(false);
+      send(last, id);
     });
   }
 

@@ -32,7 +32,8 @@ const std::map<std::string, Command>& commands() {
                                   "       [--no-bos] [--allow-special] [--stats]      ids as JSON, one line per input"}},
       {"detokenize", {cmd_detokenize, "detokenize (--model DIR | --tokenizer FILE|bytes) (--ids 1,2,3 | --ids-file ids.json)"}},
       {"run", {cmd_run, "run (SPEC.json | --model DIR --task NAME [--data PATH] [--tokenizer bytes|PATH] [--max-length N]\n"
-                        "       [--limit N] [--seed S] [--rope TYPE:k=v,...] [--settings JSON]) [--backend cpu] [--store FILE]\n"
+                        "       [--limit N] [--seed S] [--batch-size B] [--rope TYPE:k=v,...] [--settings JSON] [--backend cpu|cuda]\n"
+                        "       [--dtype fp32|bf16]) [--store FILE]\n"
                         "       [--out results.json] [--shard i/N] [--log-samples FILE.jsonl] [--quiet]\n"
                         "                                              evaluate; units go to the results store; resumes"}},
       {"merge", {cmd_merge, "merge INTO.sqlite FROM.sqlite...              combine results stores (e.g. of shards)"}},

@@ -332,7 +332,13 @@ TEST_F(RunCli, WorkerSpeaksJsonLines) {
   const auto h = w.until("history");
   ASSERT_EQ(h["task_runs"].size(), 1u);
   EXPECT_EQ(h["task_runs"][0]["task"], "ppl_vs_length");
+  EXPECT_EQ(h["task_runs"][0]["unit_count"], h["task_runs"][0]["units_done"]);
   EXPECT_TRUE(h["task_runs"][0]["results"]["metrics"].contains("ppl@16"));
+  // The worker is free as soon as the results line is out: a second run is accepted at once.
+  w.send({{"id", "r2"}, {"cmd", "run"}, {"spec", spec}, {"store", (tmp.path / "w.sqlite").string()}});
+  const auto second = w.until("results");
+  ASSERT_FALSE(second.is_null());
+  EXPECT_EQ(second["id"], "r2");
   w.send({{"cmd", "quit"}});
   EXPECT_EQ(w.close_and_wait(), 0);
 }

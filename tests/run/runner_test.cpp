@@ -196,6 +196,19 @@ TEST_F(RunFixture, WikitextMatchesADirectComputationAndIsServedFromTheStoreTheSe
   EXPECT_EQ(again.results["results"], first.results["results"]);
 }
 
+TEST_F(RunFixture, BatchedWindowsGiveTheSameNumbers) {
+  const json one{{"task", "wikitext"}, {"data", corpus.string()}, {"max_length", 16}};
+  json four = one;
+  four["batch_size"] = 4;
+  const auto a = run(spec_json(json::array({one})), tmp.path / "a.sqlite");
+  const auto b = run(spec_json(json::array({four})), tmp.path / "b.sqlite");
+  // Same request key (batch size does not change what is computed), and the same numbers up to float32 rounding of
+  // differently shaped products.
+  EXPECT_EQ(a.task_runs[0].run_key, b.task_runs[0].run_key);
+  const double x = a.results["results"]["wikitext"]["bits_per_byte,none"], y = b.results["results"]["wikitext"]["bits_per_byte,none"];
+  EXPECT_NEAR(x, y, 1e-6 * x);
+}
+
 TEST_F(RunFixture, CancelledRunResumesWithoutLosingOrRepeatingUnits) {
   const json spec = spec_json({{{"task", "wikitext"}, {"data", corpus.string()}, {"max_length", 16}},
                                {{"task", "passkey"}, {"lengths", {300, 360}}, {"depths", {0.0, 1.0}}, {"trials", 1}}});

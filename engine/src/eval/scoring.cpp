@@ -1,6 +1,7 @@
 #include "eval/scoring.h"
 
 #include <cmath>
+#include <map>
 
 #include "lmscope/error.h"
 
@@ -34,6 +35,70 @@ WindowScore score_window(const Model& model, std::span<const std::int32_t> input
   }
   env.tokens_done(static_cast<std::int64_t>(input.size()));
   return s;
+}
+
+namespace {
+
+WindowScore summarise(std::vector<double> lp, std::vector<std::uint8_t> greedy, std::span<const std::int32_t> targets) {
+  WindowScore s;
+  s.logprobs = std::move(lp);
+  s.greedy = std::move(greedy);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (targets[i] < 0) continue;
+    s.sum += s.logprobs[i];
+    ++s.scored;
+    if (!s.greedy[i]) s.all_greedy = false;
+  }
+  return s;
+}
+
+}  // namespace
+
+std::vector<WindowScore> score_windows(const Model& model, std::span<const WindowRequest> windows, const TaskEnv& env) {
+  std::vector<WindowScore> out(windows.size());
+  // Equal lengths batch together; keep each group's request order.
+  std::map<std::size_t, std::vector<std::size_t>> by_length;
+  for (std::size_t i = 0; i < windows.size(); ++i) by_length[windows[i].input.size()].push_back(i);
+  std::int64_t micro = std::max<std::int64_t>(env.batch_size, 1);
+  std::vector<std::int32_t> tokens, targets;
+  std::vector<double> lp;
+  std::vector<std::uint8_t> greedy;
+  for (const auto& [T, idx] : by_length) {
+    if (T == 0) continue;
+    for (std::size_t k0 = 0; k0 < idx.size();) {
+      env.check_cancel();
+      const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(micro), idx.size() - k0);
+      if (n == 1) {
+        const auto& w = windows[idx[k0]];
+        out[idx[k0]] = score_window(model, w.input, w.targets, env);
+        ++k0;
+        continue;
+      }
+      tokens.clear();
+      targets.clear();
+      for (std::size_t k = k0; k < k0 + n; ++k) {
+        const auto& w = windows[idx[k]];
+        if (w.targets.size() != T) throw InternalError("score_windows: targets and input differ in length");
+        tokens.insert(tokens.end(), w.input.begin(), w.input.end());
+        targets.insert(targets.end(), w.targets.begin(), w.targets.end());
+      }
+      try {
+        model.score_batch(tokens, static_cast<std::int64_t>(n), targets, lp, greedy);
+      } catch (const OutOfMemory&) {
+        micro = static_cast<std::int64_t>((n + 1) / 2);
+        continue;
+      }
+      for (std::size_t k = 0; k < n; ++k) {
+        const auto a = static_cast<std::ptrdiff_t>(k * T), b = static_cast<std::ptrdiff_t>((k + 1) * T);
+        out[idx[k0 + k]] = summarise(std::vector<double>(lp.begin() + a, lp.begin() + b),
+                                     std::vector<std::uint8_t>(greedy.begin() + a, greedy.begin() + b),
+                                     windows[idx[k0 + k]].targets);
+      }
+      env.tokens_done(static_cast<std::int64_t>(n * T));
+      k0 += n;
+    }
+  }
+  return out;
 }
 
 WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,

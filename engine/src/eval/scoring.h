@@ -22,6 +22,17 @@ struct WindowScore {
 WindowScore score_window(const Model& model, std::span<const std::int32_t> input,
                          std::span<const std::int32_t> targets, const TaskEnv& env);
 
+// A window to score: input[i] predicts targets[i] (< 0: not scored).
+struct WindowRequest {
+  std::span<const std::int32_t> input;
+  std::span<const std::int32_t> targets;
+};
+
+// score_window for many windows: windows of equal length go through Model::score_batch up to env.batch_size at a
+// time (one pass on backends that batch), the rest one by one. An out-of-memory halves the batch and retries.
+// Results in request order.
+std::vector<WindowScore> score_windows(const Model& model, std::span<const WindowRequest> windows, const TaskEnv& env);
+
 // lm-eval's loglikelihood request: the window is (context + continuation)[-(L+1):][:-1] for max length L, and the
 // last len(continuation) positions are scored. An empty context is replaced by [prefix_token].
 WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,

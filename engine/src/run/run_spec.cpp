@@ -102,9 +102,12 @@ RunSpec parse_run_spec(const nlohmann::json& j, const std::string& base_dir, con
   for (auto& r : s.rope)
     if (r == "none" || r == "checkpoint") r = "";
   s.backend = j.value("backend", std::string("cpu"));
-  s.dtype = j.value("dtype", std::string("fp32"));
-  if (s.dtype != "fp32" && s.dtype != "bf16")
-    throw BadInput(where + ": field 'dtype' must be \"fp32\" or \"bf16\"");
+  s.dtype = j.value("dtype", std::string());
+  if (s.dtype != "" && s.dtype != "fp32" && s.dtype != "bf16")
+    throw BadInput(where + ": field 'dtype' must be \"fp32\" or \"bf16\" (or absent: the backend's default)");
+  if (s.dtype.empty()) s.dtype = s.backend == "cuda" ? "bf16" : "fp32";
+  if (s.dtype == "bf16" && s.backend != "cuda")
+    throw BadInput(where + ": dtype bf16 needs backend \"cuda\" (the CPU path computes in fp32)");
   if (!j.contains("tasks") || !j["tasks"].is_array() || j["tasks"].empty())
     throw BadInput(where + ": field 'tasks' must be a non-empty list of task names or task objects");
   for (const auto& t : j["tasks"]) {

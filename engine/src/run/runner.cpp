@@ -169,8 +169,6 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
   };
   if (opt.shard_count < 1 || opt.shard_index < 0 || opt.shard_index >= opt.shard_count)
     throw BadInput("shard " + std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count) + " is out of range");
-  if (spec.dtype != "fp32")
-    throw BadInput("dtype '" + spec.dtype + "': this build evaluates in fp32 only (bf16 comes with the CUDA bf16 engine)");
   ResultsStore store(opt.store_path);
   RunOutcome out;
   out.spec_hash = spec.hash();
@@ -217,6 +215,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         rec.model_path = side.entry.path;
         rec.setting = rope;
         rec.task = r.task->name();
+        rec.unit_count = r.task->unit_count();
         rec.config = r.task->config();
         rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", LMSCOPE_VERSION},
                           {"backend", spec.backend},                 {"dtype", spec.dtype},
@@ -286,6 +285,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         LoadOptions lo;
         lo.backend = spec.backend;
         lo.rope_override = r.rope;
+        lo.dtype = spec.dtype;
         fresh.model = load_model(*fresh.checkpoint, lo);
       }
       const auto& model = *loaded[{r.model, r.rope}].model;
@@ -301,6 +301,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
           ev.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(r.evaluator_path));
           LoadOptions lo;
           lo.backend = spec.backend;
+          lo.dtype = spec.dtype;
           ev.model = load_model(*ev.checkpoint, lo);
           ModelEntry ee{r.evaluator_path, "", side.entry.tokenizer == "bytes" ? "bytes" : ""};
           evaluator_tokenizers[r.evaluator_path] = tokenizer_for(ee, ev.checkpoint->spec());
@@ -310,6 +311,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
       }
       env.max_length = r.max_length;
       env.prefix_token = side.prefix;
+      // Windows per pass: batching pays on the GPU; on the CPU one at a time is as fast and uses less memory.
+      env.batch_size = eval::setting_int(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, r.task->name());
       env.cancel = opt.cancel;
       env.on_tokens = [&](std::int64_t n) {
         tokens += n;
@@ -361,7 +364,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
                         {"versions", nlohmann::json::object()},
                         {"n-samples", nlohmann::json::object()},
                         {"config", {{"model", "lmscope"}, {"model_args", args}, {"backend", spec.backend},
-                                    {"dtype", spec.dtype}, {"batch_size", 1}}},
+                                    {"dtype", spec.dtype},
+                                    {"batch_size", eval::setting_int(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, r.task->name())}}},
                         {"lmscope", {{"version", LMSCOPE_VERSION}, {"model", side.entry.name},
                                      {"model_path", side.entry.path}, {"setting", r.rope},
                                      {"weights_fingerprint", side.fingerprint}, {"spec_hash", out.spec_hash},

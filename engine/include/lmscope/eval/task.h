@@ -27,6 +27,8 @@ struct TaskEnv {
   const Tokenizer* evaluator_tokenizer = nullptr;
   // lm-eval's max length (see resolve_max_length) after any setting; every window is at most this long.
   std::int64_t max_length = 2048;
+  // Windows of equal length scored together (Model::score_batch); 1 = one at a time.
+  std::int64_t batch_size = 1;
   // The token lm-eval puts before a text with no context: BOS, else EOS.
   std::int32_t prefix_token = 0;
   // Polled between forward passes; a task throws Cancelled when it turns true.

@@ -3,7 +3,7 @@
 //    "models": ["DIR" | {"path": "DIR", "name": "...", "tokenizer": "bytes" | "FILE-OR-DIR"}],
 //    "rope": ["" | "TYPE:k=v,..." | {"type": "yarn", "factor": [2, 4], ...}],   (a sweep; default: the checkpoint's)
 //    "tasks": ["wikitext" | {"task": "wikitext", "data": "...", ...}],
-//    "backend": "cpu", "dtype": "fp32", "seed": 1234, "limit": N, "max_length": N, "batch_size": N}
+//    "backend": "cpu", "dtype": "fp32"|"bf16", "seed": 1234, "limit": N, "max_length": N, "batch_size": N}
 // Top-level limit / max_length / seed / batch_size are defaults for every task entry. Relative paths are taken
 // from the spec file's folder.
 #pragma once
@@ -31,7 +31,7 @@ struct RunSpec {
   std::vector<std::string> rope;       // override strings, expanded from grids; {""} = checkpoint's own
   std::vector<nlohmann::json> tasks;   // task settings with the top-level defaults merged in
   std::string backend = "cpu";
-  std::string dtype = "fp32";
+  std::string dtype = "fp32";  // resolved: absent in the spec = the backend's default (cpu fp32, cuda bf16)
   std::string base_dir;                // where relative data paths are resolved
   nlohmann::json source;               // the spec as given (stored with the run)
 

@@ -62,9 +62,15 @@ class CharlevelTask final : public Task {
     const auto ids = tokenizer_->encode(text, o);
     double nll = 0;
     std::int64_t bytes = 0, correct = 0;
-    for (const auto& w : rolling_windows(ids, max_length_, prefix_)) {
-      const auto t = position_targets(w);
-      const auto s = score_window(*env.model, w.input, t, env);
+    const auto ws = rolling_windows(ids, max_length_, prefix_);
+    std::vector<std::vector<std::int32_t>> targets;
+    std::vector<WindowRequest> requests;
+    for (const auto& w : ws) targets.push_back(position_targets(w));
+    for (std::size_t k = 0; k < ws.size(); ++k) requests.push_back({ws[k].input, targets[k]});
+    const auto scores = score_windows(*env.model, requests, env);
+    for (std::size_t k = 0; k < ws.size(); ++k) {
+      const auto& s = scores[k];
+      const auto& t = targets[k];
       nll -= s.sum;
       bytes += s.scored;
       for (std::size_t p = 0; p < t.size(); ++p)

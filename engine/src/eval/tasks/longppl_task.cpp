@@ -94,13 +94,26 @@ class LongPplTask final : public Task {
     next.push_back(-1);
     const auto full = score_window(*env.evaluator, eids, next, env);  // full.logprobs[j] = log P(eids[j+1] | ..j)
     std::vector<std::uint8_t> key_e(static_cast<std::size_t>(n), 0);  // per evaluator token (as a target)
-    std::int64_t W = window_;
-    for (std::int64_t st = 0; st < n - trunc_; st += window_) {
+    struct Short {
+      std::int64_t start, width;
+    };
+    std::vector<Short> shorts;
+    std::vector<std::vector<std::int32_t>> short_targets;
+    std::vector<WindowRequest> requests;
+    for (std::int64_t st = 0, W = window_; st < n - trunc_; st += window_) {
       if (st + trunc_ + W > n) W = n - st - trunc_;
-      std::span<const std::int32_t> in(eids.data() + st, static_cast<std::size_t>(trunc_ + W - 1));
-      std::vector<std::int32_t> tg(in.size(), -1);
+      shorts.push_back({st, W});
+      std::vector<std::int32_t> tg(static_cast<std::size_t>(trunc_ + W - 1), -1);
       for (std::int64_t j = trunc_ - 1; j < trunc_ + W - 1; ++j) tg[static_cast<std::size_t>(j)] = eids[static_cast<std::size_t>(st + j + 1)];
-      const auto sh = score_window(*env.evaluator, in, tg, env);
+      short_targets.push_back(std::move(tg));
+    }
+    for (std::size_t k = 0; k < shorts.size(); ++k)
+      requests.push_back({std::span<const std::int32_t>(eids.data() + shorts[k].start, short_targets[k].size()),
+                          short_targets[k]});
+    const auto short_scores = score_windows(*env.evaluator, requests, env);
+    for (std::size_t k = 0; k < shorts.size(); ++k) {
+      const std::int64_t st = shorts[k].start, W = shorts[k].width;
+      const auto& sh = short_scores[k];
       for (std::int64_t j = trunc_ - 1; j < trunc_ + W - 1; ++j) {
         const double lcl = full.logprobs[static_cast<std::size_t>(st + j)];
         const double lsd = lcl - sh.logprobs[static_cast<std::size_t>(j)];

@@ -87,17 +87,25 @@ class PplVsLengthTask final : public Task {
   nlohmann::json run_unit(std::int64_t i, const TaskEnv& env) const override {
     double nll = 0;
     std::int64_t scored = 0, windows = 0, length = 0;
-    for (const auto& w : units_[static_cast<std::size_t>(i)]) {
+    const auto& unit = units_[static_cast<std::size_t>(i)];
+    std::vector<std::vector<std::int32_t>> targets;
+    std::vector<WindowRequest> requests;
+    for (const auto& w : unit) {
       const auto& t = tokens_[w.doc];
-      std::span<const std::int32_t> input(t.data() + w.start, static_cast<std::size_t>(w.length - 1));
-      std::vector<std::int32_t> targets(static_cast<std::size_t>(w.length - 1), -1);
+      std::vector<std::int32_t> tg(static_cast<std::size_t>(w.length - 1), -1);
       for (std::int64_t p = std::max<std::int64_t>(w.scored_from, 0); p < w.length - 1; ++p)
-        targets[static_cast<std::size_t>(p)] = t[static_cast<std::size_t>(w.start + p + 1)];
-      const auto s = score_window(*env.model, input, targets, env);
+        tg[static_cast<std::size_t>(p)] = t[static_cast<std::size_t>(w.start + p + 1)];
+      targets.push_back(std::move(tg));
+      length = w.length;
+    }
+    for (std::size_t k = 0; k < unit.size(); ++k)
+      requests.push_back({std::span<const std::int32_t>(tokens_[unit[k].doc].data() + unit[k].start,
+                                                        static_cast<std::size_t>(unit[k].length - 1)),
+                          targets[k]});
+    for (const auto& s : score_windows(*env.model, requests, env)) {
       nll -= s.sum;
       scored += s.scored;
       ++windows;
-      length = w.length;
     }
     return {{"length", length}, {"nll", nll}, {"tokens", scored}, {"windows", windows}};
   }

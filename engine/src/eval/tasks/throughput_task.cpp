@@ -1,7 +1,7 @@
 // `throughput`: scoring speed at batch × length: forward + next-token log-likelihood (fused) over random token ids,
 // `warmup` untimed batches then `repeats` timed ones. Reports tokens/s, ms per batch and the process's peak
-// resident memory (host; GPU memory is reported by `lmscope-cli bench`). A batch is run as its sequences one after
-// another until the engine scores batches in one pass. One unit per (batch, length) pair.
+// resident memory and the device's peak memory where the backend tracks it. A batch goes through Model::score_batch
+// (one pass on the CUDA backend for attention models). One unit per (batch, length) pair.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -52,14 +52,18 @@ class ThroughputTask final : public Task {
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
         row.push_back(static_cast<std::int32_t>((state >> 33) % static_cast<std::uint64_t>(V)));
       }
-    auto batch = [&] {
-      for (const auto& row : ids) {
-        std::vector<std::int32_t> targets(row.begin() + 1, row.end());
-        targets.push_back(-1);
-        score_window(*env.model, row, targets, env);
-      }
-    };
+    std::vector<std::vector<std::int32_t>> targets;
+    for (const auto& row : ids) {
+      targets.emplace_back(row.begin() + 1, row.end());
+      targets.back().push_back(-1);
+    }
+    std::vector<WindowRequest> requests;
+    for (std::size_t k = 0; k < ids.size(); ++k) requests.push_back({ids[k], targets[k]});
+    TaskEnv batched = env;
+    batched.batch_size = B;  // the whole batch in one pass where the backend batches
+    auto batch = [&] { score_windows(*env.model, requests, batched); };
     for (std::int64_t w = 0; w < warmup_; ++w) batch();
+    env.model->reset_peak_memory();
     const auto t0 = std::chrono::steady_clock::now();
     for (std::int64_t r = 0; r < repeats_; ++r) batch();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -71,6 +75,7 @@ class ThroughputTask final : public Task {
             {"tokens_per_s", tokens / s},
             {"ms_per_batch", 1000.0 * s / static_cast<double>(repeats_)},
             {"peak_rss_bytes", static_cast<std::int64_t>(ru.ru_maxrss) * 1024},
+            {"peak_device_bytes", env.model->peak_memory_bytes()},
             {"backend", env.model->backend_name()}};
   }
 

@@ -69,9 +69,12 @@ class WikitextTask final : public Task {
     const auto& d = docs_[static_cast<std::size_t>(i)];
     double loglik = 0;
     std::int64_t scored = 0, windows = 0;
-    for (const auto& w : rolling_windows(d.tokens, max_length_, prefix_)) {
-      const auto targets = position_targets(w);
-      const auto s = score_window(*env.model, w.input, targets, env);
+    const auto ws = rolling_windows(d.tokens, max_length_, prefix_);
+    std::vector<std::vector<std::int32_t>> targets;
+    std::vector<WindowRequest> requests;
+    for (const auto& w : ws) targets.push_back(position_targets(w));
+    for (std::size_t k = 0; k < ws.size(); ++k) requests.push_back({ws[k].input, targets[k]});
+    for (const auto& s : score_windows(*env.model, requests, env)) {
       loglik += s.sum;
       scored += s.scored;
       ++windows;
