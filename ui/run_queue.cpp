@@ -201,7 +201,9 @@ void RunQueue::dispatch() {
       j.message.clear();
       ++j.attempts;
       running_[w] = j.id;
-      w->send({{"cmd", "run"}, {"id", j.id}, {"spec", j.spec}, {"store", store_}});
+      QJsonObject req{{"cmd", "run"}, {"id", j.id}, {"spec", j.spec}};
+      if (!store_.isEmpty()) req["store"] = store_;  // else the worker's default store
+      w->send(req);
       changed(r);
       break;
     }
