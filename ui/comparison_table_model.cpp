@@ -2,6 +2,8 @@
 
 #include <QFont>
 #include <cmath>
+#include <numeric>
+#include <tuple>
 
 #include "result_set.h"
 #include "table_roles.h"
@@ -44,6 +46,27 @@ void ComparisonTableModel::rebuild() {
         column_metric_ << it.key();
       }
     }
+  }
+  // columns: tasks in the order seen, within a task metrics by name with "@N" suffixes in numeric order
+  {
+    QStringList tasks_seen;
+    for (const QString& c : columns_) tasks_seen << c.section(' ', 0, 0);
+    tasks_seen.removeDuplicates();
+    QVector<int> order(columns_.size());
+    std::iota(order.begin(), order.end(), 0);
+    auto key = [&](int i) {
+      const QString m = column_metric_[i];
+      const int at = m.indexOf('@');
+      return std::make_tuple(tasks_seen.indexOf(columns_[i].section(' ', 0, 0)), at < 0 ? m : m.left(at), at < 0 ? -1.0 : m.mid(at + 1).toDouble());
+    };
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) < key(b); });
+    QStringList cols, metrics;
+    for (int i : order) {
+      cols << columns_[i];
+      metrics << column_metric_[i];
+    }
+    columns_ = cols;
+    column_metric_ = metrics;
   }
   cells_ = QVector<QVector<Cell>>(row_labels_.size(), QVector<Cell>(columns_.size()));
   for (const auto& r : runs) {

@@ -54,19 +54,28 @@ void PasskeyHeatmapView::refresh() {
   scale->setType(QCPAxis::atRight);
   scale->setDataRange(QCPRange(0, 1));
   scale->setGradient(gradient);
-  scale->axis()->setLabel(tr("retrieval accuracy"));
+  scale->axis()->setLabel(tr("retrieval accuracy (cells: %)"));
   for (int i = 0; i < grids_.size(); ++i) {
     const PasskeyGrid& g = grids_[i];
-    auto* title = new QCPTextElement(plot_, g.complete ? g.label : tr("%1 (%2/%3 cells)").arg(g.label).arg(g.cellsDone()).arg(g.depths.size() * g.lengths.size()),
-                                     QFont(font().family(), 10, QFont::Bold));
-    plot_->plotLayout()->addElement(0, i, title);
     auto* rect = new QCPAxisRect(plot_);
-    plot_->plotLayout()->addElement(1, i, rect);
-    rect->setMarginGroup(QCP::msBottom | QCP::msTop, group);
+    plot_->plotLayout()->addElement(0, i, rect);
+    rect->setMarginGroup(QCP::msAll, group);  // equal margins: every map gets the same size
     QCPAxis* x = rect->axis(QCPAxis::atBottom);
     QCPAxis* y = rect->axis(QCPAxis::atLeft);
+    // the title is the top axis' label: unlike a title row it does not widen its column, so maps stay equal
+    QCPAxis* top = rect->axis(QCPAxis::atTop);
+    top->setVisible(true);
+    top->setTicks(false);
+    top->setTickLabels(false);
+    top->setBasePen(Qt::NoPen);
+    top->setLabelFont(QFont(font().family(), 9, QFont::Bold));
+    QString title = g.label;
+    title.replace(QString::fromUtf8(" · "), "\n");
+    if (!g.complete) title += tr("\n(%1/%2 cells)").arg(g.cellsDone()).arg(g.depths.size() * g.lengths.size());
+    top->setLabel(title);
     x->setLabel(tr("context length (tokens)"));
     if (i == 0) y->setLabel(tr("key depth"));
+    else y->setTickLabels(false);  // depths read off the first map
     // categorical axes: lengths and depths need not be evenly spaced
     QSharedPointer<QCPAxisTickerText> xt(new QCPAxisTickerText), yt(new QCPAxisTickerText);
     for (int l = 0; l < g.lengths.size(); ++l) xt->addTick(l, lengthText(g.lengths[l]));
@@ -91,7 +100,8 @@ void PasskeyHeatmapView::refresh() {
           t->setClipAxisRect(rect);
           t->position->setAxes(x, y);
           t->position->setCoords(l, d);
-          t->setText(QString::number(v, 'f', 2));
+          t->setText(QString::number(std::lround(v * 100)));  // percent: short enough for narrow cells
+          t->setFont(QFont(font().family(), 7));
           t->setColor(v > 0.6 ? Qt::black : Qt::white);  // readable on both ends of viridis
         }
       }
@@ -101,7 +111,7 @@ void PasskeyHeatmapView::refresh() {
     map->setGradient(gradient);
     map->setDataRange(QCPRange(0, 1));
   }
-  plot_->plotLayout()->addElement(1, grids_.size(), scale);
+  plot_->plotLayout()->addElement(0, grids_.size(), scale);
   scale->setMarginGroup(QCP::msBottom | QCP::msTop, group);
   scale->setMinimumSize(60, 50);
   plot_->replot(QCustomPlot::rpQueuedReplot);

@@ -35,7 +35,12 @@ PplPlotView::PplPlotView(ResultSet* results, QWidget* parent)
   plot_->yAxis->setLabel(tr("perplexity"));
   plot_->legend->setVisible(true);
   plot_->legend->setBrush(QColor(255, 255, 255, 220));
-  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  // the legend below the axes, so it never hides a line
+  plot_->plotLayout()->addElement(1, 0, plot_->legend);
+  plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
+  plot_->legend->setWrap(2);
+  plot_->legend->setBorderPen(Qt::NoPen);
+  plot_->plotLayout()->setRowStretchFactor(1, 0.001);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot_->setAntialiasedElements(QCP::aeAll);
   tracer_ = new QCPItemTracer(plot_);

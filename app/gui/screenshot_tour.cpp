@@ -88,6 +88,12 @@ void ScreenshotTour::capture() {
   w_->setupTabs()->setCurrentIndex(1);
   w_->resultTabs()->setCurrentIndex(1);
   shot("passkey-heatmaps.png");
+  // the RoPE editor with a grid sweep (not launched: it shows how the count grows before launch)
+  RopeSetting yarn;
+  yarn.method = "yarn";
+  yarn.set("factor", "2, 4");
+  yarn.set("original_max_position_embeddings", "256, 512");
+  w_->ropeEditor()->addSetting(yarn);
   w_->setupTabs()->setCurrentIndex(2);
   w_->resultTabs()->setCurrentIndex(2);
   shot("comparison-table.png");
