@@ -38,68 +38,64 @@ void PasskeyHeatmapView::refresh() {
   grids_ = PasskeyGrid::fromResults(results_->visibleRuns());
   plot_->clearPlottables();
   plot_->clearItems();
-  plot_->plotLayout()->clear();  // removes axis rects, titles and the colour scale
+  plot_->plotLayout()->clear();  // removes the axis rect and the colour scale
   delete group_;
   group_ = nullptr;
+  auto* rect = new QCPAxisRect(plot_);
+  plot_->plotLayout()->addElement(0, 0, rect);
   if (grids_.isEmpty()) {
-    auto* rect = new QCPAxisRect(plot_);
-    plot_->plotLayout()->addElement(0, 0, rect);
-    plot_->plotLayout()->addElement(1, 0, new QCPTextElement(plot_, tr("No passkey results yet: add the passkey task and launch.")));
+    plot_->plotLayout()->addElement(1, 0, new QCPTextElement(plot_, tr("No passkey results yet: tick the passkey task and launch.")));
     plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
+  // All maps share one axis rect, side by side with a one-cell gap: every map gets the same cell size and the
+  // depth axis is read once. The top axis carries each map's title at its centre.
+  QCPAxis* x = rect->axis(QCPAxis::atBottom);
+  QCPAxis* y = rect->axis(QCPAxis::atLeft);
+  QCPAxis* top = rect->axis(QCPAxis::atTop);
+  top->setVisible(true);
+  top->setTickLength(0, 0);  // ticks stay on (their labels are the titles) but are not drawn
+  top->setSubTicks(false);
+  top->setBasePen(Qt::NoPen);
+  top->setTickLabelFont(QFont(font().family(), 9, QFont::Bold));
+  x->setLabel(tr("context length (tokens)"));
+  y->setLabel(tr("key depth"));
+  x->grid()->setVisible(false);
+  y->grid()->setVisible(false);
+  QSharedPointer<QCPAxisTickerText> xt(new QCPAxisTickerText), yt(new QCPAxisTickerText), tt(new QCPAxisTickerText);
+  const PasskeyGrid& first = grids_.front();
+  int max_depths = 0;
+  for (const auto& g : grids_) max_depths = std::max(max_depths, int(g.depths.size()));
+  for (int d = 0; d < first.depths.size(); ++d) yt->addTick(d, QString("%1%").arg(first.depths[d] * 100, 0, 'g', 3));
   const QCPColorGradient gradient = viridis();
-  auto* group = group_ = new QCPMarginGroup(plot_);
   auto* scale = new QCPColorScale(plot_);
   scale->setType(QCPAxis::atRight);
   scale->setDataRange(QCPRange(0, 1));
   scale->setGradient(gradient);
   scale->axis()->setLabel(tr("retrieval accuracy (cells: %)"));
-  for (int i = 0; i < grids_.size(); ++i) {
-    const PasskeyGrid& g = grids_[i];
-    auto* rect = new QCPAxisRect(plot_);
-    plot_->plotLayout()->addElement(0, i, rect);
-    rect->setMarginGroup(QCP::msAll, group);  // equal margins: every map gets the same size
-    QCPAxis* x = rect->axis(QCPAxis::atBottom);
-    QCPAxis* y = rect->axis(QCPAxis::atLeft);
-    // the title is the top axis' label: unlike a title row it does not widen its column, so maps stay equal
-    QCPAxis* top = rect->axis(QCPAxis::atTop);
-    top->setVisible(true);
-    top->setTicks(false);
-    top->setTickLabels(false);
-    top->setBasePen(Qt::NoPen);
-    top->setLabelFont(QFont(font().family(), 9, QFont::Bold));
+  int offset = 0, ticks = 0;
+  for (const PasskeyGrid& g : grids_) {
+    const int nl = g.lengths.size(), nd = g.depths.size();
+    for (int l = 0; l < nl; ++l) xt->addTick(offset + l, lengthText(g.lengths[l]));
+    ticks += nl;
     QString title = g.label;
     title.replace(QString::fromUtf8(" · "), "\n");
-    if (!g.complete) title += tr("\n(%1/%2 cells)").arg(g.cellsDone()).arg(g.depths.size() * g.lengths.size());
-    top->setLabel(title);
-    x->setLabel(tr("context length (tokens)"));
-    if (i == 0) y->setLabel(tr("key depth"));
-    else y->setTickLabels(false);  // depths read off the first map
-    // categorical axes: lengths and depths need not be evenly spaced
-    QSharedPointer<QCPAxisTickerText> xt(new QCPAxisTickerText), yt(new QCPAxisTickerText);
-    for (int l = 0; l < g.lengths.size(); ++l) xt->addTick(l, lengthText(g.lengths[l]));
-    for (int d = 0; d < g.depths.size(); ++d) yt->addTick(d, QString("%1%").arg(g.depths[d] * 100, 0, 'g', 3));
-    x->setTicker(xt);
-    y->setTicker(yt);
-    x->setRange(-0.5, g.lengths.size() - 0.5);
-    y->setRange(-0.5, g.depths.size() - 0.5);
-    y->setRangeReversed(true);  // depth 0% (key at the start) on top
-    x->grid()->setVisible(false);
-    y->grid()->setVisible(false);
+    if (!g.complete) title += tr("\n(%1/%2 cells)").arg(g.cellsDone()).arg(nd * nl);
+    if (g.depths != first.depths) title += tr("\n(other depths)");
+    tt->addTick(offset + (nl - 1) / 2.0, title);
     auto* map = new QCPColorMap(x, y);
-    map->data()->setSize(g.lengths.size(), g.depths.size());
-    map->data()->setRange(QCPRange(0, g.lengths.size() - 1), QCPRange(0, g.depths.size() - 1));
-    const bool labels = g.lengths.size() * g.depths.size() <= 120;
-    for (int d = 0; d < g.depths.size(); ++d)
-      for (int l = 0; l < g.lengths.size(); ++l) {
+    map->data()->setSize(nl, nd);
+    map->data()->setRange(QCPRange(offset, offset + nl - 1), QCPRange(0, nd - 1));
+    const bool labels = nl * nd <= 120;
+    for (int d = 0; d < nd; ++d)
+      for (int l = 0; l < nl; ++l) {
         const double v = g.accuracy[d][l];
         map->data()->setCell(l, d, v);
         if (labels && !std::isnan(v)) {
           auto* t = new QCPItemText(plot_);
           t->setClipAxisRect(rect);
           t->position->setAxes(x, y);
-          t->position->setCoords(l, d);
+          t->position->setCoords(offset + l, d);
           t->setText(QString::number(std::lround(v * 100)));  // percent: short enough for narrow cells
           t->setFont(QFont(font().family(), 7));
           t->setColor(v > 0.6 ? Qt::black : Qt::white);  // readable on both ends of viridis
@@ -110,9 +106,19 @@ void PasskeyHeatmapView::refresh() {
     map->setColorScale(scale);
     map->setGradient(gradient);
     map->setDataRange(QCPRange(0, 1));
+    offset += nl + 1;
   }
-  plot_->plotLayout()->addElement(0, grids_.size(), scale);
-  scale->setMarginGroup(QCP::msBottom | QCP::msTop, group);
-  scale->setMinimumSize(60, 50);
+  x->setTicker(xt);
+  y->setTicker(yt);
+  top->setTicker(tt);
+  x->setTickLabelRotation(ticks > 20 ? -45 : 0);
+  x->setRange(-0.5, offset - 1.5);
+  top->setRange(x->range());
+  y->setRange(-0.5, max_depths - 0.5);
+  y->setRangeReversed(true);  // depth 0% (key at the start) on top
+  plot_->plotLayout()->addElement(0, 1, scale);
+  group_ = new QCPMarginGroup(plot_);
+  rect->setMarginGroup(QCP::msBottom | QCP::msTop, group_);
+  scale->setMarginGroup(QCP::msBottom | QCP::msTop, group_);
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }

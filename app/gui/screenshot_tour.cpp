@@ -2,15 +2,23 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QImage>
+#include <QPixmap>
 #include <QTabWidget>
 #include <QTimer>
 #include <cstdio>
 
 #include "main_window.h"
 #include "model_library.h"
+#include "ppl_plot_view.h"
 #include "rope_editor.h"
 #include "run_queue.h"
 #include "task_builder.h"
+
+namespace {
+// 8-bit palette: widgets use few colours, so the committed PNGs shrink about threefold with no visible change.
+QImage small(const QPixmap& p) { return p.toImage().convertToFormat(QImage::Format_Indexed8, Qt::ThresholdDither | Qt::AvoidDither); }
+}  // namespace
 
 ScreenshotTour::ScreenshotTour(MainWindow* window, QString out_dir, QString demo_text, QObject* parent)
     : QObject(parent), w_(window), out_(std::move(out_dir)), text_(std::move(demo_text)) {}
@@ -52,12 +60,13 @@ void ScreenshotTour::configure() {
   linear.method = "linear";
   linear.set("factor", "2");
   w_->ropeEditor()->setSettings({own, linear});
+  w_->pplView()->setLogX(true);  // lengths double: a log₂ axis spaces them evenly
   w_->setupTabs()->setCurrentIndex(0);
   if (w_->launch() == 0) return fail("launch refused: " + w_->launchProblems().join("; "));
   // a first picture while runs are in flight (the queue with progress bars)
   QTimer::singleShot(1500, this, [this] {
     QDir().mkpath(out_);
-    w_->grab().save(QDir(out_).filePath("queue-running.png"));
+    small(w_->grab()).save(QDir(out_).filePath("queue-running.png"));
   });
   waited_ms_ = 0;
   auto* poll = new QTimer(this);
@@ -80,7 +89,7 @@ void ScreenshotTour::capture() {
   bool ok = true;
   auto shot = [&](const QString& name) {
     QApplication::processEvents();
-    ok &= w_->grab().save(d.filePath(name));
+    ok &= small(w_->grab()).save(d.filePath(name));
   };
   w_->setupTabs()->setCurrentIndex(0);
   w_->resultTabs()->setCurrentIndex(0);

@@ -112,6 +112,39 @@ class MainWindowTest : public QObject {
     QCOMPARE(QSettings().value("library/recent").toStringList().size(), 2);
   }
 
+  void theLibraryAndTaskSettingsComeBackNextTime() {
+    lmscope::test::TempDir dir;
+    QTemporaryDir store;
+    writeByteModel(dir.path / "keep");
+    writeByteModel(dir.path / "skip", 2);
+    {
+      WorkbenchOptions o = options(store);
+      o.restore_library = true;
+      MainWindow w(o);
+      w.addModelFolder(qs(dir.path / "keep"));
+      w.addModelFolder(qs(dir.path / "skip"));
+      QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[1].pending, 10000);
+      w.library()->setTokenizer(0, "");  // the folder's own
+      w.library()->setUse(1, false);
+      w.taskBuilder()->setTaskEnabled("wikitext", true);
+      w.taskBuilder()->setField("passkey", "trials", "7");
+      w.close();
+    }
+    WorkbenchOptions o = options(store);
+    o.restore_library = true;
+    MainWindow w(o);
+    ModelLibrary* lib = w.library();
+    QCOMPARE(lib->rowCount(), 2);
+    QCOMPARE(lib->entries()[0].folder, qs(dir.path / "keep"));
+    QCOMPARE(lib->entries()[0].tokenizer, QString());
+    QCOMPARE(lib->entries()[1].tokenizer, QString("bytes"));
+    QVERIFY(lib->entries()[0].use && !lib->entries()[1].use);
+    QVERIFY(w.taskBuilder()->taskEnabled("wikitext"));
+    QCOMPARE(w.taskBuilder()->field("passkey", "trials"), QString("7"));
+    QTRY_VERIFY_WITH_TIMEOUT(!lib->entries()[1].pending, 10000);
+    QSettings().clear();  // later tests start from nothing
+  }
+
   void aMissingEngineIsReportedNotFatal() {
     MainWindow w("/nonexistent/lmscope-cli");
     w.addModelFolder("/tmp");
