@@ -275,8 +275,8 @@ class MainWindowTest : public QObject {
     w.show();
     w.addModelFolder(qs(dir.path / "slow"));
     QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending, 10000);
-    // many passkey cells: long enough to interrupt
-    configureTasks(w.taskBuilder(), qs(dir.path / "text.txt"), "300:1000:50", "3");
+    // 142 passkey cells × 5 trials: long enough to interrupt three times
+    configureTasks(w.taskBuilder(), qs(dir.path / "text.txt"), "300:1000:10", "5");
     QCOMPARE(w.launch(), 1);
     RunQueue* q = w.queue();
     QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[0].units_done >= 2, 20000);
@@ -293,6 +293,17 @@ class MainWindowTest : public QObject {
     QCOMPARE(w.launch(), 1);
     QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[1].state == RunJob::State::Running && q->jobs()[1].units_total > 0, 20000);
     QVERIFY(q->jobs()[1].log.join('\n').contains("already in the store"));
+    // cancel stops it at the next forward pass, keeping what finished
+    q->cancel(1);
+    QCOMPARE(q->jobs()[1].state, RunJob::State::Cancelling);
+    QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[1].state == RunJob::State::Cancelled, 10000);
+    QVERIFY(q->jobs()[1].message.contains("kept in the store"));
+    // a queued job is cancelled at once; the worker takes the next one
+    QCOMPARE(w.launch(), 1);
+    QCOMPARE(w.launch(), 1);
+    q->cancel(3);
+    QCOMPARE(q->jobs()[3].state, RunJob::State::Cancelled);
+    QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[2].state == RunJob::State::Running && q->jobs()[2].units_total > 0, 20000);
 
     // closing while it runs asks first; "no" keeps everything running
     int asked = 0;
