@@ -91,6 +91,10 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
     if (j.state == RunJob::State::Failed) statusBar()->showMessage(tr("%1 failed: %2").arg(j.title, j.message));
     else statusBar()->showMessage(tr("%1: %2").arg(j.title, j.message), 8000);
   });
+  connect(queue_, &RunQueue::jobFinished, this, [this] {
+    // when the queue is idle, fetch provenance (weights fingerprint, device, engine version) of what finished
+    if (!queue_->hasActiveWork() && !closing_) loadHistory(false);
+  });
   connect(queue_, &RunQueue::jobChanged, this, [this](int row) {
     if (queue_view_->currentIndex().row() == row) details_->showJob(queue_->jobs()[row]);
   });
@@ -202,7 +206,13 @@ void MainWindow::buildUi() {
   cmp->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   cmp->verticalHeader()->hide();
   details_ = new RunDetailsView(this);
-  details_->setPlaceholderText(tr("Select a run in the queue to see its settings, provenance and log."));
+  connect(cmp, &QTableView::doubleClicked, this, [this](const QModelIndex& i) {
+    const QString label = comparison_sorted_->index(i.row(), 0).data().toString();
+    details_->showResults(label, results_->runsOf(label));
+    result_tabs_->setCurrentWidget(details_);
+  });
+  details_->setPlaceholderText(tr("Select a run in the queue, or double-click a row of the comparison, to see its "
+                                  "settings, provenance and log."));
   auto withButtons = [this](QWidget* body, const QList<QPair<QString, std::function<void()>>>& buttons) {
     auto* page = new QWidget(this);
     auto* v = new QVBoxLayout(page);
@@ -430,7 +440,8 @@ int MainWindow::launch() {
   return jobs.size();
 }
 
-void MainWindow::loadHistory() {
+void MainWindow::loadHistory(bool list_in_queue) {
+  if (history_worker_) return;  // one at a time
   // a short-lived worker answers `history`; the window stays responsive while the store is read
   history_worker_ = new WorkerProcess(options_.cli, "history", "cpu", QProcessEnvironment::systemEnvironment(), this);
   connect(history_worker_, &WorkerProcess::ready, this, [this] {
@@ -438,13 +449,13 @@ void MainWindow::loadHistory() {
     if (!options_.store.isEmpty()) req["store"] = options_.store;
     history_worker_->send(req);
   });
-  connect(history_worker_, &WorkerProcess::event, this, [this](const QJsonObject& e) {
+  connect(history_worker_, &WorkerProcess::event, this, [this, list_in_queue](const QJsonObject& e) {
     if (e["event"].toString() == "history") {
       const QJsonArray runs = e["task_runs"].toArray();
       results_->applyHistory(runs);
-      queue_->addStoredRuns(runs);
+      if (list_in_queue) queue_->addStoredRuns(runs);
       history_loaded_ = true;
-      if (!runs.isEmpty()) statusBar()->showMessage(tr("%n past task run(s) from %1", nullptr, runs.size()).arg(e["store"].toString()), 8000);
+      if (list_in_queue && !runs.isEmpty()) statusBar()->showMessage(tr("%n past task run(s) from %1", nullptr, runs.size()).arg(e["store"].toString()), 8000);
     } else if (e["event"].toString() == "error") {
       history_loaded_ = true;
       statusBar()->showMessage(tr("Could not read past runs: %1").arg(e["message"].toString()));

@@ -78,7 +78,9 @@ class MainWindow : public QMainWindow {
   void buildUi();
   void chooseModelFolder();
   void updateLaunchSummary();
-  void loadHistory();
+  // Reads the store's history through a short-lived worker. `list_in_queue`: also list the runs as queue rows
+  // (at start); later calls only add provenance to this session's finished runs.
+  void loadHistory(bool list_in_queue = true);
   void rememberRecent(const QString& folder);
   void rebuildRecentMenu();
   void saveLibrary() const;

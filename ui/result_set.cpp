@@ -55,6 +55,15 @@ void ResultSet::applyHistory(const QJsonArray& list) {
     if (r.unit_count < r.units_done) r.unit_count = r.units_done;
     r.from_store = true;
     if (r.metrics.isEmpty()) continue;  // nothing aggregated yet: no numbers to show (the queue lists it)
+    // a run of this session: keep it as it is, adding what only the store knows (config, provenance)
+    if (const auto it = index_.find(keyOf(r)); it != index_.end() && runs_[*it].run_key == r.run_key && !runs_[*it].from_store) {
+      TaskRunResult& live = runs_[*it];
+      live.config = r.config;
+      live.provenance = r.provenance;
+      live.model_path = r.model_path;
+      live.finished = r.finished;
+      continue;
+    }
     upsert(std::move(r));
   }
   emit changed();
@@ -71,6 +80,13 @@ QVector<TaskRunResult> ResultSet::visibleRuns() const {
   QVector<TaskRunResult> out;
   for (const auto& r : runs_)
     if (!r.from_store) out.push_back(r);
+  return out;
+}
+
+QVector<TaskRunResult> ResultSet::runsOf(const QString& label) const {
+  QVector<TaskRunResult> out;
+  for (const auto& r : runs_)
+    if (r.label() == label) out.push_back(r);
   return out;
 }
 

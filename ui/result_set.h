@@ -17,9 +17,12 @@ class ResultSet : public QObject {
 
   // A worker's `partial` or `result` event (others are ignored). Returns whether it changed anything.
   bool applyEvent(const QJsonObject& event);
-  // The worker's `history` answer: task runs already in the store (marked from_store).
+  // The worker's `history` answer: task runs already in the store (marked from_store). Runs of this session
+  // that it also lists keep their place and gain the store's config and provenance.
   void applyHistory(const QJsonArray& task_runs);
   void clear();
+  // The runs of one row of the comparison (model · setting label).
+  QVector<TaskRunResult> runsOf(const QString& label) const;
 
   // One entry per model × setting × task: the newest wins (a re-run replaces an older one in place).
   const QVector<TaskRunResult>& runs() const { return runs_; }

@@ -4,6 +4,7 @@
 #include <QObject>
 
 #include "run_job.h"
+#include "task_run_result.h"
 
 namespace {
 QString pre(const QJsonValue& v) {
@@ -42,3 +43,21 @@ QString RunDetailsView::describe(const RunJob& j) {
 }
 
 void RunDetailsView::showJob(const RunJob& job) { setHtml(describe(job)); }
+
+QString RunDetailsView::describe(const QString& label, const QVector<TaskRunResult>& runs) {
+  QString h = "<h3>" + label.toHtmlEscaped() + "</h3>";
+  for (const auto& r : runs) {
+    h += "<h4>" + r.task.toHtmlEscaped() + "</h4><p>";
+    h += r.complete ? QObject::tr("complete") : QObject::tr("so far: %1 of %2 units").arg(r.units_done).arg(r.unit_count);
+    h += QObject::tr(" · run key <code>%1</code>").arg(r.run_key);
+    if (!r.finished.isEmpty()) h += QObject::tr(" · finished %1").arg(r.finished.toHtmlEscaped());
+    if (r.from_store) h += QObject::tr(" · from the store");
+    h += "</p>" + pre(r.metrics);
+    if (!r.provenance.isEmpty()) h += "<p><b>" + QObject::tr("Provenance") + "</b></p>" + pre(r.provenance);
+    if (!r.config.isEmpty()) h += "<p><b>" + QObject::tr("Config") + "</b></p>" + pre(r.config);
+    if (r.provenance.isEmpty()) h += "<p><i>" + QObject::tr("Provenance appears when the run has finished.") + "</i></p>";
+  }
+  return h;
+}
+
+void RunDetailsView::showResults(const QString& label, const QVector<TaskRunResult>& runs) { setHtml(describe(label, runs)); }

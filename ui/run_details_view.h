@@ -3,8 +3,10 @@
 #pragma once
 
 #include <QTextBrowser>
+#include <QVector>
 
 struct RunJob;
+struct TaskRunResult;
 
 class RunDetailsView : public QTextBrowser {
   Q_OBJECT
@@ -12,4 +14,7 @@ class RunDetailsView : public QTextBrowser {
   using QTextBrowser::QTextBrowser;
   void showJob(const RunJob& job);
   static QString describe(const RunJob& job);  // the HTML shown (tests read it)
+  // A comparison row: each task's metrics, resolved config and provenance (weights fingerprint, device, version).
+  void showResults(const QString& label, const QVector<TaskRunResult>& runs);
+  static QString describe(const QString& label, const QVector<TaskRunResult>& runs);
 };

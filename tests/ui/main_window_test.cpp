@@ -220,6 +220,11 @@ class MainWindowTest : public QObject {
       // details of a run: its spec and what the worker said
       const QString html = RunDetailsView::describe(q->jobs()[1]);
       QVERIFY(html.contains("linear:factor=2") && html.contains("passkey"));
+      // once the queue is idle the store's provenance joins this session's runs (which stay this session's)
+      QTRY_VERIFY_WITH_TIMEOUT(w.results()->runs()[0].provenance.contains("weights_fingerprint"), 10000);
+      for (const auto& r : w.results()->runs()) QVERIFY(!r.from_store);
+      const QString row = RunDetailsView::describe("bytes-a", w.results()->runsOf("bytes-a"));
+      QVERIFY(row.contains("weights_fingerprint") && row.contains("ppl@256") && row.contains("data_hash"));
 
       // exports
       QTemporaryDir out;
