@@ -98,7 +98,7 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
   connect(queue_, &RunQueue::jobChanged, this, [this](int row) {
     if (queue_view_->currentIndex().row() == row) details_->showJob(queue_->jobs()[row]);
   });
-  for (auto sig : {&QAbstractItemModel::dataChanged}) connect(library_, sig, this, &MainWindow::updateLaunchSummary);
+  connect(library_, &QAbstractItemModel::dataChanged, this, &MainWindow::updateLaunchSummary);
   connect(library_, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateLaunchSummary);
   connect(library_, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateLaunchSummary);
   connect(tasks_, &TaskBuilder::changed, this, [this] {
