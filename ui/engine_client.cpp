@@ -9,6 +9,25 @@ void EngineClient::inspect(const QString& model_dir, const QString& tag) {
   runJson({"inspect", "--json", "--model", model_dir}, tag);
 }
 
+void EngineClient::devices() {
+  auto* p = new QProcess(this);
+  connect(p, &QProcess::errorOccurred, this, [this, p](QProcess::ProcessError e) {
+    if (e == QProcess::FailedToStart) {
+      emit devicesFound(0, tr("cannot start the engine: %1").arg(p->errorString()));
+      p->deleteLater();
+    }
+  });
+  connect(p, &QProcess::finished, this, [this, p](int, QProcess::ExitStatus) {
+    const QString out = QString::fromUtf8(p->readAllStandardOutput());
+    p->deleteLater();
+    int gpus = 0;
+    for (const QString& line : out.split('\n'))
+      if (line.startsWith("cuda:") && line.size() > 5 && line[5].isDigit()) ++gpus;  // "cuda:0 NVIDIA H100 ..."
+    emit devicesFound(gpus, out.trimmed());
+  });
+  p->start(cli_path_, {"devices"});
+}
+
 void EngineClient::runJson(const QStringList& args, const QString& tag) {
   auto* p = new QProcess(this);
   connect(p, &QProcess::errorOccurred, this, [this, p, tag](QProcess::ProcessError e) {

@@ -15,10 +15,13 @@ class EngineClient : public QObject {
 
   // `lmscope-cli inspect --json --model DIR`; `tag` comes back with the answer.
   void inspect(const QString& model_dir, const QString& tag);
+  // `lmscope-cli devices`: how many CUDA GPUs this build sees (0 without CUDA); answers devicesFound().
+  void devices();
 
  signals:
   void inspected(const QString& tag, const QJsonObject& info);
   void failed(const QString& tag, const QString& message);
+  void devicesFound(int gpus, const QString& description);
 
  private:
   void runJson(const QStringList& args, const QString& tag);

@@ -1,34 +1,77 @@
 #include "main_window.h"
 
 #include <QAction>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
+#include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFileDialog>
+#include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonDocument>
+#include <QLabel>
 #include <QMenuBar>
+#include <QMessageBox>
 #include <QMimeData>
+#include <QProcessEnvironment>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStandardItemModel>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
+#include <QVBoxLayout>
+#include <memory>
 
+#include "comparison_table_model.h"
 #include "engine_client.h"
+#include "figure_exporter.h"
 #include "model_library.h"
+#include "passkey_heatmap_view.h"
+#include "ppl_plot_view.h"
+#include "progress_delegate.h"
+#include "report_exporter.h"
+#include "result_set.h"
+#include "rope_editor.h"
+#include "run_details_view.h"
+#include "run_presets.h"
+#include "run_queue.h"
+#include "run_spec_builder.h"
+#include "table_exporter.h"
+#include "table_roles.h"
+#include "task_builder.h"
+#include "tokenizer_delegate.h"
+#include "worker_process.h"
 
-MainWindow::MainWindow(const QString& cli_path, QWidget* parent)
-    : QMainWindow(parent), engine_(new EngineClient(cli_path, this)), library_(new ModelLibrary(this)), table_(new QTableView(this)) {
-  setWindowTitle(tr("lmscope"));
+namespace {
+WorkbenchOptions withCli(const QString& cli) {
+  WorkbenchOptions o;
+  o.cli = cli;
+  o.restore_library = false;
+  o.load_history = false;
+  return o;
+}
+}  // namespace
+
+MainWindow::MainWindow(const QString& cli_path, QWidget* parent) : MainWindow(withCli(cli_path), parent) {}
+
+MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
+    : QMainWindow(parent), options_(options), engine_(new EngineClient(options.cli, this)), library_(new ModelLibrary(this)),
+      results_(new ResultSet(this)), queue_(new RunQueue(options.cli, options.store, this)),
+      comparison_(new ComparisonTableModel(results_, this)), comparison_sorted_(new QSortFilterProxyModel(this)),
+      table_(new QTableView(this)) {
+  setWindowTitle(tr("lmscope workbench"));
   setAcceptDrops(true);
-  table_->setModel(library_);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->horizontalHeader()->setStretchLastSection(true);
-  table_->verticalHeader()->hide();
-  setCentralWidget(table_);
-
-  auto* add = new QAction(tr("Add model folder…"), this);
-  add->setShortcut(QKeySequence::Open);
-  connect(add, &QAction::triggered, this, &MainWindow::chooseModelFolder);
-  menuBar()->addMenu(tr("&File"))->addAction(add);
-  addToolBar(tr("Models"))->addAction(add);
+  comparison_sorted_->setSourceModel(comparison_);
+  comparison_sorted_->setSortRole(TableRole::Value);
+  buildUi();
 
   connect(engine_, &EngineClient::inspected, this, [this](const QString& folder, const QJsonObject& info) {
     library_->setInfo(folder, info);
@@ -38,19 +81,488 @@ MainWindow::MainWindow(const QString& cli_path, QWidget* parent)
     library_->setError(folder, message);
     statusBar()->showMessage(tr("%1 does not load: %2").arg(folder, message));
   });
+  connect(engine_, &EngineClient::devicesFound, this, [this](int gpus, const QString&) {
+    queue_->setGpuCount(gpus);
+    tasks_->setGpuCount(gpus);
+  });
+  connect(queue_, &RunQueue::resultEvent, results_, &ResultSet::applyEvent);
+  connect(queue_, &RunQueue::jobFinished, this, [this](int row) {
+    const RunJob& j = queue_->jobs()[row];
+    if (j.state == RunJob::State::Failed) statusBar()->showMessage(tr("%1 failed: %2").arg(j.title, j.message));
+    else statusBar()->showMessage(tr("%1: %2").arg(j.title, j.message), 8000);
+  });
+  connect(queue_, &RunQueue::jobFinished, this, [this] {
+    // when the queue is idle, fetch provenance (weights fingerprint, device, engine version) of what finished
+    if (!queue_->hasActiveWork() && !closing_) loadHistory(false);
+  });
+  connect(queue_, &RunQueue::jobChanged, this, [this](int row) {
+    if (queue_view_->currentIndex().row() == row) details_->showJob(queue_->jobs()[row]);
+  });
+  connect(library_, &QAbstractItemModel::dataChanged, this, &MainWindow::updateLaunchSummary);
+  connect(library_, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateLaunchSummary);
+  connect(library_, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateLaunchSummary);
+  connect(tasks_, &TaskBuilder::changed, this, [this] {
+    rope_->setTargetLength(tasks_->longestLength());
+    updateLaunchSummary();
+  });
+  connect(rope_, &RopeEditor::changed, this, &MainWindow::updateLaunchSummary);
+
+  engine_->devices();
+  if (options_.restore_library) {
+    QSettings s;
+    const QStringList folders = s.value("library/folders").toStringList();
+    const QStringList tokenizers = s.value("library/tokenizers").toStringList();
+    const QStringList unused = s.value("library/unused").toStringList();
+    for (int i = 0; i < folders.size(); ++i) {
+      addModelFolder(folders[i]);
+      const int row = library_->rowCount() - 1;
+      if (i < tokenizers.size()) library_->setTokenizer(row, tokenizers[i] == "bytes" ? "bytes" : "");
+      if (unused.contains(folders[i])) library_->setUse(row, false);
+    }
+  }
+  rope_->setTargetLength(tasks_->longestLength());
+  updateLaunchSummary();
+  if (options_.load_history) loadHistory();
   statusBar()->showMessage(tr("Add a Hugging Face checkpoint folder (File ▸ Add model folder, or drop it here)."));
-  resize(1100, 420);
+  resize(1400, 860);
+}
+
+MainWindow::~MainWindow() = default;
+
+QAbstractItemModel* MainWindow::comparisonSorted() const { return comparison_sorted_; }
+
+void MainWindow::buildUi() {
+  // --- left: what to run ---
+  table_->setModel(library_);
+  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  table_->horizontalHeader()->setStretchLastSection(true);
+  table_->verticalHeader()->hide();
+  table_->setItemDelegateForColumn(ModelLibrary::Tokenizer, new TokenizerDelegate(table_));
+  table_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::SelectedClicked);
+  auto* models_page = new QWidget(this);
+  auto* ml = new QVBoxLayout(models_page);
+  auto* mhint = new QLabel(tr("Tick the models to compare; double-click a tokenizer to switch between the folder's own and bytes. "
+                              "Drop checkpoint folders here."), models_page);
+  mhint->setWordWrap(true);
+  auto* mbuttons = new QHBoxLayout;
+  auto* add_btn = new QPushButton(tr("Add folder…"), models_page);
+  auto* remove_btn = new QPushButton(tr("Remove"), models_page);
+  mbuttons->addWidget(add_btn);
+  mbuttons->addWidget(remove_btn);
+  mbuttons->addStretch();
+  ml->addWidget(mhint);
+  ml->addWidget(table_, 1);
+  ml->addLayout(mbuttons);
+  connect(add_btn, &QPushButton::clicked, this, &MainWindow::chooseModelFolder);
+  connect(remove_btn, &QPushButton::clicked, this, [this] {
+    if (table_->currentIndex().isValid()) library_->removeRow(table_->currentIndex().row());
+  });
+
+  tasks_ = new TaskBuilder(this);
+  rope_ = new RopeEditor(this);
+  setup_tabs_ = new QTabWidget(this);
+  setup_tabs_->addTab(models_page, tr("Models"));
+  setup_tabs_->addTab(tasks_, tr("Tasks"));
+  setup_tabs_->addTab(rope_, tr("RoPE"));
+
+  auto* presets = new QComboBox(this);
+  presets->setObjectName("presets");
+  presets->addItem(tr("Preset…"));
+  for (const auto& p : RunPreset::all()) {
+    presets->addItem(p.name);
+    presets->setItemData(presets->count() - 1, p.description, Qt::ToolTipRole);
+  }
+  connect(presets, &QComboBox::activated, this, [this, presets](int i) {
+    if (i > 0) applyPreset(presets->itemText(i));
+    presets->setCurrentIndex(0);
+  });
+  summary_ = new QLabel(this);
+  summary_->setObjectName("launch_summary");
+  problems_ = new QLabel(this);
+  problems_->setWordWrap(true);
+  problems_->setStyleSheet("color: #b00020");
+  launch_ = new QPushButton(tr("Launch"), this);
+  launch_->setObjectName("launch");
+  launch_->setDefault(true);
+  connect(launch_, &QPushButton::clicked, this, [this] { launch(); });
+  auto* left = new QWidget(this);
+  auto* ll = new QVBoxLayout(left);
+  ll->addWidget(setup_tabs_, 1);
+  auto* lrow = new QHBoxLayout;
+  lrow->addWidget(presets);
+  lrow->addWidget(summary_, 1);
+  lrow->addWidget(launch_);
+  ll->addLayout(lrow);
+  ll->addWidget(problems_);
+
+  // --- right: what came out ---
+  ppl_view_ = new PplPlotView(results_, this);
+  passkey_view_ = new PasskeyHeatmapView(results_, this);
+  auto* cmp = new QTableView(this);
+  cmp->setObjectName("comparison_table");
+  cmp->setModel(comparison_sorted_);
+  cmp->setSortingEnabled(true);
+  cmp->sortByColumn(-1, Qt::AscendingOrder);
+  cmp->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  cmp->verticalHeader()->hide();
+  details_ = new RunDetailsView(this);
+  connect(cmp, &QTableView::doubleClicked, this, [this](const QModelIndex& i) {
+    const QString label = comparison_sorted_->index(i.row(), 0).data().toString();
+    details_->showResults(label, results_->runsOf(label));
+    result_tabs_->setCurrentWidget(details_);
+  });
+  details_->setPlaceholderText(tr("Select a run in the queue, or double-click a row of the comparison, to see its "
+                                  "settings, provenance and log."));
+  auto withButtons = [this](QWidget* body, const QList<QPair<QString, std::function<void()>>>& buttons) {
+    auto* page = new QWidget(this);
+    auto* v = new QVBoxLayout(page);
+    auto* h = new QHBoxLayout;
+    h->addStretch();
+    for (const auto& [label, fn] : buttons) {
+      auto* b = new QPushButton(label, page);
+      connect(b, &QPushButton::clicked, this, fn);
+      h->addWidget(b);
+    }
+    v->addWidget(body, 1);
+    v->addLayout(h);
+    return page;
+  };
+  result_tabs_ = new QTabWidget(this);
+  result_tabs_->addTab(withButtons(ppl_view_, {{tr("Export figure…"), [this] { exportFigureDialog("perplexity"); }},
+                                               {tr("Export data…"), [this] { exportTableDialog("perplexity"); }}}),
+                       tr("Perplexity vs length"));
+  result_tabs_->addTab(withButtons(passkey_view_, {{tr("Export figure…"), [this] { exportFigureDialog("passkey"); }},
+                                                   {tr("Export data…"), [this] { exportTableDialog("passkey"); }}}),
+                       tr("Passkey retrieval"));
+  result_tabs_->addTab(withButtons(cmp, {{tr("Export table…"), [this] { exportTableDialog("comparison"); }}}), tr("Comparison"));
+  result_tabs_->addTab(details_, tr("Run details"));
+  auto* right = new QWidget(this);
+  auto* rl = new QVBoxLayout(right);
+  auto* show_stored = new QCheckBox(tr("Include past runs from the results store"), right);
+  show_stored->setChecked(true);
+  connect(show_stored, &QCheckBox::toggled, results_, &ResultSet::setShowStored);
+  rl->addWidget(show_stored);
+  rl->addWidget(result_tabs_, 1);
+
+  auto* split = new QSplitter(this);
+  split->addWidget(left);
+  split->addWidget(right);
+  split->setStretchFactor(0, 2);
+  split->setStretchFactor(1, 3);
+  setCentralWidget(split);
+
+  // --- bottom: the queue ---
+  queue_view_ = new QTableView(this);
+  queue_view_->setObjectName("queue");
+  queue_view_->setModel(queue_);
+  queue_view_->setItemDelegateForColumn(RunQueue::Progress, new ProgressDelegate(queue_view_));
+  queue_view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  queue_view_->setSelectionMode(QAbstractItemView::SingleSelection);
+  queue_view_->horizontalHeader()->setStretchLastSection(true);
+  queue_view_->verticalHeader()->hide();
+  queue_view_->setColumnWidth(RunQueue::Run, 260);
+  queue_view_->setColumnWidth(RunQueue::Status, 160);
+  queue_view_->setColumnWidth(RunQueue::Progress, 170);
+  connect(queue_view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& i) {
+    if (i.isValid()) details_->showJob(queue_->jobs()[i.row()]);
+  });
+  connect(queue_view_, &QTableView::doubleClicked, this, [this] { result_tabs_->setCurrentWidget(details_); });
+  auto* qpage = new QWidget(this);
+  auto* ql = new QHBoxLayout(qpage);
+  ql->addWidget(queue_view_, 1);
+  auto* qb = new QVBoxLayout;
+  auto* cancel = new QPushButton(tr("Cancel"), qpage);
+  auto* cancel_all = new QPushButton(tr("Cancel all"), qpage);
+  connect(cancel, &QPushButton::clicked, this, [this] {
+    if (queue_view_->currentIndex().isValid()) queue_->cancel(queue_view_->currentIndex().row());
+  });
+  connect(cancel_all, &QPushButton::clicked, queue_, &RunQueue::cancelAll);
+  qb->addWidget(cancel);
+  qb->addWidget(cancel_all);
+  qb->addStretch();
+  ql->addLayout(qb);
+  auto* dock = new QDockWidget(tr("Run queue"), this);
+  dock->setObjectName("queue_dock");
+  dock->setWidget(qpage);
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::BottomDockWidgetArea, dock);
+
+  // --- menus and toolbar ---
+  auto* add = new QAction(tr("Add model folder…"), this);
+  add->setShortcut(QKeySequence::Open);
+  connect(add, &QAction::triggered, this, &MainWindow::chooseModelFolder);
+  auto* launch_act = new QAction(tr("Launch"), this);
+  launch_act->setShortcut(Qt::CTRL | Qt::Key_Return);
+  connect(launch_act, &QAction::triggered, this, [this] { launch(); });
+  auto* report = new QAction(tr("Export report…"), this);
+  connect(report, &QAction::triggered, this, &MainWindow::exportReportDialog);
+  auto* save_spec = new QAction(tr("Save run spec…"), this);
+  connect(save_spec, &QAction::triggered, this, &MainWindow::saveRunSpecDialog);
+  auto* quit = new QAction(tr("Quit"), this);
+  quit->setShortcut(QKeySequence::Quit);
+  connect(quit, &QAction::triggered, this, &QWidget::close);
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(add);
+  recent_menu_ = file->addMenu(tr("Recent model folders"));
+  rebuildRecentMenu();
+  file->addSeparator();
+  file->addAction(save_spec);
+  file->addAction(report);
+  file->addSeparator();
+  file->addAction(quit);
+  QMenu* run = menuBar()->addMenu(tr("&Run"));
+  run->addAction(launch_act);
+  run->addAction(tr("Cancel all"), queue_, &RunQueue::cancelAll);
+  QToolBar* tb = addToolBar(tr("Workbench"));
+  tb->setObjectName("toolbar");
+  tb->addAction(add);
+  tb->addAction(launch_act);
+  tb->addSeparator();
+  tb->addAction(report);
+  tb->addWidget(new QLabel(tr("  PNG DPI "), this));
+  dpi_ = new QSpinBox(this);
+  dpi_->setRange(72, 1200);
+  dpi_->setSingleStep(50);
+  dpi_->setValue(QSettings().value("export/dpi", 150).toInt());
+  tb->addWidget(dpi_);
 }
 
 void MainWindow::addModelFolder(const QString& folder) {
   const QString clean = QDir::cleanPath(folder);
+  const int before = library_->rowCount();
   library_->addFolder(clean);
+  if (library_->rowCount() == before) return;  // already there
   engine_->inspect(clean, clean);
+  rememberRecent(clean);
 }
 
 void MainWindow::chooseModelFolder() {
-  const QString dir = QFileDialog::getExistingDirectory(this, tr("Checkpoint folder"));
-  if (!dir.isEmpty()) addModelFolder(dir);
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Checkpoint folder"), QSettings().value("library/last_dir").toString());
+  if (dir.isEmpty()) return;
+  QSettings().setValue("library/last_dir", QFileInfo(dir).path());
+  addModelFolder(dir);
+}
+
+void MainWindow::rememberRecent(const QString& folder) {
+  QSettings s;
+  QStringList recent = s.value("library/recent").toStringList();
+  recent.removeAll(folder);
+  recent.prepend(folder);
+  while (recent.size() > 10) recent.removeLast();
+  s.setValue("library/recent", recent);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  if (!recent_menu_) return;
+  recent_menu_->clear();
+  const QStringList recent = QSettings().value("library/recent").toStringList();
+  for (const QString& f : recent) recent_menu_->addAction(f, this, [this, f] { addModelFolder(f); });
+  recent_menu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::saveLibrary() const {
+  QStringList folders, tokenizers, unused;
+  for (const auto& e : library_->entries()) {
+    folders << e.folder;
+    tokenizers << (e.tokenizer.isEmpty() ? "folder" : e.tokenizer);
+    if (!e.use) unused << e.folder;
+  }
+  QSettings s;
+  s.setValue("library/folders", folders);
+  s.setValue("library/tokenizers", tokenizers);
+  s.setValue("library/unused", unused);
+  s.setValue("export/dpi", dpi_->value());
+  tasks_->saveSettings();
+}
+
+void MainWindow::applyPreset(const QString& name) {
+  qint64 ctx = 0;
+  for (const auto& e : library_->entries())
+    if (e.use && !e.info.isEmpty()) ctx = ctx ? std::min<qint64>(ctx, e.info["context_length"].toInteger()) : e.info["context_length"].toInteger();
+  const RunPreset p = RunPreset::byName(name, ctx);
+  tasks_->applyPreset(p);
+  if (!p.rope.isEmpty()) rope_->setSettings(p.rope);
+  setup_tabs_->setCurrentWidget(tasks_);
+  statusBar()->showMessage(tr("Preset %1: %2").arg(p.name, p.description), 10000);
+}
+
+RunSpecBuilder MainWindow::currentRun() const {
+  RunSpecBuilder b;
+  b.name = tr("lmscope workbench");
+  b.models = library_->chosen();
+  b.rope = rope_->expanded();
+  b.tasks = tasks_->tasks();
+  b.globals = tasks_->globals();
+  return b;
+}
+
+QStringList MainWindow::launchProblems() const {
+  QStringList p = currentRun().problems();
+  for (const auto& e : library_->entries())
+    if (e.use && e.pending) p << tr("%1 is still being checked").arg(QFileInfo(e.folder).fileName());
+  p += tasks_->problems();
+  p += rope_->problems();
+  p.removeDuplicates();
+  return p;
+}
+
+QString MainWindow::launchSummary() const {
+  const RunSpecBuilder b = currentRun();
+  return tr("%1 model(s) × %2 RoPE setting(s) × %3 task(s) = %4 task runs")
+      .arg(b.models.size())
+      .arg(b.rope.size())
+      .arg(b.tasks.size())
+      .arg(b.taskRunCount());
+}
+
+void MainWindow::updateLaunchSummary() {
+  if (!summary_) return;
+  summary_->setText(launchSummary());
+  const QStringList p = launchProblems();
+  problems_->setText(p.join('\n'));
+  problems_->setVisible(!p.isEmpty());
+  launch_->setEnabled(p.isEmpty());
+}
+
+int MainWindow::launch() {
+  const QStringList p = launchProblems();
+  if (!p.isEmpty()) {
+    problems_->setText(p.join('\n'));
+    problems_->show();
+    statusBar()->showMessage(tr("Cannot launch yet: %1").arg(p.front()));
+    return 0;
+  }
+  saveLibrary();
+  const auto jobs = currentRun().jobs();
+  for (const auto& [title, spec] : jobs) queue_->enqueue(title, spec);
+  statusBar()->showMessage(tr("Queued %n job(s): %1", nullptr, jobs.size()).arg(launchSummary()), 8000);
+  return jobs.size();
+}
+
+void MainWindow::loadHistory(bool list_in_queue) {
+  if (history_worker_) return;  // one at a time
+  // a short-lived worker answers `history`; the window stays responsive while the store is read
+  history_worker_ = new WorkerProcess(options_.cli, "history", "cpu", QProcessEnvironment::systemEnvironment(), this);
+  connect(history_worker_, &WorkerProcess::ready, this, [this] {
+    QJsonObject req{{"cmd", "history"}, {"id", "history"}};
+    if (!options_.store.isEmpty()) req["store"] = options_.store;
+    history_worker_->send(req);
+  });
+  connect(history_worker_, &WorkerProcess::event, this, [this, list_in_queue](const QJsonObject& e) {
+    if (e["event"].toString() == "history") {
+      const QJsonArray runs = e["task_runs"].toArray();
+      results_->applyHistory(runs);
+      if (list_in_queue) queue_->addStoredRuns(runs);
+      history_loaded_ = true;
+      if (list_in_queue && !runs.isEmpty()) statusBar()->showMessage(tr("%n past task run(s) from %1", nullptr, runs.size()).arg(e["store"].toString()), 8000);
+    } else if (e["event"].toString() == "error") {
+      history_loaded_ = true;
+      statusBar()->showMessage(tr("Could not read past runs: %1").arg(e["message"].toString()));
+    }
+    if (history_loaded_) history_worker_->stop();
+  });
+  connect(history_worker_, &WorkerProcess::exited, this, [this](bool crashed, const QString& why) {
+    if (crashed && !history_loaded_) statusBar()->showMessage(tr("Could not read past runs: %1").arg(why));
+    history_loaded_ = true;
+    history_worker_->deleteLater();
+    history_worker_ = nullptr;
+  });
+  history_worker_->start();
+}
+
+QCustomPlot* MainWindow::figure(const QString& which) const {
+  if (which == "perplexity") return ppl_view_->plot();
+  if (which == "passkey") return passkey_view_->plot();
+  return nullptr;
+}
+
+bool MainWindow::exportFigure(const QString& which, const QString& path, int dpi, QString* error) {
+  QCustomPlot* plot = figure(which);
+  if (!plot) {
+    if (error) *error = tr("no figure named %1").arg(which);
+    return false;
+  }
+  return FigureExporter::save(plot, path, dpi < 0 ? dpi_->value() : dpi, {}, error);
+}
+
+bool MainWindow::exportTable(const QString& which, const QString& path, QString* error) {
+  std::unique_ptr<QAbstractItemModel> owned;
+  const QAbstractItemModel* m = nullptr;
+  if (which == "comparison") m = comparison_sorted_;
+  else if (which == "library") m = library_;
+  else if (which == "queue") m = queue_;
+  else if (which == "perplexity") owned.reset(PplSeries::toTable(ppl_view_->series(), nullptr));
+  else if (which == "passkey") owned.reset(PasskeyGrid::toTable(passkey_view_->grids(), nullptr));
+  if (owned) m = owned.get();
+  if (!m) {
+    if (error) *error = tr("no table named %1").arg(which);
+    return false;
+  }
+  return TableExporter::save(*m, path, error, which);
+}
+
+QStringList MainWindow::exportReport(const QString& folder, QString* error) {
+  std::unique_ptr<QAbstractItemModel> ppl(PplSeries::toTable(ppl_view_->series(), nullptr));
+  std::unique_ptr<QAbstractItemModel> pk(PasskeyGrid::toTable(passkey_view_->grids(), nullptr));
+  ReportExporter::Figures figs;
+  ReportExporter::Tables tables{{"comparison", comparison_sorted_}};
+  if (!ppl_view_->series().isEmpty()) {
+    figs << qMakePair(QString("perplexity_vs_length"), ppl_view_->plot());
+    tables << qMakePair(QString("perplexity_vs_length"), ppl.get());
+  }
+  if (passkey_view_->mapCount() > 0) {
+    figs << qMakePair(QString("passkey_heatmaps"), passkey_view_->plot());
+    tables << qMakePair(QString("passkey"), pk.get());
+  }
+  return ReportExporter::write(folder, figs, tables, dpi_->value(), error);
+}
+
+namespace {
+// The path with the suffix of the chosen filter when the user typed none.
+QString withSuffix(QString path, const QString& filter) {
+  if (!QFileInfo(path).suffix().isEmpty()) return path;
+  const int a = filter.indexOf("*."), b = filter.indexOf(')', a);
+  return a >= 0 && b > a ? path + filter.mid(a + 1, b - a - 1) : path;
+}
+}  // namespace
+
+void MainWindow::exportFigureDialog(const QString& which) {
+  QString filter;
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), which + ".png",
+                                                    tr("PNG image (*.png);;PDF (*.pdf);;SVG (*.svg)"), &filter);
+  if (path.isEmpty()) return;
+  QString err;
+  if (!exportFigure(which, withSuffix(path, filter), -1, &err)) QMessageBox::warning(this, tr("Export"), err);
+  else statusBar()->showMessage(tr("Wrote %1").arg(withSuffix(path, filter)), 5000);
+}
+
+void MainWindow::exportTableDialog(const QString& which) {
+  QString filter;
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export table"), which + ".csv",
+                                                    tr("CSV (*.csv);;LaTeX booktabs (*.tex);;Markdown (*.md);;JSON (*.json)"), &filter);
+  if (path.isEmpty()) return;
+  QString err;
+  if (!exportTable(which, withSuffix(path, filter), &err)) QMessageBox::warning(this, tr("Export"), err);
+  else statusBar()->showMessage(tr("Wrote %1").arg(withSuffix(path, filter)), 5000);
+}
+
+void MainWindow::exportReportDialog() {
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the report"));
+  if (dir.isEmpty()) return;
+  QString err;
+  const QStringList files = exportReport(dir, &err);
+  if (!err.isEmpty()) QMessageBox::warning(this, tr("Export report"), err);
+  statusBar()->showMessage(tr("Wrote %n file(s) to %1", nullptr, files.size()).arg(dir), 8000);
+}
+
+void MainWindow::saveRunSpecDialog() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save run spec"), "run.json", tr("Run spec (*.json)"));
+  if (path.isEmpty()) return;
+  QSaveFile f(path);
+  if (f.open(QIODevice::WriteOnly) && f.write(QJsonDocument(currentRun().fullSpec()).toJson()) >= 0 && f.commit())
+    statusBar()->showMessage(tr("Wrote %1: run it with lmscope-cli run %1").arg(path), 8000);
+  else QMessageBox::warning(this, tr("Save run spec"), tr("cannot write %1").arg(path));
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
@@ -60,4 +572,41 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
 void MainWindow::dropEvent(QDropEvent* e) {
   for (const QUrl& url : e->mimeData()->urls())
     if (url.isLocalFile()) addModelFolder(url.toLocalFile());
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  if (closing_) {
+    // second pass: workers have stopped (or we were asked again while waiting)
+    if (queue_->workerCount() == 0) {
+      e->accept();
+      return;
+    }
+    e->ignore();
+    return;
+  }
+  const int active = queue_->activeCount();
+  if (active > 0) {
+    const bool stop = confirm_quit_ ? confirm_quit_(active)
+                                    : QMessageBox::question(this, tr("Runs in progress"),
+                                                            tr("%n run(s) are still queued or running. Stop them and quit?\n\n"
+                                                               "Finished work units are kept in the results store; launching "
+                                                               "the same settings later resumes where they stopped.",
+                                                               nullptr, active),
+                                                            QMessageBox::Yes | QMessageBox::No, QMessageBox::No) == QMessageBox::Yes;
+    if (!stop) {
+      e->ignore();
+      return;
+    }
+  }
+  saveLibrary();
+  if (queue_->workerCount() == 0) {
+    e->accept();
+    return;
+  }
+  // ask the workers to quit (each stops at its next forward pass) and close once they have
+  closing_ = true;
+  e->ignore();
+  statusBar()->showMessage(tr("Stopping the workers…"));
+  connect(queue_, &RunQueue::stopped, this, [this] { close(); });
+  queue_->shutdown();
 }

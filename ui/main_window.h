@@ -1,28 +1,118 @@
-// The workbench window. So far: the model library (add checkpoint folders, see what each is and whether it
-// loads). Task builder, run queue and live plots grow here (see the GUI issue).
+// The workbench window. Left: what to run — the model library, the task builder, the RoPE editor — and the launch
+// button with the number of task runs it will start. Right: what came out — perplexity vs length, passkey
+// heatmaps, the comparison table, per-run details — all updating live. Bottom: the run queue. The engine only
+// ever runs in `lmscope-cli` child processes (workers for runs, one-shot commands for inspect/devices).
 #pragma once
 
 #include <QMainWindow>
+#include <functional>
 
+#include "workbench_options.h"
+
+class ComparisonTableModel;
 class EngineClient;
 class ModelLibrary;
+class PasskeyHeatmapView;
+class PplPlotView;
+class QAbstractItemModel;
+class QCustomPlot;
+class QLabel;
+class QMenu;
+class QPushButton;
+class QSortFilterProxyModel;
+class QSpinBox;
 class QTableView;
+class QTabWidget;
+class ResultSet;
+class RopeEditor;
+class RunDetailsView;
+class RunQueue;
+class RunSpecBuilder;
+class TaskBuilder;
+class WorkerProcess;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   explicit MainWindow(const QString& cli_path, QWidget* parent = nullptr);
+  explicit MainWindow(const WorkbenchOptions& options, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
   // Adds a checkpoint folder and asks the engine about it (asynchronously).
   void addModelFolder(const QString& folder);
   ModelLibrary* library() const { return library_; }
+  TaskBuilder* taskBuilder() const { return tasks_; }
+  RopeEditor* ropeEditor() const { return rope_; }
+  RunQueue* queue() const { return queue_; }
+  ResultSet* results() const { return results_; }
+  PplPlotView* pplView() const { return ppl_view_; }
+  PasskeyHeatmapView* passkeyView() const { return passkey_view_; }
+  ComparisonTableModel* comparison() const { return comparison_; }
+  QAbstractItemModel* comparisonSorted() const;
+  RunDetailsView* details() const { return details_; }
+  QTabWidget* resultTabs() const { return result_tabs_; }
+  QTabWidget* setupTabs() const { return setup_tabs_; }
+  bool historyLoaded() const { return history_loaded_; }
+
+  // What a launch would run, and what stops it.
+  RunSpecBuilder currentRun() const;
+  QStringList launchProblems() const;
+  QString launchSummary() const;
+  // Queues the current choices (one job per model × RoPE setting); returns the jobs queued (0: see problems).
+  int launch();
+  // Figures: "perplexity" or "passkey"; tables: "comparison", "perplexity", "passkey", "library", "queue".
+  // The format follows the suffix. dpi < 0: the window's DPI setting.
+  bool exportFigure(const QString& which, const QString& path, int dpi = -1, QString* error = nullptr);
+  bool exportTable(const QString& which, const QString& path, QString* error = nullptr);
+  QStringList exportReport(const QString& folder, QString* error = nullptr);
+  // Asked before closing while runs are active (default: a message box); tests answer it themselves.
+  void setQuitConfirmation(std::function<bool(int active_runs)> ask) { confirm_quit_ = std::move(ask); }
+  void applyPreset(const QString& name);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* e) override;
   void dropEvent(QDropEvent* e) override;
+  void closeEvent(QCloseEvent* e) override;
 
  private:
+  void buildUi();
   void chooseModelFolder();
+  void updateLaunchSummary();
+  // Reads the store's history through a short-lived worker. `list_in_queue`: also list the runs as queue rows
+  // (at start); later calls only add provenance to this session's finished runs.
+  void loadHistory(bool list_in_queue = true);
+  void rememberRecent(const QString& folder);
+  void rebuildRecentMenu();
+  void saveLibrary() const;
+  void exportFigureDialog(const QString& which);
+  void exportTableDialog(const QString& which);
+  void exportReportDialog();
+  void saveRunSpecDialog();
+  QCustomPlot* figure(const QString& which) const;
+
+  WorkbenchOptions options_;
   EngineClient* engine_;
   ModelLibrary* library_;
-  QTableView* table_;
+  ResultSet* results_;
+  RunQueue* queue_;
+  ComparisonTableModel* comparison_;
+  QSortFilterProxyModel* comparison_sorted_;
+  QTableView* table_;  // the library
+  TaskBuilder* tasks_ = nullptr;
+  RopeEditor* rope_ = nullptr;
+  PplPlotView* ppl_view_ = nullptr;
+  PasskeyHeatmapView* passkey_view_ = nullptr;
+  RunDetailsView* details_ = nullptr;
+  QTableView* queue_view_ = nullptr;
+  QTabWidget* setup_tabs_ = nullptr;
+  QTabWidget* result_tabs_ = nullptr;
+  QLabel* summary_ = nullptr;
+  QLabel* problems_ = nullptr;
+  QPushButton* launch_ = nullptr;
+  QSpinBox* dpi_ = nullptr;
+  QMenu* recent_menu_ = nullptr;
+  WorkerProcess* history_worker_ = nullptr;
+  bool history_loaded_ = false;
+  bool closing_ = false;
+  std::function<bool(int)> confirm_quit_;
 };

@@ -1,23 +1,99 @@
-// Drives the real window offscreen: add checkpoint folders and watch the engine's answers arrive.
+// Drives the real window offscreen: add checkpoint folders and watch the engine's answers arrive; configure tasks
+// and RoPE settings; launch on the CPU worker and watch the plot, heatmaps and table fill; export; reopen and see
+// the past runs; close while running; a worker killed mid-run.
 #include <QApplication>
+#include <QComboBox>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTableView>
+#include <QTemporaryDir>
 #include <QTest>
+#include <csignal>
+#include <fstream>
 
+#include "comparison_table_model.h"
 #include "lmscope/random_checkpoint.h"
 #include "main_window.h"
 #include "model_library.h"
+#include "passkey_heatmap_view.h"
+#include "ppl_plot_view.h"
+#include "result_set.h"
+#include "rope_editor.h"
+#include "run_details_view.h"
+#include "run_queue.h"
 #include "support/test_support.h"
+#include "table_roles.h"
+#include "task_builder.h"
+
+namespace {
+QString qs(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
+
+QByteArray readAll(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// A byte-level Llama (vocab 256, tokenizer "bytes": no tokenizer files needed) with room for 1024 positions.
+void writeByteModel(const std::filesystem::path& dir, int seed = 1) {
+  lmscope::write_random_checkpoint(
+      lmscope::test::tiny_llama_config({{"vocab_size", 256}, {"max_position_embeddings", 1024}}).dump(), dir,
+      lmscope::RandomCheckpointOptions{static_cast<std::uint64_t>(seed)});
+}
+
+void writeText(const std::filesystem::path& p, int words) {
+  std::ofstream f(p);
+  const char* w[] = {"the", "river", "stone", "reads", "a", "long", "text", "and", "model", "of"};
+  for (int i = 0; i < words; ++i) f << w[(i * 7 + i / 3) % 10] << ' ';
+}
+
+WorkbenchOptions options(const QTemporaryDir& store_dir, bool history = false) {
+  WorkbenchOptions o;
+  o.cli = LMSCOPE_CLI;
+  o.store = store_dir.filePath("results.sqlite");
+  o.restore_library = false;
+  o.load_history = history;
+  return o;
+}
+
+// Ticks only ppl_vs_length (lengths 64, 128, 192, 256 on `text`) and a small passkey grid (≥ 300 byte tokens).
+void configureTasks(TaskBuilder* t, const QString& text, const QString& passkey_lengths = "300, 400", const QString& trials = "1") {
+  for (const QString& name : TaskBuilder::taskNames()) t->setTaskEnabled(name, false);
+  t->setTaskEnabled("ppl_vs_length", true);
+  t->setField("ppl_vs_length", "data", text);
+  t->setField("ppl_vs_length", "lengths", "64:256:64");
+  t->setTaskEnabled("passkey", true);
+  t->setField("passkey", "lengths", passkey_lengths);
+  t->setField("passkey", "depths", "0, 1");
+  t->setField("passkey", "trials", trials);
+}
+}  // namespace
 
 class MainWindowTest : public QObject {
   Q_OBJECT
+  QTemporaryDir config_;
+
  private slots:
+  void initTestCase() {
+    // QSettings of this test go to a temporary folder, never to the user's
+    qputenv("XDG_CONFIG_HOME", config_.path().toUtf8());
+    QCoreApplication::setOrganizationName("lmscope-tests");
+  }
+
   void addingAGoodAndABadFolderShowsBoth() {
     lmscope::test::TempDir dir;
     lmscope::write_random_checkpoint(lmscope::test::tiny_llama_config().dump(), dir.path / "good");
     MainWindow w(LMSCOPE_CLI);
     w.show();
-    w.addModelFolder(QString::fromStdString((dir.path / "good").string()));
-    w.addModelFolder(QString::fromStdString((dir.path / "missing").string()));
+    w.addModelFolder(qs(dir.path / "good"));
+    w.addModelFolder(qs(dir.path / "missing"));
     ModelLibrary* lib = w.library();
     QCOMPARE(lib->rowCount(), 2);
     QTRY_VERIFY_WITH_TIMEOUT(!lib->entries()[0].pending && !lib->entries()[1].pending, 10000);
@@ -26,9 +102,47 @@ class MainWindowTest : public QObject {
     QCOMPARE(lib->data(lib->index(0, ModelLibrary::Status), Qt::DisplayRole).toString(), QString("loads"));
     QVERIFY(lib->entries()[1].error.contains("not a folder"));
     QVERIFY(lib->data(lib->index(1, ModelLibrary::Status), Qt::DisplayRole).toString().startsWith("error:"));
+    // no tokenizer files: bytes by default; only loading, ticked models are launched
+    QCOMPARE(lib->data(lib->index(0, ModelLibrary::Tokenizer), Qt::DisplayRole).toString(), QString("bytes"));
+    QCOMPARE(lib->chosen().size(), 1);
     // adding the same folder again does not duplicate it
-    w.addModelFolder(QString::fromStdString((dir.path / "good").string()));
+    w.addModelFolder(qs(dir.path / "good"));
     QCOMPARE(lib->rowCount(), 2);
+    // the recent list remembers both
+    QCOMPARE(QSettings().value("library/recent").toStringList().size(), 2);
+  }
+
+  void theLibraryAndTaskSettingsComeBackNextTime() {
+    lmscope::test::TempDir dir;
+    QTemporaryDir store;
+    writeByteModel(dir.path / "keep");
+    writeByteModel(dir.path / "skip", 2);
+    {
+      WorkbenchOptions o = options(store);
+      o.restore_library = true;
+      MainWindow w(o);
+      w.addModelFolder(qs(dir.path / "keep"));
+      w.addModelFolder(qs(dir.path / "skip"));
+      QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[1].pending, 10000);
+      w.library()->setTokenizer(0, "");  // the folder's own
+      w.library()->setUse(1, false);
+      w.taskBuilder()->setTaskEnabled("wikitext", true);
+      w.taskBuilder()->setField("passkey", "trials", "7");
+      w.close();
+    }
+    WorkbenchOptions o = options(store);
+    o.restore_library = true;
+    MainWindow w(o);
+    ModelLibrary* lib = w.library();
+    QCOMPARE(lib->rowCount(), 2);
+    QCOMPARE(lib->entries()[0].folder, qs(dir.path / "keep"));
+    QCOMPARE(lib->entries()[0].tokenizer, QString());
+    QCOMPARE(lib->entries()[1].tokenizer, QString("bytes"));
+    QVERIFY(lib->entries()[0].use && !lib->entries()[1].use);
+    QVERIFY(w.taskBuilder()->taskEnabled("wikitext"));
+    QCOMPARE(w.taskBuilder()->field("passkey", "trials"), QString("7"));
+    QTRY_VERIFY_WITH_TIMEOUT(!lib->entries()[1].pending, 10000);
+    QSettings().clear();  // later tests start from nothing
   }
 
   void aMissingEngineIsReportedNotFatal() {
@@ -37,6 +151,206 @@ class MainWindowTest : public QObject {
     ModelLibrary* lib = w.library();
     QTRY_VERIFY_WITH_TIMEOUT(!lib->entries()[0].pending, 10000);
     QVERIFY(lib->entries()[0].error.contains("cannot start the engine"));
+  }
+
+  void launchWatchExportAndReopen() {
+    lmscope::test::TempDir dir;
+    QTemporaryDir store;
+    writeByteModel(dir.path / "bytes-a", 1);
+    writeText(dir.path / "text.txt", 600);  // ~3,000 bytes: 11 windows of 256
+    {
+      MainWindow w(options(store));
+      w.show();
+      w.addModelFolder(qs(dir.path / "bytes-a"));
+      QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending, 10000);
+      QVERIFY(w.library()->entries()[0].error.isEmpty());
+      configureTasks(w.taskBuilder(), qs(dir.path / "text.txt"));
+      QVERIFY2(w.taskBuilder()->problems().isEmpty(), qPrintable(w.taskBuilder()->problems().join("; ")));
+
+      // RoPE: the checkpoint's own + linear; a bad factor is flagged as typed and blocks the launch
+      RopeEditor* rope = w.ropeEditor();
+      RopeSetting linear;
+      linear.method = "linear";
+      rope->addSetting(linear);
+      QLineEdit* factor = rope->editorFor("factor");
+      QVERIFY(factor);
+      QTest::keyClicks(factor, "0");
+      QVERIFY(rope->errorFor("factor").contains("> 0"));
+      QVERIFY(!w.launchProblems().isEmpty());
+      auto* launch = w.findChild<QPushButton*>("launch");
+      QVERIFY(!launch->isEnabled());
+      factor->clear();
+      QTest::keyClicks(factor, "2, 4");  // a sweep: two settings from one row
+      QVERIFY(rope->errorFor("factor").isEmpty());
+      QCOMPARE(rope->count(), 3);
+      QVERIFY2(w.launchProblems().isEmpty(), qPrintable(w.launchProblems().join("; ")));
+      QCOMPARE(w.findChild<QLabel*>("launch_summary")->text(),
+               QString::fromUtf8("1 model(s) × 3 RoPE setting(s) × 2 task(s) = 6 task runs"));
+      factor->setText("2");
+      QVERIFY(launch->isEnabled());
+      // the views update while units finish, not only at the end
+      int partial_updates = 0;
+      QObject::connect(w.results(), &ResultSet::changed, &w, [&] {
+        for (const auto& r : w.results()->runs()) partial_updates += r.complete ? 0 : 1;
+      });
+      QTest::mouseClick(launch, Qt::LeftButton);
+
+      RunQueue* q = w.queue();
+      QCOMPARE(q->rowCount(), 2);
+      QTRY_VERIFY_WITH_TIMEOUT(!q->hasActiveWork(), 50000);
+      for (const auto& j : q->jobs()) QVERIFY2(j.state == RunJob::State::Done, qPrintable(j.title + ": " + j.message));
+      QCOMPARE(q->jobs()[0].units_total, 4 + 4);  // 4 lengths + 2 × 2 passkey cells
+      QCOMPARE(q->data(q->index(0, RunQueue::Progress), RunQueue::FractionRole).toDouble(), 1.0);
+
+      QVERIFY(partial_updates > 0);
+      // live views filled
+      PplPlotView* ppl = w.pplView();
+      QCOMPARE(ppl->lineCount(), 2);
+      QCOMPARE(ppl->pointCount(), 8);
+      for (const auto& s : ppl->series())
+        for (double p : s.ppl) QVERIFY2(p > 150 && p < 400, "a random byte model is near chance (256)");
+      QCOMPARE(w.passkeyView()->mapCount(), 2);
+      QCOMPARE(w.passkeyView()->grids()[0].cellsDone(), 4);
+      ComparisonTableModel* cmp = w.comparison();
+      QCOMPARE(cmp->rowCount(), 2);
+      QCOMPARE(cmp->headerData(1, Qt::Horizontal, Qt::DisplayRole).toString(), QString("ppl_vs_length ppl@64"));
+      int best = 0;
+      for (int r = 0; r < 2; ++r) best += cmp->data(cmp->index(r, 1), TableRole::Best).toBool() ? 1 : 0;
+      QCOMPARE(best, 1);
+      // details of a run: its spec and what the worker said
+      const QString html = RunDetailsView::describe(q->jobs()[1]);
+      QVERIFY(html.contains("linear:factor=2") && html.contains("passkey"));
+      // once the queue is idle the store's provenance joins this session's runs (which stay this session's)
+      QTRY_VERIFY_WITH_TIMEOUT(w.results()->runs()[0].provenance.contains("weights_fingerprint"), 10000);
+      for (const auto& r : w.results()->runs()) QVERIFY(!r.from_store);
+      const QString row = RunDetailsView::describe("bytes-a", w.results()->runsOf("bytes-a"));
+      QVERIFY(row.contains("weights_fingerprint") && row.contains("ppl@256") && row.contains("data_hash"));
+
+      // exports
+      QTemporaryDir out;
+      QString err;
+      QVERIFY2(w.exportFigure("perplexity", out.filePath("ppl.png"), 200, &err), qPrintable(err));
+      QVERIFY(readAll(out.filePath("ppl.png")).startsWith("\x89PNG\r\n\x1a\n"));
+      QVERIFY(QImage(out.filePath("ppl.png")).width() > 1000);  // 200 DPI
+      QVERIFY(w.exportFigure("passkey", out.filePath("passkey.pdf"), -1, &err));
+      QVERIFY(readAll(out.filePath("passkey.pdf")).startsWith("%PDF"));
+      QVERIFY(w.exportFigure("perplexity", out.filePath("ppl.svg"), -1, &err));
+      QVERIFY(readAll(out.filePath("ppl.svg")).contains("<svg"));
+      QVERIFY(w.exportTable("comparison", out.filePath("cmp.csv"), &err));
+      const QStringList csv = QString::fromUtf8(readAll(out.filePath("cmp.csv"))).trimmed().split('\n');
+      QCOMPARE(csv.size(), 3);
+      QVERIFY(csv[0].startsWith(QString::fromUtf8("model · setting,ppl_vs_length ppl@64,ppl_vs_length ppl@128")));
+      QVERIFY(csv[2].startsWith(QString::fromUtf8("bytes-a · linear:factor=2,")));
+      QVERIFY(w.exportTable("comparison", out.filePath("cmp.tex"), &err));
+      QVERIFY(readAll(out.filePath("cmp.tex")).contains("\\toprule"));
+      QVERIFY(w.exportTable("comparison", out.filePath("cmp.md"), &err));
+      QVERIFY(readAll(out.filePath("cmp.md")).contains("| ---: |"));
+      QVERIFY(w.exportTable("perplexity", out.filePath("ppl.json"), &err));
+      QCOMPARE(QJsonDocument::fromJson(readAll(out.filePath("ppl.json"))).object()["rows"].toArray().size(), 4);
+      const QStringList report = w.exportReport(out.filePath("report"), &err);
+      QVERIFY2(err.isEmpty(), qPrintable(err));
+      QCOMPARE(report.size(), 2 * 3 + 3 * 4 + 1);
+      w.close();
+    }
+    // reopening shows the past runs from the store
+    {
+      MainWindow w(options(store, true));
+      QTRY_VERIFY_WITH_TIMEOUT(w.historyLoaded(), 10000);
+      QCOMPARE(w.results()->runs().size(), 4);
+      for (const auto& r : w.results()->runs()) QVERIFY(r.from_store && r.complete);
+      QCOMPARE(w.queue()->rowCount(), 4);
+      QCOMPARE(w.pplView()->lineCount(), 2);
+      QCOMPARE(w.comparison()->rowCount(), 2);
+      // the same launch again is answered from the store
+      w.addModelFolder(qs(dir.path / "bytes-a"));
+      QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending, 10000);
+      configureTasks(w.taskBuilder(), qs(dir.path / "text.txt"));
+      QCOMPARE(w.launch(), 1);
+      QTRY_VERIFY_WITH_TIMEOUT(!w.queue()->hasActiveWork(), 20000);
+      QCOMPARE(w.queue()->jobs().last().message, QString("answered from the store"));
+    }
+  }
+
+  void closingAsksAndACrashFailsOnlyItsRun() {
+    lmscope::test::TempDir dir;
+    QTemporaryDir store;
+    writeByteModel(dir.path / "slow", 3);
+    writeText(dir.path / "text.txt", 300);
+    MainWindow w(options(store));
+    w.show();
+    w.addModelFolder(qs(dir.path / "slow"));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending, 10000);
+    // 142 passkey cells × 5 trials: long enough to interrupt three times
+    configureTasks(w.taskBuilder(), qs(dir.path / "text.txt"), "300:1000:10", "5");
+    QCOMPARE(w.launch(), 1);
+    RunQueue* q = w.queue();
+    QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[0].units_done >= 2, 20000);
+
+    // kill -9 the worker: its run fails in plain words, the finished units stay in the store
+    QCOMPARE(q->workerPids().size(), 1);
+    ::kill(static_cast<pid_t>(q->workerPids()[0]), SIGKILL);
+    QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[0].state == RunJob::State::Failed, 10000);
+    QVERIFY(q->jobs()[0].message.contains("stopped unexpectedly"));
+    QVERIFY(q->jobs()[0].message.contains("store"));
+    QVERIFY(w.results()->runs().size() >= 1);  // what finished before the crash is still shown
+
+    // launching again resumes: a fresh worker reuses the stored units
+    QCOMPARE(w.launch(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[1].state == RunJob::State::Running && q->jobs()[1].units_total > 0, 20000);
+    QVERIFY(q->jobs()[1].log.join('\n').contains("already in the store"));
+    // cancel stops it at the next forward pass, keeping what finished
+    q->cancel(1);
+    QCOMPARE(q->jobs()[1].state, RunJob::State::Cancelling);
+    QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[1].state == RunJob::State::Cancelled, 10000);
+    QVERIFY(q->jobs()[1].message.contains("kept in the store"));
+    // a queued job is cancelled at once; the worker takes the next one
+    QCOMPARE(w.launch(), 1);
+    QCOMPARE(w.launch(), 1);
+    q->cancel(3);
+    QCOMPARE(q->jobs()[3].state, RunJob::State::Cancelled);
+    QTRY_VERIFY_WITH_TIMEOUT(q->jobs()[2].state == RunJob::State::Running && q->jobs()[2].units_total > 0, 20000);
+
+    // closing while it runs asks first; "no" keeps everything running
+    int asked = 0;
+    w.setQuitConfirmation([&](int active) {
+      ++asked;
+      return active == 1 && asked > 1;  // first answer no, then yes
+    });
+    QVERIFY(!w.close());
+    QCOMPARE(asked, 1);
+    QVERIFY(w.isVisible());
+    QVERIFY(q->hasActiveWork());
+    // "yes": the worker is asked to quit and the window closes once it has
+    w.close();
+    QCOMPARE(asked, 2);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 10000);
+    QCOMPARE(q->workerCount(), 0);
+    QVERIFY(!q->hasActiveWork());
+  }
+
+  void cudaWithoutGpusSaysSoAndFailsItsJob() {
+    lmscope::test::TempDir dir;
+    QTemporaryDir store;
+    writeByteModel(dir.path / "m");
+    writeText(dir.path / "text.txt", 100);
+    MainWindow w(options(store));
+    w.addModelFolder(qs(dir.path / "m"));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending, 10000);
+    configureTasks(w.taskBuilder(), qs(dir.path / "text.txt"));
+    // a spec for the CUDA backend on a queue that found no GPU
+    w.queue()->setGpuCount(0);
+    QJsonObject spec{{"lmscope_run", 1}, {"backend", "cuda"}, {"models", QJsonArray{qs(dir.path / "m")}}, {"tasks", QJsonArray{"passkey"}}};
+    w.queue()->enqueue("cuda job", spec);
+    QTRY_VERIFY_WITH_TIMEOUT(w.queue()->jobs()[0].state == RunJob::State::Failed, 5000);
+    QVERIFY(w.queue()->jobs()[0].message.contains("No CUDA GPU"));
+    // a bad spec comes back as the engine's words
+    QJsonObject bad{{"lmscope_run", 1},
+                    {"models", QJsonArray{QJsonObject{{"path", qs(dir.path / "m")}, {"tokenizer", "bytes"}}}},
+                    {"tasks", QJsonArray{"no_such_task"}}};
+    w.queue()->enqueue("bad job", bad);
+    QTRY_VERIFY_WITH_TIMEOUT(w.queue()->jobs()[1].state == RunJob::State::Failed, 10000);
+    QVERIFY2(w.queue()->jobs()[1].message.startsWith("Check the settings:"), qPrintable(w.queue()->jobs()[1].message));
+    QVERIFY2(w.queue()->jobs()[1].message.contains("no_such_task"), qPrintable(w.queue()->jobs()[1].message));
   }
 };
 

@@ -1,0 +1,115 @@
+#include "screenshot_tour.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QImage>
+#include <QPixmap>
+#include <QTabWidget>
+#include <QTimer>
+#include <cstdio>
+
+#include "main_window.h"
+#include "model_library.h"
+#include "ppl_plot_view.h"
+#include "rope_editor.h"
+#include "run_queue.h"
+#include "task_builder.h"
+
+namespace {
+// 8-bit palette: widgets use few colours, so the committed PNGs shrink about threefold with no visible change.
+QImage small(const QPixmap& p) { return p.toImage().convertToFormat(QImage::Format_Indexed8, Qt::ThresholdDither | Qt::AvoidDither); }
+}  // namespace
+
+ScreenshotTour::ScreenshotTour(MainWindow* window, QString out_dir, QString demo_text, QObject* parent)
+    : QObject(parent), w_(window), out_(std::move(out_dir)), text_(std::move(demo_text)) {}
+
+void ScreenshotTour::fail(const QString& why) {
+  std::fprintf(stderr, "screenshots: %s\n", qPrintable(why));
+  QApplication::exit(1);
+}
+
+void ScreenshotTour::start() {
+  // wait until the library knows every model
+  auto* poll = new QTimer(this);
+  connect(poll, &QTimer::timeout, this, [this, poll] {
+    waited_ms_ += 200;
+    bool pending = false;
+    for (const auto& e : w_->library()->entries()) pending |= e.pending;
+    if (!pending) {
+      poll->stop();
+      configure();
+    } else if (waited_ms_ > 30000) {
+      poll->stop();
+      fail("models were not inspected within 30 s");
+    }
+  });
+  poll->start(200);
+}
+
+void ScreenshotTour::configure() {
+  TaskBuilder* t = w_->taskBuilder();
+  for (const QString& name : TaskBuilder::taskNames()) t->setTaskEnabled(name, false);
+  t->setTaskEnabled("ppl_vs_length", true);
+  t->setField("ppl_vs_length", "data", text_);
+  t->setField("ppl_vs_length", "lengths", "32..512 x2");
+  t->setTaskEnabled("passkey", true);
+  t->setField("passkey", "lengths", "300:600:100");
+  t->setField("passkey", "depths", "0:1:0.25");
+  t->setField("passkey", "trials", "2");
+  RopeSetting own, linear;
+  linear.method = "linear";
+  linear.set("factor", "2");
+  w_->ropeEditor()->setSettings({own, linear});
+  w_->pplView()->setLogX(true);  // lengths double: a log₂ axis spaces them evenly
+  w_->setupTabs()->setCurrentIndex(0);
+  if (w_->launch() == 0) return fail("launch refused: " + w_->launchProblems().join("; "));
+  // a first picture while runs are in flight (the queue with progress bars)
+  QTimer::singleShot(1500, this, [this] {
+    QDir().mkpath(out_);
+    small(w_->grab()).save(QDir(out_).filePath("queue-running.png"));
+  });
+  waited_ms_ = 0;
+  auto* poll = new QTimer(this);
+  connect(poll, &QTimer::timeout, this, [this, poll] {
+    waited_ms_ += 250;
+    if (!w_->queue()->hasActiveWork()) {
+      poll->stop();
+      QTimer::singleShot(300, this, &ScreenshotTour::capture);
+    } else if (waited_ms_ > 240000) {
+      poll->stop();
+      fail("the demo run did not finish within 4 minutes");
+    }
+  });
+  poll->start(250);
+}
+
+void ScreenshotTour::capture() {
+  QDir().mkpath(out_);
+  const QDir d(out_);
+  bool ok = true;
+  auto shot = [&](const QString& name) {
+    QApplication::processEvents();
+    ok &= small(w_->grab()).save(d.filePath(name));
+  };
+  w_->setupTabs()->setCurrentIndex(0);
+  w_->resultTabs()->setCurrentIndex(0);
+  shot("workbench-perplexity.png");
+  w_->setupTabs()->setCurrentIndex(1);
+  w_->resultTabs()->setCurrentIndex(1);
+  shot("passkey-heatmaps.png");
+  // the RoPE editor with a grid sweep (not launched: it shows how the count grows before launch)
+  RopeSetting yarn;
+  yarn.method = "yarn";
+  yarn.set("factor", "2, 4");
+  yarn.set("original_max_position_embeddings", "256, 512");
+  w_->ropeEditor()->addSetting(yarn);
+  w_->setupTabs()->setCurrentIndex(2);
+  w_->resultTabs()->setCurrentIndex(2);
+  shot("comparison-table.png");
+  for (const auto& j : w_->queue()->jobs())
+    if (j.state == RunJob::State::Failed) return fail("a demo job failed: " + j.message);
+  if (!ok) return fail("could not write the PNGs");
+  std::printf("screenshots written to %s\n", qPrintable(out_));
+  w_->close();
+  QApplication::exit(0);
+}

@@ -1,0 +1,227 @@
+// The result models and exporters without a window: worker events → ResultSet → comparison table, series and
+// grids → CSV / LaTeX / Markdown / JSON and PNG / PDF / SVG files.
+#include <QApplication>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSortFilterProxyModel>
+#include <QStandardItemModel>
+#include <QTemporaryDir>
+#include <QTest>
+#include <cmath>
+#include <memory>
+#include <qcustomplot.h>
+
+#include "comparison_table_model.h"
+#include "figure_exporter.h"
+#include "passkey_grid.h"
+#include "passkey_heatmap_view.h"
+#include "ppl_plot_view.h"
+#include "ppl_series.h"
+#include "report_exporter.h"
+#include "result_set.h"
+#include "table_exporter.h"
+#include "table_roles.h"
+
+namespace {
+QJsonObject workerEvent(const QString& kind, const QString& model, const QString& setting, const QString& task, const QJsonObject& metrics,
+                  const QJsonObject& details = {}, int done = 1, int count = 1) {
+  return {{"event", kind}, {"run_key", model + setting + task}, {"model", model}, {"setting", setting}, {"task", task},
+          {"metrics", metrics}, {"details", details}, {"units_done", done}, {"unit_count", count}};
+}
+QJsonObject series(const QVector<QPair<int, double>>& pts) {
+  QJsonArray a;
+  for (const auto& [l, p] : pts) a.append(QJsonObject{{"length", l}, {"ppl", p}});
+  return {{"series", a}};
+}
+QByteArray readAll(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+int columnOf(const QAbstractItemModel& m, const QString& header) {
+  for (int c = 0; c < m.columnCount(); ++c)
+    if (m.headerData(c, Qt::Horizontal).toString() == header) return c;
+  return -1;
+}
+}  // namespace
+
+class ExportersTest : public QObject {
+  Q_OBJECT
+  ResultSet* filled(QObject* parent) {
+    auto* r = new ResultSet(parent);
+    r->applyEvent(workerEvent("result", "A", "", "piqa", {{"acc", 0.70}, {"acc_stderr", 0.011}, {"acc_norm", 0.71}, {"acc_norm_stderr", 0.012}}));
+    r->applyEvent(workerEvent("result", "B", "", "piqa", {{"acc", 0.65}, {"acc_stderr", 0.012}, {"acc_norm", 0.73}, {"acc_norm_stderr", 0.010}}));
+    r->applyEvent(workerEvent("result", "A", "", "ppl_vs_length", {{"ppl@64", 20.0}, {"ppl@512", 12.5}}, series({{64, 20.0}, {512, 12.5}})));
+    r->applyEvent(workerEvent("result", "B", "", "ppl_vs_length", {{"ppl@64", 18.0}, {"ppl@512", 14.0}}, series({{64, 18.0}, {512, 14.0}})));
+    // B's linear setting is still running: 1 of 2 units
+    r->applyEvent(workerEvent("partial", "B", "linear:factor=2", "ppl_vs_length", {{"ppl@64", 17.0}}, series({{64, 17.0}}), 1, 2));
+    return r;
+  }
+
+ private slots:
+  void comparisonTableMarksBestAndStderr() {
+    QObject owner;
+    ResultSet* r = filled(&owner);
+    ComparisonTableModel m(r);
+    QCOMPARE(m.rowCount(), 3);
+    QCOMPARE(m.columnCount(), 1 + 4);  // piqa acc, piqa acc_norm, ppl@64, ppl@512 (stderr are not columns)
+    // "@N" columns in numeric order, not alphabetical (ppl@512 after ppl@64)
+    QVERIFY(columnOf(m, "ppl_vs_length ppl@64") < columnOf(m, "ppl_vs_length ppl@512"));
+    const int acc = columnOf(m, "piqa acc"), p64 = columnOf(m, "ppl_vs_length ppl@64"), p512 = columnOf(m, "ppl_vs_length ppl@512");
+    QCOMPARE(m.data(m.index(0, acc), Qt::DisplayRole).toString(), QString::fromUtf8("0.7000 ± 0.0110"));
+    QCOMPARE(m.data(m.index(0, acc), TableRole::Best).toBool(), true);   // higher accuracy wins
+    QCOMPARE(m.data(m.index(1, acc), TableRole::Best).toBool(), false);
+    QCOMPARE(m.data(m.index(2, p64), TableRole::Best).toBool(), true);   // lower perplexity wins (17 < 18 < 20)
+    QCOMPARE(m.data(m.index(0, p512), TableRole::Best).toBool(), true);
+    QCOMPARE(m.data(m.index(2, p64), TableRole::Partial).toBool(), true);
+    QVERIFY(m.data(m.index(2, p64), Qt::FontRole).value<QFont>().italic());
+    QVERIFY(!m.data(m.index(2, p512), Qt::DisplayRole).isValid());  // not computed yet
+    QVERIFY(ComparisonTableModel::lowerIsBetter("word_perplexity") && ComparisonTableModel::lowerIsBetter("bits_per_byte"));
+    QVERIFY(!ComparisonTableModel::lowerIsBetter("acc_norm"));
+    // the sorted view sorts by the number, not the text
+    QSortFilterProxyModel sorted;
+    sorted.setSourceModel(&m);
+    sorted.setSortRole(TableRole::Value);
+    sorted.sort(p64, Qt::AscendingOrder);
+    QCOMPARE(sorted.data(sorted.index(0, 0)).toString(), QString::fromUtf8("B · linear:factor=2"));
+    QCOMPARE(sorted.data(sorted.index(2, 0)).toString(), QString("A"));
+    // a completed run replaces the partial one in place
+    r->applyEvent(workerEvent("result", "B", "linear:factor=2", "ppl_vs_length", {{"ppl@64", 17.5}, {"ppl@512", 11.0}}, series({{64, 17.5}, {512, 11.0}}), 2, 2));
+    QCOMPARE(m.rowCount(), 3);
+    QCOMPARE(m.data(m.index(2, p512), TableRole::Best).toBool(), true);
+    QCOMPARE(m.data(m.index(2, p64), TableRole::Partial).toBool(), false);
+  }
+
+  void tableFormats() {
+    QObject owner;
+    ComparisonTableModel m(filled(&owner));
+    const QString csv = TableExporter::toCsv(m);
+    const QStringList lines = csv.trimmed().split('\n');
+    QCOMPARE(lines.size(), 4);
+    QCOMPARE(lines[0], QString::fromUtf8("model · setting,piqa acc,piqa acc stderr,piqa acc_norm,piqa acc_norm stderr,ppl_vs_length ppl@64,ppl_vs_length ppl@512"));
+    QCOMPARE(lines[1], QString("A,0.7,0.011,0.71,0.012,20,12.5"));
+    QCOMPARE(lines[3], QString::fromUtf8("B · linear:factor=2,,,,,17,"));
+    const QString tex = TableExporter::toLatex(m, "piqa_results");
+    QVERIFY(tex.contains("\\toprule") && tex.contains("\\midrule") && tex.contains("\\bottomrule"));
+    QVERIFY(tex.contains("\\caption{piqa\\_results}"));
+    QVERIFY(tex.contains("\\textbf{0.7000 $\\pm$ 0.0110}"));
+    QVERIFY(tex.contains("ppl\\_vs\\_length ppl@64"));
+    QVERIFY(tex.contains("\\begin{tabular}{lrrrr}"));
+    const QString md = TableExporter::toMarkdown(m);
+    QVERIFY(md.startsWith(QString::fromUtf8("| model · setting | piqa acc |")));
+    QVERIFY(md.contains("| --- | ---: |"));
+    QVERIFY(md.contains("**0.7300 ± 0.0100**") || md.contains(QString::fromUtf8("**0.7300 ± 0.0100**")));
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(TableExporter::toJson(m).toUtf8(), &err);
+    QCOMPARE(err.error, QJsonParseError::NoError);
+    const QJsonArray rows = doc.object()["rows"].toArray();
+    QCOMPARE(rows.size(), 3);
+    QCOMPARE(rows[0].toObject()["piqa acc"].toDouble(), 0.70);
+    QCOMPARE(rows[0].toObject()["piqa acc stderr"].toDouble(), 0.011);
+    QCOMPARE(rows[0].toObject()["piqa acc best"].toBool(), true);
+    QVERIFY(rows[2].toObject()["ppl_vs_length ppl@512"].isNull());
+    // files by suffix; unknown suffixes are refused with a reason
+    QTemporaryDir dir;
+    for (const char* ext : {"csv", "tex", "md", "json"}) {
+      const QString p = dir.filePath(QString("t.") + ext);
+      QVERIFY2(TableExporter::save(m, p), ext);
+      QVERIFY(QFileInfo(p).size() > 20);
+    }
+    QString why;
+    QVERIFY(!TableExporter::save(m, dir.filePath("t.xls"), &why));
+    QVERIFY(why.contains(".csv"));
+  }
+
+  void seriesAndGridsFromEvents() {
+    QObject owner;
+    ResultSet* r = filled(&owner);
+    const auto s = PplSeries::fromResults(r->runs());
+    QCOMPARE(s.size(), 3);
+    QCOMPARE(s[0].lengths, (QVector<double>{64, 512}));
+    QCOMPARE(s[2].complete, false);
+    std::unique_ptr<QStandardItemModel> t(PplSeries::toTable(s, nullptr));
+    QCOMPARE(t->rowCount(), 2);
+    QCOMPARE(t->columnCount(), 4);
+    QCOMPARE(t->item(1, 0)->data(TableRole::Value).toDouble(), 512.0);
+    QVERIFY(!t->item(1, 3));  // the running line has no 512 point yet
+    // passkey: null cells are not done yet
+    r->applyEvent(workerEvent("partial", "A", "", "passkey", {{"accuracy", 0.5}},
+                        {{"lengths", QJsonArray{300, 400}}, {"depths", QJsonArray{0, 0.5, 1}}, {"trials", 2},
+                         {"accuracy", QJsonArray{QJsonArray{1.0, QJsonValue()}, QJsonArray{0.0, QJsonValue()}, QJsonArray{0.5, QJsonValue()}}}},
+                        3, 6));
+    const auto g = PasskeyGrid::fromResults(r->runs());
+    QCOMPARE(g.size(), 1);
+    QCOMPARE(g[0].cellsDone(), 3);
+    QCOMPARE(g[0].accuracy[0][0], 1.0);
+    QVERIFY(std::isnan(g[0].accuracy[2][1]));
+    std::unique_ptr<QStandardItemModel> gt(PasskeyGrid::toTable(g, nullptr));
+    QCOMPARE(gt->rowCount(), 6);
+    const QString csv = TableExporter::toCsv(*gt);
+    QVERIFY(csv.contains("A,300,0.5,0\n"));
+    QVERIFY(csv.contains("A,300,1,0.5\n"));
+    QVERIFY(csv.contains("A,400,0,\n"));  // not computed yet: empty
+  }
+
+  void figuresAsPngPdfSvg() {
+    QObject owner;
+    ResultSet* r = filled(&owner);
+    PplPlotView view(r);  // never shown
+    QCOMPARE(view.lineCount(), 3);
+    QCOMPARE(view.pointCount(), 5);
+    view.setLogX(true);
+    QCOMPARE(view.plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);
+    QTemporaryDir dir;
+    QVERIFY(FigureExporter::save(view.plot(), dir.filePath("f96.png"), 96, QSize(400, 300)));
+    QVERIFY(FigureExporter::save(view.plot(), dir.filePath("f192.png"), 192, QSize(400, 300)));
+    QVERIFY(readAll(dir.filePath("f96.png")).startsWith("\x89PNG\r\n\x1a\n"));
+    const QImage lo(dir.filePath("f96.png")), hi(dir.filePath("f192.png"));
+    QCOMPARE(lo.size(), QSize(400, 300));
+    QCOMPARE(hi.size(), QSize(800, 600));  // DPI scales the pixels, not the layout
+    QVERIFY(std::abs(hi.dotsPerMeterX() - 192 / 0.0254) < 2);
+    QVERIFY(FigureExporter::save(view.plot(), dir.filePath("f.pdf")));
+    QVERIFY(readAll(dir.filePath("f.pdf")).startsWith("%PDF"));
+    QVERIFY(FigureExporter::save(view.plot(), dir.filePath("f.svg")));
+    const QByteArray svg = readAll(dir.filePath("f.svg"));
+    QVERIFY(svg.contains("<svg") && svg.contains("</svg>"));
+    QVERIFY(svg.contains("context length"));  // the axis label is text, not pixels
+    QVERIFY(!FigureExporter::save(view.plot(), dir.filePath("f.bmp")));
+    // the hover label finds the point under the mouse
+    view.resize(600, 400);
+    view.plot()->replot();
+    const double px = view.plot()->xAxis->coordToPixel(512), py = view.plot()->yAxis->coordToPixel(12.5);
+    QVERIFY(view.hoverTextAt(QPointF(px + 3, py - 2)).contains("perplexity 12.50"));
+    QVERIFY(view.hoverTextAt(QPointF(-100, -100)).isEmpty());
+  }
+
+  void heatmapsAndReport() {
+    QObject owner;
+    ResultSet* r = filled(&owner);
+    const QJsonObject grid{{"lengths", QJsonArray{300, 400}}, {"depths", QJsonArray{0, 1}}, {"trials", 1},
+                           {"accuracy", QJsonArray{QJsonArray{1.0, 0.0}, QJsonArray{0.5, 1.0}}}};
+    r->applyEvent(workerEvent("result", "A", "", "passkey", {{"accuracy", 0.625}}, grid, 4, 4));
+    r->applyEvent(workerEvent("result", "B", "", "passkey", {{"accuracy", 0.625}}, grid, 4, 4));
+    PasskeyHeatmapView heat(r);
+    QCOMPARE(heat.mapCount(), 2);
+    QCOMPARE(heat.plot()->plottableCount(), 2);  // one QCPColorMap per model
+    auto* map = qobject_cast<QCPColorMap*>(heat.plot()->plottable(0));
+    QVERIFY(map);
+    QCOMPARE(map->data()->cell(1, 1), 1.0);
+    QCOMPARE(map->dataRange().upper, 1.0);
+    PplPlotView ppl(r);
+    ComparisonTableModel cmp(r);
+    QTemporaryDir dir;
+    QString err;
+    const QStringList files = ReportExporter::write(dir.filePath("report"), {{"perplexity", ppl.plot()}, {"passkey", heat.plot()}},
+                                                    {{"comparison", &cmp}}, 120, &err);
+    QVERIFY2(err.isEmpty(), qPrintable(err));
+    QCOMPARE(files.size(), 2 * 3 + 4 + 1);
+    for (const QString& f : files) QVERIFY2(QFileInfo(f).size() > 0, qPrintable(f));
+    QVERIFY(readAll(dir.filePath("report/passkey.png")).startsWith("\x89PNG"));
+    QVERIFY(readAll(dir.filePath("report/index.md")).contains("![perplexity](perplexity.png)"));
+  }
+};
+
+QTEST_MAIN(ExportersTest)
+#include "exporters_test.moc"

@@ -1,0 +1,40 @@
+// The comparison table: one row per model × setting, one column per task metric, "value ± stderr" where the
+// metric has a standard error, the best value of each column in bold (lower is better for perplexities and bits,
+// higher for accuracies and speed). Values still being computed are shown in italics. Sort through a
+// QSortFilterProxyModel on TableRole::Value.
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QStringList>
+#include <QVector>
+
+class ResultSet;
+
+class ComparisonTableModel : public QAbstractTableModel {
+  Q_OBJECT
+ public:
+  explicit ComparisonTableModel(ResultSet* results, QObject* parent = nullptr);
+  int rowCount(const QModelIndex& parent = {}) const override;
+  int columnCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role) const override;
+  QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+  // Whether a lower value of this metric is better ("ppl@512", "word_perplexity", "bits_per_byte", ...).
+  static bool lowerIsBetter(const QString& metric);
+  // Display text of a number with its standard error, in the precision a table wants.
+  static QString formatValue(double v, double stderr_or_nan);
+  void rebuild();
+
+ private:
+  struct Cell {
+    double value = 0, err = qQNaN();
+    bool present = false, partial = false;
+    QString note;
+  };
+  ResultSet* results_;
+  QStringList row_labels_;
+  QStringList columns_;  // "task metric"
+  QStringList column_metric_;
+  QVector<QVector<Cell>> cells_;
+  QVector<int> best_row_;  // per column, -1 when none
+};

@@ -1,0 +1,63 @@
+#include "run_details_view.h"
+
+#include <QJsonDocument>
+#include <QObject>
+
+#include "run_job.h"
+#include "task_run_result.h"
+
+namespace {
+QString pre(const QJsonValue& v) {
+  const QByteArray j = v.isObject() ? QJsonDocument(v.toObject()).toJson(QJsonDocument::Indented)
+                                    : QJsonDocument(v.toArray()).toJson(QJsonDocument::Indented);
+  return "<pre>" + QString::fromUtf8(j).toHtmlEscaped() + "</pre>";
+}
+}  // namespace
+
+QString RunDetailsView::describe(const RunJob& j) {
+  QString h = "<h3>" + j.title.toHtmlEscaped() + "</h3>";
+  if (!j.message.isEmpty()) h += "<p><b>" + j.message.toHtmlEscaped() + "</b></p>";
+  if (j.started.isValid())
+    h += "<p>" + QObject::tr("started %1 on %2").arg(j.started.toString(Qt::ISODate), j.worker.toHtmlEscaped()) +
+         (j.ended.isValid() ? QObject::tr(", ended %1").arg(j.ended.toString(Qt::ISODate)) : QString()) + "</p>";
+  if (!j.task_runs.isEmpty()) {
+    h += "<h4>" + QObject::tr("Task runs") + "</h4><table border=1 cellspacing=0 cellpadding=3><tr><th>task</th><th>setting</th><th>units</th><th>stored before</th><th>run key</th></tr>";
+    for (const auto& v : j.task_runs) {
+      const auto o = v.toObject();
+      h += QString("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td><code>%5</code></td></tr>")
+               .arg(o["task"].toString().toHtmlEscaped(), o["setting"].toString().toHtmlEscaped())
+               .arg(o.contains("units") ? o["units"].toInteger() : o["units_done"].toInteger())
+               .arg(o.contains("stored") ? QString::number(o["stored"].toInteger()) : QString())
+               .arg(o["run_key"].toString());
+    }
+    h += "</table>";
+  }
+  if (!j.stored_info.isEmpty()) {
+    h += "<h4>" + QObject::tr("Provenance") + "</h4>" + pre(j.stored_info["provenance"]);
+    h += "<h4>" + QObject::tr("Task config") + "</h4>" + pre(j.stored_info["config"]);
+    h += "<h4>" + QObject::tr("Metrics") + "</h4>" + pre(j.stored_info["results"].toObject()["metrics"]);
+  }
+  if (!j.spec.isEmpty()) h += "<h4>" + QObject::tr("Run spec (settings)") + "</h4>" + pre(j.spec);
+  if (!j.log.isEmpty()) h += "<h4>" + QObject::tr("Log") + "</h4><pre>" + j.log.join('\n').toHtmlEscaped() + "</pre>";
+  return h;
+}
+
+void RunDetailsView::showJob(const RunJob& job) { setHtml(describe(job)); }
+
+QString RunDetailsView::describe(const QString& label, const QVector<TaskRunResult>& runs) {
+  QString h = "<h3>" + label.toHtmlEscaped() + "</h3>";
+  for (const auto& r : runs) {
+    h += "<h4>" + r.task.toHtmlEscaped() + "</h4><p>";
+    h += r.complete ? QObject::tr("complete") : QObject::tr("so far: %1 of %2 units").arg(r.units_done).arg(r.unit_count);
+    h += QObject::tr(" · run key <code>%1</code>").arg(r.run_key);
+    if (!r.finished.isEmpty()) h += QObject::tr(" · finished %1").arg(r.finished.toHtmlEscaped());
+    if (r.from_store) h += QObject::tr(" · from the store");
+    h += "</p>" + pre(r.metrics);
+    if (!r.provenance.isEmpty()) h += "<p><b>" + QObject::tr("Provenance") + "</b></p>" + pre(r.provenance);
+    if (!r.config.isEmpty()) h += "<p><b>" + QObject::tr("Config") + "</b></p>" + pre(r.config);
+    if (r.provenance.isEmpty()) h += "<p><i>" + QObject::tr("Provenance appears when the run has finished.") + "</i></p>";
+  }
+  return h;
+}
+
+void RunDetailsView::showResults(const QString& label, const QVector<TaskRunResult>& runs) { setHtml(describe(label, runs)); }

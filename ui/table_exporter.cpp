@@ -1,0 +1,154 @@
+#include "table_exporter.h"
+
+#include <QAbstractItemModel>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+#include <QStringList>
+
+#include "table_roles.h"
+
+namespace {
+QString header(const QAbstractItemModel& m, int c) { return m.headerData(c, Qt::Horizontal, Qt::DisplayRole).toString(); }
+QString text(const QAbstractItemModel& m, int r, int c) { return m.data(m.index(r, c), Qt::DisplayRole).toString(); }
+
+bool columnHasStderr(const QAbstractItemModel& m, int c) {
+  for (int r = 0; r < m.rowCount(); ++r)
+    if (m.data(m.index(r, c), TableRole::Stderr).isValid()) return true;
+  return false;
+}
+
+QString csvField(const QString& s) {
+  if (!s.contains(',') && !s.contains('"') && !s.contains('\n')) return s;
+  return '"' + QString(s).replace('"', "\"\"") + '"';
+}
+
+// A raw number in full precision, or the display text when the cell has no number.
+QString rawText(const QAbstractItemModel& m, int r, int c) {
+  const QVariant v = m.data(m.index(r, c), TableRole::Value);
+  if (v.typeId() == QMetaType::Double) return QString::number(v.toDouble(), 'g', 12);
+  return v.isValid() ? v.toString() : text(m, r, c);
+}
+
+QString latexEscape(QString s) {
+  s.replace('\\', "\\textbackslash{}");
+  for (const char* c : {"&", "%", "$", "#", "_", "{", "}"}) s.replace(c, QString("\\") + c);
+  s.replace('~', "\\textasciitilde{}").replace('^', "\\textasciicircum{}");
+  s.replace(QString::fromUtf8("±"), "$\\pm$").replace(QString::fromUtf8("·"), "$\\cdot$");
+  return s;
+}
+
+bool best(const QAbstractItemModel& m, int r, int c) { return m.data(m.index(r, c), TableRole::Best).toBool(); }
+}  // namespace
+
+bool TableExporter::formatForPath(const QString& path, Format* f) {
+  const QString s = QFileInfo(path).suffix().toLower();
+  if (s == "csv") *f = Format::Csv;
+  else if (s == "tex") *f = Format::Latex;
+  else if (s == "md" || s == "markdown") *f = Format::Markdown;
+  else if (s == "json") *f = Format::Json;
+  else return false;
+  return true;
+}
+
+QString TableExporter::toCsv(const QAbstractItemModel& m) {
+  QStringList lines, h;
+  QVector<bool> err(m.columnCount());
+  for (int c = 0; c < m.columnCount(); ++c) {
+    err[c] = columnHasStderr(m, c);
+    h << csvField(header(m, c));
+    if (err[c]) h << csvField(header(m, c) + " stderr");
+  }
+  lines << h.join(',');
+  for (int r = 0; r < m.rowCount(); ++r) {
+    QStringList row;
+    for (int c = 0; c < m.columnCount(); ++c) {
+      row << csvField(rawText(m, r, c));
+      if (err[c]) {
+        const QVariant e = m.data(m.index(r, c), TableRole::Stderr);
+        row << (e.isValid() ? QString::number(e.toDouble(), 'g', 12) : QString());
+      }
+    }
+    lines << row.join(',');
+  }
+  return lines.join('\n') + '\n';
+}
+
+QString TableExporter::toLatex(const QAbstractItemModel& m, const QString& caption) {
+  QString out;
+  out += "% needs \\usepackage{booktabs}\n\\begin{table}[t]\n\\centering\n";
+  if (!caption.isEmpty()) out += "\\caption{" + latexEscape(caption) + "}\n";
+  out += "\\begin{tabular}{l" + QString(std::max(0, m.columnCount() - 1), 'r') + "}\n\\toprule\n";
+  QStringList h;
+  for (int c = 0; c < m.columnCount(); ++c) h << latexEscape(header(m, c));
+  out += h.join(" & ") + " \\\\\n\\midrule\n";
+  for (int r = 0; r < m.rowCount(); ++r) {
+    QStringList row;
+    for (int c = 0; c < m.columnCount(); ++c) {
+      QString t = latexEscape(text(m, r, c));
+      if (best(m, r, c) && !t.isEmpty()) t = "\\textbf{" + t + "}";
+      row << t;
+    }
+    out += row.join(" & ") + " \\\\\n";
+  }
+  out += "\\bottomrule\n\\end{tabular}\n\\end{table}\n";
+  return out;
+}
+
+QString TableExporter::toMarkdown(const QAbstractItemModel& m) {
+  auto esc = [](QString s) { return s.replace('|', "\\|"); };
+  QStringList h, sep;
+  for (int c = 0; c < m.columnCount(); ++c) {
+    h << esc(header(m, c));
+    sep << (c == 0 ? "---" : "---:");
+  }
+  QString out = "| " + h.join(" | ") + " |\n| " + sep.join(" | ") + " |\n";
+  for (int r = 0; r < m.rowCount(); ++r) {
+    QStringList row;
+    for (int c = 0; c < m.columnCount(); ++c) {
+      QString t = esc(text(m, r, c));
+      if (best(m, r, c) && !t.isEmpty()) t = "**" + t + "**";
+      row << t;
+    }
+    out += "| " + row.join(" | ") + " |\n";
+  }
+  return out;
+}
+
+QString TableExporter::toJson(const QAbstractItemModel& m) {
+  QJsonArray columns, rows;
+  for (int c = 0; c < m.columnCount(); ++c) columns.append(header(m, c));
+  for (int r = 0; r < m.rowCount(); ++r) {
+    QJsonObject row;
+    for (int c = 0; c < m.columnCount(); ++c) {
+      const QModelIndex i = m.index(r, c);
+      const QVariant v = m.data(i, TableRole::Value);
+      if (v.typeId() == QMetaType::Double) row[header(m, c)] = v.toDouble();
+      else if (v.isValid()) row[header(m, c)] = v.toString();
+      else if (!text(m, r, c).isEmpty()) row[header(m, c)] = text(m, r, c);
+      else row[header(m, c)] = QJsonValue::Null;
+      if (const QVariant e = m.data(i, TableRole::Stderr); e.isValid()) row[header(m, c) + " stderr"] = e.toDouble();
+      if (best(m, r, c)) row[header(m, c) + " best"] = true;
+    }
+    rows.append(row);
+  }
+  return QString::fromUtf8(QJsonDocument(QJsonObject{{"columns", columns}, {"rows", rows}}).toJson());
+}
+
+bool TableExporter::save(const QAbstractItemModel& m, const QString& path, QString* error, const QString& caption) {
+  Format f;
+  if (!formatForPath(path, &f)) {
+    if (error) *error = QObject::tr("%1: choose .csv, .tex, .md or .json").arg(path);
+    return false;
+  }
+  const QString body = f == Format::Csv ? toCsv(m) : f == Format::Latex ? toLatex(m, caption) : f == Format::Markdown ? toMarkdown(m) : toJson(m);
+  QSaveFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Text) || file.write(body.toUtf8()) < 0 || !file.commit()) {
+    if (error) *error = QObject::tr("cannot write %1: %2").arg(path, file.errorString());
+    return false;
+  }
+  return true;
+}
