@@ -67,6 +67,7 @@ def main():
     ap.add_argument('--max-length', type=int, default=64)
     ap.add_argument('--limit', type=int, default=None)
     ap.add_argument('--backend', default='cpu')
+    ap.add_argument('--dtype', default=None, help='fp32 or bf16 (cuda); default: the backend\'s')
     ap.add_argument('--workdir', default=None)
     ap.add_argument('--skip-missing', action='store_true', help='exit 77 (a skip for CTest) when model or data is absent')
     a = ap.parse_args()
@@ -94,8 +95,9 @@ def main():
     batch = os.path.join(work, 'windows.json')
     json.dump([w[0] for w in windows], open(batch, 'w'))
     logits_file = os.path.join(work, 'logits.safetensors')
+    dtype_args = ['--dtype', a.dtype] if a.dtype else []
     subprocess.run([a.cli, 'logits', '--model', a.model, '--batch-file', batch, '--out', logits_file,
-                    '--backend', a.backend], check=True)
+                    '--backend', a.backend] + dtype_args, check=True)
     t = read_safetensors(logits_file)
     dtype, shape, data = t['logits']
     assert dtype == 'F32', dtype
@@ -124,7 +126,7 @@ def main():
     out = os.path.join(work, 'results.json')
     cmd = [a.cli, 'run', '--model', a.model, '--tokenizer', 'bytes', '--task', 'wikitext', '--data', a.data,
            '--max-length', str(a.max_length), '--backend', a.backend, '--store', os.path.join(work, 'store.sqlite'),
-           '--out', out, '--quiet']
+           '--out', out, '--quiet'] + dtype_args
     if a.limit is not None:
         cmd += ['--limit', str(a.limit)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -136,6 +138,7 @@ def main():
         rel = abs(g - v) / abs(v)
         ok &= rel <= 1e-6
         print(f"{k:16s} python {v:.10g}  lmscope {g:.10g}  rel.diff {rel:.2e}")
+    print(json.dumps({'backend': a.backend, 'dtype': a.dtype, **{k: got[k + ',none'] for k in ref}}))
     print('OK' if ok else 'MISMATCH')
     return 0 if ok else 1
 
