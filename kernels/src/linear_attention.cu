@@ -28,7 +28,9 @@ __global__ void activate_kernel(T* x, std::int64_t n, int f) {
       case 0: r = v / (1.0f + expf(-v)); break;           // silu
       case 1: r = 1.0f / (1.0f + expf(-v)); break;        // sigmoid
       case 2: r = fmaxf(v, 0.0f); break;                  // relu
-      default: r = v > 0.0f ? v + 1.0f : expf(v); break;  // elu + 1
+      case 3: r = v > 0.0f ? v + 1.0f : expf(v); break;   // elu + 1
+      case 4: r = v > 20.0f ? v : log1pf(expf(v)); break;  // softplus, torch's threshold
+      default: r = fminf(v, 0.0f) - log1pf(expf(-fabsf(v))); break;  // log-sigmoid
     }
     st(x + i, r);
   }

@@ -180,7 +180,8 @@ TEST_F(CudaOps, LinearAttentionOps) {
     gpu_->sum_normalize_heads(yg, 48);
     expect_close(yc, yg, 1e-5, "sum_normalize_heads");
   }
-  for (Activation f : {Activation::Silu, Activation::Sigmoid, Activation::Relu, Activation::EluPlusOne}) {
+  for (Activation f : {Activation::Silu, Activation::Sigmoid, Activation::Relu, Activation::EluPlusOne,
+                       Activation::Softplus, Activation::LogSigmoid}) {
     auto [xc, xg] = random({9, 100}, 3.0f);
     cpu_.activate(xc, f);
     gpu_->activate(xg, f);

@@ -45,7 +45,15 @@ void CudaBackend::on_f32(Tensor& x, F&& f) {
 }
 
 void CudaBackend::activate(Tensor& x, Activation f) {
-  const int code = f == Activation::Silu ? 0 : f == Activation::Sigmoid ? 1 : f == Activation::Relu ? 2 : 3;
+  int code = 0;
+  switch (f) {  // the kernel's codes (kernels/src/linear_attention.cu)
+    case Activation::Silu: code = 0; break;
+    case Activation::Sigmoid: code = 1; break;
+    case Activation::Relu: code = 2; break;
+    case Activation::EluPlusOne: code = 3; break;
+    case Activation::Softplus: code = 4; break;
+    case Activation::LogSigmoid: code = 5; break;
+  }
   launch("activate", [&] { cuda::activate(x.data, elem_of(x, "activate"), x.numel(), code, stream()); });
 }
 
