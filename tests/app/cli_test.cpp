@@ -7,6 +7,7 @@
 
 #include "lmscope/random_checkpoint.h"
 #include "lmscope/safetensors.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace lmscope {
@@ -15,23 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 using test::TempDir;
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
-
-Result cli(const std::string& args) {
-  const std::string cmd = std::string(LMSCOPE_CLI) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Result = test::CliResult;
+inline Result cli(const std::string& args) { return test::run_cli(args); }
 
 std::string join_ids(const std::vector<std::int32_t>& ids) {
   std::string s;

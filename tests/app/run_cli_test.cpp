@@ -16,6 +16,7 @@
 
 #include "lmscope/random_checkpoint.h"
 #include "lmscope/run/results_store.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 extern char** environ;
@@ -26,23 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
-
-Result cli(const std::string& args) {
-  const std::string cmd = std::string(LMSCOPE_CLI) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Result = test::CliResult;
+inline Result cli(const std::string& args) { return test::run_cli(args); }
 
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 

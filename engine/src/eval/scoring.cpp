@@ -4,6 +4,7 @@
 #include <map>
 
 #include "lmscope/error.h"
+#include "lmscope/eval/rolling_windows.h"
 
 namespace lmscope::eval {
 
@@ -98,6 +99,18 @@ std::vector<WindowScore> score_windows(const Model& model, std::span<const Windo
       k0 += n;
     }
   }
+  return out;
+}
+
+std::vector<ScoredWindow> score_rolling(const Model& model, std::span<const std::int32_t> tokens, std::int64_t max_length,
+                                        std::int32_t prefix, const TaskEnv& env) {
+  const auto ws = rolling_windows(tokens, max_length, prefix);
+  std::vector<ScoredWindow> out(ws.size());
+  std::vector<WindowRequest> requests;
+  for (std::size_t k = 0; k < ws.size(); ++k) out[k].targets = position_targets(ws[k]);
+  for (std::size_t k = 0; k < ws.size(); ++k) requests.push_back({ws[k].input, out[k].targets});
+  auto scores = score_windows(model, requests, env);
+  for (std::size_t k = 0; k < ws.size(); ++k) out[k].score = std::move(scores[k]);
   return out;
 }
 

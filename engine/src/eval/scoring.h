@@ -33,6 +33,15 @@ struct WindowRequest {
 // Results in request order.
 std::vector<WindowScore> score_windows(const Model& model, std::span<const WindowRequest> windows, const TaskEnv& env);
 
+// lm-eval's rolling windows over tokens (eval/rolling_windows.h), scored through score_windows. For each window its
+// per-position targets (what AppendOutput::targets takes) and its score.
+struct ScoredWindow {
+  std::vector<std::int32_t> targets;
+  WindowScore score;
+};
+std::vector<ScoredWindow> score_rolling(const Model& model, std::span<const std::int32_t> tokens, std::int64_t max_length,
+                                        std::int32_t prefix, const TaskEnv& env);
+
 // lm-eval's loglikelihood request: the window is (context + continuation)[-(L+1):][:-1] for max length L, and the
 // last len(continuation) positions are scored. An empty context is replaced by [prefix_token].
 WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,

@@ -62,15 +62,9 @@ class CharlevelTask final : public Task {
     const auto ids = tokenizer_->encode(text, o);
     double nll = 0;
     std::int64_t bytes = 0, correct = 0;
-    const auto ws = rolling_windows(ids, max_length_, prefix_);
-    std::vector<std::vector<std::int32_t>> targets;
-    std::vector<WindowRequest> requests;
-    for (const auto& w : ws) targets.push_back(position_targets(w));
-    for (std::size_t k = 0; k < ws.size(); ++k) requests.push_back({ws[k].input, targets[k]});
-    const auto scores = score_windows(*env.model, requests, env);
-    for (std::size_t k = 0; k < ws.size(); ++k) {
-      const auto& s = scores[k];
-      const auto& t = targets[k];
+    for (const auto& w : score_rolling(*env.model, ids, max_length_, prefix_, env)) {
+      const auto& s = w.score;
+      const auto& t = w.targets;
       nll -= s.sum;
       bytes += s.scored;
       for (std::size_t p = 0; p < t.size(); ++p)

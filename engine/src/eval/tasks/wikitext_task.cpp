@@ -69,14 +69,9 @@ class WikitextTask final : public Task {
     const auto& d = docs_[static_cast<std::size_t>(i)];
     double loglik = 0;
     std::int64_t scored = 0, windows = 0;
-    const auto ws = rolling_windows(d.tokens, max_length_, prefix_);
-    std::vector<std::vector<std::int32_t>> targets;
-    std::vector<WindowRequest> requests;
-    for (const auto& w : ws) targets.push_back(position_targets(w));
-    for (std::size_t k = 0; k < ws.size(); ++k) requests.push_back({ws[k].input, targets[k]});
-    for (const auto& s : score_windows(*env.model, requests, env)) {
-      loglik += s.sum;
-      scored += s.scored;
+    for (const auto& w : score_rolling(*env.model, d.tokens, max_length_, prefix_, env)) {
+      loglik += w.score.sum;
+      scored += w.score.scored;
       ++windows;
     }
     return {{"loglik", loglik}, {"words", d.words}, {"bytes", d.bytes}, {"tokens", scored}, {"windows", windows}};
