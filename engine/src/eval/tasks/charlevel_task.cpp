@@ -9,7 +9,6 @@
 #include "eval/task_data.h"
 #include "eval/tasks/task_registry.h"
 #include "lmscope/error.h"
-#include "lmscope/eval/rolling_windows.h"
 
 namespace lmscope::eval {
 namespace {

@@ -8,7 +8,6 @@
 #include "eval/tasks/task_registry.h"
 #include "lmscope/error.h"
 #include "lmscope/eval/perplexity_metrics.h"
-#include "lmscope/eval/rolling_windows.h"
 #include "lmscope/eval/wikitext.h"
 
 namespace lmscope::eval {
