@@ -12,6 +12,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/run_progress.h"
+#include "lmscope/run/runner.h"
 #include "lmscope/error.h"
 #include "lmscope/model.h"
 #include "lmscope/random_checkpoint.h"
@@ -40,42 +42,115 @@ std::string printable(const std::vector<std::int32_t>& bytes) {
   return s;
 }
 
-// Installed (bin/lmscope-cli beside share/lmscope/): the shipped config and a per-user cache folder for the weights.
-// In a build tree: the source tree's config and the build folder.
-std::filesystem::path installed_share() {
+// Installed (bin/lmscope-cli beside share/lmscope/): the shipped demo files and a per-user cache folder for the
+// weights. In a build tree: the source tree's resources/demo and the build folder.
+struct DemoPlaces {
+  std::filesystem::path resources;  // tiny-llama.json, tiny-gdn.json, harbour.txt
+  std::filesystem::path cache;      // where random-weight checkpoints are written
+};
+
+DemoPlaces demo_places() {
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return {};
-  const auto share = exe.parent_path().parent_path() / "share" / "lmscope";
-  return std::filesystem::exists(share / "demo" / "tiny-llama.json") ? share : std::filesystem::path{};
-}
-
-std::filesystem::path ensure_demo_model() {
-  const auto share = installed_share();
-  std::filesystem::path config = LMSCOPE_DEMO_CONFIG, base = LMSCOPE_DEMO_DIR;
-  if (!share.empty()) {
-    config = share / "demo" / "tiny-llama.json";
+  const auto share = ec ? std::filesystem::path{} : exe.parent_path().parent_path() / "share" / "lmscope" / "demo";
+  if (!share.empty() && std::filesystem::exists(share / "tiny-llama.json")) {
     const char* cache = std::getenv("XDG_CACHE_HOME");
     const char* home = std::getenv("HOME");
-    base = cache && *cache ? std::filesystem::path(cache) / "lmscope" / "demo"
-           : home && *home ? std::filesystem::path(home) / ".cache" / "lmscope" / "demo"
-                           : std::filesystem::temp_directory_path() / "lmscope-demo";
+    const auto base = cache && *cache ? std::filesystem::path(cache) / "lmscope" / "demo"
+                      : home && *home ? std::filesystem::path(home) / ".cache" / "lmscope" / "demo"
+                                      : std::filesystem::temp_directory_path() / "lmscope-demo";
+    return {share, base};
   }
-  const std::filesystem::path dir = base / "tiny-llama-random";
+  return {std::filesystem::path(LMSCOPE_DEMO_CONFIG).parent_path(), LMSCOPE_DEMO_DIR};
+}
+
+// The checkpoint of a demo config, written with random weights (seed 1) on first use.
+std::filesystem::path ensure_random_model(const std::string& config_name, const std::string& folder) {
+  const auto places = demo_places();
+  const std::filesystem::path dir = places.cache / folder;
   if (std::filesystem::exists(dir / "model.safetensors")) return dir;
+  const auto config = places.resources / config_name;
   std::ifstream in(config);
   if (!in) throw BadInput(config.string() + ": demo model configuration not found");
   std::ostringstream cfg;
   cfg << in.rdbuf();
-  std::fprintf(stderr, "writing the demo checkpoint (random weights, seed 1) to %s\n", dir.string().c_str());
+  std::fprintf(stderr, "writing a demo checkpoint (random weights, seed 1) to %s\n", dir.string().c_str());
   write_random_checkpoint(cfg.str(), dir, {});
   return dir;
+}
+
+std::filesystem::path ensure_demo_model() { return ensure_random_model("tiny-llama.json", "tiny-llama-random"); }
+
+// --report: the demo models compared on what ships (perplexity vs length on our own text, a passkey grid,
+// throughput), results in a store inside the report folder; figures and tables by the GUI's report export when
+// the GUI is built (headless), else Markdown/CSV tables written here.
+int demo_report(const std::filesystem::path& out, const std::string& backend) {
+  std::filesystem::create_directories(out);
+  const auto places = demo_places();
+  const auto llama = ensure_random_model("tiny-llama.json", "tiny-llama-random");
+  const auto gdn = ensure_random_model("tiny-gdn.json", "tiny-gdn-random");
+  nlohmann::json spec{
+      {"lmscope_run", 1},
+      {"name", "lmscope demo"},
+      {"models", {{{"path", llama.string()}, {"name", "tiny-llama (random)"}, {"tokenizer", "bytes"}},
+                  {{"path", gdn.string()}, {"name", "tiny-gdn (random)"}, {"tokenizer", "bytes"}}}},
+      {"backend", backend},
+      {"tasks",
+       {{{"task", "ppl_vs_length"}, {"data", (places.resources / "harbour.txt").string()},
+         {"lengths", {64, 128, 256, 512, 1024}}},
+        {{"task", "passkey"}, {"lengths", {300, 600, 1200}}, {"depths", {0.0, 0.5, 1.0}}, {"trials", 2}, {"seed", 1}},
+        {{"task", "throughput"}, {"seq", {256}}, {"repeats", 2}}}}};
+  {
+    std::ofstream f(out / "spec.json");
+    f << spec.dump(2) << "\n";
+  }
+  run::RunOptions o;
+  o.store_path = (out / "store.sqlite").string();
+  ProgressPrinter printer(false);
+  o.on_event = [&](const nlohmann::json& e) { printer(e); };
+  const auto outcome = run::execute_run(run::parse_run_spec(spec, out.string(), "demo spec"), o);
+  {
+    std::ofstream f(out / "results.json");
+    f << outcome.results.dump(2) << "\n";
+  }
+  std::error_code ec;
+  const auto gui = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "lmscope";
+  if (!ec && std::filesystem::exists(gui)) {
+    const std::string cmd = "QT_QPA_PLATFORM=offscreen '" + gui.string() + "' --export-report '" + out.string() +
+                            "' --store '" + o.store_path + "' >/dev/null 2>'" + (out / "report.log").string() + "'";
+    if (std::system(cmd.c_str()) == 0) {
+      std::printf("report  %s: figures (PNG, PDF, SVG) and tables (CSV, LaTeX, Markdown, JSON); index.md lists them\n",
+                  out.string().c_str());
+      return 0;
+    }
+    std::fprintf(stderr, "demo: the GUI's report export failed (see %s); writing tables only\n",
+                 (out / "report.log").string().c_str());
+  }
+  // Without the GUI: one Markdown and one CSV table of every metric.
+  std::ofstream md(out / "comparison.md"), csv(out / "comparison.csv");
+  md << "| model | task | metric | value |\n| --- | --- | --- | --- |\n";
+  csv << "model,task,metric,value\n";
+  for (const auto& g : outcome.results["runs"])
+    for (const auto& [task, m] : g["results"].items())
+      for (const auto& [k, v] : m.items()) {
+        if (!v.is_number()) continue;
+        const auto name = g["lmscope"]["model"].get<std::string>();
+        md << "| " << name << " | " << task << " | " << k.substr(0, k.find(',')) << " | " << v.dump() << " |\n";
+        csv << '"' << name << "\"," << task << "," << k.substr(0, k.find(',')) << "," << v.dump() << "\n";
+      }
+  std::printf("report  %s: results.json, comparison.md, comparison.csv (figures need the GUI build)\n",
+              out.string().c_str());
+  return 0;
 }
 
 }  // namespace
 
 int cmd_demo(const Argv& argv) {
-  Args args("demo", argv, {"model", "backend"}, {});
+  Args args("demo", argv, {"model", "backend", "report"}, {});
+  if (auto report = args.optional("report")) {
+    if (args.has("model")) throw BadInput("demo: --report compares the demo models; it takes no --model");
+    return demo_report(*report, args.get("backend", "cpu"));
+  }
   const bool builtin = !args.has("model");
   const std::filesystem::path dir = builtin ? ensure_demo_model() : std::filesystem::path(args.required("model"));
   const Checkpoint ck = Checkpoint::open(dir);

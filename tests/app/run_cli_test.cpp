@@ -147,6 +147,29 @@ TEST(RunCliShared, PiqaAndLambadaRunOnTheSharedFilesWithTheirItemCounts) {
   EXPECT_NEAR(j["results"]["piqa"]["acc,none"].get<double>(), 0.5, 0.05);
 }
 
+TEST(RunCliDemo, ReportComparesTheDemoModels) {
+  test::TempDir tmp;
+  const auto out = tmp.path / "report";
+  const auto r = cli("demo --report " + q(out));
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = json::parse(test::read_text(out / "results.json"));
+  ASSERT_EQ(j["runs"].size(), 2u);  // the two demo models
+  for (const auto& g : j["runs"]) {
+    EXPECT_TRUE(g["results"]["ppl_vs_length"]["ppl@512,none"].is_number());
+    EXPECT_TRUE(g["results"]["passkey"]["accuracy,none"].is_number());
+    EXPECT_TRUE(g["results"]["throughput"]["tokens_per_s@1x256,none"].is_number());
+  }
+  EXPECT_TRUE(fs::exists(out / "comparison.md"));
+  EXPECT_TRUE(fs::exists(out / "comparison.csv"));
+  if (fs::exists(fs::path(LMSCOPE_CLI).parent_path() / "lmscope")) {  // the GUI build draws the figures
+    for (const char* f : {"perplexity_vs_length.png", "perplexity_vs_length.pdf", "perplexity_vs_length.svg",
+                          "passkey_heatmaps.png", "comparison.tex", "index.md"})
+      EXPECT_TRUE(fs::exists(out / f)) << f;
+    const auto png = test::read_text(out / "perplexity_vs_length.png");
+    EXPECT_EQ(png.substr(1, 3), "PNG");
+  }
+}
+
 // Starts lmscope-cli with args (stdout/stderr to files); returns its pid.
 pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& log) {
   std::vector<std::string> all{LMSCOPE_CLI};
