@@ -7,7 +7,7 @@
 // and written once at the end; per token, k_t and q_t (dk floats each, shared by all warps of the head, L1/L2 hits)
 // and the warp's kCols values of v_t are read, kCols outputs written; the next token's inputs are loaded before
 // the current one is computed to hide their latency. Tokens run in sequence: this serves decoding and, as the same
-// function as the chunked form, scoring until a chunked tensor-core kernel exists.
+// function as the chunked form, scoring in fp32 mode and for head dims that delta_rule_chunked.cu does not cover.
 #include "elem.cuh"
 
 namespace lmscope::cuda {

@@ -1,6 +1,7 @@
 // Every op of the CUDA backend against the CPU reference on fresh random inputs (float32 mode). Skips without a GPU.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 
 #include "backend/cpu_backend.h"
@@ -322,6 +323,59 @@ TEST_F(CudaBf16Ops, BatchedFlashAttentionMatchesPerSequence) {
     cpu_.attention_batch(qc, kc, vc, a, B, oc);  // the base class: one call per sequence
     bf_->attention_batch(qg, kg, vg, a, B, og);  // one launch
     EXPECT_LE(rel_err(oc, og), 1.2e-2) << "batched attention, window " << window;
+  }
+}
+
+// The chunked delta rule on tensor cores (bf16 mode; kernels/delta_rule_chunked.cu) against the CPU's chunked op:
+// T not a multiple of the chunk (64), the state carried across two calls split inside a chunk, grouped value heads,
+// with and without the gate, and every head_k_dim the kernel covers (256 and 512 as in GDN-1.3B). The inputs are
+// bf16-representable (q and k after the l2 norm are not: the kernel rounds them); the kernel rounds its operands to
+// bf16 (the chunk's inverse T, W, U, the state copy it multiplies and V'), accumulates in fp32 and keeps the state in
+// fp32, so the error is a few bf16 roundings of values of order one: relative tolerance 2.5e-2 (about 12 · 2^-9);
+// a wrong term gives errors of order one.
+TEST_F(CudaBf16Ops, DeltaRuleChunkedTensorCores) {
+  struct Shape {
+    std::int64_t T, H, HV, dk, dv;
+    bool gated;
+    std::int64_t split;  // the first call's tokens (0: one call)
+  };
+  for (const Shape s : {Shape{150, 2, 4, 64, 64, true, 70}, Shape{200, 1, 1, 256, 128, false, 100},
+                        Shape{197, 3, 3, 128, 192, true, 0}, Shape{40, 1, 2, 32, 64, true, 17},
+                        Shape{300, 2, 2, 256, 512, true, 130}, Shape{64, 2, 2, 256, 512, false, 0}}) {
+    auto [qc, qg] = random_bf({s.T, s.H * s.dk}, DType::F32);
+    auto [kc, kg] = random_bf({s.T, s.H * s.dk}, DType::F32);
+    cpu_.l2_normalize_heads(qc, s.dk, 1e-6f);
+    bf_->l2_normalize_heads(qg, s.dk, 1e-6f);
+    cpu_.l2_normalize_heads(kc, s.dk, 1e-6f);
+    bf_->l2_normalize_heads(kg, s.dk, 1e-6f);
+    auto [vc, vg] = random_bf({s.T, s.HV * s.dv}, DType::F32);
+    auto [bc, bg] = random_bf({s.T, s.HV}, DType::F32);
+    cpu_.activate(bc, Activation::Sigmoid);
+    bf_->activate(bg, Activation::Sigmoid);
+    auto [gc, gg] = random_bf({s.T, s.HV}, DType::F32, 0.1f);
+    cpu_.activate(gc, Activation::Relu);
+    bf_->activate(gg, Activation::Relu);
+    cpu_.scale(gc, -1.0f);  // log decays <= 0
+    bf_->scale(gg, -1.0f);
+    auto [stc, stg] = random_bf({s.HV, s.dk, s.dv}, DType::F32, 0.1f);
+    auto [oc, og] = output_bf({s.T, s.HV * s.dv}, DType::F32);
+    const DeltaRuleShape shape{s.H, s.HV, s.dk, s.dv, static_cast<float>(1.0 / std::sqrt(double(s.dk)))};
+    const std::int64_t split = s.split > 0 ? s.split : s.T;
+    for (auto [t0, n] : {std::pair{std::int64_t{0}, split}, std::pair{split, s.T - split}}) {
+      if (n == 0) continue;
+      const Tensor gcs = gc.slice_rows(t0, n), ggs = gg.slice_rows(t0, n);
+      Tensor ocs = oc.slice_rows(t0, n), ogs = og.slice_rows(t0, n);
+      cpu_.delta_rule_chunked(qc.slice_rows(t0, n), kc.slice_rows(t0, n), vc.slice_rows(t0, n), bc.slice_rows(t0, n),
+                              s.gated ? &gcs : nullptr, shape, 64, stc, ocs);
+      bf_->delta_rule_chunked(qg.slice_rows(t0, n), kg.slice_rows(t0, n), vg.slice_rows(t0, n), bg.slice_rows(t0, n),
+                              s.gated ? &ggs : nullptr, shape, 64, stg, ogs);
+    }
+    const double eo = rel_err(oc, og), es = rel_err(stc, stg);
+    std::printf("delta_rule_chunked T=%lld H=%lld HV=%lld dk=%lld dv=%lld gated=%d split=%lld: out %.2e state %.2e\n",
+                static_cast<long long>(s.T), static_cast<long long>(s.H), static_cast<long long>(s.HV),
+                static_cast<long long>(s.dk), static_cast<long long>(s.dv), int(s.gated), static_cast<long long>(s.split), eo, es);
+    EXPECT_LE(eo, 2.5e-2) << "delta_rule_chunked out, T=" << s.T << " dk=" << s.dk << " dv=" << s.dv;
+    EXPECT_LE(es, 2.5e-2) << "delta_rule_chunked state, T=" << s.T << " dk=" << s.dk << " dv=" << s.dv;
   }
 }
 

@@ -19,9 +19,9 @@ echo "memcheck rc=$?"
 grep -E "ERROR SUMMARY|PASSED|FAILED" "$out/memcheck.log" | head -10
 [ "${1:-}" = "--no-bench" ] || tools/device/bench-llama.sh "$build" 2>&1 | tee "$out/bench.log" | grep -vE "^writing|Loading|warn"
 if [ "${1:-}" != "--no-bench" ] && [ "${2:-}" = "--gdn" ]; then
-  # Gated DeltaNet 1.3B: the delta rule runs token by token (no chunked kernel yet), so only the short shape
+  # Gated DeltaNet 1.3B at 8×2048 (bf16: the chunked delta-rule kernel)
   "$build/bin/lmscope-cli" random-checkpoint --config resources/bench/gdn-1.3b.json --out /dev/shm/gdn --dtype BF16 >/dev/null &&
-    timeout 150 "$build/bin/lmscope-cli" bench --model /dev/shm/gdn --backend cuda --batch 8 --seq 2048 --repeat 2 --warmup 1
+    timeout 150 "$build/bin/lmscope-cli" bench --model /dev/shm/gdn --backend cuda --batch 8 --seq 2048 --repeat 3 --warmup 1
   python3 -c "import fla" 2>/dev/null && PYTHONUNBUFFERED=1 timeout 120 python3 tools/bench_reference.py resources/bench/gdn-1.3b.json --batch 8 --seq 2048 ||
     echo "(fla not importable here: no GDN reference)"
 fi

@@ -1,7 +1,8 @@
 // The CUDA backend's linear-attention (DeltaNet, Gated DeltaNet) and BitNet activation ops: float32 kernels from
-// kernels/linear_attention.cu and kernels/delta_rule.cu. The delta rule's chunked form runs the token-by-token
-// kernel (the same function; the chunked form is an evaluation order): correct and O(T) sequential steps, until a
-// chunked tensor-core kernel exists.
+// kernels/linear_attention.cu and kernels/delta_rule.cu. The delta rule's chunked form runs, in bf16 mode, the
+// chunked tensor-core kernel (kernels/delta_rule_chunked.cu: bf16 operands, fp32 accumulation and state) for the
+// head dims it covers; in fp32 mode (the verification mode) and for other dims it runs the token-by-token fp32
+// kernel, the same function evaluated in another order.
 #include "backend/cuda_backend.h"
 
 #include <cuda_runtime.h>
@@ -147,9 +148,32 @@ void CudaBackend::delta_rule_recurrent(const Tensor& q, const Tensor& k, const T
 }
 
 void CudaBackend::delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
-                                     const DeltaRuleShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) {
+                                     const DeltaRuleShape& s, std::int64_t chunk_size, Tensor& state, Tensor& out) {
   expect(chunk_size > 0, "delta_rule_chunked", "chunk_size must be positive");
-  delta_rule_recurrent(q, k, v, beta, g, shape, state, out);
+  const std::int64_t T = q.rows(), H = s.num_heads, HV = s.num_v_heads, dk = s.head_k_dim, dv = s.head_v_dim;
+  if (activation_dtype() != DType::BF16 || !cuda::delta_rule_chunked_supported(dk, dv) || T < 2) {
+    delta_rule_recurrent(q, k, v, beta, g, s, state, out);
+    return;
+  }
+  expect(H > 0 && HV % H == 0, "delta_rule_chunked", "num_v_heads must be a multiple of num_heads");
+  expect(q.cols() == H * dk && k.rows() == T && k.cols() == H * dk, "delta_rule_chunked", "q/k shape");
+  expect(v.rows() == T && v.cols() == HV * dv && out.rows() == T && out.cols() == HV * dv, "delta_rule_chunked", "v/out shape");
+  expect(beta.rows() == T && beta.cols() == HV, "delta_rule_chunked", "beta shape");
+  expect(g == nullptr || (g->rows() == T && g->cols() == HV), "delta_rule_chunked", "g shape");
+  expect(state.numel() == HV * dk * dv, "delta_rule_chunked", "state must be [num_v_heads, head_k_dim, head_v_dim]");
+  const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32),
+               bf = as_dtype(beta, DType::F32);
+  Tensor gf;
+  if (g) gf = as_dtype(*g, DType::F32);
+  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  const auto bytes = static_cast<std::int64_t>(cuda::delta_rule_chunked_workspace_bytes(T, HV, dk, dv));
+  Tensor work = alloc(DType::F32, {(bytes + 3) / 4});
+  on_f32(state, [&](Tensor& st) {
+    const cuda::DeltaRuleArgs a{qf.as<float>(), kf.as<float>(), vf.as<float>(), bf.as<float>(), g ? gf.as<float>() : nullptr,
+                                st.as<float>(), of.as<float>(), T, H, HV, dk, dv, s.scale};
+    launch("delta_rule_chunked", [&] { cuda::delta_rule_chunked_bf16(a, work.data, stream()); });
+  });
+  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
 }
 
 }  // namespace lmscope

@@ -4,6 +4,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -64,6 +65,13 @@ struct DeltaRuleArgs {
 bool delta_rule_supported(std::int64_t head_k_dim);
 // The delta rule token by token (see delta_rule.cu); state [HV, dk, dv] updated in place.
 void delta_rule_f32(const DeltaRuleArgs& a, cudaStream_t stream);
+// The same in the chunked WY / UT-transform form on tensor cores (see delta_rule_chunked.cu), for scoring: chunks
+// of 64 tokens, bf16 operands with fp32 accumulation and an fp32 state; float32 inputs and output as above.
+// Covers head_k_dim 32, 64, 128 or 256 and head_v_dim a multiple of 64 up to 512; workspace: a device buffer of
+// delta_rule_chunked_workspace_bytes (16-byte aligned).
+bool delta_rule_chunked_supported(std::int64_t head_k_dim, std::int64_t head_v_dim);
+std::size_t delta_rule_chunked_workspace_bytes(std::int64_t T, std::int64_t HV, std::int64_t dk, std::int64_t dv);
+void delta_rule_chunked_bf16(const DeltaRuleArgs& a, void* workspace, cudaStream_t stream);
 
 // Float32 forms (the verification mode's names).
 inline void embedding_f32(const float* table, const std::int32_t* ids, std::int64_t T, std::int64_t H, float* out,

@@ -1,0 +1,451 @@
+// The (gated) delta rule in its chunked WY / UT-transform form on tensor cores, for scoring many tokens (bf16
+// operands, fp32 accumulation and fp32 state). The algorithm is fla's chunk_gated_delta_rule; the code is ours.
+// Per value head hv with state S [dk, dv] and chunks of kC = 64 tokens, G_i the cumulative log decay inside the
+// chunk (0 without a gate):
+//   A_ij = β_i (k_i·k_j) e^{G_i−G_j} (j < i),  T = (I + A)^{-1} (unit lower triangular, forward substitution),
+//   W = T diag(β e^G) K,  U = T diag(β) V                                  — kernel 1, all chunks at once
+//   per chunk in order: H_c = S;  V' = U − W S;  S ← e^{G_last} S + (e^{G_last−G} ⊙ K)ᵀ V'   — kernel 2
+//   o_i = scale e^{G_i} q_i H_c + Σ_{j≤i} scale (q_i·k_j) e^{G_i−G_j} V'_j              — kernel 3, all chunks at once
+// Kernel 1 (prepare): grid (chunks, HV), 128 threads; K·Kᵀ by mma, T solved column per thread in fp32 smem,
+//   W and U by mma; writes W, U, the decayed keys Kd = e^{G_last−G_j} k_j (bf16) and G (fp32) to the workspace.
+// Kernel 2 (state): grid (dv / 32, HV), 128 threads, chunks in sequence; the CTA's 32 state columns live in mma
+//   accumulators (fp32) for the whole call; W, Kd and U of the next chunk are fetched with cp.async while the
+//   current one is computed. Writes each chunk's starting state H_c (bf16, transposed) and V' (bf16, transposed).
+// Kernel 3 (output): grid (chunks, HV, dv / 64), 128 threads; P = Q Kᵀ masked and decayed, O = Q H_c + P V'.
+// Each warp owns 16 rows of the chunk in kernels 1 and 3 (and 16 rows of V' in kernel 2). Operands live in shared
+// memory with rows padded by 8 bf16 (conflict-free fragment loads); fragments are read with 32-bit loads where the
+// reduction index is contiguous and as two 16-bit loads where it is not.
+#include <cstdint>
+
+#include "elem.cuh"
+
+namespace lmscope::cuda {
+namespace {
+
+constexpr int kC = 64;  // chunk length
+constexpr int kThreads = 128;
+constexpr int kPad = 8;
+constexpr int kBvState = 32;   // state columns per CTA in kernel 2
+constexpr int kBvOut = 64;     // output columns per CTA in kernel 3
+constexpr int kMaxDv = 512;    // kernel 1 keeps the chunk's values in shared memory
+
+struct Work {
+  float* G;    // [HV, Tp]
+  bf16* W;     // [HV, Tp, dk]
+  bf16* Kd;    // [HV, Tp, dk]
+  bf16* U;     // [HV, Tp, dv]
+  bf16* Ht;    // [NC, HV, dv, dk]: the state at each chunk's start, transposed
+  bf16* Vt;    // [HV, NC, dv, kC]: V' transposed
+  std::int64_t NC, Tp;
+};
+
+__device__ __forceinline__ std::uint32_t ld_pair_contig(const bf16* base, int ld, int r, int k) {
+  return *reinterpret_cast<const std::uint32_t*>(base + r * ld + k);
+}
+__device__ __forceinline__ std::uint32_t ld_pair_strided(const bf16* base, int ld, int r, int k) {
+  const auto* p = reinterpret_cast<const unsigned short*>(base);
+  return static_cast<std::uint32_t>(p[k * ld + r]) | (static_cast<std::uint32_t>(p[(k + 1) * ld + r]) << 16);
+}
+// Elements (r, k), (r, k + 1) of an operand stored [r][k] (KContig) or [k][r], packed for mma (lower k low).
+template <bool KContig>
+__device__ __forceinline__ std::uint32_t ld_pair(const bf16* base, int ld, int r, int k) {
+  if constexpr (KContig)
+    return ld_pair_contig(base, ld, r, k);
+  else
+    return ld_pair_strided(base, ld, r, k);
+}
+
+__device__ __forceinline__ void mma_bf16(float (&c)[4], const std::uint32_t (&a)[4], const std::uint32_t (&b)[2]) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// acc[mt][nt] (16×8 tiles at rows m0 + 16 mt, columns n0 + 8 nt) += Σ_k A(row, k) B(col, k) over k in [0, K).
+template <int MT, int NT, bool AK, bool BK>
+__device__ __forceinline__ void warp_mma(float (&acc)[MT][NT][4], const bf16* A, int lda, int m0, const bf16* B, int ldb,
+                                         int n0, int K) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  for (int k = 0; k < K; k += 16) {
+    std::uint32_t a[MT][4], b[NT][2];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+      const int r = m0 + 16 * mt + g;
+      a[mt][0] = ld_pair<AK>(A, lda, r, k + 2 * t);
+      a[mt][1] = ld_pair<AK>(A, lda, r + 8, k + 2 * t);
+      a[mt][2] = ld_pair<AK>(A, lda, r, k + 2 * t + 8);
+      a[mt][3] = ld_pair<AK>(A, lda, r + 8, k + 2 * t + 8);
+    }
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) {
+      const int n = n0 + 8 * nt + g;
+      b[nt][0] = ld_pair<BK>(B, ldb, n, k + 2 * t);
+      b[nt][1] = ld_pair<BK>(B, ldb, n, k + 2 * t + 8);
+    }
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) mma_bf16(acc[mt][nt], a[mt], b[nt]);
+  }
+}
+
+// f(row, col, value&) for each accumulator element this lane holds.
+template <int MT, int NT, typename F>
+__device__ __forceinline__ void for_each_acc(float (&acc)[MT][NT][4], int m0, int n0, F&& f) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int q = 0; q < 4; ++q) f(m0 + 16 * mt + g + (q >= 2 ? 8 : 0), n0 + 8 * nt + 2 * t + (q & 1), acc[mt][nt][q]);
+}
+
+template <int MT, int NT>
+__device__ __forceinline__ void zero(float (&acc)[MT][NT][4]) {
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int q = 0; q < 4; ++q) acc[mt][nt][q] = 0.f;
+}
+
+// Stores the lane's accumulator pairs (columns 2t, 2t+1) as bf16 to a row-major global matrix.
+template <int MT, int NT>
+__device__ __forceinline__ void store_bf16(float (&acc)[MT][NT][4], bf16* out, std::int64_t ld, int m0, int n0) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int r = m0 + 16 * mt + g + 8 * h, c = n0 + 8 * nt + 2 * t;
+        *reinterpret_cast<__nv_bfloat162*>(out + r * ld + c) = __floats2bfloat162_rn(acc[mt][nt][2 * h], acc[mt][nt][2 * h + 1]);
+      }
+}
+
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
+// Four floats → four bf16 at dst (8-byte aligned).
+__device__ __forceinline__ void st4_bf16(bf16* dst, float4 v) {
+  __nv_bfloat162 lo = __floats2bfloat162_rn(v.x, v.y), hi = __floats2bfloat162_rn(v.z, v.w);
+  uint2 u;
+  u.x = *reinterpret_cast<std::uint32_t*>(&lo);
+  u.y = *reinterpret_cast<std::uint32_t*>(&hi);
+  *reinterpret_cast<uint2*>(dst) = u;
+}
+
+// ---------------------------------------------------------------- kernel 1: A, T, W, U per chunk
+template <int DK>
+std::size_t prepare_smem(int dv) {
+  return sizeof(bf16) * (kC * (DK + kPad) + kC * (dv + kPad) + 2 * kC * (kC + kPad)) + sizeof(float) * (2 * kC * (kC + 1) + 2 * kC);
+}
+
+template <int DK>
+__global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleArgs a, Work w) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  constexpr int ldk = DK + kPad, ldt = kC + kPad, lda = kC + 1;
+  const int dv = static_cast<int>(a.dv), ldv = dv + kPad;
+  const int tid = threadIdx.x, warp = tid >> 5;
+  const std::int64_t c = blockIdx.x, hv = blockIdx.y, h = hv / (a.HV / a.H);
+  const std::int64_t t0 = c * kC;
+  const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
+  bf16* ks = reinterpret_cast<bf16*>(smem);  // [kC][ldk]
+  bf16* vs = ks + kC * ldk;                  // [kC][ldv]
+  bf16* tw = vs + kC * ldv;                  // [kC][ldt]: T diag(β e^G)
+  bf16* tu = tw + kC * ldt;                  // [kC][ldt]: T diag(β)
+  float* af = reinterpret_cast<float*>(tu + kC * ldt);  // [kC][lda]
+  float* tf = af + kC * lda;                            // [kC][lda]
+  float* gs = tf + kC * lda;
+  float* bs = gs + kC;
+
+  if (tid < kC) {
+    gs[tid] = tid < n && a.g ? a.g[(t0 + tid) * a.HV + hv] : 0.f;
+    bs[tid] = tid < n ? a.beta[(t0 + tid) * a.HV + hv] : 0.f;
+  }
+  __syncthreads();
+  if (tid == 0)
+    for (int i = 1; i < kC; ++i) gs[i] += gs[i - 1];
+  __syncthreads();
+  if (tid < kC) w.G[hv * w.Tp + t0 + tid] = gs[tid];
+  const float glast = gs[kC - 1];
+  for (int idx = tid; idx < kC * DK / 4; idx += kThreads) {
+    const int i = idx / (DK / 4), e = idx % (DK / 4) * 4;
+    float4 x = make_float4(0.f, 0.f, 0.f, 0.f);
+    if (i < n) x = *reinterpret_cast<const float4*>(a.k + ((t0 + i) * a.H + h) * DK + e);
+    st4_bf16(ks + i * ldk + e, x);
+    const float f = expf(glast - gs[i]);
+    st4_bf16(w.Kd + (hv * w.Tp + t0 + i) * DK + e, make_float4(x.x * f, x.y * f, x.z * f, x.w * f));
+  }
+  for (int idx = tid; idx < kC * dv / 4; idx += kThreads) {
+    const int i = idx / (dv / 4), e = idx % (dv / 4) * 4;
+    float4 x = make_float4(0.f, 0.f, 0.f, 0.f);
+    if (i < n) x = *reinterpret_cast<const float4*>(a.v + ((t0 + i) * a.HV + hv) * dv + e);
+    st4_bf16(vs + i * ldv + e, x);
+  }
+  __syncthreads();
+  {  // A = β_i e^{G_i−G_j} K Kᵀ, strictly lower
+    float acc[1][8][4];
+    zero(acc);
+    warp_mma<1, 8, true, true>(acc, ks, ldk, warp * 16, ks, ldk, 0, DK);
+    for_each_acc(acc, warp * 16, 0, [&](int i, int j, float& x) {
+      af[i * lda + j] = j < i ? bs[i] * expf(gs[i] - gs[j]) * x : 0.f;
+    });
+  }
+  __syncthreads();
+  // T = (I + A)^{-1}: column j depends on column j alone, T_ij = −Σ_{j≤m<i} A_im T_mj
+  if (tid < kC) {
+    const int j = tid;
+    for (int i = 0; i <= j; ++i) tf[i * lda + j] = i == j ? 1.f : 0.f;
+    for (int i = j + 1; i < kC; ++i) {
+      float s = 0.f;
+      for (int m = j; m < i; ++m) s += af[i * lda + m] * tf[m * lda + j];
+      tf[i * lda + j] = -s;
+    }
+  }
+  __syncthreads();
+  for (int idx = tid; idx < kC * kC; idx += kThreads) {
+    const int i = idx / kC, j = idx % kC;
+    const float x = tf[i * lda + j] * bs[j];
+    tw[i * ldt + j] = __float2bfloat16(x * expf(gs[j]));
+    tu[i * ldt + j] = __float2bfloat16(x);
+  }
+  __syncthreads();
+  for (int n0 = 0; n0 < DK; n0 += 32) {  // W = Tw K
+    float acc[1][4][4];
+    zero(acc);
+    warp_mma<1, 4, true, false>(acc, tw, ldt, warp * 16, ks, ldk, n0, kC);
+    store_bf16(acc, w.W + (hv * w.Tp + t0) * DK, DK, warp * 16, n0);
+  }
+  for (int n0 = 0; n0 < dv; n0 += 32) {  // U = Tu V
+    float acc[1][4][4];
+    zero(acc);
+    warp_mma<1, 4, true, false>(acc, tu, ldt, warp * 16, vs, ldv, n0, kC);
+    store_bf16(acc, w.U + (hv * w.Tp + t0) * dv, dv, warp * 16, n0);
+  }
+}
+
+// ---------------------------------------------------------------- kernel 2: the state through the chunks
+template <int DK>
+constexpr std::size_t state_smem() {
+  return sizeof(bf16) * (2 * 2 * kC * (DK + kPad) + 2 * kC * (kBvState + kPad) + kBvState * (DK + kPad) + kBvState * (kC + kPad));
+}
+
+template <int DK>
+__global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleArgs a, Work w) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  constexpr int BV = kBvState, ldk = DK + kPad, ldu = BV + kPad, ldp = kC + kPad;
+  // the warps' split of the state tile [DK, BV] into 16×8 tiles
+  constexpr int WM = DK / 16 < 4 ? DK / 16 : 4, WN = 4 / WM, MTW = DK / 16 / WM, NTW = (BV / 8) / WN;
+  const int tid = threadIdx.x, warp = tid >> 5;
+  const std::int64_t hv = blockIdx.y, dv = a.dv;
+  const int d0 = blockIdx.x * BV;
+  const int wm0 = (warp / WN) * MTW * 16, wn0 = (warp % WN) * NTW * 8;
+  bf16* wb = reinterpret_cast<bf16*>(smem);  // [2][kC][ldk]
+  bf16* kb = wb + 2 * kC * ldk;              // [2][kC][ldk]
+  bf16* ub = kb + 2 * kC * ldk;              // [2][kC][ldu]
+  bf16* st = ub + 2 * kC * ldu;              // [BV][ldk]: S transposed
+  bf16* vp = st + BV * ldk;                  // [BV][ldp]: V' transposed
+
+  float s[MTW][NTW][4];
+  float* S = a.state + hv * DK * dv;
+  for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { x = S[e * dv + d0 + d]; });
+
+  auto prefetch = [&](std::int64_t c, int buf) {
+    const bf16* W = w.W + (hv * w.Tp + c * kC) * DK;
+    const bf16* K = w.Kd + (hv * w.Tp + c * kC) * DK;
+    for (int idx = tid; idx < kC * DK / 8; idx += kThreads) {
+      const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
+      cp_async16(wb + (buf * kC + i) * ldk + e, W + i * DK + e);
+      cp_async16(kb + (buf * kC + i) * ldk + e, K + i * DK + e);
+    }
+    const bf16* U = w.U + (hv * w.Tp + c * kC) * dv + d0;
+    for (int idx = tid; idx < kC * BV / 8; idx += kThreads) {
+      const int i = idx / (BV / 8), d = idx % (BV / 8) * 8;
+      cp_async16(ub + (buf * kC + i) * ldu + d, U + i * dv + d);
+    }
+    cp_async_commit();
+  };
+
+  prefetch(0, 0);
+  for (std::int64_t c = 0; c < w.NC; ++c) {
+    const int buf = static_cast<int>(c & 1);
+    cp_async_wait_all();
+    __syncthreads();
+    if (c + 1 < w.NC) prefetch(c + 1, buf ^ 1);
+    const float decay = expf(w.G[hv * w.Tp + c * kC + kC - 1]);
+    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
+    __syncthreads();
+    {  // H_c out
+      bf16* H = w.Ht + ((c * a.HV + hv) * dv + d0) * DK;
+      for (int idx = tid; idx < BV * DK / 8; idx += kThreads) {
+        const int d = idx / (DK / 8), e = idx % (DK / 8) * 8;
+        *reinterpret_cast<uint4*>(H + d * DK + e) = *reinterpret_cast<const uint4*>(st + d * ldk + e);
+      }
+    }
+    {  // V' = U − W S
+      float acc[1][BV / 8][4];
+      zero(acc);
+      warp_mma<1, BV / 8, true, true>(acc, wb + buf * kC * ldk, ldk, warp * 16, st, ldk, 0, DK);
+      const bf16* u = ub + buf * kC * ldu;
+      for_each_acc(acc, warp * 16, 0, [&](int i, int d, float& x) {
+        vp[d * ldp + i] = __float2bfloat16(__bfloat162float(u[i * ldu + d]) - x);
+      });
+    }
+    __syncthreads();
+    {  // V' out
+      bf16* V = w.Vt + ((hv * w.NC + c) * dv + d0) * kC;
+      for (int idx = tid; idx < BV * kC / 8; idx += kThreads) {
+        const int d = idx / (kC / 8), j = idx % (kC / 8) * 8;
+        *reinterpret_cast<uint4*>(V + d * kC + j) = *reinterpret_cast<const uint4*>(vp + d * ldp + j);
+      }
+    }
+    // S ← e^{G_last} S + Kdᵀ V'
+    for_each_acc(s, wm0, wn0, [&](int, int, float& x) { x *= decay; });
+    warp_mma<MTW, NTW, false, true>(s, kb + buf * kC * ldk, ldk, wm0, vp, ldp, wn0, kC);
+  }
+  for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { S[e * dv + d0 + d] = x; });
+}
+
+// ---------------------------------------------------------------- kernel 3: outputs per chunk
+template <int DK>
+constexpr std::size_t output_smem() {
+  return sizeof(bf16) * (2 * kC * (DK + kPad) + kBvOut * (DK + kPad) + kBvOut * (kC + kPad) + kC * (kC + kPad)) +
+         sizeof(float) * kC;
+}
+
+template <int DK>
+__global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleArgs a, Work w) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  constexpr int BV = kBvOut, ldk = DK + kPad, ldp = kC + kPad;
+  const int tid = threadIdx.x, warp = tid >> 5;
+  const std::int64_t c = blockIdx.x, hv = blockIdx.y, h = hv / (a.HV / a.H), dv = a.dv;
+  const int d0 = blockIdx.z * BV;
+  const std::int64_t t0 = c * kC;
+  const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
+  bf16* qs = reinterpret_cast<bf16*>(smem);  // [kC][ldk]
+  bf16* ks = qs + kC * ldk;                  // [kC][ldk]
+  bf16* hs = ks + kC * ldk;                  // [BV][ldk]: H_c transposed
+  bf16* vs = hs + BV * ldk;                  // [BV][ldp]: V' transposed
+  bf16* ps = vs + BV * ldp;                  // [kC][ldp]
+  float* gs = reinterpret_cast<float*>(ps + kC * ldp);
+
+  {
+    const bf16* H = w.Ht + ((c * a.HV + hv) * dv + d0) * DK;
+    for (int idx = tid; idx < BV * DK / 8; idx += kThreads) {
+      const int d = idx / (DK / 8), e = idx % (DK / 8) * 8;
+      cp_async16(hs + d * ldk + e, H + d * DK + e);
+    }
+    const bf16* V = w.Vt + ((hv * w.NC + c) * dv + d0) * kC;
+    for (int idx = tid; idx < BV * kC / 8; idx += kThreads) {
+      const int d = idx / (kC / 8), j = idx % (kC / 8) * 8;
+      cp_async16(vs + d * ldp + j, V + d * kC + j);
+    }
+    cp_async_commit();
+  }
+  if (tid < kC) gs[tid] = w.G[hv * w.Tp + t0 + tid];
+  for (int idx = tid; idx < kC * DK / 4; idx += kThreads) {
+    const int i = idx / (DK / 4), e = idx % (DK / 4) * 4;
+    float4 x = make_float4(0.f, 0.f, 0.f, 0.f), y = x;
+    if (i < n) {
+      x = *reinterpret_cast<const float4*>(a.q + ((t0 + i) * a.H + h) * DK + e);
+      y = *reinterpret_cast<const float4*>(a.k + ((t0 + i) * a.H + h) * DK + e);
+    }
+    st4_bf16(qs + i * ldk + e, x);
+    st4_bf16(ks + i * ldk + e, y);
+  }
+  cp_async_wait_all();
+  __syncthreads();
+  {  // P = scale (Q Kᵀ) e^{G_i−G_j}, lower triangle with the diagonal
+    float p[1][8][4];
+    zero(p);
+    warp_mma<1, 8, true, true>(p, qs, ldk, warp * 16, ks, ldk, 0, DK);
+    for_each_acc(p, warp * 16, 0, [&](int i, int j, float& x) {
+      ps[i * ldp + j] = __float2bfloat16(j <= i ? a.scale * x * expf(gs[i] - gs[j]) : 0.f);
+    });
+  }
+  float o[1][BV / 8][4];
+  zero(o);
+  warp_mma<1, BV / 8, true, true>(o, qs, ldk, warp * 16, hs, ldk, 0, DK);
+  for_each_acc(o, warp * 16, 0, [&](int i, int, float& x) { x *= a.scale * expf(gs[i]); });
+  __syncwarp();  // this warp's rows of P, written above by its own lanes
+  warp_mma<1, BV / 8, true, true>(o, ps, ldp, warp * 16, vs, ldp, 0, kC);
+  {
+    const int lane = tid & 31, g = lane >> 2, t = lane & 3;
+#pragma unroll
+    for (int nt = 0; nt < BV / 8; ++nt)
+#pragma unroll
+      for (int hh = 0; hh < 2; ++hh) {
+        const int i = warp * 16 + g + 8 * hh, d = d0 + 8 * nt + 2 * t;
+        if (i < n)
+          *reinterpret_cast<float2*>(a.out + ((t0 + i) * a.HV + hv) * dv + d) = make_float2(o[0][nt][2 * hh], o[0][nt][2 * hh + 1]);
+      }
+  }
+}
+
+template <int DK>
+void launch_chunked(const DeltaRuleArgs& a, const Work& w, cudaStream_t stream) {
+  const std::size_t s1 = prepare_smem<DK>(static_cast<int>(a.dv)), s2 = state_smem<DK>(), s3 = output_smem<DK>();
+  auto set = [](const void* f, std::size_t bytes) {
+    if (cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)) != cudaSuccess)
+      throw std::runtime_error("delta_rule_chunked: shared memory request refused");
+  };
+  set(reinterpret_cast<const void*>(&gdn_prepare_kernel<DK>), s1);
+  set(reinterpret_cast<const void*>(&gdn_state_kernel<DK>), s2);
+  set(reinterpret_cast<const void*>(&gdn_output_kernel<DK>), s3);
+  const unsigned nc = static_cast<unsigned>(w.NC), hv = static_cast<unsigned>(a.HV);
+  gdn_prepare_kernel<DK><<<dim3(nc, hv), kThreads, s1, stream>>>(a, w);
+  check_last_launch("delta_rule_chunked prepare");
+  gdn_state_kernel<DK><<<dim3(static_cast<unsigned>(a.dv / kBvState), hv), kThreads, s2, stream>>>(a, w);
+  check_last_launch("delta_rule_chunked state");
+  gdn_output_kernel<DK><<<dim3(nc, hv, static_cast<unsigned>(a.dv / kBvOut)), kThreads, s3, stream>>>(a, w);
+  check_last_launch("delta_rule_chunked output");
+}
+
+}  // namespace
+
+bool delta_rule_chunked_supported(std::int64_t dk, std::int64_t dv) {
+  return (dk == 32 || dk == 64 || dk == 128 || dk == 256) && dv >= kBvOut && dv % kBvOut == 0 && dv <= kMaxDv;
+}
+
+std::size_t delta_rule_chunked_workspace_bytes(std::int64_t T, std::int64_t HV, std::int64_t dk, std::int64_t dv) {
+  const std::int64_t NC = (T + kC - 1) / kC, Tp = NC * kC;
+  return static_cast<std::size_t>(4 * HV * Tp + 2 * HV * Tp * (2 * dk + 2 * dv) + 2 * NC * HV * dv * dk);
+}
+
+void delta_rule_chunked_bf16(const DeltaRuleArgs& a, void* workspace, cudaStream_t stream) {
+  if (!delta_rule_chunked_supported(a.dk, a.dv)) throw std::runtime_error("delta_rule_chunked: unsupported head dims");
+  if (a.H <= 0 || a.HV % a.H != 0) throw std::runtime_error("delta_rule_chunked: num_v_heads must be a multiple of num_heads");
+  if (a.T <= 0 || a.HV == 0) return;
+  Work w{};
+  w.NC = (a.T + kC - 1) / kC;
+  w.Tp = w.NC * kC;
+  auto* p = static_cast<unsigned char*>(workspace);
+  w.G = reinterpret_cast<float*>(p);
+  p += 4 * a.HV * w.Tp;
+  w.W = reinterpret_cast<bf16*>(p);
+  p += 2 * a.HV * w.Tp * a.dk;
+  w.Kd = reinterpret_cast<bf16*>(p);
+  p += 2 * a.HV * w.Tp * a.dk;
+  w.U = reinterpret_cast<bf16*>(p);
+  p += 2 * a.HV * w.Tp * a.dv;
+  w.Vt = reinterpret_cast<bf16*>(p);
+  p += 2 * a.HV * w.Tp * a.dv;
+  w.Ht = reinterpret_cast<bf16*>(p);
+  switch (a.dk) {
+    case 32: launch_chunked<32>(a, w, stream); break;
+    case 64: launch_chunked<64>(a, w, stream); break;
+    case 128: launch_chunked<128>(a, w, stream); break;
+    default: launch_chunked<256>(a, w, stream); break;
+  }
+}
+
+}  // namespace lmscope::cuda
