@@ -14,6 +14,12 @@ that of the same model at initialisation (random weights).
 usage: train_demo.py --text FILE.jsonl|FILE.txt [--field text] --out DIR [--minutes 3] [--models llama,gdn,bytes]
        [--device cuda] [--steps N (overrides --minutes; for a smoke test on the CPU)]
 The last 5% of the documents (at least one) are held out.
+
+On the GPU machine (torch and transformers are there, fla is not): fetch fla's wheels here with
+`pip download flash-linear-attention fla-core einops --no-deps -d .whl`, carry `.whl` and the text, and run
+`python3 -m pip install --no-deps .whl/*.whl` first. Checked on 2026-11-23 with --steps 30 (H100): demo-llama trains
+and saves, lmscope loads the folder and its tokenizer.json reproduces the tokenizers library's ids; the GDN part
+was not reached (fla went to another interpreter's site-packages through plain `pip`).
 """
 import argparse, json, math, os, random, sys, time
 
