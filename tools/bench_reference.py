@@ -25,10 +25,12 @@ def main():
         import fla  # noqa: F401  (registers the fla model types with transformers)
     from transformers import AutoConfig, AutoModelForCausalLM
     config = AutoConfig.for_model(**cfg)
-    if hasattr(config, '_attn_implementation'):
+    # SDPA for transformers' attention models; fla's models bring their own kernels and refuse the setting.
+    if hasattr(config, '_attn_implementation') and config.model_type in ('llama', 'mistral', 'qwen2'):
         config._attn_implementation = 'sdpa'
     with torch.device('cuda'):
-        model = AutoModelForCausalLM.from_config(config, torch_dtype=dtype).eval()
+        extra = {} if config.model_type in ('llama', 'mistral', 'qwen2') else {'attn_implementation': 'eager'}
+        model = AutoModelForCausalLM.from_config(config, torch_dtype=dtype, **extra).eval()
     ids = torch.randint(0, cfg['vocab_size'], (args.batch, args.seq), device='cuda')
 
     def step():
