@@ -146,10 +146,8 @@ std::unique_ptr<Sequence> BlockStackModel::new_sequence() const { return std::ma
 
 void BlockStackModel::score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
                                   std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const {
-  const bool batched = std::all_of(blocks_.begin(), blocks_.end(),
-                                   [](const Block& blk) { return blk.mixer->batchable() && blk.has_mlp; });
   const std::int64_t N = static_cast<std::int64_t>(tokens.size());
-  if (!batched || batch < 1 || N % batch != 0 || targets.size() != tokens.size() || N == 0 || blocks_.empty()) {
+  if (batch < 1 || N % batch != 0 || targets.size() != tokens.size() || N == 0 || blocks_.empty()) {
     Model::score_batch(tokens, batch, targets, logprobs, greedy);  // validates, and scores one sequence at a time
     return;
   }
@@ -174,8 +172,10 @@ void BlockStackModel::score_batch(std::span<const std::int32_t> tokens, std::int
     const Block& blk = blocks_[l];
     const int slot = rope_slot_[l];
     blk.mixer->forward_batch(b, h, batch, slot >= 0 ? &batch_rope_[static_cast<std::size_t>(slot)] : nullptr, o);
-    b.add_rmsnorm(x, o, blk.mlp_norm, eps, h);
-    swiglu_mlp(b, blk.mlp, h, o);
+    if (blk.has_mlp) {
+      b.add_rmsnorm(x, o, blk.mlp_norm, eps, h);
+      swiglu_mlp(b, blk.mlp, h, o);
+    }
     // the residual add, then the next layer's norm (the final norm after the last layer)
     b.add_rmsnorm(x, o, l + 1 < blocks_.size() ? blocks_[l + 1].mixer_norm : final_norm_, eps, h);
   }

@@ -39,8 +39,6 @@ class SoftmaxAttention final : public TokenMixer {
     project(b, o_, att, out);
   }
 
-  bool batchable() const override { return true; }
-
   // The projections and attention see all batch × T rows at once (one launch each); RoPE runs per sequence.
   void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables* rope, Tensor& out) const override {
     const std::int64_t N = h.rows(), T = N / batch, qd = s_.num_heads * s_.head_dim, kvd = s_.num_kv_heads * s_.head_dim;

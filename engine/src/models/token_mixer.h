@@ -36,10 +36,17 @@ class TokenMixer {
   virtual void forward(Backend& backend, const Tensor& h, std::int64_t pos0, const RopeTables* rope,
                        MixerState& state, Tensor& out) const = 0;
   // Batched scoring from empty states: h [batch × T, hidden] holds `batch` sequences of T tokens one after another
-  // (positions 0 .. T-1 each); out likewise. Only mixers whose batchable() is true implement it.
-  virtual bool batchable() const { return false; }
-  virtual void forward_batch(Backend&, const Tensor&, std::int64_t, const RopeTables*, Tensor&) const {
-    throw InternalError("this token mixer has no batched form");
+  // (positions 0 .. T-1 each); out likewise. Mixers with a fused batched form override this; the default runs each
+  // sequence through forward() from a fresh state, so the rest of the block stack (norms, MLP, LM head) still sees
+  // all batch × T rows in one product.
+  virtual void forward_batch(Backend& backend, const Tensor& h, std::int64_t batch, const RopeTables* rope,
+                             Tensor& out) const {
+    const std::int64_t T = h.rows() / batch;
+    for (std::int64_t s = 0; s < batch; ++s) {
+      auto state = new_state(backend);
+      Tensor hs = h.slice_rows(s * T, T), os = out.slice_rows(s * T, T);
+      forward(backend, hs, 0, rope, *state, os);
+    }
   }
 };
 
