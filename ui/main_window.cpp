@@ -4,17 +4,21 @@
 #include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProcess>
 #include <QProcessEnvironment>
 #include <QPushButton>
 #include <QSaveFile>
@@ -28,6 +32,7 @@
 #include <QTableView>
 #include <QToolBar>
 #include <QVBoxLayout>
+
 #include <memory>
 
 #include "comparison_table_model.h"
@@ -310,8 +315,13 @@ void MainWindow::buildUi() {
   file->addAction(report);
   file->addSeparator();
   file->addAction(quit);
+  auto* demo = new QAction(tr("Demo"), this);
+  demo->setObjectName("demo_action");
+  demo->setToolTip(tr("Compare the demo models (perplexity vs length, passkey, throughput)"));
+  connect(demo, &QAction::triggered, this, [this] { runDemo(); });
   QMenu* run = menuBar()->addMenu(tr("&Run"));
   run->addAction(launch_act);
+  run->addAction(demo);
   run->addAction(tr("Cancel all"), queue_, &RunQueue::cancelAll);
   QToolBar* tb = addToolBar(tr("Workbench"));
   tb->setObjectName("toolbar");
@@ -325,6 +335,35 @@ void MainWindow::buildUi() {
   dpi_->setSingleStep(50);
   dpi_->setValue(QSettings().value("export/dpi", 150).toInt());
   tb->addWidget(dpi_);
+}
+
+void MainWindow::runDemo() {
+  // `lmscope-cli demo --spec-out` writes the demo models (random weights, first time only) and the comparison's
+  // spec; the jobs then run like any launch, one per model.
+  const QString spec_path = QDir(QDir::tempPath()).filePath(QString("lmscope-demo-spec-%1.json").arg(QCoreApplication::applicationPid()));
+  auto* p = new QProcess(this);
+  connect(p, &QProcess::finished, this, [this, p, spec_path](int code, QProcess::ExitStatus status) {
+    p->deleteLater();
+    if (status != QProcess::NormalExit || code != 0) {
+      statusBar()->showMessage(tr("Demo could not start: %1").arg(QString::fromUtf8(p->readAllStandardError()).trimmed()));
+      return;
+    }
+    QFile f(spec_path);
+    const QJsonObject spec = f.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(f.readAll()).object() : QJsonObject();
+    f.remove();
+    int jobs = 0;
+    for (const QJsonValue& m : spec["models"].toArray()) {
+      const QJsonObject model = m.toObject();
+      addModelFolder(model["path"].toString());
+      QJsonObject one = spec;
+      one["models"] = QJsonArray{model};
+      queue_->enqueue(tr("demo · %1").arg(model["name"].toString()), one);
+      ++jobs;
+    }
+    statusBar()->showMessage(tr("Demo: %n job(s) queued", nullptr, jobs), 8000);
+  });
+  statusBar()->showMessage(tr("Preparing the demo models…"));
+  p->start(options_.cli, {"demo", "--spec-out", spec_path});
 }
 
 void MainWindow::addModelFolder(const QString& folder) {

@@ -68,6 +68,8 @@ class MainWindow : public QMainWindow {
   // Asked before closing while runs are active (default: a message box); tests answer it themselves.
   void setQuitConfirmation(std::function<bool(int active_runs)> ask) { confirm_quit_ = std::move(ask); }
   void applyPreset(const QString& name);
+  // Run ▸ Demo: queues the demo comparison (the models `lmscope-cli demo --report` compares).
+  void runDemo();
 
  protected:
   void dragEnterEvent(QDragEnterEvent* e) override;

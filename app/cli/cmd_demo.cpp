@@ -84,12 +84,12 @@ std::filesystem::path ensure_demo_model() { return ensure_random_model("tiny-lla
 // --report: the demo models compared on what ships (perplexity vs length on our own text, a passkey grid,
 // throughput), results in a store inside the report folder; figures and tables by the GUI's report export when
 // the GUI is built (headless), else Markdown/CSV tables written here.
-int demo_report(const std::filesystem::path& out, const std::string& backend) {
-  std::filesystem::create_directories(out);
+// The comparison the demo runs (also what the GUI's Run ▸ Demo launches, through --spec-out).
+nlohmann::json demo_spec(const std::string& backend) {
   const auto places = demo_places();
   const auto llama = ensure_random_model("tiny-llama.json", "tiny-llama-random");
   const auto gdn = ensure_random_model("tiny-gdn.json", "tiny-gdn-random");
-  nlohmann::json spec{
+  return {
       {"lmscope_run", 1},
       {"name", "lmscope demo"},
       {"models", {{{"path", llama.string()}, {"name", "tiny-llama (random)"}, {"tokenizer", "bytes"}},
@@ -100,6 +100,11 @@ int demo_report(const std::filesystem::path& out, const std::string& backend) {
          {"lengths", {64, 128, 256, 512, 1024}}},
         {{"task", "passkey"}, {"lengths", {300, 600, 1200}}, {"depths", {0.0, 0.5, 1.0}}, {"trials", 2}, {"seed", 1}},
         {{"task", "throughput"}, {"seq", {256}}, {"repeats", 2}}}}};
+}
+
+int demo_report(const std::filesystem::path& out, const std::string& backend) {
+  std::filesystem::create_directories(out);
+  const auto spec = demo_spec(backend);
   {
     std::ofstream f(out / "spec.json");
     f << spec.dump(2) << "\n";
@@ -146,7 +151,14 @@ int demo_report(const std::filesystem::path& out, const std::string& backend) {
 }  // namespace
 
 int cmd_demo(const Argv& argv) {
-  Args args("demo", argv, {"model", "backend", "report"}, {});
+  Args args("demo", argv, {"model", "backend", "report", "spec-out"}, {});
+  if (auto spec_out = args.optional("spec-out")) {
+    std::ofstream f(*spec_out);
+    if (!f) throw BadInput("demo: cannot write --spec-out " + *spec_out);
+    f << demo_spec(args.get("backend", "cpu")).dump(2) << "\n";
+    std::printf("%s\n", spec_out->c_str());
+    return 0;
+  }
   if (auto report = args.optional("report")) {
     if (args.has("model")) throw BadInput("demo: --report compares the demo models; it takes no --model");
     return demo_report(*report, args.get("backend", "cpu"));

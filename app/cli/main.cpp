@@ -25,9 +25,10 @@ const std::map<std::string, Command>& commands() {
                                   "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope ...]   greedy decoding through the KV cache; prints new ids as JSON"}},
       {"random-checkpoint", {cmd_random_checkpoint, "random-checkpoint --config config.json --out DIR [--seed S] [--dtype F32|F16|BF16] [--shards N]\n"
                                                     "                                              a checkpoint folder with random weights for a config"}},
-      {"demo", {cmd_demo, "demo [--model DIR] | demo --report DIR [--backend cpu|cuda]\n"
+      {"demo", {cmd_demo, "demo [--model DIR] | demo (--report DIR | --spec-out FILE) [--backend cpu|cuda]\n"
                           "                                              score a built-in text and generate with a small model;\n"
-                          "                                              --report: compare the demo models, write figures and tables"}},
+                          "                                              --report: compare the demo models, write figures and tables;\n"
+                          "                                              --spec-out: write that comparison's run spec"}},
       {"bench", {cmd_bench, "bench (--config CONFIG.json | --model DIR) [--batch B] [--seq T] [--dtype fp32|bf16] [--backend cpu|cuda]\n"
                             "       [--repeat N] [--warmup N] [--micro-batch M]  scoring throughput: tokens/s, ms/batch, TFLOP/s, peak memory"}},
       {"tokenize", {cmd_tokenize, "tokenize (--model DIR | --tokenizer FILE|bytes) (--text S | --text-file F | --jsonl F [--field text])\n"

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <thread>
 
 #include "eval/scoring.h"
 #include "lmscope/checkpoint.h"
@@ -150,6 +151,34 @@ TEST(ResultsStore, KeepsUnitsOnceAndMerges) {
   test::write_text(tmp.path / "not.sqlite", "this is not a database, just some text that is long enough");
   EXPECT_THROW(run::ResultsStore(tmp.path / "not.sqlite"), BadInput);
   EXPECT_THROW(run::ResultsStore(tmp.path / "missing-folder" / "s.sqlite"), BadInput);
+}
+
+TEST(ResultsStore, SeveralWritersOpenOneNewStoreTogether) {
+  // Workers (one per GPU) and shards open the same store at the same moment; none may fail on a lock.
+  test::TempDir tmp;
+  const auto path = tmp.path / "shared.sqlite";
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&, w] {
+      try {
+        run::ResultsStore s(path);
+        run::TaskRunRecord r;
+        r.run_key = "k" + std::to_string(w);
+        r.config = json::object();
+        r.provenance = json::object();
+        s.put_task_run(r);
+        for (int u = 0; u < 20; ++u) s.put_unit(r.run_key, u, {{{"u", u}}, 0.0, 1, "cpu"});
+      } catch (const std::exception& e) {
+        ++failures;
+        ADD_FAILURE() << e.what();
+      }
+    });
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures, 0);
+  run::ResultsStore s(path);
+  EXPECT_EQ(s.task_runs().size(), 4u);
+  for (int w = 0; w < 4; ++w) EXPECT_EQ(s.units("k" + std::to_string(w)).size(), 20u);
 }
 
 TEST_F(RunFixture, WikitextMatchesADirectComputationAndIsServedFromTheStoreTheSecondTime) {

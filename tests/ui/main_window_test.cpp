@@ -87,6 +87,24 @@ class MainWindowTest : public QObject {
     QCoreApplication::setOrganizationName("lmscope-tests");
   }
 
+  void demoQueuesTheDemoComparisonAndFillsTheViews() {
+    QTemporaryDir store;
+    MainWindow w(options(store));
+    w.show();
+    auto* demo = w.findChild<QAction*>("demo_action");
+    QVERIFY(demo);
+    demo->trigger();
+    RunQueue* q = w.queue();
+    QTRY_COMPARE_WITH_TIMEOUT(q->rowCount(), 2, 30000);  // one job per demo model
+    QTRY_VERIFY_WITH_TIMEOUT(!q->hasActiveWork(), 120000);
+    for (const auto& j : q->jobs()) QVERIFY2(j.state == RunJob::State::Done, qPrintable(j.title + ": " + j.message));
+    QCOMPARE(w.pplView()->lineCount(), 2);
+    QCOMPARE(w.passkeyView()->mapCount(), 2);
+    QCOMPARE(w.comparison()->rowCount(), 2);
+    QCOMPARE(w.library()->entries().size(), 2);
+    QSettings().remove("library");  // the demo folders went into the recent list; the next tests count theirs
+  }
+
   void addingAGoodAndABadFolderShowsBoth() {
     lmscope::test::TempDir dir;
     lmscope::write_random_checkpoint(lmscope::test::tiny_llama_config().dump(), dir.path / "good");

@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <ctime>
+#include <thread>
 
 #include "lmscope/error.h"
 
@@ -114,7 +116,14 @@ ResultsStore::ResultsStore(const std::filesystem::path& path) : path_(path) {
     if (version > kSchemaVersion)
       throw BadInput("results store " + path.string() + ": schema version " + std::to_string(version) +
                      " is newer than this lmscope understands (" + std::to_string(kSchemaVersion) + ")");
-    exec("PRAGMA journal_mode=WAL");
+    // WAL is a property of the file: set it once, when the store is new. Changing it needs a lock that a second
+    // process opening the store at the same moment would not get.
+    std::string mode;
+    {
+      Stmt m(db_, "PRAGMA journal_mode", path_);
+      if (m.step()) mode = m.text(0);
+    }
+    if (mode != "wal") exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec("CREATE TABLE IF NOT EXISTS specs (spec_hash TEXT PRIMARY KEY, name TEXT, spec TEXT, created TEXT)");
     exec("CREATE TABLE IF NOT EXISTS task_runs (run_key TEXT PRIMARY KEY, spec_hash TEXT, model TEXT, model_path TEXT,"
@@ -124,9 +133,11 @@ ResultsStore::ResultsStore(const std::filesystem::path& path) : path_(path) {
          " device TEXT, finished TEXT, PRIMARY KEY (run_key, unit))");
     exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
   } catch (const InternalError& e) {
+    const bool not_a_db = sqlite3_errcode(db_) == SQLITE_NOTADB;
     sqlite3_close(db_);
     db_ = nullptr;
-    throw BadInput("results store " + path.string() + ": not an lmscope results store (" + e.what() + ")");
+    if (not_a_db) throw BadInput("results store " + path.string() + ": not an lmscope results store (" + e.what() + ")");
+    throw;
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -140,7 +151,17 @@ ResultsStore::~ResultsStore() {
 
 void ResultsStore::exec(const std::string& sql) const {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  int rc = SQLITE_OK;
+  // SQLite's busy handler does not cover every lock (schema and journal-mode changes can report BUSY at once):
+  // retry for up to 10 s so workers that open one store together wait for each other.
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    sqlite3_free(err);
+    err = nullptr;
+    rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
     throw InternalError("results store " + path_.string() + ": " + msg + " (in: " + sql.substr(0, 60) + ")");
