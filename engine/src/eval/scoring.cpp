@@ -114,11 +114,12 @@ std::vector<ScoredWindow> score_rolling(const Model& model, std::span<const std:
   return out;
 }
 
-WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,
-                               std::span<const std::int32_t> continuation, const TaskEnv& env) {
+ContinuationWindow continuation_window(std::span<const std::int32_t> context, std::span<const std::int32_t> continuation,
+                                       const TaskEnv& env) {
+  ContinuationWindow w;
   // A continuation can encode to no tokens (its text merged into the context's last token); lm-eval then scores
-  // loglikelihood 0 and greedy true, and so do we.
-  if (continuation.empty()) return WindowScore{};
+  // loglikelihood 0 and greedy true: an empty window does the same.
+  if (continuation.empty()) return w;
   std::vector<std::int32_t> whole;
   if (context.empty()) whole.push_back(env.prefix_token);
   else whole.assign(context.begin(), context.end());
@@ -126,12 +127,33 @@ WindowScore score_continuation(const Model& model, std::span<const std::int32_t>
   const auto L = static_cast<std::size_t>(std::max<std::int64_t>(env.max_length, 1));
   // Keep the last L+1 tokens, read all but the last.
   const std::size_t start = whole.size() > L + 1 ? whole.size() - (L + 1) : 0;
-  std::vector<std::int32_t> input(whole.begin() + static_cast<std::ptrdiff_t>(start), whole.end() - 1);
-  std::vector<std::int32_t> targets(input.size(), -1);
-  const std::size_t n = std::min(continuation.size(), input.size());
-  for (std::size_t j = 0; j < n; ++j)
-    targets[input.size() - n + j] = continuation[continuation.size() - n + j];
-  return score_window(model, input, targets, env);
+  w.input.assign(whole.begin() + static_cast<std::ptrdiff_t>(start), whole.end() - 1);
+  w.targets.assign(w.input.size(), -1);
+  const std::size_t n = std::min(continuation.size(), w.input.size());
+  for (std::size_t j = 0; j < n; ++j) w.targets[w.input.size() - n + j] = continuation[continuation.size() - n + j];
+  return w;
+}
+
+WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,
+                               std::span<const std::int32_t> continuation, const TaskEnv& env) {
+  const auto w = continuation_window(context, continuation, env);
+  if (w.input.empty()) return WindowScore{};
+  return score_window(model, w.input, w.targets, env);
+}
+
+std::vector<WindowScore> score_continuations(const Model& model, std::span<const ContinuationWindow> windows,
+                                             const TaskEnv& env) {
+  std::vector<WindowRequest> requests;
+  std::vector<std::size_t> owner;
+  for (std::size_t i = 0; i < windows.size(); ++i)
+    if (!windows[i].input.empty()) {
+      requests.push_back({windows[i].input, windows[i].targets});
+      owner.push_back(i);
+    }
+  std::vector<WindowScore> out(windows.size());
+  auto scores = score_windows(model, requests, env);
+  for (std::size_t k = 0; k < owner.size(); ++k) out[owner[k]] = std::move(scores[k]);
+  return out;
 }
 
 std::vector<std::int32_t> greedy_continuation(const Model& model, std::span<const std::int32_t> prompt,

@@ -42,8 +42,17 @@ struct ScoredWindow {
 std::vector<ScoredWindow> score_rolling(const Model& model, std::span<const std::int32_t> tokens, std::int64_t max_length,
                                         std::int32_t prefix, const TaskEnv& env);
 
-// lm-eval's loglikelihood request: the window is (context + continuation)[-(L+1):][:-1] for max length L, and the
-// last len(continuation) positions are scored. An empty context is replaced by [prefix_token].
+// lm-eval's loglikelihood request as a window: (context + continuation)[-(L+1):][:-1] for max length L, the last
+// len(continuation) positions scored. An empty context is replaced by [prefix_token]; an empty continuation gives
+// an empty window (loglikelihood 0, greedy, as lm-eval).
+struct ContinuationWindow {
+  std::vector<std::int32_t> input, targets;
+};
+ContinuationWindow continuation_window(std::span<const std::int32_t> context, std::span<const std::int32_t> continuation,
+                                       const TaskEnv& env);
+// Many requests at once: equal-length windows share passes (score_windows).
+std::vector<WindowScore> score_continuations(const Model& model, std::span<const ContinuationWindow> windows,
+                                             const TaskEnv& env);
 WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,
                                std::span<const std::int32_t> continuation, const TaskEnv& env);
 

@@ -47,8 +47,11 @@ class LambadaTask final : public Task {
     nlohmann::json out = nlohmann::json::array();
     const auto first = static_cast<std::size_t>(u * kItemsPerUnit);
     const auto last = std::min(pairs_.size(), first + static_cast<std::size_t>(kItemsPerUnit));
+    std::vector<ContinuationWindow> windows;
+    for (std::size_t i = first; i < last; ++i) windows.push_back(continuation_window(pairs_[i].first, pairs_[i].second, env));
+    const auto scores = score_continuations(*env.model, windows, env);
     for (std::size_t i = first; i < last; ++i) {
-      const auto s = score_continuation(*env.model, pairs_[i].first, pairs_[i].second, env);
+      const auto& s = scores[i - first];
       out.push_back({{"item", i}, {"loglik", s.sum}, {"is_greedy", s.all_greedy ? 1 : 0}, {"tokens", s.scored}});
     }
     return out;

@@ -58,12 +58,20 @@ class MultipleChoiceTask final : public Task {
     nlohmann::json out = nlohmann::json::array();
     const auto first = static_cast<std::size_t>(u * kItemsPerUnit);
     const auto last = std::min(items_.size(), first + static_cast<std::size_t>(kItemsPerUnit));
+    // Every request of the unit at once, so requests of equal length share passes.
+    std::vector<ContinuationWindow> windows;
+    for (std::size_t i = first; i < last; ++i)
+      for (const auto& r : items_[i].requests) {
+        auto [ctx, cont] = encode_request(*tokenizer_, r.context, r.continuation);
+        windows.push_back(continuation_window(ctx, cont, env));
+      }
+    const auto scores = score_continuations(*env.model, windows, env);
+    std::size_t next = 0;
     for (std::size_t i = first; i < last; ++i) {
       const auto& item = items_[i];
       std::vector<double> ll, norm;
       for (std::size_t c = 0; c < item.requests.size(); ++c) {
-        auto [ctx, cont] = encode_request(*tokenizer_, item.requests[c].context, item.requests[c].continuation);
-        const auto s = score_continuation(*env.model, ctx, cont, env);
+        const auto& s = scores[next++];
         ll.push_back(s.sum);
         norm.push_back(s.sum / item.choice_lengths[c]);
       }
