@@ -40,6 +40,9 @@ json bitnet_config(const json& patch = json::object()) {
 }
 
 const json kHybridAttn = {{"layers", {1}}, {"num_heads", 4}, {"num_kv_heads", 2}, {"window_size", 6}};
+// Gated DeltaNet-H2's Mamba2 layers as docs/ssm-families.md describes them (chunk 16: the 70-token piece crosses
+// chunks of the SSD form too).
+const json kH2Mamba2 = {{"layers", {0, 3}}, {"num_heads", 4}, {"head_dim", 16}, {"state_size", 8}, {"chunk_size", 16}};
 
 struct Fixture {
   TempDir dir;
@@ -128,6 +131,7 @@ std::vector<Variant> variants() {
                                                      {"window_size", 5}}})}})},
       {"bitnet", bitnet_config()},
       {"bitnet_window", bitnet_config({{"window_size", 6}})},
+      {"gated_deltanet_h2", gated_deltanet_config({{"num_hidden_layers", 4}, {"attn", kHybridAttn}, {"mamba2", kH2Mamba2}})},
   };
 }
 
@@ -135,6 +139,48 @@ INSTANTIATE_TEST_SUITE_P(Families, PiecesEqualWhole, testing::ValuesIn(variants(
                          [](const testing::TestParamInfo<Variant>& i) { return i.param.name; });
 
 // A switch that adds no tensor must still change what the model computes.
+TEST(LinearFamilies, GatedDeltaNetH2MixesMamba2GatedDeltaNetAndWindowedAttention) {
+  const json config = gated_deltanet_config({{"num_hidden_layers", 4}, {"attn", kHybridAttn}, {"mamba2", kH2Mamba2}});
+  Fixture f(config);
+  const auto& s = f.ck.spec();
+  EXPECT_EQ(s.attention_layers, std::vector<std::int64_t>{1});
+  bool described = false;
+  for (const auto& [k, v] : s.details) described |= k == "Mamba2 layers" && v.rfind("0, 3 (H2)", 0) == 0;
+  EXPECT_TRUE(described);
+  EXPECT_NE(f.ck.find("model.layers.0.attn.A_log"), nullptr);  // Mamba2's tensors under the layer's attn.
+  EXPECT_NE(f.ck.find("model.layers.3.attn.in_proj.weight"), nullptr);
+  EXPECT_NE(f.ck.find("model.layers.2.attn.b_proj.weight"), nullptr);  // Gated DeltaNet
+  EXPECT_NE(f.ck.find("model.layers.1.attn.q_proj.weight"), nullptr);  // attention
+  const auto m = load_model(f.ck);
+  const auto ids = some_ids(30);
+  const auto cont = generate_greedy(*m, ids, 6);
+  std::vector<std::int32_t> all = ids;
+  for (auto t : cont) {  // each greedy token is the argmax of a full pass over what precedes it
+    const auto logits = compute_logits(*m, all);
+    EXPECT_EQ(argmax(std::span(logits).subspan(logits.size() - kVocab)), t);
+    all.push_back(t);
+  }
+  auto error_of = [](const json& c) {
+    TempDir d;
+    test::write_text(d.path / "config.json", c.dump());
+    try {
+      read_model_spec(d.path / "config.json");
+    } catch (const BadInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  json overlap = kH2Mamba2;
+  overlap["layers"] = {1};
+  EXPECT_NE(error_of(gated_deltanet_config({{"num_hidden_layers", 4}, {"attn", kHybridAttn}, {"mamba2", overlap}}))
+                .find("mamba2.layers"),
+            std::string::npos);
+  json bad_dims = kH2Mamba2;
+  bad_dims["head_dim"] = 12;
+  EXPECT_NE(error_of(gated_deltanet_config({{"num_hidden_layers", 4}, {"mamba2", bad_dims}})).find("head_dim"),
+            std::string::npos);
+}
+
 TEST(LinearFamilies, SwitchesWithoutTensorsChangeTheOutputs) {
   const auto ids = some_ids(30);
   Fixture base(delta_net_config());

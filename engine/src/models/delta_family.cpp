@@ -1,5 +1,6 @@
 #include "models/delta_family.h"
 
+#include <algorithm>
 #include <any>
 #include <string>
 
@@ -27,7 +28,46 @@ std::string qk_words(const DeltaRuleSettings& m) {
   return std::string(act) + (m.qk_norm == QkNorm::L2 ? ", L2-normalised per head" : ", sum-normalised per head");
 }
 
+bool is_mamba2_layer(const DeltaFamilyConfig& c, std::int64_t l) {
+  return std::find(c.mamba2_layers.begin(), c.mamba2_layers.end(), l) != c.mamba2_layers.end();
+}
+
 }  // namespace
+
+void parse_h2_mamba2_block(const ConfigFields& cfg, const ModelSpec& s, DeltaFamilyConfig& c) {
+  if (!cfg.has("mamba2")) return;
+  if (!cfg.raw()["mamba2"].is_object())
+    cfg.fail("mamba2", "null or an object {layers, num_heads, head_dim, state_size, ...} (Gated DeltaNet-H2)");
+  const ConfigFields m = cfg.object("mamba2");
+  if (!m.has("layers") || !m.raw()["layers"].is_array() || m.raw()["layers"].empty())
+    m.fail("layers", "a non-empty list of layer indices");
+  for (const auto& v : m.raw()["layers"]) {
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() >= s.num_layers)
+      m.fail("layers", "indices in [0, " + std::to_string(s.num_layers) + ")");
+    const auto l = v.get<std::int64_t>();
+    if (hybrid_attention_at(c.attention, l)) m.fail("layers", "layers that are not attention layers too (" + std::to_string(l) + ")");
+    if (is_mamba2_layer(c, l)) m.fail("layers", "each layer once (" + std::to_string(l) + " repeats)");
+    c.mamba2_layers.push_back(l);
+  }
+  Mamba2Settings& b = c.mamba2;
+  b.hidden = s.hidden_size;
+  b.head_dim = m.positive_int("head_dim", 64);
+  const double expand = m.number("expand", 2.0);
+  const auto inner = static_cast<std::int64_t>(expand * static_cast<double>(s.hidden_size));
+  b.num_heads = m.positive_int("num_heads", std::max<std::int64_t>(1, inner / b.head_dim));
+  b.n_groups = m.positive_int("n_groups", 1);
+  b.state_size = m.positive_int("state_size", 128);
+  b.conv_kernel = m.positive_int("conv_kernel", 4);
+  b.chunk_size = m.positive_int("chunk_size", 256);
+  b.use_bias = m.boolean("use_bias", false);
+  b.use_conv_bias = m.boolean("use_conv_bias", true);
+  b.d_has_hdim = m.boolean("D_has_hdim", false);
+  b.norm_eps = s.norm_eps;
+  if (b.intermediate() != inner)
+    m.fail("head_dim", "num_heads · head_dim (" + std::to_string(b.num_heads) + " · " + std::to_string(b.head_dim) +
+                           ") equal to expand · hidden_size (" + std::to_string(inner) + ")");
+  if (b.num_heads % b.n_groups != 0) m.fail("n_groups", "a divisor of num_heads (" + std::to_string(b.num_heads) + ")");
+}
 
 void describe_delta_family(const DeltaFamilyConfig& c, ModelSpec& s) {
   const DeltaRuleSettings& m = c.mixer;
@@ -48,6 +88,14 @@ void describe_delta_family(const DeltaFamilyConfig& c, ModelSpec& s) {
   if (m.gated) s.details.emplace_back("decay", "exp(g), g = -exp(A_log) · softplus(a_proj x + dt_bias)");
   s.details.emplace_back("output", m.use_gate ? "RMSNorm per head · SiLU(g_proj x)" : "RMSNorm per head");
   describe_hybrid_attention(c.attention, s);
+  if (!c.mamba2_layers.empty()) {
+    std::string layers;
+    for (auto l : c.mamba2_layers) layers += (layers.empty() ? "" : ", ") + std::to_string(l);
+    s.details.emplace_back("Mamba2 layers", layers + " (H2): SSD, " + std::to_string(c.mamba2.num_heads) + " heads × " +
+                                                std::to_string(c.mamba2.head_dim) + ", state " +
+                                                std::to_string(c.mamba2.state_size) + ", " +
+                                                std::to_string(c.mamba2.n_groups) + " group(s)");
+  }
   s.family_config = c;
 }
 
@@ -60,6 +108,8 @@ std::vector<ExpectedTensor> delta_family_tensors(const ModelSpec& s) {
     t.push_back({p + "attn_norm.weight", {H}});
     if (const HybridAttention* a = hybrid_attention_at(c.attention, l))
       add_attention_tensors(t, p + "attn.", H, hybrid_attention_settings(*a, s));
+    else if (is_mamba2_layer(c, l))
+      add_mamba2_tensors(t, p + "attn.", c.mamba2);
     else
       add_delta_rule_tensors(t, p + "attn.", H, c.mixer);
     t.push_back({p + "mlp_norm.weight", {H}});
@@ -84,6 +134,8 @@ std::unique_ptr<Model> build_delta_family(const Checkpoint& ck, std::shared_ptr<
       AttentionSettings as = hybrid_attention_settings(*a, spec);
       as.rope = rope_with_override(as.rope, opts, as.head_dim);
       mixer = load_softmax_attention(b, ck, p + "attn.", as);
+    } else if (is_mamba2_layer(c, l)) {
+      mixer = load_mamba2_mixer(b, ck, p + "attn.", c.mamba2);
     } else {
       mixer = load_delta_rule_mixer(b, ck, p + "attn.", c.mixer);
     }

@@ -36,6 +36,7 @@ void parse_gated_deltanet(const ConfigFields& cfg, ModelSpec& s) {
   m.allow_neg_eigval = cfg.boolean("allow_neg_eigval", false);
   m.norm_eps = s.norm_eps;
   c.attention = parse_hybrid_attention(cfg, s.num_layers, s.hidden_size);
+  parse_h2_mamba2_block(cfg, s, c);
   describe_delta_family(c, s);
 }
 
