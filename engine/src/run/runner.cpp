@@ -49,6 +49,9 @@ struct ModelSide {
   std::unique_ptr<Tokenizer> tokenizer;
   std::int32_t prefix = 0;
   std::int64_t max_length = 2048;
+  // What decides the tokens: "bytes", "model" (the folder's files, in the weights fingerprint) or the hash of a
+  // separate tokenizer file or folder.
+  std::string tokenizer_key;
 };
 
 // One model × setting × task.
@@ -83,6 +86,9 @@ ModelSide open_model_side(const ModelEntry& e) {
   m.spec = read_model_spec(dir / "config.json");
   m.fingerprint = checkpoint_fingerprint(dir);
   m.tokenizer = tokenizer_for(e, m.spec);
+  if (e.tokenizer.empty() || e.tokenizer == "bytes") m.tokenizer_key = e.tokenizer.empty() ? "model" : "bytes";
+  else if (std::filesystem::is_directory(e.tokenizer)) m.tokenizer_key = checkpoint_fingerprint(e.tokenizer);
+  else m.tokenizer_key = eval::file_hash(e.tokenizer);
   if (m.tokenizer->bos_id()) m.prefix = *m.tokenizer->bos_id();
   else if (m.tokenizer->eos_id()) m.prefix = *m.tokenizer->eos_id();
   else if (m.spec.bos_token_id) m.prefix = static_cast<std::int32_t>(*m.spec.bos_token_id);
@@ -202,7 +208,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         r.settings = spec.tasks[ti];
         r.max_length = lengths[ti];
         r.evaluator_path = r.task->config().value("evaluator", std::string());
-        nlohmann::json key{{"model", side.fingerprint}, {"tokenizer", side.entry.tokenizer == "bytes" ? "bytes" : "files"},
+        nlohmann::json key{{"model", side.fingerprint}, {"tokenizer", side.tokenizer_key},
                            {"rope", rope},           {"backend", spec.backend},
                            {"dtype", spec.dtype},    {"task", r.task->name()},
                            {"config", key_config(r.task->config())}};
