@@ -138,3 +138,44 @@ int cmd_merge(const Argv& argv) {
 }
 
 }  // namespace lmscope::cli
+
+namespace lmscope::cli {
+
+// lmscope-cli results: what a store holds — one line per task run with its metrics, or JSON.
+int cmd_results(const Argv& argv) {
+  Args a("results", argv, {"store", "task", "model"}, {"json"});
+  const auto path = a.get("store", "");
+  const std::string store_path = path.empty() ? default_store_path() : path;
+  if (!std::filesystem::exists(store_path)) throw BadInput("results: no results store at " + store_path);
+  run::ResultsStore store(store_path);
+  const auto task = a.get("task", ""), model = a.get("model", "");
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : store.task_runs()) {
+    if ((!task.empty() && r.task != task) || (!model.empty() && r.model != model)) continue;
+    const auto done = store.units(r.run_key).size();
+    nlohmann::json row{{"run_key", r.run_key}, {"model", r.model},          {"setting", r.setting},
+                       {"task", r.task},       {"units_done", done},        {"unit_count", r.unit_count},
+                       {"finished", r.finished}, {"provenance", r.provenance}};
+    if (!r.results.is_null()) row["metrics"] = r.results["metrics"];
+    out.push_back(row);
+  }
+  if (a.flag("json")) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%s: %zu task run(s)\n", store_path.c_str(), out.size());
+  for (const auto& row : out) {
+    std::string who = row["model"].get<std::string>();
+    if (!row["setting"].get<std::string>().empty()) who += " [" + row["setting"].get<std::string>() + "]";
+    std::printf("%-30s %-16s %lld/%lld units", who.c_str(), row["task"].get<std::string>().c_str(),
+                static_cast<long long>(row["units_done"].get<std::int64_t>()),
+                static_cast<long long>(row["unit_count"].get<std::int64_t>()));
+    if (row.contains("metrics"))
+      for (const auto& [k, v] : row["metrics"].items())
+        if (v.is_number() && k.find("_stderr") == std::string::npos) std::printf("  %s %.6g", k.c_str(), v.get<double>());
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace lmscope::cli

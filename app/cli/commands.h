@@ -30,6 +30,7 @@ int cmd_run(const Argv& argv);
 int cmd_merge(const Argv& argv);
 int cmd_worker(const Argv& argv);
 int cmd_tasks(const Argv& argv);
+int cmd_results(const Argv& argv);
 // $XDG_DATA_HOME/lmscope/results.sqlite (~/.local/share/...), the folder created.
 std::string default_store_path();
 

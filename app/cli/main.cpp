@@ -39,6 +39,8 @@ const std::map<std::string, Command>& commands() {
                         "       [--dtype fp32|bf16]) [--store FILE]\n"
                         "       [--out results.json] [--shard i/N] [--log-samples FILE.jsonl] [--quiet]\n"
                         "                                              evaluate; units go to the results store; resumes"}},
+      {"results", {cmd_results, "results [--store FILE] [--task NAME] [--model NAME] [--json]\n"
+                                "                                              what a results store holds: task runs, units, metrics"}},
       {"merge", {cmd_merge, "merge INTO.sqlite FROM.sqlite...              combine results stores (e.g. of shards)"}},
       {"worker", {cmd_worker, "worker                                       the engine as JSON lines on stdin/stdout (docs/worker.md)"}},
       {"tasks", {cmd_tasks, "tasks                                        the evaluation tasks and their settings"}},

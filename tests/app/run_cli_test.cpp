@@ -73,6 +73,13 @@ TEST_F(RunCli, SingleTaskRunWritesLmEvalShapedResults) {
   const auto again = cli("run --model " + q(model) + " --tokenizer bytes --task wikitext --data " + q(data) +
                          " --max-length 16 --store " + q(tmp.path / "s.sqlite"));
   EXPECT_NE(again.out.find("0 units computed, 6 from the store"), std::string::npos) << again.out;
+  const auto listed = cli("results --store " + q(tmp.path / "s.sqlite"));
+  EXPECT_EQ(listed.code, 0) << listed.out;
+  EXPECT_NE(listed.out.find("6/6 units"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("word_perplexity"), std::string::npos) << listed.out;
+  const auto listed_json = json::parse(cli("results --json --task wikitext --store " + q(tmp.path / "s.sqlite")).out);
+  ASSERT_EQ(listed_json.size(), 1u);
+  EXPECT_TRUE(listed_json[0]["metrics"]["bits_per_byte"].is_number());
   const auto bad = cli("run --model " + q(model) + " --tokenizer bytes --task wikitext --store " + q(tmp.path / "s.sqlite"));
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.out.find("'data' is required"), std::string::npos) << bad.out;
