@@ -16,6 +16,10 @@ chroot "$root" apt-get update -qq
 chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "/tmp/$(basename "$deb")"
 chroot "$root" dpkg -s lmscope | grep -E '^(Version|Depends):'
 chroot "$root" env HOME=/root lmscope-cli demo
+# The demo report: the installed GUI draws the figures headless (its Qt platform plugins come with libqt6gui6).
+chroot "$root" env HOME=/root lmscope-cli demo --report /tmp/demo-report
+chroot "$root" test -s /tmp/demo-report/perplexity_vs_length.png
+chroot "$root" test -s /tmp/demo-report/comparison.tex
 chroot "$root" env HOME=/root lmscope-cli run --model /root/.cache/lmscope/demo/tiny-llama-random --tokenizer bytes \
   --task passkey --settings '{"lengths": [300], "depths": [0.5], "trials": 1}' --store /tmp/s.sqlite --out /tmp/r.json
 chroot "$root" test -s /tmp/r.json
