@@ -420,6 +420,8 @@ TEST_F(RunFixture, BadTaskSettingsAreRefusedBeforeAnyWork) {
   EXPECT_NE(error_of({{"task", "nosuchtask"}}).find("unknown task"), std::string::npos);
   EXPECT_NE(error_of({{"task", "ppl_vs_length"}, {"data", corpus.string()}, {"lengths", "long"}}).find("'lengths'"),
             std::string::npos);
+  EXPECT_NE(error_of({{"task", "ppl_vs_length"}, {"data", corpus.string()}, {"lengths", {64, 100000}}}).find("100000 tokens"),
+            std::string::npos);
 }
 
 }  // namespace

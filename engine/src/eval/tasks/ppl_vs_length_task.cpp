@@ -65,6 +65,12 @@ class PplVsLengthTask final : public Task {
       for (std::size_t i = 0; i < ws.size(); i += per_unit)
         units_.emplace_back(ws.begin() + static_cast<std::ptrdiff_t>(i),
                             ws.begin() + static_cast<std::ptrdiff_t>(std::min(ws.size(), i + per_unit)));
+      if (ws.empty()) {
+        std::size_t longest = 0;
+        for (const auto& t : tokens_) longest = std::max(longest, t.size());
+        throw BadInput("task ppl_vs_length: no document of " + path.string() + " has " + std::to_string(L) +
+                       " tokens (the longest has " + std::to_string(longest) + "); drop that length or add longer text");
+      }
       windows_per_length_.push_back(static_cast<std::int64_t>(ws.size()));
     }
     nlohmann::json per_len = nlohmann::json::object();
