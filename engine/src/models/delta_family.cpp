@@ -49,24 +49,7 @@ void parse_h2_mamba2_block(const ConfigFields& cfg, const ModelSpec& s, DeltaFam
     if (is_mamba2_layer(c, l)) m.fail("layers", "each layer once (" + std::to_string(l) + " repeats)");
     c.mamba2_layers.push_back(l);
   }
-  Mamba2Settings& b = c.mamba2;
-  b.hidden = s.hidden_size;
-  b.head_dim = m.positive_int("head_dim", 64);
-  const double expand = m.number("expand", 2.0);
-  const auto inner = static_cast<std::int64_t>(expand * static_cast<double>(s.hidden_size));
-  b.num_heads = m.positive_int("num_heads", std::max<std::int64_t>(1, inner / b.head_dim));
-  b.n_groups = m.positive_int("n_groups", 1);
-  b.state_size = m.positive_int("state_size", 128);
-  b.conv_kernel = m.positive_int("conv_kernel", 4);
-  b.chunk_size = m.positive_int("chunk_size", 256);
-  b.use_bias = m.boolean("use_bias", false);
-  b.use_conv_bias = m.boolean("use_conv_bias", true);
-  b.d_has_hdim = m.boolean("D_has_hdim", false);
-  b.norm_eps = s.norm_eps;
-  if (b.intermediate() != inner)
-    m.fail("head_dim", "num_heads · head_dim (" + std::to_string(b.num_heads) + " · " + std::to_string(b.head_dim) +
-                           ") equal to expand · hidden_size (" + std::to_string(inner) + ")");
-  if (b.num_heads % b.n_groups != 0) m.fail("n_groups", "a divisor of num_heads (" + std::to_string(b.num_heads) + ")");
+  c.mamba2 = parse_mamba2_settings(m, s.hidden_size, s.norm_eps, /*fla_defaults=*/true);
 }
 
 void describe_delta_family(const DeltaFamilyConfig& c, ModelSpec& s) {

@@ -132,25 +132,8 @@ void parse_mamba2(const ConfigFields& cfg, ModelSpec& s) {
   check_time_step_limit(cfg);
   SsmFamilyConfig c;
   c.kind = SsmKind::Mamba2;
-  Mamba2Settings& m = c.mamba2;
-  m.hidden = s.hidden_size;
-  m.head_dim = cfg.positive_int("head_dim", 64);
-  const double expand = cfg.number("expand", 2.0);
-  const auto intermediate = static_cast<std::int64_t>(expand * static_cast<double>(s.hidden_size));
-  // fla's Mamba2Config derives num_heads from expand · hidden / head_dim; transformers' defaults to 128
-  m.num_heads = cfg.positive_int("num_heads", fla ? std::max<std::int64_t>(1, intermediate / m.head_dim) : 128);
-  m.n_groups = cfg.positive_int("n_groups", fla ? 1 : 8);
-  m.state_size = cfg.positive_int("state_size", 128);
-  m.conv_kernel = cfg.positive_int("conv_kernel", 4);
-  m.chunk_size = cfg.positive_int("chunk_size", 256);
-  m.use_bias = cfg.boolean("use_bias", false);
-  m.use_conv_bias = cfg.boolean("use_conv_bias", true);
-  m.d_has_hdim = cfg.boolean("D_has_hdim", false);
-  m.norm_eps = s.norm_eps;
-  if (m.intermediate() != intermediate)
-    cfg.fail("head_dim", "num_heads · head_dim (" + std::to_string(m.num_heads) + " · " + std::to_string(m.head_dim) +
-                             ") equal to expand · hidden_size (" + std::to_string(intermediate) + ")");
-  if (m.num_heads % m.n_groups != 0) cfg.fail("n_groups", "a divisor of num_heads (" + std::to_string(m.num_heads) + ")");
+  c.mamba2 = parse_mamba2_settings(cfg, s.hidden_size, s.norm_eps, fla);
+  const Mamba2Settings& m = c.mamba2;
   s.mixer = "SSD (Mamba2)";
   s.num_heads = m.num_heads;
   s.num_kv_heads = m.n_groups;
@@ -273,6 +256,29 @@ std::unique_ptr<Model> build_ssm(const Checkpoint& ck, std::shared_ptr<Backend> 
 }
 
 }  // namespace
+
+Mamba2Settings parse_mamba2_settings(const ConfigFields& cfg, std::int64_t hidden, double norm_eps, bool fla_defaults) {
+  Mamba2Settings m;
+  m.hidden = hidden;
+  m.head_dim = cfg.positive_int("head_dim", 64);
+  const double expand = cfg.number("expand", 2.0);
+  const auto intermediate = static_cast<std::int64_t>(expand * static_cast<double>(hidden));
+  // fla's Mamba2Config derives num_heads from expand · hidden / head_dim; transformers' defaults to 128
+  m.num_heads = cfg.positive_int("num_heads", fla_defaults ? std::max<std::int64_t>(1, intermediate / m.head_dim) : 128);
+  m.n_groups = cfg.positive_int("n_groups", fla_defaults ? 1 : 8);
+  m.state_size = cfg.positive_int("state_size", 128);
+  m.conv_kernel = cfg.positive_int("conv_kernel", 4);
+  m.chunk_size = cfg.positive_int("chunk_size", 256);
+  m.use_bias = cfg.boolean("use_bias", false);
+  m.use_conv_bias = cfg.boolean("use_conv_bias", true);
+  m.d_has_hdim = cfg.boolean("D_has_hdim", false);
+  m.norm_eps = norm_eps;
+  if (m.intermediate() != intermediate)
+    cfg.fail("head_dim", "num_heads · head_dim (" + std::to_string(m.num_heads) + " · " + std::to_string(m.head_dim) +
+                             ") equal to expand · hidden_size (" + std::to_string(intermediate) + ")");
+  if (m.num_heads % m.n_groups != 0) cfg.fail("n_groups", "a divisor of num_heads (" + std::to_string(m.num_heads) + ")");
+  return m;
+}
 
 Family mamba_family(const std::string& library) {
   Family f{"mamba", "mamba", library, parse_mamba, ssm_tensors, build_ssm};

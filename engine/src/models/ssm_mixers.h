@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config_fields.h"
 #include "lmscope/checkpoint.h"
 #include "models/token_mixer.h"
 
@@ -44,6 +45,12 @@ struct Mamba2Settings {
   std::int64_t intermediate() const { return num_heads * head_dim; }
   std::int64_t conv_dim() const { return intermediate() + 2 * n_groups * state_size; }
 };
+
+// A Mamba2 layer's fields (num_heads, head_dim, expand, n_groups, state_size, conv_kernel, chunk_size, use_bias,
+// use_conv_bias, D_has_hdim) from `cfg`: a mamba2 config, or the `mamba2` block of a Gated DeltaNet-H2 config.
+// Defaults are fla's Mamba2Config when fla_defaults (num_heads from expand · hidden / head_dim, one group), else
+// transformers' (128 heads, 8 groups). BadInput when the head layout does not fill expand · hidden.
+Mamba2Settings parse_mamba2_settings(const ConfigFields& cfg, std::int64_t hidden, double norm_eps, bool fla_defaults);
 
 // prefix: the mixer module with its dot, e.g. "backbone.layers.0.mixer.".
 void add_mamba_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, const MambaSettings& s);
