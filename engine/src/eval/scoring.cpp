@@ -16,28 +16,6 @@ void TaskEnv::check_cancel() const {
   if (cancel && cancel->load()) throw Cancelled();
 }
 
-WindowScore score_window(const Model& model, std::span<const std::int32_t> input,
-                         std::span<const std::int32_t> targets, const TaskEnv& env) {
-  env.check_cancel();
-  WindowScore s;
-  if (input.empty()) return s;
-  if (targets.size() != input.size()) throw InternalError("score_window: targets and input differ in length");
-  auto seq = model.new_sequence();
-  AppendOutput out;
-  out.targets = targets;
-  out.target_logprobs = &s.logprobs;
-  out.target_is_greedy = &s.greedy;
-  seq->append(input, out);
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (targets[i] < 0) continue;
-    s.sum += s.logprobs[i];
-    ++s.scored;
-    if (!s.greedy[i]) s.all_greedy = false;
-  }
-  env.tokens_done(static_cast<std::int64_t>(input.size()));
-  return s;
-}
-
 namespace {
 
 WindowScore summarise(std::vector<double> lp, std::vector<std::uint8_t> greedy, std::span<const std::int32_t> targets) {
@@ -54,6 +32,23 @@ WindowScore summarise(std::vector<double> lp, std::vector<std::uint8_t> greedy, 
 }
 
 }  // namespace
+
+WindowScore score_window(const Model& model, std::span<const std::int32_t> input,
+                         std::span<const std::int32_t> targets, const TaskEnv& env) {
+  env.check_cancel();
+  if (input.empty()) return WindowScore{};
+  if (targets.size() != input.size()) throw InternalError("score_window: targets and input differ in length");
+  std::vector<double> lp;
+  std::vector<std::uint8_t> greedy;
+  auto seq = model.new_sequence();
+  AppendOutput out;
+  out.targets = targets;
+  out.target_logprobs = &lp;
+  out.target_is_greedy = &greedy;
+  seq->append(input, out);
+  env.tokens_done(static_cast<std::int64_t>(input.size()));
+  return summarise(std::move(lp), std::move(greedy), targets);
+}
 
 std::vector<WindowScore> score_windows(const Model& model, std::span<const WindowRequest> windows, const TaskEnv& env) {
   std::vector<WindowScore> out(windows.size());

@@ -104,6 +104,13 @@ std::string valid_utf8(std::string_view s) {
   return out;
 }
 
+std::vector<std::int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text) {
+  EncodeOptions o;
+  o.add_bos = false;
+  o.add_eos = false;
+  return tokenizer.encode(text, o);
+}
+
 std::string fnv1a64_hex(std::string_view bytes) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : bytes) {

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lmscope/tokenizer.h"
+
 namespace lmscope::eval {
 
 // settings[key] as a path relative to base_dir; BadInput naming the task and field when it is missing or the file
@@ -25,6 +27,9 @@ std::vector<std::string> read_documents(const std::filesystem::path& path, const
 // s with every invalid UTF-8 sequence replaced by U+FFFD (generated text from a byte model need not be UTF-8; JSON
 // must be).
 std::string valid_utf8(std::string_view s);
+
+// The text's tokens without BOS/EOS (lm-eval's add_special_tokens=False): what the tasks score.
+std::vector<std::int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text);
 
 // FNV-1a 64 of bytes, as 16 hex digits (data hashes in provenance; not cryptographic).
 std::string fnv1a64_hex(std::string_view bytes);

@@ -55,10 +55,7 @@ class CharlevelTask final : public Task {
 
   nlohmann::json run_unit(std::int64_t i, const TaskEnv& env) const override {
     const auto& text = segments_[static_cast<std::size_t>(i)];
-    EncodeOptions o;
-    o.add_bos = false;
-    o.add_eos = false;
-    const auto ids = tokenizer_->encode(text, o);
+    const auto ids = encode_plain(*tokenizer_, text);
     double nll = 0;
     std::int64_t bytes = 0, correct = 0;
     for (const auto& w : score_rolling(*env.model, ids, max_length_, prefix_, env)) {

@@ -61,12 +61,9 @@ class LongPplTask final : public Task {
         throw BadInput("task longppl: evaluator '" + p.string() + "' is not a checkpoint folder");
       evaluator = p.lexically_normal().string();
     }
-    EncodeOptions o;
-    o.add_bos = false;
-    o.add_eos = false;
     std::string all;
     for (const auto& d : docs) {
-      auto ids = env.tokenizer->encode(d, o);
+      auto ids = encode_plain(*env.tokenizer, d);
       if (static_cast<std::int64_t>(ids.size()) > length) ids.resize(static_cast<std::size_t>(length));
       texts_.push_back(env.tokenizer->decode(ids));
       all += d;
@@ -133,10 +130,7 @@ class LongPplTask final : public Task {
       else key_spans.push_back(sp);
     }
     // 3. the model: every token once; key tokens are those inside a key span (cal_overlap's walk)
-    EncodeOptions o;
-    o.add_bos = false;
-    o.add_eos = false;
-    const auto mids = env.tokenizer->encode(text, o);
+    const auto mids = encode_plain(*env.tokenizer, text);
     const auto mspans = token_spans(*env.tokenizer, mids);
     std::vector<std::int64_t> key_m;
     for (std::size_t a = 0, b = 0; a < mspans.size() && b < key_spans.size();) {

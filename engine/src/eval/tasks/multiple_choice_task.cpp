@@ -33,13 +33,14 @@ class MultipleChoiceTask final : public Task {
     for (std::size_t i = 0; i < records.size(); ++i) {
       if (limit >= 0 && static_cast<std::int64_t>(items_.size()) >= limit) break;
       items_.push_back(make_multiple_choice_item(name_, records[i], path.filename().string() + ":" + std::to_string(i + 1)));
+      // Tokenised once, here: the unit cost needs the lengths and run_unit the tokens.
+      auto& encoded = encoded_.emplace_back();
       for (const auto& r : items_.back().requests) {
-        auto [ctx, cont] = encode_request(*env.tokenizer, r.context, r.continuation);
-        cost_ += static_cast<std::int64_t>(ctx.size() + cont.size());
+        encoded.push_back(encode_request(*env.tokenizer, r.context, r.continuation));
+        cost_ += static_cast<std::int64_t>(encoded.back().first.size() + encoded.back().second.size());
       }
     }
     if (items_.empty()) throw BadInput("task " + name_ + ": " + path.string() + " holds no items");
-    tokenizer_ = env.tokenizer;
     config_ = {{"task", name_},           {"data", path.string()},
                {"data_hash", file_hash(path)}, {"output_type", "multiple_choice"},
                {"items", items_.size()},  {"limit", limit},
@@ -61,10 +62,7 @@ class MultipleChoiceTask final : public Task {
     // Every request of the unit at once, so requests of equal length share passes.
     std::vector<ContinuationWindow> windows;
     for (std::size_t i = first; i < last; ++i)
-      for (const auto& r : items_[i].requests) {
-        auto [ctx, cont] = encode_request(*tokenizer_, r.context, r.continuation);
-        windows.push_back(continuation_window(ctx, cont, env));
-      }
+      for (const auto& [ctx, cont] : encoded_[i]) windows.push_back(continuation_window(ctx, cont, env));
     const auto scores = score_continuations(*env.model, windows, env);
     std::size_t next = 0;
     for (std::size_t i = first; i < last; ++i) {
@@ -106,7 +104,8 @@ class MultipleChoiceTask final : public Task {
  private:
   std::string name_;
   std::vector<MultipleChoiceItem> items_;
-  const Tokenizer* tokenizer_ = nullptr;
+  // Per item, per request: {context tokens, continuation tokens}.
+  std::vector<std::vector<std::pair<std::vector<std::int32_t>, std::vector<std::int32_t>>>> encoded_;
   std::int64_t cost_ = 0;
   nlohmann::json config_;
 };

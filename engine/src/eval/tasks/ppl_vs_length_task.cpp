@@ -38,12 +38,9 @@ class PplVsLengthTask final : public Task {
     stride_ = setting_int(s, "stride", 0, task);
     const auto max_chunks = setting_int(s, "max_chunks", setting_int(s, "limit", -1, task), task);
     const bool bos = s.contains("bos") && s["bos"].is_boolean() && s["bos"].get<bool>();
-    EncodeOptions o;
-    o.add_bos = false;
-    o.add_eos = false;
     std::string all_text;
     for (const auto& d : docs) {
-      auto t = env.tokenizer->encode(d, o);
+      auto t = encode_plain(*env.tokenizer, d);
       if (bos) t.insert(t.begin(), env.prefix_token);
       tokens_.push_back(std::move(t));
       all_text += d;

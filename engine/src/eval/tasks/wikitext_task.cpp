@@ -32,12 +32,9 @@ class WikitextTask final : public Task {
       pages = split_wikitext_documents(raw);
     const auto limit = setting_int(s, "limit", -1, "wikitext");
     if (limit >= 0 && static_cast<std::size_t>(limit) < pages.size()) pages.resize(static_cast<std::size_t>(limit));
-    EncodeOptions no_special;
-    no_special.add_bos = false;
-    no_special.add_eos = false;
     for (const auto& page : pages) {
       Document d;
-      d.tokens = env.tokenizer->encode(wikitext_detokenize(page), no_special);
+      d.tokens = encode_plain(*env.tokenizer, wikitext_detokenize(page));
       d.words = count_words_like_lm_eval(page);
       d.bytes = static_cast<std::int64_t>(page.size());
       docs_.push_back(std::move(d));
