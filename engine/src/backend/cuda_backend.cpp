@@ -10,6 +10,7 @@
 #include <string>
 #include <tuple>
 
+#include "backend/cuda_backend_checks.h"
 #include "backend/vocab_chunks.h"
 #include "lmscope/error.h"
 #include "lmscope_kernels/ops.h"
@@ -40,25 +41,9 @@ void check(cublasStatus_t e, const char* what) {
   throw InternalError(std::string("cuBLAS error in ") + what + ": " + cublasGetStatusString(e));
 }
 
-void expect(bool ok, const char* op, const char* what) {
-  if (!ok) throw InternalError(std::string("cuda ") + op + ": " + what);
-}
-
-cuda::Elem elem(DType t, const char* op) {
-  if (t == DType::F32) return cuda::Elem::F32;
-  if (t == DType::BF16) return cuda::Elem::BF16;
-  throw InternalError(std::string("cuda ") + op + ": tensor dtype " + std::string(dtype_name(t)) + " (expected F32 or BF16)");
-}
-
-// Runs a kernel launcher, turning its std::runtime_error into the engine's InternalError.
-template <typename F>
-void launch(const char* what, F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    throw InternalError(std::string(what) + ": " + e.what());
-  }
-}
+using cuda_backend_detail::elem;
+using cuda_backend_detail::expect;
+using cuda_backend_detail::launch;
 
 // The stream outlives the backend object while tensors that free into it exist.
 struct StreamBox {

@@ -7,30 +7,16 @@
 
 #include <cuda_runtime.h>
 
+#include "backend/cuda_backend_checks.h"
 #include "lmscope/error.h"
 #include "lmscope_kernels/ops.h"
 
 namespace lmscope {
 namespace {
 
-void expect(bool ok, const char* op, const char* what) {
-  if (!ok) throw InternalError(std::string("cuda ") + op + ": " + what);
-}
-
-template <typename F>
-void launch(const char* what, F&& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    throw InternalError(std::string(what) + ": " + e.what());
-  }
-}
-
-cuda::Elem elem_of(const Tensor& t, const char* op) {
-  if (t.dtype == DType::F32) return cuda::Elem::F32;
-  if (t.dtype == DType::BF16) return cuda::Elem::BF16;
-  throw InternalError(std::string("cuda ") + op + ": tensor dtype " + std::string(dtype_name(t.dtype)));
-}
+using cuda_backend_detail::elem;
+using cuda_backend_detail::expect;
+using cuda_backend_detail::launch;
 
 }  // namespace
 
@@ -55,15 +41,15 @@ void CudaBackend::activate(Tensor& x, Activation f) {
     case Activation::Softplus: code = 4; break;
     case Activation::LogSigmoid: code = 5; break;
   }
-  launch("activate", [&] { cuda::activate(x.data, elem_of(x, "activate"), x.numel(), code, stream()); });
+  launch("activate", [&] { cuda::activate(x.data, elem(x.dtype, "activate"), x.numel(), code, stream()); });
 }
 
 void CudaBackend::scale(Tensor& x, float s) {
-  launch("scale", [&] { cuda::scale(x.data, elem_of(x, "scale"), x.numel(), s, stream()); });
+  launch("scale", [&] { cuda::scale(x.data, elem(x.dtype, "scale"), x.numel(), s, stream()); });
 }
 
 void CudaBackend::fill(Tensor& x, float value) {
-  launch("fill", [&] { cuda::fill(x.data, elem_of(x, "fill"), x.numel(), value, stream()); });
+  launch("fill", [&] { cuda::fill(x.data, elem(x.dtype, "fill"), x.numel(), value, stream()); });
 }
 
 void CudaBackend::causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state, bool silu, Tensor& out) {

@@ -1,0 +1,34 @@
+// Helpers the CUDA backend's files share: shape checks, the kernels' element type of a tensor, and launching a
+// kernel wrapper so its errors become the engine's InternalError.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "backend/tensor.h"
+#include "lmscope/error.h"
+#include "lmscope_kernels/ops.h"
+
+namespace lmscope::cuda_backend_detail {
+
+inline void expect(bool ok, const char* op, const char* what) {
+  if (!ok) throw InternalError(std::string("cuda ") + op + ": " + what);
+}
+
+inline cuda::Elem elem(DType t, const char* op) {
+  if (t == DType::F32) return cuda::Elem::F32;
+  if (t == DType::BF16) return cuda::Elem::BF16;
+  throw InternalError(std::string("cuda ") + op + ": tensor dtype " + std::string(dtype_name(t)) + " (expected F32 or BF16)");
+}
+
+// Runs a kernel launcher, turning its std::runtime_error into the engine's InternalError.
+template <typename F>
+void launch(const char* what, F&& f) {
+  try {
+    f();
+  } catch (const std::runtime_error& e) {
+    throw InternalError(std::string(what) + ": " + e.what());
+  }
+}
+
+}  // namespace lmscope::cuda_backend_detail
