@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "lmscope/checkpoint.h"
 #include "lmscope/model.h"
+#include "support/refpack_params.h"
 #include "support/test_support.h"
 
 namespace lmscope {
@@ -25,19 +26,14 @@ using FlaCase = std::tuple<std::string, std::string>;
 class RefpackFla : public testing::TestWithParam<FlaCase> {};
 
 std::string label(const testing::TestParamInfo<FlaCase>& info) {
-  std::string s = std::get<0>(info.param) + "_" + std::get<1>(info.param);
-  for (auto& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
+  return test::gtest_name(std::get<0>(info.param) + "_" + std::get<1>(info.param));
 }
 
 TEST_P(RefpackFla, MatchesTheReference) {
   const auto& [name, backend] = GetParam();
   const fs::path src = test::refpack_case(name);
   LMSCOPE_REQUIRE_PATH(src, "../shared/refpack/" + name);
-  const auto backends = available_backends();
-  if (std::find(backends.begin(), backends.end(), backend) == backends.end())
-    GTEST_SKIP() << "skipped: backend " << backend << " not available here (no GPU)";
+  LMSCOPE_REQUIRE_BACKEND(backend);
   const auto ck = Checkpoint::open(src);
   const auto ref = SafetensorsFile::open(src / "reference.safetensors");
   const auto case_json = nlohmann::json::parse(test::read_text(src / "case.json"));

@@ -7,6 +7,7 @@
 #include "lmscope/error.h"
 #include "lmscope/model.h"
 #include "lmscope/random_checkpoint.h"
+#include "support/family_fixture.h"
 #include "support/test_support.h"
 
 namespace lmscope {
@@ -44,51 +45,10 @@ const json kHybridAttn = {{"layers", {1}}, {"num_heads", 4}, {"num_kv_heads", 2}
 // chunks of the SSD form too).
 const json kH2Mamba2 = {{"layers", {0, 3}}, {"num_heads", 4}, {"head_dim", 16}, {"state_size", 8}, {"chunk_size", 16}};
 
-struct Fixture {
-  TempDir dir;
-  Checkpoint ck;
-  explicit Fixture(const json& config)
-      : ck([&] {
-          RandomCheckpointOptions o;
-          o.stddev = 0.2f;  // larger than real init so the logits are far from uniform
-          write_random_checkpoint(config.dump(), dir.path, o);
-          return Checkpoint::open(dir.path);
-        }()) {}
-  // The same weights under another config (switches that add no tensors).
-  Checkpoint with_config(const json& config, const TempDir& other) const {
-    std::filesystem::copy(dir.path / "model.safetensors", other.path / "model.safetensors");
-    test::write_text(other.path / "config.json", config.dump());
-    return Checkpoint::open(other.path);
-  }
-};
+using Fixture = test::RandomModelFixture;
+using test::pieces_vs_full;
 
-std::vector<std::int32_t> some_ids(std::size_t n) {
-  std::vector<std::int32_t> ids(n);
-  for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<std::int32_t>((i * 37 + 11) % kVocab);
-  return ids;
-}
-
-// Feeds ids in pieces — 70 tokens (two chunks of the chunked form), single tokens (the recurrent form), a few
-// short runs — and compares every position's logits with one full pass.
-double pieces_vs_full(const Model& m, const std::vector<std::int32_t>& ids) {
-  const auto full = compute_logits(m, ids);
-  auto seq = m.new_sequence();
-  std::vector<float> got, step;
-  std::size_t i = 0;
-  for (std::size_t piece : {70, 1, 1, 9, 1, 3}) {
-    piece = std::min(piece, ids.size() - i);
-    seq->append(std::span(ids).subspan(i, piece), AppendOutput{&step, false, nullptr});
-    got.insert(got.end(), step.begin(), step.end());
-    i += piece;
-  }
-  for (; i < ids.size(); ++i) {
-    seq->append(std::span(ids).subspan(i, 1), AppendOutput{&step, false, nullptr});
-    got.insert(got.end(), step.begin(), step.end());
-  }
-  EXPECT_EQ(seq->length(), static_cast<std::int64_t>(ids.size()));
-  EXPECT_EQ(got.size(), full.size());
-  return got.size() == full.size() ? test::max_abs_diff(got, full) : 1e9;
-}
+std::vector<std::int32_t> some_ids(std::size_t n) { return test::some_ids(n, kVocab); }
 
 struct Variant {
   std::string name;

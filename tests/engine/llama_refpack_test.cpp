@@ -11,6 +11,7 @@
 #include "lmscope/checkpoint.h"
 #include "backend/backend.h"
 #include "lmscope/model.h"
+#include "support/refpack_params.h"
 #include "support/test_support.h"
 
 namespace lmscope {
@@ -30,10 +31,8 @@ struct Case {
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name << " " << c.config << " " << c.backend; }
 
 std::string case_label(const testing::TestParamInfo<Case>& info) {
-  std::string s = info.param.name + "_" + (info.param.config == "config.json" ? "v4" : "v5") + "_" + info.param.backend;
-  for (auto& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
+  return test::gtest_name(info.param.name + "_" + (info.param.config == "config.json" ? "v4" : "v5") + "_" +
+                         info.param.backend);
 }
 
 class RefpackLlama : public testing::TestWithParam<Case> {};
@@ -54,9 +53,7 @@ TEST_P(RefpackLlama, MatchesTheReference) {
   const Case& c = GetParam();
   const fs::path src = test::refpack_case(c.name);
   LMSCOPE_REQUIRE_PATH(src, "../shared/refpack/" + c.name);
-  const auto backends = available_backends();
-  if (std::find(backends.begin(), backends.end(), c.backend) == backends.end())
-    GTEST_SKIP() << "skipped: backend " << c.backend << " not available here (no GPU)";
+  LMSCOPE_REQUIRE_BACKEND(c.backend);
   TempDir tmp;
   const auto ck = Checkpoint::open(staged_folder(src, c.config, tmp));
   const auto ref = SafetensorsFile::open(src / "reference.safetensors");
@@ -148,9 +145,7 @@ TEST_P(RefpackBf16, WithinTheBf16Bounds) {
   const std::string name = GetParam();
   const fs::path src = test::refpack_case(name);
   LMSCOPE_REQUIRE_PATH(src, "../shared/refpack/" + name);
-  const auto backends = available_backends();
-  if (std::find(backends.begin(), backends.end(), "cuda") == backends.end())
-    GTEST_SKIP() << "skipped: backend cuda not available here (no GPU)";
+  LMSCOPE_REQUIRE_BACKEND("cuda");
   const auto ck = Checkpoint::open(src);
   const auto ref = SafetensorsFile::open(src / "reference.safetensors");
   const auto model = load_model(ck, {"cuda", "", "bf16"});
@@ -199,12 +194,7 @@ INSTANTIATE_TEST_SUITE_P(Refpack, RefpackBf16,
                          testing::Values("llama-default", "llama-linear", "llama-dynamic", "llama-yarn", "llama-longrope",
                                          "llama-llama3", "llama-untied-mha", "llama-default-bf16-sharded", "fla-transformer",
                                          "fla-gated_deltanet"),
-                         [](const testing::TestParamInfo<std::string>& info) {
-                           std::string s = info.param;
-                           for (auto& c : s)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return s;
-                         });
+                         [](const testing::TestParamInfo<std::string>& info) { return test::gtest_name(info.param); });
 
 }  // namespace
 }  // namespace lmscope

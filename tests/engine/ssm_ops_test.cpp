@@ -6,26 +6,15 @@
 #include <random>
 
 #include "backend/cpu_backend.h"
+#include "support/cpu_tensors.h"
 
 namespace lmscope {
 namespace {
 
-CpuBackend cpu;
-
-Tensor make(std::vector<std::int64_t> shape, const std::vector<float>& values) {
-  Tensor t = cpu.alloc(DType::F32, std::move(shape));
-  cpu.upload(values, t);
-  return t;
-}
-
-Tensor random_tensor(std::vector<std::int64_t> shape, std::mt19937& rng, float lo = -1, float hi = 1) {
-  Tensor t = cpu.alloc(DType::F32, std::move(shape));
-  std::uniform_real_distribution<float> u(lo, hi);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = u(rng);
-  return t;
-}
-
-std::vector<float> values(const Tensor& t) { return {t.as<float>(), t.as<float>() + t.numel()}; }
+CpuBackend& cpu = test::cpu_backend();
+using test::make;
+using test::random_tensor;
+using test::values;
 Tensor rows(const Tensor& t, std::int64_t begin, std::int64_t n) { return make({n, t.cols()}, values(t.slice_rows(begin, n))); }
 Tensor zeros(std::vector<std::int64_t> shape) {
   Tensor t = cpu.alloc(DType::F32, std::move(shape));

@@ -8,6 +8,7 @@
 #include "backend/vocab_chunks.h"
 #include "lmscope/model.h"
 #include "lmscope/random_checkpoint.h"
+#include "support/refpack_params.h"
 #include "support/test_support.h"
 
 namespace lmscope {
@@ -208,12 +209,7 @@ TEST_P(BatchScoringFamilies, EqualsScoringEachSequence) {
 INSTANTIATE_TEST_SUITE_P(Refpack, BatchScoringFamilies,
                          ::testing::Values("fla-delta_net", "fla-gated_deltanet", "fla-gated_deltanet-h1", "fla-bitnet",
                                            "hf-mamba", "hf-mamba2", "fla-gla", "fla-retnet", "fla-hgrn2", "fla-samba"),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (auto& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+                         [](const auto& info) { return test::gtest_name(info.param); });
 
 }  // namespace
 }  // namespace lmscope

@@ -1,0 +1,69 @@
+// Shared by the family tests: a checkpoint of random weights for a config, token ids that cover the vocabulary,
+// and the check that feeding a sequence in pieces (chunked form, single tokens = recurrent form, short runs) gives
+// the logits of one full pass.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lmscope/checkpoint.h"
+#include "lmscope/model.h"
+#include "lmscope/random_checkpoint.h"
+#include "support/test_support.h"
+
+namespace lmscope::test {
+
+struct RandomModelFixture {
+  TempDir dir;
+  Checkpoint ck;
+  explicit RandomModelFixture(const nlohmann::json& config)
+      : ck([&] {
+          RandomCheckpointOptions o;
+          o.stddev = 0.2f;  // larger than real init so the logits are far from uniform
+          write_random_checkpoint(config.dump(), dir.path, o);
+          return Checkpoint::open(dir.path);
+        }()) {}
+  // The same weights under another config (switches that add no tensors).
+  Checkpoint with_config(const nlohmann::json& config, const TempDir& other) const {
+    std::filesystem::copy(dir.path / "model.safetensors", other.path / "model.safetensors");
+    write_text(other.path / "config.json", config.dump());
+    return Checkpoint::open(other.path);
+  }
+};
+
+inline std::vector<std::int32_t> some_ids(std::size_t n, std::int64_t vocab) {
+  std::vector<std::int32_t> ids(n);
+  for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<std::int32_t>((i * 37 + 11) % static_cast<std::size_t>(vocab));
+  return ids;
+}
+
+// Feeds ids in pieces — 70 tokens (two chunks of the chunked forms), single tokens (the recurrent forms), a few
+// short runs — and returns the largest difference from one full pass over every position's logits.
+inline double pieces_vs_full(const Model& m, const std::vector<std::int32_t>& ids) {
+  const auto full = compute_logits(m, ids);
+  auto seq = m.new_sequence();
+  std::vector<float> got, step;
+  std::size_t i = 0;
+  for (std::size_t piece : {70, 1, 1, 9, 1, 3}) {
+    piece = std::min(piece, ids.size() - i);
+    seq->append(std::span(ids).subspan(i, piece), AppendOutput{&step, false, nullptr});
+    got.insert(got.end(), step.begin(), step.end());
+    i += piece;
+  }
+  for (; i < ids.size(); ++i) {
+    seq->append(std::span(ids).subspan(i, 1), AppendOutput{&step, false, nullptr});
+    got.insert(got.end(), step.begin(), step.end());
+  }
+  EXPECT_EQ(seq->length(), static_cast<std::int64_t>(ids.size()));
+  EXPECT_EQ(got.size(), full.size());
+  return got.size() == full.size() ? max_abs_diff(got, full) : 1e9;
+}
+
+}  // namespace lmscope::test
