@@ -152,7 +152,7 @@ int cmd_results(const Argv& argv) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : store.task_runs()) {
     if ((!task.empty() && r.task != task) || (!model.empty() && r.model != model)) continue;
-    const auto done = store.units(r.run_key).size();
+    const auto done = store.unit_count_stored(r.run_key);
     nlohmann::json row{{"run_key", r.run_key}, {"model", r.model},          {"setting", r.setting},
                        {"task", r.task},       {"units_done", done},        {"unit_count", r.unit_count},
                        {"finished", r.finished}, {"provenance", r.provenance}};

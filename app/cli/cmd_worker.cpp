@@ -75,10 +75,10 @@ class Worker {
     run::ResultsStore store(store_of(req));
     nlohmann::json list = nlohmann::json::array();
     for (const auto& r : store.task_runs()) {
-      const auto units = store.units(r.run_key);
       list.push_back({{"run_key", r.run_key}, {"spec_hash", r.spec_hash}, {"model", r.model},
                       {"model_path", r.model_path}, {"setting", r.setting}, {"task", r.task}, {"config", r.config},
-                      {"provenance", r.provenance}, {"unit_count", r.unit_count}, {"units_done", units.size()},
+                      {"provenance", r.provenance}, {"unit_count", r.unit_count},
+                      {"units_done", store.unit_count_stored(r.run_key)},
                       {"created", r.created}, {"finished", r.finished}, {"results", r.results}});
     }
     send({{"event", "history"}, {"store", store.path().string()}, {"task_runs", list}}, id);

@@ -145,6 +145,8 @@ TEST(ResultsStore, KeepsUnitsOnceAndMerges) {
   EXPECT_EQ(a.merge_from(tmp.path / "b.sqlite"), 1);
   const auto u = a.units("k1");
   ASSERT_EQ(u.size(), 2u);
+  EXPECT_EQ(a.unit_count_stored("k1"), 2);
+  EXPECT_EQ(a.unit_count_stored("nothing"), 0);
   EXPECT_EQ(u.at(1).result["v"], 2.5);
   ASSERT_EQ(a.task_runs().size(), 1u);
   EXPECT_EQ(a.task_runs()[0].config["x"], 1);

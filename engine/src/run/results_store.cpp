@@ -217,6 +217,12 @@ std::map<std::int64_t, StoredUnit> ResultsStore::units(const std::string& run_ke
   return out;
 }
 
+std::int64_t ResultsStore::unit_count_stored(const std::string& run_key) const {
+  Stmt s(db_, "SELECT COUNT(*) FROM units WHERE run_key = ?1", path_);
+  s.bind(1, run_key);
+  return s.step() ? s.integer(0) : 0;
+}
+
 bool ResultsStore::put_unit(const std::string& run_key, std::int64_t unit, const StoredUnit& u) {
   Stmt s(db_, "INSERT OR IGNORE INTO units VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", path_);
   s.bind(1, run_key).bind(2, unit).bind(3, u.result.dump()).bind(4, u.seconds).bind(5, u.tokens).bind(6, u.device)

@@ -62,6 +62,7 @@ struct TaskRun {
   nlohmann::json settings;
   std::string key;
   std::int64_t max_length = 0;
+  std::int64_t batch_size = 1;  // windows per pass
   std::string evaluator_path;  // LongPPL's evaluator folder, "" = the model itself
   std::map<std::int64_t, nlohmann::json> units;  // stored + computed
   std::vector<std::int64_t> pending;             // this shard's units still to compute
@@ -207,6 +208,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         r.task = tasks[ti];
         r.settings = spec.tasks[ti];
         r.max_length = lengths[ti];
+        // Batching pays on the GPU; on the CPU one window at a time is as fast and uses less memory.
+        r.batch_size = eval::setting_int(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, r.task->name());
         r.evaluator_path = r.task->config().value("evaluator", std::string());
         nlohmann::json key{{"model", side.fingerprint}, {"tokenizer", side.tokenizer_key},
                            {"rope", rope},           {"backend", spec.backend},
@@ -317,8 +320,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
       }
       env.max_length = r.max_length;
       env.prefix_token = side.prefix;
-      // Windows per pass: batching pays on the GPU; on the CPU one at a time is as fast and uses less memory.
-      env.batch_size = eval::setting_int(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, r.task->name());
+      env.batch_size = r.batch_size;
       env.cancel = opt.cancel;
       env.on_tokens = [&](std::int64_t n) {
         tokens += n;
@@ -371,7 +373,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
                         {"n-samples", nlohmann::json::object()},
                         {"config", {{"model", "lmscope"}, {"model_args", args}, {"backend", spec.backend},
                                     {"dtype", spec.dtype},
-                                    {"batch_size", eval::setting_int(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, r.task->name())}}},
+                                    {"batch_size", r.batch_size}}},
                         {"lmscope", {{"version", LMSCOPE_VERSION}, {"model", side.entry.name},
                                      {"model_path", side.entry.path}, {"setting", r.rope},
                                      {"weights_fingerprint", side.fingerprint}, {"spec_hash", out.spec_hash},

@@ -57,6 +57,8 @@ class ResultsStore {
   bool has_task_run(const std::string& run_key) const;
 
   std::map<std::int64_t, StoredUnit> units(const std::string& run_key) const;
+  // How many units of the task run are stored (without reading them).
+  std::int64_t unit_count_stored(const std::string& run_key) const;
   // One committed transaction. A unit already stored is left as it is (returns false).
   bool put_unit(const std::string& run_key, std::int64_t unit, const StoredUnit& u);
   void put_results(const std::string& run_key, const nlohmann::json& results);
