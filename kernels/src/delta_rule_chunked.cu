@@ -6,18 +6,21 @@
 //   W = T diag(β e^G) K,  U = T diag(β) V                                  — kernel 1, all chunks at once
 //   per chunk in order: H_c = S;  V' = U − W S;  S ← e^{G_last} S + (e^{G_last−G} ⊙ K)ᵀ V'   — kernel 2
 //   o_i = scale e^{G_i} q_i H_c + Σ_{j≤i} scale (q_i·k_j) e^{G_i−G_j} V'_j              — kernel 3, all chunks at once
-// Kernel 1 (prepare): grid (chunks, HV), 128 threads; K·Kᵀ by mma, T solved column per thread in fp32 smem,
+// Kernel 1 (prepare): grid (chunks, batch × HV), 128 threads; K·Kᵀ by mma, T solved column per thread in fp32 smem,
 //   W and U by mma; writes W, U, the decayed keys Kd = e^{G_last−G_j} k_j (bf16) and G (fp32) to the workspace.
-// Kernel 2 (state): grid (dv / 32, HV), 128 threads, chunks in sequence; the CTA's 32 state columns live in mma
+// Kernel 2 (state): grid (dv / 32, batch × HV), 128 threads, chunks in sequence; the CTA's 32 state columns live in mma
 //   accumulators (fp32) for the whole call; W, Kd and U of the next chunk are fetched with cp.async while the
 //   current one is computed. Writes each chunk's starting state H_c (bf16, transposed) and V' (bf16, transposed).
-// Kernel 3 (output): grid (chunks, HV, dv / 64), 128 threads; P = Q Kᵀ masked and decayed, O = Q H_c + P V'.
+// Kernel 3 (output): grid (chunks, batch × HV, dv / BV), BV 128 or 64, 128 threads; P = Q Kᵀ masked and decayed, O = Q H_c + P V'.
+// Several sequences (a.batch) run in one launch: the grid's y index is (sequence, value head), which keeps kernel 2,
+// sequential over chunks, busy with batch × HV × dv / 32 CTAs instead of HV × dv / 32.
 // Each warp owns 16 rows of the chunk in kernels 1 and 3 (and 16 rows of V' in kernel 2). Operands live in shared
 // memory with rows padded by 8 bf16 (conflict-free fragment loads); fragments are read with 32-bit loads where the
 // reduction index is contiguous and as two 16-bit loads where it is not.
 #include <cstdint>
 
 #include "elem.cuh"
+#include "lmscope_kernels/op_profile.h"
 
 namespace lmscope::cuda {
 namespace {
@@ -26,7 +29,8 @@ constexpr int kC = 64;  // chunk length
 constexpr int kThreads = 128;
 constexpr int kPad = 8;
 constexpr int kBvState = 32;   // state columns per CTA in kernel 2
-constexpr int kBvOut = 64;     // output columns per CTA in kernel 3
+constexpr int kBvOut = 64;     // output columns per CTA in kernel 3 (the narrowest; dv must be a multiple)
+constexpr int kBvOutWide = 128;  // ... where dv is a multiple of it
 constexpr int kMaxDv = 512;    // kernel 1 keeps the chunk's values in shared memory
 
 struct Work {
@@ -155,9 +159,14 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleArgs a, 
   constexpr int ldk = DK + kPad, ldt = kC + kPad, lda = kC + 1;
   const int dv = static_cast<int>(a.dv), ldv = dv + kPad;
   const int tid = threadIdx.x, warp = tid >> 5;
-  const std::int64_t c = blockIdx.x, hv = blockIdx.y, h = hv / (a.HV / a.H);
+  // bh: (sequence, value head) = (b, hv); the workspace is indexed by bh, the inputs by b and hv
+  const std::int64_t c = blockIdx.x, bh = blockIdx.y, b = bh / a.HV, hv = bh % a.HV, h = hv / (a.HV / a.H);
   const std::int64_t t0 = c * kC;
   const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
+  const float* g_in = a.g ? a.g + b * a.T * a.HV : nullptr;
+  const float* beta_in = a.beta + b * a.T * a.HV;
+  const float* k_in = a.k + b * a.T * a.H * DK;
+  const float* v_in = a.v + b * a.T * a.HV * dv;
   bf16* ks = reinterpret_cast<bf16*>(smem);  // [kC][ldk]
   bf16* vs = ks + kC * ldk;                  // [kC][ldv]
   bf16* tw = vs + kC * ldv;                  // [kC][ldt]: T diag(β e^G)
@@ -168,27 +177,27 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleArgs a, 
   float* bs = gs + kC;
 
   if (tid < kC) {
-    gs[tid] = tid < n && a.g ? a.g[(t0 + tid) * a.HV + hv] : 0.f;
-    bs[tid] = tid < n ? a.beta[(t0 + tid) * a.HV + hv] : 0.f;
+    gs[tid] = tid < n && g_in ? g_in[(t0 + tid) * a.HV + hv] : 0.f;
+    bs[tid] = tid < n ? beta_in[(t0 + tid) * a.HV + hv] : 0.f;
   }
   __syncthreads();
   if (tid == 0)
     for (int i = 1; i < kC; ++i) gs[i] += gs[i - 1];
   __syncthreads();
-  if (tid < kC) w.G[hv * w.Tp + t0 + tid] = gs[tid];
+  if (tid < kC) w.G[bh * w.Tp + t0 + tid] = gs[tid];
   const float glast = gs[kC - 1];
   for (int idx = tid; idx < kC * DK / 4; idx += kThreads) {
     const int i = idx / (DK / 4), e = idx % (DK / 4) * 4;
     float4 x = make_float4(0.f, 0.f, 0.f, 0.f);
-    if (i < n) x = *reinterpret_cast<const float4*>(a.k + ((t0 + i) * a.H + h) * DK + e);
+    if (i < n) x = *reinterpret_cast<const float4*>(k_in + ((t0 + i) * a.H + h) * DK + e);
     st4_bf16(ks + i * ldk + e, x);
     const float f = expf(glast - gs[i]);
-    st4_bf16(w.Kd + (hv * w.Tp + t0 + i) * DK + e, make_float4(x.x * f, x.y * f, x.z * f, x.w * f));
+    st4_bf16(w.Kd + (bh * w.Tp + t0 + i) * DK + e, make_float4(x.x * f, x.y * f, x.z * f, x.w * f));
   }
   for (int idx = tid; idx < kC * dv / 4; idx += kThreads) {
     const int i = idx / (dv / 4), e = idx % (dv / 4) * 4;
     float4 x = make_float4(0.f, 0.f, 0.f, 0.f);
-    if (i < n) x = *reinterpret_cast<const float4*>(a.v + ((t0 + i) * a.HV + hv) * dv + e);
+    if (i < n) x = *reinterpret_cast<const float4*>(v_in + ((t0 + i) * a.HV + hv) * dv + e);
     st4_bf16(vs + i * ldv + e, x);
   }
   __syncthreads();
@@ -223,13 +232,13 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleArgs a, 
     float acc[1][4][4];
     zero(acc);
     warp_mma<1, 4, true, false>(acc, tw, ldt, warp * 16, ks, ldk, n0, kC);
-    store_bf16(acc, w.W + (hv * w.Tp + t0) * DK, DK, warp * 16, n0);
+    store_bf16(acc, w.W + (bh * w.Tp + t0) * DK, DK, warp * 16, n0);
   }
   for (int n0 = 0; n0 < dv; n0 += 32) {  // U = Tu V
     float acc[1][4][4];
     zero(acc);
     warp_mma<1, 4, true, false>(acc, tu, ldt, warp * 16, vs, ldv, n0, kC);
-    store_bf16(acc, w.U + (hv * w.Tp + t0) * dv, dv, warp * 16, n0);
+    store_bf16(acc, w.U + (bh * w.Tp + t0) * dv, dv, warp * 16, n0);
   }
 }
 
@@ -246,7 +255,7 @@ __global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleArgs a, Wo
   // the warps' split of the state tile [DK, BV] into 16×8 tiles
   constexpr int WM = DK / 16 < 4 ? DK / 16 : 4, WN = 4 / WM, MTW = DK / 16 / WM, NTW = (BV / 8) / WN;
   const int tid = threadIdx.x, warp = tid >> 5;
-  const std::int64_t hv = blockIdx.y, dv = a.dv;
+  const std::int64_t hv = blockIdx.y, dv = a.dv, BHV = a.batch * a.HV;  // hv: (sequence, value head), as bh above
   const int d0 = blockIdx.x * BV;
   const int wm0 = (warp / WN) * MTW * 16, wn0 = (warp % WN) * NTW * 8;
   bf16* wb = reinterpret_cast<bf16*>(smem);  // [2][kC][ldk]
@@ -285,7 +294,7 @@ __global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleArgs a, Wo
     for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
     __syncthreads();
     {  // H_c out
-      bf16* H = w.Ht + ((c * a.HV + hv) * dv + d0) * DK;
+      bf16* H = w.Ht + ((c * BHV + hv) * dv + d0) * DK;
       for (int idx = tid; idx < BV * DK / 8; idx += kThreads) {
         const int d = idx / (DK / 8), e = idx % (DK / 8) * 8;
         *reinterpret_cast<uint4*>(H + d * DK + e) = *reinterpret_cast<const uint4*>(st + d * ldk + e);
@@ -316,18 +325,24 @@ __global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleArgs a, Wo
 }
 
 // ---------------------------------------------------------------- kernel 3: outputs per chunk
-template <int DK>
+template <int DK, int BV>
 constexpr std::size_t output_smem() {
-  return sizeof(bf16) * (2 * kC * (DK + kPad) + kBvOut * (DK + kPad) + kBvOut * (kC + kPad) + kC * (kC + kPad)) +
+  return sizeof(bf16) * (2 * kC * (DK + kPad) + BV * (DK + kPad) + BV * (kC + kPad) + kC * (kC + kPad)) +
          sizeof(float) * kC;
 }
 
-template <int DK>
+// BV output columns per CTA: 128 where dv allows (each CTA loads the chunk's q and k and forms P = Q Kᵀ once for
+// its columns, so wider tiles repeat that less), else 64.
+template <int DK, int BV>
 __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleArgs a, Work w) {
   extern __shared__ __align__(16) unsigned char smem[];
-  constexpr int BV = kBvOut, ldk = DK + kPad, ldp = kC + kPad;
+  constexpr int ldk = DK + kPad, ldp = kC + kPad;
   const int tid = threadIdx.x, warp = tid >> 5;
-  const std::int64_t c = blockIdx.x, hv = blockIdx.y, h = hv / (a.HV / a.H), dv = a.dv;
+  const std::int64_t c = blockIdx.x, bh = blockIdx.y, b = bh / a.HV, hv = bh % a.HV, h = hv / (a.HV / a.H), dv = a.dv;
+  const std::int64_t BHV = a.batch * a.HV;
+  const float* q_in = a.q + b * a.T * a.H * DK;
+  const float* k_in = a.k + b * a.T * a.H * DK;
+  float* out = a.out + b * a.T * a.HV * dv;
   const int d0 = blockIdx.z * BV;
   const std::int64_t t0 = c * kC;
   const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
@@ -339,25 +354,25 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleArgs a, W
   float* gs = reinterpret_cast<float*>(ps + kC * ldp);
 
   {
-    const bf16* H = w.Ht + ((c * a.HV + hv) * dv + d0) * DK;
+    const bf16* H = w.Ht + ((c * BHV + bh) * dv + d0) * DK;
     for (int idx = tid; idx < BV * DK / 8; idx += kThreads) {
       const int d = idx / (DK / 8), e = idx % (DK / 8) * 8;
       cp_async16(hs + d * ldk + e, H + d * DK + e);
     }
-    const bf16* V = w.Vt + ((hv * w.NC + c) * dv + d0) * kC;
+    const bf16* V = w.Vt + ((bh * w.NC + c) * dv + d0) * kC;
     for (int idx = tid; idx < BV * kC / 8; idx += kThreads) {
       const int d = idx / (kC / 8), j = idx % (kC / 8) * 8;
       cp_async16(vs + d * ldp + j, V + d * kC + j);
     }
     cp_async_commit();
   }
-  if (tid < kC) gs[tid] = w.G[hv * w.Tp + t0 + tid];
+  if (tid < kC) gs[tid] = w.G[bh * w.Tp + t0 + tid];
   for (int idx = tid; idx < kC * DK / 4; idx += kThreads) {
     const int i = idx / (DK / 4), e = idx % (DK / 4) * 4;
     float4 x = make_float4(0.f, 0.f, 0.f, 0.f), y = x;
     if (i < n) {
-      x = *reinterpret_cast<const float4*>(a.q + ((t0 + i) * a.H + h) * DK + e);
-      y = *reinterpret_cast<const float4*>(a.k + ((t0 + i) * a.H + h) * DK + e);
+      x = *reinterpret_cast<const float4*>(q_in + ((t0 + i) * a.H + h) * DK + e);
+      y = *reinterpret_cast<const float4*>(k_in + ((t0 + i) * a.H + h) * DK + e);
     }
     st4_bf16(qs + i * ldk + e, x);
     st4_bf16(ks + i * ldk + e, y);
@@ -386,28 +401,44 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleArgs a, W
       for (int hh = 0; hh < 2; ++hh) {
         const int i = warp * 16 + g + 8 * hh, d = d0 + 8 * nt + 2 * t;
         if (i < n)
-          *reinterpret_cast<float2*>(a.out + ((t0 + i) * a.HV + hv) * dv + d) = make_float2(o[0][nt][2 * hh], o[0][nt][2 * hh + 1]);
+          *reinterpret_cast<float2*>(out + ((t0 + i) * a.HV + hv) * dv + d) = make_float2(o[0][nt][2 * hh], o[0][nt][2 * hh + 1]);
       }
   }
 }
 
 template <int DK>
 void launch_chunked(const DeltaRuleArgs& a, const Work& w, cudaStream_t stream) {
-  const std::size_t s1 = prepare_smem<DK>(static_cast<int>(a.dv)), s2 = state_smem<DK>(), s3 = output_smem<DK>();
+  const bool wide = a.dv % kBvOutWide == 0;
+  const std::size_t s1 = prepare_smem<DK>(static_cast<int>(a.dv)), s2 = state_smem<DK>(),
+                    s3 = wide ? output_smem<DK, kBvOutWide>() : output_smem<DK, kBvOut>();
   auto set = [](const void* f, std::size_t bytes) {
     if (cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)) != cudaSuccess)
       throw std::runtime_error("delta_rule_chunked: shared memory request refused");
   };
   set(reinterpret_cast<const void*>(&gdn_prepare_kernel<DK>), s1);
   set(reinterpret_cast<const void*>(&gdn_state_kernel<DK>), s2);
-  set(reinterpret_cast<const void*>(&gdn_output_kernel<DK>), s3);
-  const unsigned nc = static_cast<unsigned>(w.NC), hv = static_cast<unsigned>(a.HV);
-  gdn_prepare_kernel<DK><<<dim3(nc, hv), kThreads, s1, stream>>>(a, w);
-  check_last_launch("delta_rule_chunked prepare");
-  gdn_state_kernel<DK><<<dim3(static_cast<unsigned>(a.dv / kBvState), hv), kThreads, s2, stream>>>(a, w);
-  check_last_launch("delta_rule_chunked state");
-  gdn_output_kernel<DK><<<dim3(nc, hv, static_cast<unsigned>(a.dv / kBvOut)), kThreads, s3, stream>>>(a, w);
-  check_last_launch("delta_rule_chunked output");
+  set(wide ? reinterpret_cast<const void*>(&gdn_output_kernel<DK, kBvOutWide>)
+           : reinterpret_cast<const void*>(&gdn_output_kernel<DK, kBvOut>),
+      s3);
+  const unsigned nc = static_cast<unsigned>(w.NC), hv = static_cast<unsigned>(a.batch * a.HV);  // grid y: (sequence, head)
+  {
+    OpTimer t("delta_rule_chunked: prepare");
+    gdn_prepare_kernel<DK><<<dim3(nc, hv), kThreads, s1, stream>>>(a, w);
+    check_last_launch("delta_rule_chunked prepare");
+  }
+  {
+    OpTimer t("delta_rule_chunked: state");
+    gdn_state_kernel<DK><<<dim3(static_cast<unsigned>(a.dv / kBvState), hv), kThreads, s2, stream>>>(a, w);
+    check_last_launch("delta_rule_chunked state");
+  }
+  {
+    OpTimer t("delta_rule_chunked: output");
+    if (wide)
+      gdn_output_kernel<DK, kBvOutWide><<<dim3(nc, hv, static_cast<unsigned>(a.dv / kBvOutWide)), kThreads, s3, stream>>>(a, w);
+    else
+      gdn_output_kernel<DK, kBvOut><<<dim3(nc, hv, static_cast<unsigned>(a.dv / kBvOut)), kThreads, s3, stream>>>(a, w);
+    check_last_launch("delta_rule_chunked output");
+  }
 }
 
 }  // namespace
@@ -424,21 +455,22 @@ std::size_t delta_rule_chunked_workspace_bytes(std::int64_t T, std::int64_t HV, 
 void delta_rule_chunked_bf16(const DeltaRuleArgs& a, void* workspace, cudaStream_t stream) {
   if (!delta_rule_chunked_supported(a.dk, a.dv)) throw std::runtime_error("delta_rule_chunked: unsupported head dims");
   if (a.H <= 0 || a.HV % a.H != 0) throw std::runtime_error("delta_rule_chunked: num_v_heads must be a multiple of num_heads");
-  if (a.T <= 0 || a.HV == 0) return;
+  if (a.T <= 0 || a.HV == 0 || a.batch <= 0) return;
   Work w{};
   w.NC = (a.T + kC - 1) / kC;
   w.Tp = w.NC * kC;
+  const std::int64_t bhv = a.batch * a.HV;
   auto* p = static_cast<unsigned char*>(workspace);
   w.G = reinterpret_cast<float*>(p);
-  p += 4 * a.HV * w.Tp;
+  p += 4 * bhv * w.Tp;
   w.W = reinterpret_cast<bf16*>(p);
-  p += 2 * a.HV * w.Tp * a.dk;
+  p += 2 * bhv * w.Tp * a.dk;
   w.Kd = reinterpret_cast<bf16*>(p);
-  p += 2 * a.HV * w.Tp * a.dk;
+  p += 2 * bhv * w.Tp * a.dk;
   w.U = reinterpret_cast<bf16*>(p);
-  p += 2 * a.HV * w.Tp * a.dv;
+  p += 2 * bhv * w.Tp * a.dv;
   w.Vt = reinterpret_cast<bf16*>(p);
-  p += 2 * a.HV * w.Tp * a.dv;
+  p += 2 * bhv * w.Tp * a.dv;
   w.Ht = reinterpret_cast<bf16*>(p);
   switch (a.dk) {
     case 32: launch_chunked<32>(a, w, stream); break;

@@ -136,6 +136,31 @@ class Backend {
   virtual void delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
                                   const Tensor* g, const DeltaRuleShape& shape, std::int64_t chunk_size,
                                   Tensor& state, Tensor& out) = 0;
+  // Batched scoring from empty states: the rows hold `batch` sequences of T tokens one after another (x, out
+  // [batch × T, C]; q, k, v, beta, g, out likewise), each starting from zero history / a zero state. The defaults
+  // run each sequence through the one-sequence op; backends with a batched kernel override them.
+  virtual void causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int64_t batch, bool silu, Tensor& out) {
+    const std::int64_t T = x.rows() / batch;
+    Tensor state = alloc(DType::F32, {w.cols() - 1, x.cols()});
+    for (std::int64_t s = 0; s < batch; ++s) {
+      fill(state, 0.0f);
+      Tensor os = out.slice_rows(s * T, T);
+      causal_conv1d(x.slice_rows(s * T, T), w, state, silu, os);
+    }
+  }
+  virtual void delta_rule_chunked_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
+                                        const Tensor* g, const DeltaRuleShape& shape, std::int64_t chunk_size,
+                                        std::int64_t batch, Tensor& out) {
+    const std::int64_t T = q.rows() / batch;
+    Tensor state = alloc(DType::F32, {shape.num_v_heads, shape.head_k_dim, shape.head_v_dim});
+    for (std::int64_t s = 0; s < batch; ++s) {
+      fill(state, 0.0f);
+      Tensor gs, os = out.slice_rows(s * T, T);
+      if (g) gs = g->slice_rows(s * T, T);
+      delta_rule_chunked(q.slice_rows(s * T, T), k.slice_rows(s * T, T), v.slice_rows(s * T, T),
+                         beta.slice_rows(s * T, T), g ? &gs : nullptr, shape, chunk_size, state, os);
+    }
+  }
 
   // --- gated linear attention and state-space models (cpu_backend_ssm.cpp) ---
   // All run S ← diag(exp(g_t)) S + k_t v_tᵀ, o_t = Sᵀ(scale · q_t) per value head with state [head_k_dim, head_v_dim];

@@ -62,6 +62,10 @@ class CudaBackend final : public Backend {
                             const DeltaRuleShape& shape, Tensor& state, Tensor& out) override;
   void delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                           const DeltaRuleShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
+  void causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int64_t batch, bool silu, Tensor& out) override;
+  void delta_rule_chunked_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                                const DeltaRuleShape& shape, std::int64_t chunk_size, std::int64_t batch,
+                                Tensor& out) override;
   void add_bias(Tensor& x, const Tensor& bias) override;
   void gated_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
                               const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
@@ -78,6 +82,9 @@ class CudaBackend final : public Backend {
   // Host fallback plumbing: a float32 host copy of a device tensor, and the way back.
   cudaStream_t stream() const;
   Tensor to_host(const Tensor& device);
+  void delta_rule_chunked_tensor_cores(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
+                                       const Tensor* g, const DeltaRuleShape& shape, std::int64_t batch, Tensor& state,
+                                       Tensor& out);
   void delta_rule_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                           const DeltaRuleShape& shape, Tensor& state, Tensor& out);
   // Runs f on a float32 version of x (x itself, or a converted copy that is converted back afterwards).

@@ -7,6 +7,7 @@
 
 #include "backend/tensor.h"
 #include "lmscope/error.h"
+#include "lmscope_kernels/op_profile.h"
 #include "lmscope_kernels/ops.h"
 
 namespace lmscope::cuda_backend_detail {
@@ -21,9 +22,11 @@ inline cuda::Elem elem(DType t, const char* op) {
   throw InternalError(std::string("cuda ") + op + ": tensor dtype " + std::string(dtype_name(t)) + " (expected F32 or BF16)");
 }
 
-// Runs a kernel launcher, turning its std::runtime_error into the engine's InternalError.
+// Runs a kernel launcher, turning its std::runtime_error into the engine's InternalError (and timing it under
+// LMSCOPE_CUDA_PROFILE).
 template <typename F>
 void launch(const char* what, F&& f) {
+  cuda::OpTimer timer(what);
   try {
     f();
   } catch (const std::runtime_error& e) {

@@ -67,6 +67,19 @@ void CudaBackend::causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state,
   if (K > 1) copy_rows(next.slice_rows(0, K - 1).reshaped(state.shape), state, 0);
 }
 
+void CudaBackend::causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int64_t batch, bool silu, Tensor& out) {
+  const std::int64_t N = x.rows(), C = x.cols(), K = w.cols();
+  expect(batch > 0 && N % batch == 0, "causal_conv1d_batch", "rows must be batch x T");
+  expect(w.rows() == C && K >= 1, "causal_conv1d_batch", "weight must be [C, K]");
+  expect(out.rows() == N && out.cols() == C && out.data != x.data, "causal_conv1d_batch", "output shape (and not in place)");
+  const Tensor xf = as_dtype(x, DType::F32), wf = as_dtype(w, DType::F32);
+  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  launch("causal_conv1d_batch", [&] {
+    cuda::causal_conv1d_batch_f32(xf.as<float>(), wf.as<float>(), N / batch, batch, C, K, silu, of.as<float>(), stream());
+  });
+  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
+}
+
 void CudaBackend::l2_normalize_heads(Tensor& x, std::int64_t head_dim, float eps) {
   expect(head_dim > 0 && x.numel() % head_dim == 0, "l2_normalize_heads", "size is not a multiple of head_dim");
   on_f32(x, [&](Tensor& t) {
@@ -136,27 +149,49 @@ void CudaBackend::delta_rule_recurrent(const Tensor& q, const Tensor& k, const T
 void CudaBackend::delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                                      const DeltaRuleShape& s, std::int64_t chunk_size, Tensor& state, Tensor& out) {
   expect(chunk_size > 0, "delta_rule_chunked", "chunk_size must be positive");
-  const std::int64_t T = q.rows(), H = s.num_heads, HV = s.num_v_heads, dk = s.head_k_dim, dv = s.head_v_dim;
-  if (activation_dtype() != DType::BF16 || !cuda::delta_rule_chunked_supported(dk, dv) || T < 2) {
+  if (activation_dtype() != DType::BF16 || !cuda::delta_rule_chunked_supported(s.head_k_dim, s.head_v_dim) || q.rows() < 2) {
     delta_rule_recurrent(q, k, v, beta, g, s, state, out);
     return;
   }
+  delta_rule_chunked_tensor_cores(q, k, v, beta, g, s, 1, state, out);
+}
+
+void CudaBackend::delta_rule_chunked_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
+                                           const Tensor* g, const DeltaRuleShape& s, std::int64_t chunk_size,
+                                           std::int64_t batch, Tensor& out) {
+  expect(chunk_size > 0 && batch > 0 && q.rows() % batch == 0, "delta_rule_chunked_batch", "rows must be batch x T");
+  if (activation_dtype() != DType::BF16 || !cuda::delta_rule_chunked_supported(s.head_k_dim, s.head_v_dim) ||
+      q.rows() / batch < 2) {
+    Backend::delta_rule_chunked_batch(q, k, v, beta, g, s, chunk_size, batch, out);  // one sequence at a time
+    return;
+  }
+  Tensor state = alloc(DType::F32, {batch * s.num_v_heads, s.head_k_dim, s.head_v_dim});
+  fill(state, 0.0f);
+  delta_rule_chunked_tensor_cores(q, k, v, beta, g, s, batch, state, out);
+}
+
+// The tensor-core kernel over `batch` sequences of q.rows() / batch tokens; state [batch × HV, dk, dv].
+void CudaBackend::delta_rule_chunked_tensor_cores(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
+                                                  const Tensor* g, const DeltaRuleShape& s, std::int64_t batch,
+                                                  Tensor& state, Tensor& out) {
+  const std::int64_t N = q.rows(), T = N / batch, H = s.num_heads, HV = s.num_v_heads, dk = s.head_k_dim, dv = s.head_v_dim;
   expect(H > 0 && HV % H == 0, "delta_rule_chunked", "num_v_heads must be a multiple of num_heads");
-  expect(q.cols() == H * dk && k.rows() == T && k.cols() == H * dk, "delta_rule_chunked", "q/k shape");
-  expect(v.rows() == T && v.cols() == HV * dv && out.rows() == T && out.cols() == HV * dv, "delta_rule_chunked", "v/out shape");
-  expect(beta.rows() == T && beta.cols() == HV, "delta_rule_chunked", "beta shape");
-  expect(g == nullptr || (g->rows() == T && g->cols() == HV), "delta_rule_chunked", "g shape");
-  expect(state.numel() == HV * dk * dv, "delta_rule_chunked", "state must be [num_v_heads, head_k_dim, head_v_dim]");
+  expect(q.cols() == H * dk && k.rows() == N && k.cols() == H * dk, "delta_rule_chunked", "q/k shape");
+  expect(v.rows() == N && v.cols() == HV * dv && out.rows() == N && out.cols() == HV * dv, "delta_rule_chunked", "v/out shape");
+  expect(beta.rows() == N && beta.cols() == HV, "delta_rule_chunked", "beta shape");
+  expect(g == nullptr || (g->rows() == N && g->cols() == HV), "delta_rule_chunked", "g shape");
+  expect(state.numel() == batch * HV * dk * dv, "delta_rule_chunked", "state must be [num_v_heads, head_k_dim, head_v_dim] per sequence");
   const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32),
                bf = as_dtype(beta, DType::F32);
   Tensor gf;
   if (g) gf = as_dtype(*g, DType::F32);
   Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
-  const auto bytes = static_cast<std::int64_t>(cuda::delta_rule_chunked_workspace_bytes(T, HV, dk, dv));
+  const auto bytes = static_cast<std::int64_t>(cuda::delta_rule_chunked_workspace_bytes(T, batch * HV, dk, dv));
   Tensor work = alloc(DType::F32, {(bytes + 3) / 4});
   on_f32(state, [&](Tensor& st) {
-    const cuda::DeltaRuleArgs a{qf.as<float>(), kf.as<float>(), vf.as<float>(), bf.as<float>(), g ? gf.as<float>() : nullptr,
-                                st.as<float>(), of.as<float>(), T, H, HV, dk, dv, s.scale};
+    cuda::DeltaRuleArgs a{qf.as<float>(), kf.as<float>(), vf.as<float>(), bf.as<float>(), g ? gf.as<float>() : nullptr,
+                          st.as<float>(), of.as<float>(), T, H, HV, dk, dv, s.scale};
+    a.batch = batch;
     launch("delta_rule_chunked", [&] { cuda::delta_rule_chunked_bf16(a, work.data, stream()); });
   });
   if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);

@@ -6,6 +6,7 @@
 
 #include "backend/cpu_backend.h"
 #include "backend/cuda_backend.h"
+#include "lmscope_kernels/op_profile.h"
 
 namespace lmscope {
 namespace {
@@ -18,6 +19,7 @@ CpuBackend& cpu() {
 }  // namespace
 
 Tensor CudaBackend::to_host(const Tensor& device) {
+  cuda::OpTimer timer("host fallback: download");
   Tensor h = cpu().alloc(DType::F32, device.shape);  // float32 on the host whatever the device holds
   std::vector<float> tmp(static_cast<std::size_t>(device.numel()));
   download(device, tmp);
@@ -26,6 +28,7 @@ Tensor CudaBackend::to_host(const Tensor& device) {
 }
 
 void CudaBackend::to_device(const Tensor& host, Tensor& device) {
+  cuda::OpTimer timer("host fallback: upload");
   upload(std::span<const float>(host.as<float>(), static_cast<std::size_t>(host.numel())), device);
 }
 

@@ -51,13 +51,24 @@ class DeltaRuleMixer final : public TokenMixer {
 
   void forward(Backend& b, const Tensor& h, std::int64_t, const RopeTables*, MixerState& state,
                Tensor& out) const override {
-    auto& st = static_cast<DeltaRuleState&>(state);
+    mix(b, h, 1, &static_cast<DeltaRuleState&>(state), out);
+  }
+
+  // All sequences' projections, norms and gates as single products over batch × T rows; the convolution and the
+  // delta rule through their batched forms (one launch each on CUDA).
+  void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables*, Tensor& out) const override {
+    mix(b, h, batch, nullptr, out);
+  }
+
+ private:
+  // One sequence continuing `st` (batch 1), or `batch` sequences from empty states (st null).
+  void mix(Backend& b, const Tensor& h, std::int64_t batch, DeltaRuleState* st, Tensor& out) const {
     const std::int64_t T = h.rows(), kd = s_.key_dim(), vd = s_.value_dim(), HV = s_.num_v_heads;
     const bool qk_silu = s_.qk_activation == QkActivation::Silu;
 
     // q, k, v: projection, then the short convolution (SiLU on v always, on q and k when their activation is
     // SiLU) or, without convolutions, the same activations directly
-    auto qkv = [&](const Projection& p, const Tensor& conv_w, Tensor& conv_state, bool silu, std::int64_t dim) {
+    auto qkv = [&](const Projection& p, const Tensor& conv_w, Tensor* conv_state, bool silu, std::int64_t dim) {
       Tensor lin = b.alloc(DType::F32, {T, dim});
       project(b, p, h, lin);
       if (!s_.use_short_conv) {
@@ -65,12 +76,15 @@ class DeltaRuleMixer final : public TokenMixer {
         return lin;
       }
       Tensor conv = b.alloc(DType::F32, {T, dim});
-      b.causal_conv1d(lin, conv_w, conv_state, silu, conv);
+      if (conv_state)
+        b.causal_conv1d(lin, conv_w, *conv_state, silu, conv);
+      else
+        b.causal_conv1d_batch(lin, conv_w, batch, silu, conv);
       return conv;
     };
-    Tensor q = qkv(q_, conv_q_, st.conv_q, qk_silu, kd);
-    Tensor k = qkv(k_, conv_k_, st.conv_k, qk_silu, kd);
-    Tensor v = qkv(v_, conv_v_, st.conv_v, true, vd);
+    Tensor q = qkv(q_, conv_q_, st ? &st->conv_q : nullptr, qk_silu, kd);
+    Tensor k = qkv(k_, conv_k_, st ? &st->conv_k : nullptr, qk_silu, kd);
+    Tensor v = qkv(v_, conv_v_, st ? &st->conv_v : nullptr, true, vd);
     if (s_.qk_activation == QkActivation::Relu || s_.qk_activation == QkActivation::EluPlusOne) {
       const Activation f = s_.qk_activation == QkActivation::Relu ? Activation::Relu : Activation::EluPlusOne;
       b.activate(q, f);
@@ -102,10 +116,13 @@ class DeltaRuleMixer final : public TokenMixer {
     const DeltaRuleShape shape{s_.num_heads, HV, s_.head_k_dim, s_.head_v_dim,
                                static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_k_dim)))};
     Tensor o = b.alloc(DType::F32, {T, vd});
-    if (T == 1)
-      b.delta_rule_recurrent(q, k, v, beta, s_.gated ? &g : nullptr, shape, st.S, o);
+    const Tensor* gp = s_.gated ? &g : nullptr;
+    if (!st)
+      b.delta_rule_chunked_batch(q, k, v, beta, gp, shape, kDeltaRuleChunk, batch, o);
+    else if (T == 1)
+      b.delta_rule_recurrent(q, k, v, beta, gp, shape, st->S, o);
     else
-      b.delta_rule_chunked(q, k, v, beta, s_.gated ? &g : nullptr, shape, kDeltaRuleChunk, st.S, o);
+      b.delta_rule_chunked(q, k, v, beta, gp, shape, kDeltaRuleChunk, st->S, o);
 
     // the output norm works per head: rows of head_v_dim values
     Tensor normed = b.alloc(DType::F32, {T, vd});
@@ -122,7 +139,6 @@ class DeltaRuleMixer final : public TokenMixer {
     project(b, o_, normed, out);
   }
 
- private:
   DeltaRuleSettings s_;
   Projection q_, k_, v_, a_, b_, g_, o_;
   Tensor A_log_, dt_bias_, conv_q_, conv_k_, conv_v_, o_norm_;

@@ -46,6 +46,9 @@ void fill(void* x, Elem t, std::int64_t n, float value, cudaStream_t stream);
 // [state; x] (a buffer distinct from state).
 void causal_conv1d_f32(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, bool silu,
                        float* out, float* next_state, cudaStream_t stream);
+// The same for `batch` sequences of T rows one after another in x, out [batch × T, C], each from zero history.
+void causal_conv1d_batch_f32(const float* x, const float* w, std::int64_t T, std::int64_t batch, std::int64_t C,
+                             std::int64_t K, bool silu, float* out, cudaStream_t stream);
 // Each head_dim group of x [n]: l2: x / sqrt(Σx² + eps); else x / Σx.
 void normalize_heads_f32(float* x, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream);
 // a [T, H] ← −exp(A_log[h]) · softplus(a + dt_bias[h])
@@ -61,15 +64,20 @@ struct DeltaRuleArgs {
   float *state, *out;
   std::int64_t T, H, HV, dk, dv;
   float scale;
+  // The chunked kernel only: `batch` sequences of T tokens one after another in q, k, v, beta, g and out, with
+  // state [batch × HV, dk, dv]; the other delta-rule kernels take one sequence.
+  std::int64_t batch = 1;
 };
 bool delta_rule_supported(std::int64_t head_k_dim);
 // The delta rule token by token (see delta_rule.cu); state [HV, dk, dv] updated in place.
 void delta_rule_f32(const DeltaRuleArgs& a, cudaStream_t stream);
 // The same in the chunked WY / UT-transform form on tensor cores (see delta_rule_chunked.cu), for scoring: chunks
-// of 64 tokens, bf16 operands with fp32 accumulation and an fp32 state; float32 inputs and output as above.
+// of 64 tokens, bf16 operands with fp32 accumulation and an fp32 state; float32 inputs and output as above, for
+// a.batch sequences at once.
 // Covers head_k_dim 32, 64, 128 or 256 and head_v_dim a multiple of 64 up to 512; workspace: a device buffer of
 // delta_rule_chunked_workspace_bytes (16-byte aligned).
 bool delta_rule_chunked_supported(std::int64_t head_k_dim, std::int64_t head_v_dim);
+// HV here counts the value heads of all sequences (batch × num_v_heads).
 std::size_t delta_rule_chunked_workspace_bytes(std::int64_t T, std::int64_t HV, std::int64_t dk, std::int64_t dv);
 void delta_rule_chunked_bf16(const DeltaRuleArgs& a, void* workspace, cudaStream_t stream);
 

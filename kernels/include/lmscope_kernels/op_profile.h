@@ -1,0 +1,27 @@
+// Where a CUDA forward pass spends its time, per op, for finding what to optimise (the GPU machine has no Nsight
+// Systems). Off unless LMSCOPE_CUDA_PROFILE is set: then every timed scope is bracketed by device
+// synchronisations and timed on the host, which serialises the GPU (times grow by the launch latency; the shares
+// are what matter). A scope's own ("self") time excludes the scopes timed inside it, so the backend's op and the
+// kernels it launches appear as separate rows. The table goes to stderr when the process exits.
+#pragma once
+
+#include <string>
+
+namespace lmscope::cuda {
+
+class OpTimer {
+ public:
+  explicit OpTimer(std::string op);
+  static bool enabled();  // for building a detailed name only when it will be used
+  ~OpTimer();
+  OpTimer(const OpTimer&) = delete;
+  OpTimer& operator=(const OpTimer&) = delete;
+
+ private:
+  std::string op_;
+  OpTimer* parent_ = nullptr;
+  double start_ = 0, children_ = 0;
+  bool on_ = false;
+};
+
+}  // namespace lmscope::cuda
