@@ -4,9 +4,12 @@ and, when flash-linear-attention is importable, through fla; random weights, for
 (logits → log_softmax → gather), the work lmscope's scoring does.
 
 usage: python3 tools/bench_reference.py CONFIG.json --batch 8 --seq 2048 [--dtype bf16] [--repeat 5]
-Prints one line: tokens/s, ms/batch, peak GPU memory (GiB).
+       [--shapes 8x2048,1x16384 (instead of --batch/--seq)] [--wait-for FILE]
+Prints one line per shape: tokens/s, ms/batch, peak GPU memory (GiB). Every shape is warmed up (Triton compiles
+fla's kernels then: minutes) before any is timed; with --wait-for the timing starts only once FILE exists, so the
+compilation can overlap other work on the machine while the timed passes have the GPU alone.
 """
-import argparse, json, time
+import argparse, json, os, time
 import torch
 
 
@@ -18,7 +21,10 @@ def main():
     ap.add_argument('--dtype', default='bf16', choices=['bf16', 'fp32'])
     ap.add_argument('--repeat', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=2)
+    ap.add_argument('--shapes', help='BxT,BxT,... (overrides --batch and --seq)')
+    ap.add_argument('--wait-for', help='time only once this file exists')
     args = ap.parse_args()
+    shapes = [tuple(int(v) for v in s.split('x')) for s in args.shapes.split(',')] if args.shapes else [(args.batch, args.seq)]
     cfg = json.load(open(args.config))
     dtype = torch.bfloat16 if args.dtype == 'bf16' else torch.float32
     if cfg['model_type'] in ('gated_deltanet', 'delta_net'):
@@ -31,29 +37,35 @@ def main():
     with torch.device('cuda'):
         extra = {} if config.model_type in ('llama', 'mistral', 'qwen2') else {'attn_implementation': 'eager'}
         model = AutoModelForCausalLM.from_config(config, torch_dtype=dtype, **extra).eval()
-    ids = torch.randint(0, cfg['vocab_size'], (args.batch, args.seq), device='cuda')
-
-    def step():
+    def step(ids):
         with torch.inference_mode():
             logits = model(ids).logits
             lp = torch.log_softmax(logits[:, :-1].float(), -1).gather(-1, ids[:, 1:, None])
             return lp.sum().item()
 
-    for _ in range(args.warmup):
-        step()
-    torch.cuda.reset_peak_memory_stats()
-    times = []
-    for _ in range(args.repeat):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        step()
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    med = times[len(times) // 2]
-    print(f"reference {cfg['model_type']} {args.dtype} batch {args.batch} x seq {args.seq}: "
-          f"tokens/s {args.batch * args.seq / med:.1f} | ms/batch {med * 1e3:.1f} | "
-          f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+    inputs = {sh: torch.randint(0, cfg['vocab_size'], sh, device='cuda') for sh in shapes}
+    for sh in shapes:
+        for _ in range(args.warmup):
+            step(inputs[sh])
+    if args.wait_for:
+        print(f'warm; waiting for {args.wait_for}', flush=True)
+        while not os.path.exists(args.wait_for):
+            time.sleep(0.5)
+    for (batch, seq), ids in inputs.items():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        times = []
+        for _ in range(args.repeat):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            step(ids)
+            torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        times.sort()
+        med = times[len(times) // 2]
+        print(f"reference {cfg['model_type']} {args.dtype} batch {batch} x seq {seq}: "
+              f"tokens/s {batch * seq / med:.1f} | ms/batch {med * 1e3:.1f} | "
+              f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB", flush=True)
 
 
 if __name__ == '__main__':
