@@ -9,8 +9,8 @@ if(TARGET lmscope)
   install(FILES packaging/lmscope.desktop DESTINATION ${CMAKE_INSTALL_DATADIR}/applications)
   install(FILES packaging/lmscope.svg DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps)
 endif()
-install(FILES resources/demo/tiny-llama.json resources/demo/tiny-gdn.json resources/demo/harbour.txt
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/lmscope/demo)
+install(FILES resources/demo/harbour.txt DESTINATION ${CMAKE_INSTALL_DATADIR}/lmscope/demo)
+install(DIRECTORY resources/models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/lmscope/models)
 install(DIRECTORY resources/bench DESTINATION ${CMAKE_INSTALL_DATADIR}/lmscope)
 install(FILES README.md docs/evaluation.md docs/worker.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

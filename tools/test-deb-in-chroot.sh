@@ -20,7 +20,7 @@ chroot "$root" env HOME=/root lmscope-cli demo
 chroot "$root" env HOME=/root lmscope-cli demo --report /tmp/demo-report
 chroot "$root" test -s /tmp/demo-report/perplexity_vs_length.png
 chroot "$root" test -s /tmp/demo-report/comparison.tex
-chroot "$root" env HOME=/root lmscope-cli run --model /root/.cache/lmscope/demo/tiny-llama-random --tokenizer bytes \
+chroot "$root" env HOME=/root lmscope-cli run --model /usr/share/lmscope/models/demo-llama \
   --task passkey --settings '{"lengths": [300], "depths": [0.5], "trials": 1}' --store /tmp/s.sqlite --out /tmp/r.json
 chroot "$root" test -s /tmp/r.json
 chroot "$root" test -f /usr/share/applications/lmscope.desktop

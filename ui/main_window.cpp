@@ -338,8 +338,8 @@ void MainWindow::buildUi() {
 }
 
 void MainWindow::runDemo() {
-  // `lmscope-cli demo --spec-out` writes the demo models (random weights, first time only) and the comparison's
-  // spec; the jobs then run like any launch, one per model.
+  // `lmscope-cli demo --spec-out` writes the spec comparing the shipped demo models; the jobs then run like
+  // any launch, one per model.
   const QString spec_path = QDir(QDir::tempPath()).filePath(QString("lmscope-demo-spec-%1.json").arg(QCoreApplication::applicationPid()));
   auto* p = new QProcess(this);
   connect(p, &QProcess::finished, this, [this, p, spec_path](int code, QProcess::ExitStatus status) {

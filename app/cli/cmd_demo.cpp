@@ -1,6 +1,6 @@
-// The main job on what ships with the project. Until trained demo models exist, the model is a small Llama with
-// random weights that this command writes on first use: the numbers show the pipeline working end to end, not
-// a trained model's quality.
+// The main job on what ships: the three small demo models trained for lmscope (resources/models, trained by
+// tools/train/train_demo.py; see resources/models/README.md) compared on our own text, a passkey grid and
+// throughput. `demo` alone scores a built-in paragraph with the byte-level model and continues a prompt.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -16,17 +16,16 @@
 #include "lmscope/run/runner.h"
 #include "lmscope/error.h"
 #include "lmscope/model.h"
-#include "lmscope/random_checkpoint.h"
 
 namespace lmscope::cli {
 namespace {
 
-// Our own text, scored as UTF-8 bytes (the demo model's vocabulary is the 256 byte values).
+// Our own text, scored as UTF-8 bytes by the byte-level demo model.
 constexpr std::string_view kDemoText =
     "A workbench for language models reads a checkpoint folder, runs the model over a text, and reports how "
     "surprised the model was by every byte. Lower surprise means a better model of the text. The same numbers, "
     "computed the same way for every family, make comparisons fair.";
-constexpr std::string_view kPrompt = "A workbench for language models";
+constexpr std::string_view kPrompt = "The boats came back to the harbour";
 
 std::string printable(const std::vector<std::int32_t>& bytes) {
   std::string s;
@@ -42,44 +41,39 @@ std::string printable(const std::vector<std::int32_t>& bytes) {
   return s;
 }
 
-// Installed (bin/lmscope-cli beside share/lmscope/): the shipped demo files and a per-user cache folder for the
-// weights. In a build tree: the source tree's resources/demo and the build folder.
+// Installed (bin/lmscope-cli beside share/lmscope/): share/lmscope/demo and share/lmscope/models. In a build tree:
+// the source tree's resources/demo and resources/models.
 struct DemoPlaces {
-  std::filesystem::path resources;  // tiny-llama.json, tiny-gdn.json, harbour.txt
-  std::filesystem::path cache;      // where random-weight checkpoints are written
+  std::filesystem::path resources;  // harbour.txt
+  std::filesystem::path models;     // demo-llama, demo-gdn, demo-bytes
 };
 
 DemoPlaces demo_places() {
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const auto share = ec ? std::filesystem::path{} : exe.parent_path().parent_path() / "share" / "lmscope" / "demo";
-  if (!share.empty() && std::filesystem::exists(share / "tiny-llama.json")) {
-    const char* cache = std::getenv("XDG_CACHE_HOME");
-    const char* home = std::getenv("HOME");
-    const auto base = cache && *cache ? std::filesystem::path(cache) / "lmscope" / "demo"
-                      : home && *home ? std::filesystem::path(home) / ".cache" / "lmscope" / "demo"
-                                      : std::filesystem::temp_directory_path() / "lmscope-demo";
-    return {share, base};
-  }
-  return {std::filesystem::path(LMSCOPE_DEMO_CONFIG).parent_path(), LMSCOPE_DEMO_DIR};
+  const auto share = ec ? std::filesystem::path{} : exe.parent_path().parent_path() / "share" / "lmscope";
+  if (!share.empty() && std::filesystem::exists(share / "demo" / "harbour.txt")) return {share / "demo", share / "models"};
+  return {LMSCOPE_DEMO_RESOURCES, LMSCOPE_DEMO_MODELS};
 }
 
-// The checkpoint of a demo config, written with random weights (seed 1) on first use.
-std::filesystem::path ensure_random_model(const std::string& config_name, const std::string& folder) {
-  const auto places = demo_places();
-  const std::filesystem::path dir = places.cache / folder;
-  if (std::filesystem::exists(dir / "model.safetensors")) return dir;
-  const auto config = places.resources / config_name;
-  std::ifstream in(config);
-  if (!in) throw BadInput(config.string() + ": demo model configuration not found");
-  std::ostringstream cfg;
-  cfg << in.rdbuf();
-  std::fprintf(stderr, "writing a demo checkpoint (random weights, seed 1) to %s\n", dir.string().c_str());
-  write_random_checkpoint(cfg.str(), dir, {});
+struct DemoModel {
+  const char* folder;
+  const char* name;
+  const char* tokenizer;  // "" = the folder's own tokenizer files
+};
+constexpr DemoModel kDemoModels[] = {
+    {"demo-llama", "demo-llama (Transformer, BPE)", ""},
+    {"demo-gdn", "demo-gdn (Gated DeltaNet, BPE)", ""},
+    {"demo-bytes", "demo-bytes (Transformer, bytes)", "bytes"},
+};
+
+std::filesystem::path demo_model_dir(const char* folder) {
+  const auto dir = demo_places().models / folder;
+  if (!std::filesystem::exists(dir / "config.json") || !std::filesystem::exists(dir / "model.safetensors"))
+    throw BadInput(dir.string() + ": demo model not found (config.json and model.safetensors expected; the checkout "
+                   "or package is incomplete)");
   return dir;
 }
-
-std::filesystem::path ensure_demo_model() { return ensure_random_model("tiny-llama.json", "tiny-llama-random"); }
 
 // --report: the demo models compared on what ships (perplexity vs length on our own text, a passkey grid,
 // throughput), results in a store inside the report folder; figures and tables by the GUI's report export when
@@ -87,18 +81,22 @@ std::filesystem::path ensure_demo_model() { return ensure_random_model("tiny-lla
 // The comparison the demo runs (also what the GUI's Run ▸ Demo launches, through --spec-out).
 nlohmann::json demo_spec(const std::string& backend) {
   const auto places = demo_places();
-  const auto llama = ensure_random_model("tiny-llama.json", "tiny-llama-random");
-  const auto gdn = ensure_random_model("tiny-gdn.json", "tiny-gdn-random");
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& m : kDemoModels) {
+    nlohmann::json j = {{"path", demo_model_dir(m.folder).string()}, {"name", m.name}};
+    if (*m.tokenizer) j["tokenizer"] = m.tokenizer;
+    models.push_back(j);
+  }
+  // The BPE models were trained on 512-token windows and demo-bytes on 1024 bytes: the lengths reach 4x past that.
   return {
       {"lmscope_run", 1},
       {"name", "lmscope demo"},
-      {"models", {{{"path", llama.string()}, {"name", "tiny-llama (random)"}, {"tokenizer", "bytes"}},
-                  {{"path", gdn.string()}, {"name", "tiny-gdn (random)"}, {"tokenizer", "bytes"}}}},
+      {"models", models},
       {"backend", backend},
       {"tasks",
        {{{"task", "ppl_vs_length"}, {"data", (places.resources / "harbour.txt").string()},
-         {"lengths", {64, 128, 256, 512, 1024}}},
-        {{"task", "passkey"}, {"lengths", {300, 600, 1200}}, {"depths", {0.0, 0.5, 1.0}}, {"trials", 2}, {"seed", 1}},
+         {"lengths", {128, 256, 512, 1024, 2048}}},
+        {{"task", "passkey"}, {"lengths", {256, 512, 1024, 2048}}, {"depths", {0.0, 0.5, 1.0}}, {"trials", 2}, {"seed", 1}},
         {{"task", "throughput"}, {"seq", {256}}, {"repeats", 2}}}}};
 }
 
@@ -164,7 +162,7 @@ int cmd_demo(const Argv& argv) {
     return demo_report(*report, args.get("backend", "cpu"));
   }
   const bool builtin = !args.has("model");
-  const std::filesystem::path dir = builtin ? ensure_demo_model() : std::filesystem::path(args.required("model"));
+  const std::filesystem::path dir = builtin ? demo_model_dir("demo-bytes") : std::filesystem::path(args.required("model"));
   const Checkpoint ck = Checkpoint::open(dir);
   const auto model = load_model(ck, load_options_from_args(args));
   const auto& s = model->spec();
@@ -173,8 +171,8 @@ int cmd_demo(const Argv& argv) {
   std::printf("lmscope demo\n");
   std::printf("model   %s\n", dir.string().c_str());
   if (builtin)
-    std::printf("        a small Llama with RANDOM weights written by lmscope itself (trained demo models come later):\n"
-                "        expect about ln(256) = 5.55 nats per byte, i.e. no better than chance\n");
+    std::printf("        demo-bytes: a small byte-level Transformer trained for lmscope (a random model scores about\n"
+                "        8 bits/byte); `lmscope-cli demo --report DIR` compares all three demo models\n");
   std::printf("        %s, %lld parameters, %lld layers, RoPE %s, backend %s\n", s.family.c_str(),
               static_cast<long long>(ck.summary().parameter_count), static_cast<long long>(s.num_layers),
               describe_rope(s.rope).c_str(), model->backend_name().c_str());

@@ -160,9 +160,12 @@ TEST(RunCliDemo, ReportComparesTheDemoModels) {
   const auto r = cli("demo --report " + q(out));
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = json::parse(test::read_text(out / "results.json"));
-  ASSERT_EQ(j["runs"].size(), 2u);  // the two demo models
+  ASSERT_EQ(j["runs"].size(), 3u);  // the three demo models
   for (const auto& g : j["runs"]) {
     EXPECT_TRUE(g["results"]["ppl_vs_length"]["ppl@512,none"].is_number());
+    // trained models: far below a uniform guess over their vocabularies (2048 BPE tokens, 256 bytes) at the
+    // length they were trained for
+    EXPECT_LT(g["results"]["ppl_vs_length"]["ppl@512,none"].get<double>(), 500.0) << g["lmscope"]["model"];
     EXPECT_TRUE(g["results"]["passkey"]["accuracy,none"].is_number());
     EXPECT_TRUE(g["results"]["throughput"]["tokens_per_s@1x256,none"].is_number());
   }
