@@ -131,8 +131,15 @@ INSTANTIATE_TEST_SUITE_P(Refpack, RefpackLlama, testing::ValuesIn(cases()), case
 //   tenth of their spread.
 // - |mean NLL difference| ≤ kBf16Nll = 1e-2: per-token errors are unbiased roundings that largely cancel in the
 //   mean. Measured 2.5e-4 to 2.7e-3 (llama-longrope); 3.7x headroom.
-// - the fused scoring path and batch scoring agree with the logits path / single-sequence scoring: the same bf16
-//   hidden states, only the LM head's tiling differs (measured ≤ 1e-8 and 0); bounded at kBf16Paths.
+// - the fused scoring path agrees with the logits path: the same bf16 hidden states, only the LM head's tiling
+//   differs (measured ≤ 3e-8); bounded at kBf16Paths / 10.
+// - batch scoring agrees with single-sequence scoring at kBf16Paths for the families whose batched form is the
+//   single form run on more rows (Llama: measured 0; fla-transformer 8.6e-5). Gated DeltaNet's batched mixer
+//   evaluates the same function in another order (all rows' projections in one product, whose cuBLASLt algorithm
+//   is chosen per shape; the batched convolution sums its taps in another order), so bf16 roundings of the hidden
+//   states differ as between any two bf16 evaluations: bounded like the logits, kBf16Logit·max|z| (measured 2.4e-2
+//   on an H100, with a fp32-vs-bf16 logit error of 1.1e-1 in the same case; in fp32 mode the two paths agree to
+//   1e-5, RefpackFla).
 // Greedy continuations are reported, not asserted: near-ties may flip under bf16 rounding (llama-yarn's did after
 // 5 tokens).
 constexpr double kBf16Logit = 24 * 1.0 / 512;
@@ -174,7 +181,8 @@ TEST_P(RefpackBf16, WithinTheBf16Bounds) {
   double path_diff = 0;
   for (std::size_t i = 0; i < lp.size(); ++i)
     path_diff = std::max({path_diff, std::fabs(batch_lp[0][i] - lp[i]), std::fabs(batch_lp[1][i] - lp_rot[i])});
-  EXPECT_LT(path_diff, kBf16Paths) << "batch scoring vs one sequence at a time";
+  const bool reordered = name.find("gated_deltanet") != std::string::npos;
+  EXPECT_LT(path_diff, reordered ? kBf16Logit * scale : kBf16Paths) << "batch scoring vs one sequence at a time";
 
   const auto ids_b = test::read_ids(ref, "ids_b");
   const double diff_b = test::max_abs_diff(compute_logits(*model, ids_b), test::read_f32(ref, "logits_b"));
