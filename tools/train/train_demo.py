@@ -306,9 +306,10 @@ def train_one(kind, name, train_s, held_s, vocab, ctx, args, out_dir, tok_dir, e
         if t0 is not None and not args.steps and time.time() - t0 >= next_eval:
             ppl = heldout_ppl(model, held_s, ctx, args.device)
             acc = passkey_accuracy(model, encode, ctx, args.device) if args.passkey_fraction else 1.0
-            # the best held-out perplexity among the checkpoints that retrieve the passkey (acc >= 0.9), or
-            # among all while none does yet
-            key = (acc < 0.9, ppl)
+            # the best held-out perplexity among the checkpoints that retrieve the passkey (acc >= 0.9) without
+            # losing much of their language model (ppl within max_ppl_ratio of the best seen), else among all
+            retrieves = acc >= 0.9 and ppl <= args.max_ppl_ratio * min(best_lm[0], ppl)
+            key = (not retrieves, ppl)
             if best[1] is None or key < best[3]:
                 best = (ppl, {k: v.detach().clone() for k, v in model.state_dict().items()}, step, key)
             if phase == 1 and passkey:
@@ -381,6 +382,8 @@ def main():
     ap.add_argument('--passkey-fraction', type=float, default=0.4)
     ap.add_argument('--eval-every', type=float, default=15.0)
     ap.add_argument('--patience', type=int, default=3)
+    ap.add_argument('--max-ppl-ratio', type=float, default=2.0,
+                    help='a passkey-capable checkpoint is preferred only within this factor of the best perplexity')
     ap.add_argument('--tokenizer', help='a folder with tokenizer.json to reuse instead of training one')
     args = ap.parse_args()
     docs = read_documents(args.text, args.field)
