@@ -72,10 +72,11 @@ struct GemmPlan {
 constexpr std::size_t kWorkspaceBytes = 32u << 20;
 constexpr int kGemmCandidates = 8;
 
-// cuBLASLt's first heuristic choice can be several times slower than another candidate: on an H100 the Gated
-// DeltaNet 1.3B's 16384x2048x3072 output projection took 3.2 ms (64 TFLOP/s) with it while the MLP's larger
-// products ran at 650-750 TFLOP/s. So each new shape times the candidates once on its real operands (the output is
-// overwritten by the call that follows) and keeps the fastest.
+// cuBLASLt's first heuristic choice is not always its fastest candidate, so each new shape times up to 8 candidates
+// once on its real operands (the output is overwritten by the call that follows) and keeps the fastest. What
+// prompted it, Gated DeltaNet 1.3B's 16384x2048x3072 output projection at 3.2 ms (64 TFLOP/s, where the MLP's
+// larger products ran at 650-750 TFLOP/s on an H100), was NOT cured by it (3.5 ms after; docs/NOTES.md,
+// "GDN profile"); under LMSCOPE_CUDA_PROFILE each tuning prints the first and the kept candidate's time.
 cublasLtMatmulAlgo_t fastest_gemm_algo(cublasLtHandle_t lt, void* workspace, cudaStream_t stream, const GemmPlan& p,
                                        const cublasLtMatmulHeuristicResult_t* results, int found, const void* a_ptr,
                                        const void* b_ptr, void* out) {
