@@ -1,5 +1,5 @@
-// Writes a checkpoint folder with random weights for a config.json: the test fixtures, the demo model until
-// trained ones ship, and benchmark models of full-size configs without downloads.
+// Writes a checkpoint folder with random weights for a config.json: the test fixtures and benchmark models of
+// full-size configs without downloads.
 #pragma once
 
 #include <cstdint>
