@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # On the GPU machine: trains the three demo models (tools/train/train_demo.py) side by side, one process each
-# (they are tiny; the GPU has room), on LAMBADA's text with the shipped BPE tokenizer (demo-llama's). Carry .whl (fla's
-# wheels) and .carry/shared/data/lambada_openai/test.jsonl (not the refpack: with resources/models in the tree it
-# would pass the 64 MiB carry limit). Writes the model
-# folders to /tmp/demo-models and one archive of them, $OUT/demo-models.tar.gz (the device returns few files).
+# (they are tiny; the GPU has room), on LAMBADA's text with the shipped BPE tokenizer (demo-llama's). Carry .whl
+# (fla's wheels) and .carry/shared/data/lambada_openai/test.jsonl (not the refpack: with resources/models in the
+# tree it would pass the 64 MiB carry limit). Writes the model folders to /tmp/demo-models and one archive of them,
+# $OUT/demo-models.tar.gz (the device returns few files).
 # Usage: tools/device/train-demo-models.sh [MINUTES]
 set -uo pipefail
 out=${OUT:-/tmp/lmscope-out}
