@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <string>
@@ -76,10 +77,13 @@ constexpr int kGemmCandidates = 8;
 // once on its real operands (the output is overwritten by the call that follows) and keeps the fastest. What
 // prompted it, Gated DeltaNet 1.3B's 16384x2048x3072 output projection at 3.2 ms (64 TFLOP/s, where the MLP's
 // larger products ran at 650-750 TFLOP/s on an H100), was NOT cured by it (3.5 ms after; docs/NOTES.md,
-// "GDN profile"); under LMSCOPE_CUDA_PROFILE each tuning prints the first and the kept candidate's time.
+// "GDN profile"); under LMSCOPE_CUDA_PROFILE each tuning prints the shape, the operands' alignment and every
+// candidate's time and kernel configuration.
 cublasLtMatmulAlgo_t fastest_gemm_algo(cublasLtHandle_t lt, void* workspace, cudaStream_t stream, const GemmPlan& p,
                                        const cublasLtMatmulHeuristicResult_t* results, int found, const void* a_ptr,
-                                       const void* b_ptr, void* out) {
+                                       const void* b_ptr, void* out, const std::string& what) {
+  const bool report = cuda::OpTimer::enabled();
+  if (report) std::fprintf(stderr, "gemm tuning %s: %d candidate(s)\n", what.c_str(), found);
   if (found <= 1) return results[0].algo;
   cudaEvent_t start = nullptr, stop = nullptr;
   check(cudaEventCreate(&start), "cudaEventCreate");
@@ -102,14 +106,20 @@ cublasLtMatmulAlgo_t fastest_gemm_algo(cublasLtHandle_t lt, void* workspace, cud
     float ms = 0;
     cudaEventElapsedTime(&ms, start, stop);
     if (!ok) continue;
+    if (report) {  // the candidate's kernel configuration, to tell slow ones apart
+      std::int32_t tile = -1, splitk = -1, stages = -1;
+      cublasLtMatmulAlgoConfigGetAttribute(&results[i].algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof tile, nullptr);
+      cublasLtMatmulAlgoConfigGetAttribute(&results[i].algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &splitk, sizeof splitk, nullptr);
+      cublasLtMatmulAlgoConfigGetAttribute(&results[i].algo, CUBLASLT_ALGO_CONFIG_STAGES_ID, &stages, sizeof stages, nullptr);
+      std::fprintf(stderr, "  #%d %.3f ms (tile id %d, split-k %d, stages id %d, workspace %zu B)\n", i, ms / kRuns, tile,
+                   splitk, stages, results[i].workspaceSize);
+    }
     if (i == 0) first_ms = ms / kRuns;
     if (best_ms == 0 || ms / kRuns < best_ms) best = i, best_ms = ms / kRuns;
   }
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
-  if (cuda::OpTimer::enabled())
-    std::fprintf(stderr, "gemm tuning: %d candidates, heuristic's first %.3f ms, kept #%d %.3f ms\n", found, first_ms,
-                 best, best_ms);
+  if (report) std::fprintf(stderr, "  heuristic's first %.3f ms, kept #%d %.3f ms\n", first_ms, best, best_ms);
   return results[best].algo;
 }
 
@@ -344,7 +354,13 @@ void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N
       throw InternalError("cuBLASLt has no bf16 algorithm for a " + std::to_string(T) + "x" + std::to_string(N) + "x" +
                           std::to_string(K) + " product (" + cublasGetStatusString(st) + ")");
     }
-    p.algo = fastest_gemm_algo(s_->lt, s_->workspace.data, s_->stream, p, results, found, a_ptr, x.data, out);
+    p.algo = fastest_gemm_algo(s_->lt, s_->workspace.data, s_->stream, p, results, found, a_ptr, x.data, out,
+                               cuda::OpTimer::enabled()
+                                   ? std::to_string(T) + "x" + std::to_string(N) + "x" + std::to_string(K) +
+                                         (out_dtype == DType::F32 ? " ->f32" : " ->bf16") + ", alignment A/B/D " +
+                                         std::to_string(al_a) + "/" + std::to_string(al_b) + "/" + std::to_string(al_d) +
+                                         ", ldd " + std::to_string(ldd)
+                                   : std::string());
     it = s_->plans.emplace(key, p).first;
   }
   const GemmPlan& p = it->second;
