@@ -5,7 +5,7 @@
 #include <string>
 
 #include "lmscope/error.h"
-#include "models/block_stack.h"
+#include "models/fla_stack.h"
 #include "models/projection.h"
 #include "models/softmax_attention.h"
 
@@ -17,8 +17,6 @@ const DeltaFamilyConfig& config_of(const ModelSpec& spec) {
   if (!c) throw InternalError("delta-rule family spec without its config");
   return *c;
 }
-
-std::string layer_prefix(std::int64_t l) { return "model.layers." + std::to_string(l) + "."; }
 
 std::string qk_words(const DeltaRuleSettings& m) {
   const char* act = m.qk_activation == QkActivation::Silu       ? "SiLU"
@@ -84,23 +82,12 @@ void describe_delta_family(const DeltaFamilyConfig& c, ModelSpec& s) {
 
 std::vector<ExpectedTensor> delta_family_tensors(const ModelSpec& s) {
   const DeltaFamilyConfig& c = config_of(s);
-  const std::int64_t H = s.hidden_size;
-  std::vector<ExpectedTensor> t{{"model.embeddings.weight", {s.vocab_size, H}}};
-  for (std::int64_t l = 0; l < s.num_layers; ++l) {
-    const std::string p = layer_prefix(l);
-    t.push_back({p + "attn_norm.weight", {H}});
-    if (const HybridAttention* a = hybrid_attention_at(c.attention, l))
-      add_attention_tensors(t, p + "attn.", H, hybrid_attention_settings(*a, s));
-    else if (is_mamba2_layer(c, l))
-      add_mamba2_tensors(t, p + "attn.", c.mamba2);
+  return fla_stack_tensors(s, c.attention, [&](std::vector<ExpectedTensor>& t, const std::string& p, std::int64_t l) {
+    if (is_mamba2_layer(c, l))
+      add_mamba2_tensors(t, p, c.mamba2);
     else
-      add_delta_rule_tensors(t, p + "attn.", H, c.mixer);
-    t.push_back({p + "mlp_norm.weight", {H}});
-    add_swiglu_mlp_tensors(t, p + "mlp.", H, s.intermediate_size, false);
-  }
-  t.push_back({"model.norm.weight", {H}});
-  if (!s.tie_word_embeddings) t.push_back({"lm_head.weight", {s.vocab_size, H}});
-  return t;
+      add_delta_rule_tensors(t, p, s.hidden_size, c.mixer);
+  });
 }
 
 std::unique_ptr<Model> build_delta_family(const Checkpoint& ck, std::shared_ptr<Backend> backend, const LoadOptions& opts) {
@@ -108,28 +95,12 @@ std::unique_ptr<Model> build_delta_family(const Checkpoint& ck, std::shared_ptr<
   const DeltaFamilyConfig& c = config_of(spec);
   if (!opts.rope_override.empty() && c.attention.empty())
     throw BadInput("--rope: this " + spec.model_type + " model has no attention layers, so no RoPE to override");
-  Backend& b = *backend;
-  std::vector<Block> blocks;
-  for (std::int64_t l = 0; l < spec.num_layers; ++l) {
-    const std::string p = layer_prefix(l);
-    std::unique_ptr<TokenMixer> mixer;
-    if (const HybridAttention* a = hybrid_attention_at(c.attention, l)) {
-      AttentionSettings as = hybrid_attention_settings(*a, spec);
-      as.rope = rope_with_override(as.rope, opts, as.head_dim);
-      mixer = load_softmax_attention(b, ck, p + "attn.", as);
-    } else if (is_mamba2_layer(c, l)) {
-      mixer = load_mamba2_mixer(b, ck, p + "attn.", c.mamba2);
-    } else {
-      mixer = load_delta_rule_mixer(b, ck, p + "attn.", c.mixer);
-    }
-    blocks.push_back({load_weight(b, ck, p + "attn_norm.weight"), std::move(mixer), load_weight(b, ck, p + "mlp_norm.weight"),
-                      load_swiglu_mlp(b, ck, p + "mlp.", false)});
-  }
   if (!opts.rope_override.empty()) spec.rope = rope_with_override(spec.rope, opts, c.attention.front().head_dim);
-  Tensor embed = load_weight(b, ck, "model.embeddings.weight");
-  Tensor lm_head = spec.tie_word_embeddings ? embed : load_weight(b, ck, "lm_head.weight");
-  Tensor final_norm = load_weight(b, ck, "model.norm.weight");
-  return std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), embed, final_norm, lm_head, std::move(blocks));
+  return build_fla_stack(ck, std::move(backend), spec, c.attention, opts,
+                         [&](Backend& b, const std::string& p, std::int64_t l) -> std::unique_ptr<TokenMixer> {
+                           if (is_mamba2_layer(c, l)) return load_mamba2_mixer(b, ck, p, c.mamba2);
+                           return load_delta_rule_mixer(b, ck, p, c.mixer);
+                         });
 }
 
 }  // namespace lmscope

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "lmscope/error.h"
-#include "models/block_stack.h"
+#include "models/fla_stack.h"
 #include "models/family.h"
 #include "models/fla_config.h"
 #include "models/gated_linear_mixer.h"
@@ -27,8 +27,6 @@ const GatedLinearFamilyConfig& config_of(const ModelSpec& spec) {
   if (!c) throw InternalError("gated linear family spec without its config");
   return *c;
 }
-
-std::string layer_prefix(std::int64_t l) { return "model.layers." + std::to_string(l) + "."; }
 
 void check_attn_mode(const ConfigFields& cfg, bool parallel) {
   const std::string mode = cfg.string("attn_mode", "chunk");
@@ -169,7 +167,7 @@ void resolve_norm_name(ModelSpec& s, const std::function<bool(const std::string&
   if (c.mixer.kind == GatedLinearKind::Hgrn2) return;
   for (std::int64_t l = 0; l < s.num_layers; ++l) {
     if (hybrid_attention_at(c.attention, l)) continue;
-    if (has(layer_prefix(l) + "attn.g_norm_swish_gate.weight")) c.mixer.norm_name = "g_norm_swish_gate";
+    if (has(fla_layer_prefix(l) + "attn.g_norm_swish_gate.weight")) c.mixer.norm_name = "g_norm_swish_gate";
     break;
   }
   s.family_config = c;
@@ -177,22 +175,12 @@ void resolve_norm_name(ModelSpec& s, const std::function<bool(const std::string&
 
 std::vector<ExpectedTensor> gated_linear_tensors(const ModelSpec& s) {
   const GatedLinearFamilyConfig& c = config_of(s);
-  const std::int64_t H = s.hidden_size;
-  std::vector<ExpectedTensor> t{{"model.embeddings.weight", {s.vocab_size, H}}};
-  if (c.use_lower_bound) t.push_back({"model.lower_bounds", {s.num_layers, H}});
-  for (std::int64_t l = 0; l < s.num_layers; ++l) {
-    const std::string p = layer_prefix(l);
-    t.push_back({p + "attn_norm.weight", {H}});
-    if (const HybridAttention* a = hybrid_attention_at(c.attention, l))
-      add_attention_tensors(t, p + "attn.", H, hybrid_attention_settings(*a, s));
-    else
-      add_gated_linear_tensors(t, p + "attn.", H, c.mixer);
-    t.push_back({p + "mlp_norm.weight", {H}});
-    add_swiglu_mlp_tensors(t, p + "mlp.", H, s.intermediate_size, false);
-  }
-  t.push_back({"model.norm.weight", {H}});
-  if (!s.tie_word_embeddings) t.push_back({"lm_head.weight", {s.vocab_size, H}});
-  return t;
+  std::vector<ExpectedTensor> bounds;
+  if (c.use_lower_bound) bounds.push_back({"model.lower_bounds", {s.num_layers, s.hidden_size}});
+  return fla_stack_tensors(
+      s, c.attention,
+      [&](std::vector<ExpectedTensor>& t, const std::string& p, std::int64_t) { add_gated_linear_tensors(t, p, s.hidden_size, c.mixer); },
+      bounds);
 }
 
 // HGRN2's per-layer lower bounds: softmax over the layers of model.lower_bounds, cumulative sum, minus the first
@@ -220,34 +208,19 @@ std::unique_ptr<Model> build_gated_linear(const Checkpoint& ck, std::shared_ptr<
   const bool retnet = c.mixer.kind == GatedLinearKind::RetNet;
   if (!opts.rope_override.empty() && c.attention.empty() && !retnet)
     throw BadInput("--rope: this " + spec.model_type + " model has no attention layers, so no RoPE to override");
-  Backend& b = *backend;
   std::vector<std::vector<float>> bounds;
   if (c.use_lower_bound) bounds = lower_bounds(ck, spec.num_layers, spec.hidden_size);
-  std::vector<Block> blocks;
-  for (std::int64_t l = 0; l < spec.num_layers; ++l) {
-    const std::string p = layer_prefix(l);
-    std::unique_ptr<TokenMixer> mixer;
-    if (const HybridAttention* a = hybrid_attention_at(c.attention, l)) {
-      AttentionSettings as = hybrid_attention_settings(*a, spec);
-      as.rope = rope_with_override(as.rope, opts, as.head_dim);
-      mixer = load_softmax_attention(b, ck, p + "attn.", as);
-    } else {
-      GatedLinearSettings m = c.mixer;
-      if (retnet) m.rope = rope_with_override(m.rope, opts, m.head_k_dim);
-      Tensor lb;
-      if (c.use_lower_bound && l > 0) {
-        lb = b.alloc(DType::F32, {spec.hidden_size});
-        b.upload(bounds[static_cast<std::size_t>(l)], lb);
-      }
-      mixer = load_gated_linear_mixer(b, ck, p + "attn.", m, c.use_lower_bound && l > 0 ? &lb : nullptr);
-    }
-    blocks.push_back({load_weight(b, ck, p + "attn_norm.weight"), std::move(mixer), load_weight(b, ck, p + "mlp_norm.weight"),
-                      load_swiglu_mlp(b, ck, p + "mlp.", false)});
-  }
-  Tensor embed = load_weight(b, ck, "model.embeddings.weight");
-  Tensor lm_head = spec.tie_word_embeddings ? embed : load_weight(b, ck, "lm_head.weight");
-  Tensor final_norm = load_weight(b, ck, "model.norm.weight");
-  return std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), embed, final_norm, lm_head, std::move(blocks));
+  return build_fla_stack(ck, std::move(backend), spec, c.attention, opts,
+                         [&](Backend& b, const std::string& p, std::int64_t l) {
+                           GatedLinearSettings m = c.mixer;
+                           if (retnet) m.rope = rope_with_override(m.rope, opts, m.head_k_dim);
+                           Tensor lb;
+                           if (c.use_lower_bound && l > 0) {
+                             lb = b.alloc(DType::F32, {spec.hidden_size});
+                             b.upload(bounds[static_cast<std::size_t>(l)], lb);
+                           }
+                           return load_gated_linear_mixer(b, ck, p, m, c.use_lower_bound && l > 0 ? &lb : nullptr);
+                         });
 }
 
 }  // namespace
