@@ -62,10 +62,21 @@ double now() {
 
 bool OpTimer::enabled() { return Profile::get().on(); }
 
+OpTimer::OpTimer(const char* op) {
+  if (!Profile::get().on()) return;
+  on_ = true;
+  op_ = op;
+  start();
+}
+
 OpTimer::OpTimer(std::string op) {
   if (!Profile::get().on()) return;
   on_ = true;
   op_ = std::move(op);
+  start();
+}
+
+void OpTimer::start() {
   cudaDeviceSynchronize();
   parent_ = current;
   current = this;

@@ -11,6 +11,8 @@ namespace lmscope::cuda {
 
 class OpTimer {
  public:
+  // The name is copied only when profiling is on: launches call this on every op.
+  explicit OpTimer(const char* op);
   explicit OpTimer(std::string op);
   static bool enabled();  // for building a detailed name only when it will be used
   ~OpTimer();
@@ -18,6 +20,7 @@ class OpTimer {
   OpTimer& operator=(const OpTimer&) = delete;
 
  private:
+  void start();
   std::string op_;
   OpTimer* parent_ = nullptr;
   double start_ = 0, children_ = 0;
