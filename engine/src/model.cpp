@@ -20,6 +20,16 @@ std::vector<float> compute_logits(const Model& model, std::span<const std::int32
   return logits;
 }
 
+void score_sequence(const Model& model, std::span<const std::int32_t> tokens, std::span<const std::int32_t> targets,
+                    std::vector<double>& logprobs, std::vector<std::uint8_t>& is_greedy) {
+  auto seq = model.new_sequence();
+  AppendOutput out;
+  out.targets = targets;
+  out.target_logprobs = &logprobs;
+  out.target_is_greedy = &is_greedy;
+  seq->append(tokens, out);
+}
+
 std::vector<double> next_token_logprobs(const Model& model, std::span<const std::int32_t> tokens,
                                         std::vector<std::uint8_t>* is_greedy) {
   if (tokens.size() < 2) return {};
@@ -27,12 +37,7 @@ std::vector<double> next_token_logprobs(const Model& model, std::span<const std:
   targets.push_back(-1);  // the last token has no successor here
   std::vector<double> lp;
   std::vector<std::uint8_t> greedy;
-  auto seq = model.new_sequence();
-  AppendOutput out;
-  out.targets = targets;
-  out.target_logprobs = &lp;
-  out.target_is_greedy = &greedy;
-  seq->append(tokens, out);
+  score_sequence(model, tokens, targets, lp, greedy);
   lp.pop_back();
   greedy.pop_back();
   if (is_greedy) *is_greedy = std::move(greedy);
@@ -50,12 +55,7 @@ void Model::score_batch(std::span<const std::int32_t> tokens, std::int64_t batch
   std::vector<double> lp;
   std::vector<std::uint8_t> g;
   for (std::size_t s = 0; s < static_cast<std::size_t>(batch); ++s) {
-    auto seq = new_sequence();
-    AppendOutput out;
-    out.targets = targets.subspan(s * T, T);
-    out.target_logprobs = &lp;
-    out.target_is_greedy = &g;
-    seq->append(tokens.subspan(s * T, T), out);
+    score_sequence(*this, tokens.subspan(s * T, T), targets.subspan(s * T, T), lp, g);
     std::copy(lp.begin(), lp.end(), logprobs.begin() + static_cast<std::ptrdiff_t>(s * T));
     std::copy(g.begin(), g.end(), greedy.begin() + static_cast<std::ptrdiff_t>(s * T));
   }

@@ -74,6 +74,11 @@ std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOption
 std::vector<float> compute_logits(const Model& model, std::span<const std::int32_t> tokens,
                                   std::vector<std::vector<float>>* hidden = nullptr);
 
+// One sequence from an empty state, fused scoring against explicit targets (AppendOutput's meaning: targets[i]
+// follows tokens[i], -1 is not scored): logprobs and is_greedy get one entry per token.
+void score_sequence(const Model& model, std::span<const std::int32_t> tokens, std::span<const std::int32_t> targets,
+                    std::vector<double>& logprobs, std::vector<std::uint8_t>& is_greedy);
+
 // log P(tokens[i+1] | tokens[0..i]) for i in [0, T-1): one forward pass from an empty state, fused scoring.
 // When is_greedy is given it receives whether each next token is the argmax.
 std::vector<double> next_token_logprobs(const Model& model, std::span<const std::int32_t> tokens,

@@ -40,12 +40,7 @@ WindowScore score_window(const Model& model, std::span<const std::int32_t> input
   if (targets.size() != input.size()) throw InternalError("score_window: targets and input differ in length");
   std::vector<double> lp;
   std::vector<std::uint8_t> greedy;
-  auto seq = model.new_sequence();
-  AppendOutput out;
-  out.targets = targets;
-  out.target_logprobs = &lp;
-  out.target_is_greedy = &greedy;
-  seq->append(input, out);
+  score_sequence(model, input, targets, lp, greedy);
   env.tokens_done(static_cast<std::int64_t>(input.size()));
   return summarise(std::move(lp), std::move(greedy), targets);
 }
