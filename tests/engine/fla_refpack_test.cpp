@@ -22,12 +22,8 @@ constexpr double kLogitsTol = 3e-2;
 constexpr double kNllTol = 1e-3;
 
 // (case, backend): the CUDA variants skip without a GPU.
-using FlaCase = std::tuple<std::string, std::string>;
+using FlaCase = test::CaseAndBackend;
 class RefpackFla : public testing::TestWithParam<FlaCase> {};
-
-std::string label(const testing::TestParamInfo<FlaCase>& info) {
-  return test::gtest_name(std::get<0>(info.param) + "_" + std::get<1>(info.param));
-}
 
 TEST_P(RefpackFla, MatchesTheReference) {
   const auto& [name, backend] = GetParam();
@@ -78,7 +74,7 @@ INSTANTIATE_TEST_SUITE_P(Refpack, RefpackFla,
                          testing::Combine(testing::Values("fla-delta_net", "fla-gated_deltanet", "fla-gated_deltanet-h1",
                                                           "fla-bitnet", "fla-transformer"),
                                           testing::Values("cpu", "cuda")),
-                         label);
+                         test::case_and_backend_name);
 
 }  // namespace
 }  // namespace lmscope

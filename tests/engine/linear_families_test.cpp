@@ -50,12 +50,7 @@ using test::pieces_vs_full;
 
 std::vector<std::int32_t> some_ids(std::size_t n) { return test::some_ids(n, kVocab); }
 
-struct Variant {
-  std::string name;
-  json config;
-};
-
-void PrintTo(const Variant& v, std::ostream* os) { *os << v.name; }
+using Variant = test::ConfigVariant;
 
 class PiecesEqualWhole : public testing::TestWithParam<Variant> {};
 
@@ -96,7 +91,7 @@ std::vector<Variant> variants() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, PiecesEqualWhole, testing::ValuesIn(variants()),
-                         [](const testing::TestParamInfo<Variant>& i) { return i.param.name; });
+                         test::variant_name);
 
 // A switch that adds no tensor must still change what the model computes.
 TEST(LinearFamilies, GatedDeltaNetH2MixesMamba2GatedDeltaNetAndWindowedAttention) {

@@ -69,11 +69,7 @@ using test::pieces_vs_full;
 
 std::vector<std::int32_t> some_ids(std::size_t n) { return test::some_ids(n, kVocab); }
 
-struct Variant {
-  std::string name;
-  json config;
-};
-void PrintTo(const Variant& v, std::ostream* os) { *os << v.name; }
+using Variant = test::ConfigVariant;
 
 class SsmPiecesEqualWhole : public testing::TestWithParam<Variant> {};
 
@@ -95,7 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
                     Variant{"retnet", retnet()}, Variant{"retnet_conv", retnet({{"use_short_conv", true}})},
                     Variant{"hgrn2", hgrn2()}, Variant{"hgrn2_conv_no_lower_bound", hgrn2({{"use_short_conv", true}, {"use_lower_bound", false}})},
                     Variant{"samba", samba()}),
-    [](const testing::TestParamInfo<Variant>& i) { return i.param.name; });
+    test::variant_name);
 
 TEST(SsmFamilies, GreedyDecodingThroughTheRecurrentFormsFollowsFullPasses) {
   for (const json& cfg : {mamba_hf(), mamba2_hf(), gla(), retnet(), hgrn2(), samba()}) {

@@ -21,12 +21,8 @@ namespace fs = std::filesystem;
 constexpr double kNllTol = 1e-3;
 
 // (case, backend): the CUDA variants skip without a GPU.
-using SsmCase = std::tuple<std::string, std::string>;
+using SsmCase = test::CaseAndBackend;
 class RefpackSsm : public testing::TestWithParam<SsmCase> {};
-
-std::string label(const testing::TestParamInfo<SsmCase>& info) {
-  return test::gtest_name(std::get<0>(info.param) + "_" + std::get<1>(info.param));
-}
 
 TEST_P(RefpackSsm, MatchesTheReference) {
   const auto& [name, backend] = GetParam();
@@ -77,7 +73,7 @@ INSTANTIATE_TEST_SUITE_P(Refpack, RefpackSsm,
                          testing::Combine(testing::Values("hf-mamba", "hf-mamba2", "fla-mamba", "fla-mamba2", "fla-gla",
                                                           "fla-retnet", "fla-hgrn2", "fla-samba"),
                                           testing::Values("cpu", "cuda")),
-                         label);
+                         test::case_and_backend_name);
 
 }  // namespace
 }  // namespace lmscope

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <ostream>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -65,5 +67,13 @@ inline double pieces_vs_full(const Model& m, const std::vector<std::int32_t>& id
   EXPECT_EQ(got.size(), full.size());
   return got.size() == full.size() ? max_abs_diff(got, full) : 1e9;
 }
+
+// A named config for the parameterised family tests; the name is the test's.
+struct ConfigVariant {
+  std::string name;
+  nlohmann::json config;
+};
+inline void PrintTo(const ConfigVariant& v, std::ostream* os) { *os << v.name; }
+inline std::string variant_name(const testing::TestParamInfo<ConfigVariant>& info) { return info.param.name; }
 
 }  // namespace lmscope::test

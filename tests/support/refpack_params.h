@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include <tuple>
 
 #include "backend/backend.h"
 
@@ -16,6 +17,12 @@ inline std::string gtest_name(std::string s) {
   for (auto& c : s)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return s;
+}
+
+// Parameters (refpack case, backend) and their test name "<case>_<backend>".
+using CaseAndBackend = std::tuple<std::string, std::string>;
+inline std::string case_and_backend_name(const testing::TestParamInfo<CaseAndBackend>& info) {
+  return gtest_name(std::get<0>(info.param) + "_" + std::get<1>(info.param));
 }
 
 inline bool backend_available(const std::string& backend) {
