@@ -6,6 +6,9 @@
 //   W = T diag(β e^G) K,  U = T diag(β) V                                  — kernel 1, all chunks at once
 //   per chunk in order: H_c = S;  V' = U − W S;  S ← e^{G_last} S + (e^{G_last−G} ⊙ K)ᵀ V'   — kernel 2
 //   o_i = scale e^{G_i} q_i H_c + Σ_{j≤i} scale (q_i·k_j) e^{G_i−G_j} V'_j              — kernel 3, all chunks at once
+// q, k, v come in bf16 (as fla keeps them) and reach shared memory by cp.async, every copy of a chunk in flight at
+// once: with one CTA per SM (the tiles take >100 KB of shared memory), loads issued a row at a time left the SMs
+// waiting on memory latency.
 // Kernel 1 (prepare): grid (chunks, batch × HV), 128 threads; K·Kᵀ by mma, T solved column per thread in fp32 smem,
 //   W and U by mma; writes W, U, the decayed keys Kd = e^{G_last−G_j} k_j (bf16) and G (fp32) to the workspace.
 // Kernel 2 (state): grid (dv / 32, batch × HV), 128 threads, chunks in sequence; the CTA's 32 state columns live in mma
@@ -135,17 +138,15 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
   const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
 }
+// The same, but zero-filling the 16 bytes instead when !valid (the rows past a sequence's end); gmem must still be a
+// valid address.
+__device__ __forceinline__ void cp_async16_or_zero(void* smem, const void* gmem, bool valid) {
+  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  const int bytes = valid ? 16 : 0;
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
+}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-
-// Four floats → four bf16 at dst (8-byte aligned).
-__device__ __forceinline__ void st4_bf16(bf16* dst, float4 v) {
-  __nv_bfloat162 lo = __floats2bfloat162_rn(v.x, v.y), hi = __floats2bfloat162_rn(v.z, v.w);
-  uint2 u;
-  u.x = *reinterpret_cast<std::uint32_t*>(&lo);
-  u.y = *reinterpret_cast<std::uint32_t*>(&hi);
-  *reinterpret_cast<uint2*>(dst) = u;
-}
 
 // ---------------------------------------------------------------- kernel 1: A, T, W, U per chunk
 template <int DK>
@@ -154,7 +155,7 @@ std::size_t prepare_smem(int dv) {
 }
 
 template <int DK>
-__global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleArgs a, Work w) {
+__global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleChunkedArgs a, Work w) {
   extern __shared__ __align__(16) unsigned char smem[];
   constexpr int ldk = DK + kPad, ldt = kC + kPad, lda = kC + 1;
   const int dv = static_cast<int>(a.dv), ldv = dv + kPad;
@@ -165,8 +166,8 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleArgs a, 
   const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
   const float* g_in = a.g ? a.g + b * a.T * a.HV : nullptr;
   const float* beta_in = a.beta + b * a.T * a.HV;
-  const float* k_in = a.k + b * a.T * a.H * DK;
-  const float* v_in = a.v + b * a.T * a.HV * dv;
+  const bf16* k_in = static_cast<const bf16*>(a.k) + b * a.T * a.H * DK;
+  const bf16* v_in = static_cast<const bf16*>(a.v) + b * a.T * a.HV * dv;
   bf16* ks = reinterpret_cast<bf16*>(smem);  // [kC][ldk]
   bf16* vs = ks + kC * ldk;                  // [kC][ldv]
   bf16* tw = vs + kC * ldv;                  // [kC][ldt]: T diag(β e^G)
@@ -176,6 +177,16 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleArgs a, 
   float* gs = tf + kC * lda;
   float* bs = gs + kC;
 
+  // the chunk's keys and values straight into shared memory, all copies in flight at once
+  for (int idx = tid; idx < kC * DK / 8; idx += kThreads) {
+    const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
+    cp_async16_or_zero(ks + i * ldk + e, k_in + ((t0 + (i < n ? i : 0)) * a.H + h) * DK + e, i < n);
+  }
+  for (int idx = tid; idx < kC * dv / 8; idx += kThreads) {
+    const int i = idx / (dv / 8), e = idx % (dv / 8) * 8;
+    cp_async16_or_zero(vs + i * ldv + e, v_in + ((t0 + (i < n ? i : 0)) * a.HV + hv) * dv + e, i < n);
+  }
+  cp_async_commit();
   if (tid < kC) {
     gs[tid] = tid < n && g_in ? g_in[(t0 + tid) * a.HV + hv] : 0.f;
     bs[tid] = tid < n ? beta_in[(t0 + tid) * a.HV + hv] : 0.f;
@@ -186,21 +197,20 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleArgs a, 
   __syncthreads();
   if (tid < kC) w.G[bh * w.Tp + t0 + tid] = gs[tid];
   const float glast = gs[kC - 1];
-  for (int idx = tid; idx < kC * DK / 4; idx += kThreads) {
-    const int i = idx / (DK / 4), e = idx % (DK / 4) * 4;
-    float4 x = make_float4(0.f, 0.f, 0.f, 0.f);
-    if (i < n) x = *reinterpret_cast<const float4*>(k_in + ((t0 + i) * a.H + h) * DK + e);
-    st4_bf16(ks + i * ldk + e, x);
-    const float f = expf(glast - gs[i]);
-    st4_bf16(w.Kd + (bh * w.Tp + t0 + i) * DK + e, make_float4(x.x * f, x.y * f, x.z * f, x.w * f));
-  }
-  for (int idx = tid; idx < kC * dv / 4; idx += kThreads) {
-    const int i = idx / (dv / 4), e = idx % (dv / 4) * 4;
-    float4 x = make_float4(0.f, 0.f, 0.f, 0.f);
-    if (i < n) x = *reinterpret_cast<const float4*>(v_in + ((t0 + i) * a.HV + hv) * dv + e);
-    st4_bf16(vs + i * ldv + e, x);
-  }
+  cp_async_wait_all();
   __syncthreads();
+  for (int idx = tid; idx < kC * DK / 8; idx += kThreads) {  // Kd = e^{G_last − G_i} k_i
+    const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
+    uint4 raw = *reinterpret_cast<const uint4*>(ks + i * ldk + e);
+    auto* pairs = reinterpret_cast<__nv_bfloat162*>(&raw);
+    const float f = expf(glast - gs[i]);
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const float2 x = __bfloat1622float2(pairs[j]);
+      pairs[j] = __floats2bfloat162_rn(x.x * f, x.y * f);
+    }
+    *reinterpret_cast<uint4*>(w.Kd + (bh * w.Tp + t0 + i) * DK + e) = raw;
+  }
   {  // A = β_i e^{G_i−G_j} K Kᵀ, strictly lower
     float acc[1][8][4];
     zero(acc);
@@ -249,7 +259,7 @@ constexpr std::size_t state_smem() {
 }
 
 template <int DK>
-__global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleArgs a, Work w) {
+__global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleChunkedArgs a, Work w) {
   extern __shared__ __align__(16) unsigned char smem[];
   constexpr int BV = kBvState, ldk = DK + kPad, ldu = BV + kPad, ldp = kC + kPad;
   // the warps' split of the state tile [DK, BV] into 16×8 tiles
@@ -334,15 +344,15 @@ constexpr std::size_t output_smem() {
 // BV output columns per CTA: 128 where dv allows (each CTA loads the chunk's q and k and forms P = Q Kᵀ once for
 // its columns, so wider tiles repeat that less), else 64.
 template <int DK, int BV>
-__global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleArgs a, Work w) {
+__global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleChunkedArgs a, Work w) {
   extern __shared__ __align__(16) unsigned char smem[];
   constexpr int ldk = DK + kPad, ldp = kC + kPad;
   const int tid = threadIdx.x, warp = tid >> 5;
   const std::int64_t c = blockIdx.x, bh = blockIdx.y, b = bh / a.HV, hv = bh % a.HV, h = hv / (a.HV / a.H), dv = a.dv;
   const std::int64_t BHV = a.batch * a.HV;
-  const float* q_in = a.q + b * a.T * a.H * DK;
-  const float* k_in = a.k + b * a.T * a.H * DK;
-  float* out = a.out + b * a.T * a.HV * dv;
+  const bf16* q_in = static_cast<const bf16*>(a.q) + b * a.T * a.H * DK;
+  const bf16* k_in = static_cast<const bf16*>(a.k) + b * a.T * a.H * DK;
+  bf16* out = static_cast<bf16*>(a.out) + b * a.T * a.HV * dv;
   const int d0 = blockIdx.z * BV;
   const std::int64_t t0 = c * kC;
   const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
@@ -364,19 +374,15 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleArgs a, W
       const int d = idx / (kC / 8), j = idx % (kC / 8) * 8;
       cp_async16(vs + d * ldp + j, V + d * kC + j);
     }
+    for (int idx = tid; idx < kC * DK / 8; idx += kThreads) {
+      const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
+      const std::int64_t row = ((t0 + (i < n ? i : 0)) * a.H + h) * DK + e;
+      cp_async16_or_zero(qs + i * ldk + e, q_in + row, i < n);
+      cp_async16_or_zero(ks + i * ldk + e, k_in + row, i < n);
+    }
     cp_async_commit();
   }
   if (tid < kC) gs[tid] = w.G[bh * w.Tp + t0 + tid];
-  for (int idx = tid; idx < kC * DK / 4; idx += kThreads) {
-    const int i = idx / (DK / 4), e = idx % (DK / 4) * 4;
-    float4 x = make_float4(0.f, 0.f, 0.f, 0.f), y = x;
-    if (i < n) {
-      x = *reinterpret_cast<const float4*>(q_in + ((t0 + i) * a.H + h) * DK + e);
-      y = *reinterpret_cast<const float4*>(k_in + ((t0 + i) * a.H + h) * DK + e);
-    }
-    st4_bf16(qs + i * ldk + e, x);
-    st4_bf16(ks + i * ldk + e, y);
-  }
   cp_async_wait_all();
   __syncthreads();
   {  // P = scale (Q Kᵀ) e^{G_i−G_j}, lower triangle with the diagonal
@@ -401,13 +407,14 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleArgs a, W
       for (int hh = 0; hh < 2; ++hh) {
         const int i = warp * 16 + g + 8 * hh, d = d0 + 8 * nt + 2 * t;
         if (i < n)
-          *reinterpret_cast<float2*>(out + ((t0 + i) * a.HV + hv) * dv + d) = make_float2(o[0][nt][2 * hh], o[0][nt][2 * hh + 1]);
+          *reinterpret_cast<__nv_bfloat162*>(out + ((t0 + i) * a.HV + hv) * dv + d) =
+              __floats2bfloat162_rn(o[0][nt][2 * hh], o[0][nt][2 * hh + 1]);
       }
   }
 }
 
 template <int DK>
-void launch_chunked(const DeltaRuleArgs& a, const Work& w, cudaStream_t stream) {
+void launch_chunked(const DeltaRuleChunkedArgs& a, const Work& w, cudaStream_t stream) {
   const bool wide = a.dv % kBvOutWide == 0;
   const std::size_t s1 = prepare_smem<DK>(static_cast<int>(a.dv)), s2 = state_smem<DK>(),
                     s3 = wide ? output_smem<DK, kBvOutWide>() : output_smem<DK, kBvOut>();
@@ -452,7 +459,7 @@ std::size_t delta_rule_chunked_workspace_bytes(std::int64_t T, std::int64_t HV, 
   return static_cast<std::size_t>(4 * HV * Tp + 2 * HV * Tp * (2 * dk + 2 * dv) + 2 * NC * HV * dv * dk);
 }
 
-void delta_rule_chunked_bf16(const DeltaRuleArgs& a, void* workspace, cudaStream_t stream) {
+void delta_rule_chunked_bf16(const DeltaRuleChunkedArgs& a, void* workspace, cudaStream_t stream) {
   if (!delta_rule_chunked_supported(a.dk, a.dv)) throw std::runtime_error("delta_rule_chunked: unsupported head dims");
   if (a.H <= 0 || a.HV % a.H != 0) throw std::runtime_error("delta_rule_chunked: num_v_heads must be a multiple of num_heads");
   if (a.T <= 0 || a.HV == 0 || a.batch <= 0) return;

@@ -1,4 +1,6 @@
-// The small ops around the delta rule (DeltaNet, Gated DeltaNet) and BitNet's activation quantiser, float32.
+// The small ops around the delta rule (DeltaNet, Gated DeltaNet) and BitNet's activation quantiser. The batched
+// convolution, the head normalisations and the gated RMSNorm read and write float32 or bf16 (fp32 arithmetic); the
+// others are float32.
 // Launch shapes and traffic, per kernel:
 // - activate / scale / fill: grid-stride elementwise, 256 threads; one read and one write per element.
 // - causal_conv1d: one thread per (t, c) output, K taps read from x (or the carried state) and w; the new state
@@ -66,8 +68,8 @@ __global__ void conv1d_kernel(const float* x, const float* w, const float* state
 // K times; the taps live in registers too. K = 2, 3, 4 (fla's conv sizes); the generic kernel below takes the rest.
 constexpr int kConvRows = 16;
 
-template <int K>
-__global__ void conv1d_batch_kernel(const float* x, const float* w, int T, std::int64_t N, int C, bool silu, float* out) {
+template <int K, typename X, typename O>
+__global__ void conv1d_batch_kernel(const X* x, const float* w, int T, std::int64_t N, int C, bool silu, O* out) {
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= C) return;
   const std::int64_t r0 = static_cast<std::int64_t>(blockIdx.y) * kConvRows;
@@ -78,7 +80,7 @@ __global__ void conv1d_batch_kernel(const float* x, const float* w, int T, std::
 #pragma unroll
   for (int j = 0; j < K - 1; ++j) {
     const int back = K - 1 - j;  // hist[j] holds row r0 - back
-    hist[j] = back <= t ? x[(r0 - back) * C + c] : 0.f;
+    hist[j] = back <= t ? ld(x + (r0 - back) * C + c) : 0.f;
   }
   for (std::int64_t r = r0; r < r0 + kConvRows && r < N; ++r, ++t) {
     if (t == T) {  // a new sequence starts: no history
@@ -86,28 +88,29 @@ __global__ void conv1d_batch_kernel(const float* x, const float* w, int T, std::
 #pragma unroll
       for (int j = 0; j < K - 1; ++j) hist[j] = 0.f;
     }
-    const float cur = x[r * C + c];
+    const float cur = ld(x + r * C + c);
     float acc = taps[K - 1] * cur;
 #pragma unroll
     for (int j = 0; j < K - 1; ++j) acc += taps[j] * hist[j];
 #pragma unroll
     for (int j = 0; j + 1 < K - 1; ++j) hist[j] = hist[j + 1];
     if (K > 1) hist[K - 2] = cur;
-    out[r * C + c] = silu ? acc / (1.0f + expf(-acc)) : acc;
+    st(out + r * C + c, silu ? acc / (1.0f + expf(-acc)) : acc);
   }
 }
 
 // Any K: one output per thread.
-__global__ void conv1d_batch_generic_kernel(const float* x, const float* w, std::int64_t T, std::int64_t N, std::int64_t C,
-                                            std::int64_t K, bool silu, float* out) {
+template <typename X, typename O>
+__global__ void conv1d_batch_generic_kernel(const X* x, const float* w, std::int64_t T, std::int64_t N, std::int64_t C,
+                                            std::int64_t K, bool silu, O* out) {
   LMSCOPE_GRID_STRIDE(idx, N * C) {
     const std::int64_t row = idx / C, c = idx % C, t = row % T;
     float acc = 0.f;
     for (std::int64_t j = 0; j < K; ++j) {
       const std::int64_t back = K - 1 - j;  // tap j reads row t - back of the same sequence
-      if (back <= t) acc += w[c * K + j] * x[(row - back) * C + c];
+      if (back <= t) acc += w[c * K + j] * ld(x + (row - back) * C + c);
     }
-    out[idx] = silu ? acc / (1.0f + expf(-acc)) : acc;
+    st(out + idx, silu ? acc / (1.0f + expf(-acc)) : acc);
   }
 }
 
@@ -120,19 +123,23 @@ __global__ void conv1d_state_kernel(const float* x, const float* state, std::int
 }
 
 // mode 0: x / sqrt(Σx² + eps); mode 1: x / Σx
-__global__ void normalize_heads_kernel(float* x, std::int64_t groups, std::int64_t head_dim, float eps, int mode) {
+template <typename T>
+__global__ void normalize_heads_kernel(T* x, std::int64_t groups, std::int64_t head_dim, float eps, int mode) {
   const std::int64_t warp = (blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
   const int lane = threadIdx.x % 32;
   if (warp >= groups) return;
-  float* h = x + warp * head_dim;
+  T* h = x + warp * head_dim;
   float acc = 0.f;
-  for (std::int64_t i = lane; i < head_dim; i += 32) acc += mode == 0 ? h[i] * h[i] : h[i];
+  for (std::int64_t i = lane; i < head_dim; i += 32) {
+    const float v = ld(h + i);
+    acc += mode == 0 ? v * v : v;
+  }
   for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffff, acc, o);
   if (mode == 0) {
     const float inv = 1.0f / sqrtf(acc + eps);
-    for (std::int64_t i = lane; i < head_dim; i += 32) h[i] *= inv;
+    for (std::int64_t i = lane; i < head_dim; i += 32) st(h + i, ld(h + i) * inv);
   } else {
-    for (std::int64_t i = lane; i < head_dim; i += 32) h[i] /= acc;
+    for (std::int64_t i = lane; i < head_dim; i += 32) st(h + i, ld(h + i) / acc);
   }
 }
 
@@ -165,15 +172,19 @@ __device__ float block_max_256(float v, float* scratch) {
   return r;
 }
 
-__global__ void rmsnorm_gated_kernel(const float* x, const float* w, const float* gate, float eps, std::int64_t C, float* out) {
+template <typename X, typename G, typename O>
+__global__ void rmsnorm_gated_kernel(const X* x, const float* w, const G* gate, float eps, std::int64_t C, O* out) {
   __shared__ float scratch[32];
-  const float* xr = x + blockIdx.x * C;
+  const X* xr = x + blockIdx.x * C;
   float ss = 0.f;
-  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) ss += xr[c] * xr[c];
+  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) {
+    const float v = ld(xr + c);
+    ss += v * v;
+  }
   const float inv = rsqrtf(block_sum_256(ss, scratch) / static_cast<float>(C) + eps);
   for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-    const float g = gate[blockIdx.x * C + c];
-    out[blockIdx.x * C + c] = xr[c] * inv * w[c] * (g / (1.0f + expf(-g)));
+    const float g = ld(gate + blockIdx.x * C + c);
+    st(out + blockIdx.x * C + c, ld(xr + c) * inv * w[c] * (g / (1.0f + expf(-g))));
   }
 }
 
@@ -223,28 +234,40 @@ void causal_conv1d_f32(const float* x, const float* w, const float* state, std::
   check_last_launch("causal_conv1d");
 }
 
-void causal_conv1d_batch_f32(const float* x, const float* w, std::int64_t T, std::int64_t batch, std::int64_t C,
-                             std::int64_t K, bool silu, float* out, cudaStream_t stream) {
+void causal_conv1d_batch(const void* x, Elem x_t, const float* w, std::int64_t T, std::int64_t batch, std::int64_t C,
+                         std::int64_t K, bool silu, void* out, Elem out_t, cudaStream_t stream) {
   const std::int64_t N = T * batch;
   if (N * C == 0) return;
   const dim3 grid(static_cast<unsigned>((C + 127) / 128), static_cast<unsigned>((N + kConvRows - 1) / kConvRows));
   const bool fits = T <= INT32_MAX && C <= INT32_MAX && grid.y <= 65535u;
   const int t = static_cast<int>(T), c = static_cast<int>(C);
-  if (fits && K == 4)
-    conv1d_batch_kernel<4><<<grid, 128, 0, stream>>>(x, w, t, N, c, silu, out);
-  else if (fits && K == 3)
-    conv1d_batch_kernel<3><<<grid, 128, 0, stream>>>(x, w, t, N, c, silu, out);
-  else if (fits && K == 2)
-    conv1d_batch_kernel<2><<<grid, 128, 0, stream>>>(x, w, t, N, c, silu, out);
-  else
-    conv1d_batch_generic_kernel<<<grid_for(N * C), 256, 0, stream>>>(x, w, T, N, C, K, silu, out);
+  dispatch(x_t, [&](auto xe) {
+    dispatch(out_t, [&](auto oe) {
+      using X = decltype(xe);
+      using O = decltype(oe);
+      const X* xp = static_cast<const X*>(x);
+      O* op = static_cast<O*>(out);
+      if (fits && K == 4)
+        conv1d_batch_kernel<4><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+      else if (fits && K == 3)
+        conv1d_batch_kernel<3><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+      else if (fits && K == 2)
+        conv1d_batch_kernel<2><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+      else
+        conv1d_batch_generic_kernel<<<grid_for(N * C), 256, 0, stream>>>(xp, w, T, N, C, K, silu, op);
+    });
+  });
   check_last_launch("causal_conv1d_batch");
 }
 
-void normalize_heads_f32(float* x, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream) {
+void normalize_heads(void* x, Elem t, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream) {
   const std::int64_t groups = n / head_dim;
   if (groups == 0) return;
-  normalize_heads_kernel<<<static_cast<unsigned>((groups + 7) / 8), 256, 0, stream>>>(x, groups, head_dim, eps, l2 ? 0 : 1);
+  dispatch(t, [&](auto e) {
+    using T = decltype(e);
+    normalize_heads_kernel<<<static_cast<unsigned>((groups + 7) / 8), 256, 0, stream>>>(static_cast<T*>(x), groups, head_dim,
+                                                                                      eps, l2 ? 0 : 1);
+  });
   check_last_launch("normalize_heads");
 }
 
@@ -254,10 +277,20 @@ void decay_gate_f32(float* a, const float* A_log, const float* dt_bias, std::int
   check_last_launch("decay_gate");
 }
 
-void rmsnorm_gated_f32(const float* x, const float* w, const float* gate, float eps, std::int64_t R, std::int64_t C, float* out,
-                       cudaStream_t stream) {
+void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
+                   std::int64_t C, void* out, Elem out_t, cudaStream_t stream) {
   if (R == 0) return;
-  rmsnorm_gated_kernel<<<static_cast<unsigned>(R), 256, 0, stream>>>(x, w, gate, eps, C, out);
+  dispatch(x_t, [&](auto xe) {
+    dispatch(gate_t, [&](auto ge) {
+      dispatch(out_t, [&](auto oe) {
+        using X = decltype(xe);
+        using G = decltype(ge);
+        using O = decltype(oe);
+        rmsnorm_gated_kernel<<<static_cast<unsigned>(R), 256, 0, stream>>>(static_cast<const X*>(x), w, static_cast<const G*>(gate),
+                                                                         eps, C, static_cast<O*>(out));
+      });
+    });
+  });
   check_last_launch("rmsnorm_gated");
 }
 

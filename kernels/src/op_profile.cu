@@ -31,13 +31,17 @@ class Profile {
     t.seconds += s;
     ++t.calls;
   }
+  void reset() {
+    std::lock_guard<std::mutex> lock(m_);
+    totals_.clear();
+  }
   ~Profile() {
     if (!on_ || totals_.empty()) return;
     std::vector<std::pair<std::string, Totals>> rows(totals_.begin(), totals_.end());
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
     double all = 0;
     for (const auto& r : rows) all += r.second.seconds;
-    std::fprintf(stderr, "\nCUDA op profile (LMSCOPE_CUDA_PROFILE; self times, every op synchronised):\n");
+    std::fprintf(stderr, "\nCUDA op profile (LMSCOPE_CUDA_PROFILE; self times after any warm-up, every op synchronised):\n");
     std::fprintf(stderr, "%-40s %10s %8s %7s %10s\n", "op", "ms", "calls", "share", "us/call");
     for (const auto& [name, t] : rows)
       std::fprintf(stderr, "%-40s %10.1f %8ld %6.1f%% %10.1f\n", name.c_str(), t.seconds * 1e3, t.calls,
@@ -61,6 +65,10 @@ double now() {
 }  // namespace
 
 bool OpTimer::enabled() { return Profile::get().on(); }
+
+void OpTimer::reset_totals() {
+  if (Profile::get().on()) Profile::get().reset();
+}
 
 OpTimer::OpTimer(const char* op) {
   if (!Profile::get().on()) return;

@@ -201,6 +201,7 @@ void CudaBackend::reset_peak_memory() {
   check(cudaStreamSynchronize(s_->stream), "reset_peak_memory");
   std::uint64_t zero = 0;  // resets the high-water mark to what is in use now
   check(cudaMemPoolSetAttribute(s_->pool, cudaMemPoolAttrUsedMemHigh, &zero), "cudaMemPoolSetAttribute");
+  cuda::OpTimer::reset_totals();  // what is measured from here on (LMSCOPE_CUDA_PROFILE) starts here too
 }
 
 Tensor CudaBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
@@ -220,6 +221,13 @@ Tensor CudaBackend::as_dtype(const Tensor& t, DType d) {
   if (t.dtype == d) return t;
   Tensor out = alloc(d, t.shape);
   launch("convert", [&] { cuda::convert(t.data, elem(t.dtype, "convert"), out.data, elem(d, "convert"), t.numel(), s_->stream); });
+  return out;
+}
+
+Tensor CudaBackend::as_aligned_bf16(const Tensor& t) {
+  if (t.dtype == DType::BF16 && cuda_backend_detail::aligned16(t.data)) return t;
+  Tensor out = alloc(DType::BF16, t.shape);
+  launch("convert", [&] { cuda::convert(t.data, elem(t.dtype, "convert"), out.data, cuda::Elem::BF16, t.numel(), s_->stream); });
   return out;
 }
 
@@ -354,6 +362,7 @@ void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N
       throw InternalError("cuBLASLt has no bf16 algorithm for a " + std::to_string(T) + "x" + std::to_string(N) + "x" +
                           std::to_string(K) + " product (" + cublasGetStatusString(st) + ")");
     }
+    cuda::OpTimer tuning("gemm tuning");  // a scope of its own: not part of the product's self time
     p.algo = fastest_gemm_algo(s_->lt, s_->workspace.data, s_->stream, p, results, found, a_ptr, x.data, out,
                                cuda::OpTimer::enabled()
                                    ? std::to_string(T) + "x" + std::to_string(N) + "x" + std::to_string(K) +

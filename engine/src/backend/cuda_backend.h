@@ -93,6 +93,8 @@ class CudaBackend final : public Backend {
   void to_device(const Tensor& host, Tensor& device);
   // t itself when it has dtype d, else a converted copy.
   Tensor as_dtype(const Tensor& t, DType d);
+  // t itself when it is BF16 and 16-byte aligned (what cp.async needs), else a BF16 copy.
+  Tensor as_aligned_bf16(const Tensor& t);
   // A device copy of host int32 values, through pinned staging (no stream synchronisation).
   Tensor stage_i32(std::span<const std::int32_t> values);
   // out [T, ldd] (F32 or BF16; first N columns) = x [T, K] · w [N, K]ᵀ, w and x BF16, through cuBLASLt.

@@ -2,6 +2,7 @@
 // kernel wrapper so its errors become the engine's InternalError.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +22,8 @@ inline cuda::Elem elem(DType t, const char* op) {
   if (t == DType::BF16) return cuda::Elem::BF16;
   throw InternalError(std::string("cuda ") + op + ": tensor dtype " + std::string(dtype_name(t)) + " (expected F32 or BF16)");
 }
+
+inline bool aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
 
 // Runs a kernel launcher, turning its std::runtime_error into the engine's InternalError (and timing it under
 // LMSCOPE_CUDA_PROFILE).

@@ -1,5 +1,6 @@
-// The CUDA backend's linear-attention (DeltaNet, Gated DeltaNet) and BitNet activation ops: float32 kernels from
-// kernels/linear_attention.cu and kernels/delta_rule.cu. The delta rule's chunked form runs, in bf16 mode, the
+// The CUDA backend's linear-attention (DeltaNet, Gated DeltaNet) and BitNet activation ops: kernels from
+// kernels/linear_attention.cu and kernels/delta_rule.cu (the batched convolution, head norms and gated RMSNorm take
+// F32 or BF16 tensors as they come; the rest compute on float32 copies). The delta rule's chunked form runs, in bf16 mode, the
 // chunked tensor-core kernel (kernels/delta_rule_chunked.cu: bf16 operands, fp32 accumulation and state) for the
 // head dims it covers; in fp32 mode (the verification mode) and for other dims it runs the token-by-token fp32
 // kernel, the same function evaluated in another order.
@@ -14,6 +15,7 @@
 namespace lmscope {
 namespace {
 
+using cuda_backend_detail::aligned16;
 using cuda_backend_detail::elem;
 using cuda_backend_detail::expect;
 using cuda_backend_detail::launch;
@@ -72,25 +74,24 @@ void CudaBackend::causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int
   expect(batch > 0 && N % batch == 0, "causal_conv1d_batch", "rows must be batch x T");
   expect(w.rows() == C && K >= 1, "causal_conv1d_batch", "weight must be [C, K]");
   expect(out.rows() == N && out.cols() == C && out.data != x.data, "causal_conv1d_batch", "output shape (and not in place)");
-  const Tensor xf = as_dtype(x, DType::F32), wf = as_dtype(w, DType::F32);
-  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  const Tensor wf = as_dtype(w, DType::F32);
   launch("causal_conv1d_batch", [&] {
-    cuda::causal_conv1d_batch_f32(xf.as<float>(), wf.as<float>(), N / batch, batch, C, K, silu, of.as<float>(), stream());
+    cuda::causal_conv1d_batch(x.data, elem(x.dtype, "causal_conv1d_batch"), wf.as<float>(), N / batch, batch, C, K, silu,
+                              out.data, elem(out.dtype, "causal_conv1d_batch"), stream());
   });
-  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
 }
 
 void CudaBackend::l2_normalize_heads(Tensor& x, std::int64_t head_dim, float eps) {
   expect(head_dim > 0 && x.numel() % head_dim == 0, "l2_normalize_heads", "size is not a multiple of head_dim");
-  on_f32(x, [&](Tensor& t) {
-    launch("l2_normalize_heads", [&] { cuda::normalize_heads_f32(t.as<float>(), t.numel(), head_dim, eps, true, stream()); });
+  launch("l2_normalize_heads", [&] {
+    cuda::normalize_heads(x.data, elem(x.dtype, "l2_normalize_heads"), x.numel(), head_dim, eps, true, stream());
   });
 }
 
 void CudaBackend::sum_normalize_heads(Tensor& x, std::int64_t head_dim) {
   expect(head_dim > 0 && x.numel() % head_dim == 0, "sum_normalize_heads", "size is not a multiple of head_dim");
-  on_f32(x, [&](Tensor& t) {
-    launch("sum_normalize_heads", [&] { cuda::normalize_heads_f32(t.as<float>(), t.numel(), head_dim, 0.f, false, stream()); });
+  launch("sum_normalize_heads", [&] {
+    cuda::normalize_heads(x.data, elem(x.dtype, "sum_normalize_heads"), x.numel(), head_dim, 0.f, false, stream());
   });
 }
 
@@ -106,12 +107,11 @@ void CudaBackend::decay_gate(Tensor& a, const Tensor& A_log, const Tensor& dt_bi
 void CudaBackend::rmsnorm_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) {
   const std::int64_t R = x.rows(), C = x.cols();
   expect(w.numel() == C && gate.numel() == x.numel() && out.numel() == x.numel(), "rmsnorm_gated", "shape");
-  const Tensor xf = as_dtype(x, DType::F32), wf = as_dtype(w, DType::F32), gf = as_dtype(gate, DType::F32);
-  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  const Tensor wf = as_dtype(w, DType::F32);
   launch("rmsnorm_gated", [&] {
-    cuda::rmsnorm_gated_f32(xf.as<float>(), wf.as<float>(), gf.as<float>(), eps, R, C, of.as<float>(), stream());
+    cuda::rmsnorm_gated(x.data, elem(x.dtype, "rmsnorm_gated"), wf.as<float>(), gate.data, elem(gate.dtype, "rmsnorm_gated"), eps,
+                        R, C, out.data, elem(out.dtype, "rmsnorm_gated"), stream());
   });
-  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
 }
 
 void CudaBackend::quantize_activations_int8(Tensor& x) {
@@ -181,20 +181,21 @@ void CudaBackend::delta_rule_chunked_tensor_cores(const Tensor& q, const Tensor&
   expect(beta.rows() == N && beta.cols() == HV, "delta_rule_chunked", "beta shape");
   expect(g == nullptr || (g->rows() == N && g->cols() == HV), "delta_rule_chunked", "g shape");
   expect(state.numel() == batch * HV * dk * dv, "delta_rule_chunked", "state must be [num_v_heads, head_k_dim, head_v_dim] per sequence");
-  const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32),
-               bf = as_dtype(beta, DType::F32);
+  // bf16 q, k, v in and out, as the kernels copy them (16-byte aligned; copies where a view is not)
+  const Tensor qb = as_aligned_bf16(q), kb = as_aligned_bf16(k), vb = as_aligned_bf16(v), bf = as_dtype(beta, DType::F32);
   Tensor gf;
   if (g) gf = as_dtype(*g, DType::F32);
-  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  const bool direct = out.dtype == DType::BF16 && aligned16(out.data);
+  Tensor ob = direct ? out : alloc(DType::BF16, out.shape);
   const auto bytes = static_cast<std::int64_t>(cuda::delta_rule_chunked_workspace_bytes(T, batch * HV, dk, dv));
   Tensor work = alloc(DType::F32, {(bytes + 3) / 4});
   on_f32(state, [&](Tensor& st) {
-    cuda::DeltaRuleArgs a{qf.as<float>(), kf.as<float>(), vf.as<float>(), bf.as<float>(), g ? gf.as<float>() : nullptr,
-                          st.as<float>(), of.as<float>(), T, H, HV, dk, dv, s.scale};
+    cuda::DeltaRuleChunkedArgs a{qb.data, kb.data, vb.data, bf.as<float>(), g ? gf.as<float>() : nullptr, st.as<float>(),
+                                 ob.data, T, H, HV, dk, dv, s.scale};
     a.batch = batch;
     launch("delta_rule_chunked", [&] { cuda::delta_rule_chunked_bf16(a, work.data, stream()); });
   });
-  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
+  if (!direct) copy_rows(as_dtype(ob, out.dtype), out, 0);
 }
 
 }  // namespace lmscope

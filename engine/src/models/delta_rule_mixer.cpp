@@ -65,17 +65,20 @@ class DeltaRuleMixer final : public TokenMixer {
   void mix(Backend& b, const Tensor& h, std::int64_t batch, DeltaRuleState* st, Tensor& out) const {
     const std::int64_t T = h.rows(), kd = s_.key_dim(), vd = s_.value_dim(), HV = s_.num_v_heads;
     const bool qk_silu = s_.qk_activation == QkActivation::Silu;
+    // q, k, v, the rule's output and the output gate in the backend's activation dtype (bf16 on a GPU in bf16 mode,
+    // as fla keeps them); β and the decay stay float32.
+    const DType act = b.activation_dtype();
 
     // q, k, v: projection, then the short convolution (SiLU on v always, on q and k when their activation is
     // SiLU) or, without convolutions, the same activations directly
     auto qkv = [&](const Projection& p, const Tensor& conv_w, Tensor* conv_state, bool silu, std::int64_t dim) {
-      Tensor lin = b.alloc(DType::F32, {T, dim});
+      Tensor lin = b.alloc(act, {T, dim});
       project(b, p, h, lin);
       if (!s_.use_short_conv) {
         if (silu) b.activate(lin, Activation::Silu);
         return lin;
       }
-      Tensor conv = b.alloc(DType::F32, {T, dim});
+      Tensor conv = b.alloc(act, {T, dim});
       if (conv_state)
         b.causal_conv1d(lin, conv_w, *conv_state, silu, conv);
       else
@@ -115,7 +118,7 @@ class DeltaRuleMixer final : public TokenMixer {
 
     const DeltaRuleShape shape{s_.num_heads, HV, s_.head_k_dim, s_.head_v_dim,
                                static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_k_dim)))};
-    Tensor o = b.alloc(DType::F32, {T, vd});
+    Tensor o = b.alloc(act, {T, vd});
     const Tensor* gp = s_.gated ? &g : nullptr;
     if (!st)
       b.delta_rule_chunked_batch(q, k, v, beta, gp, shape, kDeltaRuleChunk, batch, o);
@@ -125,11 +128,11 @@ class DeltaRuleMixer final : public TokenMixer {
       b.delta_rule_chunked(q, k, v, beta, gp, shape, kDeltaRuleChunk, st->S, o);
 
     // the output norm works per head: rows of head_v_dim values
-    Tensor normed = b.alloc(DType::F32, {T, vd});
+    Tensor normed = b.alloc(act, {T, vd});
     const Tensor o_heads = o.reshaped({T * HV, s_.head_v_dim});
     Tensor normed_heads = normed.reshaped({T * HV, s_.head_v_dim});
     if (s_.use_gate) {
-      Tensor gate = b.alloc(DType::F32, {T, vd});
+      Tensor gate = b.alloc(act, {T, vd});
       project(b, g_, h, gate);
       b.rmsnorm_gated(o_heads, o_norm_, gate.reshaped({T * HV, s_.head_v_dim}), static_cast<float>(s_.norm_eps),
                       normed_heads);

@@ -15,6 +15,9 @@ class OpTimer {
   explicit OpTimer(const char* op);
   explicit OpTimer(std::string op);
   static bool enabled();  // for building a detailed name only when it will be used
+  // Forgets what was timed so far (the benchmark calls it after its warm-up passes, through the backend's
+  // reset_peak_memory, so one-time costs such as GEMM tuning and lazy module loading stay out of the table).
+  static void reset_totals();
   ~OpTimer();
   OpTimer(const OpTimer&) = delete;
   OpTimer& operator=(const OpTimer&) = delete;

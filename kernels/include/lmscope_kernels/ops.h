@@ -47,15 +47,15 @@ void fill(void* x, Elem t, std::int64_t n, float value, cudaStream_t stream);
 void causal_conv1d_f32(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, bool silu,
                        float* out, float* next_state, cudaStream_t stream);
 // The same for `batch` sequences of T rows one after another in x, out [batch × T, C], each from zero history.
-void causal_conv1d_batch_f32(const float* x, const float* w, std::int64_t T, std::int64_t batch, std::int64_t C,
-                             std::int64_t K, bool silu, float* out, cudaStream_t stream);
+void causal_conv1d_batch(const void* x, Elem x_t, const float* w, std::int64_t T, std::int64_t batch, std::int64_t C,
+                         std::int64_t K, bool silu, void* out, Elem out_t, cudaStream_t stream);
 // Each head_dim group of x [n]: l2: x / sqrt(Σx² + eps); else x / Σx.
-void normalize_heads_f32(float* x, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream);
+void normalize_heads(void* x, Elem t, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream);
 // a [T, H] ← −exp(A_log[h]) · softplus(a + dt_bias[h])
 void decay_gate_f32(float* a, const float* A_log, const float* dt_bias, std::int64_t T, std::int64_t H, cudaStream_t stream);
 // out = x / sqrt(mean(x²) + eps) · w · silu(gate), rows of C
-void rmsnorm_gated_f32(const float* x, const float* w, const float* gate, float eps, std::int64_t R, std::int64_t C, float* out,
-                       cudaStream_t stream);
+void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
+                   std::int64_t C, void* out, Elem out_t, cudaStream_t stream);
 // BitNet: per row s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s
 void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, cudaStream_t stream);
 
@@ -64,22 +64,30 @@ struct DeltaRuleArgs {
   float *state, *out;
   std::int64_t T, H, HV, dk, dv;
   float scale;
-  // The chunked kernel only: `batch` sequences of T tokens one after another in q, k, v, beta, g and out, with
-  // state [batch × HV, dk, dv]; the other delta-rule kernels take one sequence.
-  std::int64_t batch = 1;
 };
 bool delta_rule_supported(std::int64_t head_k_dim);
 // The delta rule token by token (see delta_rule.cu); state [HV, dk, dv] updated in place.
 void delta_rule_f32(const DeltaRuleArgs& a, cudaStream_t stream);
+
 // The same in the chunked WY / UT-transform form on tensor cores (see delta_rule_chunked.cu), for scoring: chunks
-// of 64 tokens, bf16 operands with fp32 accumulation and an fp32 state; float32 inputs and output as above, for
-// a.batch sequences at once.
+// of 64 tokens, bf16 q, k, v and output (as fla keeps them), fp32 beta, g, accumulation and state; `batch`
+// sequences of T tokens one after another in q, k, v, beta, g and out, state [batch × HV, dk, dv]. q, k, v and out
+// must be 16-byte aligned (the kernels copy them with cp.async).
+struct DeltaRuleChunkedArgs {
+  const void *q, *k, *v;  // bf16 [batch·T, H·dk], [batch·T, H·dk], [batch·T, HV·dv]
+  const float *beta, *g;  // [batch·T, HV]; g may be null (no decay)
+  float* state;
+  void* out;  // bf16 [batch·T, HV·dv]
+  std::int64_t T, H, HV, dk, dv;
+  float scale;
+  std::int64_t batch = 1;
+};
 // Covers head_k_dim 32, 64, 128 or 256 and head_v_dim a multiple of 64 up to 512; workspace: a device buffer of
 // delta_rule_chunked_workspace_bytes (16-byte aligned).
 bool delta_rule_chunked_supported(std::int64_t head_k_dim, std::int64_t head_v_dim);
 // HV here counts the value heads of all sequences (batch × num_v_heads).
 std::size_t delta_rule_chunked_workspace_bytes(std::int64_t T, std::int64_t HV, std::int64_t dk, std::int64_t dv);
-void delta_rule_chunked_bf16(const DeltaRuleArgs& a, void* workspace, cudaStream_t stream);
+void delta_rule_chunked_bf16(const DeltaRuleChunkedArgs& a, void* workspace, cudaStream_t stream);
 
 // Float32 forms (the verification mode's names).
 inline void embedding_f32(const float* table, const std::int32_t* ids, std::int64_t T, std::int64_t H, float* out,
