@@ -11,13 +11,13 @@
 // waiting on memory latency.
 // Kernel 1 (prepare): grid (chunks, batch × HV), 128 threads; K·Kᵀ by mma, T solved column per thread in fp32 smem,
 //   W and U by mma; writes W, U, the decayed keys Kd = e^{G_last−G_j} k_j (bf16) and G (fp32) to the workspace.
-// Kernel 2 (state): grid (dv / 32, batch × HV), 128 threads, chunks in sequence; the CTA's 32 state columns live in mma
+// Kernel 2 (state): grid (dv / BV, batch × HV), BV 64 (256 threads) or 32 (128), chunks in sequence; the CTA's BV state columns live in mma
 //   accumulators (fp32) for the whole call; W, Kd and U of the next chunk are fetched with cp.async while the
 //   current one is computed. Writes each chunk's starting state H_c (bf16, transposed) and V' (bf16, transposed).
 // Kernel 3 (output): grid (chunks, batch × HV, dv / BV), BV 128 or 64, 128 threads; P = Q Kᵀ masked and decayed, O = Q H_c + P V'.
 // Several sequences (a.batch) run in one launch: the grid's y index is (sequence, value head), which keeps kernel 2,
 // sequential over chunks, busy with batch × HV × dv / 32 CTAs instead of HV × dv / 32.
-// Each warp owns 16 rows of the chunk in kernels 1 and 3 (and 16 rows of V' in kernel 2). Operands live in shared
+// Each warp owns 16 rows of the chunk in kernels 1 and 3 (and 16 rows × 32 columns of V' in kernel 2). Operands live in shared
 // memory with rows padded by 8 bf16 (conflict-free fragment loads); fragments are read with 32-bit loads where the
 // reduction index is contiguous and as two 16-bit loads where it is not.
 #include <cstdint>
@@ -31,7 +31,11 @@ namespace {
 constexpr int kC = 64;  // chunk length
 constexpr int kThreads = 128;
 constexpr int kPad = 8;
-constexpr int kBvState = 32;   // state columns per CTA in kernel 2
+// Kernel 2's state columns per CTA, with one warp per 8 of them: 64 (8 warps) where that grid still covers the SMs,
+// else 32 (4 warps; more CTAs for few sequences). Its tiles allow one CTA per SM at dk 256, and with 4 warps the SM
+// sat idle at each chunk's barriers (0.80 ms per layer of GDN-1.3B at 8 × 2048).
+constexpr int kBvStateWide = 64;
+constexpr int kBvState = 32;
 constexpr int kBvOut = 64;     // output columns per CTA in kernel 3 (the narrowest; dv must be a multiple)
 constexpr int kBvOutWide = 128;  // ... where dv is a multiple of it
 constexpr int kMaxDv = 512;    // kernel 1 keeps the chunk's values in shared memory
@@ -253,17 +257,24 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleChunkedA
 }
 
 // ---------------------------------------------------------------- kernel 2: the state through the chunks
-template <int DK>
+template <int DK, int BV>
 constexpr std::size_t state_smem() {
-  return sizeof(bf16) * (2 * 2 * kC * (DK + kPad) + 2 * kC * (kBvState + kPad) + kBvState * (DK + kPad) + kBvState * (kC + kPad));
+  return sizeof(bf16) * (2 * 2 * kC * (DK + kPad) + 2 * kC * (BV + kPad) + BV * (DK + kPad) + BV * (kC + kPad));
 }
 
-template <int DK>
-__global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleChunkedArgs a, Work w) {
+template <int BV>
+constexpr int state_threads() {
+  return BV / 8 * 32;
+}
+
+template <int DK, int BV>
+__global__ void __launch_bounds__(state_threads<BV>()) gdn_state_kernel(DeltaRuleChunkedArgs a, Work w) {
   extern __shared__ __align__(16) unsigned char smem[];
-  constexpr int BV = kBvState, ldk = DK + kPad, ldu = BV + kPad, ldp = kC + kPad;
-  // the warps' split of the state tile [DK, BV] into 16×8 tiles
-  constexpr int WM = DK / 16 < 4 ? DK / 16 : 4, WN = 4 / WM, MTW = DK / 16 / WM, NTW = (BV / 8) / WN;
+  constexpr int ldk = DK + kPad, ldu = BV + kPad, ldp = kC + kPad;
+  constexpr int kStateThreads = state_threads<BV>(), kWarps = kStateThreads / 32;
+  // the warps' split of the state tile [DK, BV] into 16×8 tiles, and of V' [kC, BV] into tiles of 16 rows × 32 columns
+  constexpr int WM = DK / 16 < 4 ? DK / 16 : 4, WN = kWarps / WM, MTW = DK / 16 / WM, NTW = (BV / 8) / WN;
+  static_assert(WM * WN == kWarps && MTW * WM * 16 == DK && NTW * WN * 8 == BV, "state tile split");
   const int tid = threadIdx.x, warp = tid >> 5;
   const std::int64_t hv = blockIdx.y, dv = a.dv, BHV = a.batch * a.HV;  // hv: (sequence, value head), as bh above
   const int d0 = blockIdx.x * BV;
@@ -281,13 +292,13 @@ __global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleChunkedArg
   auto prefetch = [&](std::int64_t c, int buf) {
     const bf16* W = w.W + (hv * w.Tp + c * kC) * DK;
     const bf16* K = w.Kd + (hv * w.Tp + c * kC) * DK;
-    for (int idx = tid; idx < kC * DK / 8; idx += kThreads) {
+    for (int idx = tid; idx < kC * DK / 8; idx += kStateThreads) {
       const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
       cp_async16(wb + (buf * kC + i) * ldk + e, W + i * DK + e);
       cp_async16(kb + (buf * kC + i) * ldk + e, K + i * DK + e);
     }
     const bf16* U = w.U + (hv * w.Tp + c * kC) * dv + d0;
-    for (int idx = tid; idx < kC * BV / 8; idx += kThreads) {
+    for (int idx = tid; idx < kC * BV / 8; idx += kStateThreads) {
       const int i = idx / (BV / 8), d = idx % (BV / 8) * 8;
       cp_async16(ub + (buf * kC + i) * ldu + d, U + i * dv + d);
     }
@@ -305,24 +316,25 @@ __global__ void __launch_bounds__(kThreads) gdn_state_kernel(DeltaRuleChunkedArg
     __syncthreads();
     {  // H_c out
       bf16* H = w.Ht + ((c * BHV + hv) * dv + d0) * DK;
-      for (int idx = tid; idx < BV * DK / 8; idx += kThreads) {
+      for (int idx = tid; idx < BV * DK / 8; idx += kStateThreads) {
         const int d = idx / (DK / 8), e = idx % (DK / 8) * 8;
         *reinterpret_cast<uint4*>(H + d * DK + e) = *reinterpret_cast<const uint4*>(st + d * ldk + e);
       }
     }
     {  // V' = U − W S
-      float acc[1][BV / 8][4];
+      const int vr0 = (warp % 4) * 16, vc0 = (warp / 4) * 32;
+      float acc[1][4][4];
       zero(acc);
-      warp_mma<1, BV / 8, true, true>(acc, wb + buf * kC * ldk, ldk, warp * 16, st, ldk, 0, DK);
+      warp_mma<1, 4, true, true>(acc, wb + buf * kC * ldk, ldk, vr0, st, ldk, vc0, DK);
       const bf16* u = ub + buf * kC * ldu;
-      for_each_acc(acc, warp * 16, 0, [&](int i, int d, float& x) {
+      for_each_acc(acc, vr0, vc0, [&](int i, int d, float& x) {
         vp[d * ldp + i] = __float2bfloat16(__bfloat162float(u[i * ldu + d]) - x);
       });
     }
     __syncthreads();
     {  // V' out
       bf16* V = w.Vt + ((hv * w.NC + c) * dv + d0) * kC;
-      for (int idx = tid; idx < BV * kC / 8; idx += kThreads) {
+      for (int idx = tid; idx < BV * kC / 8; idx += kStateThreads) {
         const int d = idx / (kC / 8), j = idx % (kC / 8) * 8;
         *reinterpret_cast<uint4*>(V + d * kC + j) = *reinterpret_cast<const uint4*>(vp + d * ldp + j);
       }
@@ -416,14 +428,21 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleChunkedAr
 template <int DK>
 void launch_chunked(const DeltaRuleChunkedArgs& a, const Work& w, cudaStream_t stream) {
   const bool wide = a.dv % kBvOutWide == 0;
-  const std::size_t s1 = prepare_smem<DK>(static_cast<int>(a.dv)), s2 = state_smem<DK>(),
+  int sms = 0, dev = 0;
+  cudaGetDevice(&dev);
+  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+  const bool wide_state = a.batch * a.HV * (a.dv / kBvStateWide) >= sms;
+  const std::size_t s1 = prepare_smem<DK>(static_cast<int>(a.dv)),
+                    s2 = wide_state ? state_smem<DK, kBvStateWide>() : state_smem<DK, kBvState>(),
                     s3 = wide ? output_smem<DK, kBvOutWide>() : output_smem<DK, kBvOut>();
   auto set = [](const void* f, std::size_t bytes) {
     if (cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)) != cudaSuccess)
       throw std::runtime_error("delta_rule_chunked: shared memory request refused");
   };
   set(reinterpret_cast<const void*>(&gdn_prepare_kernel<DK>), s1);
-  set(reinterpret_cast<const void*>(&gdn_state_kernel<DK>), s2);
+  set(wide_state ? reinterpret_cast<const void*>(&gdn_state_kernel<DK, kBvStateWide>)
+                 : reinterpret_cast<const void*>(&gdn_state_kernel<DK, kBvState>),
+      s2);
   set(wide ? reinterpret_cast<const void*>(&gdn_output_kernel<DK, kBvOutWide>)
            : reinterpret_cast<const void*>(&gdn_output_kernel<DK, kBvOut>),
       s3);
@@ -435,7 +454,12 @@ void launch_chunked(const DeltaRuleChunkedArgs& a, const Work& w, cudaStream_t s
   }
   {
     OpTimer t("delta_rule_chunked: state");
-    gdn_state_kernel<DK><<<dim3(static_cast<unsigned>(a.dv / kBvState), hv), kThreads, s2, stream>>>(a, w);
+    if (wide_state)
+      gdn_state_kernel<DK, kBvStateWide><<<dim3(static_cast<unsigned>(a.dv / kBvStateWide), hv),
+                                           state_threads<kBvStateWide>(), s2, stream>>>(a, w);
+    else
+      gdn_state_kernel<DK, kBvState><<<dim3(static_cast<unsigned>(a.dv / kBvState), hv), state_threads<kBvState>(), s2,
+                                       stream>>>(a, w);
     check_last_launch("delta_rule_chunked state");
   }
   {

@@ -9,7 +9,8 @@
 // - l2 / sum normalisation of heads: one warp per head group (warp-stride over head_dim), two passes over the
 //   group (the second from L1).
 // - decay_gate: elementwise over [T, H].
-// - rmsnorm_gated: one block of 256 threads per row: sum of squares, then x·inv·w·silu(gate).
+// - rmsnorm_gated: one warp per row up to 2048 wide, else one block of 256 threads per row: sum of squares, then
+//   x·inv·w·silu(gate).
 // - quantize_activations_int8: one block per row: max |x|, then round/clamp/divide as fla's kernel does.
 #include <climits>
 #include <cmath>
@@ -188,6 +189,31 @@ __global__ void rmsnorm_gated_kernel(const X* x, const float* w, const G* gate, 
   }
 }
 
+// One warp per row, for rows up to kWarpRowMax wide (a head's values, 64–512 for the delta-rule families: a block per
+// row left most of its threads idle at the reduction's barriers).
+constexpr int kWarpRowMax = 2048;
+
+template <typename X, typename G, typename O>
+__global__ void rmsnorm_gated_warp_kernel(const X* x, const float* w, const G* gate, float eps, std::int64_t R, int C, O* out) {
+  const std::int64_t row = (blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
+  const int lane = threadIdx.x % 32;
+  if (row >= R) return;
+  const X* xr = x + row * C;
+  const G* gr = gate + row * C;
+  O* orow = out + row * C;
+  float ss = 0.f;
+  for (int c = lane; c < C; c += 32) {
+    const float v = ld(xr + c);
+    ss += v * v;
+  }
+  for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
+  const float inv = rsqrtf(ss / static_cast<float>(C) + eps);
+  for (int c = lane; c < C; c += 32) {
+    const float g = ld(gr + c);
+    st(orow + c, ld(xr + c) * inv * w[c] * (g / (1.0f + expf(-g))));
+  }
+}
+
 __global__ void quantize_int8_kernel(float* x, std::int64_t C) {
   __shared__ float scratch[32];
   float* row = x + blockIdx.x * C;
@@ -286,8 +312,12 @@ void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, El
         using X = decltype(xe);
         using G = decltype(ge);
         using O = decltype(oe);
-        rmsnorm_gated_kernel<<<static_cast<unsigned>(R), 256, 0, stream>>>(static_cast<const X*>(x), w, static_cast<const G*>(gate),
-                                                                         eps, C, static_cast<O*>(out));
+        if (C <= kWarpRowMax)
+          rmsnorm_gated_warp_kernel<<<static_cast<unsigned>((R + 7) / 8), 256, 0, stream>>>(
+              static_cast<const X*>(x), w, static_cast<const G*>(gate), eps, R, static_cast<int>(C), static_cast<O*>(out));
+        else
+          rmsnorm_gated_kernel<<<static_cast<unsigned>(R), 256, 0, stream>>>(static_cast<const X*>(x), w,
+                                                                           static_cast<const G*>(gate), eps, C, static_cast<O*>(out));
       });
     });
   });

@@ -383,8 +383,8 @@ TEST_F(CudaBf16Ops, DeltaRuleChunkedTensorCores) {
 // against the CPU's defaults, which run each sequence alone. Tolerances as above (the delta rule) and float32
 // rounding (the convolution).
 TEST_F(CudaBf16Ops, BatchedConvAndDeltaRule) {
-  const std::int64_t B = 3, T = 150, H = 2, HV = 4, dk = 64, dv = 128, C = 96;
   for (std::int64_t K : {4, 2, 5}) {  // the register-window kernel (2..4) and the generic one
+    const std::int64_t B = 3, T = 150, C = 96;
     auto [xc, xg] = random_bf({B * T, C}, DType::F32);
     auto [wc, wg] = random_bf({C, K}, DType::F32);
     auto [cc, cg] = output_bf({B * T, C}, DType::F32);
@@ -393,42 +393,47 @@ TEST_F(CudaBf16Ops, BatchedConvAndDeltaRule) {
     EXPECT_LE(rel_err(cc, cg), 1e-6) << "causal_conv1d_batch, K " << K;
   }
 
-  auto [qc, qg] = random_bf({B * T, H * dk}, DType::F32);
-  auto [kc, kg] = random_bf({B * T, H * dk}, DType::F32);
-  for (Tensor* t : {&qc, &kc}) cpu_.l2_normalize_heads(*t, dk, 1e-6f);
-  for (Tensor* t : {&qg, &kg}) bf_->l2_normalize_heads(*t, dk, 1e-6f);
-  auto [vc, vg] = random_bf({B * T, HV * dv}, DType::F32);
-  auto [bc, bg] = random_bf({B * T, HV}, DType::F32);
-  cpu_.activate(bc, Activation::Sigmoid);
-  bf_->activate(bg, Activation::Sigmoid);
-  auto [gc, gg] = random_bf({B * T, HV}, DType::F32, 0.1f);
-  cpu_.activate(gc, Activation::Relu);
-  bf_->activate(gg, Activation::Relu);
-  cpu_.scale(gc, -1.0f);
-  bf_->scale(gg, -1.0f);
-  const DeltaRuleShape shape{H, HV, dk, dv, 0.125f};
-  for (bool gated : {true, false}) {
-    auto [oc, og] = output_bf({B * T, HV * dv}, DType::F32);
-    cpu_.delta_rule_chunked_batch(qc, kc, vc, bc, gated ? &gc : nullptr, shape, 64, B, oc);
-    bf_->delta_rule_chunked_batch(qg, kg, vg, bg, gated ? &gg : nullptr, shape, 64, B, og);
-    const double e = rel_err(oc, og);
-    std::printf("delta_rule_chunked_batch B=%lld T=%lld gated=%d: out %.2e\n", static_cast<long long>(B),
-                static_cast<long long>(T), int(gated), e);
-    EXPECT_LE(e, 2.5e-2) << "delta_rule_chunked_batch, gated " << gated;
-    // each sequence alone through the same kernel agrees with its rows of the batch up to summation order
-    Tensor st = bf_->alloc(DType::F32, {HV, dk, dv});
-    for (std::int64_t s = 0; s < B; ++s) {
-      bf_->fill(st, 0.0f);
-      auto [unused, one] = output_bf({T, HV * dv}, DType::F32);
-      const Tensor gs = gg.slice_rows(s * T, T);
-      bf_->delta_rule_chunked(qg.slice_rows(s * T, T), kg.slice_rows(s * T, T), vg.slice_rows(s * T, T),
-                              bg.slice_rows(s * T, T), gated ? &gs : nullptr, shape, 64, st, one);
-      std::vector<float> batched(static_cast<std::size_t>(one.numel())), alone(batched.size());
-      bf_->download(og.slice_rows(s * T, T), batched);
-      bf_->download(one, alone);
-      double worst = 0;
-      for (std::size_t i = 0; i < alone.size(); ++i) worst = std::max(worst, std::fabs(double(batched[i]) - alone[i]));
-      EXPECT_LE(worst, 1e-6) << "sequence " << s << " alone vs in the batch (the same kernel, the same operations)";
+  // the second shape has batch × HV × dv / 64 >= 132 CTAs for the state kernel: its 64-column form on an H100 (the
+  // first takes the 32-column form), while each sequence alone takes the 32-column form
+  using Shape = std::array<std::int64_t, 6>;  // B, T, H, HV, dk, dv
+  for (auto [B, T, H, HV, dk, dv] : {Shape{3, 150, 2, 4, 64, 128}, Shape{6, 130, 2, 4, 128, 512}}) {
+    auto [qc, qg] = random_bf({B * T, H * dk}, DType::F32);
+    auto [kc, kg] = random_bf({B * T, H * dk}, DType::F32);
+    for (Tensor* t : {&qc, &kc}) cpu_.l2_normalize_heads(*t, dk, 1e-6f);
+    for (Tensor* t : {&qg, &kg}) bf_->l2_normalize_heads(*t, dk, 1e-6f);
+    auto [vc, vg] = random_bf({B * T, HV * dv}, DType::F32);
+    auto [bc, bg] = random_bf({B * T, HV}, DType::F32);
+    cpu_.activate(bc, Activation::Sigmoid);
+    bf_->activate(bg, Activation::Sigmoid);
+    auto [gc, gg] = random_bf({B * T, HV}, DType::F32, 0.1f);
+    cpu_.activate(gc, Activation::Relu);
+    bf_->activate(gg, Activation::Relu);
+    cpu_.scale(gc, -1.0f);
+    bf_->scale(gg, -1.0f);
+    const DeltaRuleShape shape{H, HV, dk, dv, 0.125f};
+    for (bool gated : {true, false}) {
+      auto [oc, og] = output_bf({B * T, HV * dv}, DType::F32);
+      cpu_.delta_rule_chunked_batch(qc, kc, vc, bc, gated ? &gc : nullptr, shape, 64, B, oc);
+      bf_->delta_rule_chunked_batch(qg, kg, vg, bg, gated ? &gg : nullptr, shape, 64, B, og);
+      const double e = rel_err(oc, og);
+      std::printf("delta_rule_chunked_batch B=%lld T=%lld dv=%lld gated=%d: out %.2e\n", static_cast<long long>(B),
+                  static_cast<long long>(T), static_cast<long long>(dv), int(gated), e);
+      EXPECT_LE(e, 2.5e-2) << "delta_rule_chunked_batch, gated " << gated;
+      // each sequence alone through the same kernel agrees with its rows of the batch up to summation order
+      Tensor st = bf_->alloc(DType::F32, {HV, dk, dv});
+      for (std::int64_t s = 0; s < B; ++s) {
+        bf_->fill(st, 0.0f);
+        auto [unused, one] = output_bf({T, HV * dv}, DType::F32);
+        const Tensor gs = gg.slice_rows(s * T, T);
+        bf_->delta_rule_chunked(qg.slice_rows(s * T, T), kg.slice_rows(s * T, T), vg.slice_rows(s * T, T),
+                                bg.slice_rows(s * T, T), gated ? &gs : nullptr, shape, 64, st, one);
+        std::vector<float> batched(static_cast<std::size_t>(one.numel())), alone(batched.size());
+        bf_->download(og.slice_rows(s * T, T), batched);
+        bf_->download(one, alone);
+        double worst = 0;
+        for (std::size_t i = 0; i < alone.size(); ++i) worst = std::max(worst, std::fabs(double(batched[i]) - alone[i]));
+        EXPECT_LE(worst, 1e-6) << "sequence " << s << " alone vs in the batch (the same kernel, the same operations)";
+      }
     }
   }
 }
