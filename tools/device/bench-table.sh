@@ -4,8 +4,15 @@
 # importable: carry .whl and `python3 -m pip install --no-deps .whl/*.whl`) at 8×2048 and 1×16384, in the same run,
 # then one Markdown table with tokens/s, peak GPU memory and the ratio. Random weights, written once to /dev/shm.
 # Usage: tools/device/bench-table.sh BUILD_DIR [CONFIG.json...]   (default: Llama-3.2-1B and Gated DeltaNet 1.3B)
-# Give it about 10 minutes with fla (its Triton kernels compile on first use).
+# Give it about 10 minutes with fla (its Triton kernels compile on first use), or carry a Triton cache from an
+# earlier run as .bench-carry/triton-cache.tar.gz (a tar of the folder TRITON_CACHE_DIR named): then ~5 minutes.
 set -uo pipefail
+if [ -f .bench-carry/triton-cache.tar.gz ]; then
+  tar xzf .bench-carry/triton-cache.tar.gz -C /tmp && export TRITON_CACHE_DIR=/tmp/triton-cache
+fi
+if ! python3 -c "import fla" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
+  python3 -m pip install --no-deps -q .whl/*.whl >/dev/null 2>&1
+fi
 build=${1:-build-device}
 shift || true
 configs=("$@")

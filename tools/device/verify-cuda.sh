@@ -2,11 +2,13 @@
 # On the GPU machine: build and run every test (build-and-test.sh), print the bf16 refpack measurements, run
 # compute-sanitizer memcheck over the kernel tests, then the benchmark table (bench-llama.sh). Logs go to $OUT.
 # Carry .devdeps and .carry (see docs/NOTES.md). Usage: LMSCOPE_BUILD_DIR=/tmp/b tools/device/verify-cuda.sh [--no-bench|--bench] [--gdn]
+# LMSCOPE_CTEST_ARGS: extra ctest arguments (e.g. -E for tests whose files were not carried); LMSCOPE_MEMCHECK_FILTER: a
+# gtest filter for the memcheck pass (default: every CUDA test but the out-of-memory ones).
 set -uo pipefail
 out=${OUT:-/tmp/lmscope-out}
 mkdir -p "$out"
 build=${LMSCOPE_BUILD_DIR:-build-device}
-tools/device/build-and-test.sh -j 8 >"$out/test.log" 2>&1
+tools/device/build-and-test.sh -j 8 ${LMSCOPE_CTEST_ARGS:-} >"$out/test.log" 2>&1
 echo "build-and-test rc=$?"
 grep -E "tests passed|tests failed|\*\*\*Failed|Failed  |SEGFAULT|Timeout|error:" "$out/test.log" | head -40
 source .devdeps/device-env.sh >/dev/null 2>&1
@@ -14,7 +16,7 @@ export LD_LIBRARY_PATH=/opt/devdeps/usr/lib/x86_64-linux-gnu/openblas-pthread:${
 [ -d .carry/shared ] && export LMSCOPE_SHARED=$PWD/.carry/shared
 "$build/tests/engine_tests" --gtest_filter='Refpack/RefpackBf16*:Refpack/RefpackLlama*cuda*' 2>&1 |
   grep -E "measured|FAILED|Failure|Expected|Which is|PASSED|actual" | head -60
-compute-sanitizer --tool memcheck --leak-check no "$build/tests/cuda_tests" --gtest_filter='-*OutOfMemory*' >"$out/memcheck.log" 2>&1
+compute-sanitizer --tool memcheck --leak-check no "$build/tests/cuda_tests" --gtest_filter="${LMSCOPE_MEMCHECK_FILTER:--*OutOfMemory*}" >"$out/memcheck.log" 2>&1
 echo "memcheck rc=$?"
 grep -E "ERROR SUMMARY|PASSED|FAILED" "$out/memcheck.log" | head -10
 [ "${1:-}" = "--no-bench" ] || tools/device/bench-llama.sh "$build" 2>&1 | tee "$out/bench.log" | grep -vE "^writing|Loading|warn"
