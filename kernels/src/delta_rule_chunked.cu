@@ -9,15 +9,16 @@
 // q, k, v come in bf16 (as fla keeps them) and reach shared memory by cp.async, every copy of a chunk in flight at
 // once: with one CTA per SM (the tiles take >100 KB of shared memory), loads issued a row at a time left the SMs
 // waiting on memory latency.
-// Kernel 1 (prepare): grid (chunks, batch × HV), 128 threads; K·Kᵀ by mma, T solved column per thread in fp32 smem,
+// Kernel 1 (prepare): grid (chunks, batch × HV), 128 threads; K·Kᵀ by mma, T solved column per thread in registers,
 //   W and U by mma; writes W, U, the decayed keys Kd = e^{G_last−G_j} k_j (bf16) and G (fp32) to the workspace.
-// Kernel 2 (state): grid (dv / BV, batch × HV), BV 64 (256 threads) or 32 (128), chunks in sequence; the CTA's BV state columns live in mma
-//   accumulators (fp32) for the whole call; W, Kd and U of the next chunk are fetched with cp.async while the
+// Kernel 2 (state): grid (dv / BV, batch × HV), BV 64 or 32, 256 threads, chunks in sequence; the CTA's BV state
+//   columns live in mma accumulators (fp32) for the whole call; W, Kd and U of the next chunk are fetched with cp.async while the
 //   current one is computed. Writes each chunk's starting state H_c (bf16, transposed) and V' (bf16, transposed).
-// Kernel 3 (output): grid (chunks, batch × HV, dv / BV), BV 128 or 64, 128 threads; P = Q Kᵀ masked and decayed, O = Q H_c + P V'.
+// Kernel 3 (output): grid (chunks, batch × HV, dv / BV), BV 128 or 64, 128 threads; P = Q Kᵀ masked and decayed,
+//   O = Q H_c + P V', each product starting as soon as its operands' copies (four cp.async groups) have landed.
 // Several sequences (a.batch) run in one launch: the grid's y index is (sequence, value head), which keeps kernel 2,
 // sequential over chunks, busy with batch × HV × dv / 32 CTAs instead of HV × dv / 32.
-// Each warp owns 16 rows of the chunk in kernels 1 and 3 (and 16 rows × 32 columns of V' in kernel 2). Operands live in shared
+// Each warp owns 16 rows of the chunk in kernels 1 and 3 (and 16 rows × BV/2 columns of V' in kernel 2). Operands live in shared
 // memory with rows padded by 8 bf16 (conflict-free fragment loads); fragments are read with 32-bit loads where the
 // reduction index is contiguous and as two 16-bit loads where it is not.
 #include <cstdint>
@@ -31,11 +32,12 @@ namespace {
 constexpr int kC = 64;  // chunk length
 constexpr int kThreads = 128;
 constexpr int kPad = 8;
-// Kernel 2's state columns per CTA, with one warp per 8 of them: 64 (8 warps) where that grid still covers the SMs,
-// else 32 (4 warps; more CTAs for few sequences). Its tiles allow one CTA per SM at dk 256, and with 4 warps the SM
-// sat idle at each chunk's barriers (0.80 ms per layer of GDN-1.3B at 8 × 2048).
+// Kernel 2's state columns per CTA: 64 where that grid still covers the SMs, else 32 (more CTAs for few sequences),
+// with 8 warps either way: its tiles allow one CTA per SM at dk 256, and with 4 warps the SM sat idle at each chunk's
+// barriers (0.80 ms per layer of GDN-1.3B at 8 × 2048 with 32 columns and 4 warps; 0.53 ms with 64 and 8).
 constexpr int kBvStateWide = 64;
 constexpr int kBvState = 32;
+constexpr int kStateThreads = 256;
 constexpr int kBvOut = 64;     // output columns per CTA in kernel 3 (the narrowest; dv must be a multiple)
 constexpr int kBvOutWide = 128;  // ... where dv is a multiple of it
 constexpr int kMaxDv = 512;    // kernel 1 keeps the chunk's values in shared memory
@@ -151,17 +153,22 @@ __device__ __forceinline__ void cp_async16_or_zero(void* smem, const void* gmem,
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+// Waits until at most N of this thread's most recent groups are still in flight.
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
 
 // ---------------------------------------------------------------- kernel 1: A, T, W, U per chunk
 template <int DK>
 std::size_t prepare_smem(int dv) {
-  return sizeof(bf16) * (kC * (DK + kPad) + kC * (dv + kPad) + 2 * kC * (kC + kPad)) + sizeof(float) * (2 * kC * (kC + 1) + 2 * kC);
+  return sizeof(bf16) * (kC * (DK + kPad) + kC * (dv + kPad) + 2 * kC * (kC + kPad)) + sizeof(float) * (kC * (kC + 4) + 2 * kC);
 }
 
 template <int DK>
 __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleChunkedArgs a, Work w) {
   extern __shared__ __align__(16) unsigned char smem[];
-  constexpr int ldk = DK + kPad, ldt = kC + kPad, lda = kC + 1;
+  constexpr int ldk = DK + kPad, ldt = kC + kPad, lda = kC + 4;  // lda: A's rows 16-byte aligned for float4 reads
   const int dv = static_cast<int>(a.dv), ldv = dv + kPad;
   const int tid = threadIdx.x, warp = tid >> 5;
   // bh: (sequence, value head) = (b, hv); the workspace is indexed by bh, the inputs by b and hv
@@ -177,8 +184,7 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleChunkedA
   bf16* tw = vs + kC * ldv;                  // [kC][ldt]: T diag(β e^G)
   bf16* tu = tw + kC * ldt;                  // [kC][ldt]: T diag(β)
   float* af = reinterpret_cast<float*>(tu + kC * ldt);  // [kC][lda]
-  float* tf = af + kC * lda;                            // [kC][lda]
-  float* gs = tf + kC * lda;
+  float* gs = af + kC * lda;
   float* bs = gs + kC;
 
   // the chunk's keys and values straight into shared memory, all copies in flight at once
@@ -196,8 +202,16 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleChunkedA
     bs[tid] = tid < n ? beta_in[(t0 + tid) * a.HV + hv] : 0.f;
   }
   __syncthreads();
-  if (tid == 0)
-    for (int i = 1; i < kC; ++i) gs[i] += gs[i - 1];
+  if (tid < 32) {  // G = cumulative sum of g over the chunk: a warp scan of rows tid and tid + 32
+    float x0 = gs[tid], x1 = gs[tid + 32];
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+      const float y0 = __shfl_up_sync(0xffffffff, x0, o), y1 = __shfl_up_sync(0xffffffff, x1, o);
+      if (tid >= o) x0 += y0, x1 += y1;
+    }
+    gs[tid] = x0;
+    gs[tid + 32] = x1 + __shfl_sync(0xffffffff, x0, 31);
+  }
   __syncthreads();
   if (tid < kC) w.G[bh * w.Tp + t0 + tid] = gs[tid];
   const float glast = gs[kC - 1];
@@ -224,22 +238,34 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleChunkedA
     });
   }
   __syncthreads();
-  // T = (I + A)^{-1}: column j depends on column j alone, T_ij = −Σ_{j≤m<i} A_im T_mj
+  // T = (I + A)^{-1}, one column per thread: column j depends on column j alone, T_ij = −Σ_{m<i} A_im T_mj with
+  // T_mj = 0 above the diagonal. The column lives in registers and the loops are unrolled, so every thread runs the
+  // same code and A's rows are broadcast from shared memory four at a time (a loop per column from its diagonal
+  // waited on shared-memory latency at every step: most of this kernel's time).
   if (tid < kC) {
     const int j = tid;
-    for (int i = 0; i <= j; ++i) tf[i * lda + j] = i == j ? 1.f : 0.f;
-    for (int i = j + 1; i < kC; ++i) {
+    float t[kC];
+#pragma unroll
+    for (int i = 0; i < kC; ++i) {
       float s = 0.f;
-      for (int m = j; m < i; ++m) s += af[i * lda + m] * tf[m * lda + j];
-      tf[i * lda + j] = -s;
+#pragma unroll
+      for (int m = 0; m + 4 <= i; m += 4) {
+        const float4 r = *reinterpret_cast<const float4*>(af + i * lda + m);
+        s = fmaf(r.x, t[m], s);
+        s = fmaf(r.y, t[m + 1], s);
+        s = fmaf(r.z, t[m + 2], s);
+        s = fmaf(r.w, t[m + 3], s);
+      }
+#pragma unroll
+      for (int m = i / 4 * 4; m < i; ++m) s = fmaf(af[i * lda + m], t[m], s);
+      t[i] = i < j ? 0.f : i == j ? 1.f : -s;
     }
-  }
-  __syncthreads();
-  for (int idx = tid; idx < kC * kC; idx += kThreads) {
-    const int i = idx / kC, j = idx % kC;
-    const float x = tf[i * lda + j] * bs[j];
-    tw[i * ldt + j] = __float2bfloat16(x * expf(gs[j]));
-    tu[i * ldt + j] = __float2bfloat16(x);
+    const float bj = bs[j], ej = bj * expf(gs[j]);  // Tw = T diag(β e^G), Tu = T diag(β)
+#pragma unroll
+    for (int i = 0; i < kC; ++i) {
+      tw[i * ldt + j] = __float2bfloat16(t[i] * ej);
+      tu[i * ldt + j] = __float2bfloat16(t[i] * bj);
+    }
   }
   __syncthreads();
   for (int n0 = 0; n0 < DK; n0 += 32) {  // W = Tw K
@@ -262,17 +288,12 @@ constexpr std::size_t state_smem() {
   return sizeof(bf16) * (2 * 2 * kC * (DK + kPad) + 2 * kC * (BV + kPad) + BV * (DK + kPad) + BV * (kC + kPad));
 }
 
-template <int BV>
-constexpr int state_threads() {
-  return BV / 8 * 32;
-}
-
 template <int DK, int BV>
-__global__ void __launch_bounds__(state_threads<BV>()) gdn_state_kernel(DeltaRuleChunkedArgs a, Work w) {
+__global__ void __launch_bounds__(kStateThreads) gdn_state_kernel(DeltaRuleChunkedArgs a, Work w) {
   extern __shared__ __align__(16) unsigned char smem[];
   constexpr int ldk = DK + kPad, ldu = BV + kPad, ldp = kC + kPad;
-  constexpr int kStateThreads = state_threads<BV>(), kWarps = kStateThreads / 32;
-  // the warps' split of the state tile [DK, BV] into 16×8 tiles, and of V' [kC, BV] into tiles of 16 rows × 32 columns
+  constexpr int kWarps = kStateThreads / 32;
+  // the warps' split of the state tile [DK, BV] into 16×8 tiles, and of V' [kC, BV] into tiles of 16 rows × BV/2
   constexpr int WM = DK / 16 < 4 ? DK / 16 : 4, WN = kWarps / WM, MTW = DK / 16 / WM, NTW = (BV / 8) / WN;
   static_assert(WM * WN == kWarps && MTW * WM * 16 == DK && NTW * WN * 8 == BV, "state tile split");
   const int tid = threadIdx.x, warp = tid >> 5;
@@ -322,10 +343,10 @@ __global__ void __launch_bounds__(state_threads<BV>()) gdn_state_kernel(DeltaRul
       }
     }
     {  // V' = U − W S
-      const int vr0 = (warp % 4) * 16, vc0 = (warp / 4) * 32;
-      float acc[1][4][4];
+      const int vr0 = (warp % 4) * 16, vc0 = (warp / 4) * (BV / 2);
+      float acc[1][BV / 16][4];
       zero(acc);
-      warp_mma<1, 4, true, true>(acc, wb + buf * kC * ldk, ldk, vr0, st, ldk, vc0, DK);
+      warp_mma<1, BV / 16, true, true>(acc, wb + buf * kC * ldk, ldk, vr0, st, ldk, vc0, DK);
       const bf16* u = ub + buf * kC * ldu;
       for_each_acc(acc, vr0, vc0, [&](int i, int d, float& x) {
         vp[d * ldp + i] = __float2bfloat16(__bfloat162float(u[i * ldu + d]) - x);
@@ -375,27 +396,31 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleChunkedAr
   bf16* ps = vs + BV * ldp;                  // [kC][ldp]
   float* gs = reinterpret_cast<float*>(ps + kC * ldp);
 
-  {
-    const bf16* H = w.Ht + ((c * BHV + bh) * dv + d0) * DK;
-    for (int idx = tid; idx < BV * DK / 8; idx += kThreads) {
-      const int d = idx / (DK / 8), e = idx % (DK / 8) * 8;
+  // Four groups of copies, used in the order they land: q and k (for P), the two halves of H_c's rows, V'. With
+  // one CTA per SM, computing on each part while the next is in flight hides most of the load time.
+  for (int idx = tid; idx < kC * DK / 8; idx += kThreads) {
+    const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
+    const std::int64_t row = ((t0 + (i < n ? i : 0)) * a.H + h) * DK + e;
+    cp_async16_or_zero(qs + i * ldk + e, q_in + row, i < n);
+    cp_async16_or_zero(ks + i * ldk + e, k_in + row, i < n);
+  }
+  cp_async_commit();
+  const bf16* H = w.Ht + ((c * BHV + bh) * dv + d0) * DK;
+  for (int half = 0; half < 2; ++half) {
+    for (int idx = tid; idx < BV * DK / 16; idx += kThreads) {
+      const int d = idx / (DK / 16), e = half * (DK / 2) + idx % (DK / 16) * 8;
       cp_async16(hs + d * ldk + e, H + d * DK + e);
-    }
-    const bf16* V = w.Vt + ((bh * w.NC + c) * dv + d0) * kC;
-    for (int idx = tid; idx < BV * kC / 8; idx += kThreads) {
-      const int d = idx / (kC / 8), j = idx % (kC / 8) * 8;
-      cp_async16(vs + d * ldp + j, V + d * kC + j);
-    }
-    for (int idx = tid; idx < kC * DK / 8; idx += kThreads) {
-      const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
-      const std::int64_t row = ((t0 + (i < n ? i : 0)) * a.H + h) * DK + e;
-      cp_async16_or_zero(qs + i * ldk + e, q_in + row, i < n);
-      cp_async16_or_zero(ks + i * ldk + e, k_in + row, i < n);
     }
     cp_async_commit();
   }
+  const bf16* V = w.Vt + ((bh * w.NC + c) * dv + d0) * kC;
+  for (int idx = tid; idx < BV * kC / 8; idx += kThreads) {
+    const int d = idx / (kC / 8), j = idx % (kC / 8) * 8;
+    cp_async16(vs + d * ldp + j, V + d * kC + j);
+  }
+  cp_async_commit();
   if (tid < kC) gs[tid] = w.G[bh * w.Tp + t0 + tid];
-  cp_async_wait_all();
+  cp_async_wait<3>();
   __syncthreads();
   {  // P = scale (Q Kᵀ) e^{G_i−G_j}, lower triangle with the diagonal
     float p[1][8][4];
@@ -407,9 +432,15 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleChunkedAr
   }
   float o[1][BV / 8][4];
   zero(o);
-  warp_mma<1, BV / 8, true, true>(o, qs, ldk, warp * 16, hs, ldk, 0, DK);
+  cp_async_wait<2>();
+  __syncthreads();
+  warp_mma<1, BV / 8, true, true>(o, qs, ldk, warp * 16, hs, ldk, 0, DK / 2);  // O = Q H_c, first half of dk
+  cp_async_wait<1>();
+  __syncthreads();
+  warp_mma<1, BV / 8, true, true>(o, qs + DK / 2, ldk, warp * 16, hs + DK / 2, ldk, 0, DK / 2);
   for_each_acc(o, warp * 16, 0, [&](int i, int, float& x) { x *= a.scale * expf(gs[i]); });
-  __syncwarp();  // this warp's rows of P, written above by its own lanes
+  cp_async_wait<0>();
+  __syncthreads();  // V', and this warp's rows of P
   warp_mma<1, BV / 8, true, true>(o, ps, ldp, warp * 16, vs, ldp, 0, kC);
   {
     const int lane = tid & 31, g = lane >> 2, t = lane & 3;
@@ -456,9 +487,9 @@ void launch_chunked(const DeltaRuleChunkedArgs& a, const Work& w, cudaStream_t s
     OpTimer t("delta_rule_chunked: state");
     if (wide_state)
       gdn_state_kernel<DK, kBvStateWide><<<dim3(static_cast<unsigned>(a.dv / kBvStateWide), hv),
-                                           state_threads<kBvStateWide>(), s2, stream>>>(a, w);
+                                           kStateThreads, s2, stream>>>(a, w);
     else
-      gdn_state_kernel<DK, kBvState><<<dim3(static_cast<unsigned>(a.dv / kBvState), hv), state_threads<kBvState>(), s2,
+      gdn_state_kernel<DK, kBvState><<<dim3(static_cast<unsigned>(a.dv / kBvState), hv), kStateThreads, s2,
                                        stream>>>(a, w);
     check_last_launch("delta_rule_chunked state");
   }
