@@ -12,15 +12,16 @@
 // Kernel 1 (prepare): grid (chunks, batch × HV), 128 threads; K·Kᵀ by mma, T solved column per thread in registers,
 //   W and U by mma; writes W, U, the decayed keys Kd = e^{G_last−G_j} k_j (bf16) and G (fp32) to the workspace.
 // Kernel 2 (state): grid (dv / BV, batch × HV), BV 64 or 32, 256 threads, chunks in sequence; the CTA's BV state
-//   columns live in mma accumulators (fp32) for the whole call; W, Kd and U of the next chunk are fetched with cp.async while the
-//   current one is computed. Writes each chunk's starting state H_c (bf16, transposed) and V' (bf16, transposed).
+//   columns live in mma accumulators (fp32) for the whole call; W, Kd and U of the next chunk are fetched with
+//   cp.async while the current one is computed. Writes each chunk's starting state H_c (bf16, transposed) and V'
+//   (bf16, transposed).
 // Kernel 3 (output): grid (chunks, batch × HV, dv / BV), BV 128 or 64, 128 threads; P = Q Kᵀ masked and decayed,
-//   O = Q H_c + P V', each product starting as soon as its operands' copies (four cp.async groups) have landed.
+//   O = Q H_c + P V'. (Using q/k, H_c's halves and V' as four cp.async groups landed was tried: no faster.)
 // Several sequences (a.batch) run in one launch: the grid's y index is (sequence, value head), which keeps kernel 2,
-// sequential over chunks, busy with batch × HV × dv / 32 CTAs instead of HV × dv / 32.
-// Each warp owns 16 rows of the chunk in kernels 1 and 3 (and 16 rows × BV/2 columns of V' in kernel 2). Operands live in shared
-// memory with rows padded by 8 bf16 (conflict-free fragment loads); fragments are read with 32-bit loads where the
-// reduction index is contiguous and as two 16-bit loads where it is not.
+// sequential over chunks, busy with batch × HV × dv / BV CTAs instead of HV × dv / BV.
+// Each warp owns 16 rows of the chunk in kernels 1 and 3 (and 16 rows × BV/2 columns of V' in kernel 2). Operands
+// live in shared memory with rows padded by 8 bf16 (conflict-free fragment loads); fragments are read with 32-bit
+// loads where the reduction index is contiguous and as two 16-bit loads where it is not.
 #include <cstdint>
 
 #include "elem.cuh"
@@ -153,11 +154,6 @@ __device__ __forceinline__ void cp_async16_or_zero(void* smem, const void* gmem,
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
-// Waits until at most N of this thread's most recent groups are still in flight.
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
 
 // ---------------------------------------------------------------- kernel 1: A, T, W, U per chunk
 template <int DK>
@@ -396,22 +392,17 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleChunkedAr
   bf16* ps = vs + BV * ldp;                  // [kC][ldp]
   float* gs = reinterpret_cast<float*>(ps + kC * ldp);
 
-  // Four groups of copies, used in the order they land: q and k (for P), the two halves of H_c's rows, V'. With
-  // one CTA per SM, computing on each part while the next is in flight hides most of the load time.
+  // q, k, H_c and V' straight into shared memory, all copies in flight at once
   for (int idx = tid; idx < kC * DK / 8; idx += kThreads) {
     const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
     const std::int64_t row = ((t0 + (i < n ? i : 0)) * a.H + h) * DK + e;
     cp_async16_or_zero(qs + i * ldk + e, q_in + row, i < n);
     cp_async16_or_zero(ks + i * ldk + e, k_in + row, i < n);
   }
-  cp_async_commit();
   const bf16* H = w.Ht + ((c * BHV + bh) * dv + d0) * DK;
-  for (int half = 0; half < 2; ++half) {
-    for (int idx = tid; idx < BV * DK / 16; idx += kThreads) {
-      const int d = idx / (DK / 16), e = half * (DK / 2) + idx % (DK / 16) * 8;
-      cp_async16(hs + d * ldk + e, H + d * DK + e);
-    }
-    cp_async_commit();
+  for (int idx = tid; idx < BV * DK / 8; idx += kThreads) {
+    const int d = idx / (DK / 8), e = idx % (DK / 8) * 8;
+    cp_async16(hs + d * ldk + e, H + d * DK + e);
   }
   const bf16* V = w.Vt + ((bh * w.NC + c) * dv + d0) * kC;
   for (int idx = tid; idx < BV * kC / 8; idx += kThreads) {
@@ -420,7 +411,7 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleChunkedAr
   }
   cp_async_commit();
   if (tid < kC) gs[tid] = w.G[bh * w.Tp + t0 + tid];
-  cp_async_wait<3>();
+  cp_async_wait_all();
   __syncthreads();
   {  // P = scale (Q Kᵀ) e^{G_i−G_j}, lower triangle with the diagonal
     float p[1][8][4];
@@ -432,15 +423,9 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleChunkedAr
   }
   float o[1][BV / 8][4];
   zero(o);
-  cp_async_wait<2>();
-  __syncthreads();
-  warp_mma<1, BV / 8, true, true>(o, qs, ldk, warp * 16, hs, ldk, 0, DK / 2);  // O = Q H_c, first half of dk
-  cp_async_wait<1>();
-  __syncthreads();
-  warp_mma<1, BV / 8, true, true>(o, qs + DK / 2, ldk, warp * 16, hs + DK / 2, ldk, 0, DK / 2);
+  warp_mma<1, BV / 8, true, true>(o, qs, ldk, warp * 16, hs, ldk, 0, DK);
   for_each_acc(o, warp * 16, 0, [&](int i, int, float& x) { x *= a.scale * expf(gs[i]); });
-  cp_async_wait<0>();
-  __syncthreads();  // V', and this warp's rows of P
+  __syncwarp();  // this warp's rows of P, written above by its own lanes
   warp_mma<1, BV / 8, true, true>(o, ps, ldp, warp * 16, vs, ldp, 0, kC);
   {
     const int lane = tid & 31, g = lane >> 2, t = lane & 3;
