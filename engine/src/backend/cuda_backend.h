@@ -47,8 +47,9 @@ class CudaBackend final : public Backend {
   void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
                       std::span<std::uint8_t> greedy) override;
 
-  // Linear attention and BitNet (cuda_backend_linear.cpp): float32 kernels; bf16 inputs are converted. The chunked
-  // delta rule runs on tensor cores (bf16 operands, fp32 state) in bf16 mode.
+  // Linear attention and BitNet (cuda_backend_linear.cpp): the batched convolution, head norms and gated RMSNorm
+  // read and write F32 or BF16; the other ops compute on float32 (bf16 inputs converted). The chunked delta rule runs
+  // on tensor cores (bf16 q/k/v/out, fp32 state) in bf16 mode.
   // quantize_weight_ternary (load time only) runs the CPU reference on a host copy (cuda_host_fallback.cpp).
   void activate(Tensor& x, Activation f) override;
   void scale(Tensor& x, float s) override;

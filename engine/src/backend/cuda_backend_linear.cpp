@@ -1,9 +1,9 @@
 // The CUDA backend's linear-attention (DeltaNet, Gated DeltaNet) and BitNet activation ops: kernels from
 // kernels/linear_attention.cu and kernels/delta_rule.cu (the batched convolution, head norms and gated RMSNorm take
-// F32 or BF16 tensors as they come; the rest compute on float32 copies). The delta rule's chunked form runs, in bf16 mode, the
-// chunked tensor-core kernel (kernels/delta_rule_chunked.cu: bf16 operands, fp32 accumulation and state) for the
-// head dims it covers; in fp32 mode (the verification mode) and for other dims it runs the token-by-token fp32
-// kernel, the same function evaluated in another order.
+// F32 or BF16 tensors as they come; the rest compute on float32 copies). The delta rule's chunked form runs, in
+// bf16 mode, the chunked tensor-core kernel (kernels/delta_rule_chunked.cu: bf16 q/k/v/out, fp32 accumulation and
+// state) for the head dims it covers; in fp32 mode (the verification mode) and for other dims it runs the
+// token-by-token fp32 kernel, the same function evaluated in another order.
 #include "backend/cuda_backend.h"
 
 #include <cuda_runtime.h>
