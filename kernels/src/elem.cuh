@@ -18,6 +18,11 @@ __device__ __forceinline__ float ld(const bf16* p) { return __bfloat162float(*p)
 __device__ __forceinline__ void st(float* p, float v) { *p = v; }
 __device__ __forceinline__ void st(bf16* p, float v) { *p = __float2bfloat16(v); }
 
+// A grid-stride loop over [0, n) (the elementwise kernels' launch shape: any grid covers any n).
+#define LMSCOPE_GRID_STRIDE(i, n) \
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < (n); \
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+
 inline unsigned grid_for(std::int64_t n, int threads = 256) {
   return static_cast<unsigned>(std::min<std::int64_t>((n + threads - 1) / threads, 65535 * 8));
 }

@@ -6,9 +6,6 @@
 namespace lmscope::cuda {
 namespace {
 
-#define LMSCOPE_GRID_STRIDE(i, n) \
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
-
 template <typename A, typename B>
 __global__ void convert_kernel(const A* src, B* dst, std::int64_t n) {
   LMSCOPE_GRID_STRIDE(i, n) st(dst + i, ld(src + i));

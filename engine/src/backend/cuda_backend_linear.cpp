@@ -1,6 +1,6 @@
-// The CUDA backend's linear-attention (DeltaNet, Gated DeltaNet) and BitNet activation ops: kernels from
-// kernels/linear_attention.cu and kernels/delta_rule.cu (the batched convolution, head norms and gated RMSNorm take
-// F32 or BF16 tensors as they come; the rest compute on float32 copies). The delta rule's chunked form runs, in
+// The CUDA backend's linear-attention (DeltaNet, Gated DeltaNet) and BitNet activation ops, one kernel file each in
+// kernels/src (the batched convolution, head norms and gated RMSNorm take F32 or BF16 tensors as they come; the
+// rest compute on float32 copies). The delta rule's chunked form runs, in
 // bf16 mode, the chunked tensor-core kernel (kernels/delta_rule_chunked.cu: bf16 q/k/v/out, fp32 accumulation and
 // state) for the head dims it covers; in fp32 mode (the verification mode) and for other dims it runs the
 // token-by-token fp32 kernel, the same function evaluated in another order.
@@ -35,7 +35,7 @@ void CudaBackend::on_f32(Tensor& x, F&& f) {
 
 void CudaBackend::activate(Tensor& x, Activation f) {
   int code = 0;
-  switch (f) {  // the kernel's codes (kernels/src/linear_attention.cu)
+  switch (f) {  // the kernel's codes (kernels/src/activation.cu)
     case Activation::Silu: code = 0; break;
     case Activation::Sigmoid: code = 1; break;
     case Activation::Relu: code = 2; break;

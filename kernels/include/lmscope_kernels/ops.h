@@ -37,7 +37,8 @@ void swiglu(const void* gate, const void* up, Elem in_t, void* out, Elem out_t, 
 void rope(void* x, Elem x_t, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
           std::int64_t half, std::int64_t pos0, cudaStream_t stream);
 
-// --- linear attention and BitNet (linear_attention.cu, delta_rule.cu) ---
+// --- linear attention and BitNet (activation.cu, causal_conv1d.cu, head_norm.cu, decay_gate.cu, rmsnorm_gated.cu,
+//     bitnet_quant.cu, delta_rule.cu, delta_rule_chunked.cu) ---
 // x = f(x) with f: 0 silu, 1 sigmoid, 2 relu, 3 elu+1.
 void activate(void* x, Elem t, std::int64_t n, int f, cudaStream_t stream);
 void scale(void* x, Elem t, std::int64_t n, float s, cudaStream_t stream);

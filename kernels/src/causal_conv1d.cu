@@ -1,0 +1,124 @@
+// The short causal depthwise convolution of DeltaNet / Gated DeltaNet (and the SSM families), optionally followed
+// by SiLU.
+// - causal_conv1d (one sequence continuing a carried state, float32): one thread per (t, c) output, K taps read from
+//   x (or the state) and w; the new state (last K-1 rows of [state; x]) is gathered into a separate buffer by a
+//   second launch so no launch reads what it writes. Traffic: K reads per output, mostly L1/L2 hits.
+// - causal_conv1d_batch (batch sequences from zero history, float32 or bf16 in and out): one thread per channel
+//   walking 16 rows with the last K-1 inputs in registers (K = 2..4), so each input is read once; a one-output-per-
+//   thread kernel for other K.
+#include <climits>
+
+#include "elem.cuh"
+
+namespace lmscope::cuda {
+namespace {
+
+__global__ void conv1d_kernel(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K,
+                              bool silu, float* out) {
+  LMSCOPE_GRID_STRIDE(idx, T * C) {
+    const std::int64_t t = idx / C, c = idx % C;
+    float acc = 0.f;
+    for (std::int64_t j = 0; j < K; ++j) {
+      const std::int64_t r = t + j - (K - 1);  // negative rows come from the carried state
+      const float src = r >= 0 ? x[r * C + c] : state[(K - 1 + r) * C + c];
+      acc += w[c * K + j] * src;
+    }
+    out[idx] = silu ? acc / (1.0f + expf(-acc)) : acc;
+  }
+}
+
+// `batch` sequences of T rows, each from zero history. One thread per channel walks kConvRows consecutive rows with
+// the last K-1 inputs in registers, so every input is read once (coalesced across the warp's channels) instead of
+// K times; the taps live in registers too. K = 2, 3, 4 (fla's conv sizes); the generic kernel below takes the rest.
+constexpr int kConvRows = 16;
+
+template <int K, typename X, typename O>
+__global__ void conv1d_batch_kernel(const X* x, const float* w, int T, std::int64_t N, int C, bool silu, O* out) {
+  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= C) return;
+  const std::int64_t r0 = static_cast<std::int64_t>(blockIdx.y) * kConvRows;
+  float taps[K], hist[K > 1 ? K - 1 : 1];  // hist[K-2] is the previous row's input
+#pragma unroll
+  for (int j = 0; j < K; ++j) taps[j] = w[c * K + j];
+  int t = static_cast<int>(r0 % T);
+#pragma unroll
+  for (int j = 0; j < K - 1; ++j) {
+    const int back = K - 1 - j;  // hist[j] holds row r0 - back
+    hist[j] = back <= t ? ld(x + (r0 - back) * C + c) : 0.f;
+  }
+  for (std::int64_t r = r0; r < r0 + kConvRows && r < N; ++r, ++t) {
+    if (t == T) {  // a new sequence starts: no history
+      t = 0;
+#pragma unroll
+      for (int j = 0; j < K - 1; ++j) hist[j] = 0.f;
+    }
+    const float cur = ld(x + r * C + c);
+    float acc = taps[K - 1] * cur;
+#pragma unroll
+    for (int j = 0; j < K - 1; ++j) acc += taps[j] * hist[j];
+#pragma unroll
+    for (int j = 0; j + 1 < K - 1; ++j) hist[j] = hist[j + 1];
+    if (K > 1) hist[K - 2] = cur;
+    st(out + r * C + c, silu ? acc / (1.0f + expf(-acc)) : acc);
+  }
+}
+
+// Any K: one output per thread.
+template <typename X, typename O>
+__global__ void conv1d_batch_generic_kernel(const X* x, const float* w, std::int64_t T, std::int64_t N, std::int64_t C,
+                                            std::int64_t K, bool silu, O* out) {
+  LMSCOPE_GRID_STRIDE(idx, N * C) {
+    const std::int64_t row = idx / C, c = idx % C, t = row % T;
+    float acc = 0.f;
+    for (std::int64_t j = 0; j < K; ++j) {
+      const std::int64_t back = K - 1 - j;  // tap j reads row t - back of the same sequence
+      if (back <= t) acc += w[c * K + j] * ld(x + (row - back) * C + c);
+    }
+    st(out + idx, silu ? acc / (1.0f + expf(-acc)) : acc);
+  }
+}
+
+__global__ void conv1d_state_kernel(const float* x, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, float* next) {
+  LMSCOPE_GRID_STRIDE(idx, (K - 1) * C) {
+    const std::int64_t r = idx / C, c = idx % C;
+    const std::int64_t src = T + r;  // row of [state; x]
+    next[idx] = src >= K - 1 ? x[(src - (K - 1)) * C + c] : state[src * C + c];
+  }
+}
+
+}  // namespace
+
+void causal_conv1d_f32(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, bool silu,
+                       float* out, float* next_state, cudaStream_t stream) {
+  if (T * C > 0) conv1d_kernel<<<grid_for(T * C), 256, 0, stream>>>(x, w, state, T, C, K, silu, out);
+  if ((K - 1) * C > 0) conv1d_state_kernel<<<grid_for((K - 1) * C), 256, 0, stream>>>(x, state, T, C, K, next_state);
+  check_last_launch("causal_conv1d");
+}
+
+void causal_conv1d_batch(const void* x, Elem x_t, const float* w, std::int64_t T, std::int64_t batch, std::int64_t C,
+                         std::int64_t K, bool silu, void* out, Elem out_t, cudaStream_t stream) {
+  const std::int64_t N = T * batch;
+  if (N * C == 0) return;
+  const dim3 grid(static_cast<unsigned>((C + 127) / 128), static_cast<unsigned>((N + kConvRows - 1) / kConvRows));
+  const bool fits = T <= INT32_MAX && C <= INT32_MAX && grid.y <= 65535u;
+  const int t = static_cast<int>(T), c = static_cast<int>(C);
+  dispatch(x_t, [&](auto xe) {
+    dispatch(out_t, [&](auto oe) {
+      using X = decltype(xe);
+      using O = decltype(oe);
+      const X* xp = static_cast<const X*>(x);
+      O* op = static_cast<O*>(out);
+      if (fits && K == 4)
+        conv1d_batch_kernel<4><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+      else if (fits && K == 3)
+        conv1d_batch_kernel<3><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+      else if (fits && K == 2)
+        conv1d_batch_kernel<2><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+      else
+        conv1d_batch_generic_kernel<<<grid_for(N * C), 256, 0, stream>>>(xp, w, T, N, C, K, silu, op);
+    });
+  });
+  check_last_launch("causal_conv1d_batch");
+}
+
+}  // namespace lmscope::cuda
