@@ -1,6 +1,7 @@
 // Runs, the results store and the tasks end to end on a tiny random byte-level Llama written by the test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <fstream>
@@ -225,6 +226,28 @@ TEST_F(RunFixture, WikitextMatchesADirectComputationAndIsServedFromTheStoreTheSe
   EXPECT_EQ(again.units_computed, 0);
   EXPECT_EQ(again.units_reused, 3);
   EXPECT_EQ(again.results["results"], first.results["results"]);
+}
+
+// Live views draw `partial` events; they are throttled (the runner re-aggregates every finished unit for each one),
+// but the first unit and the last one always send one, the last with every unit counted.
+TEST_F(RunFixture, PartialEventsFollowTheFirstAndLastUnits) {
+  const json spec = spec_json({{{"task", "wikitext"}, {"data", corpus.string()}, {"max_length", 16}}});
+  std::vector<std::string> kinds;
+  json last_partial;
+  run(spec, tmp.path / "p.sqlite", 0, 1, nullptr, [&](const json& e) {
+    const std::string kind = e["event"];
+    if (kind != "unit" && kind != "partial") return;
+    kinds.push_back(kind);
+    if (kind == "partial") last_partial = e;
+  });
+  ASSERT_GE(kinds.size(), 2u);
+  EXPECT_EQ(kinds[0], "unit");
+  EXPECT_EQ(kinds[1], "partial");
+  EXPECT_EQ(kinds.back(), "partial");
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "unit"), 3);
+  EXPECT_LE(std::count(kinds.begin(), kinds.end(), "partial"), 3);
+  EXPECT_EQ(last_partial["units_done"], 3);
+  EXPECT_EQ(last_partial["unit_count"], 3);
 }
 
 TEST_F(RunFixture, BatchedWindowsGiveTheSameNumbers) {

@@ -18,6 +18,7 @@ namespace lmscope::run {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr auto kPartialEvery = std::chrono::milliseconds(250);
 
 std::uint64_t fnv(std::uint64_t h, const void* data, std::size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
@@ -326,7 +327,11 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         tokens += n;
         progress(r, false);
       };
-      for (auto u : r.pending) {
+      // A run's partial metrics re-aggregate every finished unit, so they go out at most every kPartialEvery (and
+      // after the run's last unit): units that take milliseconds on a GPU would otherwise spend the run copying JSON.
+      auto last_partial = Clock::time_point{};
+      for (std::size_t i = 0; i < r.pending.size(); ++i) {
+        const auto u = r.pending[i];
         env.check_cancel();
         const auto u0 = Clock::now();
         const auto tok0 = tokens;
@@ -342,11 +347,14 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         ++units_done;
         cost_done += r.task->unit_cost(u);
         emit({{"event", "unit"}, {"run_key", r.key}, {"unit", u}, {"seconds", su.seconds}, {"tokens", su.tokens}});
-        std::vector<std::pair<std::int64_t, nlohmann::json>> so_far(r.units.begin(), r.units.end());
-        const auto a = r.task->aggregate(so_far);
-        emit({{"event", "partial"},   {"run_key", r.key},         {"model", side.entry.name},
-              {"setting", r.rope},    {"task", r.task->name()},    {"units_done", r.units.size()},
-              {"unit_count", r.task->unit_count()}, {"metrics", a.metrics}, {"details", a.details}});
+        if (i + 1 == r.pending.size() || Clock::now() - last_partial >= kPartialEvery) {
+          last_partial = Clock::now();
+          std::vector<std::pair<std::int64_t, nlohmann::json>> so_far(r.units.begin(), r.units.end());
+          const auto a = r.task->aggregate(so_far);
+          emit({{"event", "partial"},   {"run_key", r.key},         {"model", side.entry.name},
+                {"setting", r.rope},    {"task", r.task->name()},    {"units_done", r.units.size()},
+                {"unit_count", r.task->unit_count()}, {"metrics", a.metrics}, {"details", a.details}});
+        }
         progress(r, true);
       }
     }
