@@ -4,8 +4,8 @@
 # importable: carry .whl and `python3 -m pip install --no-deps .whl/*.whl`) at 8×2048 and 1×16384, in the same run,
 # then one Markdown table with tokens/s, peak GPU memory and the ratio. Random weights, written once to /dev/shm.
 # Usage: tools/device/bench-table.sh BUILD_DIR [CONFIG.json...]   (default: Llama-3.2-1B and Gated DeltaNet 1.3B)
-# Give it about 10 minutes with fla (its Triton kernels compile on first use), or carry a Triton cache from an
-# earlier run as .bench-carry/triton-cache.tar.gz (a tar of the folder TRITON_CACHE_DIR named): then ~5 minutes.
+# About 5 minutes when fla compiles its Triton kernels on first use (~3 min of that), or carry a Triton cache from an
+# earlier run as .bench-carry/triton-cache.tar.gz (a tar of the folder TRITON_CACHE_DIR named): then ~2.5 minutes.
 set -uo pipefail
 if [ -f .bench-carry/triton-cache.tar.gz ]; then
   tar xzf .bench-carry/triton-cache.tar.gz -C /tmp && export TRITON_CACHE_DIR=/tmp/triton-cache
