@@ -67,8 +67,8 @@ constexpr DemoModel kDemoModels[] = {
     {"demo-bytes", "demo-bytes (Transformer, bytes)", "bytes"},
 };
 
-std::filesystem::path demo_model_dir(const char* folder) {
-  const auto dir = demo_places().models / folder;
+std::filesystem::path demo_model_dir(const DemoPlaces& places, const char* folder) {
+  const auto dir = places.models / folder;
   if (!std::filesystem::exists(dir / "config.json") || !std::filesystem::exists(dir / "model.safetensors"))
     throw BadInput(dir.string() + ": demo model not found (config.json and model.safetensors expected; the checkout "
                    "or package is incomplete)");
@@ -83,7 +83,7 @@ nlohmann::json demo_spec(const std::string& backend) {
   const auto places = demo_places();
   nlohmann::json models = nlohmann::json::array();
   for (const auto& m : kDemoModels) {
-    nlohmann::json j = {{"path", demo_model_dir(m.folder).string()}, {"name", m.name}};
+    nlohmann::json j = {{"path", demo_model_dir(places, m.folder).string()}, {"name", m.name}};
     if (*m.tokenizer) j["tokenizer"] = m.tokenizer;
     models.push_back(j);
   }
@@ -162,7 +162,7 @@ int cmd_demo(const Argv& argv) {
     return demo_report(*report, args.get("backend", "cpu"));
   }
   const bool builtin = !args.has("model");
-  const std::filesystem::path dir = builtin ? demo_model_dir("demo-bytes") : std::filesystem::path(args.required("model"));
+  const std::filesystem::path dir = builtin ? demo_model_dir(demo_places(), "demo-bytes") : std::filesystem::path(args.required("model"));
   const Checkpoint ck = Checkpoint::open(dir);
   const auto model = load_model(ck, load_options_from_args(args));
   const auto& s = model->spec();

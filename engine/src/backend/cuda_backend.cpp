@@ -74,11 +74,9 @@ constexpr std::size_t kWorkspaceBytes = 32u << 20;
 constexpr int kGemmCandidates = 8;
 
 // cuBLASLt's first heuristic choice is not always its fastest candidate, so each new shape times up to 8 candidates
-// once on its real operands (the output is overwritten by the call that follows) and keeps the fastest. What
-// prompted it, Gated DeltaNet 1.3B's 16384x2048x3072 output projection at 3.2 ms (64 TFLOP/s, where the MLP's
-// larger products ran at 650-750 TFLOP/s on an H100), was NOT cured by it (3.5 ms after; docs/NOTES.md,
-// "GDN profile"); under LMSCOPE_CUDA_PROFILE each tuning prints the shape, the operands' alignment and every
-// candidate's time and kernel configuration.
+// once on its real operands (the output is overwritten by the call that follows) and keeps the fastest (a few
+// percent on Gated DeltaNet 1.3B's products on an H100). Under LMSCOPE_CUDA_PROFILE each tuning prints the shape,
+// the operands' alignment and every candidate's time and kernel configuration.
 cublasLtMatmulAlgo_t fastest_gemm_algo(cublasLtHandle_t lt, void* workspace, cudaStream_t stream, const GemmPlan& p,
                                        const cublasLtMatmulHeuristicResult_t* results, int found, const void* a_ptr,
                                        const void* b_ptr, void* out, const std::string& what) {
@@ -225,9 +223,10 @@ Tensor CudaBackend::as_dtype(const Tensor& t, DType d) {
 }
 
 Tensor CudaBackend::as_aligned_bf16(const Tensor& t) {
-  if (t.dtype == DType::BF16 && cuda_backend_detail::aligned16(t.data)) return t;
+  if (t.dtype != DType::BF16) return as_dtype(t, DType::BF16);  // a fresh allocation: 256-byte aligned
+  if (cuda_backend_detail::aligned16(t.data)) return t;
   Tensor out = alloc(DType::BF16, t.shape);
-  launch("convert", [&] { cuda::convert(t.data, elem(t.dtype, "convert"), out.data, cuda::Elem::BF16, t.numel(), s_->stream); });
+  copy_rows(t, out, 0);
   return out;
 }
 
@@ -320,9 +319,11 @@ void CudaBackend::add(Tensor& acc, const Tensor& x) {
 void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
                             std::int64_t ldd) {
   const std::int64_t T = x.rows(), K = x.cols();
-  cuda::OpTimer timer(cuda::OpTimer::enabled() ? "gemm " + std::to_string(T) + "x" + std::to_string(N) + "x" + std::to_string(K) +
-                                                     (out_dtype == DType::F32 ? " ->f32" : "")
-                                               : std::string());
+  // "TxNxK", for the profile's rows and the tuning report (built only when profiling)
+  const std::string dims = cuda::OpTimer::enabled()
+                               ? std::to_string(T) + "x" + std::to_string(N) + "x" + std::to_string(K)
+                               : std::string();
+  cuda::OpTimer timer(dims.empty() ? std::string() : "gemm " + dims + (out_dtype == DType::F32 ? " ->f32" : ""));
   const void* a_ptr = static_cast<const unsigned char*>(w.data) + static_cast<std::size_t>(w_row0 * K) * 2;
   const std::size_t al_a = alignment_of(a_ptr), al_b = alignment_of(x.data), al_d = alignment_of(out);
   const GemmKey key{N, T, K, ldd, out_dtype == DType::F32 ? 0 : 1, al_a, al_b, al_d};
@@ -364,12 +365,11 @@ void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N
     }
     cuda::OpTimer tuning("gemm tuning");  // a scope of its own: not part of the product's self time
     p.algo = fastest_gemm_algo(s_->lt, s_->workspace.data, s_->stream, p, results, found, a_ptr, x.data, out,
-                               cuda::OpTimer::enabled()
-                                   ? std::to_string(T) + "x" + std::to_string(N) + "x" + std::to_string(K) +
-                                         (out_dtype == DType::F32 ? " ->f32" : " ->bf16") + ", alignment A/B/D " +
+                               dims.empty()
+                                   ? std::string()
+                                   : dims + (out_dtype == DType::F32 ? " ->f32" : " ->bf16") + ", alignment A/B/D " +
                                          std::to_string(al_a) + "/" + std::to_string(al_b) + "/" + std::to_string(al_d) +
-                                         ", ldd " + std::to_string(ldd)
-                                   : std::string());
+                                         ", ldd " + std::to_string(ldd));
     it = s_->plans.emplace(key, p).first;
   }
   const GemmPlan& p = it->second;
