@@ -113,6 +113,10 @@ std::vector<std::int32_t> tokens_from_args(const Args& args) {
   return ids;
 }
 
+Checkpoint open_checkpoint(const Args& args) {
+  return Checkpoint::open(args.required("model"), args.get("force-family", ""));
+}
+
 LoadOptions load_options_from_args(const Args& args) {
   LoadOptions o;
   o.backend = args.get("backend", "cpu");

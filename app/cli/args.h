@@ -38,5 +38,7 @@ std::vector<std::int32_t> read_token_file(const std::string& path);
 std::vector<std::int32_t> tokens_from_args(const Args& args);
 // --backend and --rope.
 LoadOptions load_options_from_args(const Args& args);
+// The checkpoint of --model, its family chosen by --force-family when given (commands that load a model accept it).
+Checkpoint open_checkpoint(const Args& args);
 
 }  // namespace lmscope::cli

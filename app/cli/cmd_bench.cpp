@@ -44,7 +44,7 @@ double peak_rss_gib() {
 }  // namespace
 
 int cmd_bench(const Argv& argv) {
-  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope", "micro-batch"}, {});
+  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope", "micro-batch", "force-family"}, {});
   const std::int64_t B = args.integer("batch", 1), T = args.integer("seq", 512);
   const std::int64_t repeat = args.integer("repeat", 3), warmup = args.integer("warmup", 1);
   if (B < 1 || T < 2 || repeat < 1 || warmup < 0) throw BadInput("bench: need --batch >= 1, --seq >= 2, --repeat >= 1");
@@ -82,7 +82,7 @@ int cmd_bench(const Argv& argv) {
     }
   } cleanup{tmp};
 
-  const Checkpoint ck = Checkpoint::open(dir);
+  const Checkpoint ck = Checkpoint::open(dir, args.get("force-family", ""));
   const auto model = load_model(ck, opts);
   const auto& s = model->spec();
   std::mt19937 rng(1234);

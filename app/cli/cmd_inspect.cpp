@@ -64,6 +64,8 @@ nlohmann::json inspect_json(const Checkpoint& ck) {
       {"model_type", s.model_type},
       {"family", s.family},
       {"layout", s.layout},
+      {"architectures", s.architectures},
+      {"forced_family", s.forced_family},
       {"parameters", sum.parameter_count},
       {"dtype", dtypes},
       {"layers", s.num_layers},
@@ -96,8 +98,8 @@ nlohmann::json inspect_json(const Checkpoint& ck) {
 }
 
 int cmd_inspect(const Argv& argv) {
-  Args args("inspect", argv, {"model"}, {"json"});
-  const Checkpoint ck = Checkpoint::open(args.required("model"));
+  Args args("inspect", argv, {"model", "force-family"}, {"json"});
+  const Checkpoint ck = open_checkpoint(args);
   const ModelSpec& s = ck.spec();
   const auto& sum = ck.summary();
   std::string dtypes;
@@ -108,7 +110,8 @@ int cmd_inspect(const Argv& argv) {
     return 0;
   }
   std::printf("model          %s\n", ck.dir().string().c_str());
-  std::printf("family         %s (model_type '%s', %s layout)\n", s.family.c_str(), s.model_type.c_str(), s.layout.c_str());
+  std::printf("family         %s (model_type '%s', %s layout%s)\n", s.family.c_str(), s.model_type.c_str(), s.layout.c_str(),
+              s.architectures.empty() ? "" : (", " + s.architectures.front()).c_str());
   std::printf("parameters     %s\n", with_commas(sum.parameter_count).c_str());
   std::printf("dtype          %s\n", dtypes.c_str());
   if (s.intermediate_size > 0)

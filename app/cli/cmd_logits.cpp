@@ -35,7 +35,7 @@ int logits_batch(const Args& args, const std::string& out) {
     Lmax = std::max(Lmax, ids.size());
     seqs.push_back(std::move(ids));
   }
-  const Checkpoint ck = Checkpoint::open(args.required("model"));
+  const Checkpoint ck = open_checkpoint(args);
   const auto model = load_model(ck, load_options_from_args(args));
   const auto V = static_cast<std::size_t>(model->spec().vocab_size);
   std::vector<float> all(seqs.size() * Lmax * V, 0.0f);
@@ -57,7 +57,7 @@ int logits_batch(const Args& args, const std::string& out) {
 }  // namespace
 
 int cmd_logits(const Argv& argv) {
-  Args args("logits", argv, {"model", "tokens", "tokens-file", "batch-file", "out", "backend", "rope", "dtype"},
+  Args args("logits", argv, {"model", "tokens", "tokens-file", "batch-file", "out", "backend", "rope", "dtype", "force-family"},
             {"hidden"});
   const std::string out = args.required("out");
   if (args.has("batch-file")) {
@@ -66,7 +66,7 @@ int cmd_logits(const Argv& argv) {
     return logits_batch(args, out);
   }
   const auto ids = tokens_from_args(args);
-  const Checkpoint ck = Checkpoint::open(args.required("model"));
+  const Checkpoint ck = open_checkpoint(args);
   const auto model = load_model(ck, load_options_from_args(args));
   const auto& s = model->spec();
   std::vector<std::vector<float>> hidden;

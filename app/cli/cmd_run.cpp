@@ -32,6 +32,7 @@ run::RunSpec spec_from_options(const Args& a) {
   if (a.has("batch-size")) task["batch_size"] = a.integer("batch-size", 1);
   nlohmann::json model{{"path", a.required("model")}};
   if (auto t = a.optional("tokenizer")) model["tokenizer"] = *t;
+  if (auto f = a.optional("force-family")) model["force_family"] = *f;
   nlohmann::json spec{{"lmscope_run", run::kRunSpecVersion}, {"models", {model}}, {"tasks", {task}},
                       {"backend", a.get("backend", "cpu")}};
   if (auto d = a.optional("dtype")) spec["dtype"] = *d;
@@ -84,12 +85,12 @@ int cmd_run(const Argv& argv) {
   }
   Args a("run", rest,
          {"model", "task", "data", "tokenizer", "max-length", "limit", "seed", "batch-size", "rope", "backend", "dtype", "settings",
-          "store", "out", "shard", "log-samples"},
+          "store", "out", "shard", "log-samples", "force-family"},
          {"quiet"});
   run::RunSpec spec;
   if (spec_file) {
     for (const char* o : {"model", "task", "data", "tokenizer", "max-length", "limit", "batch-size", "rope", "settings",
-                          "backend", "dtype"})
+                          "backend", "dtype", "force-family"})
       if (a.has(o)) throw BadInput(std::string("run: --") + o + " belongs to a single-task run; put it in the spec file");
     spec = run::load_run_spec(*spec_file);
   } else {

@@ -33,26 +33,40 @@ json parse_json(const std::string& text, const fs::path& p) {
   }
 }
 
-ModelSpec spec_from_json(const json& j, const fs::path& config_file) {
+ModelSpec spec_from_json(const json& j, const fs::path& config_file, const std::string& force_family) {
   if (!j.is_object()) throw BadInput(config_file.string() + ": expected a JSON object");
   ConfigFields cfg(j, config_file);
   ModelSpec spec;
   spec.model_type = cfg.string("model_type", "");
-  if (spec.model_type.empty()) cfg.fail("model_type", "a string naming the architecture");
-  const Family& fam = family_for_model_type(spec.model_type, config_file);
-  fam.parse(cfg, spec);
+  const bool forced = !force_family.empty();
+  if (spec.model_type.empty() && !forced) cfg.fail("model_type", "a string naming the architecture");
+  if (cfg.has("architectures") && cfg.raw()["architectures"].is_array())
+    for (const auto& a : cfg.raw()["architectures"])
+      if (a.is_string()) spec.architectures.push_back(a.get<std::string>());
+  const Family& parser = forced ? family_by_id(force_family, "--force-family") : family_for_model_type(spec.model_type, config_file);
+  if (forced) {
+    spec.forced_family = force_family;
+    spec.details.emplace_back("forced family", force_family + " (--force-family; the config says model_type '" + spec.model_type +
+                                                   "'" + (spec.architectures.empty() ? "" : ", architectures " + spec.architectures.front()) + ")");
+    spec.model_type = parser.model_type;
+  }
+  parser.parse(cfg, spec);
+  check_family_fits(cfg, family_for(spec), forced);
   if (auto bos = cfg.optional_int("bos_token_id")) spec.bos_token_id = *bos;
   spec.eos_token_ids = cfg.int_or_int_list("eos_token_id");
   spec.config_dtype = cfg.has("torch_dtype") ? cfg.string("torch_dtype", "") : cfg.string("dtype", "");
   return spec;
 }
 
-std::string expected_text(const ExpectedTensor& e) { return "F32, F16 or BF16 " + shape_string(e.shape); }
+std::string expected_types(const ExpectedTensor& e) {
+  return e.dtype ? std::string(dtype_name(*e.dtype)) : std::string("F32, F16 or BF16");
+}
+std::string expected_text(const ExpectedTensor& e) { return expected_types(e) + " " + shape_string(e.shape); }
 
 }  // namespace
 
-ModelSpec read_model_spec(const fs::path& config_json) {
-  return spec_from_json(parse_json(read_text(config_json, "the model configuration"), config_json), config_json);
+ModelSpec read_model_spec(const fs::path& config_json, const std::string& force_family) {
+  return spec_from_json(parse_json(read_text(config_json, "the model configuration"), config_json), config_json, force_family);
 }
 
 std::vector<ExpectedTensor> expected_tensors(const ModelSpec& spec) { return family_for(spec).tensors(spec); }
@@ -60,7 +74,7 @@ std::vector<ExpectedTensor> expected_tensors(const ModelSpec& spec) { return fam
 std::int64_t parameter_count(const ModelSpec& spec) {
   std::int64_t n = 0;
   for (const auto& t : expected_tensors(spec)) {
-    std::int64_t k = 1;
+    std::int64_t k = t.counted ? t.packing : 0;
     for (auto d : t.shape) k *= d;
     n += k;
   }
@@ -82,14 +96,14 @@ const TensorView& Checkpoint::tensor(const std::string& name) const {
   throw BadInput(dir_.string() + ": tensor '" + name + "' missing");
 }
 
-Checkpoint Checkpoint::open(const fs::path& dir) {
+Checkpoint Checkpoint::open(const fs::path& dir, const std::string& force_family) {
   Checkpoint ck;
   ck.dir_ = dir;
   if (!fs::is_directory(dir))
     throw BadInput(dir.string() + ": not a folder (expected a Hugging Face checkpoint folder with config.json and *.safetensors)");
   const fs::path config = dir / "config.json";
   ck.config_text_ = read_text(config, "the model configuration");
-  ck.spec_ = spec_from_json(parse_json(ck.config_text_, config), config);
+  ck.spec_ = spec_from_json(parse_json(ck.config_text_, config), config, force_family);
 
   // Weight files: a single model.safetensors, or the shards an index lists.
   const fs::path single = dir / "model.safetensors", index = dir / "model.safetensors.index.json";
@@ -144,12 +158,14 @@ Checkpoint Checkpoint::open(const fs::path& dir) {
     if (t->shape != e.shape)
       throw BadInput(file + ": tensor '" + e.name + "' has shape " + shape_string(t->shape) + ", expected " + shape_string(e.shape) +
                      " for this config");
-    if (!dtype_is_float_weight(t->dtype))
-      throw BadInput(file + ": tensor '" + e.name + "' has dtype " + std::string(dtype_name(t->dtype)) + ", expected F32, F16 or BF16");
-    ck.summary_.parameter_count += t->numel();
-    ck.summary_.dtypes[std::string(dtype_display_name(t->dtype))] += t->numel();
+    if (e.dtype ? t->dtype != *e.dtype : !dtype_is_float_weight(t->dtype))
+      throw BadInput(file + ": tensor '" + e.name + "' has dtype " + std::string(dtype_name(t->dtype)) + ", expected " +
+                     expected_types(e));
+    const std::int64_t weights = e.counted ? t->numel() * e.packing : 0;
+    ck.summary_.parameter_count += weights;
+    ck.summary_.dtypes[e.packing > 1 ? "ternary (2-bit packed)" : std::string(dtype_display_name(t->dtype))] += weights;
     if (e.ternary) {
-      ck.summary_.ternary_parameters += t->numel();
+      ck.summary_.ternary_parameters += weights;
       ++ck.summary_.ternary_tensors;
     } else {
       ck.summary_.unquantised_bytes += static_cast<std::uint64_t>(t->numel()) * dtype_size(t->dtype);

@@ -1,6 +1,7 @@
-// In-place elementwise maps for the linear-attention families: the activations (SiLU, sigmoid, ReLU, ELU+1,
-// softplus, log-sigmoid), a scale and a fill, on float32 or bf16. Launch: grid-stride loops, 256 threads per block;
+// In-place elementwise maps: the activations (SiLU, sigmoid, ReLU, ELU+1, softplus, log-sigmoid, GELU, ReLU²),
+// logit soft-capping, a scale and a fill, on float32 or bf16. Launch: grid-stride loops, 256 threads per block;
 // one read and one write per element (fill: one write).
+#include "activation.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -8,19 +9,12 @@ namespace {
 
 template <typename T>
 __global__ void activate_kernel(T* x, std::int64_t n, int f) {
-  LMSCOPE_GRID_STRIDE(i, n) {
-    const float v = ld(x + i);
-    float r;
-    switch (f) {
-      case 0: r = v / (1.0f + expf(-v)); break;           // silu
-      case 1: r = 1.0f / (1.0f + expf(-v)); break;        // sigmoid
-      case 2: r = fmaxf(v, 0.0f); break;                  // relu
-      case 3: r = v > 0.0f ? v + 1.0f : expf(v); break;   // elu + 1
-      case 4: r = v > 20.0f ? v : log1pf(expf(v)); break;  // softplus, torch's threshold
-      default: r = fminf(v, 0.0f) - log1pf(expf(-fabsf(v))); break;  // log-sigmoid
-    }
-    st(x + i, r);
-  }
+  LMSCOPE_GRID_STRIDE(i, n) st(x + i, activation_value(ld(x + i), f));
+}
+
+template <typename T>
+__global__ void softcap_kernel(T* x, std::int64_t n, float cap) {
+  LMSCOPE_GRID_STRIDE(i, n) st(x + i, cap * tanhf(ld(x + i) / cap));
 }
 
 template <typename T>
@@ -42,6 +36,15 @@ void activate(void* x, Elem t, std::int64_t n, int f, cudaStream_t stream) {
     activate_kernel<<<grid_for(n), 256, 0, stream>>>(static_cast<A*>(x), n, f);
   });
   check_last_launch("activate");
+}
+
+void softcap(void* x, Elem t, std::int64_t n, float cap, cudaStream_t stream) {
+  if (n == 0) return;
+  dispatch(t, [&](auto a) {
+    using A = decltype(a);
+    softcap_kernel<<<grid_for(n), 256, 0, stream>>>(static_cast<A*>(x), n, cap);
+  });
+  check_last_launch("softcap");
 }
 
 void scale(void* x, Elem t, std::int64_t n, float s, cudaStream_t stream) {

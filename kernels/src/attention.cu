@@ -52,6 +52,7 @@ __global__ void attention_kernel(AttentionArgs a) {
       float dot = 0.f;
       for (std::int64_t d = 0; d < hd; ++d) dot += q_sh[d] * kr[d];
       s = dot * a.scale;
+      if (a.softcap > 0.f) s = a.softcap * tanhf(s / a.softcap);
     }
     const float tile_max = block_reduce(s, scratch, true);
     const float new_m = fmaxf(m, tile_max);

@@ -11,6 +11,8 @@
 // causal/window mask on the tiles that need it, running row max and sum update, P = exp2(c·S - c·m) rounded to bf16
 // and fed straight from the accumulator registers as the A operand of O += P V (no shared-memory round trip for P).
 // O (MT·16 x D per warp) stays in float32 registers until the end, then is divided by the row sum and written once.
+// Gemma 2's score soft-capping (s·scale → cap·tanh(s·scale / cap)) is a template switch applied to S before the
+// mask, in the raw-score units the rest of the kernel works in; models without it compile it out.
 //
 // Memory traffic: q and out once (Tq·H·D·2 bytes each); k and v once per query block that sees them, i.e. about
 // Tk/2 · (Tq/BM) · D · 2 bytes per head and tensor for causal attention (L2 absorbs much of it since the heads of
@@ -87,7 +89,7 @@ __device__ __forceinline__ void load_tile(bf16* tile, const bf16* g, std::int64_
 // MT m16 tiles per warp: every K/V fragment read from shared memory feeds MT tensor-core products, so larger MT
 // means fewer shared-memory bytes per FLOP (at 16 rows per warp, shared-memory bandwidth, not the tensor cores,
 // is the limit); MT = 2 for D <= 64, 1 for D = 128 (registers).
-template <int D, int MT>
+template <int D, int MT, bool SOFTCAP>
 __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttentionBf16Args a, float scale_log2) {
   constexpr int P = D + 8;  // shared row pitch (elements)
   constexpr int BM = kWarps * 16 * MT;
@@ -173,6 +175,16 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttentionBf16
           mma_bf16(s[mt][2 * np + 1], qf[mt][kk], b[2], b[3]);
         }
       }
+    }
+
+    if constexpr (SOFTCAP) {  // cap·tanh(s·scale / cap), divided by scale again: softmax below scales by scale_log2
+      const float in = a.scale / a.softcap, back = a.softcap / a.scale;
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int n = 0; n < kBN / 8; ++n)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) s[mt][n][e] = back * tanhf(s[mt][n][e] * in);
     }
 
     // Mask where this tile crosses the diagonal, the window edge or kv_len (raw scores; the scale is positive).
@@ -270,14 +282,14 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttentionBf16
     }
 }
 
-template <int D, int MT>
-void launch_mt(const AttentionBf16Args& a, cudaStream_t stream) {
+template <int D, int MT, bool SOFTCAP>
+void launch_kernel(const AttentionBf16Args& a, cudaStream_t stream) {
   constexpr int BM = kWarps * 16 * MT;
   constexpr std::size_t smem = static_cast<std::size_t>(BM + 4 * kBN) * (D + 8) * sizeof(bf16);
   static bool configured = false;  // per device function; the attribute only needs setting once
   if (!configured) {
-    const cudaError_t e =
-        cudaFuncSetAttribute(flash_attention_kernel<D, MT>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+    const cudaError_t e = cudaFuncSetAttribute(flash_attention_kernel<D, MT, SOFTCAP>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                               static_cast<int>(smem));
     if (e != cudaSuccess) throw std::runtime_error(std::string("attention_bf16: shared memory limit: ") + cudaGetErrorString(e));
     configured = true;
   }
@@ -285,7 +297,15 @@ void launch_mt(const AttentionBf16Args& a, cudaStream_t stream) {
   const std::int64_t m_blocks = (a.Tq + BM - 1) / BM;
   if (m_blocks > 65535) throw std::runtime_error("attention_bf16: too many query rows in one call");
   const dim3 grid(static_cast<unsigned>(a.num_heads * a.batch), static_cast<unsigned>(m_blocks));
-  flash_attention_kernel<D, MT><<<grid, kThreads, smem, stream>>>(a, scale_log2);
+  flash_attention_kernel<D, MT, SOFTCAP><<<grid, kThreads, smem, stream>>>(a, scale_log2);
+}
+
+template <int D, int MT>
+void launch_mt(const AttentionBf16Args& a, cudaStream_t stream) {
+  if (a.softcap > 0.f)
+    launch_kernel<D, MT, true>(a, stream);
+  else
+    launch_kernel<D, MT, false>(a, stream);
 }
 
 // LMSCOPE_FLASH_MT=1|2 overrides the m-tiles per warp for head dims <= 64 (a tuning knob for measurements).

@@ -3,6 +3,7 @@
 // Launch: one block of 256 threads per row; each thread keeps its (up to kPerThread) values in registers between
 // the sum-of-squares reduction and the scaled write, so the row is read from memory once.
 // Traffic per row: C reads of x (+ C of r), C weight reads (L2-resident), C writes of out (+ C of x when fused).
+#include "block_reduce.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -10,20 +11,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kPerThread = 16;  // rows up to 4096 values stay in registers; longer rows re-read x
-
-__device__ float block_sum(float v) {
-  __shared__ float warp_sums[32];
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
-  if (threadIdx.x % 32 == 0) warp_sums[threadIdx.x / 32] = v;
-  __syncthreads();
-  if (threadIdx.x < 32) {
-    float s = threadIdx.x < blockDim.x / 32 ? warp_sums[threadIdx.x] : 0.f;
-    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffff, s, o);
-    if (threadIdx.x == 0) warp_sums[0] = s;
-  }
-  __syncthreads();
-  return warp_sums[0];
-}
 
 // r == nullptr: plain RMSNorm of x (x not written).
 template <typename TX, typename TR, typename TOut>

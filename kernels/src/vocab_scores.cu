@@ -41,14 +41,17 @@ __device__ __forceinline__ Stat merge(Stat a, Stat b) {
   return Stat{a.m, a.s + b.s * expf(b.m - a.m), a.i};
 }
 
+// The logit as scored: soft-capped when softcap > 0 (Gemma 2), as it is.
+__device__ __forceinline__ float capped(float z, float softcap) { return softcap > 0.f ? softcap * tanhf(z / softcap) : z; }
+
 __global__ void update_kernel(const float* logits, std::int64_t ld, std::int64_t n, std::int64_t c0,
-                              const std::int32_t* targets, VocabScoreState s) {
+                              const std::int32_t* targets, VocabScoreState s, float softcap) {
   const std::int64_t t = blockIdx.x;
   const float* r = logits + t * ld;
   // One pass: each thread folds its strided columns in ascending order with an online rescale.
   Stat st{-INFINITY, 0.f, -1};
   for (std::int64_t v = threadIdx.x; v < n; v += kThreads) {
-    const float x = r[v];
+    const float x = capped(r[v], softcap);
     if (st.i < 0) {
       st = Stat{x, 1.f, v};
     } else if (x > st.m) {
@@ -81,7 +84,7 @@ __global__ void update_kernel(const float* logits, std::int64_t ld, std::int64_t
       s.sum[t] += csum * exp(cm - m);
     }
     const std::int32_t target = targets[t];
-    if (target >= c0 && target < c0 + n) s.target_logit[t] = r[target - c0];
+    if (target >= c0 && target < c0 + n) s.target_logit[t] = capped(r[target - c0], softcap);
   }
 }
 
@@ -94,9 +97,9 @@ void vocab_scores_init(const VocabScoreState& s, std::int64_t T, cudaStream_t st
 }
 
 void vocab_scores_update(const float* logits, std::int64_t ld, std::int64_t T, std::int64_t n, std::int64_t c0,
-                         const std::int32_t* targets, const VocabScoreState& s, cudaStream_t stream) {
+                         const std::int32_t* targets, const VocabScoreState& s, float softcap, cudaStream_t stream) {
   if (T == 0 || n == 0) return;
-  update_kernel<<<static_cast<unsigned>(T), kThreads, 0, stream>>>(logits, ld, n, c0, targets, s);
+  update_kernel<<<static_cast<unsigned>(T), kThreads, 0, stream>>>(logits, ld, n, c0, targets, s, softcap);
   check_last_launch("vocab_scores_update");
 }
 

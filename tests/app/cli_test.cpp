@@ -222,6 +222,31 @@ TEST(Cli, UnsupportedSwitchFailsClearly) {
       << r.out;
 }
 
+// A checkpoint whose config says its weights are not what the family computes exits 2 with the reason; the user
+// can still load it as a family they name, and inspect says so.
+TEST(Cli, RefusedCheckpointExitsTwoAndForceFamilyOverrides) {
+  TempDir dir;
+  write_random_checkpoint(test::tiny_llama_config().dump(), dir.path / "m");
+  auto cfg = nlohmann::json::parse(test::read_text(dir.path / "m" / "config.json"));
+  cfg["architectures"] = {"BitnetForCausalLM"};  // 1bitLLM's BitNet reproductions: model_type llama
+  cfg["weight_bits"] = 1;
+  test::write_text(dir.path / "m" / "config.json", cfg.dump());
+  auto r = cli("inspect --model " + (dir.path / "m").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("field 'weight_bits'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--force-family llama"), std::string::npos) << r.out;
+  r = cli("inspect --model " + (dir.path / "m").string() + " --force-family llama");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("forced family"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("BitnetForCausalLM"), std::string::npos) << r.out;
+  r = cli("logits --model " + (dir.path / "m").string() + " --tokens 1,2,3 --out " + (dir.path / "l.safetensors").string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_EQ(cli("logits --model " + (dir.path / "m").string() + " --tokens 1,2,3 --force-family llama --out " +
+                (dir.path / "l.safetensors").string())
+                .code,
+            0);
+}
+
 TEST(Cli, TokenizeAndDetokenize) {
   auto r = cli("tokenize --tokenizer bytes --text hi");
   ASSERT_EQ(r.code, 0) << r.out;

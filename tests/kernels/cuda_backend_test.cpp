@@ -545,3 +545,106 @@ TEST_F(CudaOps, CopyRows) {
 
 }  // namespace
 }  // namespace lmscope
+
+namespace lmscope {
+namespace {
+
+// The ops the transformers families brought (issue 19): LayerNorm, the gated and plain activations (GeGLU's gelu,
+// GPT-NeoX's exact gelu, BitNet's relu²), soft-capping of logits and of attention scores, and the BitNet activation
+// quantiser's two rounding modes.
+TEST_F(CudaOps, LayerNormActivationsAndSoftcap) {
+  for (std::int64_t C : {128, 1000, 5000}) {  // one register pass, and rows longer than the kernel keeps in registers
+    auto [xc, xg] = random({17, C}, 3.0f);
+    auto [wc, wg] = random({C});
+    auto [bc, bg] = random({C});
+    auto [oc, og] = output({17, C});
+    cpu_.layernorm(xc, wc, &bc, 1e-5f, oc);
+    gpu_->layernorm(xg, wg, &bg, 1e-5f, og);
+    expect_close(oc, og, 2e-5, ("layernorm C=" + std::to_string(C)).c_str());
+    cpu_.layernorm(xc, wc, nullptr, 1e-5f, oc);
+    gpu_->layernorm(xg, wg, nullptr, 1e-5f, og);
+    expect_close(oc, og, 2e-5, "layernorm without bias");
+  }
+  for (Activation f : {Activation::Silu, Activation::GeluTanh, Activation::Gelu, Activation::ReluSquared}) {
+    auto [gc, gg] = random({33, 301}, 2.0f);
+    auto [uc, ug] = random({33, 301});
+    auto [oc, og] = output({33, 301});
+    cpu_.glu(gc, uc, f, oc);
+    gpu_->glu(gg, ug, f, og);
+    expect_close(oc, og, 1e-5, ("glu " + std::to_string(static_cast<int>(f))).c_str());
+    cpu_.activate(gc, f);
+    gpu_->activate(gg, f);
+    expect_close(gc, gg, 1e-5, ("activate " + std::to_string(static_cast<int>(f))).c_str());
+  }
+  auto [zc, zg] = random({40, 1000}, 40.0f);
+  cpu_.softcap(zc, 30.0f);
+  gpu_->softcap(zg, 30.0f);
+  expect_close(zc, zg, 1e-6, "softcap");
+  for (bool even : {false, true}) {
+    // values that land exactly on .5 after scaling: the two rounding modes differ there
+    Tensor c = cpu_.alloc(DType::F32, {1, 4}), g = gpu_->alloc(DType::F32, {1, 4});
+    const std::vector<float> v{127.0f, 0.5f, 1.5f, -2.5f};
+    cpu_.upload(v, c);
+    gpu_->upload(v, g);
+    cpu_.quantize_activations_int8(c, even);
+    gpu_->quantize_activations_int8(g, even);
+    std::vector<float> a(4), b(4);
+    cpu_.download(c, a);
+    gpu_->download(g, b);
+    EXPECT_EQ(a, b) << (even ? "half to even" : "half away from zero");
+    EXPECT_EQ(a[1], even ? 0.0f : 1.0f);
+    EXPECT_EQ(a[3], even ? -2.0f : -3.0f);
+  }
+}
+
+TEST_F(CudaOps, SoftcappedAttentionAndLogprobs) {
+  for (std::int64_t hd : {32, 64, 256}) {
+    const std::int64_t T = 150, nh = 4, nkv = 2;
+    auto [qc, qg] = random({T, nh * hd}, 3.0f);  // large scores, so the cap matters
+    auto [kc, kg] = random({T, nkv * hd}, 3.0f);
+    auto [vc, vg] = random({T, nkv * hd});
+    auto [oc, og] = output({T, nh * hd});
+    AttentionShape a{nh, nkv, hd, 0, T, 48, 0.25f};
+    a.softcap = 50.0f;
+    cpu_.attention(qc, kc, vc, a, oc);
+    gpu_->attention(qg, kg, vg, a, og);
+    expect_close(oc, og, 2e-5, ("softcapped attention hd=" + std::to_string(hd)).c_str());
+  }
+  const std::int64_t T = 300, H = 64, V = 3000;
+  auto [xc, xg] = random({T, H}, 2.0f);
+  auto [wc, wg] = random({V, H});
+  std::vector<std::int32_t> targets(static_cast<std::size_t>(T));
+  for (std::int64_t t = 0; t < T; ++t) targets[static_cast<std::size_t>(t)] = static_cast<std::int32_t>((t * 131) % V);
+  std::vector<double> lc(targets.size()), lg(targets.size()), plain(targets.size());
+  std::vector<std::uint8_t> gc(targets.size()), gg(targets.size());
+  cpu_.token_logprobs(xc, wc, targets, lc, gc, 30.0f);
+  gpu_->token_logprobs(xg, wg, targets, lg, gg, 30.0f);
+  cpu_.token_logprobs(xc, wc, targets, plain, gc);
+  double worst = 0, moved = 0;
+  for (std::size_t i = 0; i < lc.size(); ++i) {
+    worst = std::max(worst, std::fabs(lc[i] - lg[i]));
+    moved = std::max(moved, std::fabs(lc[i] - plain[i]));
+  }
+  EXPECT_LT(worst, 1e-4);
+  EXPECT_GT(moved, 0.1);  // the cap really changes these scores
+}
+
+class CudaBf16SoftcapOps : public CudaBf16Ops {};
+
+TEST_F(CudaBf16SoftcapOps, FlashAttentionWithSoftcap) {
+  for (std::int64_t hd : {32, 64, 128}) {
+    const std::int64_t T = 200, nh = 4, nkv = 2;
+    auto [qc, qg] = random_bf({T, nh * hd}, DType::BF16, 3.0f);
+    auto [kc, kg] = random_bf({T, nkv * hd}, DType::BF16, 3.0f);
+    auto [vc, vg] = random_bf({T, nkv * hd});
+    auto [oc, og] = output_bf({T, nh * hd});
+    AttentionShape a{nh, nkv, hd, 0, T, 0, 0.2f};
+    a.softcap = 50.0f;
+    cpu_.attention(qc, kc, vc, a, oc);
+    bf_->attention(qg, kg, vg, a, og);
+    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "softcapped flash attention hd=" << hd;
+  }
+}
+
+}  // namespace
+}  // namespace lmscope

@@ -26,6 +26,8 @@ fs::path refpack_case(const std::string& name) {
   return fs::exists(p) ? p : fs::path();
 }
 
+fs::path fixture_case(const std::string& name) { return fs::path(LMSCOPE_SOURCE_DIR) / "tests" / "fixtures" / "refcases" / name; }
+
 TempDir::TempDir() {
   std::random_device rd;
   path = fs::temp_directory_path() / ("lmscope-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));

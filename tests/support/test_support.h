@@ -17,6 +17,8 @@ namespace lmscope::test {
 std::filesystem::path shared_dir();
 // ../shared/refpack/<name>, or empty when absent.
 std::filesystem::path refpack_case(const std::string& name);
+// A reference case of our own (tools/refcases/make_reference_case.py) under tests/fixtures/refcases.
+std::filesystem::path fixture_case(const std::string& name);
 
 // Skips the current test with a message when a ../shared resource is missing.
 #define LMSCOPE_REQUIRE_PATH(p, what)                                                                         \

@@ -33,8 +33,10 @@ std::uint64_t ternary_packed_bytes(const CheckpointSummary& summary, double bits
 class Checkpoint {
  public:
   // Reads config.json and the weights, checks every tensor the family needs (present, expected shape, float
-  // dtype). BadInput names the file and the field or tensor.
-  static Checkpoint open(const std::filesystem::path& dir);
+  // dtype). BadInput names the file and the field or tensor. The family comes from model_type, and must fit the
+  // config's architectures / auto_map / quantization_config; force_family (a family id, "llama", "fla-gla", ...)
+  // chooses it instead (the user's --force-family).
+  static Checkpoint open(const std::filesystem::path& dir, const std::string& force_family = "");
 
   const std::filesystem::path& dir() const { return dir_; }
   const ModelSpec& spec() const { return spec_; }
@@ -57,10 +59,12 @@ class Checkpoint {
 
 // Reads and normalises config.json (no weights). BadInput names the file and field; an unsupported model_type
 // lists the supported ones.
-ModelSpec read_model_spec(const std::filesystem::path& config_json);
+ModelSpec read_model_spec(const std::filesystem::path& config_json, const std::string& force_family = "");
 
 // The families lmscope can load, as "model_type (library)" strings.
 std::vector<std::string> supported_model_types();
+// The ids --force-family accepts ("llama", "mistral", ..., "fla-gla").
+std::vector<std::string> family_ids();
 
 // The tensors (name, shape) a spec needs, in a stable order; their sizes sum to the parameter count.
 std::vector<ExpectedTensor> expected_tensors(const ModelSpec& spec);

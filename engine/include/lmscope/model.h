@@ -22,6 +22,9 @@ struct LoadOptions {
   // Compute type: "" for the backend's default (cpu: fp32; cuda: bf16 weights and activations, fp32 accumulation),
   // "fp32" (cuda's verification mode) or "bf16" (cuda only).
   std::string dtype;
+  // Gemma 2's attention-score soft-cap, which the model defines and transformers' eager attention applies; false
+  // reproduces transformers' default SDPA attention, which ignores it (and so do references made with it).
+  bool attention_softcap = true;
 };
 
 // What append() writes back. Everything is float32 on the host.

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "lmscope/dtype.h"
 #include "lmscope/rope.h"
 
 namespace lmscope {
@@ -18,6 +19,8 @@ struct ModelSpec {
   std::string model_type;  // config.json's model_type
   std::string family;      // lmscope's family name, e.g. "llama"
   std::string layout;      // whose tensor naming: "transformers" or "fla"
+  std::vector<std::string> architectures;  // config.json's `architectures`, as given (may be empty)
+  std::string forced_family;  // the family the user chose with --force-family ("" when chosen from the config)
 
   std::int64_t vocab_size = 0;
   std::int64_t hidden_size = 0;
@@ -60,6 +63,15 @@ struct ExpectedTensor {
   std::vector<std::int64_t> shape;
   // Quantised to {-1, 0, +1} · scale (one float scale per tensor) when the model runs: BitNet b1.58's BitLinear.
   bool ternary = false;
+  // The type it must be stored in (packed formats, e.g. U8 for four ternary values per byte); unset: any float
+  // weight type (F32, F16, BF16).
+  std::optional<DType> dtype = std::nullopt;
+  // Weights per stored element: 4 for transformers' BitNet (2-bit packed ternary values in U8); parameter counts
+  // count weights, not bytes.
+  std::int64_t packing = 1;
+  // False for a packed matrix's scale (transformers' BitNet weight_scale): stored beside the weights, not counted
+  // as parameters.
+  bool counted = true;
 };
 
 }  // namespace lmscope

@@ -22,9 +22,11 @@ struct AttentionShape {
   std::int64_t kv_len = 0;   // keys/values rows [0, kv_len) are valid
   std::int64_t window = 0;   // > 0: query at p sees keys p-window+1 .. p; 0: all earlier keys
   float scale = 1.0f;        // multiplies q·k
+  float softcap = 0.0f;      // > 0: each score s = scale·q·k becomes softcap·tanh(s / softcap) (Gemma 2); 0: none
 };
 
-enum class Activation { Silu, Sigmoid, Relu, EluPlusOne, Softplus, LogSigmoid };
+// GeluTanh is gelu's tanh approximation (gelu_pytorch_tanh), Gelu the exact erf form, ReluSquared max(x, 0)².
+enum class Activation { Silu, Sigmoid, Relu, EluPlusOne, Softplus, LogSigmoid, GeluTanh, Gelu, ReluSquared };
 
 // The (gated) delta rule of DeltaNet / Gated DeltaNet, per value head hv with state S [head_k_dim, head_v_dim]:
 //   S ← exp(g_t)·S;  u_t = β_t (v_t − Sᵀk_t);  S ← S + k_t u_tᵀ;  o_t = Sᵀ(scale · q_t)
@@ -55,6 +57,13 @@ class Backend {
   virtual Tensor alloc(DType dtype, std::vector<std::int64_t> shape) = 0;
   // A stored weight in the backend's compute type (converted from F16/BF16 as needed).
   virtual Tensor weight(const TensorView& w) = 0;
+  // A weight made at load from float32 host values (unpacked or transformed stored weights), stored as weight()
+  // would store it.
+  virtual Tensor weight_from_host(std::span<const float> values, std::vector<std::int64_t> shape) {
+    Tensor t = alloc(DType::F32, std::move(shape));
+    upload(values, t);
+    return t;
+  }
   virtual void upload(std::span<const float> src, Tensor& dst) = 0;
   virtual void download(const Tensor& src, std::span<float> dst) = 0;
 
@@ -62,12 +71,19 @@ class Backend {
   virtual void embed(const Tensor& table, std::span<const std::int32_t> ids, Tensor& out) = 0;
   // out = x / sqrt(mean(x^2) + eps) * w, per row
   virtual void rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) = 0;
+  // out = (x - mean(x)) / sqrt(var(x) + eps) * w (+ bias), per row (the biased variance, as torch's LayerNorm).
+  virtual void layernorm(const Tensor& x, const Tensor& w, const Tensor* bias, float eps, Tensor& out) = 0;
   // acc += x
   virtual void add(Tensor& acc, const Tensor& x) = 0;
   // The pre-norm residual step: x += r, then out = rmsnorm(x) · w. Backends may fuse it into one pass.
   virtual void add_rmsnorm(Tensor& x, const Tensor& r, const Tensor& w, float eps, Tensor& out) {
     add(x, r);
     rmsnorm(x, w, eps, out);
+  }
+  // The same with a LayerNorm (GPT-NeoX).
+  virtual void add_layernorm(Tensor& x, const Tensor& r, const Tensor& w, const Tensor* bias, float eps, Tensor& out) {
+    add(x, r);
+    layernorm(x, w, bias, eps, out);
   }
   // out = x · wᵀ (+ bias): x [T, K], w [N, K] (the Hugging Face layout), out [T, N]
   virtual void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) = 0;
@@ -92,18 +108,26 @@ class Backend {
   }
   // dst rows [dst_row, dst_row + src.rows()) = src
   virtual void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) = 0;
-  // out = silu(gate) * up
-  virtual void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) = 0;
+  // out = f(gate) * up, elementwise (a gated linear unit: SwiGLU with Silu, GeGLU with GeluTanh). out may be gate or up.
+  virtual void glu(const Tensor& gate, const Tensor& up, Activation f, Tensor& out) = 0;
+  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) { glu(gate, up, Activation::Silu, out); }
   // Fused LM head + log-softmax + gather: for each row t of x [T, H], with logits = x · wᵀ (w [V, H]),
   // logprobs[t] = log_softmax(logits[t])[targets[t]] and greedy[t] = (targets[t] is the first argmax), computed in
   // vocabulary chunks with an online log-sum-exp so [T, V] never exists. targets[t] < 0: logprobs 0, greedy 0.
+  // softcap > 0: each logit z becomes softcap·tanh(z / softcap) first (Gemma 2's final soft-capping).
   virtual void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
-                              std::span<double> logprobs, std::span<std::uint8_t> greedy) = 0;
+                              std::span<double> logprobs, std::span<std::uint8_t> greedy, float softcap) = 0;
+  void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
+                      std::span<std::uint8_t> greedy) {
+    token_logprobs(x, w, targets, logprobs, greedy, 0.0f);
+  }
 
   // --- elementwise ---
   // x = f(x): silu x·σ(x), sigmoid σ(x), relu max(x, 0), elu+1 (x > 0 ? x + 1 : exp(x)), softplus log(1 + eˣ)
-  // (x above 20 as torch), logsigmoid log σ(x).
+  // (x above 20 as torch), logsigmoid log σ(x), gelu (tanh form or exact), relu².
   virtual void activate(Tensor& x, Activation f) = 0;
+  // x = cap · tanh(x / cap) (logit soft-capping)
+  virtual void softcap(Tensor& x, float cap) = 0;
   // x *= s
   virtual void scale(Tensor& x, float s) = 0;
   // x = value everywhere
@@ -194,8 +218,8 @@ class Backend {
 
   // --- BitNet b1.58 (fla's BitLinear) ---
   // Per row: s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s, rounding halves away from zero
-  // (fla's Triton kernel).
-  virtual void quantize_activations_int8(Tensor& x) = 0;
+  // (fla's Triton kernel) or, with half_to_even, to even (torch.round: transformers' BitNet).
+  virtual void quantize_activations_int8(Tensor& x, bool half_to_even = false) = 0;
   // The whole matrix: s = 1 / max(mean|w|, 1e-5); out = clamp(round(w·s), −1, 1) / s, rounding halves to even
   // (torch.round). out has w's shape and holds exactly the values fla multiplies with.
   virtual void quantize_weight_ternary(const Tensor& w, Tensor& out) = 0;

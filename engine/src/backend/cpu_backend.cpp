@@ -10,6 +10,7 @@
 #include <string>
 
 #include "backend/vocab_chunks.h"
+#include "backend/activation_math.h"
 #include "backend/cpu_expect.h"
 #include "lmscope/error.h"
 
@@ -18,6 +19,7 @@ namespace lmscope {
 using cpu::expect;
 using cpu::expect_f32;
 using cpu::worth_threads;
+using cpu::activation_value;
 
 Tensor CpuBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
   Tensor t;
@@ -86,6 +88,28 @@ void CpuBackend::rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& ou
     for (std::int64_t c = 0; c < C; ++c) ss += static_cast<double>(r[c]) * r[c];
     const float inv = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(C) + eps));
     for (std::int64_t c = 0; c < C; ++c) os[t * C + c] = r[c] * inv * ws[c];
+  }
+}
+
+void CpuBackend::layernorm(const Tensor& x, const Tensor& w, const Tensor* bias, float eps, Tensor& out) {
+  expect_f32(x, "layernorm");
+  const std::int64_t T = x.rows(), C = x.cols();
+  expect(w.numel() == C && out.numel() == x.numel() && (!bias || bias->numel() == C), "layernorm", "shape");
+  const float* xs = x.as<float>();
+  const float* ws = w.as<float>();
+  const float* bs = bias ? bias->as<float>() : nullptr;
+  float* os = out.as<float>();
+#pragma omp parallel for if (worth_threads(T * C))
+  for (std::int64_t t = 0; t < T; ++t) {
+    const float* r = xs + t * C;
+    double sum = 0;
+    for (std::int64_t c = 0; c < C; ++c) sum += r[c];
+    const double mean = sum / static_cast<double>(C);
+    double ss = 0;
+    for (std::int64_t c = 0; c < C; ++c) ss += (r[c] - mean) * (r[c] - mean);
+    const double inv = 1.0 / std::sqrt(ss / static_cast<double>(C) + eps);
+    for (std::int64_t c = 0; c < C; ++c)
+      os[t * C + c] = static_cast<float>((r[c] - mean) * inv) * ws[c] + (bs ? bs[c] : 0.0f);
   }
 }
 
@@ -159,6 +183,7 @@ void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
     for (std::int64_t h = 0; h < nh; ++h) {
       for (std::int64_t i = 0; i < Tq; ++i) {
         const std::int64_t kvh = h / group;
+        const float cap = s.softcap;
         const std::int64_t pos = s.q_pos0 + i;
         const std::int64_t first = s.window > 0 ? std::max<std::int64_t>(0, pos - s.window + 1) : 0;
         const float* qv = qs + i * nh * hd + h * hd;
@@ -167,7 +192,7 @@ void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
           const float* kv = ks + j * nkv * hd + kvh * hd;
           float dot = 0;
           for (std::int64_t d = 0; d < hd; ++d) dot += qv[d] * kv[d];
-          p[j] = dot * s.scale;
+          p[j] = cap > 0 ? cap * std::tanh(dot * s.scale / cap) : dot * s.scale;
           mx = std::max(mx, p[j]);
         }
         double sum = 0;
@@ -193,17 +218,17 @@ void CpuBackend::copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row)
               src.data, src.nbytes());
 }
 
-void CpuBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
-  expect(gate.numel() == up.numel() && out.numel() == gate.numel(), "swiglu", "shape");
+void CpuBackend::glu(const Tensor& gate, const Tensor& up, Activation f, Tensor& out) {
+  expect(gate.numel() == up.numel() && out.numel() == gate.numel(), "glu", "shape");
   const float* g = gate.as<float>();
   const float* u = up.as<float>();
   float* o = out.as<float>();
   const std::int64_t n = gate.numel();
-  for (std::int64_t i = 0; i < n; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  for (std::int64_t i = 0; i < n; ++i) o[i] = activation_value(g[i], f) * u[i];
 }
 
 void CpuBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
-                                std::span<double> logprobs, std::span<std::uint8_t> greedy) {
+                                std::span<double> logprobs, std::span<std::uint8_t> greedy, float softcap) {
   const std::int64_t T = x.rows(), H = x.cols(), V = w.rows();
   expect(w.cols() == H, "token_logprobs", "inner dimensions differ");
   expect(static_cast<std::int64_t>(targets.size()) == T && logprobs.size() == targets.size() && greedy.size() == targets.size(),
@@ -218,7 +243,9 @@ void CpuBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<cons
                 static_cast<int>(C));  // the first n of each row's C columns
 #pragma omp parallel for if (worth_threads(T * n))
     for (std::int64_t t = 0; t < T; ++t) {
-      const float* r = buf.as<float>() + t * C;
+      float* r = buf.as<float>() + t * C;
+      if (softcap > 0)
+        for (std::int64_t v = 0; v < n; ++v) r[v] = softcap * std::tanh(r[v] / softcap);
       std::int64_t best = 0;
       for (std::int64_t v = 1; v < n; ++v)
         if (r[v] > r[best]) best = v;
@@ -243,26 +270,15 @@ void CpuBackend::activate(Tensor& x, Activation f) {
   expect_f32(x, "activate");
   float* v = x.as<float>();
   const std::int64_t n = x.numel();
-  switch (f) {
-    case Activation::Silu:
-      for (std::int64_t i = 0; i < n; ++i) v[i] = v[i] / (1.0f + std::exp(-v[i]));
-      break;
-    case Activation::Sigmoid:
-      for (std::int64_t i = 0; i < n; ++i) v[i] = 1.0f / (1.0f + std::exp(-v[i]));
-      break;
-    case Activation::Relu:
-      for (std::int64_t i = 0; i < n; ++i) v[i] = std::max(v[i], 0.0f);
-      break;
-    case Activation::EluPlusOne:
-      for (std::int64_t i = 0; i < n; ++i) v[i] = v[i] > 0 ? v[i] + 1.0f : std::exp(v[i]);
-      break;
-    case Activation::Softplus:  // torch's threshold: linear above 20
-      for (std::int64_t i = 0; i < n; ++i) v[i] = v[i] > 20.0f ? v[i] : std::log1p(std::exp(v[i]));
-      break;
-    case Activation::LogSigmoid:  // min(x, 0) − log1p(e^−|x|): no overflow either way
-      for (std::int64_t i = 0; i < n; ++i) v[i] = std::min(v[i], 0.0f) - std::log1p(std::exp(-std::fabs(v[i])));
-      break;
-  }
+  for (std::int64_t i = 0; i < n; ++i) v[i] = activation_value(v[i], f);
+}
+
+void CpuBackend::softcap(Tensor& x, float cap) {
+  expect_f32(x, "softcap");
+  expect(cap > 0, "softcap", "the cap must be positive");
+  float* v = x.as<float>();
+  const std::int64_t n = x.numel();
+  for (std::int64_t i = 0; i < n; ++i) v[i] = cap * std::tanh(v[i] / cap);
 }
 
 void CpuBackend::scale(Tensor& x, float s) {

@@ -15,16 +15,19 @@ class CpuBackend final : public Backend {
   void download(const Tensor& src, std::span<float> dst) override;
   void embed(const Tensor& table, std::span<const std::int32_t> ids, Tensor& out) override;
   void rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) override;
+  void layernorm(const Tensor& x, const Tensor& w, const Tensor* bias, float eps, Tensor& out) override;
   void add(Tensor& acc, const Tensor& x) override;
   void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) override;
   void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
             std::int64_t pos0) override;
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, Tensor& out) override;
   void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) override;
-  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
+  void glu(const Tensor& gate, const Tensor& up, Activation f, Tensor& out) override;
+  using Backend::token_logprobs;
   void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
-                      std::span<std::uint8_t> greedy) override;
+                      std::span<std::uint8_t> greedy, float softcap) override;
   void activate(Tensor& x, Activation f) override;
+  void softcap(Tensor& x, float cap) override;
   void scale(Tensor& x, float s) override;
   void fill(Tensor& x, float value) override;
 
@@ -51,7 +54,7 @@ class CpuBackend final : public Backend {
   void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) override;
 
   // cpu_backend_quant.cpp
-  void quantize_activations_int8(Tensor& x) override;
+  void quantize_activations_int8(Tensor& x, bool half_to_even = false) override;
   void quantize_weight_ternary(const Tensor& w, Tensor& out) override;
 };
 

@@ -12,7 +12,7 @@ using cpu::expect;
 using cpu::expect_f32;
 using cpu::worth_threads;
 
-void CpuBackend::quantize_activations_int8(Tensor& x) {
+void CpuBackend::quantize_activations_int8(Tensor& x, bool half_to_even) {
   expect_f32(x, "quantize_activations_int8");
   const std::int64_t R = x.rows(), C = x.cols();
   float* xs = x.as<float>();
@@ -22,8 +22,12 @@ void CpuBackend::quantize_activations_int8(Tensor& x) {
     float mx = 0.0f;
     for (std::int64_t c = 0; c < C; ++c) mx = std::max(mx, std::fabs(row[c]));
     const float s = 127.0f / std::max(mx, 1e-5f);
-    // std::round rounds halves away from zero, as libdevice's round in fla's Triton kernel
-    for (std::int64_t c = 0; c < C; ++c) row[c] = std::clamp(std::round(row[c] * s), -128.0f, 127.0f) / s;
+    // std::round rounds halves away from zero, as libdevice's round in fla's Triton kernel; std::nearbyint in the
+    // default rounding mode rounds them to even, as torch.round
+    for (std::int64_t c = 0; c < C; ++c) {
+      const float q = half_to_even ? std::nearbyint(row[c] * s) : std::round(row[c] * s);
+      row[c] = std::clamp(q, -128.0f, 127.0f) / s;
+    }
   }
 }
 

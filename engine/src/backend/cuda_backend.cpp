@@ -42,6 +42,7 @@ void check(cublasStatus_t e, const char* what) {
   throw InternalError(std::string("cuBLAS error in ") + what + ": " + cublasGetStatusString(e));
 }
 
+using cuda_backend_detail::activation_code;
 using cuda_backend_detail::elem;
 using cuda_backend_detail::expect;
 using cuda_backend_detail::launch;
@@ -265,6 +266,13 @@ Tensor CudaBackend::weight(const TensorView& w) {
   return to_bf16 ? as_dtype(f, DType::BF16) : f;
 }
 
+Tensor CudaBackend::weight_from_host(std::span<const float> values, std::vector<std::int64_t> shape) {
+  const bool to_bf16 = s_->bf16 && shape.size() >= 2;  // as weight(): matrices in bf16 mode are bf16
+  Tensor f = alloc(DType::F32, std::move(shape));
+  upload(values, f);
+  return to_bf16 ? as_dtype(f, DType::BF16) : f;
+}
+
 void CudaBackend::upload(std::span<const float> src, Tensor& dst) {
   expect((dst.dtype == DType::F32 || dst.dtype == DType::BF16) && static_cast<std::int64_t>(src.size()) == dst.numel(), "upload",
          "shape");
@@ -299,6 +307,16 @@ void CudaBackend::rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& o
   launch("rmsnorm", [&] {
     cuda::rmsnorm(x.data, elem(x.dtype, "rmsnorm"), wf.as<float>(), eps, x.rows(), x.cols(), out.data, elem(out.dtype, "rmsnorm"),
                   s_->stream);
+  });
+}
+
+void CudaBackend::layernorm(const Tensor& x, const Tensor& w, const Tensor* bias, float eps, Tensor& out) {
+  expect(w.numel() == x.cols() && out.numel() == x.numel() && (!bias || bias->numel() == x.cols()), "layernorm", "shape");
+  const Tensor wf = as_dtype(w, DType::F32);
+  const Tensor bf = bias ? as_dtype(*bias, DType::F32) : Tensor{};
+  launch("layernorm", [&] {
+    cuda::layernorm(x.data, elem(x.dtype, "layernorm"), wf.as<float>(), bias ? bf.as<float>() : nullptr, eps, x.rows(), x.cols(),
+                    out.data, elem(out.dtype, "layernorm"), s_->stream);
   });
 }
 
@@ -427,7 +445,7 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
   const auto aligned = [](const Tensor& t) { return alignment_of(t.data) >= 16; };
   if (all_bf16 && cuda::attention_bf16_supported(s.head_dim) && aligned(q) && aligned(k) && aligned(v) && aligned(out)) {
     cuda::AttentionBf16Args a{q.data, k.data, v.data, out.data, q.rows(), s.num_heads, s.num_kv_heads, s.head_dim,
-                              s.q_pos0, s.kv_len, s.window, s.scale, 1, 0};
+                              s.q_pos0, s.kv_len, s.window, s.scale, 1, 0, s.softcap};
     launch("attention", [&] { cuda::attention_bf16(a, s_->stream); });
     return;
   }
@@ -435,7 +453,7 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
   const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32);
   Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
   cuda::AttentionArgs a{qf.as<float>(), kf.as<float>(), vf.as<float>(), of.as<float>(), q.rows(), s.num_heads, s.num_kv_heads,
-                        s.head_dim, s.q_pos0, s.kv_len, s.window, s.scale};
+                        s.head_dim, s.q_pos0, s.kv_len, s.window, s.scale, s.softcap};
   launch("attention", [&] { cuda::attention_f32(a, s_->stream); });
   if (of.data != out.data)
     launch("attention", [&] { cuda::convert(of.data, cuda::Elem::F32, out.data, elem(out.dtype, "attention"), out.numel(), s_->stream); });
@@ -458,7 +476,7 @@ void CudaBackend::attention_batch(const Tensor& q, const Tensor& k, const Tensor
   }
   // One launch over all sequences: batch x heads x query blocks, so short sequences still fill the GPU.
   cuda::AttentionBf16Args a{q.data, k.data, v.data, out.data, tq, s.num_heads, s.num_kv_heads, s.head_dim,
-                            s.q_pos0, s.kv_len, s.window, s.scale, batch, tk};
+                            s.q_pos0, s.kv_len, s.window, s.scale, batch, tk, s.softcap};
   launch("attention", [&] { cuda::attention_bf16(a, s_->stream); });
 }
 
@@ -470,16 +488,16 @@ void CudaBackend::copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row
         "copy_rows");
 }
 
-void CudaBackend::swiglu(const Tensor& gate, const Tensor& up, Tensor& out) {
-  expect(gate.numel() == up.numel() && out.numel() == gate.numel(), "swiglu", "shape");
+void CudaBackend::glu(const Tensor& gate, const Tensor& up, Activation f, Tensor& out) {
+  expect(gate.numel() == up.numel() && out.numel() == gate.numel(), "glu", "shape");
   const Tensor u = as_dtype(up, gate.dtype);
-  launch("swiglu", [&] {
-    cuda::swiglu(gate.data, u.data, elem(gate.dtype, "swiglu"), out.data, elem(out.dtype, "swiglu"), gate.numel(), s_->stream);
+  launch(f == Activation::Silu ? "swiglu" : "glu", [&] {
+    cuda::glu(gate.data, u.data, elem(gate.dtype, "glu"), out.data, elem(out.dtype, "glu"), gate.numel(), activation_code(f), s_->stream);
   });
 }
 
 void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
-                                 std::span<double> logprobs, std::span<std::uint8_t> greedy) {
+                                 std::span<double> logprobs, std::span<std::uint8_t> greedy, float softcap) {
   const std::int64_t T = x.rows(), H = x.cols(), V = w.rows();
   expect(w.cols() == H && static_cast<std::int64_t>(targets.size()) == T && logprobs.size() == targets.size() &&
              greedy.size() == targets.size(),
@@ -510,7 +528,7 @@ void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<con
             "token_logprobs chunk");
     }
     launch("token_logprobs", [&] {
-      cuda::vocab_scores_update(buf.as<float>(), C, T, n, c0, dev_targets.as<std::int32_t>(), state, s_->stream);
+      cuda::vocab_scores_update(buf.as<float>(), C, T, n, c0, dev_targets.as<std::int32_t>(), state, softcap, s_->stream);
     });
   }
   std::vector<double> mx(static_cast<std::size_t>(T)), sum(mx.size());

@@ -31,10 +31,12 @@ class CudaBackend final : public Backend {
   void add_rmsnorm(Tensor& x, const Tensor& r, const Tensor& w, float eps, Tensor& out) override;
   Tensor alloc(DType dtype, std::vector<std::int64_t> shape) override;
   Tensor weight(const TensorView& w) override;
+  Tensor weight_from_host(std::span<const float> values, std::vector<std::int64_t> shape) override;
   void upload(std::span<const float> src, Tensor& dst) override;
   void download(const Tensor& src, std::span<float> dst) override;
   void embed(const Tensor& table, std::span<const std::int32_t> ids, Tensor& out) override;
   void rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& out) override;
+  void layernorm(const Tensor& x, const Tensor& w, const Tensor* bias, float eps, Tensor& out) override;
   void add(Tensor& acc, const Tensor& x) override;
   void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) override;
   void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
@@ -43,15 +45,17 @@ class CudaBackend final : public Backend {
   void attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, std::int64_t batch,
                        Tensor& out) override;
   void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) override;
-  void swiglu(const Tensor& gate, const Tensor& up, Tensor& out) override;
+  void glu(const Tensor& gate, const Tensor& up, Activation f, Tensor& out) override;
+  using Backend::token_logprobs;
   void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
-                      std::span<std::uint8_t> greedy) override;
+                      std::span<std::uint8_t> greedy, float softcap) override;
 
   // Linear attention and BitNet (cuda_backend_linear.cpp): the batched convolution, head norms and gated RMSNorm
   // read and write F32 or BF16; the other ops compute on float32 (bf16 inputs converted). The chunked delta rule runs
   // on tensor cores (bf16 q/k/v/out, fp32 state) in bf16 mode.
   // quantize_weight_ternary (load time only) runs the CPU reference on a host copy (cuda_host_fallback.cpp).
   void activate(Tensor& x, Activation f) override;
+  void softcap(Tensor& x, float cap) override;
   void scale(Tensor& x, float s) override;
   void fill(Tensor& x, float value) override;
   void causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state, bool silu, Tensor& out) override;
@@ -76,7 +80,7 @@ class CudaBackend final : public Backend {
   void ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
            const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
   void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) override;
-  void quantize_activations_int8(Tensor& x) override;
+  void quantize_activations_int8(Tensor& x, bool half_to_even = false) override;
   void quantize_weight_ternary(const Tensor& w, Tensor& out) override;
 
  private:

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "backend/backend.h"
 #include "backend/tensor.h"
 #include "lmscope/error.h"
 #include "lmscope_kernels/op_profile.h"
@@ -21,6 +22,22 @@ inline cuda::Elem elem(DType t, const char* op) {
   if (t == DType::F32) return cuda::Elem::F32;
   if (t == DType::BF16) return cuda::Elem::BF16;
   throw InternalError(std::string("cuda ") + op + ": tensor dtype " + std::string(dtype_name(t)) + " (expected F32 or BF16)");
+}
+
+// The kernels' code of an activation (ops.h's activate()).
+inline int activation_code(Activation f) {
+  switch (f) {
+    case Activation::Silu: return 0;
+    case Activation::Sigmoid: return 1;
+    case Activation::Relu: return 2;
+    case Activation::EluPlusOne: return 3;
+    case Activation::Softplus: return 4;
+    case Activation::LogSigmoid: return 5;
+    case Activation::GeluTanh: return 6;
+    case Activation::Gelu: return 7;
+    case Activation::ReluSquared: return 8;
+  }
+  throw InternalError("cuda: unknown activation");
 }
 
 inline bool aligned16(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }

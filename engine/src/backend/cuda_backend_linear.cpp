@@ -16,6 +16,7 @@ namespace lmscope {
 namespace {
 
 using cuda_backend_detail::aligned16;
+using cuda_backend_detail::activation_code;
 using cuda_backend_detail::elem;
 using cuda_backend_detail::expect;
 using cuda_backend_detail::launch;
@@ -34,16 +35,12 @@ void CudaBackend::on_f32(Tensor& x, F&& f) {
 }
 
 void CudaBackend::activate(Tensor& x, Activation f) {
-  int code = 0;
-  switch (f) {  // the kernel's codes (kernels/src/activation.cu)
-    case Activation::Silu: code = 0; break;
-    case Activation::Sigmoid: code = 1; break;
-    case Activation::Relu: code = 2; break;
-    case Activation::EluPlusOne: code = 3; break;
-    case Activation::Softplus: code = 4; break;
-    case Activation::LogSigmoid: code = 5; break;
-  }
-  launch("activate", [&] { cuda::activate(x.data, elem(x.dtype, "activate"), x.numel(), code, stream()); });
+  launch("activate", [&] { cuda::activate(x.data, elem(x.dtype, "activate"), x.numel(), activation_code(f), stream()); });
+}
+
+void CudaBackend::softcap(Tensor& x, float cap) {
+  expect(cap > 0, "softcap", "the cap must be positive");
+  launch("softcap", [&] { cuda::softcap(x.data, elem(x.dtype, "softcap"), x.numel(), cap, stream()); });
 }
 
 void CudaBackend::scale(Tensor& x, float s) {
@@ -114,9 +111,10 @@ void CudaBackend::rmsnorm_gated(const Tensor& x, const Tensor& w, const Tensor& 
   });
 }
 
-void CudaBackend::quantize_activations_int8(Tensor& x) {
+void CudaBackend::quantize_activations_int8(Tensor& x, bool half_to_even) {
   on_f32(x, [&](Tensor& t) {
-    launch("quantize_activations_int8", [&] { cuda::quantize_activations_int8_f32(t.as<float>(), t.rows(), t.cols(), stream()); });
+    launch("quantize_activations_int8",
+           [&] { cuda::quantize_activations_int8_f32(t.as<float>(), t.rows(), t.cols(), half_to_even, stream()); });
   });
 }
 

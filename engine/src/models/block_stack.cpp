@@ -78,7 +78,6 @@ void BlockStackSequence::forward(std::span<const std::int32_t> tokens, std::int6
   Backend& b = m_.backend();
   const auto& s = m_.spec();
   const std::int64_t T = static_cast<std::int64_t>(tokens.size()), H = s.hidden_size;
-  const float eps = static_cast<float>(s.norm_eps);
   const std::int64_t pos0 = processed_;
 
   // The residual stream stays float32; the normed inputs and mixer/MLP outputs use the backend's activation type.
@@ -91,41 +90,34 @@ void BlockStackSequence::forward(std::span<const std::int32_t> tokens, std::int6
   };
   if (out.hidden) out.hidden->clear();
 
-  b.embed(m_.embed(), tokens, x);
+  m_.embed_tokens(tokens, x);
   const bool every_block = m_.hidden_after_every_block();
   if (!every_block) capture(x);
-  const auto& blocks = m_.blocks();
-  if (!blocks.empty()) b.rmsnorm(x, blocks[0].mixer_norm, eps, h);
-  for (std::size_t l = 0; l < blocks.size(); ++l) {
-    const Block& blk = blocks[l];
-    const int slot = m_.rope_slot()[l];
-    blk.mixer->forward(b, h, pos0, slot >= 0 ? &tables_[static_cast<std::size_t>(slot)] : nullptr, *states_[l], o);
-    if (blk.has_mlp) {
-      b.add_rmsnorm(x, o, blk.mlp_norm, eps, h);
-      swiglu_mlp(b, blk.mlp, h, o);
-    }
-    if (l + 1 < blocks.size()) {
-      b.add_rmsnorm(x, o, blocks[l + 1].mixer_norm, eps, h);  // this block's residual add, the next block's norm
-      capture(x);
-    } else {
-      b.add(x, o);
-      if (every_block) capture(x);
-    }
-  }
+  m_.run_blocks(
+      x, h, o,
+      [&](std::size_t l, const Tensor& in, Tensor& mixed) {
+        const int slot = m_.rope_slot()[l];
+        m_.blocks()[l].mixer->forward(b, in, pos0, slot >= 0 ? &tables_[static_cast<std::size_t>(slot)] : nullptr, *states_[l],
+                                      mixed);
+      },
+      capture, false);
+  if (every_block) capture(x);
   processed_ = pos0 + T;
 
-  emit_outputs(b, OutputHead{m_.final_norm(), eps, m_.lm_head()}, x.slice_rows(first_output_row, T - first_output_row), out);
+  emit_outputs(b, OutputHead{m_.final_norm(), m_.options().norm, static_cast<float>(s.norm_eps), m_.lm_head(), m_.options().logit_softcap},
+               x.slice_rows(first_output_row, T - first_output_row), out);
 }
 
 }  // namespace
 
-BlockStackModel::BlockStackModel(ModelSpec spec, std::shared_ptr<Backend> backend, Tensor embed, Tensor final_norm,
-                                 Tensor lm_head, std::vector<Block> blocks)
+BlockStackModel::BlockStackModel(ModelSpec spec, std::shared_ptr<Backend> backend, Tensor embed, Norm final_norm,
+                                 Tensor lm_head, std::vector<Block> blocks, StackOptions options)
     : spec_(std::move(spec)),
       backend_(std::move(backend)),
       embed_(std::move(embed)),
       final_norm_(std::move(final_norm)),
       lm_head_(std::move(lm_head)),
+      options_(options),
       blocks_(std::move(blocks)) {
   for (const auto& blk : blocks_) {
     const RopeUse* use = blk.mixer->rope();
@@ -164,24 +156,72 @@ void BlockStackModel::score_batch(std::span<const std::int32_t> tokens, std::int
       batch_rope_.push_back(make_rope_tables(b, rope_frequencies(use.config, use.head_dim, T), T));
     batch_rope_len_ = T;
   }
-  const float eps = static_cast<float>(spec_.norm_eps);
   Tensor x = b.alloc(DType::F32, {N, H}), h = b.alloc(b.activation_dtype(), {N, H}), o = b.alloc(b.activation_dtype(), {N, H});
-  b.embed(embed_, tokens, x);
-  b.rmsnorm(x, blocks_[0].mixer_norm, eps, h);
-  for (std::size_t l = 0; l < blocks_.size(); ++l) {
-    const Block& blk = blocks_[l];
-    const int slot = rope_slot_[l];
-    blk.mixer->forward_batch(b, h, batch, slot >= 0 ? &batch_rope_[static_cast<std::size_t>(slot)] : nullptr, o);
-    if (blk.has_mlp) {
-      b.add_rmsnorm(x, o, blk.mlp_norm, eps, h);
-      swiglu_mlp(b, blk.mlp, h, o);
-    }
-    // the residual add, then the next layer's norm (the final norm after the last layer)
-    b.add_rmsnorm(x, o, l + 1 < blocks_.size() ? blocks_[l + 1].mixer_norm : final_norm_, eps, h);
-  }
+  embed_tokens(tokens, x);
+  run_blocks(
+      x, h, o,
+      [&](std::size_t l, const Tensor& in, Tensor& mixed) {
+        const int slot = rope_slot_[l];
+        blocks_[l].mixer->forward_batch(b, in, batch, slot >= 0 ? &batch_rope_[static_cast<std::size_t>(slot)] : nullptr, mixed);
+      },
+      [](const Tensor&) {}, true);
   logprobs.assign(tokens.size(), 0.0);
   greedy.assign(tokens.size(), 0);
-  b.token_logprobs(h, lm_head_, targets, logprobs, greedy);
+  b.token_logprobs(h, lm_head_, targets, logprobs, greedy, options_.logit_softcap);
+}
+
+void BlockStackModel::embed_tokens(std::span<const std::int32_t> ids, Tensor& x) const {
+  backend_->embed(embed_, ids, x);
+  if (options_.embed_scale > 0) backend_->scale(x, options_.embed_scale);
+}
+
+template <typename Mix, typename AfterBlock>
+void BlockStackModel::run_blocks(Tensor& x, Tensor& h, Tensor& o, Mix&& mix, AfterBlock&& after_block, bool final_norm_into_h) const {
+  Backend& b = *backend_;
+  const NormKind kind = options_.norm;
+  const float eps = static_cast<float>(spec_.norm_eps);
+  const std::int64_t rows = x.rows(), H = x.cols();
+  Tensor post;  // a post-norm's output (sandwich / post-norm layouts), allocated when first needed
+  auto post_norm = [&](const Norm& n, Tensor& t) -> Tensor& {
+    if (!n.present()) return t;
+    if (post.shape.empty()) post = b.alloc(b.activation_dtype(), {rows, H});
+    apply_norm(b, kind, n, eps, t, post);
+    return post;
+  };
+  if (blocks_.empty()) {
+    if (final_norm_into_h) apply_norm(b, kind, final_norm_, eps, x, h);
+    return;
+  }
+  apply_norm(b, kind, blocks_[0].mixer_norm, eps, x, h);
+  for (std::size_t l = 0; l < blocks_.size(); ++l) {
+    const Block& blk = blocks_[l];
+    mix(l, h, o);
+    const Tensor* residual = &o;  // what is added to x before the next block's norm
+    if (blk.parallel) {
+      // The MLP reads the block's input: x has not changed yet, so norm it now, then add both outputs.
+      Tensor h2 = b.alloc(b.activation_dtype(), {rows, H}), o2 = b.alloc(b.activation_dtype(), {rows, H});
+      apply_norm(b, kind, blk.mlp_norm, eps, x, h2);
+      feed_forward(b, blk.mlp, h2, o2);
+      b.add(x, post_norm(blk.mixer_post_norm, o));
+      o = o2;
+      residual = &post_norm(blk.mlp_post_norm, o);
+    } else {
+      residual = &post_norm(blk.mixer_post_norm, o);
+      if (blk.has_mlp) {
+        add_and_norm(b, kind, x, *residual, blk.mlp_norm, eps, h);  // the mixer's residual add, the MLP's norm
+        feed_forward(b, blk.mlp, h, o);
+        residual = &post_norm(blk.mlp_post_norm, o);
+      }
+    }
+    if (l + 1 < blocks_.size()) {
+      add_and_norm(b, kind, x, *residual, blocks_[l + 1].mixer_norm, eps, h);  // this block's add, the next block's norm
+      after_block(x);
+    } else if (final_norm_into_h) {
+      add_and_norm(b, kind, x, *residual, final_norm_, eps, h);
+    } else {
+      b.add(x, *residual);
+    }
+  }
 }
 
 }  // namespace lmscope

@@ -1,30 +1,48 @@
-// The decoder every family here is: token embeddings, pre-norm residual blocks (x += mixer(norm(x));
-// x += mlp(norm(x)), the MLP optional), a final norm and the LM head. Families differ in their token mixers (softmax attention, the
-// delta rule, ...) and in how their checkpoints name things; this holds the rest once: sequences and their
-// per-layer state, RoPE tables, hidden-state capture in transformers' layout, logits.
+// The decoder every family here is: token embeddings, residual blocks of a token mixer and an MLP, a final norm
+// and the LM head. Families differ in their token mixers (softmax attention, the delta rule, ...), in where the
+// norms sit and in how their checkpoints name things; this holds the rest once: sequences and their per-layer
+// state, RoPE tables, hidden-state capture in transformers' layout, logits.
+// Where the norms sit, per block (x is the residual stream):
+// - pre-norm (Llama and most):   x += mixer(n1(x));            x += mlp(n2(x))
+// - sandwich (Gemma 2):          x += p1(mixer(n1(x)));        x += p2(mlp(n2(x)))
+// - post-norm (OLMo 2):          x += p1(mixer(x));            x += p2(mlp(x))
+// - parallel (GPT-NeoX):         x += mixer(n1(x)) + mlp(n2(x))
+// A Block says which by the norms it has (n1 = mixer_norm, p1 = mixer_post_norm, n2 = mlp_norm, p2 = mlp_post_norm)
+// and its `parallel` flag.
 #pragma once
 
 #include <memory>
 #include <vector>
 
 #include "lmscope/model.h"
-#include "models/swiglu_mlp.h"
+#include "models/feed_forward.h"
+#include "models/norm.h"
 #include "models/token_mixer.h"
 
 namespace lmscope {
 
 struct Block {
-  Tensor mixer_norm;
+  Norm mixer_norm;
   std::unique_ptr<TokenMixer> mixer;
-  Tensor mlp_norm;
-  SwigluMlp mlp;
-  bool has_mlp = true;  // Mamba and Mamba2 blocks are the mixer alone
+  Norm mixer_post_norm;
+  Norm mlp_norm;
+  FeedForward mlp;
+  Norm mlp_post_norm;
+  bool has_mlp = true;    // Mamba and Mamba2 blocks are the mixer alone
+  bool parallel = false;  // the MLP reads the block's input, not the mixer's output (GPT-NeoX)
+};
+
+// What the whole stack does beyond its blocks.
+struct StackOptions {
+  NormKind norm = NormKind::Rms;  // every norm of the model, the final one included
+  float embed_scale = 0.0f;       // > 0: embeddings are multiplied by it (Gemma: sqrt(hidden))
+  float logit_softcap = 0.0f;     // > 0: logits z become softcap·tanh(z / softcap) (Gemma 2)
 };
 
 class BlockStackModel final : public Model {
  public:
-  BlockStackModel(ModelSpec spec, std::shared_ptr<Backend> backend, Tensor embed, Tensor final_norm, Tensor lm_head,
-                  std::vector<Block> blocks);
+  BlockStackModel(ModelSpec spec, std::shared_ptr<Backend> backend, Tensor embed, Norm final_norm, Tensor lm_head,
+                  std::vector<Block> blocks, StackOptions options = {});
 
   const ModelSpec& spec() const override { return spec_; }
   std::string backend_name() const override { return backend_->name(); }
@@ -36,7 +54,8 @@ class BlockStackModel final : public Model {
 
   Backend& backend() const { return *backend_; }
   const Tensor& embed() const { return embed_; }
-  const Tensor& final_norm() const { return final_norm_; }
+  const Norm& final_norm() const { return final_norm_; }
+  const StackOptions& options() const { return options_; }
   const Tensor& lm_head() const { return lm_head_; }
   const std::vector<Block>& blocks() const { return blocks_; }
   // Distinct RoPE uses, and for each block the index of its use (-1: none).
@@ -47,10 +66,22 @@ class BlockStackModel final : public Model {
   void set_hidden_after_every_block(bool on) { hidden_after_every_block_ = on; }
   bool hidden_after_every_block() const { return hidden_after_every_block_; }
 
+  // One pass of every block over x [rows, hidden] (the residual stream, F32, embedded already); h and o are
+  // scratch tensors of the same rows in the activation type. mix(layer, h, o) runs that layer's mixer.
+  // after_block(x) sees the residual stream after each block but the last. At the end, with final_norm_into_h,
+  // h = final_norm(x); otherwise x holds the last block's output, not normalised.
+  template <typename Mix, typename AfterBlock>
+  void run_blocks(Tensor& x, Tensor& h, Tensor& o, Mix&& mix, AfterBlock&& after_block, bool final_norm_into_h) const;
+  // Embeds ids into x (F32 [ids, hidden]), scaled as the family says.
+  void embed_tokens(std::span<const std::int32_t> ids, Tensor& x) const;
+
  private:
   ModelSpec spec_;
   std::shared_ptr<Backend> backend_;
-  Tensor embed_, final_norm_, lm_head_;
+  Tensor embed_;
+  Norm final_norm_;
+  Tensor lm_head_;
+  StackOptions options_;
   std::vector<Block> blocks_;
   std::vector<RopeUse> rope_uses_;
   std::vector<int> rope_slot_;

@@ -30,12 +30,27 @@ struct Family {
   std::function<void(ModelSpec& spec, const std::function<bool(const std::string&)>& has_tensor,
                      const std::filesystem::path& folder)>
       from_tensor_names = {};
+  // config.json `architectures` class names this family computes (an unknown one is refused: it names other code).
+  std::vector<std::string> architectures = {};
+  // Whether parse reads a quantization_config (transformers' BitNet); for every other family one is refused.
+  bool reads_quantization_config = false;
+
+  // The name --force-family takes: the model_type, prefixed "fla-" for fla's layouts ("llama", "fla-gla").
+  std::string id() const { return library == "fla" ? "fla-" + model_type : model_type; }
 };
 
 const std::vector<Family>& families();
 // The family for a config's model_type; BadInput listing the supported ones when there is none.
 const Family& family_for_model_type(const std::string& model_type, const std::filesystem::path& config_file);
+// The family of a given id (Family::id); BadInput listing the ids when there is none.
+const Family& family_by_id(const std::string& id, const std::string& where);
 const Family& family_for(const ModelSpec& spec);
+
+// After parsing: refuses a config whose other fields say the weights are not what the family computes —
+// `architectures` naming another class, auto_map custom code for the causal LM, a quantization_config the family
+// does not read, 1bitLLM-style weight_bits/input_bits. forced: the user chose the family (--force-family); only the
+// quantization_config is still checked. BadInput names the field, what lmscope computes and the way out.
+void check_family_fits(const ConfigFields& cfg, const Family& family, bool forced);
 
 // Families, one per file.
 Family llama_family();
@@ -49,5 +64,13 @@ Family gla_family();
 Family retnet_family();
 Family hgrn2_family();
 Family samba_family();
+Family mistral_family();
+Family qwen2_family();
+Family qwen3_family();
+Family phi3_family();
+Family gemma2_family();
+Family gpt_neox_family();
+Family olmo2_family();
+Family bitnet_transformers_family();
 
 }  // namespace lmscope

@@ -3,7 +3,7 @@
 #include "models/block_stack.h"
 #include "models/projection.h"
 #include "models/softmax_attention.h"
-#include "models/swiglu_mlp.h"
+#include "models/feed_forward.h"
 
 namespace lmscope {
 
@@ -45,12 +45,16 @@ std::unique_ptr<Model> build_fla_stack(const Checkpoint& ck, std::shared_ptr<Bac
     } else {
       mixer = load_mixer(b, p + "attn.", l);
     }
-    blocks.push_back({load_weight(b, ck, p + "attn_norm.weight"), std::move(mixer), load_weight(b, ck, p + "mlp_norm.weight"),
-                      load_swiglu_mlp(b, ck, p + "mlp.", false)});
+    Block blk;
+    blk.mixer_norm.weight = load_weight(b, ck, p + "attn_norm.weight");
+    blk.mixer = std::move(mixer);
+    blk.mlp_norm.weight = load_weight(b, ck, p + "mlp_norm.weight");
+    blk.mlp = load_swiglu_mlp(b, ck, p + "mlp.", false);
+    blocks.push_back(std::move(blk));
   }
   Tensor embed = load_weight(b, ck, "model.embeddings.weight");
   Tensor lm_head = spec.tie_word_embeddings ? embed : load_weight(b, ck, "lm_head.weight");
-  Tensor final_norm = load_weight(b, ck, "model.norm.weight");
+  Norm final_norm{load_weight(b, ck, "model.norm.weight")};
   return std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), embed, final_norm, lm_head, std::move(blocks));
 }
 

@@ -20,7 +20,7 @@ void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const App
   const bool all_rows = out.hidden != nullptr || want_scores || (want_logits && !out.last_only);
   const Tensor rows = all_rows ? x : x.slice_rows(n - 1, 1);
   Tensor normed = b.alloc(b.activation_dtype(), {rows.rows(), H});
-  b.rmsnorm(rows, head.final_norm, head.norm_eps, normed);
+  apply_norm(b, head.norm_kind, head.final_norm, head.norm_eps, rows, normed);
   if (out.hidden) {
     out.hidden->emplace_back(static_cast<std::size_t>(n * H));
     b.download(normed, out.hidden->back());
@@ -29,13 +29,14 @@ void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const App
     const Tensor last = out.last_only ? normed.slice_rows(normed.rows() - 1, 1) : normed;
     Tensor logits = b.alloc(DType::F32, {last.rows(), V});
     b.linear(last, head.lm_head, nullptr, logits);
+    if (head.logit_softcap > 0) b.softcap(logits, head.logit_softcap);
     out.logits->resize(static_cast<std::size_t>(last.rows() * V));
     b.download(logits, *out.logits);
   }
   if (want_scores) {
     out.target_logprobs->assign(static_cast<std::size_t>(n), 0.0);
     out.target_is_greedy->assign(static_cast<std::size_t>(n), 0);
-    b.token_logprobs(normed, head.lm_head, out.targets, *out.target_logprobs, *out.target_is_greedy);
+    b.token_logprobs(normed, head.lm_head, out.targets, *out.target_logprobs, *out.target_is_greedy, head.logit_softcap);
   }
 }
 

@@ -4,13 +4,16 @@
 
 #include "backend/backend.h"
 #include "lmscope/model.h"
+#include "models/norm.h"
 
 namespace lmscope {
 
 struct OutputHead {
-  const Tensor& final_norm;
+  const Norm& final_norm;
+  NormKind norm_kind;
   float norm_eps;
   const Tensor& lm_head;  // [vocab, hidden]
+  float logit_softcap = 0.0f;  // > 0: logits z become softcap·tanh(z / softcap)
 };
 
 // x: the last layer's output for the rows being returned ([n, hidden], before the final norm).

@@ -1,6 +1,11 @@
-// One linear map of a block, as stored in a checkpoint: x·Wᵀ (+ bias), or fla's BitLinear (BitNet b1.58), which
-// first normalises x with its own RMSNorm (eps 1e-6), quantises each row to 8 bits and multiplies with ternary
-// weights. The ternary weights are quantised once, at load.
+// One linear map of a block, as stored in a checkpoint: x·Wᵀ (+ bias), or a BitLinear (BitNet b1.58), which
+// quantises each row of x to 8 bits and multiplies with ternary weights {-1, 0, +1}:
+// - fla's BitLinear: float weights quantised once at load (absmean scale), x normalised by the projection's own
+//   RMSNorm first, halves rounded away from zero (fla's Triton kernel);
+// - transformers' BitLinear (quantization_config linear_class "bitlinear", offline): weights stored packed four to a
+//   byte with a weight_scale that divides the product;
+// - transformers' AutoBitLinear: offline, packed weights whose weight_scale multiplies the product; online, float
+//   weights quantised at load as fla's are. Both round halves to even (torch.round).
 #pragma once
 
 #include <string>
@@ -11,27 +16,57 @@
 
 namespace lmscope {
 
+class WeightSet;
+
 struct Projection {
   Tensor weight;  // [out, in]
   Tensor bias;    // [out] when has_bias
   bool has_bias = false;
   bool bitlinear = false;
-  Tensor input_norm;  // [in], BitLinear only
+  Tensor input_norm;  // [in]: RMSNorm before the quantiser (fla's BitLinear; transformers' with use_rms_norm)
+  float input_norm_eps = 1e-6f;
+  bool round_half_even = false;  // the activation quantiser's rounding: torch.round (transformers) vs fla's kernel
+  float out_scale = 1.0f;        // multiplies the product (transformers' packed BitLinear / AutoBitLinear)
   std::int64_t out_features() const { return weight.rows(); }
 };
+
+// How a family's projections are stored and computed.
+struct ProjectionFormat {
+  enum class Kind {
+    Plain,                     // x·Wᵀ
+    FlaBitLinear,              // name.weight (float, quantised at load) + name.norm.weight
+    PackedBitLinear,           // name.weight (U8, [out/4, in]) + name.weight_scale [1]: product / scale
+    PackedAutoBitLinear,       // the same tensors: product · scale
+    OnlineAutoBitLinear,       // name.weight (float, quantised at load)
+  };
+  Kind kind = Kind::Plain;
+  bool input_norm = false;  // transformers' use_rms_norm: name.rms_norm.weight before the quantiser
+  float input_norm_eps = 1e-6f;
+};
+
+// Declares (and, loading, loads) one projection: name is the module path without ".weight",
+// e.g. "model.layers.0.self_attn.q_proj".
+Projection declare_projection(WeightSet& ws, const std::string& name, std::int64_t out_features, std::int64_t in_features,
+                              bool bias, const ProjectionFormat& format = {});
 
 // A stored weight on the backend; BadInput naming the folder when it is missing.
 Tensor load_weight(Backend& backend, const Checkpoint& ck, const std::string& name);
 
-// `name` is the module path without ".weight", e.g. "model.layers.0.attn.q_proj".
+// For families that list and load their tensors separately: the same projections, through declare_projection.
 Projection load_linear(Backend& backend, const Checkpoint& ck, const std::string& name, bool bias);
 Projection load_bitlinear(Backend& backend, const Checkpoint& ck, const std::string& name);
-
-// The tensors of one projection [out, in] (BitLinear: the weight, marked ternary, and the norm weight [in]).
 void add_projection_tensors(std::vector<ExpectedTensor>& out, const std::string& name, std::int64_t out_features,
                             std::int64_t in_features, bool bias, bool bitlinear = false);
 
+// Rows [row0, row0 + n) of a fused projection (its weight rows and bias elements), sharing its storage: Phi-3's
+// qkv_proj and gate_up_proj are several projections stacked.
+Projection projection_rows(const Projection& fused, std::int64_t row0, std::int64_t n);
+
 // out [T, out_features] for x [T, in].
 void project(Backend& backend, const Projection& p, const Tensor& x, Tensor& out);
+
+// transformers' 2-bit packing, undone: packed [R, C] bytes hold rows i·R + r (i = 0..3) of the ternary matrix in
+// bits 2i, 2i+1 of byte (r, c), as value + 1. Returns the [4R, C] values {-1, 0, +1}.
+std::vector<float> unpack_ternary(const unsigned char* packed, std::int64_t R, std::int64_t C);
 
 }  // namespace lmscope

@@ -2,8 +2,9 @@
 
 #include <cmath>
 
+#include "lmscope/error.h"
 #include "models/kv_cache.h"
-#include "models/projection.h"
+#include "models/weight_set.h"
 
 namespace lmscope {
 namespace {
@@ -14,10 +15,14 @@ class AttentionState final : public MixerState {
   KvCache cache;
 };
 
+struct AttentionWeights {
+  Projection q, k, v, o;
+  Tensor q_norm, k_norm, sub_norm;
+};
+
 class SoftmaxAttention final : public TokenMixer {
  public:
-  SoftmaxAttention(const AttentionSettings& s, Projection q, Projection k, Projection v, Projection o)
-      : s_(s), q_(std::move(q)), k_(std::move(k)), v_(std::move(v)), o_(std::move(o)), rope_{s.rope, s.head_dim} {}
+  SoftmaxAttention(const AttentionSettings& s, AttentionWeights w) : s_(s), w_(std::move(w)), rope_{s.rope, s.head_dim} {}
 
   std::unique_ptr<MixerState> new_state(Backend&) const override {
     return std::make_unique<AttentionState>(s_.num_kv_heads * s_.head_dim, s_.window);
@@ -26,27 +31,21 @@ class SoftmaxAttention final : public TokenMixer {
 
   void forward(Backend& b, const Tensor& h, std::int64_t pos0, const RopeTables* rope, MixerState& state,
                Tensor& out) const override {
-    const std::int64_t T = h.rows(), qd = s_.num_heads * s_.head_dim, kvd = s_.num_kv_heads * s_.head_dim;
-    const DType act = b.activation_dtype();
-    Tensor q = b.alloc(act, {T, qd}), k = b.alloc(act, {T, kvd}), v = b.alloc(act, {T, kvd});
-    Tensor att = b.alloc(act, {T, qd});
-    project(b, q_, h, q);
-    project(b, k_, h, k);
-    project(b, v_, h, v);
+    const std::int64_t T = h.rows();
+    Tensor q, k, v;
+    project_qkv(b, h, q, k, v);
     b.rope(q, s_.num_heads, s_.head_dim, rope->cos, rope->sin, pos0);
     b.rope(k, s_.num_kv_heads, s_.head_dim, rope->cos, rope->sin, pos0);
+    Tensor att = b.alloc(b.activation_dtype(), {T, s_.num_heads * s_.head_dim});
     static_cast<AttentionState&>(state).cache.attend(b, q, k, v, shape(), att);
-    project(b, o_, att, out);
+    project_out(b, att, out);
   }
 
   // The projections and attention see all batch × T rows at once (one launch each); RoPE runs per sequence.
   void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables* rope, Tensor& out) const override {
-    const std::int64_t N = h.rows(), T = N / batch, qd = s_.num_heads * s_.head_dim, kvd = s_.num_kv_heads * s_.head_dim;
-    const DType act = b.activation_dtype();
-    Tensor q = b.alloc(act, {N, qd}), k = b.alloc(act, {N, kvd}), v = b.alloc(act, {N, kvd}), att = b.alloc(act, {N, qd});
-    project(b, q_, h, q);
-    project(b, k_, h, k);
-    project(b, v_, h, v);
+    const std::int64_t N = h.rows(), T = N / batch;
+    Tensor q, k, v;
+    project_qkv(b, h, q, k, v);
     AttentionShape sh = shape();
     sh.q_pos0 = 0;
     sh.kv_len = T;
@@ -56,56 +55,132 @@ class SoftmaxAttention final : public TokenMixer {
       b.rope(qs, s_.num_heads, s_.head_dim, rope->cos, rope->sin, 0);
       b.rope(ks, s_.num_kv_heads, s_.head_dim, rope->cos, rope->sin, 0);
     }
+    Tensor att = b.alloc(b.activation_dtype(), {N, s_.num_heads * s_.head_dim});
     b.attention_batch(q, k, v, sh, batch, att);
-    project(b, o_, att, out);
+    project_out(b, att, out);
   }
 
  private:
+  void project_qkv(Backend& b, const Tensor& h, Tensor& q, Tensor& k, Tensor& v) const {
+    const std::int64_t T = h.rows(), qd = s_.num_heads * s_.head_dim, kvd = s_.num_kv_heads * s_.head_dim;
+    const DType act = b.activation_dtype();
+    q = b.alloc(act, {T, qd});
+    k = b.alloc(act, {T, kvd});
+    v = b.alloc(act, {T, kvd});
+    project(b, w_.q, h, q);
+    project(b, w_.k, h, k);
+    project(b, w_.v, h, v);
+    // Norms in place: a row's values are read before any is written (both backends).
+    if (s_.qk_norm == AttentionQkNorm::PerHead) {
+      Tensor qh = q.reshaped({T * s_.num_heads, s_.head_dim}), kh = k.reshaped({T * s_.num_kv_heads, s_.head_dim});
+      b.rmsnorm(qh, w_.q_norm, s_.qk_norm_eps, qh);
+      b.rmsnorm(kh, w_.k_norm, s_.qk_norm_eps, kh);
+    } else if (s_.qk_norm == AttentionQkNorm::AllHeads) {
+      b.rmsnorm(q, w_.q_norm, s_.qk_norm_eps, q);
+      b.rmsnorm(k, w_.k_norm, s_.qk_norm_eps, k);
+    }
+  }
+
+  void project_out(Backend& b, Tensor& att, Tensor& out) const {
+    if (s_.sub_norm) b.rmsnorm(att, w_.sub_norm, s_.sub_norm_eps, att);
+    project(b, w_.o, att, out);
+  }
+
   AttentionShape shape() const {
     AttentionShape a;
     a.num_heads = s_.num_heads;
     a.num_kv_heads = s_.num_kv_heads;
     a.head_dim = s_.head_dim;
-    a.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_dim)));
+    a.scale = s_.scale > 0 ? s_.scale : static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_dim)));
+    a.softcap = s_.softcap;
     return a;
   }
 
   AttentionSettings s_;
-  Projection q_, k_, v_, o_;
+  AttentionWeights w_;
   RopeUse rope_;
 };
 
+// GPT-NeoX's per-head layout regrouped: for each head, rows [3h·d, 3h·d + d) of the fused tensor are q's, the
+// next d k's, the next d v's. part 0, 1, 2 picks q, k, v; the result is [heads·d, ...] (a copy).
+Tensor per_head_part(Backend& b, const Tensor& fused, std::int64_t heads, std::int64_t d, int part) {
+  const bool vector = fused.shape.size() == 1;
+  const Tensor src = vector ? fused.reshaped({fused.shape[0], 1}) : fused;
+  Tensor out = b.alloc(src.dtype, {heads * d, src.cols()});
+  for (std::int64_t h = 0; h < heads; ++h) b.copy_rows(src.slice_rows((3 * h + part) * d, d), out, h * d);
+  return vector ? out.reshaped({heads * d}) : out;
+}
+
 }  // namespace
+
+std::unique_ptr<TokenMixer> declare_softmax_attention(WeightSet& ws, const std::string& prefix, std::int64_t hidden,
+                                                      const AttentionSettings& settings) {
+  AttentionSettings s = settings;
+  if (s.bitlinear) s.format.kind = ProjectionFormat::Kind::FlaBitLinear;
+  const std::int64_t qd = s.num_heads * s.head_dim, kvd = s.num_kv_heads * s.head_dim;
+  const auto& n = s.names;
+  AttentionWeights w;
+  if (s.qkv_layout == QkvLayout::Separate) {
+    if (s.format.kind == ProjectionFormat::Kind::Plain) {
+      // weights, then the q/k/v biases: the order random checkpoints draw their values in
+      w.q = declare_projection(ws, prefix + n.q, qd, hidden, false);
+      w.k = declare_projection(ws, prefix + n.k, kvd, hidden, false);
+      w.v = declare_projection(ws, prefix + n.v, kvd, hidden, false);
+      if (s.qkv_bias)
+        for (auto* p : {&w.q, &w.k, &w.v}) {
+          const std::string& name = p == &w.q ? n.q : p == &w.k ? n.k : n.v;
+          p->has_bias = true;
+          p->bias = ws.weight(prefix + name + ".bias", {p == &w.q ? qd : kvd});
+        }
+    } else {
+      w.q = declare_projection(ws, prefix + n.q, qd, hidden, s.qkv_bias, s.format);
+      w.k = declare_projection(ws, prefix + n.k, kvd, hidden, s.qkv_bias, s.format);
+      w.v = declare_projection(ws, prefix + n.v, kvd, hidden, s.qkv_bias, s.format);
+    }
+  } else {
+    if (s.format.kind != ProjectionFormat::Kind::Plain)
+      throw InternalError("a fused q/k/v matrix in a quantised format is not implemented");
+    if (s.qkv_layout == QkvLayout::PerHead && s.num_kv_heads != s.num_heads)
+      throw InternalError("the per-head fused q/k/v layout needs as many key/value heads as query heads");
+    const Projection fused = declare_projection(ws, prefix + n.qkv, qd + 2 * kvd, hidden, s.qkv_bias);
+    const std::int64_t offsets[3] = {0, qd, qd + kvd}, sizes[3] = {qd, kvd, kvd};
+    Projection* parts[3] = {&w.q, &w.k, &w.v};
+    for (int i = 0; i < 3; ++i) {
+      Projection& p = *parts[i];
+      p.has_bias = s.qkv_bias;
+      if (!ws.loading()) {
+        p.weight.shape = {sizes[i], hidden};
+      } else if (s.qkv_layout == QkvLayout::Stacked) {  // views into the fused matrix: no copy
+        p = projection_rows(fused, offsets[i], sizes[i]);
+      } else {
+        p.weight = per_head_part(ws.backend(), fused.weight, s.num_heads, s.head_dim, i);
+        if (p.has_bias) p.bias = per_head_part(ws.backend(), fused.bias, s.num_heads, s.head_dim, i);
+      }
+    }
+  }
+  if (s.qk_norm == AttentionQkNorm::PerHead) {
+    w.q_norm = ws.weight(prefix + n.q_norm + ".weight", {s.head_dim});
+    w.k_norm = ws.weight(prefix + n.k_norm + ".weight", {s.head_dim});
+  } else if (s.qk_norm == AttentionQkNorm::AllHeads) {
+    w.q_norm = ws.weight(prefix + n.q_norm + ".weight", {qd});
+    w.k_norm = ws.weight(prefix + n.k_norm + ".weight", {kvd});
+  }
+  if (s.sub_norm) w.sub_norm = ws.weight(prefix + n.sub_norm + ".weight", {qd});
+  w.o = declare_projection(ws, prefix + n.o, hidden, qd, s.o_bias, s.format);
+  return std::make_unique<SoftmaxAttention>(s, std::move(w));
+}
 
 void add_attention_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t hidden,
                            const AttentionSettings& s) {
-  const std::int64_t qd = s.num_heads * s.head_dim, kvd = s.num_kv_heads * s.head_dim;
-  if (s.bitlinear) {
-    add_projection_tensors(out, prefix + "q_proj", qd, hidden, s.qkv_bias, true);
-    add_projection_tensors(out, prefix + "k_proj", kvd, hidden, s.qkv_bias, true);
-    add_projection_tensors(out, prefix + "v_proj", kvd, hidden, s.qkv_bias, true);
-    add_projection_tensors(out, prefix + "o_proj", hidden, qd, false, true);
-    return;
-  }
-  // weights, then the q/k/v biases, then o: the order random checkpoints draw their values in
-  out.push_back({prefix + "q_proj.weight", {qd, hidden}});
-  out.push_back({prefix + "k_proj.weight", {kvd, hidden}});
-  out.push_back({prefix + "v_proj.weight", {kvd, hidden}});
-  if (s.qkv_bias) {
-    out.push_back({prefix + "q_proj.bias", {qd}});
-    out.push_back({prefix + "k_proj.bias", {kvd}});
-    out.push_back({prefix + "v_proj.bias", {kvd}});
-  }
-  out.push_back({prefix + "o_proj.weight", {hidden, qd}});
+  WeightSet ws;
+  declare_softmax_attention(ws, prefix, hidden, s);
+  out.insert(out.end(), ws.declared().begin(), ws.declared().end());
 }
 
 std::unique_ptr<TokenMixer> load_softmax_attention(Backend& b, const Checkpoint& ck, const std::string& prefix,
                                                    const AttentionSettings& s) {
-  auto load = [&](const char* name, bool bias) {
-    return s.bitlinear ? load_bitlinear(b, ck, prefix + name) : load_linear(b, ck, prefix + name, bias);
-  };
-  return std::make_unique<SoftmaxAttention>(s, load("q_proj", s.qkv_bias), load("k_proj", s.qkv_bias),
-                                            load("v_proj", s.qkv_bias), load("o_proj", false));
+  WeightSet ws(b, ck);
+  return declare_softmax_attention(ws, prefix, ck.spec().hidden_size, s);
 }
 
 RopeConfig rope_with_override(const RopeConfig& rope, const LoadOptions& opts, std::int64_t head_dim) {

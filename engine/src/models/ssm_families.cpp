@@ -227,7 +227,7 @@ std::unique_ptr<Model> build_ssm(const Checkpoint& ck, std::shared_ptr<Backend> 
     const std::string p = layer_prefix(c, l);
     Block blk;
     if (c.kind == SsmKind::Samba) {
-      blk.mixer_norm = load_weight(b, ck, p + "mixer_norm.weight");
+      blk.mixer_norm.weight = load_weight(b, ck, p + "mixer_norm.weight");
       if (const HybridAttention* a = hybrid_attention_at(c.attention, l)) {
         AttentionSettings as = hybrid_attention_settings(*a, spec);
         as.rope = rope_with_override(as.rope, opts, as.head_dim);
@@ -235,10 +235,10 @@ std::unique_ptr<Model> build_ssm(const Checkpoint& ck, std::shared_ptr<Backend> 
       } else {
         blk.mixer = load_mamba_mixer(b, ck, p + "mixer.", c.mamba);
       }
-      blk.mlp_norm = load_weight(b, ck, p + "mlp_norm.weight");
+      blk.mlp_norm.weight = load_weight(b, ck, p + "mlp_norm.weight");
       blk.mlp = load_swiglu_mlp(b, ck, p + "mlp.", false);
     } else {
-      blk.mixer_norm = load_weight(b, ck, p + "norm.weight");
+      blk.mixer_norm.weight = load_weight(b, ck, p + "norm.weight");
       blk.mixer = c.kind == SsmKind::Mamba ? load_mamba_mixer(b, ck, p + "mixer.", c.mamba)
                                            : load_mamba2_mixer(b, ck, p + "mixer.", c.mamba2);
       blk.has_mlp = false;
@@ -248,7 +248,7 @@ std::unique_ptr<Model> build_ssm(const Checkpoint& ck, std::shared_ptr<Backend> 
   if (!opts.rope_override.empty()) spec.rope = rope_with_override(spec.rope, opts, c.attention.front().head_dim);
   Tensor embed = load_weight(b, ck, c.prefix + c.embed);
   Tensor lm_head = spec.tie_word_embeddings ? embed : load_weight(b, ck, "lm_head.weight");
-  Tensor final_norm = load_weight(b, ck, c.prefix + "norm_f.weight");
+  Norm final_norm{load_weight(b, ck, c.prefix + "norm_f.weight")};
   const bool transformers = spec.layout == "transformers";
   auto model = std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), embed, final_norm, lm_head, std::move(blocks));
   model->set_hidden_after_every_block(transformers);

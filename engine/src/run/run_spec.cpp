@@ -80,9 +80,13 @@ RunSpec parse_run_spec(const nlohmann::json& j, const std::string& base_dir, con
       e.name = m.value("name", std::string());
       e.tokenizer = m.value("tokenizer", std::string());
       if (!e.tokenizer.empty() && e.tokenizer != "bytes") e.tokenizer = resolve(e.tokenizer, base_dir);
+      if (m.contains("force_family")) {
+        if (!m["force_family"].is_string()) throw BadInput(where + ": a model's 'force_family' must be a family name (string)");
+        e.force_family = m["force_family"].get<std::string>();
+      }
     } else {
       throw BadInput(where + ": each entry of 'models' is a folder path or {\"path\": ..., \"name\": ..., "
-                     "\"tokenizer\": ...}");
+                     "\"tokenizer\": ..., \"force_family\": ...}");
     }
     if (e.name.empty()) e.name = std::filesystem::path(e.path).filename().string();
     s.models.push_back(e);
@@ -136,7 +140,11 @@ RunSpec load_run_spec(const std::filesystem::path& file) {
 
 std::string RunSpec::hash() const {
   nlohmann::json n;
-  for (const auto& m : models) n["models"].push_back({m.path, m.name, m.tokenizer});
+  for (const auto& m : models) {
+    nlohmann::json entry{m.path, m.name, m.tokenizer};
+    if (!m.force_family.empty()) entry.push_back(m.force_family);  // absent otherwise: older specs keep their hash
+    n["models"].push_back(entry);
+  }
   n["rope"] = rope;
   n["tasks"] = tasks;
   n["backend"] = backend;

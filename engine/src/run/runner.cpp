@@ -85,7 +85,7 @@ ModelSide open_model_side(const ModelEntry& e) {
   const auto dir = std::filesystem::path(e.path);
   if (!std::filesystem::is_directory(dir))
     throw BadInput("model '" + e.name + "': " + e.path + " is not a folder (expected a checkpoint folder with config.json)");
-  m.spec = read_model_spec(dir / "config.json");
+  m.spec = read_model_spec(dir / "config.json", e.force_family);
   m.fingerprint = checkpoint_fingerprint(dir);
   m.tokenizer = tokenizer_for(e, m.spec);
   if (e.tokenizer.empty() || e.tokenizer == "bytes") m.tokenizer_key = e.tokenizer.empty() ? "model" : "bytes";
@@ -217,6 +217,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
                            {"dtype", spec.dtype},    {"task", r.task->name()},
                            {"config", key_config(r.task->config())}};
         if (!r.evaluator_path.empty()) key["evaluator"] = checkpoint_fingerprint(r.evaluator_path);
+        if (!side.entry.force_family.empty()) key["force_family"] = side.entry.force_family;
         r.key = eval::fnv1a64_hex(key.dump());
         TaskRunRecord rec;
         rec.run_key = r.key;
@@ -230,6 +231,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", LMSCOPE_VERSION},
                           {"backend", spec.backend},                 {"dtype", spec.dtype},
                           {"device", device_name(spec.backend)},    {"tokenizer", side.tokenizer->kind()}};
+        if (!side.entry.force_family.empty()) rec.provenance["force_family"] = side.entry.force_family;
         store.put_task_run(rec);
         for (auto& [i, u] : store.units(r.key)) r.units.emplace(i, std::move(u.result));
         for (std::int64_t u = 0; u < r.task->unit_count(); ++u, ++ordinal) {
@@ -291,7 +293,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         loaded.clear();  // one model in memory at a time
         auto& fresh = loaded[{r.model, r.rope}];
         emit({{"event", "log"}, {"message", "loading " + side.entry.name + (r.rope.empty() ? "" : " with rope " + r.rope)}});
-        fresh.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(side.entry.path));
+        fresh.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(side.entry.path, side.entry.force_family));
         LoadOptions lo;
         lo.backend = spec.backend;
         lo.rope_override = r.rope;

@@ -31,16 +31,26 @@ void add_rmsnorm(void* x, Elem x_t, const void* r, Elem r_t, const float* w, flo
 void add(void* acc, Elem acc_t, const void* x, Elem x_t, std::int64_t n, cudaStream_t stream);
 // out[t, n] += bias[n] for out [T, N]
 void add_bias(void* out, Elem out_t, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream);
-// out = silu(gate) * up, elementwise (out may alias gate)
-void swiglu(const void* gate, const void* up, Elem in_t, void* out, Elem out_t, std::int64_t n, cudaStream_t stream);
+// out = f(gate) * up, elementwise (out may alias gate); f an activate() code: 0 silu, 6 gelu (tanh), 7 gelu (erf),
+// 8 relu² (the gated ones the families use; others throw).
+void glu(const void* gate, const void* up, Elem in_t, void* out, Elem out_t, std::int64_t n, int f, cudaStream_t stream);
+inline void swiglu(const void* gate, const void* up, Elem in_t, void* out, Elem out_t, std::int64_t n, cudaStream_t stream) {
+  glu(gate, up, in_t, out, out_t, n, 0, stream);
+}
+// out = (x - mean) / sqrt(var + eps) * w (+ b) per row of x [T, C]; w, b float32 (b may be null).
+void layernorm(const void* x, Elem x_t, const float* w, const float* b, float eps, std::int64_t T, std::int64_t C, void* out,
+               Elem out_t, cudaStream_t stream);
 // Rotates x [T, heads * head_dim] in place ("rotate half"), row t with table row pos0 + t of cos/sin [P, half].
 void rope(void* x, Elem x_t, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
           std::int64_t half, std::int64_t pos0, cudaStream_t stream);
 
 // --- linear attention and BitNet (activation.cu, causal_conv1d.cu, head_norm.cu, decay_gate.cu, rmsnorm_gated.cu,
 //     bitnet_quant.cu, delta_rule.cu, delta_rule_chunked.cu) ---
-// x = f(x) with f: 0 silu, 1 sigmoid, 2 relu, 3 elu+1.
+// x = f(x) with f: 0 silu, 1 sigmoid, 2 relu, 3 elu+1, 4 softplus, 5 log-sigmoid, 6 gelu (tanh form), 7 gelu (erf),
+// 8 relu².
 void activate(void* x, Elem t, std::int64_t n, int f, cudaStream_t stream);
+// x = cap · tanh(x / cap)
+void softcap(void* x, Elem t, std::int64_t n, float cap, cudaStream_t stream);
 void scale(void* x, Elem t, std::int64_t n, float s, cudaStream_t stream);
 void fill(void* x, Elem t, std::int64_t n, float value, cudaStream_t stream);
 // out [T, C] = causal depthwise conv of [state; x] with w [C, K] (+ SiLU); next_state [K-1, C] = last K-1 rows of
@@ -57,8 +67,9 @@ void decay_gate_f32(float* a, const float* A_log, const float* dt_bias, std::int
 // out = x / sqrt(mean(x²) + eps) · w · silu(gate), rows of C
 void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
                    std::int64_t C, void* out, Elem out_t, cudaStream_t stream);
-// BitNet: per row s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s
-void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, cudaStream_t stream);
+// BitNet: per row s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s, halves away from zero (fla)
+// or to even (half_to_even: torch.round, transformers' BitNet)
+void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, bool half_to_even, cudaStream_t stream);
 
 struct DeltaRuleArgs {
   const float *q, *k, *v, *beta, *g;  // g may be null (no decay)
@@ -118,6 +129,7 @@ struct AttentionArgs {
   float* out;      // [Tq, num_heads * head_dim]
   std::int64_t Tq, num_heads, num_kv_heads, head_dim, q_pos0, kv_len, window;
   float scale;
+  float softcap = 0;  // > 0: scores s become softcap·tanh(s / softcap)
 };
 // Causal (optionally sliding-window) softmax attention with an online softmax: no [Tq, Tk] matrix in memory.
 void attention_f32(const AttentionArgs& a, cudaStream_t stream);
@@ -134,6 +146,7 @@ struct AttentionBf16Args {
   // Several independent sequences in one launch: sequence b's queries/outputs start at row b·Tq, its keys/values at
   // row b·kv_batch_rows. batch 1 for one sequence.
   std::int64_t batch = 1, kv_batch_rows = 0;
+  float softcap = 0;  // > 0: scores s become softcap·tanh(s / softcap)
 };
 bool attention_bf16_supported(std::int64_t head_dim);
 void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream);
@@ -150,8 +163,9 @@ struct VocabScoreState {
   float* target_logit;     // the target's logit once its chunk was seen
 };
 void vocab_scores_init(const VocabScoreState& s, std::int64_t T, cudaStream_t stream);
-// Folds columns [c0, c0 + n) of the logits chunk [T, ld] (first n columns valid) into the state.
+// Folds columns [c0, c0 + n) of the logits chunk [T, ld] (first n columns valid) into the state; softcap > 0 caps
+// each logit z to softcap·tanh(z / softcap) first.
 void vocab_scores_update(const float* logits, std::int64_t ld, std::int64_t T, std::int64_t n, std::int64_t c0,
-                         const std::int32_t* targets, const VocabScoreState& s, cudaStream_t stream);
+                         const std::int32_t* targets, const VocabScoreState& s, float softcap, cudaStream_t stream);
 
 }  // namespace lmscope::cuda

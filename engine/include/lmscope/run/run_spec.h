@@ -1,6 +1,6 @@
 // A RunSpec: models × settings × tasks, as JSON (docs/runspec.md). Version 1:
 //   {"lmscope_run": 1, "name": "...",
-//    "models": ["DIR" | {"path": "DIR", "name": "...", "tokenizer": "bytes" | "FILE-OR-DIR"}],
+//    "models": ["DIR" | {"path": "DIR", "name": "...", "tokenizer": "bytes" | "FILE-OR-DIR", "force_family": "ID"}],
 //    "rope": ["" | "TYPE:k=v,..." | {"type": "yarn", "factor": [2, 4], ...}],   (a sweep; default: the checkpoint's)
 //    "tasks": ["wikitext" | {"task": "wikitext", "data": "...", ...}],
 //    "backend": "cpu", "dtype": "fp32"|"bf16", "seed": 1234, "limit": N, "max_length": N, "batch_size": N}
@@ -23,6 +23,7 @@ struct ModelEntry {
   std::string path;       // resolved
   std::string name;       // display name (default: the folder's name)
   std::string tokenizer;  // "" (the model folder's), "bytes", or a resolved file/folder path
+  std::string force_family;  // "" (the config decides) or a family id the user chose (--force-family)
 };
 
 struct RunSpec {
