@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """One-off check of a real (published) tokenizer folder: lmscope-cli's ids against the Hugging Face `tokenizers`
-library's for the 99 reference texts, with special tokens as plain text and matched, and decode round trips.
+library's for the 99 reference texts (with --own also our added-token texts), with special tokens as plain
+text and matched, and decode round trips.
 Third-party tokenizer files are checked where they lie; nothing is copied into the repository.
 
     python3 tools/tokenizer_reference/compare_real.py --cli build/bin/lmscope-cli DIR [DIR...]
@@ -39,9 +40,18 @@ def main():
     ap.add_argument("--cli", default=str(ROOT / "build" / "bin" / "lmscope-cli"))
     ap.add_argument("--texts", default=str(ROOT.parent / "shared" / "data" / "tokenizers" / "texts.jsonl"))
     ap.add_argument("--decode", type=int, default=99, help="texts whose decode is compared too")
+    ap.add_argument("--own", action="store_true", help="add write_reference.py's added-token texts")
     ap.add_argument("folders", nargs="+")
     a = ap.parse_args()
     texts = [json.loads(line)["text"] for line in open(a.texts, encoding="utf-8") if line.strip()]
+    if a.own:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from write_reference import OWN_TEXTS
+        texts += OWN_TEXTS
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        for t in texts:
+            f.write(json.dumps({"text": t}) + "\n")
+    a.texts = f.name
     print(f"tokenizers {tokenizers.__version__}, {len(texts)} texts")
     for folder in a.folders:
         lib = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
