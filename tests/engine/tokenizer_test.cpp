@@ -144,7 +144,7 @@ json small_bpe() {
           {"normalizer", nullptr},
           {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}},
           {"decoder", {{"type", "ByteLevel"}}},
-          {"added_tokens", json::array({{{"id", 300}, {"content", "<|eot|>"}, {"special", true}}})},
+          {"added_tokens", json::array({{{"id", 259}, {"content", "<|eot|>"}, {"special", true}}})},
           {"post_processor", nullptr}};
 }
 
@@ -168,9 +168,9 @@ TEST(Tokenizer, SmallBpeMergesByRankAndHandlesSpecialTokens) {
   EXPECT_EQ(tok->decode(tok->encode("low low")), "low low");
   // the special token's text is plain text unless allowed
   const auto plain = tok->encode("a<|eot|>");
-  EXPECT_EQ(std::count(plain.begin(), plain.end(), 300), 0);
-  EXPECT_EQ(tok->encode("a<|eot|>", {.allow_special = true}), (std::vector<std::int32_t>{'a', 300}));
-  EXPECT_EQ(tok->decode(std::vector<std::int32_t>{'a', 300}), "a<|eot|>");
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), 259), 0);
+  EXPECT_EQ(tok->encode("a<|eot|>", {.allow_special = true}), (std::vector<std::int32_t>{'a', 259}));
+  EXPECT_EQ(tok->decode(std::vector<std::int32_t>{'a', 259}), "a<|eot|>");
 }
 
 TEST(Tokenizer, MalformedFilesGiveClearErrors) {
@@ -192,8 +192,20 @@ TEST(Tokenizer, MalformedFilesGiveClearErrors) {
   j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(unclosed"}}}, {"behavior", "Isolated"}};
   has(load_error(j.dump()), "regex does not compile");
   j = small_bpe();
-  j["pre_tokenizer"] = {{"type", "Metaspace"}};
-  has(load_error(j.dump()), "pre_tokenizer type 'Metaspace' is not supported");
+  j["pre_tokenizer"] = {{"type", "Punctuation"}};
+  has(load_error(j.dump()), "pre_tokenizer type 'Punctuation' is not supported");
+  j = small_bpe();
+  j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", json::array({{{"type", "ByteLevel"}}, {{"type", "Digits"}}})}};
+  has(load_error(j.dump()), "pre_tokenizer step 'Digits' after ByteLevel is not supported");
+  j = small_bpe();
+  j["added_tokens"][0]["single_word"] = true;
+  has(load_error(j.dump()), "added_tokens['<|eot|>'] with single_word true is not supported");
+  j = small_bpe();
+  j["post_processor"] = {{"type", "RobertaProcessing"}};
+  has(load_error(j.dump()), "post_processor type 'RobertaProcessing' is not supported");
+  j = small_bpe();
+  j["decoder"] = {{"type", "WordPiece"}};
+  has(load_error(j.dump()), "decoder type 'WordPiece' is not supported");
   j = small_bpe();
   j["normalizer"] = {{"type", "NFKC"}};
   has(load_error(j.dump()), "normalizer type 'NFKC' is not supported");
@@ -210,7 +222,7 @@ TEST(Tokenizer, MalformedFilesGiveClearErrors) {
     load_tokenizer(empty.path);
     FAIL();
   } catch (const BadInput& e) {
-    has(e.what(), "no tokenizer.model or tokenizer.json");
+    has(e.what(), "no tokenizer.json or tokenizer.model");
   }
 }
 

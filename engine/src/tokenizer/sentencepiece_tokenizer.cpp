@@ -23,6 +23,13 @@ class SentencePieceTokenizer final : public Tokenizer {
     eos_id_ = id_of(cfg.eos_token, sp_.eos_id());
     add_bos_ = cfg.add_bos_token.value_or(true);  // LlamaTokenizer's defaults
     add_eos_ = cfg.add_eos_token.value_or(false);
+    // A BOS/EOS to be added whose piece is unknown would silently vanish from every sequence.
+    if (add_bos_ && !bos_id_)
+      throw BadInput(model.string() + ": BOS is to be added but bos_token '" + cfg.bos_token.value_or("(the model's own)") +
+                     "' is not a piece of this model (fix tokenizer_config.json's bos_token, or set add_bos_token false)");
+    if (add_eos_ && !eos_id_)
+      throw BadInput(model.string() + ": EOS is to be added but eos_token '" + cfg.eos_token.value_or("(the model's own)") +
+                     "' is not a piece of this model (fix tokenizer_config.json's eos_token, or set add_eos_token false)");
   }
   std::string kind() const override { return "sentencepiece"; }
   std::int64_t vocab_size() const override { return sp_.GetPieceSize(); }

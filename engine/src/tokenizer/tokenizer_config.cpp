@@ -7,10 +7,9 @@
 #include "lmscope/error.h"
 
 namespace lmscope {
+namespace {
 
-TokenizerConfig read_tokenizer_config(const std::filesystem::path& file) {
-  TokenizerConfig c;
-  if (!std::filesystem::exists(file)) return c;
+nlohmann::json read_object(const std::filesystem::path& file) {
   std::ifstream in(file);
   std::ostringstream text;
   text << in.rdbuf();
@@ -21,6 +20,36 @@ TokenizerConfig read_tokenizer_config(const std::filesystem::path& file) {
     throw BadInput(file.string() + ": not well-formed JSON: " + e.what());
   }
   if (!j.is_object()) throw BadInput(file.string() + ": expected a JSON object");
+  return j;
+}
+
+// The tokenizer class transformers' AutoTokenizer takes for a model type when tokenizer_config.json names none
+// (only the types whose class has its own BOS/EOS rule matter here).
+std::optional<std::string> class_for_model_type(const std::string& type) {
+  for (const char* t : {"llama", "mistral", "mixtral", "phi3", "code_llama"})
+    if (type == t) return "LlamaTokenizerFast";
+  for (const char* t : {"gemma", "gemma2", "gemma3", "gemma3_text"})
+    if (type == t) return "GemmaTokenizerFast";
+  for (const char* t : {"gpt_neox", "olmo", "olmo2"})
+    if (type == t) return "GPTNeoXTokenizerFast";
+  if (type == "cohere") return "CohereTokenizerFast";
+  return std::nullopt;
+}
+
+}  // namespace
+
+TokenizerConfig read_tokenizer_config(const std::filesystem::path& file) {
+  TokenizerConfig c;
+  const auto config = file.parent_path() / "config.json";
+  if (std::filesystem::exists(config)) {
+    const nlohmann::json j = read_object(config);
+    if (j.contains("model_type") && j["model_type"].is_string()) c.model_type = j["model_type"].get<std::string>();
+  }
+  if (!std::filesystem::exists(file)) {
+    if (c.model_type) c.tokenizer_class = class_for_model_type(*c.model_type);
+    return c;
+  }
+  const nlohmann::json j = read_object(file);
   auto flag = [&](const char* key) -> std::optional<bool> {
     if (!j.contains(key) || j[key].is_null()) return std::nullopt;
     if (!j[key].is_boolean()) throw BadInput(file.string() + ": field '" + key + "': expected true or false, got " + j[key].dump());
@@ -38,6 +67,8 @@ TokenizerConfig read_tokenizer_config(const std::filesystem::path& file) {
   c.add_eos_token = flag("add_eos_token");
   c.bos_token = token("bos_token");
   c.eos_token = token("eos_token");
+  if (j.contains("tokenizer_class") && j["tokenizer_class"].is_string()) c.tokenizer_class = j["tokenizer_class"].get<std::string>();
+  else if (c.model_type) c.tokenizer_class = class_for_model_type(*c.model_type);
   return c;
 }
 

@@ -10,6 +10,6 @@
 namespace lmscope {
 
 std::unique_ptr<Tokenizer> make_sentencepiece_tokenizer(const std::filesystem::path& model, const TokenizerConfig& cfg);
-std::unique_ptr<Tokenizer> make_bpe_tokenizer(const std::filesystem::path& tokenizer_json, const TokenizerConfig& cfg);
+std::unique_ptr<Tokenizer> make_hf_tokenizer(const std::filesystem::path& tokenizer_json, const TokenizerConfig& cfg);
 
 }  // namespace lmscope
