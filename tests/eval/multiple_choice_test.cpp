@@ -7,6 +7,7 @@
 
 #include "lmscope/error.h"
 #include "lmscope/eval/multiple_choice.h"
+#include "lmscope/tokenizer.h"
 #include "support/test_support.h"
 
 namespace lmscope::eval {
@@ -479,6 +480,32 @@ TEST(Lambada, WholeOpenAiTestSet) {
   EXPECT_EQ(make_lambada_request(recs[0], "l").continuation, " signs");
   EXPECT_EQ(continuation_len, 34377u);  // Python, same file: sum of len(" " + last word)
   EXPECT_EQ(context_bytes, 1654414u);   // and of len(context.encode())
+}
+
+}  // namespace
+}  // namespace lmscope::eval
+
+namespace lmscope::eval {
+namespace {
+
+// lm-eval adds the BOS of Gemma models to every encoding (HFLM's add_bos_token for model types containing "gemma");
+// for other models requests carry no special tokens. The fixture tokenizers' folders hold a config.json naming
+// their model_type.
+TEST(MultipleChoice, GemmaRequestsCarryTheBosLmEvalAdds) {
+  const auto fixtures = std::filesystem::path(LMSCOPE_SOURCE_DIR) / "tests" / "fixtures" / "tokenizers";
+  const auto gemma = load_tokenizer(fixtures / "gemma2");
+  ASSERT_TRUE(gemma->lm_eval_adds_special_tokens());
+  ASSERT_TRUE(gemma->bos_id());
+  const auto [ctx, cont] = encode_request(*gemma, "The harbour was", " quiet", false);
+  ASSERT_FALSE(ctx.empty());
+  EXPECT_EQ(ctx.front(), *gemma->bos_id());
+  ASSERT_FALSE(cont.empty());
+  EXPECT_NE(cont.front(), *gemma->bos_id());  // whole[len(ctx):]: the BOS stays with the context
+  const auto mistral = load_tokenizer(fixtures / "mistral");
+  ASSERT_FALSE(mistral->lm_eval_adds_special_tokens());
+  const auto [mctx, mcont] = encode_request(*mistral, "The harbour was", " quiet", false);
+  ASSERT_FALSE(mctx.empty());
+  if (mistral->bos_id()) EXPECT_NE(mctx.front(), *mistral->bos_id());  // its tokenizer would add one; lm-eval does not
 }
 
 }  // namespace

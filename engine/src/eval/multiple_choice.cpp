@@ -396,10 +396,14 @@ Builder builder_for(std::string_view task) {
   return nullptr;
 }
 
-EncodeOptions plain(bool allow_special) {
+// lm-eval's tok_encode: without special tokens, except for Gemma models, whose BOS lm-eval always adds
+// (HFLM sets add_bos_token for model types containing "gemma"): then the tokenizer's own rule applies.
+EncodeOptions plain(const Tokenizer& tokenizer, bool allow_special) {
   EncodeOptions o;
-  o.add_bos = false;
-  o.add_eos = false;
+  if (!tokenizer.lm_eval_adds_special_tokens()) {
+    o.add_bos = false;
+    o.add_eos = false;
+  }
   o.allow_special = allow_special;
   return o;
 }
@@ -472,7 +476,7 @@ std::pair<std::vector<std::int32_t>, std::vector<std::int32_t>> encode_pair(cons
   const std::size_t keep = rstrip_end(context);
   const std::string ctx(context.substr(0, keep));
   const std::string whole = ctx + std::string(context.substr(keep)) + std::string(continuation);
-  const EncodeOptions o = plain(allow_special);
+  const EncodeOptions o = plain(tokenizer, allow_special);
   std::vector<std::int32_t> whole_ids = tokenizer.encode(whole, o);
   std::vector<std::int32_t> ctx_ids = tokenizer.encode(ctx, o);
   std::vector<std::int32_t> cont_ids;
@@ -493,7 +497,7 @@ std::pair<std::vector<std::int32_t>, std::vector<std::int32_t>> encode_request(c
                                                                                 std::string_view continuation,
                                                                                 bool allow_special) {
   if (context.empty())
-    return {{loglikelihood_prefix_token(tokenizer)}, tokenizer.encode(continuation, plain(allow_special))};
+    return {{loglikelihood_prefix_token(tokenizer)}, tokenizer.encode(continuation, plain(tokenizer, allow_special))};
   auto p = encode_pair(tokenizer, context, continuation, allow_special);
   if (p.first.empty()) p.first = {loglikelihood_prefix_token(tokenizer)};
   return p;

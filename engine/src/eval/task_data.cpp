@@ -111,6 +111,11 @@ std::vector<std::int32_t> encode_plain(const Tokenizer& tokenizer, std::string_v
   return tokenizer.encode(text, o);
 }
 
+std::vector<std::int32_t> encode_as_lm_eval(const Tokenizer& tokenizer, std::string_view text) {
+  if (!tokenizer.lm_eval_adds_special_tokens()) return encode_plain(tokenizer, text);
+  return tokenizer.encode(text, EncodeOptions{});
+}
+
 std::string fnv1a64_hex(std::string_view bytes) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : bytes) {

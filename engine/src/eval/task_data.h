@@ -30,6 +30,9 @@ std::string valid_utf8(std::string_view s);
 
 // The text's tokens without BOS/EOS (lm-eval's add_special_tokens=False): what the tasks score.
 std::vector<std::int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text);
+// lm-eval's tok_encode for a document: encode_plain, but with the tokenizer's special tokens for Gemma models
+// (lm-eval adds their BOS: HFLM's add_bos_token for model types containing "gemma").
+std::vector<std::int32_t> encode_as_lm_eval(const Tokenizer& tokenizer, std::string_view text);
 
 // FNV-1a 64 of bytes, as 16 hex digits (data hashes in provenance; not cryptographic).
 std::string fnv1a64_hex(std::string_view bytes);

@@ -1,6 +1,6 @@
 // `wikitext`: lm-eval's loglikelihood_rolling over WikiText-2 documents (eval-spec.md): the detokenised page encoded
-// without special tokens, disjoint rolling windows of the max length with the prefix token first, word and byte
-// counts from the original page. One work unit per document.
+// without special tokens (Gemma: with its BOS, as lm-eval adds it), disjoint rolling windows of the max length with
+// the prefix token first, word and byte counts from the original page. One work unit per document.
 #include <cmath>
 
 #include "eval/scoring.h"
@@ -34,7 +34,7 @@ class WikitextTask final : public Task {
     if (limit >= 0 && static_cast<std::size_t>(limit) < pages.size()) pages.resize(static_cast<std::size_t>(limit));
     for (const auto& page : pages) {
       Document d;
-      d.tokens = encode_plain(*env.tokenizer, wikitext_detokenize(page));
+      d.tokens = encode_as_lm_eval(*env.tokenizer, wikitext_detokenize(page));
       d.words = count_words_like_lm_eval(page);
       d.bytes = static_cast<std::int64_t>(page.size());
       docs_.push_back(std::move(d));
