@@ -97,16 +97,21 @@ TEST_P(RefpackLlama, MatchesTheReference) {
   double lp_sum = 0;
   for (double v : lp) lp_sum -= v;
   EXPECT_NEAR(lp_sum / static_cast<double>(lp.size()), nll, 1e-5);
-  // batch scoring (on CUDA one pass for both sequences) gives what scoring each alone gives
+  // Batch scoring (on CUDA one pass for both sequences) gives what scoring each alone gives: in float32 within a few
+  // ulps of log-probabilities of magnitude ~10 (the products see other shapes, for which cuBLAS picks other
+  // algorithms: hf-qwen2 measured 1.05e-5 on an H200), 3e-5; for a model that rounds its activations to 8 bits
+  // (BitNet) another summation order can move a value across a rounding boundary, so as its logits' bound.
+  const double paths_tol = std::max(3e-5, c.logits_tol > 1e-3 ? c.logits_tol : 0.0);
   std::vector<std::int32_t> rotated(ids_a.begin() + 7, ids_a.end());
   rotated.insert(rotated.end(), ids_a.begin(), ids_a.begin() + 7);
   const std::vector<std::vector<std::int32_t>> pair{ids_a, rotated};
   const auto batch_lp = next_token_logprobs_batch(*model, pair);
   ASSERT_EQ(batch_lp.size(), 2u);
-  EXPECT_LT(test::max_abs_diff(std::vector<float>(batch_lp[0].begin(), batch_lp[0].end()), std::vector<float>(lp.begin(), lp.end())), 1e-5);
+  EXPECT_LT(test::max_abs_diff(std::vector<float>(batch_lp[0].begin(), batch_lp[0].end()), std::vector<float>(lp.begin(), lp.end())),
+            paths_tol);
   const auto lp_rot = next_token_logprobs(*model, rotated);
   EXPECT_LT(test::max_abs_diff(std::vector<float>(batch_lp[1].begin(), batch_lp[1].end()), std::vector<float>(lp_rot.begin(), lp_rot.end())),
-            1e-5);
+            paths_tol);
 
   if (has_hidden) {
     const auto ref_hidden = test::read_f32(ref, "hidden_a");

@@ -14,8 +14,8 @@ grep -E "tests passed|tests failed|\*\*\*Failed|Failed  |SEGFAULT|Timeout|error:
 source .devdeps/device-env.sh >/dev/null 2>&1
 export LD_LIBRARY_PATH=/opt/devdeps/usr/lib/x86_64-linux-gnu/openblas-pthread:${LD_LIBRARY_PATH:-}
 [ -d .carry/shared ] && export LMSCOPE_SHARED=$PWD/.carry/shared
-"$build/tests/engine_tests" --gtest_filter='Refpack/RefpackBf16*:Refpack/RefpackLlama*cuda*' 2>&1 |
-  grep -E "measured|FAILED|Failure|Expected|Which is|PASSED|actual" | head -60
+"$build/tests/engine_tests" --gtest_filter='Refpack/RefpackBf16*:Refpack/RefpackLlama*cuda*:Refpack/RefpackGemma2Eager*' 2>&1 |
+  grep -E "measured|FAILED|Failure|Expected|Which is|PASSED|actual" | head -90
 compute-sanitizer --tool memcheck --leak-check no "$build/tests/cuda_tests" --gtest_filter="${LMSCOPE_MEMCHECK_FILTER:--*OutOfMemory*}" >"$out/memcheck.log" 2>&1
 echo "memcheck rc=$?"
 grep -E "ERROR SUMMARY|PASSED|FAILED" "$out/memcheck.log" | head -10
