@@ -53,7 +53,7 @@ ProjectionFormat parse_quantization(const ConfigFields& cfg, ModelSpec& s) {
 void parse_bitnet_transformers(const ConfigFields& cfg, ModelSpec& s) {
   DecoderRecipe r;
   s.family = "bitnet";
-  parse_llama_like(cfg, s, r);
+  parse_llama_like(cfg, s, r, LlamaLikeDefaults{1e-5, false, 5, 2048});  // transformers' config defaults
   r.act = activation_from_config(cfg, "hidden_act", "relu2");
   r.format = parse_quantization(cfg, s);
   r.attention_settings.format = r.format;

@@ -162,25 +162,25 @@ std::vector<std::int64_t> windows_from_layer_types(const ConfigFields& cfg, std:
   return out;
 }
 
-void parse_llama_like(const ConfigFields& cfg, ModelSpec& s, DecoderRecipe& r) {
+void parse_llama_like(const ConfigFields& cfg, ModelSpec& s, DecoderRecipe& r, const LlamaLikeDefaults& d) {
   s.layout = "transformers";
   s.vocab_size = cfg.positive_int("vocab_size");
   s.hidden_size = cfg.positive_int("hidden_size");
   s.num_layers = cfg.positive_int("num_hidden_layers");
   s.num_heads = cfg.positive_int("num_attention_heads");
-  s.num_kv_heads = cfg.positive_int("num_key_value_heads", s.num_heads);
+  s.num_kv_heads = cfg.positive_int("num_key_value_heads", d.num_key_value_heads > 0 ? d.num_key_value_heads : s.num_heads);
   if (s.num_heads % s.num_kv_heads != 0)
     cfg.fail("num_key_value_heads", "a divisor of num_attention_heads (" + std::to_string(s.num_heads) + ")");
   if (!cfg.has("head_dim") && s.hidden_size % s.num_heads != 0)
     cfg.fail("head_dim", "a value, since hidden_size is not a multiple of num_attention_heads");
   s.head_dim = cfg.positive_int("head_dim", s.hidden_size / s.num_heads);
   s.intermediate_size = cfg.positive_int("intermediate_size");
-  s.norm_eps = cfg.number("rms_norm_eps", 1e-6);
-  s.tie_word_embeddings = cfg.boolean("tie_word_embeddings", false);
+  s.norm_eps = cfg.number("rms_norm_eps", d.rms_norm_eps);
+  s.tie_word_embeddings = cfg.boolean("tie_word_embeddings", d.tie_word_embeddings);
   s.attention_bias = cfg.boolean("attention_bias", false);
   s.mlp_bias = cfg.boolean("mlp_bias", false);
   if (cfg.positive_int("pretraining_tp", 1) != 1) cfg.fail("pretraining_tp", "1");
-  s.max_position_embeddings = cfg.positive_int("max_position_embeddings", 2048);
+  s.max_position_embeddings = cfg.positive_int("max_position_embeddings", d.max_position_embeddings);
   s.rope = parse_rope_config(cfg, s.max_position_embeddings);
   validate_rope(s.rope, s.head_dim);
 

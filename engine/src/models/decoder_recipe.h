@@ -56,11 +56,19 @@ Family decoder_family(std::string model_type, std::string library, std::vector<s
                       std::function<void(const ConfigFields&, ModelSpec&)> parse);
 void set_recipe(ModelSpec& spec, DecoderRecipe recipe);
 
-// Fields every Llama-like transformers config has, with transformers' names and defaults: vocab_size, hidden_size,
-// num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim, intermediate_size, rms_norm_eps,
-// tie_word_embeddings, attention_bias, mlp_bias, max_position_embeddings and RoPE. Fills the spec and the
-// recipe's attention settings.
-void parse_llama_like(const ConfigFields& cfg, ModelSpec& spec, DecoderRecipe& recipe);
+// The defaults of a family's transformers config class for fields a published config.json may leave out.
+struct LlamaLikeDefaults {
+  double rms_norm_eps = 1e-6;
+  bool tie_word_embeddings = false;
+  std::int64_t num_key_value_heads = 0;  // 0: as many as the query heads
+  std::int64_t max_position_embeddings = 2048;
+};
+
+// Fields every Llama-like transformers config has, with transformers' names and the family's defaults: vocab_size,
+// hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads, head_dim, intermediate_size,
+// rms_norm_eps, tie_word_embeddings, attention_bias, mlp_bias, max_position_embeddings and RoPE. Fills the spec and
+// the recipe's attention settings.
+void parse_llama_like(const ConfigFields& cfg, ModelSpec& spec, DecoderRecipe& recipe, const LlamaLikeDefaults& defaults = {});
 
 // transformers' activation names: silu/swish, gelu (erf), gelu_pytorch_tanh / gelu_new / gelu_fast (tanh form),
 // relu, relu2. BadInput naming the field otherwise.

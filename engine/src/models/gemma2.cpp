@@ -12,7 +12,7 @@ namespace {
 void parse_gemma2(const ConfigFields& cfg, ModelSpec& s) {
   DecoderRecipe r;
   s.family = "gemma2";
-  parse_llama_like(cfg, s, r);
+  parse_llama_like(cfg, s, r, LlamaLikeDefaults{1e-6, true, 4, 8192});  // transformers' config defaults
   s.mlp_bias = r.mlp_bias = false;  // Gemma2MLP has no biases
   r.act = activation_from_config(cfg, cfg.has("hidden_activation") ? "hidden_activation" : "hidden_act", "gelu_pytorch_tanh");
   r.mixer_post_norm = "post_attention_layernorm";

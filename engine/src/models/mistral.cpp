@@ -8,7 +8,7 @@ namespace {
 void parse_mistral(const ConfigFields& cfg, ModelSpec& s) {
   DecoderRecipe r;
   s.family = "mistral";
-  parse_llama_like(cfg, s, r);
+  parse_llama_like(cfg, s, r, LlamaLikeDefaults{1e-6, false, 8, 131072});  // transformers' config defaults
   s.attention_bias = s.mlp_bias = false;  // MistralAttention / MistralMLP have no biases
   r.attention_settings.qkv_bias = r.attention_settings.o_bias = r.mlp_bias = false;
   if (cfg.has("sliding_window")) s.window_size = cfg.positive_int("sliding_window");

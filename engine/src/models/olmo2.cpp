@@ -9,7 +9,7 @@ namespace {
 void parse_olmo2(const ConfigFields& cfg, ModelSpec& s) {
   DecoderRecipe r;
   s.family = "olmo2";
-  parse_llama_like(cfg, s, r);
+  parse_llama_like(cfg, s, r, LlamaLikeDefaults{1e-5, false, 0, 2048});  // transformers' config defaults
   s.mlp_bias = r.mlp_bias = false;  // Olmo2MLP has no biases
   r.mixer_norm = "";
   r.mixer_post_norm = "post_attention_layernorm";

@@ -9,7 +9,7 @@ namespace {
 void parse_phi3(const ConfigFields& cfg, ModelSpec& s) {
   DecoderRecipe r;
   s.family = "phi3";
-  parse_llama_like(cfg, s, r);
+  parse_llama_like(cfg, s, r, LlamaLikeDefaults{1e-5, false, 0, 4096});  // transformers' config defaults
   s.attention_bias = s.mlp_bias = false;  // Phi3Attention / Phi3MLP: no biases
   r.attention_settings.qkv_bias = r.attention_settings.o_bias = r.mlp_bias = false;
   r.attention_settings.qkv_layout = QkvLayout::Stacked;

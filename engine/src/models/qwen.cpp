@@ -30,7 +30,7 @@ void parse_qwen_windows(const ConfigFields& cfg, ModelSpec& s, DecoderRecipe& r)
 void parse_qwen2(const ConfigFields& cfg, ModelSpec& s) {
   DecoderRecipe r;
   s.family = "qwen2";
-  parse_llama_like(cfg, s, r);
+  parse_llama_like(cfg, s, r, LlamaLikeDefaults{1e-6, false, 32, 32768});  // transformers' config defaults
   s.attention_bias = true;  // Qwen2Attention: q/k/v always biased, o never
   r.attention_settings.qkv_bias = true;
   r.attention_settings.o_bias = false;
@@ -42,7 +42,7 @@ void parse_qwen2(const ConfigFields& cfg, ModelSpec& s) {
 void parse_qwen3(const ConfigFields& cfg, ModelSpec& s) {
   DecoderRecipe r;
   s.family = "qwen3";
-  parse_llama_like(cfg, s, r);
+  parse_llama_like(cfg, s, r, LlamaLikeDefaults{1e-6, false, 32, 32768});  // transformers' config defaults
   r.attention_settings.qk_norm = AttentionQkNorm::PerHead;
   r.attention_settings.qk_norm_eps = static_cast<float>(s.norm_eps);
   s.details.emplace_back("q/k norm", "RMSNorm of each head's q and k before RoPE");
