@@ -8,6 +8,7 @@
 #include "models/fla_stack.h"
 #include "models/projection.h"
 #include "models/softmax_attention.h"
+#include "models/weight_set.h"
 
 namespace lmscope {
 namespace {
@@ -83,9 +84,11 @@ void describe_delta_family(const DeltaFamilyConfig& c, ModelSpec& s) {
 std::vector<ExpectedTensor> delta_family_tensors(const ModelSpec& s) {
   const DeltaFamilyConfig& c = config_of(s);
   return fla_stack_tensors(s, c.attention, [&](std::vector<ExpectedTensor>& t, const std::string& p, std::int64_t l) {
-    if (is_mamba2_layer(c, l))
-      add_mamba2_tensors(t, p, c.mamba2);
-    else
+    if (is_mamba2_layer(c, l)) {
+      WeightSet ws;
+      declare_mamba2_mixer(ws, p, c.mamba2);
+      t.insert(t.end(), ws.declared().begin(), ws.declared().end());
+    } else
       add_delta_rule_tensors(t, p, s.hidden_size, c.mixer);
   });
 }
@@ -98,7 +101,10 @@ std::unique_ptr<Model> build_delta_family(const Checkpoint& ck, std::shared_ptr<
   if (!opts.rope_override.empty()) spec.rope = rope_with_override(spec.rope, opts, c.attention.front().head_dim);
   return build_fla_stack(ck, std::move(backend), spec, c.attention, opts,
                          [&](Backend& b, const std::string& p, std::int64_t l) -> std::unique_ptr<TokenMixer> {
-                           if (is_mamba2_layer(c, l)) return load_mamba2_mixer(b, ck, p, c.mamba2);
+                           if (is_mamba2_layer(c, l)) {
+                             WeightSet ws(b, ck);
+                             return declare_mamba2_mixer(ws, p, c.mamba2);
+                           }
                            return load_delta_rule_mixer(b, ck, p, c.mixer);
                          });
 }
