@@ -32,6 +32,14 @@ struct Block {
   bool parallel = false;  // the MLP reads the block's input, not the mixer's output (GPT-NeoX)
 };
 
+// A stack's weights and blocks as a family's assembly declares them (models/weight_set.h): placeholders while
+// collecting, the loaded model's parts while loading.
+struct StackParts {
+  Tensor embed, lm_head;
+  Norm final_norm;
+  std::vector<Block> blocks;
+};
+
 // What the whole stack does beyond its blocks.
 struct StackOptions {
   NormKind norm = NormKind::Rms;  // every norm of the model, the final one included

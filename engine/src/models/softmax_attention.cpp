@@ -187,19 +187,6 @@ std::unique_ptr<TokenMixer> declare_softmax_attention(WeightSet& ws, const std::
   return std::make_unique<SoftmaxAttention>(s, std::move(w));
 }
 
-void add_attention_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t hidden,
-                           const AttentionSettings& s) {
-  WeightSet ws;
-  declare_softmax_attention(ws, prefix, hidden, s);
-  out.insert(out.end(), ws.declared().begin(), ws.declared().end());
-}
-
-std::unique_ptr<TokenMixer> load_softmax_attention(Backend& b, const Checkpoint& ck, const std::string& prefix,
-                                                   const AttentionSettings& s) {
-  WeightSet ws(b, ck);
-  return declare_softmax_attention(ws, prefix, ck.spec().hidden_size, s);
-}
-
 RopeConfig rope_with_override(const RopeConfig& rope, const LoadOptions& opts, std::int64_t head_dim) {
   if (opts.rope_override.empty()) return rope;
   RopeConfig r = apply_rope_override(rope, opts.rope_override);
