@@ -22,6 +22,9 @@ struct LoadOptions {
   // Compute type: "" for the backend's default (cpu: fp32; cuda: bf16 weights and activations, fp32 accumulation),
   // "fp32" (cuda's verification mode) or "bf16" (cuda only).
   std::string dtype;
+  // Weights are scanned for NaN and infinity at load and refused naming the tensor; true skips the scan, for
+  // looking at a broken checkpoint on purpose (the outputs will not be finite).
+  bool allow_nonfinite = false;
 };
 
 // What append() writes back. Everything is float32 on the host.
@@ -68,6 +71,7 @@ class Model {
   virtual void reset_peak_memory() const {}
 };
 
+// BadInput naming the tensor when a weight the family uses is NaN or infinite (unless options.allow_nonfinite).
 std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOptions& options = {});
 
 // Logits of every position of `tokens`, one forward pass from an empty state: [tokens.size(), vocab].
