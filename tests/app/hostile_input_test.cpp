@@ -264,9 +264,13 @@ TEST_F(HostileInput, OutputsThatCannotBeWrittenFailLoudly) {
   expect_exit(2, run_args(task + " --out /dev/full"), {"--out /dev/full", "character device"});
   expect_exit(2, run_args(task + " --log-samples /dev/full"), {"--log-samples /dev/full"});
   expect_exit(2, run_args(task + " --out " + q(tmp.path / "no-such-folder" / "r.json")), {"does not exist"});
-  // A full disk, as a file-size limit of 512 bytes: the write fails, nothing is left under the name, exit 1.
+  // A full disk, as a file-size limit of 20 KiB (40 blocks of dash's 512 bytes; the OpenMP runtime needs a page of
+  // shared memory under the same limit) against 64 KiB of logits: the write fails, nothing is left under the name,
+  // exit 1.
   const auto out = tmp.path / "logits.safetensors";
-  const auto r = test::run_cli_with("ulimit -f 1; ", "logits --model " + q(model) + " --tokens 1,2,3,4 --out " + q(out));
+  std::string ids = "1";
+  for (int i = 2; i <= 64; ++i) ids += "," + std::to_string(i % 200);
+  const auto r = test::run_cli_with("ulimit -f 40; ", "logits --model " + q(model) + " --tokens " + ids + " --out " + q(out));
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("cannot write the safetensors file " + out.string()), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(out));
