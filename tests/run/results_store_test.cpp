@@ -107,5 +107,17 @@ TEST(ResultsStoreDamage, ADamagedFileIsBadInputNamingIt) {
   }
 }
 
+TEST(ResultsStoreDamage, ADeviceOrFolderIsNotAStore) {
+  test::TempDir tmp;
+  for (const fs::path& p : {fs::path("/dev/null"), tmp.path}) {
+    try {
+      run::ResultsStore s(p);
+      FAIL() << p << " was opened as a store";
+    } catch (const BadInput& e) {
+      EXPECT_NE(std::string(e.what()).find(p.string()), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lmscope

@@ -8,6 +8,7 @@
 
 #include "eval/task_data.h"
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
 #include "lmscope/json_input.h"
 
 namespace lmscope::run {
@@ -136,8 +137,12 @@ std::string utc_now() {
 }
 
 ResultsStore::ResultsStore(const std::filesystem::path& path) : path_(path) {
-  if (path.has_parent_path() && !std::filesystem::exists(path.parent_path()))
+  std::error_code ec;
+  if (path.has_parent_path() && !std::filesystem::exists(path.parent_path(), ec))
     throw BadInput("results store " + path.string() + ": folder " + path.parent_path().string() + " does not exist");
+  // SQLite would open a device or FIFO and fail later as an I/O error; it is simply not a store.
+  if (const auto kind = non_regular_kind(path); !kind.empty())
+    throw BadInput("results store " + path.string() + " is " + kind + ", not a file; give a file path with --store");
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
