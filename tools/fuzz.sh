@@ -56,11 +56,13 @@ for t in "${targets[@]}"; do
     n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     execs=$((execs + ${n:-0}))
   done
-  found=$(find "$work/findings" -type f | wc -l)
+  # slow-unit-* files are inputs that took long once (a busy machine, a paused process) and do not stop the target;
+  # what does is a crash, a leak, a timeout (-timeout) or running out of memory (-rss_limit_mb).
+  found=$(find "$work/findings" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   printf '%-16s %14d %10d %s\n' "$t" "$execs" $((execs / seconds)) "$found"
   if [ "$found" -gt 0 ]; then
     status=1
-    find "$work/findings" -type f -printf '  reproducer: %p\n'
+    find "$work/findings" -type f ! -name 'slow-unit-*' -printf '  reproducer: %p\n'
     grep -h -m3 -E 'ERROR|SUMMARY|terminate|runtime error' "$work"/log-*.txt | sed 's/^/  /' || true
   fi
 done
