@@ -4,11 +4,29 @@
 
 #include "backend/backend.h"
 #include "lmscope/error.h"
+#include "lmscope/nonfinite_scan.h"
 #include "models/family.h"
 
 namespace lmscope {
 
+namespace {
+
+// Every weight the family uses, once, before any is converted or uploaded: a NaN or infinity would otherwise load
+// silently and turn the outputs into NaN.
+void check_weights_finite(const Checkpoint& ck) {
+  for (const auto& e : expected_tensors(ck.spec())) {
+    const TensorView& t = ck.tensor(e.name);
+    if (const auto at = first_nonfinite(t.dtype, t.data, static_cast<std::size_t>(t.numel())))
+      throw BadInput(t.file->path().string() + ": tensor '" + e.name + "' holds a non-finite value (NaN or infinity) at element " +
+                     std::to_string(*at) + " of " + std::to_string(t.numel()) +
+                     "; the checkpoint is damaged (pass --allow-nonfinite to load it anyway)");
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOptions& options) {
+  if (!options.allow_nonfinite) check_weights_finite(checkpoint);
   return family_for(checkpoint.spec()).build(checkpoint, make_backend(options.backend, options.dtype), options);
 }
 

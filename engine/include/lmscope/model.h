@@ -26,6 +26,9 @@ struct LoadOptions {
   // Gemma 2's attention-score soft-cap, which the model defines and transformers' eager attention applies; false
   // reproduces transformers' default SDPA attention, which ignores it (and so do references made with it).
   bool attention_softcap = true;
+  // Weights are scanned for NaN and infinity at load and refused naming the tensor; true skips the scan, for
+  // looking at a broken checkpoint on purpose (the outputs will not be finite).
+  bool allow_nonfinite = false;
 };
 
 // What append() writes back. Everything is float32 on the host.
@@ -79,6 +82,7 @@ class Model {
   virtual void reset_peak_memory() const {}
 };
 
+// BadInput naming the tensor when a weight the family uses is NaN or infinite (unless options.allow_nonfinite).
 std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOptions& options = {});
 
 // Logits of every position of `tokens`, one forward pass from an empty state: [tokens.size(), vocab].

@@ -254,7 +254,7 @@ Mamba2Settings parse_mamba2_settings(const ConfigFields& cfg, std::int64_t hidde
   m.n_groups = cfg.positive_int("n_groups", fla_defaults ? 1 : 8);
   m.state_size = cfg.positive_int("state_size", 128);
   m.conv_kernel = cfg.positive_int("conv_kernel", 4);
-  m.chunk_size = cfg.positive_int("chunk_size", 256);
+  m.chunk_size = cfg.bounded_int("chunk_size", 256, 1, kMaxChunk);
   m.use_bias = cfg.boolean("use_bias", false);
   m.use_conv_bias = cfg.boolean("use_conv_bias", true);
   m.d_has_hdim = cfg.boolean("D_has_hdim", false);

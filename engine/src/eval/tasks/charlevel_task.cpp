@@ -23,7 +23,7 @@ class CharlevelTask final : public Task {
                      "UTF-8 bytes); this one's tokenizer is " + env.tokenizer->kind());
     const auto path = data_path(s, "data", task, base_dir, "text (a text file, .jsonl with `text`, or .json list)");
     const auto docs = read_documents(path, setting_string(s, "field", "text", task));
-    const auto seg = setting_int(s, "segment_bytes", 1 << 16, task);
+    const auto seg = setting_int_in(s, "segment_bytes", 1 << 16, 1, 1 << 30, task);
     const auto limit = setting_int(s, "limit", -1, task);
     if (seg < 1) throw BadInput("task charlevel: segment_bytes must be >= 1");
     std::string all;
