@@ -21,5 +21,6 @@ std::unique_ptr<Task> make_passkey_task(const nlohmann::json& s, const TaskEnv& 
 std::unique_ptr<Task> make_longppl_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
 std::unique_ptr<Task> make_charlevel_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
 std::unique_ptr<Task> make_throughput_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
+std::unique_ptr<Task> make_recall_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
 
 }  // namespace lmscope::eval
