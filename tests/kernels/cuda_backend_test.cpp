@@ -155,6 +155,28 @@ TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
   EXPECT_EQ(greedy_diff, 0u);
 }
 
+TEST_F(CudaOps, TokenArgmaxAcrossChunksTakesTheFirstOfTies) {
+  const std::int64_t T = 37, H = 64, V = 70000;  // several vocabulary chunks; rows like a decode step's batch
+  // Small integers: exact logits on both backends, so ties are real and the first index must win on both.
+  auto integers = [&](std::vector<std::int64_t> shape) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    std::uniform_int_distribution<int> d(-3, 3);
+    for (auto& x : v) x = static_cast<float>(d(rng_));
+    cpu_.upload(v, c);
+    gpu_->upload(v, g);
+    return std::pair{c, g};
+  };
+  auto [xc, xg] = integers({T, H});
+  auto [wc, wg] = integers({V, H});
+  for (float cap : {0.0f, 50.0f}) {  // 50: integer logits stay far apart after the cap (no near-ties from tanh rounding)
+    std::vector<std::int32_t> nc(static_cast<std::size_t>(T), -1), ng(static_cast<std::size_t>(T), -1);
+    cpu_.token_argmax(xc, wc, cap, nc);
+    gpu_->token_argmax(xg, wg, cap, ng);
+    EXPECT_EQ(nc, ng) << "softcap " << cap;
+  }
+}
+
 TEST_F(CudaOps, LinearAttentionOps) {
   // causal conv1d with the carried state, fed in two pieces
   for (bool silu : {false, true}) {
