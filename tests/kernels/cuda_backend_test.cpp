@@ -155,6 +155,31 @@ TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
   EXPECT_EQ(greedy_diff, 0u);
 }
 
+// One query row over a long range: the split-KV decode kernel (attention_decode.cu) against the CPU.
+struct DecodeShape {
+  std::int64_t nh, nkv, hd, q_pos0, window;
+  float softcap;
+};
+const DecodeShape kDecodeShapes[] = {{32, 8, 64, 8191, 0, 0},   {14, 2, 64, 0, 0, 0},      {4, 4, 128, 5000, 1000, 0},
+                                     {16, 2, 128, 3000, 0, 30}, {8, 4, 256, 1500, 0, 0},   {8, 1, 64, 16383, 4096, 0},
+                                     {2, 2, 256, 63, 10, 50}};
+
+TEST_F(CudaOps, DecodeAttentionSplitsLongRanges) {
+  setenv("LMSCOPE_SPLIT_DECODE", "1", 1);  // opt-in until verified on a GPU (cuda_backend.cpp)
+  for (const auto& s : kDecodeShapes) {
+    const std::int64_t kv_len = s.q_pos0 + 1, cap = kv_len + 3;
+    auto [qc, qg] = random({1, s.nh * s.hd});
+    auto [kc, kg] = random({cap, s.nkv * s.hd});
+    auto [vc, vg] = random({cap, s.nkv * s.hd});
+    auto [oc, og] = output({1, s.nh * s.hd});
+    AttentionShape a{s.nh, s.nkv, s.hd, s.q_pos0, kv_len, s.window, static_cast<float>(1.0 / std::sqrt(double(s.hd))), s.softcap};
+    cpu_.attention(qc, kc, vc, a, oc);
+    gpu_->attention(qg, kg, vg, a, og);
+    expect_close(oc, og, 2e-5, ("decode attention pos=" + std::to_string(s.q_pos0) + " hd=" + std::to_string(s.hd) +
+                                " G=" + std::to_string(s.nh / s.nkv)).c_str());
+  }
+}
+
 TEST_F(CudaOps, TokenArgmaxAcrossChunksTakesTheFirstOfTies) {
   const std::int64_t T = 37, H = 64, V = 70000;  // several vocabulary chunks; rows like a decode step's batch
   // Small integers: exact logits on both backends, so ties are real and the first index must win on both.
@@ -331,6 +356,21 @@ TEST_F(CudaBf16Ops, FlashAttentionMatchesTheReference) {
     cpu_.attention(qc, kc, vc, a, oc);
     bf_->attention(qg, kg, vg, a, og);
     EXPECT_LE(rel_err(oc, og), 1.2e-2) << "attention Tq=" << s.Tq << " hd=" << s.hd << " window=" << s.window;
+  }
+}
+
+TEST_F(CudaBf16Ops, DecodeAttentionSplitsLongRanges) {
+  setenv("LMSCOPE_SPLIT_DECODE", "1", 1);
+  for (const auto& s : kDecodeShapes) {
+    const std::int64_t kv_len = s.q_pos0 + 1, cap = kv_len + 3;
+    auto [qc, qg] = random_bf({1, s.nh * s.hd});
+    auto [kc, kg] = random_bf({cap, s.nkv * s.hd});
+    auto [vc, vg] = random_bf({cap, s.nkv * s.hd});
+    auto [oc, og] = output_bf({1, s.nh * s.hd});
+    AttentionShape a{s.nh, s.nkv, s.hd, s.q_pos0, kv_len, s.window, static_cast<float>(1.0 / std::sqrt(double(s.hd))), s.softcap};
+    cpu_.attention(qc, kc, vc, a, oc);
+    bf_->attention(qg, kg, vg, a, og);
+    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "decode attention pos=" << s.q_pos0 << " hd=" << s.hd << " G=" << s.nh / s.nkv;
   }
 }
 
