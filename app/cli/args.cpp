@@ -1,11 +1,11 @@
 #include "cli/args.h"
 
 #include <charconv>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
 
 namespace lmscope::cli {
 
@@ -67,6 +67,14 @@ std::int64_t Args::integer(const std::string& name, std::int64_t fallback) const
   return v;
 }
 
+std::int64_t Args::integer_in(const std::string& name, std::int64_t fallback, std::int64_t lo, std::int64_t hi) const {
+  const auto v = integer(name, fallback);
+  if (has(name) && (v < lo || v > hi))
+    throw BadInput(command_ + ": option --" + name + " must be from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                   ", got " + std::to_string(v));
+  return v;
+}
+
 std::vector<std::int32_t> parse_token_list(const std::string& text, const std::string& option) {
   std::vector<std::int32_t> out;
   std::size_t start = 0;
@@ -85,16 +93,7 @@ std::vector<std::int32_t> parse_token_list(const std::string& text, const std::s
 }
 
 std::vector<std::int32_t> read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw BadInput(path + ": cannot read the token file");
-  std::ostringstream s;
-  s << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(s.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw BadInput(path + ": not well-formed JSON: " + e.what());
-  }
+  const auto j = parse_json_input(read_input_file(path, "the token file", kMaxTextFileBytes), path);
   if (!j.is_array()) throw BadInput(path + ": expected a JSON array of token ids");
   std::vector<std::int32_t> out;
   for (std::size_t i = 0; i < j.size(); ++i) {
@@ -122,6 +121,7 @@ LoadOptions load_options_from_args(const Args& args) {
   o.backend = args.get("backend", "cpu");
   o.rope_override = args.get("rope", "");
   o.dtype = args.get("dtype", "");  // commands that accept --dtype list it among their options
+  o.allow_nonfinite = args.flag("allow-nonfinite");
   return o;
 }
 

@@ -23,6 +23,8 @@ class Args {
   std::string get(const std::string& name, const std::string& fallback) const;
   std::optional<std::string> optional(const std::string& name) const;
   std::int64_t integer(const std::string& name, std::int64_t fallback) const;
+  // An integer option that must lie in [lo, hi] when given (sizes that allocate: tokens to generate, batch, ...).
+  std::int64_t integer_in(const std::string& name, std::int64_t fallback, std::int64_t lo, std::int64_t hi) const;
   bool flag(const std::string& name) const { return flags_.count(name) > 0; }
 
  private:
@@ -36,7 +38,7 @@ std::vector<std::int32_t> parse_token_list(const std::string& text, const std::s
 std::vector<std::int32_t> read_token_file(const std::string& path);
 // --tokens or --tokens-file, exactly one of them.
 std::vector<std::int32_t> tokens_from_args(const Args& args);
-// --backend and --rope.
+// --backend, --rope, --dtype and --allow-nonfinite.
 LoadOptions load_options_from_args(const Args& args);
 // The checkpoint of --model, its family chosen by --force-family when given (commands that load a model accept it).
 Checkpoint open_checkpoint(const Args& args);

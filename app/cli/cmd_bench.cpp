@@ -17,6 +17,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
 #include "lmscope/model.h"
 #include "lmscope/random_checkpoint.h"
 
@@ -44,24 +45,23 @@ double peak_rss_gib() {
 }  // namespace
 
 int cmd_bench(const Argv& argv) {
-  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope", "micro-batch", "force-family"}, {});
-  const std::int64_t B = args.integer("batch", 1), T = args.integer("seq", 512);
-  const std::int64_t repeat = args.integer("repeat", 3), warmup = args.integer("warmup", 1);
-  if (B < 1 || T < 2 || repeat < 1 || warmup < 0) throw BadInput("bench: need --batch >= 1, --seq >= 2, --repeat >= 1");
+  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope", "micro-batch", "force-family"},
+            {"allow-nonfinite"});
+  // Stated limits: the batch of random ids is allocated up front.
+  const std::int64_t B = args.integer_in("batch", 1, 1, 1 << 16), T = args.integer_in("seq", 512, 2, 1 << 24);
+  const std::int64_t repeat = args.integer_in("repeat", 3, 1, 1 << 20), warmup = args.integer_in("warmup", 1, 0, 1 << 20);
+  if (B * T > (1 << 26)) throw BadInput("bench: --batch × --seq is at most 67108864 tokens");
   if (args.has("config") == args.has("model")) throw BadInput("bench: give exactly one of --config FILE and --model DIR");
   const LoadOptions opts = load_options_from_args(args);
   const std::string dtype = !opts.dtype.empty() ? opts.dtype : opts.backend == "cuda" ? "bf16" : "fp32";
   if (dtype != "fp32" && dtype != "bf16") throw BadInput("bench: --dtype must be fp32 or bf16");
   if (opts.backend == "cpu" && dtype != "fp32") throw BadInput("bench: the cpu backend computes in fp32 only");
-  const std::int64_t micro = args.integer("micro-batch", 0);
+  const std::int64_t micro = args.integer_in("micro-batch", 0, 0, B);
 
   std::filesystem::path dir;
   std::filesystem::path tmp;
   if (args.has("config")) {
-    std::ifstream in(args.required("config"));
-    if (!in) throw BadInput(args.required("config") + ": cannot read");
-    std::ostringstream text;
-    text << in.rdbuf();
+    const auto text = read_input_file(args.required("config"), "the model configuration", kMaxConfigFileBytes);
     std::error_code ec;
     const std::filesystem::path base = std::filesystem::is_directory("/dev/shm", ec) ? std::filesystem::path("/dev/shm")
                                                                                      : std::filesystem::temp_directory_path();
@@ -69,7 +69,7 @@ int cmd_bench(const Argv& argv) {
     std::fprintf(stderr, "writing random weights for %s to %s\n", args.required("config").c_str(), tmp.string().c_str());
     RandomCheckpointOptions ro;
     ro.dtype = dtype == "bf16" ? DType::BF16 : DType::F32;  // what the backend computes with anyway
-    write_random_checkpoint(text.str(), tmp, ro);
+    write_random_checkpoint(text, tmp, ro);
     dir = tmp;
   } else {
     dir = args.required("model");

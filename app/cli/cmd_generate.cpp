@@ -8,11 +8,15 @@
 
 namespace lmscope::cli {
 
+// Tokens one generate call may ask for (each appends to the KV cache).
+constexpr std::int64_t kMaxNewTokens = 1 << 16;
+
 int cmd_generate(const Argv& argv) {
-  Args args("generate", argv, {"model", "tokens", "tokens-file", "max-new", "backend", "rope", "dtype", "force-family"}, {"stop-at-eos"});
+  Args args("generate", argv, {"model", "tokens", "tokens-file", "max-new", "backend", "rope", "dtype", "force-family"},
+            {"stop-at-eos", "allow-nonfinite"});
   const auto ids = tokens_from_args(args);
-  const std::int64_t max_new = args.integer("max-new", -1);
-  if (max_new < 0) throw BadInput("generate: option --max-new N (N >= 0) is required");
+  if (!args.has("max-new")) throw BadInput("generate: option --max-new N (N >= 0) is required");
+  const std::int64_t max_new = args.integer_in("max-new", 0, 0, kMaxNewTokens);
   const Checkpoint ck = open_checkpoint(args);
   const auto model = load_model(ck, load_options_from_args(args));
   const auto out = generate_greedy(*model, ids, max_new, args.flag("stop-at-eos"));

@@ -5,6 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "lmscope/checkpoint.h"
+#include "lmscope/json_input.h"
 
 namespace lmscope::cli {
 namespace {
@@ -106,7 +107,7 @@ int cmd_inspect(const Argv& argv) {
   for (const auto& [name, n] : sum.dtypes) dtypes += (dtypes.empty() ? "" : "+") + name;
 
   if (args.flag("json")) {
-    std::printf("%s\n", inspect_json(ck).dump(2).c_str());
+    std::printf("%s\n", dump_json(inspect_json(ck), 2).c_str());
     return 0;
   }
   std::printf("model          %s\n", ck.dir().string().c_str());

@@ -1,12 +1,14 @@
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
+#include "lmscope/output_file.h"
 #include "lmscope/model.h"
 #include "lmscope/safetensors.h"
 
@@ -17,9 +19,8 @@ namespace {
 // --batch-file: a JSON array of token lists, each scored from an empty state; writes logits [N, Lmax, V] (rows past
 // a sequence's length are zero) and lengths [N]. Lets a script check many windows with one model load.
 int logits_batch(const Args& args, const std::string& out) {
-  std::ifstream in(args.required("batch-file"));
-  if (!in) throw BadInput(args.required("batch-file") + ": cannot read the batch file");
-  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  const auto path = args.required("batch-file");
+  const auto j = parse_json_input(read_input_file(path, "the batch file", kMaxTextFileBytes), path);
   if (!j.is_array() || j.empty()) throw BadInput(args.required("batch-file") + ": expected a JSON array of token lists");
   std::vector<std::vector<std::int32_t>> seqs;
   std::size_t Lmax = 0;
@@ -58,8 +59,9 @@ int logits_batch(const Args& args, const std::string& out) {
 
 int cmd_logits(const Argv& argv) {
   Args args("logits", argv, {"model", "tokens", "tokens-file", "batch-file", "out", "backend", "rope", "dtype", "force-family"},
-            {"hidden"});
+            {"hidden", "allow-nonfinite"});
   const std::string out = args.required("out");
+  OutputFile::check_target(out, "--out");  // refused before the model loads when it cannot be written
   if (args.has("batch-file")) {
     if (args.has("tokens") || args.has("tokens-file") || args.flag("hidden"))
       throw BadInput("logits: --batch-file replaces --tokens/--tokens-file and has no --hidden");

@@ -3,12 +3,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/run_progress.h"
 #include "lmscope/error.h"
+#include "lmscope/json_input.h"
+#include "lmscope/output_file.h"
 #include "lmscope/run/runner.h"
 
 namespace lmscope::cli {
@@ -21,7 +22,7 @@ extern "C" void on_interrupt(int) { g_cancel.store(true); }
 run::RunSpec spec_from_options(const Args& a) {
   nlohmann::json task{{"task", a.required("task")}};
   if (auto s = a.optional("settings")) {
-    auto extra = nlohmann::json::parse(*s, nullptr, false);
+    const auto extra = parse_json_input(*s, "--settings");
     if (!extra.is_object()) throw BadInput("--settings must be a JSON object, e.g. '{\"lengths\": [256, 512]}'");
     for (auto& [k, v] : extra.items()) task[k] = v;
   }
@@ -86,7 +87,7 @@ int cmd_run(const Argv& argv) {
   Args a("run", rest,
          {"model", "task", "data", "tokenizer", "max-length", "limit", "seed", "batch-size", "rope", "backend", "dtype", "settings",
           "store", "out", "shard", "log-samples", "force-family"},
-         {"quiet"});
+         {"quiet", "allow-nonfinite"});
   run::RunSpec spec;
   if (spec_file) {
     for (const char* o : {"model", "task", "data", "tokenizer", "max-length", "limit", "batch-size", "rope", "settings",
@@ -98,30 +99,32 @@ int cmd_run(const Argv& argv) {
       throw BadInput("run: give a run spec file (lmscope-cli run SPEC.json) or --model DIR --task NAME");
     spec = spec_from_options(a);
   }
+  // An output that cannot be written (/dev/full, a folder, a missing folder) is refused before any work is done.
+  for (const char* opt : {"out", "log-samples"})
+    if (auto p = a.optional(opt)) OutputFile::check_target(*p, std::string("--") + opt);
   run::RunOptions o;
   o.store_path = a.get("store", "");
   if (o.store_path.empty()) o.store_path = default_store_path();
   if (auto s = a.optional("shard")) std::tie(o.shard_index, o.shard_count) = run::parse_shard(*s);
   o.cancel = &g_cancel;
+  o.allow_nonfinite = a.flag("allow-nonfinite");
   ProgressPrinter printer(a.flag("quiet"));
   o.on_event = [&](const nlohmann::json& e) { printer(e); };
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
   const auto outcome = run::execute_run(spec, o);
-  if (auto out = a.optional("out")) {
-    std::ofstream f(*out);
-    if (!f) throw BadInput("run: cannot write --out " + *out);
-    f << outcome.results.dump(2) << "\n";
-  }
+  // Both files are written whole or not at all (OutputFile); the targets are checked before the run starts.
+  if (auto out = a.optional("out")) write_output_file(*out, dump_json(outcome.results, 2) + "\n", "--out");
   if (auto log = a.optional("log-samples")) {
-    std::ofstream f(*log);
-    if (!f) throw BadInput("run: cannot write --log-samples " + *log);
+    OutputFile f(*log, "--log-samples");
     run::ResultsStore store(o.store_path);
     for (const auto& tr : outcome.task_runs)
       for (const auto& [i, u] : store.units(tr.run_key))
-        f << nlohmann::json{{"model", tr.model}, {"setting", tr.setting}, {"task", tr.task}, {"unit", i},
-                            {"result", u.result}}.dump()
-          << "\n";
+        if (i >= 0 && i < tr.unit_count)
+          f.write(dump_json({{"model", tr.model}, {"setting", tr.setting}, {"task", tr.task}, {"unit", i},
+                             {"result", u.result}}) +
+                  "\n");
+    f.commit();
   }
   print_summary(outcome.results);
   if (outcome.cancelled) return 130;
@@ -157,11 +160,11 @@ int cmd_results(const Argv& argv) {
     nlohmann::json row{{"run_key", r.run_key}, {"model", r.model},          {"setting", r.setting},
                        {"task", r.task},       {"units_done", done},        {"unit_count", r.unit_count},
                        {"finished", r.finished}, {"provenance", r.provenance}};
-    if (!r.results.is_null()) row["metrics"] = r.results["metrics"];
+    if (r.results.is_object() && r.results.contains("metrics")) row["metrics"] = r.results["metrics"];
     out.push_back(row);
   }
   if (a.flag("json")) {
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", dump_json(out, 2).c_str());
     return 0;
   }
   std::printf("%s: %zu task run(s)\n", store_path.c_str(), out.size());

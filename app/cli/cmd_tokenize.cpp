@@ -1,7 +1,6 @@
 // tokenize / detokenize: the tokenizer of a model folder or file, or UTF-8 bytes (--tokenizer bytes).
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -9,6 +8,8 @@
 #include "cli/commands.h"
 #include "lmscope/checkpoint.h"
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
 #include "lmscope/tokenizer.h"
 
 namespace lmscope::cli {
@@ -25,18 +26,14 @@ std::unique_ptr<Tokenizer> tokenizer_from_args(const Args& args) {
     }
     return make_byte_tokenizer();
   }
-  if (tok) return load_tokenizer(*tok);
-  if (const auto model = args.optional("model")) return load_tokenizer(*model);
-  throw BadInput("give --model DIR or --tokenizer FILE|bytes");
+  const auto where = tok ? std::filesystem::path(*tok) : args.optional("model") ? std::filesystem::path(*args.optional("model"))
+                                                                               : std::filesystem::path();
+  if (where.empty()) throw BadInput("give --model DIR or --tokenizer FILE|bytes");
+  refuse_non_regular(where, {"tokenizer.json", "tokenizer.model", "tokenizer_config.json"});
+  return load_tokenizer(where);
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadInput(path + ": cannot read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const std::string& path) { return read_input_file(path, "the text file", kMaxTextFileBytes); }
 
 std::string ids_json(const std::vector<std::int32_t>& ids) {
   std::string s = "[";
@@ -66,12 +63,7 @@ int cmd_tokenize(const Argv& argv) {
     std::string line;
     for (std::size_t n = 1; std::getline(in, line); ++n) {
       if (line.empty()) continue;
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::parse_error& e) {
-        throw BadInput(path + ": line " + std::to_string(n) + " is not JSON: " + e.what());
-      }
+      const auto j = parse_json_input(line, path + ": line " + std::to_string(n));
       if (!j.is_object() || !j.contains(field) || !j[field].is_string())
         throw BadInput(path + ": line " + std::to_string(n) + " has no string field '" + field + "'");
       texts.push_back(j[field].get<std::string>());

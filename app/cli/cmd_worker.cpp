@@ -2,28 +2,41 @@
 // other front ends. Requests are read on the main thread; a run executes on its own thread so "cancel" is heard
 // while it works. Every output line is one JSON object carrying the id of the request it answers.
 #include <cstdio>
-#include <iostream>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/worker_request.h"
 #include "lmscope/checkpoint.h"
 #include "lmscope/error.h"
+#include "lmscope/json_input.h"
 #include "lmscope/eval/task.h"
 #include "lmscope/run/runner.h"
 
 namespace lmscope::cli {
 namespace {
 
+// The longest request line read (a run spec inline is kilobytes); a longer one is answered with an error.
+constexpr std::size_t kMaxRequestBytes = 64u << 20;
+
 class Worker {
  public:
+  // A line that cannot be written means the front end has gone (its end of the pipe is closed, SIGPIPE being
+  // ignored): the run in progress is cancelled and the worker stops at the next request it reads.
   void send(nlohmann::json e, const nlohmann::json& id) {
     e["id"] = id;
+    const std::string text = dump_json(e) + "\n";
     std::lock_guard<std::mutex> lock(out_);
-    std::fputs((e.dump() + "\n").c_str(), stdout);
-    std::fflush(stdout);
+    if (output_lost_.load()) return;
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+      output_lost_.store(true);
+      cancel_.store(true);
+    }
   }
+
+  bool output_lost() const { return output_lost_.load(); }
 
   void error(const nlohmann::json& id, const std::string& kind, const std::string& message) {
     send({{"event", "error"}, {"kind", kind}, {"message", message}}, id);
@@ -31,24 +44,30 @@ class Worker {
 
   // Returns false on "quit".
   bool handle(const std::string& line) {
-    nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
-    if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string()) {
-      error(nullptr, "bad_input", "each request is a JSON object with a string field 'cmd'");
+    WorkerRequest req;
+    try {
+      req = parse_worker_request(line);
+    } catch (const BadInput& e) {
+      error(nullptr, "bad_input", e.what());
       return true;
     }
-    const auto id = req.value("id", nlohmann::json(nullptr));
-    const auto cmd = req["cmd"].get<std::string>();
+    const auto& id = req.id;
+    const auto& cmd = req.cmd;
     try {
       if (cmd == "quit") return false;
       if (cmd == "ping") send({{"event", "pong"}, {"version", LMSCOPE_VERSION}, {"protocol", 1}}, id);
       else if (cmd == "tasks") send({{"event", "tasks"}, {"tasks", eval::task_names()}}, id);
-      else if (cmd == "inspect") send({{"event", "inspect"}, {"model", inspect_json(Checkpoint::open(need(req, "model")))}}, id);
+      else if (cmd == "inspect") send({{"event", "inspect"}, {"model", inspect_json(Checkpoint::open(req.text("model")))}}, id);
       else if (cmd == "history") history(req, id);
       else if (cmd == "run") start_run(req, id);
       else if (cmd == "cancel") cancel(id);
       else error(id, "bad_input", "unknown cmd '" + cmd + "' (ping, tasks, inspect, history, run, cancel, quit)");
     } catch (const BadInput& e) {
       error(id, "bad_input", e.what());
+    } catch (const std::filesystem::filesystem_error& e) {
+      error(id, "bad_input", e.what());
+    } catch (const OutputError& e) {
+      error(id, "output", e.what());
     } catch (const std::exception& e) {
       error(id, "internal", e.what());
     }
@@ -61,17 +80,11 @@ class Worker {
   }
 
  private:
-  static std::string need(const nlohmann::json& req, const char* field) {
-    if (!req.contains(field) || !req[field].is_string())
-      throw BadInput(std::string("request needs a string field '") + field + "'");
-    return req[field].get<std::string>();
+  static std::string store_of(const WorkerRequest& req) {
+    return req.has("store") ? req.text("store") : default_store_path();
   }
 
-  std::string store_of(const nlohmann::json& req) {
-    return req.contains("store") && req["store"].is_string() ? req["store"].get<std::string>() : default_store_path();
-  }
-
-  void history(const nlohmann::json& req, const nlohmann::json& id) {
+  void history(const WorkerRequest& req, const nlohmann::json& id) {
     run::ResultsStore store(store_of(req));
     nlohmann::json list = nlohmann::json::array();
     for (const auto& r : store.task_runs()) {
@@ -84,20 +97,15 @@ class Worker {
     send({{"event", "history"}, {"store", store.path().string()}, {"task_runs", list}}, id);
   }
 
-  void start_run(const nlohmann::json& req, const nlohmann::json& id) {
+  void start_run(const WorkerRequest& req, const nlohmann::json& id) {
     if (busy_.load()) throw BadInput("a run is in progress (one at a time per worker); cancel it or start another worker");
     if (thread_.joinable()) thread_.join();  // the previous run's thread, finished or about to be
-    run::RunSpec spec;
-    if (req.contains("spec") && req["spec"].is_object())
-      spec = run::parse_run_spec(req["spec"], req.value("base_dir", std::filesystem::current_path().string()),
-                                 "request " + id.dump());
-    else if (req.contains("spec_file") && req["spec_file"].is_string())
-      spec = run::load_run_spec(req["spec_file"].get<std::string>());
-    else
-      throw BadInput("run needs 'spec' (a run spec object) or 'spec_file' (its path)");
+    auto r = parse_run_request(req, req.has("store") ? "" : default_store_path(), std::filesystem::current_path().string());
+    auto spec = std::move(r.spec);
     run::RunOptions o;
-    o.store_path = store_of(req);
-    if (req.contains("shard")) std::tie(o.shard_index, o.shard_count) = run::parse_shard(need(req, "shard"));
+    o.store_path = r.store;
+    o.shard_index = r.shard_index;
+    o.shard_count = r.shard_count;
     o.cancel = &cancel_;
     o.on_event = [this, id](const nlohmann::json& e) { send(e, id); };
     cancel_.store(false);
@@ -111,6 +119,10 @@ class Worker {
                 {"results", outcome.results}};
       } catch (const BadInput& e) {
         last = {{"event", "error"}, {"kind", "bad_input"}, {"message", e.what()}};
+      } catch (const std::filesystem::filesystem_error& e) {
+        last = {{"event", "error"}, {"kind", "bad_input"}, {"message", e.what()}};
+      } catch (const OutputError& e) {
+        last = {{"event", "error"}, {"kind", "output"}, {"message", e.what()}};
       } catch (const std::exception& e) {
         last = {{"event", "error"}, {"kind", "internal"}, {"message", e.what()}};
       }
@@ -126,23 +138,56 @@ class Worker {
   }
 
   std::mutex out_;
-  std::atomic<bool> cancel_{false}, busy_{false};
+  std::atomic<bool> cancel_{false}, busy_{false}, output_lost_{false};
   std::thread thread_;
 };
 
 }  // namespace
+
+// One line of stdin into `line` (without the newline); false at end of input. A line longer than `max` is skipped
+// to its end and `too_long` set, so one oversized request cannot take the worker's memory.
+static bool read_request_line(std::string& line, std::size_t max, bool& too_long) {
+  line.clear();
+  too_long = false;
+  char buf[65536];
+  bool any = false;
+  while (std::fgets(buf, sizeof buf, stdin)) {
+    any = true;
+    const std::size_t n = std::strlen(buf);
+    const bool ends = n > 0 && buf[n - 1] == '\n';
+    if (!too_long) {
+      line.append(buf, ends ? n - 1 : n);
+      if (line.size() > max) {
+        too_long = true;
+        line.clear();
+      }
+    }
+    if (ends) return true;
+  }
+  return any;
+}
 
 int cmd_worker(const Argv& argv) {
   Args a("worker", argv, {}, {});
   Worker w;
   w.send({{"event", "ready"}, {"version", LMSCOPE_VERSION}, {"protocol", 1}}, nullptr);
   std::string line;
-  while (std::getline(std::cin, line)) {
+  bool too_long = false;
+  while (!w.output_lost() && read_request_line(line, kMaxRequestBytes, too_long)) {
+    if (too_long) {
+      w.error(nullptr, "bad_input", "request longer than " + std::to_string(kMaxRequestBytes >> 20) +
+                                        " MiB; give a large spec as 'spec_file'");
+      continue;
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (!w.handle(line)) break;
   }
   // stdin closed or quit: stop a run in progress at its next forward pass (finished units are stored).
   w.finish();
+  if (w.output_lost()) {
+    std::fprintf(stderr, "lmscope-cli worker: standard output is closed (the front end went away); stopped\n");
+    return 1;
+  }
   return 0;
 }
 

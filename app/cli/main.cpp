@@ -1,6 +1,11 @@
 // lmscope-cli: the engine, headless. Exit codes: 0 ok, 2 bad input (the message says what to fix), 1 internal error.
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <filesystem>
+#include <new>
 #include <functional>
 #include <map>
 #include <string>
@@ -20,9 +25,11 @@ const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> c{
       {"inspect", {cmd_inspect, "inspect --model DIR [--json]                 family, parameters, dtype, layers, heads, RoPE, context, size"}},
       {"logits", {cmd_logits, "logits --model DIR (--tokens 1,2,3 | --tokens-file ids.json | --batch-file seqs.json) --out FILE.safetensors\n"
-                              "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope TYPE:key=value,...] [--hidden]   one forward pass from an empty state"}},
+                              "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope TYPE:key=value,...] [--hidden] [--allow-nonfinite]\n"
+                              "                                              one forward pass from an empty state"}},
       {"generate", {cmd_generate, "generate --model DIR (--tokens ... | --tokens-file ...) --max-new N [--stop-at-eos]\n"
-                                  "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope ...]   greedy decoding through the KV cache; prints new ids as JSON"}},
+                                  "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope ...] [--allow-nonfinite]\n"
+                                  "                                              greedy decoding through the KV cache (N <= 65536); prints new ids as JSON"}},
       {"random-checkpoint", {cmd_random_checkpoint, "random-checkpoint --config config.json --out DIR [--seed S] [--dtype F32|F16|BF16] [--shards N]\n"
                                                     "                                              a checkpoint folder with random weights for a config"}},
       {"demo", {cmd_demo, "demo [--model DIR] | demo (--report DIR | --spec-out FILE) [--backend cpu|cuda]\n"
@@ -37,7 +44,7 @@ const std::map<std::string, Command>& commands() {
       {"run", {cmd_run, "run (SPEC.json | --model DIR --task NAME [--data PATH] [--tokenizer bytes|PATH] [--max-length N]\n"
                         "       [--limit N] [--seed S] [--batch-size B] [--rope TYPE:k=v,...] [--settings JSON] [--backend cpu|cuda]\n"
                         "       [--dtype fp32|bf16]) [--store FILE]\n"
-                        "       [--out results.json] [--shard i/N] [--log-samples FILE.jsonl] [--quiet]\n"
+                        "       [--out results.json] [--shard i/N] [--log-samples FILE.jsonl] [--quiet] [--allow-nonfinite]\n"
                         "                                              evaluate; units go to the results store; resumes"}},
       {"results", {cmd_results, "results [--store FILE] [--task NAME] [--model NAME] [--json]\n"
                                 "                                              what a results store holds: task runs, units, metrics"}},
@@ -52,7 +59,9 @@ const std::map<std::string, Command>& commands() {
 void usage(std::FILE* to) {
   std::fprintf(to, "lmscope-cli %s: evaluate language-model checkpoints\n\nusage: lmscope-cli COMMAND [options]\n\n", LMSCOPE_VERSION);
   for (const auto& [name, c] : commands()) std::fprintf(to, "  %s\n", c.usage);
-  std::fprintf(to, "\nExit codes: 0 ok, 2 bad input, 1 internal error.\n");
+  std::fprintf(to, "\nExit codes: 0 ok, 2 bad input (the message says what to fix), 1 an output that could not be written\n"
+                  "(the message names it) or an internal error. Weights holding NaN or infinity are refused unless\n"
+                  "--allow-nonfinite is given.\n");
 }
 
 }  // namespace
@@ -77,13 +86,34 @@ int main(int argc, char** argv) {
     usage(stderr);
     return 2;
   }
+  // A reader that goes away (SIGPIPE) or a file-size limit (SIGXFSZ) would kill the process mid-write; ignored, the
+  // write fails instead and is reported like any failed output.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
+  int code = 0;
   try {
-    return it->second.run(lmscope::cli::Argv(argv + 2, argv + argc));
+    code = it->second.run(lmscope::cli::Argv(argv + 2, argv + argc));
   } catch (const lmscope::BadInput& e) {
     std::fprintf(stderr, "lmscope-cli %s: %s\n", name.c_str(), e.what());
     return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // Always about a path from outside (no permission, a symlink loop, a vanished file).
+    std::fprintf(stderr, "lmscope-cli %s: %s\n", name.c_str(), e.what());
+    return 2;
+  } catch (const lmscope::OutputError& e) {
+    std::fprintf(stderr, "lmscope-cli %s: %s\n", name.c_str(), e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "lmscope-cli %s: out of memory\n", name.c_str());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lmscope-cli %s: internal error: %s\n", name.c_str(), e.what());
     return 1;
   }
+  // What went to standard output must have arrived (a full disk, /dev/full, a closed pipe).
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "lmscope-cli %s: cannot write standard output: %s\n", name.c_str(), std::strerror(errno));
+    return 1;
+  }
+  return code;
 }

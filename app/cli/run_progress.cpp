@@ -32,7 +32,9 @@ void ProgressPrinter::line(const std::string& text, bool final) {
 }
 
 void ProgressPrinter::operator()(const nlohmann::json& e) {
-  if (quiet_) return;
+  // Warnings (a damaged row in the store, ...) are shown even when quiet.
+  const bool warning = e.value("event", std::string()) == "log" && e.value("message", std::string()).rfind("warning:", 0) == 0;
+  if (quiet_ && !warning) return;
   const auto kind = e.value("event", std::string());
   if (kind == "start") {
     line("lmscope run: " + std::to_string(e.value("units_total", 0)) + " work units in " +

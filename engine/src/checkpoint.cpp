@@ -1,14 +1,15 @@
 #include "lmscope/checkpoint.h"
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "config_fields.h"
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
 #include "models/family.h"
+#include "spec_limits.h"
 
 namespace lmscope {
 
@@ -18,20 +19,12 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string read_text(const fs::path& p, const std::string& what) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw BadInput(p.string() + ": cannot read " + what + (fs::exists(p) ? "" : " (no such file)"));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(p, ec))) throw BadInput(p.string() + ": cannot read " + what + " (no such file)");
+  return read_input_file(p, what, kMaxConfigFileBytes);
 }
 
-json parse_json(const std::string& text, const fs::path& p) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw BadInput(p.string() + ": not well-formed JSON: " + e.what());
-  }
-}
+json parse_json(const std::string& text, const fs::path& p) { return parse_json_input(text, p.string()); }
 
 ModelSpec spec_from_json(const json& j, const fs::path& config_file, const std::string& force_family) {
   if (!j.is_object()) throw BadInput(config_file.string() + ": expected a JSON object");
@@ -52,6 +45,7 @@ ModelSpec spec_from_json(const json& j, const fs::path& config_file, const std::
   }
   parser.parse(cfg, spec);
   check_family_fits(cfg, family_for(spec), forced);
+  check_spec_limits(spec, cfg);
   if (auto bos = cfg.optional_int("bos_token_id")) spec.bos_token_id = *bos;
   spec.eos_token_ids = cfg.int_or_int_list("eos_token_id");
   spec.config_dtype = cfg.has("torch_dtype") ? cfg.string("torch_dtype", "") : cfg.string("dtype", "");
@@ -66,7 +60,11 @@ std::string expected_text(const ExpectedTensor& e) { return expected_types(e) + 
 }  // namespace
 
 ModelSpec read_model_spec(const fs::path& config_json, const std::string& force_family) {
-  return spec_from_json(parse_json(read_text(config_json, "the model configuration"), config_json), config_json, force_family);
+  return model_spec_from_text(read_text(config_json, "the model configuration"), config_json, force_family);
+}
+
+ModelSpec model_spec_from_text(std::string_view text, const fs::path& config_json, const std::string& force_family) {
+  return spec_from_json(parse_json_input(text, config_json.string()), config_json, force_family);
 }
 
 std::vector<ExpectedTensor> expected_tensors(const ModelSpec& spec) { return family_for(spec).tensors(spec); }
@@ -99,7 +97,8 @@ const TensorView& Checkpoint::tensor(const std::string& name) const {
 Checkpoint Checkpoint::open(const fs::path& dir, const std::string& force_family) {
   Checkpoint ck;
   ck.dir_ = dir;
-  if (!fs::is_directory(dir))
+  std::error_code ec;  // a path that cannot even be examined (a symlink loop, no permission) is not a folder either
+  if (!fs::is_directory(dir, ec))
     throw BadInput(dir.string() + ": not a folder (expected a Hugging Face checkpoint folder with config.json and *.safetensors)");
   const fs::path config = dir / "config.json";
   ck.config_text_ = read_text(config, "the model configuration");
@@ -108,7 +107,7 @@ Checkpoint Checkpoint::open(const fs::path& dir, const std::string& force_family
   // Weight files: a single model.safetensors, or the shards an index lists.
   const fs::path single = dir / "model.safetensors", index = dir / "model.safetensors.index.json";
   std::map<std::string, std::string> weight_map;  // tensor -> shard file name (sharded only)
-  if (fs::exists(index)) {
+  if (fs::exists(fs::symlink_status(index, ec))) {
     const json j = parse_json(read_text(index, "the shard index"), index);
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
       throw BadInput(index.string() + ": field 'weight_map': expected an object {tensor name: shard file}");
@@ -123,15 +122,21 @@ Checkpoint Checkpoint::open(const fs::path& dir, const std::string& force_family
       shards.insert(shard);
     }
     for (const auto& s : shards) ck.files_.push_back(SafetensorsFile::open(dir / s));
-  } else if (fs::exists(single)) {
+  } else if (fs::exists(fs::symlink_status(single, ec))) {
     ck.files_.push_back(SafetensorsFile::open(single));
   } else {
     throw BadInput(dir.string() + ": no model.safetensors or model.safetensors.index.json");
   }
 
+  std::int64_t tensors_stored = 0;
+  std::uint64_t elements_stored = 0;
   for (const auto& f : ck.files_) {
     ck.summary_.files.push_back(f.path());
-    ck.summary_.bytes_on_disk += fs::file_size(f.path());
+    ck.summary_.bytes_on_disk += f.size_bytes();
+    for (const auto& [name, view] : f.tensors()) {
+      ++tensors_stored;
+      elements_stored += static_cast<std::uint64_t>(view.numel());
+    }
     for (const auto& [name, view] : f.tensors()) {
       if (!weight_map.empty()) {
         auto it = weight_map.find(name);
@@ -146,6 +151,7 @@ Checkpoint Checkpoint::open(const fs::path& dir, const std::string& force_family
     if (!ck.tensors_.count(name))
       throw BadInput((dir / shard).string() + ": tensor '" + name + "' is listed in model.safetensors.index.json but missing from the shard");
 
+  check_spec_fits_weights(ck.spec_, tensors_stored, elements_stored, config);
   if (const Family& fam = family_for(ck.spec_); fam.from_tensor_names)
     fam.from_tensor_names(ck.spec_, [&](const std::string& name) { return ck.find(name) != nullptr; }, dir);
 

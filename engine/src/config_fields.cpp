@@ -1,6 +1,7 @@
 #include "config_fields.h"
 
 #include <cmath>
+#include <cstdint>
 
 #include "lmscope/error.h"
 
@@ -25,8 +26,29 @@ void ConfigFields::fail(const std::string& key, const std::string& expected) con
 
 std::int64_t ConfigFields::positive_int(const std::string& key) const {
   const nlohmann::json* v = get(key);
-  if (!v || !v->is_number_integer() || v->get<std::int64_t>() <= 0) fail(key, "a positive integer");
+  // is_number_integer() includes unsigned values above int64's range; get<std::uint64_t> keeps them whole.
+  if (!v || !v->is_number_integer() || (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxConfigInt)) ||
+      v->get<std::int64_t>() <= 0 || v->get<std::int64_t>() > kMaxConfigInt)
+    fail(key, "a positive integer (at most " + std::to_string(kMaxConfigInt) + ")");
   return v->get<std::int64_t>();
+}
+
+std::int64_t ConfigFields::bounded_int(const std::string& key, std::int64_t fallback, std::int64_t lo,
+                                       std::int64_t hi) const {
+  const nlohmann::json* v = get(key);
+  if (!v) return fallback;
+  const auto expected = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+  if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(hi)))
+    fail(key, expected);
+  const auto x = v->get<std::int64_t>();
+  if (x < lo || x > hi) fail(key, expected);
+  return x;
+}
+
+std::string ConfigFields::first_present(std::initializer_list<const char*> keys) const {
+  for (const char* k : keys)
+    if (has(k)) return prefix_ + k;
+  return "";
 }
 
 std::int64_t ConfigFields::positive_int(const std::string& key, std::int64_t fallback) const {
@@ -36,7 +58,8 @@ std::int64_t ConfigFields::positive_int(const std::string& key, std::int64_t fal
 std::optional<std::int64_t> ConfigFields::optional_int(const std::string& key) const {
   const nlohmann::json* v = get(key);
   if (!v) return std::nullopt;
-  if (!v->is_number_integer()) fail(key, "an integer");
+  if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+    fail(key, "an integer");
   return v->get<std::int64_t>();
 }
 
@@ -68,11 +91,13 @@ std::string ConfigFields::string(const std::string& key, const std::string& fall
 std::vector<std::int64_t> ConfigFields::int_or_int_list(const std::string& key) const {
   const nlohmann::json* v = get(key);
   if (!v) return {};
-  if (v->is_number_integer()) return {v->get<std::int64_t>()};
+  if (v->is_number_integer() && !(v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+    return {v->get<std::int64_t>()};
   if (!v->is_array()) fail(key, "an integer or a list of integers");
   std::vector<std::int64_t> out;
   for (const auto& e : *v) {
-    if (!e.is_number_integer()) fail(key, "an integer or a list of integers");
+    if (!e.is_number_integer() || (e.is_number_unsigned() && e.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+      fail(key, "an integer or a list of integers");
     out.push_back(e.get<std::int64_t>());
   }
   return out;
@@ -92,7 +117,7 @@ std::vector<double> factor_list(const ConfigFields& block, const std::string& ke
   if (!v.is_array()) block.fail(key, "a list of numbers");
   std::vector<double> out;
   for (const auto& e : v) {
-    if (!e.is_number()) block.fail(key, "a list of numbers");
+    if (!e.is_number() || !std::isfinite(e.get<double>())) block.fail(key, "a list of finite numbers");
     out.push_back(e.get<double>());
   }
   return out;

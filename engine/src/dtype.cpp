@@ -87,6 +87,7 @@ std::uint16_t float_to_f16(float f) {
 }
 
 void convert_to_f32(DType t, const void* src, float* dst, std::size_t n) {
+  if (n == 0) return;  // an empty tensor has no data pointer: memcpy must not see it even for 0 bytes
   const auto* bytes = static_cast<const unsigned char*>(src);
   switch (t) {
     case DType::F32:

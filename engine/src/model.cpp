@@ -4,11 +4,29 @@
 
 #include "backend/backend.h"
 #include "lmscope/error.h"
+#include "lmscope/nonfinite_scan.h"
 #include "models/family.h"
 
 namespace lmscope {
 
+namespace {
+
+// Every weight the family uses, once, before any is converted or uploaded: a NaN or infinity would otherwise load
+// silently and turn the outputs into NaN.
+void check_weights_finite(const Checkpoint& ck) {
+  for (const auto& e : expected_tensors(ck.spec())) {
+    const TensorView& t = ck.tensor(e.name);
+    if (const auto at = first_nonfinite(t.dtype, t.data, static_cast<std::size_t>(t.numel())))
+      throw BadInput(t.file->path().string() + ": tensor '" + e.name + "' holds a non-finite value (NaN or infinity) at element " +
+                     std::to_string(*at) + " of " + std::to_string(t.numel()) +
+                     "; the checkpoint is damaged (pass --allow-nonfinite to load it anyway)");
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOptions& options) {
+  if (!options.allow_nonfinite) check_weights_finite(checkpoint);
   return family_for(checkpoint.spec()).build(checkpoint, make_backend(options.backend, options.dtype), options);
 }
 
@@ -112,21 +130,79 @@ std::int64_t argmax(std::span<const float> row) {
   return best;
 }
 
+void Model::decode_step(std::span<Sequence* const> seqs, std::span<const std::int32_t> tokens, std::span<std::int32_t> next) const {
+  if (seqs.size() != tokens.size() || next.size() != tokens.size())
+    throw InternalError("decode_step: one token and one output per sequence");
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    AppendOutput out;
+    out.next_token = &next[i];
+    seqs[i]->append(tokens.subspan(i, 1), out);
+  }
+}
+
 std::vector<std::int32_t> generate_greedy(const Model& model, std::span<const std::int32_t> prompt, std::int64_t max_new,
                                           bool stop_at_eos) {
-  if (prompt.empty()) throw BadInput("generate: the prompt needs at least one token");
-  if (max_new < 0) throw BadInput("generate: the number of new tokens must be >= 0");
-  const auto& eos = model.spec().eos_token_ids;
-  std::vector<std::int32_t> out;
-  if (max_new == 0) return out;
-  auto seq = model.new_sequence();
-  std::vector<float> logits;
-  seq->append(prompt, AppendOutput{.logits = &logits, .last_only = true});
-  for (std::int64_t i = 0; i < max_new; ++i) {
-    const auto next = static_cast<std::int32_t>(argmax(logits));
-    out.push_back(next);
-    if (stop_at_eos && std::find(eos.begin(), eos.end(), next) != eos.end()) break;
-    if (i + 1 < max_new) seq->append(std::span<const std::int32_t>(&next, 1), AppendOutput{.logits = &logits, .last_only = true});
+  GreedyOptions o;
+  if (stop_at_eos) o.stop_ids = std::vector<std::int32_t>(model.spec().eos_token_ids.begin(), model.spec().eos_token_ids.end());
+  const GreedyRequest r{prompt, max_new};
+  return generate_greedy_batch(model, std::span<const GreedyRequest>(&r, 1), o).front();
+}
+
+std::vector<std::vector<std::int32_t>> generate_greedy_batch(const Model& model, std::span<const GreedyRequest> requests,
+                                                             const GreedyOptions& o) {
+  for (const auto& r : requests) {
+    if (r.prompt.empty()) throw BadInput("generate: every prompt needs at least one token");
+    if (r.max_new < 0) throw BadInput("generate: the number of new tokens must be >= 0");
+  }
+  if (o.prefill_chunk < 1) throw BadInput("generate: the prefill chunk must be at least one token");
+  std::vector<std::vector<std::int32_t>> out(requests.size());
+  const std::size_t group = o.max_batch > 0 ? static_cast<std::size_t>(o.max_batch) : std::max<std::size_t>(requests.size(), 1);
+  auto finished = [&](std::size_t i) {
+    const auto& g = out[i];
+    if (static_cast<std::int64_t>(g.size()) >= requests[i].max_new) return true;
+    if (!g.empty() && std::find(o.stop_ids.begin(), o.stop_ids.end(), g.back()) != o.stop_ids.end()) return true;
+    return o.stop && !g.empty() && o.stop(i, g);
+  };
+  for (std::size_t g0 = 0; g0 < requests.size(); g0 += group) {
+    const std::size_t g1 = std::min(requests.size(), g0 + group);
+    std::vector<std::unique_ptr<Sequence>> seqs;
+    std::vector<std::size_t> live;
+    // Prefill each prompt in pieces; the last piece gives the first new token.
+    for (std::size_t i = g0; i < g1; ++i) {
+      seqs.push_back(model.new_sequence());
+      if (requests[i].max_new == 0) continue;
+      const auto& p = requests[i].prompt;
+      for (std::size_t at = 0; at < p.size(); at += static_cast<std::size_t>(o.prefill_chunk)) {
+        const std::size_t n = std::min(p.size() - at, static_cast<std::size_t>(o.prefill_chunk));
+        std::int32_t next = -1;
+        AppendOutput a;
+        if (at + n == p.size()) a.next_token = &next;
+        seqs.back()->append(p.subspan(at, n), a);
+        if (at + n == p.size()) out[i].push_back(next);
+      }
+      if (o.after_step) o.after_step(static_cast<std::int64_t>(p.size()) + 1);
+      if (!finished(i)) live.push_back(i);
+    }
+    // Then one batched step per token for every unfinished sequence.
+    std::vector<Sequence*> step_seqs;
+    std::vector<std::int32_t> tokens, next;
+    while (!live.empty()) {
+      step_seqs.clear();
+      tokens.clear();
+      for (std::size_t i : live) {
+        step_seqs.push_back(seqs[i - g0].get());
+        tokens.push_back(out[i].back());
+      }
+      next.assign(live.size(), -1);
+      model.decode_step(step_seqs, tokens, next);
+      std::vector<std::size_t> still;
+      for (std::size_t k = 0; k < live.size(); ++k) {
+        out[live[k]].push_back(next[k]);
+        if (!finished(live[k])) still.push_back(live[k]);
+      }
+      if (o.after_step) o.after_step(static_cast<std::int64_t>(live.size()));
+      live.swap(still);
+    }
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "lmscope/random_checkpoint.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -26,6 +28,14 @@ std::int64_t write_random_checkpoint(const std::string& config_json_text, const 
     if (!out) throw BadInput((dir / "config.json").string() + ": cannot write");
   }
   const ModelSpec spec = read_model_spec(dir / "config.json");
+  // Every tensor is generated in memory before it is written: a config beyond this machine's memory is refused
+  // before the first one is.
+  const auto bytes = static_cast<double>(parameter_count(spec)) * static_cast<double>(dtype_size(o.dtype));
+  const auto ram = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  if (ram > 0 && bytes > ram)
+    throw BadInput("random checkpoint: this config has " + std::to_string(parameter_count(spec)) + " parameters (" +
+                   std::to_string(static_cast<long long>(bytes / (1 << 30))) + " GiB as " +
+                   std::string(dtype_name(o.dtype)) + "), more than this machine's memory");
   const auto tensors = expected_tensors(spec);
 
   std::mt19937_64 rng(o.seed);

@@ -21,6 +21,12 @@ std::int64_t original_context(const RopeConfig& c) {
   return c.original_max_position_embeddings.value_or(c.max_position_embeddings);
 }
 
+std::string number_text(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
 double need(const std::optional<double>& v, std::string_view key, const RopeConfig& c) {
   if (!v) throw BadInput("RoPE " + std::string(rope_type_name(c.type)) + ": parameter '" + std::string(key) + "' is required");
   return *v;
@@ -65,10 +71,22 @@ void validate_rope(const RopeConfig& c, std::int64_t head_dim) {
   if (c.max_position_embeddings <= 0) throw BadInput(who + "max_position_embeddings must be > 0");
   if (c.original_max_position_embeddings && *c.original_max_position_embeddings <= 0)
     throw BadInput(who + "original_max_position_embeddings must be > 0");
-  if (c.factor && !(*c.factor > 0 && std::isfinite(*c.factor)))
-    throw BadInput(who + "factor must be > 0, got " + std::to_string(*c.factor));
-  if (c.attention_factor && !(*c.attention_factor > 0))
-    throw BadInput(who + "attention_factor must be > 0, got " + std::to_string(*c.attention_factor));
+  // Every parameter is a finite number in a range where the formulas give finite, positive frequencies (a factor of
+  // 1e-308 or a NaN beta would otherwise load and turn every logit into NaN).
+  auto in_range = [&](const std::optional<double>& v, const char* key, double lo, double hi) {
+    if (v && !(std::isfinite(*v) && *v >= lo && *v <= hi))
+      throw BadInput(who + key + " must be a number from " + number_text(lo) + " to " + number_text(hi) + ", got " +
+                     number_text(*v));
+  };
+  in_range(c.factor, "factor", kMinRopeFactor, kMaxRopeFactor);
+  in_range(c.attention_factor, "attention_factor", 1e-3, 1e3);
+  in_range(c.low_freq_factor, "low_freq_factor", 1e-6, 1e6);
+  in_range(c.high_freq_factor, "high_freq_factor", 1e-6, 1e6);
+  in_range(c.beta_fast, "beta_fast", 1e-6, 1e6);
+  in_range(c.beta_slow, "beta_slow", 1e-6, 1e6);
+  in_range(c.mscale, "mscale", -1e3, 1e3);
+  in_range(c.mscale_all_dim, "mscale_all_dim", -1e3, 1e3);
+  if (c.theta > 1e12) throw BadInput(who + "theta must be at most 1e12, got " + number_text(c.theta));
   switch (c.type) {
     case RopeType::Default:
       break;
@@ -95,9 +113,9 @@ void validate_rope(const RopeConfig& c, std::int64_t head_dim) {
         throw BadInput(who + "short_factor and long_factor need " + std::to_string(want) + " entries each (rotary_dim / 2), got " +
                        std::to_string(c.short_factor.size()) + " and " + std::to_string(c.long_factor.size()));
       for (double v : c.short_factor)
-        if (!(v > 0)) throw BadInput(who + "short_factor entries must be > 0");
+        if (!(v > 0 && std::isfinite(v))) throw BadInput(who + "short_factor entries must be finite numbers > 0");
       for (double v : c.long_factor)
-        if (!(v > 0)) throw BadInput(who + "long_factor entries must be > 0");
+        if (!(v > 0 && std::isfinite(v))) throw BadInput(who + "long_factor entries must be finite numbers > 0");
       break;
     }
   }
@@ -193,6 +211,14 @@ RopeFrequencies rope_frequencies(const RopeConfig& c, std::int64_t head_dim, std
       break;
     }
   }
+  // What the parameters give must be usable: finite, positive frequencies and attention factor.
+  for (double f : out.inv_freq)
+    if (!(std::isfinite(f) && f > 0))
+      throw BadInput("RoPE " + describe_rope(c) + ": these parameters give a non-finite or zero rotary frequency; "
+                     "check theta, factor and the beta values");
+  if (!(std::isfinite(out.attention_factor) && out.attention_factor > 0))
+    throw BadInput("RoPE " + describe_rope(c) + ": these parameters give an attention factor of " +
+                   number_text(out.attention_factor) + "; check mscale, mscale_all_dim and attention_factor");
   return out;
 }
 
@@ -207,10 +233,14 @@ double parse_number(std::string_view key, std::string_view v) {
   return out;
 }
 
+// Context lengths beyond this are not lengths (and would not convert to an integer safely).
+constexpr double kMaxContextLength = 1ll << 30;
+
 std::int64_t parse_positive_int(std::string_view key, std::string_view v) {
   const double x = parse_number(key, v);
-  if (x <= 0 || x != std::floor(x))
-    throw BadInput("--rope: value of '" + std::string(key) + "' must be a positive integer, got '" + std::string(v) + "'");
+  if (!(x > 0 && x <= kMaxContextLength) || x != std::floor(x))
+    throw BadInput("--rope: value of '" + std::string(key) + "' must be a positive integer up to " +
+                   std::to_string(static_cast<std::int64_t>(kMaxContextLength)) + ", got '" + std::string(v) + "'");
   return static_cast<std::int64_t>(x);
 }
 

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "lmscope/error.h"
+#include "lmscope/json_input.h"
+#include "lmscope/output_file.h"
 
 namespace lmscope {
 
@@ -51,10 +52,13 @@ std::uint64_t read_le64(const unsigned char* p) {
 
 }  // namespace
 
-SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
+SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) { return parse(MappedFile::open(path)); }
+
+SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const MappedFile> file) {
   SafetensorsFile st;
-  st.file_ = MappedFile::open(path);
+  st.file_ = std::move(file);
   const auto& f = *st.file_;
+  const auto& path = f.path();
   if (f.size() < 8) bad(path, "truncated: " + std::to_string(f.size()) + " bytes, a safetensors file has at least 8");
   const std::uint64_t header_len = read_le64(f.data());
   if (header_len > kMaxHeaderBytes)
@@ -65,12 +69,17 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
                   std::to_string(f.size() - 8) + " follow the length field");
 
   const char* hbegin = reinterpret_cast<const char*>(f.data() + 8);
-  json header;
-  try {
-    header = json::parse(hbegin, hbegin + header_len);
-  } catch (const json::parse_error& e) {
-    bad(path, std::string("header is not well-formed JSON: ") + e.what());
-  }
+  // The JSON must fill the header exactly: it starts at byte 8, and after its closing brace only spaces may follow
+  // (the writers' alignment padding). A length that is off by a byte or two would otherwise still parse and shift
+  // every tensor; the data-area check below catches what this cannot.
+  if (header_len == 0 || hbegin[0] != '{')
+    bad(path, "header is not a JSON object: it does not start with '{' (not a safetensors file, or corrupt)");
+  std::size_t json_end = static_cast<std::size_t>(header_len);
+  while (json_end > 0 && hbegin[json_end - 1] == ' ') --json_end;
+  if (hbegin[json_end - 1] != '}')
+    bad(path, "header JSON does not end where its length (" + std::to_string(header_len) +
+                  " bytes) says: the last byte before the space padding is not '}' (header length wrong, or corrupt)");
+  const json header = parse_json_input(std::string_view(hbegin, json_end), path.string() + ": header");
   if (!header.is_object()) bad(path, "header is not a JSON object");
 
   const std::uint64_t data_start = 8 + header_len;
@@ -106,8 +115,9 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
     for (const auto& d : e["shape"]) {
       if (!d.is_number_unsigned()) bad(path, where + "shape entries must be non-negative integers, got " + d.dump());
       const std::uint64_t dim = d.get<std::uint64_t>();
-      if (dim > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
-          (dim != 0 && numel > std::numeric_limits<std::uint64_t>::max() / dim))
+      // Every partial product must fit int64 (TensorView::numel multiplies in that type).
+      constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+      if (dim > kMax || (dim != 0 && numel > kMax / dim))
         bad(path, where + "shape " + e["shape"].dump() + " is too large");
       numel *= dim;
       v.shape.push_back(static_cast<std::int64_t>(dim));
@@ -133,15 +143,25 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
     ranges.push_back({b, en, &pos->first});
   }
 
-  // Empty tensors occupy no bytes; every other range must start at or after the end of all earlier ones.
+  // The data area holds exactly the tensors' bytes, back to back in some order: no overlaps, no holes, nothing
+  // after the last one (the format's rule against polyglot files; it also catches a header length that is off).
+  // Empty tensors occupy no bytes.
   std::erase_if(ranges, [](const Range& r) { return r.begin == r.end; });
   std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.begin < b.begin; });
-  const Range* reach = nullptr;  // the earlier range that ends last
+  std::uint64_t covered = 0;  // the data area is covered up to here
+  const Range* last = nullptr;
   for (const auto& r : ranges) {
-    if (reach && r.begin < reach->end)
-      bad(path, "tensors '" + *reach->name + "' and '" + *r.name + "' overlap in the data section");
-    if (!reach || r.end > reach->end) reach = &r;
+    if (r.begin < covered)
+      bad(path, "tensors '" + *last->name + "' and '" + *r.name + "' overlap in the data area");
+    if (r.begin > covered)
+      bad(path, "bytes [" + std::to_string(covered) + ", " + std::to_string(r.begin) +
+                    ") of the data area belong to no tensor (holes are not allowed; file corrupt or header wrong)");
+    covered = r.end;
+    last = &r;
   }
+  if (covered != data_len)
+    bad(path, "the data area has " + std::to_string(data_len - covered) +
+                  " bytes after the last tensor (header length wrong, or file corrupt)");
   return st;
 }
 
@@ -193,24 +213,16 @@ void write_safetensors(const std::filesystem::path& path, const std::vector<Tens
     header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.bytes.size()}}};
     offset += t.bytes.size();
   }
-  std::string h = header.dump();
+  std::string h = dump_json(header);
   h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data section starts 8-byte aligned
-  const std::filesystem::path tmp = path.string() + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw BadInput(path.string() + ": cannot write");
-    unsigned char len[8];
-    std::uint64_t n = h.size();
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
-    out.write(reinterpret_cast<const char*>(len), 8);
-    out.write(h.data(), static_cast<std::streamsize>(h.size()));
-    for (const auto& t : tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
-    out.flush();
-    if (!out) throw BadInput(path.string() + ": write failed (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw BadInput(path.string() + ": cannot move the written file into place: " + ec.message());
+  OutputFile out(path, "the safetensors file");
+  unsigned char len[8];
+  const std::uint64_t n = h.size();
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+  out.write(std::string_view(reinterpret_cast<const char*>(len), 8));
+  out.write(h);
+  for (const auto& t : tensors) out.write(std::string_view(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size()));
+  out.commit();
 }
 
 }  // namespace lmscope

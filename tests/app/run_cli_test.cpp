@@ -18,6 +18,7 @@
 #include "lmscope/run/results_store.h"
 #include "support/cli_runner.h"
 #include "support/test_support.h"
+#include "support/worker_process.h"
 
 extern char** environ;
 
@@ -254,68 +255,7 @@ TEST_F(RunCli, KillNineThenResumeLosesNothingAndRepeatsNothing) {
             json::parse(test::read_text(tmp.path / "w.json"))["results"]);
 }
 
-// The worker over pipes: requests in, JSON lines out.
-class WorkerProcess {
- public:
-  WorkerProcess() {
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0) return;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
-    posix_spawn_file_actions_addclose(&fa, out[0]);
-    char* argv[] = {const_cast<char*>(LMSCOPE_CLI), const_cast<char*>("worker"), nullptr};
-    posix_spawn(&pid_, LMSCOPE_CLI, &fa, nullptr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(in[0]);
-    close(out[1]);
-    to_ = fdopen(in[1], "w");
-    from_ = fdopen(out[0], "r");
-  }
-  ~WorkerProcess() {
-    if (to_) fclose(to_);
-    if (from_) fclose(from_);
-    if (pid_ > 0) {
-      int st;
-      waitpid(pid_, &st, 0);
-    }
-  }
-  void send(const json& j) {
-    fputs((j.dump() + "\n").c_str(), to_);
-    fflush(to_);
-  }
-  // The next line as JSON (null at end of stream).
-  json next() {
-    std::string line;
-    int c;
-    while ((c = fgetc(from_)) != EOF && c != '\n') line += static_cast<char>(c);
-    if (line.empty() && c == EOF) return nullptr;
-    return json::parse(line);
-  }
-  // Lines until one with this event (returned); the others go to `seen`.
-  json until(const std::string& event, std::vector<json>* seen = nullptr) {
-    for (json e = next(); !e.is_null(); e = next()) {
-      if (e["event"] == event) return e;
-      if (seen) seen->push_back(e);
-    }
-    return nullptr;
-  }
-  int close_and_wait() {
-    fclose(to_);
-    to_ = nullptr;
-    int st = 0;
-    waitpid(pid_, &st, 0);
-    pid_ = -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* to_ = nullptr;
-  FILE* from_ = nullptr;
-};
+using test::WorkerProcess;
 
 TEST_F(RunCli, WorkerSpeaksJsonLines) {
   WorkerProcess w;

@@ -171,5 +171,28 @@ TEST(Rope, OverrideErrorsSayWhatIsWrong) {
   EXPECT_NE(message("yarn:original_max=0").find("positive integer"), std::string::npos);
 }
 
+// Parameters that would load and then turn every logit into NaN (a factor of 1e-308, a NaN beta, an infinite factor)
+// are refused naming the parameter.
+TEST(Rope, NonFiniteOrDegenerateParametersAreRefused) {
+  auto message = [](const RopeConfig& base, const char* spec) {
+    try {
+      rope_frequencies(apply_rope_override(base, spec), 64, 128);
+    } catch (const BadInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const auto c = base(RopeType::Default);
+  EXPECT_NE(message(c, "linear:factor=1e-308").find("factor must be a number from 0.001"), std::string::npos);
+  EXPECT_NE(message(c, "linear:factor=inf").find("factor"), std::string::npos);
+  EXPECT_NE(message(c, "yarn:factor=4,beta_fast=nan").find("beta_fast"), std::string::npos);
+  EXPECT_NE(message(c, "yarn:factor=4,mscale=nan,mscale_all_dim=1").find("mscale"), std::string::npos);
+  EXPECT_NE(message(c, "longrope:short_factor=1/nan,long_factor=1/1").find("short_factor"), std::string::npos);
+  EXPECT_NE(message(c, "yarn:original_max=1e300").find("positive integer"), std::string::npos);
+  EXPECT_NE(message(c, "default:theta=nan").find("theta"), std::string::npos);
+  EXPECT_NE(message(c, "default:theta=1e300").find("theta"), std::string::npos);
+  EXPECT_EQ(message(c, "yarn:factor=4,original_max=64"), "accepted");
+}
+
 }  // namespace
 }  // namespace lmscope

@@ -163,6 +163,67 @@ TEST(Safetensors, AcceptsEmptyTensorsAndMetadata) {
   EXPECT_EQ(f.find("w")->nbytes, 4u);
 }
 
+// The length field must say exactly where the JSON ends: one byte short still parses ("{...}" plus padding minus
+// one space) but would shift every tensor by a byte, so the data area no longer matches the tensors.
+TEST(Safetensors, HeaderLengthOffByOneIsRejected) {
+  TempDir dir;
+  const std::vector<float> v{1.0f, 2.0f, 3.0f};
+  const fs::path good = dir.path / "good.safetensors";
+  write_safetensors(good, {tensor_f32("w", {3}, v)});
+  std::string bytes = test::read_text(good);
+  std::uint64_t n = 0;
+  std::memcpy(&n, bytes.data(), 8);
+  ASSERT_EQ(bytes[8 + n - 1], ' ') << "the writer pads its header with spaces";
+  // One short: the JSON still parses, so the data area no longer matches; one long: the JSON does not end there.
+  for (const auto& [delta, why] : std::vector<std::pair<std::int64_t, std::string>>{{-1, "data area"}, {1, "does not end"}}) {
+    std::string changed = bytes;
+    const std::uint64_t m = n + static_cast<std::uint64_t>(delta);
+    std::memcpy(changed.data(), &m, 8);
+    const fs::path p = dir.path / ("off" + std::to_string(delta) + ".safetensors");
+    test::write_text(p, changed);
+    expect_rejected(p, {why});
+  }
+}
+
+TEST(Safetensors, HeaderMayEndInSpacesButNothingElse) {
+  TempDir dir;
+  const std::string h = R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})";
+  EXPECT_NO_THROW(SafetensorsFile::open(write_raw(dir.path, h + "     ", 4)));
+  expect_rejected(write_raw(dir.path, h + std::string("\0\0", 2), 4), {"header"});
+  expect_rejected(write_raw(dir.path, h + " x", 4), {"header"});
+  expect_rejected(write_raw(dir.path, " " + h, 4), {"'{'"});
+}
+
+TEST(Safetensors, RejectsHolesAndTrailingBytesInTheDataArea) {
+  TempDir dir;
+  expect_rejected(write_raw(dir.path,
+                            R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                "b": {"dtype": "F32", "shape": [2], "data_offsets": [12, 20]}})",
+                            20),
+                  {"data area", "[8, 12)", "no tensor"});
+  expect_rejected(write_raw(dir.path, R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})", 12),
+                  {"data area", "4 bytes after the last tensor"});
+  expect_rejected(write_raw(dir.path, R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})", 12),
+                  {"data area", "[0, 4)"});
+}
+
+TEST(Safetensors, RejectsDuplicateTensorNames) {
+  TempDir dir;
+  expect_rejected(write_raw(dir.path,
+                            R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+                                "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}})",
+                            8),
+                  {"\"w\"", "twice"});
+}
+
+TEST(Safetensors, RejectsDeepNestingAndHugeNumbersWithoutCrashing) {
+  TempDir dir;
+  const std::string deep = R"({"__metadata__": {"k": )" + std::string(100000, '[') + std::string(100000, ']') + "}}";
+  expect_rejected(write_raw(dir.path, deep, 0), {"nested deeper"});
+  expect_rejected(write_raw(dir.path, R"({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 1e400]}})", 4),
+                  {"not valid JSON"});
+}
+
 TEST(Safetensors, MissingFileNamesThePath) {
   try {
     SafetensorsFile::open("/nonexistent/x.safetensors");

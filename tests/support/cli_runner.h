@@ -4,27 +4,46 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
 namespace lmscope::test {
 
 struct CliResult {
-  int code = -1;
-  std::string out;  // stdout and stderr together
+  int code = -1;     // exit code; -1 when a signal ended it
+  std::string out;   // stdout and stderr together
+  double seconds = 0;
 };
 
-inline CliResult run_cli(const std::string& args) {
-  const std::string cmd = std::string(LMSCOPE_CLI) + " " + args + " 2>&1";
+// `prefix` is shell text run before the command in the same shell (ulimit ...); `wrapper` a command that runs
+// lmscope-cli for us (setpriv ..., sh -c '... >/dev/full').
+inline CliResult run_cli_with(const std::string& prefix, const std::string& args, const std::string& wrapper = "") {
+  const std::string cmd = prefix + "exec " + wrapper + std::string(LMSCOPE_CLI) + " " + args + " 2>&1";
   CliResult r;
+  const auto t0 = std::chrono::steady_clock::now();
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf{};
   std::size_t n;
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
   const int status = pclose(p);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline CliResult run_cli(const std::string& args) { return run_cli_with("", args); }
+
+// Under a 4 GiB address-space limit, so a command that tried to allocate gigabytes fails at once (and the test
+// with it) instead of swapping. Sanitizer builds reserve terabytes of address space for their shadow memory and run
+// without the limit.
+inline CliResult run_cli_bounded(const std::string& args) {
+#ifdef LMSCOPE_SANITIZED
+  return run_cli_with("", args);
+#else
+  return run_cli_with("ulimit -v 4194304; ", args);
+#endif
 }
 
 }  // namespace lmscope::test

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lmscope/model_spec.h"
@@ -60,6 +61,9 @@ class Checkpoint {
 // Reads and normalises config.json (no weights). BadInput names the file and field; an unsupported model_type
 // lists the supported ones.
 ModelSpec read_model_spec(const std::filesystem::path& config_json, const std::string& force_family = "");
+// The same from config.json's text (`config_json` names it in messages).
+ModelSpec model_spec_from_text(std::string_view text, const std::filesystem::path& config_json,
+                               const std::string& force_family = "");
 
 // The families lmscope can load, as "model_type (library)" strings.
 std::vector<std::string> supported_model_types();

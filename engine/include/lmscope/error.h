@@ -19,6 +19,13 @@ class OutOfMemory : public BadInput {
   explicit OutOfMemory(const std::string& what) : BadInput(what) {}
 };
 
+// Writing an output failed (disk full, I/O error, the reader of a pipe went away): nothing is wrong with the input,
+// but the result did not reach its destination. The message names the path; the command line exits with 1.
+class OutputError : public std::runtime_error {
+ public:
+  explicit OutputError(const std::string& what) : std::runtime_error(what) {}
+};
+
 class InternalError : public std::runtime_error {
  public:
   explicit InternalError(const std::string& what) : std::runtime_error(what) {}

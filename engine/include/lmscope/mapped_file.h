@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace lmscope {
 
@@ -11,6 +12,9 @@ class MappedFile {
  public:
   // Throws BadInput naming the path when the file cannot be opened or mapped.
   static std::shared_ptr<const MappedFile> open(const std::filesystem::path& path);
+  // The same interface over bytes already in memory (`path` only names them in messages): parsers can then be
+  // tested and fuzzed without files.
+  static std::shared_ptr<const MappedFile> from_bytes(const std::filesystem::path& path, std::string bytes);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -24,6 +28,8 @@ class MappedFile {
   std::filesystem::path path_;
   const unsigned char* data_ = nullptr;
   std::size_t size_ = 0;
+  bool mapped_ = false;
+  std::string owned_;  // from_bytes: the bytes themselves
 };
 
 }  // namespace lmscope

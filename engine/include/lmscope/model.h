@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -25,6 +26,9 @@ struct LoadOptions {
   // Gemma 2's attention-score soft-cap, which the model defines and transformers' eager attention applies; false
   // reproduces transformers' default SDPA attention, which ignores it (and so do references made with it).
   bool attention_softcap = true;
+  // Weights are scanned for NaN and infinity at load and refused naming the tensor; true skips the scan, for
+  // looking at a broken checkpoint on purpose (the outputs will not be finite).
+  bool allow_nonfinite = false;
 };
 
 // What append() writes back. Everything is float32 on the host.
@@ -42,6 +46,9 @@ struct AppendOutput {
   std::span<const std::int32_t> targets = {};
   std::vector<double>* target_logprobs = nullptr;
   std::vector<std::uint8_t>* target_is_greedy = nullptr;
+  // Greedy decoding: receives the argmax token after the last appended one, computed on the device (only the id
+  // comes back, not a logits row).
+  std::int32_t* next_token = nullptr;
 };
 
 class Sequence {
@@ -66,11 +73,16 @@ class Model {
   // scores one Sequence after another. Not safe to call from several threads on one model.
   virtual void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
                            std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const;
+  // One step of batched greedy decoding: appends tokens[i] to seqs[i] (sequences of this model, each a different
+  // one) and writes the greedy next token of each to next[i]. Families that can run the step as one pass do (every
+  // matrix product sees one row per sequence); the default appends to one sequence after another.
+  virtual void decode_step(std::span<Sequence* const> seqs, std::span<const std::int32_t> tokens, std::span<std::int32_t> next) const;
   // Peak device memory in bytes (weights included) since the last reset; -1 where the backend does not track it.
   virtual std::int64_t peak_memory_bytes() const { return -1; }
   virtual void reset_peak_memory() const {}
 };
 
+// BadInput naming the tensor when a weight the family uses is NaN or infinite (unless options.allow_nonfinite).
 std::unique_ptr<Model> load_model(const Checkpoint& checkpoint, const LoadOptions& options = {});
 
 // Logits of every position of `tokens`, one forward pass from an empty state: [tokens.size(), vocab].
@@ -98,6 +110,26 @@ std::vector<std::vector<double>> next_token_logprobs_batch(const Model& model, s
 // and an EOS id of the spec is produced; the EOS is included).
 std::vector<std::int32_t> generate_greedy(const Model& model, std::span<const std::int32_t> prompt, std::int64_t max_new,
                                           bool stop_at_eos = false);
+
+// The batched greedy decoder. Each prompt is prefilled on its own, in pieces of at most prefill_chunk tokens (the
+// activations of a piece bound the memory a long prompt takes); then every step feeds the last token of all
+// unfinished sequences together (Model::decode_step: one pass, argmax on the device). A sequence finishes after
+// max_new tokens, after a token of stop_ids (kept), or when `stop` says so after a step (e.g. a stop string in
+// its decoded text); finished sequences leave the batch. after_step runs once per step with the tokens decoded
+// in it (progress, cancellation: an exception it throws ends the call).
+struct GreedyRequest {
+  std::span<const std::int32_t> prompt;
+  std::int64_t max_new = 0;
+};
+struct GreedyOptions {
+  std::vector<std::int32_t> stop_ids;
+  std::function<bool(std::size_t request, std::span<const std::int32_t> generated)> stop;
+  std::function<void(std::int64_t tokens)> after_step;
+  std::int64_t prefill_chunk = 4096;
+  std::int64_t max_batch = 0;  // sequences decoded together; 0: all requests at once
+};
+std::vector<std::vector<std::int32_t>> generate_greedy_batch(const Model& model, std::span<const GreedyRequest> requests,
+                                                             const GreedyOptions& options = {});
 
 // Index of the largest value; the first one on ties (as torch.argmax).
 std::int64_t argmax(std::span<const float> row);

@@ -46,6 +46,10 @@ struct RopeFrequencies {
   bool operator==(const RopeFrequencies&) const = default;
 };
 
+// The range a scaling factor may take: context extension by up to a million, compression by up to a thousand.
+constexpr double kMinRopeFactor = 1e-3;
+constexpr double kMaxRopeFactor = 1e6;
+
 // Dimensions of each head that rotate (head_dim * partial_rotary_factor, even).
 std::int64_t rope_rotary_dim(const RopeConfig& cfg, std::int64_t head_dim);
 

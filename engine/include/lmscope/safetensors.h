@@ -39,8 +39,11 @@ class SafetensorsFile {
   static constexpr std::uint64_t kMaxHeaderBytes = 100ull << 20;
 
   static SafetensorsFile open(const std::filesystem::path& path);
+  // The same validation over a file already in memory (MappedFile::from_bytes).
+  static SafetensorsFile parse(std::shared_ptr<const MappedFile> file);
 
   const std::filesystem::path& path() const { return file_->path(); }
+  std::uint64_t size_bytes() const { return file_->size(); }
   const std::map<std::string, TensorView>& tensors() const { return tensors_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // nullptr when absent.
@@ -66,7 +69,8 @@ TensorToWrite tensor_i64(std::string name, std::vector<std::int64_t> shape, std:
 TensorToWrite tensor_from_f32(std::string name, DType dtype, std::vector<std::int64_t> shape,
                               std::span<const float> values);
 
-// Writes atomically (temporary file + rename), so a failed write never leaves a half file under the final name.
+// Writes atomically (OutputFile: temporary file, flushed, renamed), so a failed write never leaves a half file under
+// the final name; OutputError naming the path when the disk is full.
 void write_safetensors(const std::filesystem::path& path, const std::vector<TensorToWrite>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 

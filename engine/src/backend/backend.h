@@ -121,6 +121,9 @@ class Backend {
                       std::span<std::uint8_t> greedy) {
     token_logprobs(x, w, targets, logprobs, greedy, 0.0f);
   }
+  // Greedy decoding's LM head: for each row t of x [T, H], next[t] = the first index of the largest logit
+  // (softcap as token_logprobs), computed in vocabulary chunks; only the ids leave the device.
+  virtual void token_argmax(const Tensor& x, const Tensor& w, float softcap, std::span<std::int32_t> next) = 0;
 
   // --- elementwise ---
   // x = f(x): silu x·σ(x), sigmoid σ(x), relu max(x, 0), elu+1 (x > 0 ? x + 1 : exp(x)), softplus log(1 + eˣ)

@@ -266,6 +266,33 @@ void CpuBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<cons
   }
 }
 
+void CpuBackend::token_argmax(const Tensor& x, const Tensor& w, float softcap, std::span<std::int32_t> next) {
+  const std::int64_t T = x.rows(), H = x.cols(), V = w.rows();
+  expect(w.cols() == H && static_cast<std::int64_t>(next.size()) == T, "token_argmax", "shape");
+  const std::int64_t C = vocab_chunk(T, V);
+  Tensor buf = alloc(DType::F32, {T, C});
+  std::vector<float> best(static_cast<std::size_t>(T), -std::numeric_limits<float>::infinity());
+  std::vector<std::int64_t> arg(static_cast<std::size_t>(T), 0);
+  for (std::int64_t c0 = 0; c0 < V; c0 += C) {
+    const std::int64_t n = std::min(C, V - c0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(T), static_cast<int>(n), static_cast<int>(H), 1.0f,
+                x.as<float>(), static_cast<int>(H), w.as<float>() + c0 * H, static_cast<int>(H), 0.0f, buf.as<float>(),
+                static_cast<int>(C));
+    for (std::int64_t t = 0; t < T; ++t) {
+      const float* r = buf.as<float>() + t * C;
+      auto& b = best[static_cast<std::size_t>(t)];
+      for (std::int64_t v = 0; v < n; ++v) {
+        const float z = softcap > 0 ? softcap * std::tanh(r[v] / softcap) : r[v];
+        if (z > b) {  // strictly greater: the first index of the max, as torch.argmax
+          b = z;
+          arg[static_cast<std::size_t>(t)] = c0 + v;
+        }
+      }
+    }
+  }
+  for (std::int64_t t = 0; t < T; ++t) next[static_cast<std::size_t>(t)] = static_cast<std::int32_t>(arg[static_cast<std::size_t>(t)]);
+}
+
 void CpuBackend::activate(Tensor& x, Activation f) {
   expect_f32(x, "activate");
   float* v = x.as<float>();

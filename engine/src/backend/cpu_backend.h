@@ -26,6 +26,7 @@ class CpuBackend final : public Backend {
   using Backend::token_logprobs;
   void token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets, std::span<double> logprobs,
                       std::span<std::uint8_t> greedy, float softcap) override;
+  void token_argmax(const Tensor& x, const Tensor& w, float softcap, std::span<std::int32_t> next) override;
   void activate(Tensor& x, Activation f) override;
   void softcap(Tensor& x, float cap) override;
   void scale(Tensor& x, float s) override;

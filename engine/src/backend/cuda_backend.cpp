@@ -496,23 +496,14 @@ void CudaBackend::glu(const Tensor& gate, const Tensor& up, Activation f, Tensor
   });
 }
 
-void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
-                                 std::span<double> logprobs, std::span<std::uint8_t> greedy, float softcap) {
+void CudaBackend::fold_vocabulary(const Tensor& x, const Tensor& w, const Tensor& dev_targets, float softcap,
+                                  const cuda::VocabScoreState& state) {
   const std::int64_t T = x.rows(), H = x.cols(), V = w.rows();
-  expect(w.cols() == H && static_cast<std::int64_t>(targets.size()) == T && logprobs.size() == targets.size() &&
-             greedy.size() == targets.size(),
-         "token_logprobs", "shape");
-  if (T == 0) return;
-  for (auto t : targets) expect(t < V, "token_logprobs", "target outside the vocabulary");
   const bool bf16 = w.dtype == DType::BF16;
   // Chunks of [T, C] float32 logits of at most ~128 MiB: wide enough (2048 columns at 16K rows) for the GEMM to
   // fill the GPU; the one-pass reduction reads each chunk once.
   const std::int64_t C = std::min(V, (vocab_chunk(T, V, 1 << 25) + 7) / 8 * 8);  // rows 32-byte aligned
   Tensor buf = alloc(DType::F32, {T, C});
-  const Tensor dev_targets = stage_i32(targets);
-  Tensor st_max = alloc(DType::F64, {T}), st_sum = alloc(DType::F64, {T}), st_arg = alloc(DType::I64, {T}),
-         st_target = alloc(DType::F32, {T});
-  const cuda::VocabScoreState state{st_max.as<double>(), st_sum.as<double>(), st_arg.as<long long>(), st_target.as<float>()};
   launch("token_logprobs", [&] { cuda::vocab_scores_init(state, T, s_->stream); });
   const Tensor xin = as_dtype(x, bf16 ? DType::BF16 : DType::F32);
   if (bf16 && !s_->lt) throw InternalError("cuda token_logprobs: a bf16 LM head on a backend in fp32 mode");
@@ -531,6 +522,21 @@ void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<con
       cuda::vocab_scores_update(buf.as<float>(), C, T, n, c0, dev_targets.as<std::int32_t>(), state, softcap, s_->stream);
     });
   }
+}
+
+void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<const std::int32_t> targets,
+                                 std::span<double> logprobs, std::span<std::uint8_t> greedy, float softcap) {
+  const std::int64_t T = x.rows(), H = x.cols(), V = w.rows();
+  expect(w.cols() == H && static_cast<std::int64_t>(targets.size()) == T && logprobs.size() == targets.size() &&
+             greedy.size() == targets.size(),
+         "token_logprobs", "shape");
+  if (T == 0) return;
+  for (auto t : targets) expect(t < V, "token_logprobs", "target outside the vocabulary");
+  const Tensor dev_targets = stage_i32(targets);
+  Tensor st_max = alloc(DType::F64, {T}), st_sum = alloc(DType::F64, {T}), st_arg = alloc(DType::I64, {T}),
+         st_target = alloc(DType::F32, {T});
+  const cuda::VocabScoreState state{st_max.as<double>(), st_sum.as<double>(), st_arg.as<long long>(), st_target.as<float>()};
+  fold_vocabulary(x, w, dev_targets, softcap, state);
   std::vector<double> mx(static_cast<std::size_t>(T)), sum(mx.size());
   std::vector<long long> arg(mx.size());
   std::vector<float> tl(mx.size());
@@ -544,6 +550,22 @@ void CudaBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<con
     logprobs[t] = scored ? tl[t] - (mx[t] + std::log(sum[t])) : 0.0;
     greedy[t] = scored && arg[t] == targets[t];
   }
+}
+
+void CudaBackend::token_argmax(const Tensor& x, const Tensor& w, float softcap, std::span<std::int32_t> next) {
+  const std::int64_t T = x.rows();
+  expect(w.cols() == x.cols() && static_cast<std::int64_t>(next.size()) == T, "token_argmax", "shape");
+  if (T == 0) return;
+  const std::vector<std::int32_t> none(static_cast<std::size_t>(T), -1);
+  const Tensor dev_targets = stage_i32(none);
+  Tensor st_max = alloc(DType::F64, {T}), st_sum = alloc(DType::F64, {T}), st_arg = alloc(DType::I64, {T}),
+         st_target = alloc(DType::F32, {T});
+  const cuda::VocabScoreState state{st_max.as<double>(), st_sum.as<double>(), st_arg.as<long long>(), st_target.as<float>()};
+  fold_vocabulary(x, w, dev_targets, softcap, state);
+  std::vector<long long> arg(static_cast<std::size_t>(T));  // 8 bytes per sequence cross to the host
+  check(cudaMemcpyAsync(arg.data(), st_arg.data, T * sizeof(long long), cudaMemcpyDeviceToHost, s_->stream), "argmax");
+  check(cudaStreamSynchronize(s_->stream), "argmax");
+  for (std::size_t t = 0; t < arg.size(); ++t) next[t] = static_cast<std::int32_t>(arg[t]);
 }
 
 }  // namespace lmscope

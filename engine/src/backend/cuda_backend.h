@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "backend/backend.h"
+#include "lmscope_kernels/ops.h"
 
 namespace lmscope {
 
@@ -54,6 +55,7 @@ class CudaBackend final : public Backend {
   // read and write F32 or BF16; the other ops compute on float32 (bf16 inputs converted). The chunked delta rule runs
   // on tensor cores (bf16 q/k/v/out, fp32 state) in bf16 mode.
   // quantize_weight_ternary (load time only) runs the CPU reference on a host copy (cuda_host_fallback.cpp).
+  void token_argmax(const Tensor& x, const Tensor& w, float softcap, std::span<std::int32_t> next) override;
   void activate(Tensor& x, Activation f) override;
   void softcap(Tensor& x, float cap) override;
   void scale(Tensor& x, float s) override;
@@ -102,6 +104,9 @@ class CudaBackend final : public Backend {
   Tensor as_aligned_bf16(const Tensor& t);
   // A device copy of host int32 values, through pinned staging (no stream synchronisation).
   Tensor stage_i32(std::span<const std::int32_t> values);
+  // The LM head over the vocabulary in chunks, each folded into the per-row max / sum / argmax / target state.
+  void fold_vocabulary(const Tensor& x, const Tensor& w, const Tensor& dev_targets, float softcap,
+                       const cuda::VocabScoreState& state);
   // out [T, ldd] (F32 or BF16; first N columns) = x [T, K] · w [N, K]ᵀ, w and x BF16, through cuBLASLt.
   void gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
                  std::int64_t ldd);

@@ -1,11 +1,12 @@
 #include "eval/task_data.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
 
 namespace lmscope::eval {
 
@@ -15,34 +16,32 @@ std::filesystem::path data_path(const nlohmann::json& settings, const std::strin
     throw BadInput("task " + task + ": field '" + key + "' is required: the path of " + what_it_is);
   std::filesystem::path p = settings[key].get<std::string>();
   if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-  if (!std::filesystem::is_regular_file(p))
-    throw BadInput("task " + task + ": " + key + " '" + p.string() + "' is not a readable file (expected " +
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec)) {
+    const auto kind = non_regular_kind(p);
+    throw BadInput("task " + task + ": " + key + " '" + p.string() + "' is " +
+                   (kind.empty() ? std::string("not a readable file") : kind + ", not a regular file") + " (expected " +
                    what_it_is + ")");
+  }
   return p;
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadInput(path.string() + ": cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_input_file(path, "a data file", kMaxTextFileBytes);
 }
 
-std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadInput(path.string() + ": cannot open");
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) { return parse_jsonl(read_text_file(path), path); }
+
+std::vector<nlohmann::json> parse_jsonl(std::string_view text, const std::filesystem::path& path) {
   std::vector<nlohmann::json> out;
-  std::string line;
-  std::int64_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      out.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::exception& e) {
-      throw BadInput(path.string() + ":" + std::to_string(n) + ": not a JSON object (" + e.what() + ")");
-    }
+  std::size_t at = 0;
+  for (std::int64_t n = 1; at < text.size(); ++n) {
+    auto end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + at, end - at);
+    at = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    out.push_back(parse_json_input(line, path.string() + ":" + std::to_string(n)));
     if (!out.back().is_object())
       throw BadInput(path.string() + ":" + std::to_string(n) + ": expected a JSON object per line");
   }
@@ -50,6 +49,11 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
 }
 
 std::vector<std::string> read_documents(const std::filesystem::path& path, const std::string& field) {
+  return documents_from_text(read_text_file(path), path, field);
+}
+
+std::vector<std::string> documents_from_text(std::string_view text, const std::filesystem::path& path,
+                                             const std::string& field) {
   const auto ext = path.extension().string();
   std::vector<std::string> docs;
   auto take = [&](const nlohmann::json& r, const std::string& where) {
@@ -59,49 +63,16 @@ std::vector<std::string> read_documents(const std::filesystem::path& path, const
     docs.push_back(r[field].get<std::string>());
   };
   if (ext == ".jsonl") {
-    auto rows = read_jsonl(path);
+    auto rows = parse_jsonl(text, path);
     for (std::size_t i = 0; i < rows.size(); ++i) take(rows[i], path.string() + " record " + std::to_string(i + 1));
   } else if (ext == ".json") {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(read_text_file(path));
-    } catch (const nlohmann::json::exception& e) {
-      throw BadInput(path.string() + ": not JSON (" + e.what() + ")");
-    }
+    const nlohmann::json j = parse_json_input(text, path.string());
     if (!j.is_array()) throw BadInput(path.string() + ": expected a JSON array of documents");
     for (std::size_t i = 0; i < j.size(); ++i) take(j[i], path.string() + " item " + std::to_string(i + 1));
   } else {
-    docs.push_back(read_text_file(path));
+    docs.emplace_back(text);
   }
   return docs;
-}
-
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size() && !(n == 2 && c < 0xC2) && !(n == 4 && c > 0xF4);
-    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (ok && n == 3) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
-    }
-    if (ok && n == 4) {
-      const auto c1 = static_cast<unsigned char>(s[i + 1]);
-      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-    }
-    if (ok) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
 }
 
 std::vector<std::int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text) {
@@ -136,21 +107,40 @@ const nlohmann::json* find(const nlohmann::json& s, const std::string& key) {
 }
 [[noreturn]] void bad(const std::string& task, const std::string& key, const std::string& expected,
                       const nlohmann::json& got) {
-  throw BadInput("task " + task + ": field '" + key + "' must be " + expected + ", got " + got.dump());
+  throw BadInput("task " + task + ": field '" + key + "' must be " + expected + ", got " + dump_json(got));
 }
 }  // namespace
 
 std::int64_t setting_int(const nlohmann::json& s, const std::string& key, std::int64_t fallback, const std::string& task) {
   const auto* v = find(s, key);
   if (!v) return fallback;
-  if (!v->is_number_integer()) bad(task, key, "an integer", *v);
+  if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+    bad(task, key, "an integer", *v);
   return v->get<std::int64_t>();
+}
+
+std::int64_t setting_int_in(const nlohmann::json& s, const std::string& key, std::int64_t fallback, std::int64_t lo,
+                            std::int64_t hi, const std::string& task) {
+  const auto v = setting_int(s, key, fallback, task);
+  if (v < lo || v > hi)
+    bad(task, key, "an integer from " + std::to_string(lo) + " to " + std::to_string(hi), *find(s, key));
+  return v;
+}
+
+std::vector<std::int64_t> setting_int_list_in(const nlohmann::json& s, const std::string& key,
+                                              std::vector<std::int64_t> fallback, std::int64_t lo, std::int64_t hi,
+                                              const std::string& task) {
+  auto v = setting_int_list(s, key, std::move(fallback), task);
+  for (const auto x : v)
+    if (x < lo || x > hi)
+      bad(task, key, "integers from " + std::to_string(lo) + " to " + std::to_string(hi), *find(s, key));
+  return v;
 }
 
 double setting_double(const nlohmann::json& s, const std::string& key, double fallback, const std::string& task) {
   const auto* v = find(s, key);
   if (!v) return fallback;
-  if (!v->is_number()) bad(task, key, "a number", *v);
+  if (!v->is_number() || !std::isfinite(v->get<double>())) bad(task, key, "a finite number", *v);
   return v->get<double>();
 }
 
@@ -158,11 +148,13 @@ std::vector<std::int64_t> setting_int_list(const nlohmann::json& s, const std::s
                                            std::vector<std::int64_t> fallback, const std::string& task) {
   const auto* v = find(s, key);
   if (!v) return fallback;
-  if (v->is_number_integer()) return {v->get<std::int64_t>()};
+  if (v->is_number_integer() && !(v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+    return {v->get<std::int64_t>()};
   if (!v->is_array() || v->empty()) bad(task, key, "a non-empty list of integers", *v);
   std::vector<std::int64_t> out;
   for (const auto& x : *v) {
-    if (!x.is_number_integer()) bad(task, key, "a non-empty list of integers", *v);
+    if (!x.is_number_integer() || (x.is_number_unsigned() && x.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+      bad(task, key, "a non-empty list of integers", *v);
     out.push_back(x.get<std::int64_t>());
   }
   return out;
@@ -172,11 +164,11 @@ std::vector<double> setting_double_list(const nlohmann::json& s, const std::stri
                                         const std::string& task) {
   const auto* v = find(s, key);
   if (!v) return fallback;
-  if (v->is_number()) return {v->get<double>()};
-  if (!v->is_array() || v->empty()) bad(task, key, "a non-empty list of numbers", *v);
+  if (v->is_number() && std::isfinite(v->get<double>())) return {v->get<double>()};
+  if (!v->is_array() || v->empty()) bad(task, key, "a non-empty list of finite numbers", *v);
   std::vector<double> out;
   for (const auto& x : *v) {
-    if (!x.is_number()) bad(task, key, "a non-empty list of numbers", *v);
+    if (!x.is_number() || !std::isfinite(x.get<double>())) bad(task, key, "a non-empty list of finite numbers", *v);
     out.push_back(x.get<double>());
   }
   return out;

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lmscope/json_input.h"  // valid_utf8: generated text from a byte model need not be UTF-8
 #include "lmscope/tokenizer.h"
 
 namespace lmscope::eval {
@@ -23,10 +24,10 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
 // Documents of a corpus file: .jsonl (field `field` of each record), .json (an array of strings or of records
 // with `field`), anything else one document of the whole text.
 std::vector<std::string> read_documents(const std::filesystem::path& path, const std::string& field);
-
-// s with every invalid UTF-8 sequence replaced by U+FFFD (generated text from a byte model need not be UTF-8; JSON
-// must be).
-std::string valid_utf8(std::string_view s);
+// The same two over text already read (`path` names it, and its extension picks the layout).
+std::vector<nlohmann::json> parse_jsonl(std::string_view text, const std::filesystem::path& path);
+std::vector<std::string> documents_from_text(std::string_view text, const std::filesystem::path& path,
+                                             const std::string& field);
 
 // The text's tokens without BOS/EOS (lm-eval's add_special_tokens=False): what the tasks score.
 std::vector<std::int32_t> encode_plain(const Tokenizer& tokenizer, std::string_view text);
@@ -38,10 +39,24 @@ std::vector<std::int32_t> encode_as_lm_eval(const Tokenizer& tokenizer, std::str
 std::string fnv1a64_hex(std::string_view bytes);
 std::string file_hash(const std::filesystem::path& path);
 
+// Stated limits on what task settings may ask for: each allocates or loops in proportion to its value before any
+// data can bound it (passkey prompts are built to the length asked, throughput allocates batch × seq ids).
+constexpr std::int64_t kMaxTaskLength = 1 << 24;  // tokens in one window, chunk or prompt
+constexpr std::int64_t kMaxTaskContext = 1ll << 30;  // max_length (a model's context may be set that long)
+constexpr std::int64_t kMaxTrials = 10000;          // passkey trials per cell, throughput repeats
+constexpr std::int64_t kMaxNewTokens = 1024;        // tokens a passkey trial generates (the key is 5 digits)
+constexpr std::int64_t kMaxBatchTokens = 1 << 26;   // batch × seq of one throughput unit
+
 // settings[key] when present, else fallback; BadInput naming task and field when the type is wrong.
 std::int64_t setting_int(const nlohmann::json& settings, const std::string& key, std::int64_t fallback,
                          const std::string& task);
 double setting_double(const nlohmann::json& settings, const std::string& key, double fallback, const std::string& task);
+// setting_int / setting_int_list whose values must lie in [lo, hi] (BadInput naming task, field and range).
+std::int64_t setting_int_in(const nlohmann::json& settings, const std::string& key, std::int64_t fallback,
+                            std::int64_t lo, std::int64_t hi, const std::string& task);
+std::vector<std::int64_t> setting_int_list_in(const nlohmann::json& settings, const std::string& key,
+                                              std::vector<std::int64_t> fallback, std::int64_t lo, std::int64_t hi,
+                                              const std::string& task);
 std::vector<std::int64_t> setting_int_list(const nlohmann::json& settings, const std::string& key,
                                            std::vector<std::int64_t> fallback, const std::string& task);
 std::vector<double> setting_double_list(const nlohmann::json& settings, const std::string& key,

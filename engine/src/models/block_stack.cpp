@@ -22,6 +22,33 @@ class BlockStackSequence final : public Sequence {
     for (const auto& b : m_.blocks()) states_.push_back(b.mixer->new_state(m_.backend()));
   }
 
+  // A batched decoding step (BlockStackModel::decode_step) in three parts: prepare_step() readies the RoPE tables
+  // for one more position and says false when the frequencies change there (dynamic NTK, LongRoPE: the state must
+  // be rebuilt, which append() does); the model then runs the step with state()/table(); commit_step() records it.
+  bool prepare_step() {
+    const std::int64_t new_len = length() + 1;
+    std::vector<RopeFrequencies> freqs;
+    for (std::size_t u = 0; u < tables_.size(); ++u) {
+      const RopeUse& use = m_.rope_uses()[u];
+      freqs.push_back(rope_frequencies(use.config, use.head_dim, new_len));
+      if (!(tables_[u].freq == freqs.back()) && tables_[u].positions > 0) return false;
+    }
+    for (std::size_t u = 0; u < tables_.size(); ++u)
+      if (!(tables_[u].freq == freqs[u]) || tables_[u].positions < new_len) {
+        std::int64_t positions = std::max<std::int64_t>(tables_[u].positions, 256);
+        while (positions < new_len) positions *= 2;
+        tables_[u] = make_rope_tables(m_.backend(), freqs[u], positions);
+      }
+    return true;
+  }
+  MixerState* state(std::size_t layer) const { return states_[layer].get(); }
+  const RopeTables* table(int slot) const { return slot >= 0 ? &tables_[static_cast<std::size_t>(slot)] : nullptr; }
+  std::int64_t processed() const { return processed_; }
+  void commit_step(std::int32_t token) {
+    history_.push_back(token);
+    ++processed_;
+  }
+
  private:
   // Runs tokens at positions [processed_, processed_ + n) and writes outputs for rows >= first_output_row.
   void forward(std::span<const std::int32_t> tokens, std::int64_t first_output_row, const AppendOutput& out);
@@ -168,6 +195,55 @@ void BlockStackModel::score_batch(std::span<const std::int32_t> tokens, std::int
   logprobs.assign(tokens.size(), 0.0);
   greedy.assign(tokens.size(), 0);
   b.token_logprobs(h, lm_head_, targets, logprobs, greedy, options_.logit_softcap);
+}
+
+void BlockStackModel::decode_step(std::span<Sequence* const> seqs, std::span<const std::int32_t> tokens,
+                                  std::span<std::int32_t> next) const {
+  if (seqs.size() != tokens.size() || next.size() != tokens.size())
+    throw InternalError("decode_step: one token and one output per sequence");
+  std::vector<BlockStackSequence*> batch;
+  std::vector<std::size_t> at;  // batch row -> request index
+  std::vector<std::int32_t> ids;
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    auto* s = dynamic_cast<BlockStackSequence*>(seqs[i]);
+    if (!s) throw InternalError("decode_step: a sequence of another model");
+    if (tokens[i] < 0 || tokens[i] >= spec_.vocab_size)
+      throw BadInput("token id " + std::to_string(tokens[i]) + " is outside the vocabulary [0, " + std::to_string(spec_.vocab_size) + ")");
+    if (s->prepare_step()) {
+      batch.push_back(s);
+      at.push_back(i);
+      ids.push_back(tokens[i]);
+    } else {  // the RoPE frequencies change at this length: this sequence rebuilds its state on its own
+      AppendOutput out;
+      out.next_token = &next[i];
+      s->append(tokens.subspan(i, 1), out);
+    }
+  }
+  if (batch.empty()) return;
+  Backend& b = *backend_;
+  const std::int64_t n = static_cast<std::int64_t>(batch.size()), H = spec_.hidden_size;
+  std::vector<std::int64_t> pos;
+  std::vector<MixerState*> states(batch.size());
+  std::vector<const RopeTables*> ropes(batch.size());
+  for (auto* s : batch) pos.push_back(s->processed());
+  Tensor x = b.alloc(DType::F32, {n, H}), h = b.alloc(b.activation_dtype(), {n, H}), o = b.alloc(b.activation_dtype(), {n, H});
+  embed_tokens(ids, x);
+  run_blocks(
+      x, h, o,
+      [&](std::size_t l, const Tensor& in, Tensor& mixed) {
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+          states[k] = batch[k]->state(l);
+          ropes[k] = batch[k]->table(rope_slot_[l]);
+        }
+        blocks_[l].mixer->forward_decode(b, in, pos, ropes, states, mixed);
+      },
+      [](const Tensor&) {}, true);
+  std::vector<std::int32_t> chosen(batch.size());
+  b.token_argmax(h, lm_head_, options_.logit_softcap, chosen);
+  for (std::size_t k = 0; k < batch.size(); ++k) {
+    batch[k]->commit_step(ids[k]);
+    next[at[k]] = chosen[k];
+  }
 }
 
 void BlockStackModel::embed_tokens(std::span<const std::int32_t> ids, Tensor& x) const {

@@ -32,6 +32,14 @@ struct Block {
   bool parallel = false;  // the MLP reads the block's input, not the mixer's output (GPT-NeoX)
 };
 
+// A stack's weights and blocks as a family's assembly declares them (models/weight_set.h): placeholders while
+// collecting, the loaded model's parts while loading.
+struct StackParts {
+  Tensor embed, lm_head;
+  Norm final_norm;
+  std::vector<Block> blocks;
+};
+
 // What the whole stack does beyond its blocks.
 struct StackOptions {
   NormKind norm = NormKind::Rms;  // every norm of the model, the final one included
@@ -49,6 +57,7 @@ class BlockStackModel final : public Model {
   std::unique_ptr<Sequence> new_sequence() const override;
   void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
                    std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const override;
+  void decode_step(std::span<Sequence* const> seqs, std::span<const std::int32_t> tokens, std::span<std::int32_t> next) const override;
   std::int64_t peak_memory_bytes() const override { return backend_->peak_memory_bytes(); }
   void reset_peak_memory() const override { backend_->reset_peak_memory(); }
 

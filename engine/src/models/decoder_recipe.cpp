@@ -59,12 +59,6 @@ FeedForward declare_mlp(WeightSet& ws, const std::string& prefix, const DecoderR
   return f;
 }
 
-struct StackParts {
-  Tensor embed, lm_head;
-  Norm final_norm;
-  std::vector<Block> blocks;
-};
-
 // The one list of a recipe's tensors: run collecting for validation, loading for the model.
 StackParts assemble(const ModelSpec& spec, WeightSet& ws, bool attention_softcap = true) {
   const DecoderRecipe& r = recipe_of(spec);

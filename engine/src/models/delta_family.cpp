@@ -6,8 +6,8 @@
 
 #include "lmscope/error.h"
 #include "models/fla_stack.h"
-#include "models/projection.h"
 #include "models/softmax_attention.h"
+#include "models/weight_set.h"
 
 namespace lmscope {
 namespace {
@@ -80,14 +80,24 @@ void describe_delta_family(const DeltaFamilyConfig& c, ModelSpec& s) {
   s.family_config = c;
 }
 
-std::vector<ExpectedTensor> delta_family_tensors(const ModelSpec& s) {
+namespace {
+
+// The one list of the family's tensors: run collecting for validation, loading for the model.
+StackParts assemble(const ModelSpec& s, WeightSet& ws, const LoadOptions& opts) {
   const DeltaFamilyConfig& c = config_of(s);
-  return fla_stack_tensors(s, c.attention, [&](std::vector<ExpectedTensor>& t, const std::string& p, std::int64_t l) {
-    if (is_mamba2_layer(c, l))
-      add_mamba2_tensors(t, p, c.mamba2);
-    else
-      add_delta_rule_tensors(t, p, s.hidden_size, c.mixer);
-  });
+  return assemble_fla_stack(s, ws, opts, c.attention,
+                            [&](WeightSet& ws, const std::string& p, std::int64_t l) -> std::unique_ptr<TokenMixer> {
+                              if (is_mamba2_layer(c, l)) return declare_mamba2_mixer(ws, p, c.mamba2);
+                              return declare_delta_rule_mixer(ws, p, s.hidden_size, c.mixer);
+                            });
+}
+
+}  // namespace
+
+std::vector<ExpectedTensor> delta_family_tensors(const ModelSpec& s) {
+  WeightSet ws;
+  assemble(s, ws, LoadOptions{});
+  return ws.declared();
 }
 
 std::unique_ptr<Model> build_delta_family(const Checkpoint& ck, std::shared_ptr<Backend> backend, const LoadOptions& opts) {
@@ -96,11 +106,10 @@ std::unique_ptr<Model> build_delta_family(const Checkpoint& ck, std::shared_ptr<
   if (!opts.rope_override.empty() && c.attention.empty())
     throw BadInput("--rope: this " + spec.model_type + " model has no attention layers, so no RoPE to override");
   if (!opts.rope_override.empty()) spec.rope = rope_with_override(spec.rope, opts, c.attention.front().head_dim);
-  return build_fla_stack(ck, std::move(backend), spec, c.attention, opts,
-                         [&](Backend& b, const std::string& p, std::int64_t l) -> std::unique_ptr<TokenMixer> {
-                           if (is_mamba2_layer(c, l)) return load_mamba2_mixer(b, ck, p, c.mamba2);
-                           return load_delta_rule_mixer(b, ck, p, c.mixer);
-                         });
+  WeightSet ws(*backend, ck);
+  StackParts parts = assemble(spec, ws, opts);
+  return std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), parts.embed, parts.final_norm, parts.lm_head,
+                                           std::move(parts.blocks));
 }
 
 }  // namespace lmscope

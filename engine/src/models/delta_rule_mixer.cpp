@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "models/projection.h"
+#include "models/weight_set.h"
 
 namespace lmscope {
 namespace {
@@ -15,28 +16,14 @@ class DeltaRuleState final : public MixerState {
   Tensor S;                       // [num_v_heads, head_k_dim, head_v_dim]
 };
 
+struct DeltaRuleWeights {
+  Projection q, k, v, a, b, g, o;
+  Tensor A_log, dt_bias, conv_q, conv_k, conv_v, o_norm;  // convolutions as [channels, K]
+};
+
 class DeltaRuleMixer final : public TokenMixer {
  public:
-  DeltaRuleMixer(const DeltaRuleSettings& s, Backend& b, const Checkpoint& ck, const std::string& p) : s_(s) {
-    q_ = load_linear(b, ck, p + "q_proj", false);
-    k_ = load_linear(b, ck, p + "k_proj", false);
-    v_ = load_linear(b, ck, p + "v_proj", false);
-    if (s.gated) {
-      a_ = load_linear(b, ck, p + "a_proj", false);
-      A_log_ = load_weight(b, ck, p + "A_log");
-      dt_bias_ = load_weight(b, ck, p + "dt_bias");
-    }
-    if (s.gated || s.use_beta) b_ = load_linear(b, ck, p + "b_proj", false);
-    if (s.use_short_conv) {
-      // stored as torch's Conv1d weight [C, 1, K]
-      conv_q_ = load_weight(b, ck, p + "q_conv1d.weight").reshaped({s.key_dim(), s.conv_size});
-      conv_k_ = load_weight(b, ck, p + "k_conv1d.weight").reshaped({s.key_dim(), s.conv_size});
-      conv_v_ = load_weight(b, ck, p + "v_conv1d.weight").reshaped({s.value_dim(), s.conv_size});
-    }
-    if (s.use_gate) g_ = load_linear(b, ck, p + "g_proj", false);
-    o_norm_ = load_weight(b, ck, p + "o_norm.weight");
-    o_ = load_linear(b, ck, p + "o_proj", false);
-  }
+  DeltaRuleMixer(const DeltaRuleSettings& s, DeltaRuleWeights w) : s_(s), w_(std::move(w)) {}
 
   std::unique_ptr<MixerState> new_state(Backend& b) const override {
     auto st = std::make_unique<DeltaRuleState>();
@@ -85,9 +72,9 @@ class DeltaRuleMixer final : public TokenMixer {
         b.causal_conv1d_batch(lin, conv_w, batch, silu, conv);
       return conv;
     };
-    Tensor q = qkv(q_, conv_q_, st ? &st->conv_q : nullptr, qk_silu, kd);
-    Tensor k = qkv(k_, conv_k_, st ? &st->conv_k : nullptr, qk_silu, kd);
-    Tensor v = qkv(v_, conv_v_, st ? &st->conv_v : nullptr, true, vd);
+    Tensor q = qkv(w_.q, w_.conv_q, st ? &st->conv_q : nullptr, qk_silu, kd);
+    Tensor k = qkv(w_.k, w_.conv_k, st ? &st->conv_k : nullptr, qk_silu, kd);
+    Tensor v = qkv(w_.v, w_.conv_v, st ? &st->conv_v : nullptr, true, vd);
     if (s_.qk_activation == QkActivation::Relu || s_.qk_activation == QkActivation::EluPlusOne) {
       const Activation f = s_.qk_activation == QkActivation::Relu ? Activation::Relu : Activation::EluPlusOne;
       b.activate(q, f);
@@ -103,7 +90,7 @@ class DeltaRuleMixer final : public TokenMixer {
 
     Tensor beta = b.alloc(DType::F32, {T, HV});
     if (s_.gated || s_.use_beta) {
-      project(b, b_, h, beta);
+      project(b, w_.b, h, beta);
       b.activate(beta, Activation::Sigmoid);
     } else {
       b.fill(beta, 1.0f);
@@ -112,8 +99,8 @@ class DeltaRuleMixer final : public TokenMixer {
     Tensor g;
     if (s_.gated) {
       g = b.alloc(DType::F32, {T, HV});
-      project(b, a_, h, g);
-      b.decay_gate(g, A_log_, dt_bias_);
+      project(b, w_.a, h, g);
+      b.decay_gate(g, w_.A_log, w_.dt_bias);
     }
 
     const DeltaRuleShape shape{s_.num_heads, HV, s_.head_k_dim, s_.head_v_dim,
@@ -133,48 +120,44 @@ class DeltaRuleMixer final : public TokenMixer {
     Tensor normed_heads = normed.reshaped({T * HV, s_.head_v_dim});
     if (s_.use_gate) {
       Tensor gate = b.alloc(act, {T, vd});
-      project(b, g_, h, gate);
-      b.rmsnorm_gated(o_heads, o_norm_, gate.reshaped({T * HV, s_.head_v_dim}), static_cast<float>(s_.norm_eps),
+      project(b, w_.g, h, gate);
+      b.rmsnorm_gated(o_heads, w_.o_norm, gate.reshaped({T * HV, s_.head_v_dim}), static_cast<float>(s_.norm_eps),
                       normed_heads);
     } else {
-      b.rmsnorm(o_heads, o_norm_, static_cast<float>(s_.norm_eps), normed_heads);
+      b.rmsnorm(o_heads, w_.o_norm, static_cast<float>(s_.norm_eps), normed_heads);
     }
-    project(b, o_, normed, out);
+    project(b, w_.o, normed, out);
   }
 
   DeltaRuleSettings s_;
-  Projection q_, k_, v_, a_, b_, g_, o_;
-  Tensor A_log_, dt_bias_, conv_q_, conv_k_, conv_v_, o_norm_;
+  DeltaRuleWeights w_;
 };
 
 }  // namespace
 
-void add_delta_rule_tensors(std::vector<ExpectedTensor>& out, const std::string& p, std::int64_t hidden,
-                            const DeltaRuleSettings& s) {
-  const std::int64_t kd = s.key_dim(), vd = s.value_dim(), HV = s.num_v_heads;
-  // in fla's module order
-  out.push_back({p + "q_proj.weight", {kd, hidden}});
-  out.push_back({p + "k_proj.weight", {kd, hidden}});
-  out.push_back({p + "v_proj.weight", {vd, hidden}});
-  if (s.gated) out.push_back({p + "a_proj.weight", {HV, hidden}});
-  if (s.gated || s.use_beta) out.push_back({p + "b_proj.weight", {HV, hidden}});
+std::unique_ptr<TokenMixer> declare_delta_rule_mixer(WeightSet& ws, const std::string& p, std::int64_t hidden,
+                                                     const DeltaRuleSettings& s) {
+  const std::int64_t kd = s.key_dim(), vd = s.value_dim(), HV = s.num_v_heads, K = s.conv_size;
+  DeltaRuleWeights w;
+  // in fla's module order (the order random checkpoints draw their values in)
+  w.q = declare_projection(ws, p + "q_proj", kd, hidden, false);
+  w.k = declare_projection(ws, p + "k_proj", kd, hidden, false);
+  w.v = declare_projection(ws, p + "v_proj", vd, hidden, false);
+  if (s.gated) w.a = declare_projection(ws, p + "a_proj", HV, hidden, false);
+  if (s.gated || s.use_beta) w.b = declare_projection(ws, p + "b_proj", HV, hidden, false);
   if (s.gated) {
-    out.push_back({p + "A_log", {HV}});
-    out.push_back({p + "dt_bias", {HV}});
+    w.A_log = ws.weight(p + "A_log", {HV});
+    w.dt_bias = ws.weight(p + "dt_bias", {HV});
   }
-  if (s.use_short_conv) {
-    out.push_back({p + "q_conv1d.weight", {kd, 1, s.conv_size}});
-    out.push_back({p + "k_conv1d.weight", {kd, 1, s.conv_size}});
-    out.push_back({p + "v_conv1d.weight", {vd, 1, s.conv_size}});
+  if (s.use_short_conv) {  // stored as torch's Conv1d weight [C, 1, K]
+    w.conv_q = ws.weight(p + "q_conv1d.weight", {kd, 1, K}).reshaped({kd, K});
+    w.conv_k = ws.weight(p + "k_conv1d.weight", {kd, 1, K}).reshaped({kd, K});
+    w.conv_v = ws.weight(p + "v_conv1d.weight", {vd, 1, K}).reshaped({vd, K});
   }
-  if (s.use_gate) out.push_back({p + "g_proj.weight", {vd, hidden}});
-  out.push_back({p + "o_norm.weight", {s.head_v_dim}});
-  out.push_back({p + "o_proj.weight", {hidden, vd}});
-}
-
-std::unique_ptr<TokenMixer> load_delta_rule_mixer(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                                  const DeltaRuleSettings& s) {
-  return std::make_unique<DeltaRuleMixer>(s, backend, ck, prefix);
+  if (s.use_gate) w.g = declare_projection(ws, p + "g_proj", vd, hidden, false);
+  w.o_norm = ws.weight(p + "o_norm.weight", {s.head_v_dim});
+  w.o = declare_projection(ws, p + "o_proj", hidden, vd, false);
+  return std::make_unique<DeltaRuleMixer>(s, std::move(w));
 }
 
 }  // namespace lmscope

@@ -7,9 +7,7 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "lmscope/checkpoint.h"
 #include "models/token_mixer.h"
 
 namespace lmscope {
@@ -39,10 +37,11 @@ struct DeltaRuleSettings {
 // Tokens per chunk of the chunked form (fla's chunk size).
 inline constexpr std::int64_t kDeltaRuleChunk = 64;
 
-// prefix: the mixer module with its dot, e.g. "model.layers.0.attn.".
-void add_delta_rule_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t hidden,
-                            const DeltaRuleSettings& s);
-std::unique_ptr<TokenMixer> load_delta_rule_mixer(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                                  const DeltaRuleSettings& s);
+class WeightSet;
+
+// Declares (and, loading, loads) one layer's mixer; prefix is the mixer module with its dot, e.g.
+// "model.layers.0.attn.". Collecting, the mixer holds placeholders and must not run.
+std::unique_ptr<TokenMixer> declare_delta_rule_mixer(WeightSet& ws, const std::string& prefix, std::int64_t hidden,
+                                                     const DeltaRuleSettings& s);
 
 }  // namespace lmscope

@@ -21,21 +21,6 @@ FeedForward declare_gated_mlp(WeightSet& ws, const std::string& prefix, std::int
   return f;
 }
 
-void add_swiglu_mlp_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t hidden,
-                            std::int64_t intermediate, bool bias) {
-  WeightSet ws;
-  declare_gated_mlp(ws, prefix, hidden, intermediate, bias);
-  out.insert(out.end(), ws.declared().begin(), ws.declared().end());
-}
-
-FeedForward load_swiglu_mlp(Backend& backend, const Checkpoint& ck, const std::string& prefix, bool bias) {
-  FeedForward f;
-  f.gate = load_linear(backend, ck, prefix + "gate_proj", bias);
-  f.up = load_linear(backend, ck, prefix + "up_proj", bias);
-  f.down = load_linear(backend, ck, prefix + "down_proj", bias);
-  return f;
-}
-
 void feed_forward(Backend& backend, const FeedForward& ffn, const Tensor& h, Tensor& out) {
   const std::int64_t T = h.rows(), I = ffn.up.out_features();
   const DType act = backend.activation_dtype();

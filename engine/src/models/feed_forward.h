@@ -25,11 +25,6 @@ struct FeedForward {
 FeedForward declare_gated_mlp(WeightSet& ws, const std::string& prefix, std::int64_t hidden, std::int64_t intermediate,
                               bool bias, Activation act = Activation::Silu);
 
-// For families that list and load their tensors separately (fla's and the SSM families): the same SwiGLU MLP.
-void add_swiglu_mlp_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t hidden,
-                            std::int64_t intermediate, bool bias);
-FeedForward load_swiglu_mlp(Backend& backend, const Checkpoint& ck, const std::string& prefix, bool bias);
-
 // out [T, hidden] for h [T, hidden].
 void feed_forward(Backend& backend, const FeedForward& ffn, const Tensor& h, Tensor& out);
 

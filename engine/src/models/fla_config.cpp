@@ -26,7 +26,7 @@ HybridAttention parse_one(const ConfigFields& a, std::int64_t num_layers, std::i
   if (h.num_heads % h.num_kv_heads != 0) a.fail("num_kv_heads", "a divisor of num_heads (" + std::to_string(h.num_heads) + ")");
   h.head_dim = hidden / h.num_heads;
   h.qkv_bias = a.boolean("qkv_bias", false);
-  if (a.has("window_size")) h.window = a.positive_int("window_size");
+  if (a.has("window_size")) h.window = a.bounded_int("window_size", 0, 1, kMaxWindow);
   h.rope_theta = a.number("rope_theta", 10000.0);
   if (!(h.rope_theta > 0)) a.fail("rope_theta", "a positive number");
   return h;

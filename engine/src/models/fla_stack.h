@@ -10,29 +10,26 @@
 #include <string>
 #include <vector>
 
-#include "lmscope/checkpoint.h"
 #include "lmscope/model.h"
-#include "models/family.h"
+#include "models/block_stack.h"
 #include "models/fla_config.h"
 #include "models/token_mixer.h"
 
 namespace lmscope {
 
+class WeightSet;
+
 std::string fla_layer_prefix(std::int64_t layer);  // "model.layers.<l>."
 
-// Adds the family's mixer tensors of `layer` under `prefix` (".../attn.").
-using FlaMixerTensors = std::function<void(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t layer)>;
-// Loads the family's mixer of `layer` from `prefix`.
-using FlaMixerLoader = std::function<std::unique_ptr<TokenMixer>(Backend& b, const std::string& prefix, std::int64_t layer)>;
+// Declares the family's mixer of `layer` under `prefix` (".../attn.").
+using FlaMixerDeclare = std::function<std::unique_ptr<TokenMixer>(WeightSet& ws, const std::string& prefix, std::int64_t layer)>;
+// Declares the family's tensors that follow model.embeddings.weight (HGRN2's model.lower_bounds).
+using FlaAfterEmbeddings = std::function<void(WeightSet& ws)>;
 
-// Every tensor of the stack in fla's module order; `after_embeddings` go right after model.embeddings.weight.
-std::vector<ExpectedTensor> fla_stack_tensors(const ModelSpec& spec, const std::vector<HybridAttention>& attention,
-                                              const FlaMixerTensors& mixer_tensors,
-                                              std::vector<ExpectedTensor> after_embeddings = {});
-
-// The model: hybrid attention layers with the run-time RoPE override applied, the family's mixers elsewhere.
-std::unique_ptr<Model> build_fla_stack(const Checkpoint& ck, std::shared_ptr<Backend> backend, ModelSpec spec,
-                                       const std::vector<HybridAttention>& attention, const LoadOptions& opts,
-                                       const FlaMixerLoader& load_mixer);
+// Every tensor of the stack in fla's module order, declared once (models/weight_set.h): collecting gives the list,
+// loading the parts. Hybrid attention layers take the run-time RoPE override of opts.
+StackParts assemble_fla_stack(const ModelSpec& spec, WeightSet& ws, const LoadOptions& opts,
+                              const std::vector<HybridAttention>& attention, const FlaMixerDeclare& declare_mixer,
+                              const FlaAfterEmbeddings& after_embeddings = {});
 
 }  // namespace lmscope

@@ -1,8 +1,10 @@
 #include "models/gated_linear_mixer.h"
 
 #include <cmath>
+#include <vector>
 
 #include "models/projection.h"
+#include "models/weight_set.h"
 
 namespace lmscope {
 namespace {
@@ -13,43 +15,18 @@ class GatedLinearState final : public MixerState {
   Tensor S;                       // [heads, head_k_dim, head_v_dim]
 };
 
+struct GatedLinearWeights {
+  Projection q, k, v, gk_down, gk_up, g, o;  // HGRN2: k is f_proj, v is i_proj
+  Tensor conv_q, conv_k, conv_v;             // [channels, K]
+  Tensor decay;                              // RetNet: [1, heads]
+  Tensor lower_bound;                        // HGRN2, when has_lower_bound: [key_dim]
+  bool has_lower_bound = false;
+  Tensor g_norm;
+};
+
 class GatedLinearMixer final : public TokenMixer {
  public:
-  GatedLinearMixer(const GatedLinearSettings& s, Backend& b, const Checkpoint& ck, const std::string& p,
-                   const Tensor* lower_bound)
-      : s_(s) {
-    const bool hgrn2 = s.kind == GatedLinearKind::Hgrn2;
-    q_ = load_linear(b, ck, p + "q_proj", false);
-    k_ = load_linear(b, ck, p + (hgrn2 ? "f_proj" : "k_proj"), false);
-    v_ = load_linear(b, ck, p + (hgrn2 ? "i_proj" : "v_proj"), false);
-    if (s.use_short_conv) {
-      const char* names[3] = {"q_conv1d.weight", hgrn2 ? "f_conv1d.weight" : "k_conv1d.weight",
-                              hgrn2 ? "i_conv1d.weight" : "v_conv1d.weight"};
-      conv_q_ = load_weight(b, ck, p + names[0]).reshaped({s.key_dim(), s.conv_size});
-      conv_k_ = load_weight(b, ck, p + names[1]).reshaped({s.key_dim(), s.conv_size});
-      conv_v_ = load_weight(b, ck, p + names[2]).reshaped({s.value_dim(), s.conv_size});
-    }
-    if (s.kind == GatedLinearKind::Gla) {
-      gk_down_ = load_linear(b, ck, p + "gk_proj.0", false);
-      gk_up_ = load_linear(b, ck, p + "gk_proj.1", true);
-    }
-    if (s.kind == GatedLinearKind::RetNet) {
-      // fla's retention decays: head h keeps 1 − 2^(−5−h) of its state per token
-      std::vector<float> g(static_cast<std::size_t>(s.num_heads));
-      for (std::int64_t h = 0; h < s.num_heads; ++h) g[h] = static_cast<float>(std::log1p(-std::exp2(-5.0 - static_cast<double>(h))));
-      decay_ = b.alloc(DType::F32, {1, s.num_heads});
-      b.upload(g, decay_);
-      rope_.config = s.rope;
-      rope_.head_dim = s.head_k_dim;
-    }
-    if (lower_bound) {
-      lower_bound_ = *lower_bound;
-      has_lower_bound_ = true;
-    }
-    if (s.use_output_gate && !hgrn2) g_ = load_linear(b, ck, p + "g_proj", false);
-    g_norm_ = load_weight(b, ck, p + s.norm_name + ".weight");
-    o_ = load_linear(b, ck, p + "o_proj", false);
-  }
+  GatedLinearMixer(const GatedLinearSettings& s, GatedLinearWeights w) : s_(s), w_(std::move(w)), rope_{s.rope, s.head_k_dim} {}
 
   const RopeUse* rope() const override { return s_.kind == GatedLinearKind::RetNet ? &rope_ : nullptr; }
 
@@ -78,17 +55,17 @@ class GatedLinearMixer final : public TokenMixer {
       b.causal_conv1d(lin, conv_w, conv_state, !hgrn2, conv);
       return conv;
     };
-    Tensor q = input(q_, conv_q_, st.conv_q, kd);
-    Tensor k = input(k_, conv_k_, st.conv_k, kd);  // HGRN2: the forget gate's logits
-    Tensor v = input(v_, conv_v_, st.conv_v, vd);
+    Tensor q = input(w_.q, w_.conv_q, st.conv_q, kd);
+    Tensor k = input(w_.k, w_.conv_k, st.conv_k, kd);  // HGRN2: the forget gate's logits
+    Tensor v = input(w_.v, w_.conv_v, st.conv_v, vd);
 
     Tensor g;
     switch (s_.kind) {
       case GatedLinearKind::Gla: {
         Tensor low = b.alloc(DType::F32, {T, s_.gate_low_rank_dim});
-        project(b, gk_down_, h, low);
+        project(b, w_.gk_down, h, low);
         g = b.alloc(DType::F32, {T, kd});
-        project(b, gk_up_, low, g);
+        project(b, w_.gk_up, low, g);
         b.activate(g, Activation::LogSigmoid);
         b.scale(g, static_cast<float>(1.0 / s_.gate_logit_normalizer));
         break;
@@ -96,13 +73,13 @@ class GatedLinearMixer final : public TokenMixer {
       case GatedLinearKind::RetNet:
         b.rope(q, H, s_.head_k_dim, rope->cos, rope->sin, pos0);
         b.rope(k, H, s_.head_k_dim, rope->cos, rope->sin, pos0);
-        g = decay_;
+        g = w_.decay;
         break;
       case GatedLinearKind::Hgrn2:
         b.activate(q, Activation::Silu);
         g = k;  // becomes the log forget gate; k becomes 1 − forget
         k = b.alloc(DType::F32, {T, kd});
-        b.forget_gate(g, has_lower_bound_ ? &lower_bound_ : nullptr, k);
+        b.forget_gate(g, w_.has_lower_bound ? &w_.lower_bound : nullptr, k);
         break;
     }
 
@@ -114,56 +91,62 @@ class GatedLinearMixer final : public TokenMixer {
     Tensor normed = b.alloc(DType::F32, {T, vd});
     const float eps = static_cast<float>(s_.norm_eps);
     if (hgrn2) {
-      b.rmsnorm(o, g_norm_, eps, normed);  // over all channels, not per head
+      b.rmsnorm(o, w_.g_norm, eps, normed);  // over all channels, not per head
     } else {
       const Tensor o_heads = o.reshaped({T * H, s_.head_v_dim});
       Tensor normed_heads = normed.reshaped({T * H, s_.head_v_dim});
       if (s_.use_output_gate) {
         Tensor gate = b.alloc(DType::F32, {T, vd});
-        project(b, g_, h, gate);
-        b.rmsnorm_gated(o_heads, g_norm_, gate.reshaped({T * H, s_.head_v_dim}), eps, normed_heads);
+        project(b, w_.g, h, gate);
+        b.rmsnorm_gated(o_heads, w_.g_norm, gate.reshaped({T * H, s_.head_v_dim}), eps, normed_heads);
       } else {
-        b.rmsnorm(o_heads, g_norm_, eps, normed_heads);
+        b.rmsnorm(o_heads, w_.g_norm, eps, normed_heads);
       }
     }
-    project(b, o_, normed, out);
+    project(b, w_.o, normed, out);
   }
 
  private:
   GatedLinearSettings s_;
-  Projection q_, k_, v_, gk_down_, gk_up_, g_, o_;
-  Tensor conv_q_, conv_k_, conv_v_, decay_, lower_bound_, g_norm_;
-  bool has_lower_bound_ = false;
-  RopeUse rope_;
+  GatedLinearWeights w_;
+  RopeUse rope_;  // RetNet
 };
 
 }  // namespace
 
-void add_gated_linear_tensors(std::vector<ExpectedTensor>& out, const std::string& p, std::int64_t hidden,
-                              const GatedLinearSettings& s) {
-  const std::int64_t kd = s.key_dim(), vd = s.value_dim();
+std::unique_ptr<TokenMixer> declare_gated_linear_mixer(WeightSet& ws, const std::string& p, std::int64_t hidden,
+                                                       const GatedLinearSettings& s, const Tensor* lower_bound) {
+  const std::int64_t kd = s.key_dim(), vd = s.value_dim(), K = s.conv_size;
   const bool hgrn2 = s.kind == GatedLinearKind::Hgrn2;
-  out.push_back({p + "q_proj.weight", {kd, hidden}});
-  out.push_back({p + (hgrn2 ? "f_proj.weight" : "k_proj.weight"), {kd, hidden}});
-  out.push_back({p + (hgrn2 ? "i_proj.weight" : "v_proj.weight"), {vd, hidden}});
-  if (s.use_output_gate && !hgrn2) out.push_back({p + "g_proj.weight", {vd, hidden}});
-  if (s.use_short_conv) {
-    out.push_back({p + "q_conv1d.weight", {kd, 1, s.conv_size}});
-    out.push_back({p + (hgrn2 ? "f_conv1d.weight" : "k_conv1d.weight"), {kd, 1, s.conv_size}});
-    out.push_back({p + (hgrn2 ? "i_conv1d.weight" : "v_conv1d.weight"), {vd, 1, s.conv_size}});
+  GatedLinearWeights w;
+  // in fla's module order (the order random checkpoints draw their values in)
+  w.q = declare_projection(ws, p + "q_proj", kd, hidden, false);
+  w.k = declare_projection(ws, p + (hgrn2 ? "f_proj" : "k_proj"), kd, hidden, false);
+  w.v = declare_projection(ws, p + (hgrn2 ? "i_proj" : "v_proj"), vd, hidden, false);
+  if (s.use_output_gate && !hgrn2) w.g = declare_projection(ws, p + "g_proj", vd, hidden, false);
+  if (s.use_short_conv) {  // stored as torch's Conv1d weight [C, 1, K]
+    w.conv_q = ws.weight(p + "q_conv1d.weight", {kd, 1, K}).reshaped({kd, K});
+    w.conv_k = ws.weight(p + (hgrn2 ? "f_conv1d.weight" : "k_conv1d.weight"), {kd, 1, K}).reshaped({kd, K});
+    w.conv_v = ws.weight(p + (hgrn2 ? "i_conv1d.weight" : "v_conv1d.weight"), {vd, 1, K}).reshaped({vd, K});
   }
   if (s.kind == GatedLinearKind::Gla) {
-    out.push_back({p + "gk_proj.0.weight", {s.gate_low_rank_dim, hidden}});
-    out.push_back({p + "gk_proj.1.weight", {kd, s.gate_low_rank_dim}});
-    out.push_back({p + "gk_proj.1.bias", {kd}});
+    w.gk_down = declare_projection(ws, p + "gk_proj.0", s.gate_low_rank_dim, hidden, false);
+    w.gk_up = declare_projection(ws, p + "gk_proj.1", kd, s.gate_low_rank_dim, true);
   }
-  out.push_back({p + s.norm_name + ".weight", {hgrn2 ? vd : s.head_v_dim}});
-  out.push_back({p + "o_proj.weight", {hidden, vd}});
-}
-
-std::unique_ptr<TokenMixer> load_gated_linear_mixer(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                                    const GatedLinearSettings& s, const Tensor* lower_bound) {
-  return std::make_unique<GatedLinearMixer>(s, backend, ck, prefix, lower_bound);
+  w.g_norm = ws.weight(p + s.norm_name + ".weight", {hgrn2 ? vd : s.head_v_dim});
+  w.o = declare_projection(ws, p + "o_proj", hidden, vd, false);
+  if (s.kind == GatedLinearKind::RetNet && ws.loading()) {
+    // fla's retention decays: head h keeps 1 − 2^(−5−h) of its state per token
+    std::vector<float> g(static_cast<std::size_t>(s.num_heads));
+    for (std::int64_t h = 0; h < s.num_heads; ++h) g[h] = static_cast<float>(std::log1p(-std::exp2(-5.0 - static_cast<double>(h))));
+    w.decay = ws.backend().alloc(DType::F32, {1, s.num_heads});
+    ws.backend().upload(g, w.decay);
+  }
+  if (lower_bound) {
+    w.lower_bound = *lower_bound;
+    w.has_lower_bound = true;
+  }
+  return std::make_unique<GatedLinearMixer>(s, std::move(w));
 }
 
 }  // namespace lmscope

@@ -11,9 +11,7 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "lmscope/checkpoint.h"
 #include "lmscope/rope.h"
 #include "models/token_mixer.h"
 
@@ -42,11 +40,12 @@ struct GatedLinearSettings {
   std::int64_t value_dim() const { return num_heads * head_v_dim; }
 };
 
-// prefix: the mixer module with its dot, e.g. "model.layers.0.attn.".
-void add_gated_linear_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t hidden,
-                              const GatedLinearSettings& s);
-// lower_bound: HGRN2's bound on the forget gate for this layer ([key_dim] on the backend), or nullptr.
-std::unique_ptr<TokenMixer> load_gated_linear_mixer(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                                    const GatedLinearSettings& s, const Tensor* lower_bound);
+class WeightSet;
+
+// Declares (and, loading, loads) one layer's mixer; prefix is the mixer module with its dot, e.g.
+// "model.layers.0.attn.". lower_bound: HGRN2's bound on the forget gate for this layer ([key_dim] on the backend,
+// derived from model.lower_bounds), or nullptr. Collecting, the mixer holds placeholders and must not run.
+std::unique_ptr<TokenMixer> declare_gated_linear_mixer(WeightSet& ws, const std::string& prefix, std::int64_t hidden,
+                                                       const GatedLinearSettings& s, const Tensor* lower_bound);
 
 }  // namespace lmscope

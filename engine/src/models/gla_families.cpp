@@ -10,8 +10,8 @@
 #include "models/family.h"
 #include "models/fla_config.h"
 #include "models/gated_linear_mixer.h"
-#include "models/projection.h"
 #include "models/softmax_attention.h"
+#include "models/weight_set.h"
 
 namespace lmscope {
 namespace {
@@ -173,20 +173,9 @@ void resolve_norm_name(ModelSpec& s, const std::function<bool(const std::string&
   s.family_config = c;
 }
 
-std::vector<ExpectedTensor> gated_linear_tensors(const ModelSpec& s) {
-  const GatedLinearFamilyConfig& c = config_of(s);
-  std::vector<ExpectedTensor> bounds;
-  if (c.use_lower_bound) bounds.push_back({"model.lower_bounds", {s.num_layers, s.hidden_size}});
-  return fla_stack_tensors(
-      s, c.attention,
-      [&](std::vector<ExpectedTensor>& t, const std::string& p, std::int64_t) { add_gated_linear_tensors(t, p, s.hidden_size, c.mixer); },
-      bounds);
-}
-
-// HGRN2's per-layer lower bounds: softmax over the layers of model.lower_bounds, cumulative sum, minus the first
-// (so layer 0 has none), as fla computes them in float32.
-std::vector<std::vector<float>> lower_bounds(const Checkpoint& ck, std::int64_t L, std::int64_t H) {
-  const std::vector<float> raw = ck.tensor("model.lower_bounds").to_f32();
+// HGRN2's per-layer lower bounds from model.lower_bounds [L, H]: softmax over the layers, cumulative sum, minus the
+// first (so layer 0 has none), as fla computes them in float32.
+std::vector<std::vector<float>> lower_bounds(const std::vector<float>& raw, std::int64_t L, std::int64_t H) {
   std::vector<std::vector<float>> out(static_cast<std::size_t>(L), std::vector<float>(static_cast<std::size_t>(H)));
   for (std::int64_t c = 0; c < H; ++c) {
     double mx = -INFINITY, sum = 0;
@@ -202,25 +191,46 @@ std::vector<std::vector<float>> lower_bounds(const Checkpoint& ck, std::int64_t 
   return out;
 }
 
+// The one list of the family's tensors: run collecting for validation, loading for the model. opts: the run-time
+// RoPE override (RetNet's retention layers and the hybrid attention layers).
+StackParts assemble(const ModelSpec& s, WeightSet& ws, const LoadOptions& opts) {
+  const GatedLinearFamilyConfig& c = config_of(s);
+  const bool retnet = c.mixer.kind == GatedLinearKind::RetNet;
+  std::vector<std::vector<float>> bounds;  // loading only
+  const auto declare_bounds = [&](WeightSet& ws) {
+    if (!c.use_lower_bound) return;
+    const std::vector<float> raw = ws.host_f32("model.lower_bounds", {s.num_layers, s.hidden_size});
+    if (ws.loading()) bounds = lower_bounds(raw, s.num_layers, s.hidden_size);
+  };
+  const auto declare_mixer = [&](WeightSet& ws, const std::string& p, std::int64_t l) {
+    GatedLinearSettings m = c.mixer;
+    if (retnet) m.rope = rope_with_override(m.rope, opts, m.head_k_dim);
+    const bool bounded = c.use_lower_bound && l > 0;
+    Tensor lb;
+    if (bounded && ws.loading()) {
+      lb = ws.backend().alloc(DType::F32, {s.hidden_size});
+      ws.backend().upload(bounds[static_cast<std::size_t>(l)], lb);
+    }
+    return declare_gated_linear_mixer(ws, p, s.hidden_size, m, bounded ? &lb : nullptr);
+  };
+  return assemble_fla_stack(s, ws, opts, c.attention, declare_mixer, declare_bounds);
+}
+
+std::vector<ExpectedTensor> gated_linear_tensors(const ModelSpec& s) {
+  WeightSet ws;
+  assemble(s, ws, LoadOptions{});
+  return ws.declared();
+}
+
 std::unique_ptr<Model> build_gated_linear(const Checkpoint& ck, std::shared_ptr<Backend> backend, const LoadOptions& opts) {
   ModelSpec spec = ck.spec();
   const GatedLinearFamilyConfig& c = config_of(spec);
-  const bool retnet = c.mixer.kind == GatedLinearKind::RetNet;
-  if (!opts.rope_override.empty() && c.attention.empty() && !retnet)
+  if (!opts.rope_override.empty() && c.attention.empty() && c.mixer.kind != GatedLinearKind::RetNet)
     throw BadInput("--rope: this " + spec.model_type + " model has no attention layers, so no RoPE to override");
-  std::vector<std::vector<float>> bounds;
-  if (c.use_lower_bound) bounds = lower_bounds(ck, spec.num_layers, spec.hidden_size);
-  return build_fla_stack(ck, std::move(backend), spec, c.attention, opts,
-                         [&](Backend& b, const std::string& p, std::int64_t l) {
-                           GatedLinearSettings m = c.mixer;
-                           if (retnet) m.rope = rope_with_override(m.rope, opts, m.head_k_dim);
-                           Tensor lb;
-                           if (c.use_lower_bound && l > 0) {
-                             lb = b.alloc(DType::F32, {spec.hidden_size});
-                             b.upload(bounds[static_cast<std::size_t>(l)], lb);
-                           }
-                           return load_gated_linear_mixer(b, ck, p, m, c.use_lower_bound && l > 0 ? &lb : nullptr);
-                         });
+  WeightSet ws(*backend, ck);
+  StackParts parts = assemble(spec, ws, opts);
+  return std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), parts.embed, parts.final_norm, parts.lm_head,
+                                           std::move(parts.blocks));
 }
 
 }  // namespace

@@ -15,7 +15,7 @@ void check_targets(const AppendOutput& out, std::size_t appended) {
 void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const AppendOutput& out) {
   const std::int64_t n = x.rows(), H = x.cols(), V = head.lm_head.rows();
   const bool want_logits = out.logits != nullptr, want_scores = !out.targets.empty();
-  if (!want_logits && !want_scores && out.hidden == nullptr) return;
+  if (!want_logits && !want_scores && out.hidden == nullptr && out.next_token == nullptr) return;
   // Only the last row is needed when that is all the caller asks for.
   const bool all_rows = out.hidden != nullptr || want_scores || (want_logits && !out.last_only);
   const Tensor rows = all_rows ? x : x.slice_rows(n - 1, 1);
@@ -38,6 +38,7 @@ void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const App
     out.target_is_greedy->assign(static_cast<std::size_t>(n), 0);
     b.token_logprobs(normed, head.lm_head, out.targets, *out.target_logprobs, *out.target_is_greedy, head.logit_softcap);
   }
+  if (out.next_token) b.token_argmax(normed.slice_rows(normed.rows() - 1, 1), head.lm_head, head.logit_softcap, {out.next_token, 1});
 }
 
 }  // namespace lmscope

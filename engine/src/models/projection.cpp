@@ -77,27 +77,6 @@ Projection declare_projection(WeightSet& ws, const std::string& name, std::int64
   return p;
 }
 
-Tensor load_weight(Backend& backend, const Checkpoint& ck, const std::string& name) { return backend.weight(ck.tensor(name)); }
-
-Projection load_linear(Backend& backend, const Checkpoint& ck, const std::string& name, bool bias) {
-  WeightSet ws(backend, ck);
-  return declare_projection(ws, name, ck.tensor(name + ".weight").shape.at(0), ck.tensor(name + ".weight").shape.at(1), bias);
-}
-
-Projection load_bitlinear(Backend& backend, const Checkpoint& ck, const std::string& name) {
-  WeightSet ws(backend, ck);
-  const auto& shape = ck.tensor(name + ".weight").shape;
-  return declare_projection(ws, name, shape.at(0), shape.at(1), false, {ProjectionFormat::Kind::FlaBitLinear});
-}
-
-void add_projection_tensors(std::vector<ExpectedTensor>& out, const std::string& name, std::int64_t out_features,
-                            std::int64_t in_features, bool bias, bool bitlinear) {
-  WeightSet ws;
-  declare_projection(ws, name, out_features, in_features, bias,
-                     {bitlinear ? ProjectionFormat::Kind::FlaBitLinear : ProjectionFormat::Kind::Plain});
-  out.insert(out.end(), ws.declared().begin(), ws.declared().end());
-}
-
 Projection projection_rows(const Projection& fused, std::int64_t row0, std::int64_t n) {
   Projection p = fused;
   if (fused.weight.data == nullptr) {  // a declaration's placeholder

@@ -49,17 +49,9 @@ struct ProjectionFormat {
 Projection declare_projection(WeightSet& ws, const std::string& name, std::int64_t out_features, std::int64_t in_features,
                               bool bias, const ProjectionFormat& format = {});
 
-// A stored weight on the backend; BadInput naming the folder when it is missing.
-Tensor load_weight(Backend& backend, const Checkpoint& ck, const std::string& name);
-
-// For families that list and load their tensors separately: the same projections, through declare_projection.
-Projection load_linear(Backend& backend, const Checkpoint& ck, const std::string& name, bool bias);
-Projection load_bitlinear(Backend& backend, const Checkpoint& ck, const std::string& name);
-void add_projection_tensors(std::vector<ExpectedTensor>& out, const std::string& name, std::int64_t out_features,
-                            std::int64_t in_features, bool bias, bool bitlinear = false);
-
 // Rows [row0, row0 + n) of a fused projection (its weight rows and bias elements), sharing its storage: Phi-3's
-// qkv_proj and gate_up_proj are several projections stacked.
+// qkv_proj and gate_up_proj, Mamba's in_proj and x_proj are several projections stacked. A declaration's
+// placeholder gives a placeholder of the part's shape.
 Projection projection_rows(const Projection& fused, std::int64_t row0, std::int64_t n);
 
 // out [T, out_features] for x [T, in].

@@ -60,6 +60,23 @@ class SoftmaxAttention final : public TokenMixer {
     project_out(b, att, out);
   }
 
+  // The projections see all n rows (one product each); RoPE and the attention over its own cache run per sequence.
+  void forward_decode(Backend& b, const Tensor& h, std::span<const std::int64_t> pos, std::span<const RopeTables* const> rope,
+                      std::span<MixerState* const> states, Tensor& out) const override {
+    const std::int64_t n = h.rows();
+    Tensor q, k, v;
+    project_qkv(b, h, q, k, v);
+    Tensor att = b.alloc(b.activation_dtype(), {n, s_.num_heads * s_.head_dim});
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto u = static_cast<std::size_t>(i);
+      Tensor qi = q.slice_rows(i, 1), ki = k.slice_rows(i, 1), vi = v.slice_rows(i, 1), ai = att.slice_rows(i, 1);
+      b.rope(qi, s_.num_heads, s_.head_dim, rope[u]->cos, rope[u]->sin, pos[u]);
+      b.rope(ki, s_.num_kv_heads, s_.head_dim, rope[u]->cos, rope[u]->sin, pos[u]);
+      static_cast<AttentionState&>(*states[u]).cache.attend(b, qi, ki, vi, shape(), ai);
+    }
+    project_out(b, att, out);
+  }
+
  private:
   void project_qkv(Backend& b, const Tensor& h, Tensor& q, Tensor& k, Tensor& v) const {
     const std::int64_t T = h.rows(), qd = s_.num_heads * s_.head_dim, kvd = s_.num_kv_heads * s_.head_dim;
@@ -168,19 +185,6 @@ std::unique_ptr<TokenMixer> declare_softmax_attention(WeightSet& ws, const std::
   if (s.sub_norm) w.sub_norm = ws.weight(prefix + n.sub_norm + ".weight", {qd});
   w.o = declare_projection(ws, prefix + n.o, hidden, qd, s.o_bias, s.format);
   return std::make_unique<SoftmaxAttention>(s, std::move(w));
-}
-
-void add_attention_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t hidden,
-                           const AttentionSettings& s) {
-  WeightSet ws;
-  declare_softmax_attention(ws, prefix, hidden, s);
-  out.insert(out.end(), ws.declared().begin(), ws.declared().end());
-}
-
-std::unique_ptr<TokenMixer> load_softmax_attention(Backend& b, const Checkpoint& ck, const std::string& prefix,
-                                                   const AttentionSettings& s) {
-  WeightSet ws(b, ck);
-  return declare_softmax_attention(ws, prefix, ck.spec().hidden_size, s);
 }
 
 RopeConfig rope_with_override(const RopeConfig& rope, const LoadOptions& opts, std::int64_t head_dim) {

@@ -61,12 +61,6 @@ struct AttentionSettings {
 std::unique_ptr<TokenMixer> declare_softmax_attention(WeightSet& ws, const std::string& prefix, std::int64_t hidden,
                                                       const AttentionSettings& s);
 
-// For families that list and load their tensors separately: the same declaration in either mode.
-void add_attention_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, std::int64_t hidden,
-                           const AttentionSettings& s);
-std::unique_ptr<TokenMixer> load_softmax_attention(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                                   const AttentionSettings& s);
-
 // The RoPE configuration after a run-time override ("" keeps it); BadInput when it does not fit the head.
 RopeConfig rope_with_override(const RopeConfig& rope, const LoadOptions& opts, std::int64_t head_dim);
 

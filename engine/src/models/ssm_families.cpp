@@ -16,10 +16,11 @@
 #include "lmscope/error.h"
 #include "models/block_stack.h"
 #include "models/family.h"
+#include "models/feed_forward.h"
 #include "models/fla_config.h"
-#include "models/projection.h"
 #include "models/softmax_attention.h"
 #include "models/ssm_mixers.h"
+#include "models/weight_set.h"
 
 namespace lmscope {
 namespace {
@@ -185,35 +186,44 @@ void resolve_prefix(ModelSpec& s, const std::function<bool(const std::string&)>&
 
 std::string layer_prefix(const SsmFamilyConfig& c, std::int64_t l) { return c.prefix + "layers." + std::to_string(l) + "."; }
 
-std::vector<ExpectedTensor> ssm_tensors(const ModelSpec& s) {
+// The one list of the family's tensors: run collecting for validation, loading for the model. opts: the run-time
+// RoPE override of Samba's attention layers.
+StackParts assemble(const ModelSpec& s, WeightSet& ws, const LoadOptions& opts) {
   const SsmFamilyConfig& c = config_of(s);
   const std::int64_t H = s.hidden_size;
-  std::vector<ExpectedTensor> t{{c.prefix + c.embed, {s.vocab_size, H}}};
+  StackParts parts;
+  parts.embed = ws.weight(c.prefix + c.embed, {s.vocab_size, H});
   for (std::int64_t l = 0; l < s.num_layers; ++l) {
     const std::string p = layer_prefix(c, l);
-    switch (c.kind) {
-      case SsmKind::Mamba:
-        t.push_back({p + "norm.weight", {H}});
-        add_mamba_tensors(t, p + "mixer.", c.mamba);
-        break;
-      case SsmKind::Mamba2:
-        t.push_back({p + "norm.weight", {H}});
-        add_mamba2_tensors(t, p + "mixer.", c.mamba2);
-        break;
-      case SsmKind::Samba:
-        t.push_back({p + "mixer_norm.weight", {H}});
-        if (const HybridAttention* a = hybrid_attention_at(c.attention, l))
-          add_attention_tensors(t, p + "mixer.", H, hybrid_attention_settings(*a, s));
-        else
-          add_mamba_tensors(t, p + "mixer.", c.mamba);
-        t.push_back({p + "mlp_norm.weight", {H}});
-        add_swiglu_mlp_tensors(t, p + "mlp.", H, s.intermediate_size, false);
-        break;
+    Block blk;
+    if (c.kind == SsmKind::Samba) {
+      blk.mixer_norm.weight = ws.weight(p + "mixer_norm.weight", {H});
+      if (const HybridAttention* a = hybrid_attention_at(c.attention, l)) {
+        AttentionSettings as = hybrid_attention_settings(*a, s);
+        as.rope = rope_with_override(as.rope, opts, as.head_dim);
+        blk.mixer = declare_softmax_attention(ws, p + "mixer.", H, as);
+      } else {
+        blk.mixer = declare_mamba_mixer(ws, p + "mixer.", c.mamba);
+      }
+      blk.mlp_norm.weight = ws.weight(p + "mlp_norm.weight", {H});
+      blk.mlp = declare_gated_mlp(ws, p + "mlp.", H, s.intermediate_size, false);
+    } else {
+      blk.mixer_norm.weight = ws.weight(p + "norm.weight", {H});
+      blk.mixer = c.kind == SsmKind::Mamba ? declare_mamba_mixer(ws, p + "mixer.", c.mamba)
+                                           : declare_mamba2_mixer(ws, p + "mixer.", c.mamba2);
+      blk.has_mlp = false;
     }
+    parts.blocks.push_back(std::move(blk));
   }
-  t.push_back({c.prefix + "norm_f.weight", {H}});
-  if (!s.tie_word_embeddings) t.push_back({"lm_head.weight", {s.vocab_size, H}});
-  return t;
+  parts.final_norm.weight = ws.weight(c.prefix + "norm_f.weight", {H});
+  parts.lm_head = s.tie_word_embeddings ? parts.embed : ws.weight("lm_head.weight", {s.vocab_size, H});
+  return parts;
+}
+
+std::vector<ExpectedTensor> ssm_tensors(const ModelSpec& s) {
+  WeightSet ws;
+  assemble(s, ws, LoadOptions{});
+  return ws.declared();
 }
 
 std::unique_ptr<Model> build_ssm(const Checkpoint& ck, std::shared_ptr<Backend> backend, const LoadOptions& opts) {
@@ -221,36 +231,12 @@ std::unique_ptr<Model> build_ssm(const Checkpoint& ck, std::shared_ptr<Backend> 
   const SsmFamilyConfig& c = config_of(spec);
   if (!opts.rope_override.empty() && c.attention.empty())
     throw BadInput("--rope: this " + spec.model_type + " model has no attention layers, so no RoPE to override");
-  Backend& b = *backend;
-  std::vector<Block> blocks;
-  for (std::int64_t l = 0; l < spec.num_layers; ++l) {
-    const std::string p = layer_prefix(c, l);
-    Block blk;
-    if (c.kind == SsmKind::Samba) {
-      blk.mixer_norm.weight = load_weight(b, ck, p + "mixer_norm.weight");
-      if (const HybridAttention* a = hybrid_attention_at(c.attention, l)) {
-        AttentionSettings as = hybrid_attention_settings(*a, spec);
-        as.rope = rope_with_override(as.rope, opts, as.head_dim);
-        blk.mixer = load_softmax_attention(b, ck, p + "mixer.", as);
-      } else {
-        blk.mixer = load_mamba_mixer(b, ck, p + "mixer.", c.mamba);
-      }
-      blk.mlp_norm.weight = load_weight(b, ck, p + "mlp_norm.weight");
-      blk.mlp = load_swiglu_mlp(b, ck, p + "mlp.", false);
-    } else {
-      blk.mixer_norm.weight = load_weight(b, ck, p + "norm.weight");
-      blk.mixer = c.kind == SsmKind::Mamba ? load_mamba_mixer(b, ck, p + "mixer.", c.mamba)
-                                           : load_mamba2_mixer(b, ck, p + "mixer.", c.mamba2);
-      blk.has_mlp = false;
-    }
-    blocks.push_back(std::move(blk));
-  }
+  WeightSet ws(*backend, ck);
+  StackParts parts = assemble(spec, ws, opts);
   if (!opts.rope_override.empty()) spec.rope = rope_with_override(spec.rope, opts, c.attention.front().head_dim);
-  Tensor embed = load_weight(b, ck, c.prefix + c.embed);
-  Tensor lm_head = spec.tie_word_embeddings ? embed : load_weight(b, ck, "lm_head.weight");
-  Norm final_norm{load_weight(b, ck, c.prefix + "norm_f.weight")};
   const bool transformers = spec.layout == "transformers";
-  auto model = std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), embed, final_norm, lm_head, std::move(blocks));
+  auto model = std::make_unique<BlockStackModel>(std::move(spec), std::move(backend), parts.embed, parts.final_norm,
+                                                 parts.lm_head, std::move(parts.blocks));
   model->set_hidden_after_every_block(transformers);
   return model;
 }
@@ -268,7 +254,7 @@ Mamba2Settings parse_mamba2_settings(const ConfigFields& cfg, std::int64_t hidde
   m.n_groups = cfg.positive_int("n_groups", fla_defaults ? 1 : 8);
   m.state_size = cfg.positive_int("state_size", 128);
   m.conv_kernel = cfg.positive_int("conv_kernel", 4);
-  m.chunk_size = cfg.positive_int("chunk_size", 256);
+  m.chunk_size = cfg.bounded_int("chunk_size", 256, 1, kMaxChunk);
   m.use_bias = cfg.boolean("use_bias", false);
   m.use_conv_bias = cfg.boolean("use_conv_bias", true);
   m.d_has_hdim = cfg.boolean("D_has_hdim", false);

@@ -1,21 +1,13 @@
 #include "models/ssm_mixers.h"
 
 #include "models/projection.h"
+#include "models/weight_set.h"
 
 namespace lmscope {
 namespace {
 
-// Rows [begin, begin + count) of a stored projection (weight and, when present, bias). The fused projections of
-// the checkpoints (in_proj, x_proj) are used as their parts, so no op ever needs to split activations by column.
-Projection row_slice(const Projection& p, std::int64_t begin, std::int64_t count) {
-  Projection r;
-  r.weight = p.weight.slice_rows(begin, count);
-  if (p.has_bias) {
-    r.has_bias = true;
-    r.bias = p.bias.reshaped({p.bias.numel(), 1}).slice_rows(begin, count).reshaped({count});
-  }
-  return r;
-}
+// The fused projections of the checkpoints (in_proj, x_proj) are used as their parts (projection_rows), so no op
+// ever needs to split activations by column; the depthwise convolution likewise.
 
 // A depthwise convolution's channels [begin, begin + count): weight [count, K] and bias [count] (or none).
 struct ConvPart {
@@ -25,6 +17,11 @@ struct ConvPart {
 
 ConvPart conv_slice(const Tensor& w, const Tensor* bias, std::int64_t begin, std::int64_t count) {
   ConvPart c;
+  if (w.data == nullptr) {  // a declaration's placeholder: the shapes only
+    c.weight.shape = {count, w.cols()};
+    c.has_bias = bias != nullptr;
+    return c;
+  }
   c.weight = w.slice_rows(begin, count);
   if (bias) {
     c.has_bias = true;
@@ -54,26 +51,15 @@ class MambaState final : public MixerState {
   Tensor ssm;   // [intermediate, N]
 };
 
+struct MambaWeights {
+  Projection in_x, in_z, x_dt, x_B, x_C, dt, out;
+  ConvPart conv;
+  Tensor A_log, D;
+};
+
 class MambaMixer final : public TokenMixer {
  public:
-  MambaMixer(const MambaSettings& s, Backend& b, const Checkpoint& ck, const std::string& p) : s_(s) {
-    const std::int64_t I = s.intermediate, N = s.state_size, R = s.dt_rank;
-    const Projection in = load_linear(b, ck, p + "in_proj", s.use_bias);
-    in_x_ = row_slice(in, 0, I);  // in_proj's output is [x, z]
-    in_z_ = row_slice(in, I, I);
-    const Projection xp = load_linear(b, ck, p + "x_proj", false);  // [dt_low, B, C]
-    x_dt_ = row_slice(xp, 0, R);
-    x_B_ = row_slice(xp, R, N);
-    x_C_ = row_slice(xp, R + N, N);
-    dt_ = load_linear(b, ck, p + "dt_proj", true);
-    const Tensor conv_w = load_weight(b, ck, p + "conv1d.weight").reshaped({I, s.conv_kernel});
-    Tensor conv_b;
-    if (s.use_conv_bias) conv_b = load_weight(b, ck, p + "conv1d.bias");
-    conv_ = conv_slice(conv_w, s.use_conv_bias ? &conv_b : nullptr, 0, I);
-    A_log_ = load_weight(b, ck, p + "A_log");
-    D_ = load_weight(b, ck, p + "D");
-    out_ = load_linear(b, ck, p + "out_proj", s.use_bias);
-  }
+  MambaMixer(const MambaSettings& s, MambaWeights w) : s_(s), w_(std::move(w)) {}
 
   std::unique_ptr<MixerState> new_state(Backend& b) const override {
     auto st = std::make_unique<MambaState>();
@@ -86,28 +72,26 @@ class MambaMixer final : public TokenMixer {
     auto& st = static_cast<MambaState&>(state);
     const std::int64_t T = h.rows(), I = s_.intermediate, N = s_.state_size;
     Tensor x = b.alloc(DType::F32, {T, I}), z = b.alloc(DType::F32, {T, I});
-    project(b, in_x_, h, x);
-    project(b, in_z_, h, z);
-    const Tensor xc = conv_silu(b, x, conv_, st.conv);
+    project(b, w_.in_x, h, x);
+    project(b, w_.in_z, h, z);
+    const Tensor xc = conv_silu(b, x, w_.conv, st.conv);
     Tensor dt_low = b.alloc(DType::F32, {T, s_.dt_rank}), Bm = b.alloc(DType::F32, {T, N}), Cm = b.alloc(DType::F32, {T, N});
-    project(b, x_dt_, xc, dt_low);
-    project(b, x_B_, xc, Bm);
-    project(b, x_C_, xc, Cm);
+    project(b, w_.x_dt, xc, dt_low);
+    project(b, w_.x_B, xc, Bm);
+    project(b, w_.x_C, xc, Cm);
     Tensor delta = b.alloc(DType::F32, {T, I});
-    project(b, dt_, dt_low, delta);
+    project(b, w_.dt, dt_low, delta);
     b.activate(delta, Activation::Softplus);
     Tensor y = b.alloc(DType::F32, {T, I});
-    b.selective_scan(xc, delta, A_log_, Bm, Cm, D_, T == 1 ? 0 : kSsmChunk, st.ssm, y);
+    b.selective_scan(xc, delta, w_.A_log, Bm, Cm, w_.D, T == 1 ? 0 : kSsmChunk, st.ssm, y);
     Tensor gated = b.alloc(DType::F32, {T, I});
     b.swiglu(z, y, gated);  // y · silu(z)
-    project(b, out_, gated, out);
+    project(b, w_.out, gated, out);
   }
 
  private:
   MambaSettings s_;
-  Projection in_x_, in_z_, x_dt_, x_B_, x_C_, dt_, out_;
-  ConvPart conv_;
-  Tensor A_log_, D_;
+  MambaWeights w_;
 };
 
 class Mamba2State final : public MixerState {
@@ -116,29 +100,15 @@ class Mamba2State final : public MixerState {
   Tensor ssm;                     // [heads, N, head_dim]
 };
 
+struct Mamba2Weights {
+  Projection in_z, in_x, in_B, in_C, in_dt, out;
+  ConvPart conv_x, conv_B, conv_C;
+  Tensor dt_bias, A_log, D, norm;
+};
+
 class Mamba2Mixer final : public TokenMixer {
  public:
-  Mamba2Mixer(const Mamba2Settings& s, Backend& b, const Checkpoint& ck, const std::string& p) : s_(s) {
-    const std::int64_t I = s.intermediate(), GN = s.n_groups * s.state_size, H = s.num_heads;
-    const Projection in = load_linear(b, ck, p + "in_proj", s.use_bias);  // [z, x, B, C, dt]
-    in_z_ = row_slice(in, 0, I);
-    in_x_ = row_slice(in, I, I);
-    in_B_ = row_slice(in, 2 * I, GN);
-    in_C_ = row_slice(in, 2 * I + GN, GN);
-    in_dt_ = row_slice(in, 2 * I + 2 * GN, H);
-    const Tensor conv_w = load_weight(b, ck, p + "conv1d.weight").reshaped({s.conv_dim(), s.conv_kernel});
-    Tensor conv_b;
-    if (s.use_conv_bias) conv_b = load_weight(b, ck, p + "conv1d.bias");
-    const Tensor* cb = s.use_conv_bias ? &conv_b : nullptr;
-    conv_x_ = conv_slice(conv_w, cb, 0, I);
-    conv_B_ = conv_slice(conv_w, cb, I, GN);
-    conv_C_ = conv_slice(conv_w, cb, I + GN, GN);
-    dt_bias_ = load_weight(b, ck, p + "dt_bias");
-    A_log_ = load_weight(b, ck, p + "A_log");
-    D_ = load_weight(b, ck, p + "D");
-    norm_ = load_weight(b, ck, p + "norm.weight");
-    out_ = load_linear(b, ck, p + "out_proj", s.use_bias);
-  }
+  Mamba2Mixer(const Mamba2Settings& s, Mamba2Weights w) : s_(s), w_(std::move(w)) {}
 
   std::unique_ptr<MixerState> new_state(Backend& b) const override {
     auto st = std::make_unique<Mamba2State>();
@@ -158,65 +128,74 @@ class Mamba2Mixer final : public TokenMixer {
       project(b, p, h, t);
       return t;
     };
-    const Tensor z = proj(in_z_, I);
-    const Tensor x = conv_silu(b, proj(in_x_, I), conv_x_, st.conv_x);
-    const Tensor Bm = conv_silu(b, proj(in_B_, GN), conv_B_, st.conv_B);
-    const Tensor Cm = conv_silu(b, proj(in_C_, GN), conv_C_, st.conv_C);
-    Tensor dt = proj(in_dt_, H);
-    b.add_bias(dt, dt_bias_);
+    const Tensor z = proj(w_.in_z, I);
+    const Tensor x = conv_silu(b, proj(w_.in_x, I), w_.conv_x, st.conv_x);
+    const Tensor Bm = conv_silu(b, proj(w_.in_B, GN), w_.conv_B, st.conv_B);
+    const Tensor Cm = conv_silu(b, proj(w_.in_C, GN), w_.conv_C, st.conv_C);
+    Tensor dt = proj(w_.in_dt, H);
+    b.add_bias(dt, w_.dt_bias);
     b.activate(dt, Activation::Softplus);  // time_step_limit (0, inf): the clamp changes nothing
     const LinearAttentionShape shape{s_.n_groups, H, s_.state_size, s_.head_dim, 1.0f};
     Tensor y = b.alloc(DType::F32, {T, I});
-    b.ssd(x, dt, A_log_, Bm, Cm, D_, shape, T == 1 ? 0 : s_.chunk_size, st.ssm, y);
+    b.ssd(x, dt, w_.A_log, Bm, Cm, w_.D, shape, T == 1 ? 0 : s_.chunk_size, st.ssm, y);
     // the gated RMSNorm with norm_before_gate=False: norm(y · silu(z)) · w over all channels
     Tensor gated = b.alloc(DType::F32, {T, I}), normed = b.alloc(DType::F32, {T, I});
     b.swiglu(z, y, gated);
-    b.rmsnorm(gated, norm_, static_cast<float>(s_.norm_eps), normed);
-    project(b, out_, normed, out);
+    b.rmsnorm(gated, w_.norm, static_cast<float>(s_.norm_eps), normed);
+    project(b, w_.out, normed, out);
   }
 
  private:
   Mamba2Settings s_;
-  Projection in_z_, in_x_, in_B_, in_C_, in_dt_, out_;
-  ConvPart conv_x_, conv_B_, conv_C_;
-  Tensor dt_bias_, A_log_, D_, norm_;
+  Mamba2Weights w_;
 };
 
 }  // namespace
 
-void add_mamba_tensors(std::vector<ExpectedTensor>& out, const std::string& p, const MambaSettings& s) {
-  const std::int64_t I = s.intermediate, N = s.state_size;
-  // in transformers' module order
-  out.push_back({p + "A_log", {I, N}});
-  out.push_back({p + "D", {I}});
-  out.push_back({p + "conv1d.weight", {I, 1, s.conv_kernel}});
-  if (s.use_conv_bias) out.push_back({p + "conv1d.bias", {I}});
-  add_projection_tensors(out, p + "in_proj", 2 * I, s.hidden, s.use_bias);
-  add_projection_tensors(out, p + "x_proj", s.dt_rank + 2 * N, I, false);
-  add_projection_tensors(out, p + "dt_proj", I, s.dt_rank, true);
-  add_projection_tensors(out, p + "out_proj", s.hidden, I, s.use_bias);
+std::unique_ptr<TokenMixer> declare_mamba_mixer(WeightSet& ws, const std::string& p, const MambaSettings& s) {
+  const std::int64_t I = s.intermediate, N = s.state_size, R = s.dt_rank;
+  MambaWeights w;
+  // in transformers' module order (the order random checkpoints draw their values in)
+  w.A_log = ws.weight(p + "A_log", {I, N});
+  w.D = ws.weight(p + "D", {I});
+  const Tensor conv_w = ws.weight(p + "conv1d.weight", {I, 1, s.conv_kernel}).reshaped({I, s.conv_kernel});
+  Tensor conv_b;
+  if (s.use_conv_bias) conv_b = ws.weight(p + "conv1d.bias", {I});
+  w.conv = conv_slice(conv_w, s.use_conv_bias ? &conv_b : nullptr, 0, I);
+  const Projection in = declare_projection(ws, p + "in_proj", 2 * I, s.hidden, s.use_bias);  // [x, z]
+  w.in_x = projection_rows(in, 0, I);
+  w.in_z = projection_rows(in, I, I);
+  const Projection xp = declare_projection(ws, p + "x_proj", R + 2 * N, I, false);  // [dt_low, B, C]
+  w.x_dt = projection_rows(xp, 0, R);
+  w.x_B = projection_rows(xp, R, N);
+  w.x_C = projection_rows(xp, R + N, N);
+  w.dt = declare_projection(ws, p + "dt_proj", I, R, true);
+  w.out = declare_projection(ws, p + "out_proj", s.hidden, I, s.use_bias);
+  return std::make_unique<MambaMixer>(s, std::move(w));
 }
 
-std::unique_ptr<TokenMixer> load_mamba_mixer(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                             const MambaSettings& s) {
-  return std::make_unique<MambaMixer>(s, backend, ck, prefix);
-}
-
-void add_mamba2_tensors(std::vector<ExpectedTensor>& out, const std::string& p, const Mamba2Settings& s) {
-  const std::int64_t I = s.intermediate(), H = s.num_heads;
-  out.push_back({p + "dt_bias", {H}});
-  out.push_back({p + "A_log", {H}});
-  out.push_back({p + "D", {s.d_has_hdim ? I : H}});
-  out.push_back({p + "conv1d.weight", {s.conv_dim(), 1, s.conv_kernel}});
-  if (s.use_conv_bias) out.push_back({p + "conv1d.bias", {s.conv_dim()}});
-  add_projection_tensors(out, p + "in_proj", I + s.conv_dim() + H, s.hidden, s.use_bias);
-  out.push_back({p + "norm.weight", {I}});
-  add_projection_tensors(out, p + "out_proj", s.hidden, I, s.use_bias);
-}
-
-std::unique_ptr<TokenMixer> load_mamba2_mixer(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                              const Mamba2Settings& s) {
-  return std::make_unique<Mamba2Mixer>(s, backend, ck, prefix);
+std::unique_ptr<TokenMixer> declare_mamba2_mixer(WeightSet& ws, const std::string& p, const Mamba2Settings& s) {
+  const std::int64_t I = s.intermediate(), GN = s.n_groups * s.state_size, H = s.num_heads;
+  Mamba2Weights w;
+  w.dt_bias = ws.weight(p + "dt_bias", {H});
+  w.A_log = ws.weight(p + "A_log", {H});
+  w.D = ws.weight(p + "D", {s.d_has_hdim ? I : H});
+  const Tensor conv_w = ws.weight(p + "conv1d.weight", {s.conv_dim(), 1, s.conv_kernel}).reshaped({s.conv_dim(), s.conv_kernel});
+  Tensor conv_b;
+  if (s.use_conv_bias) conv_b = ws.weight(p + "conv1d.bias", {s.conv_dim()});
+  const Tensor* cb = s.use_conv_bias ? &conv_b : nullptr;
+  w.conv_x = conv_slice(conv_w, cb, 0, I);  // the convolution's channels are [x, B, C]
+  w.conv_B = conv_slice(conv_w, cb, I, GN);
+  w.conv_C = conv_slice(conv_w, cb, I + GN, GN);
+  const Projection in = declare_projection(ws, p + "in_proj", I + s.conv_dim() + H, s.hidden, s.use_bias);  // [z, x, B, C, dt]
+  w.in_z = projection_rows(in, 0, I);
+  w.in_x = projection_rows(in, I, I);
+  w.in_B = projection_rows(in, 2 * I, GN);
+  w.in_C = projection_rows(in, 2 * I + GN, GN);
+  w.in_dt = projection_rows(in, 2 * I + 2 * GN, H);
+  w.norm = ws.weight(p + "norm.weight", {I});
+  w.out = declare_projection(ws, p + "out_proj", s.hidden, I, s.use_bias);
+  return std::make_unique<Mamba2Mixer>(s, std::move(w));
 }
 
 }  // namespace lmscope

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "config_fields.h"
-#include "lmscope/checkpoint.h"
 #include "models/token_mixer.h"
 
 namespace lmscope {
@@ -52,12 +51,11 @@ struct Mamba2Settings {
 // transformers' (128 heads, 8 groups). BadInput when the head layout does not fill expand · hidden.
 Mamba2Settings parse_mamba2_settings(const ConfigFields& cfg, std::int64_t hidden, double norm_eps, bool fla_defaults);
 
-// prefix: the mixer module with its dot, e.g. "backbone.layers.0.mixer.".
-void add_mamba_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, const MambaSettings& s);
-std::unique_ptr<TokenMixer> load_mamba_mixer(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                             const MambaSettings& s);
-void add_mamba2_tensors(std::vector<ExpectedTensor>& out, const std::string& prefix, const Mamba2Settings& s);
-std::unique_ptr<TokenMixer> load_mamba2_mixer(Backend& backend, const Checkpoint& ck, const std::string& prefix,
-                                              const Mamba2Settings& s);
+class WeightSet;
+
+// Each declares (and, loading, loads) one layer's mixer: prefix is the mixer module with its dot, e.g.
+// "backbone.layers.0.mixer.". Collecting, the mixer holds placeholders and must not run.
+std::unique_ptr<TokenMixer> declare_mamba_mixer(WeightSet& ws, const std::string& prefix, const MambaSettings& s);
+std::unique_ptr<TokenMixer> declare_mamba2_mixer(WeightSet& ws, const std::string& prefix, const Mamba2Settings& s);
 
 }  // namespace lmscope

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "backend/backend.h"
 #include "lmscope/error.h"
@@ -46,6 +47,17 @@ class TokenMixer {
       auto state = new_state(backend);
       Tensor hs = h.slice_rows(s * T, T), os = out.slice_rows(s * T, T);
       forward(backend, hs, 0, rope, *state, os);
+    }
+  }
+  // One decoding step of several sequences: row i of h [n, hidden] is the next token of the sequence whose state
+  // is states[i], at position pos[i], with RoPE tables rope[i]; out likewise. Mixers whose projections can see all
+  // n rows at once override this; the default runs each row through forward().
+  virtual void forward_decode(Backend& backend, const Tensor& h, std::span<const std::int64_t> pos,
+                              std::span<const RopeTables* const> rope, std::span<MixerState* const> states, Tensor& out) const {
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const auto r = static_cast<std::int64_t>(i);
+      Tensor hi = h.slice_rows(r, 1), oi = out.slice_rows(r, 1);
+      forward(backend, hi, pos[i], rope[i], *states[i], oi);
     }
   }
 };

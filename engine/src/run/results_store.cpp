@@ -6,14 +6,42 @@
 #include <ctime>
 #include <thread>
 
+#include "eval/task_data.h"
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
 
 namespace lmscope::run {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: units carry a checksum (version-1 stores gain it when opened).
+constexpr int kSchemaVersion = 2;
 
-// A prepared statement that finalises itself; BadInput/InternalError carry SQLite's message and the file.
+// SQLite's failures sorted by whose they are to fix, each naming the file: a damaged, foreign or read-only store is
+// the user's (BadInput: what to do), a full or failing disk is an output failure (OutputError), anything else is
+// ours (InternalError).
+[[noreturn]] void throw_store_error(sqlite3* db, const std::filesystem::path& file, int code, const std::string& what) {
+  const std::string msg = "results store " + file.string() + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "?");
+  switch (code & 0xff) {  // the primary result code (an extended code keeps it in its low byte)
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      throw BadInput(msg + " — the file is damaged or not an lmscope results store; move it aside (its finished "
+                           "units are lost) or give another --store");
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_AUTH:
+      throw BadInput(msg + " — lmscope needs to write the store and the files beside it (-wal, -shm): make the "
+                           "file and its folder writable, or give another --store");
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+      throw OutputError(msg + " — the disk holding the store is full or failing; finished units are kept");
+    default:
+      throw InternalError(msg);
+  }
+}
+
+// A prepared statement that finalises itself; failures go through throw_store_error.
 class Stmt {
  public:
   Stmt(sqlite3* db, const std::string& sql, const std::filesystem::path& file) : db_(db), file_(file) {
@@ -31,6 +59,10 @@ class Stmt {
   Stmt& bind(int i, double v) {
     sqlite3_bind_double(s_, i, v);
     return *this;
+  }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
   }
   Stmt& bind_null(int i) {
     sqlite3_bind_null(s_, i);
@@ -52,17 +84,25 @@ class Stmt {
   bool is_null(int c) const { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
 
  private:
-  [[noreturn]] void fail(const char* what) {
-    throw InternalError("results store " + file_.string() + ": " + what + ": " + sqlite3_errmsg(db_));
-  }
+  [[noreturn]] void fail(const char* what) { throw_store_error(db_, file_, sqlite3_errcode(db_), what); }
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
   std::filesystem::path file_;
 };
 
+// Stored JSON text; null when it is empty or no longer parses (a hand-edited or torn row).
 nlohmann::json parse_or_null(const std::string& s) {
   if (s.empty()) return nullptr;
-  return nlohmann::json::parse(s, nullptr, false);
+  try {
+    return parse_json_input(s, "stored row");
+  } catch (const BadInput&) {
+    return nullptr;
+  }
+}
+
+// The checksum a unit row carries: FNV-1a over its task run, index and result text.
+std::string unit_checksum(const std::string& run_key, std::int64_t unit, const std::string& result_text) {
+  return eval::fnv1a64_hex(run_key + "\n" + std::to_string(unit) + "\n" + result_text);
 }
 
 const char* kTaskRunColumns =
@@ -97,8 +137,12 @@ std::string utc_now() {
 }
 
 ResultsStore::ResultsStore(const std::filesystem::path& path) : path_(path) {
-  if (path.has_parent_path() && !std::filesystem::exists(path.parent_path()))
+  std::error_code ec;
+  if (path.has_parent_path() && !std::filesystem::exists(path.parent_path(), ec))
     throw BadInput("results store " + path.string() + ": folder " + path.parent_path().string() + " does not exist");
+  // SQLite would open a device or FIFO and fail later as an I/O error; it is simply not a store.
+  if (const auto kind = non_regular_kind(path); !kind.empty())
+    throw BadInput("results store " + path.string() + " is " + kind + ", not a file; give a file path with --store");
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -116,28 +160,39 @@ ResultsStore::ResultsStore(const std::filesystem::path& path) : path_(path) {
     if (version > kSchemaVersion)
       throw BadInput("results store " + path.string() + ": schema version " + std::to_string(version) +
                      " is newer than this lmscope understands (" + std::to_string(kSchemaVersion) + ")");
-    // WAL is a property of the file: set it once, when the store is new. Changing it needs a lock that a second
-    // process opening the store at the same moment would not get.
-    std::string mode;
-    {
-      Stmt m(db_, "PRAGMA journal_mode", path_);
-      if (m.step()) mode = m.text(0);
+    // A current store is only read here, so `results` works on a read-only one; a new or older store is set up.
+    if (version < kSchemaVersion) {
+      // WAL is a property of the file: set it once, when the store is new. Changing it needs a lock that a second
+      // process opening the store at the same moment would not get.
+      std::string mode;
+      {
+        Stmt m(db_, "PRAGMA journal_mode", path_);
+        if (m.step()) mode = m.text(0);
+      }
+      if (mode != "wal") exec("PRAGMA journal_mode=WAL");
+      exec("BEGIN IMMEDIATE");
+      try {
+        exec("CREATE TABLE IF NOT EXISTS specs (spec_hash TEXT PRIMARY KEY, name TEXT, spec TEXT, created TEXT)");
+        exec("CREATE TABLE IF NOT EXISTS task_runs (run_key TEXT PRIMARY KEY, spec_hash TEXT, model TEXT,"
+             " model_path TEXT, setting TEXT, task TEXT, config TEXT, provenance TEXT, unit_count INTEGER,"
+             " created TEXT, results TEXT, finished TEXT)");
+        exec("CREATE TABLE IF NOT EXISTS units (run_key TEXT, unit INTEGER, result TEXT, seconds REAL, tokens INTEGER,"
+             " device TEXT, finished TEXT, checksum TEXT, PRIMARY KEY (run_key, unit))");
+        // Re-read under the write lock: another process may have set the store up meanwhile.
+        std::int64_t now = 0;
+        {
+          Stmt s(db_, "PRAGMA user_version", path_);
+          if (s.step()) now = s.integer(0);
+        }
+        if (now == 1) add_checksums();
+        if (now < kSchemaVersion) exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+        exec("COMMIT");
+      } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
     }
-    if (mode != "wal") exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
-    exec("CREATE TABLE IF NOT EXISTS specs (spec_hash TEXT PRIMARY KEY, name TEXT, spec TEXT, created TEXT)");
-    exec("CREATE TABLE IF NOT EXISTS task_runs (run_key TEXT PRIMARY KEY, spec_hash TEXT, model TEXT, model_path TEXT,"
-         " setting TEXT, task TEXT, config TEXT, provenance TEXT, unit_count INTEGER, created TEXT, results TEXT,"
-         " finished TEXT)");
-    exec("CREATE TABLE IF NOT EXISTS units (run_key TEXT, unit INTEGER, result TEXT, seconds REAL, tokens INTEGER,"
-         " device TEXT, finished TEXT, PRIMARY KEY (run_key, unit))");
-    exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
-  } catch (const InternalError& e) {
-    const bool not_a_db = sqlite3_errcode(db_) == SQLITE_NOTADB;
-    sqlite3_close(db_);
-    db_ = nullptr;
-    if (not_a_db) throw BadInput("results store " + path.string() + ": not an lmscope results store (" + e.what() + ")");
-    throw;
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -162,21 +217,32 @@ void ResultsStore::exec(const std::string& sql) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (rc != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw InternalError("results store " + path_.string() + ": " + msg + " (in: " + sql.substr(0, 60) + ")");
+    throw_store_error(db_, path_, rc, sql.substr(0, 40));
+  }
+}
+
+void ResultsStore::add_checksums() {
+  exec("ALTER TABLE units ADD COLUMN checksum TEXT");
+  Stmt rows(db_, "SELECT run_key, unit, result FROM units", path_);
+  Stmt update(db_, "UPDATE units SET checksum = ?3 WHERE run_key = ?1 AND unit = ?2", path_);
+  while (rows.step()) {
+    const auto key = rows.text(0);
+    const auto unit = rows.integer(1);
+    update.reset();
+    update.bind(1, key).bind(2, unit).bind(3, unit_checksum(key, unit, rows.text(2))).step();
   }
 }
 
 void ResultsStore::put_spec(const std::string& spec_hash, const std::string& name, const nlohmann::json& spec) {
   Stmt(db_, "INSERT OR IGNORE INTO specs VALUES (?1, ?2, ?3, ?4)", path_)
-      .bind(1, spec_hash).bind(2, name).bind(3, spec.dump()).bind(4, utc_now()).step();
+      .bind(1, spec_hash).bind(2, name).bind(3, dump_json(spec)).bind(4, utc_now()).step();
 }
 
 void ResultsStore::put_task_run(const TaskRunRecord& r) {
   Stmt(db_, "INSERT OR IGNORE INTO task_runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, '')", path_)
       .bind(1, r.run_key).bind(2, r.spec_hash).bind(3, r.model).bind(4, r.model_path).bind(5, r.setting)
-      .bind(6, r.task).bind(7, r.config.dump()).bind(8, r.provenance.dump()).bind(9, r.unit_count)
+      .bind(6, r.task).bind(7, dump_json(r.config)).bind(8, dump_json(r.provenance)).bind(9, r.unit_count)
       .bind(10, r.created.empty() ? utc_now() : r.created)
       .step();
 }
@@ -202,38 +268,56 @@ bool ResultsStore::has_task_run(const std::string& run_key) const {
   return s.step();
 }
 
-std::map<std::int64_t, StoredUnit> ResultsStore::units(const std::string& run_key) const {
-  Stmt s(db_, "SELECT unit, result, seconds, tokens, device FROM units WHERE run_key = ?1 ORDER BY unit", path_);
+std::map<std::int64_t, StoredUnit> ResultsStore::units(const std::string& run_key,
+                                                       std::vector<std::int64_t>* damaged) const {
+  Stmt s(db_, "SELECT unit, result, seconds, tokens, device, checksum FROM units WHERE run_key = ?1 ORDER BY unit",
+         path_);
   s.bind(1, run_key);
   std::map<std::int64_t, StoredUnit> out;
   while (s.step()) {
+    const auto unit = s.integer(0);
+    const auto text = s.text(1);
     StoredUnit u;
-    u.result = parse_or_null(s.text(1));
+    u.result = parse_or_null(text);
+    // A row whose checksum does not match (edited by hand, torn) or whose result no longer parses is not used.
+    if (s.text(5) != unit_checksum(run_key, unit, text) || u.result.is_null()) {
+      if (damaged) damaged->push_back(unit);
+      continue;
+    }
     u.seconds = s.real(2);
     u.tokens = s.integer(3);
     u.device = s.text(4);
-    out.emplace(s.integer(0), std::move(u));
+    out.emplace(unit, std::move(u));
   }
   return out;
 }
 
+void ResultsStore::drop_unit(const std::string& run_key, std::int64_t unit) {
+  Stmt(db_, "DELETE FROM units WHERE run_key = ?1 AND unit = ?2", path_).bind(1, run_key).bind(2, unit).step();
+}
+
 std::int64_t ResultsStore::unit_count_stored(const std::string& run_key) const {
-  Stmt s(db_, "SELECT COUNT(*) FROM units WHERE run_key = ?1", path_);
+  // Only rows that are units of the task run count (a stray row must not make 13 of 12).
+  Stmt s(db_,
+         "SELECT COUNT(*) FROM units JOIN task_runs USING (run_key) WHERE run_key = ?1 AND unit >= 0 AND"
+         " unit < task_runs.unit_count",
+         path_);
   s.bind(1, run_key);
   return s.step() ? s.integer(0) : 0;
 }
 
 bool ResultsStore::put_unit(const std::string& run_key, std::int64_t unit, const StoredUnit& u) {
-  Stmt s(db_, "INSERT OR IGNORE INTO units VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", path_);
-  s.bind(1, run_key).bind(2, unit).bind(3, u.result.dump()).bind(4, u.seconds).bind(5, u.tokens).bind(6, u.device)
-      .bind(7, utc_now());
+  Stmt s(db_, "INSERT OR IGNORE INTO units VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", path_);
+  const auto text = dump_json(u.result);
+  s.bind(1, run_key).bind(2, unit).bind(3, text).bind(4, u.seconds).bind(5, u.tokens).bind(6, u.device)
+      .bind(7, utc_now()).bind(8, unit_checksum(run_key, unit, text));
   s.step();
   return sqlite3_changes(db_) > 0;
 }
 
 void ResultsStore::put_results(const std::string& run_key, const nlohmann::json& results) {
   Stmt(db_, "UPDATE task_runs SET results = ?2, finished = ?3 WHERE run_key = ?1", path_)
-      .bind(1, run_key).bind(2, results.dump()).bind(3, utc_now()).step();
+      .bind(1, run_key).bind(2, dump_json(results)).bind(3, utc_now()).step();
 }
 
 std::int64_t ResultsStore::merge_from(const std::filesystem::path& other) {

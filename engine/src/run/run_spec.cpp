@@ -1,10 +1,12 @@
 #include "lmscope/run/run_spec.h"
 
-#include <fstream>
+#include <algorithm>
 #include <sstream>
 
 #include "eval/task_data.h"
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
 
 namespace lmscope::run {
 namespace {
@@ -15,6 +17,35 @@ std::string number_text(const nlohmann::json& v) {
   ss.precision(17);
   ss << v.get<double>();
   return ss.str();
+}
+
+// A string that must be UTF-8 text: it ends up in JSON results and events. BadInput naming the field otherwise.
+const std::string& utf8_text(const nlohmann::json& v, const std::string& where, const std::string& field) {
+  if (!v.is_string()) throw BadInput(where + ": field '" + field + "' must be a string, got " + dump_json(v));
+  const auto& t = v.get_ref<const std::string&>();
+  if (valid_utf8(t) != t)
+    throw BadInput(where + ": field '" + field + "' is not valid UTF-8 text ('" + valid_utf8(t) +
+                   "'); rename the file or folder, or give it another way");
+  return t;
+}
+
+// obj[key] as UTF-8 text; fallback when absent or null.
+std::string text_field(const nlohmann::json& obj, const char* key, const std::string& fallback, const std::string& where,
+                       const std::string& field) {
+  if (!obj.contains(key) || obj[key].is_null()) return fallback;
+  return utf8_text(obj[key], where, field);
+}
+
+// Every string in a task entry (paths among them) must be UTF-8 text, for the same reason.
+void check_utf8_strings(const nlohmann::json& v, const std::string& where, const std::string& field) {
+  if (v.is_string()) {
+    const auto& t = v.get_ref<const std::string&>();
+    if (valid_utf8(t) != t) throw BadInput(where + ": field '" + field + "' is not valid UTF-8 text ('" + valid_utf8(t) + "')");
+  } else if (v.is_object()) {
+    for (const auto& [k, x] : v.items()) check_utf8_strings(x, where, field + "." + valid_utf8(k));
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.size(); ++i) check_utf8_strings(v[i], where, field + "[" + std::to_string(i) + "]");
+  }
 }
 
 std::string resolve(const std::string& p, const std::string& base_dir) {
@@ -28,7 +59,16 @@ std::string resolve(const std::string& p, const std::string& base_dir) {
 std::vector<std::string> expand_rope_grid(const nlohmann::json& grid, const std::string& where) {
   if (!grid.contains("type") || !grid["type"].is_string())
     throw BadInput(where + ": a rope grid needs a string field 'type' (linear, dynamic, ntk, yarn, longrope, llama3)");
-  std::vector<std::string> out{grid["type"].get<std::string>()};
+  // The grid's size is known before it is expanded: refuse a product beyond the limit without building it.
+  std::uint64_t settings = 1;
+  for (const auto& [k, v] : grid.items())
+    if (k != "type" && v.is_array()) {
+      settings *= std::max<std::uint64_t>(v.size(), 1);
+      if (settings > kMaxRopeSettings)
+        throw BadInput(where + ": the rope grid expands to more than " + std::to_string(kMaxRopeSettings) +
+                       " settings; split the study into several runs");
+    }
+  std::vector<std::string> out{text_field(grid, "type", "", where, "rope.type")};
   bool first = true;
   for (const auto& [k, v] : grid.items()) {
     if (k == "type") continue;
@@ -36,7 +76,7 @@ std::vector<std::string> expand_rope_grid(const nlohmann::json& grid, const std:
     if (v.is_array()) {
       if (v.empty()) throw BadInput(where + ": rope grid field '" + k + "' is an empty list");
       for (const auto& x : v) {
-        if (!x.is_number()) throw BadInput(where + ": rope grid field '" + k + "' must hold numbers");
+        if (!x.is_number()) throw BadInput(where + ": rope grid field '" + valid_utf8(k) + "' must hold numbers");
         values.push_back(number_text(x));
       }
     } else if (v.is_number()) {
@@ -59,26 +99,30 @@ RunSpec parse_run_spec(const nlohmann::json& j, const std::string& base_dir, con
                                               "dtype",       "seed",  "limit",  "max_length", "batch_size", "comment"};
   for (const auto& [k, v] : j.items())
     if (std::find(known.begin(), known.end(), k) == known.end())
-      throw BadInput(where + ": unknown field '" + k + "'");
+      throw BadInput(where + ": unknown field '" + valid_utf8(k) + "'");
   if (j.contains("lmscope_run")) {
-    if (!j["lmscope_run"].is_number_integer() || j["lmscope_run"].get<int>() != kRunSpecVersion)
+    if (!j["lmscope_run"].is_number_integer() || j["lmscope_run"].get<std::int64_t>() != kRunSpecVersion)
       throw BadInput(where + ": field 'lmscope_run' must be " + std::to_string(kRunSpecVersion) +
                      " (the run spec version this lmscope reads)");
   }
   RunSpec s;
   s.base_dir = base_dir;
   s.source = j;
-  s.name = j.value("name", std::string());
+  s.name = text_field(j, "name", "", where, "name");
   if (!j.contains("models") || !j["models"].is_array() || j["models"].empty())
     throw BadInput(where + ": field 'models' must be a non-empty list of checkpoint folders");
-  for (const auto& m : j["models"]) {
+  if (j["models"].size() > kMaxRunModels)
+    throw BadInput(where + ": more than " + std::to_string(kMaxRunModels) + " models in one run spec");
+  for (std::size_t mi = 0; mi < j["models"].size(); ++mi) {
+    const auto& m = j["models"][mi];
+    const auto field = "models[" + std::to_string(mi) + "]";
     ModelEntry e;
     if (m.is_string()) {
-      e.path = resolve(m.get<std::string>(), base_dir);
+      e.path = resolve(utf8_text(m, where, field), base_dir);
     } else if (m.is_object() && m.contains("path") && m["path"].is_string()) {
-      e.path = resolve(m["path"].get<std::string>(), base_dir);
-      e.name = m.value("name", std::string());
-      e.tokenizer = m.value("tokenizer", std::string());
+      e.path = resolve(text_field(m, "path", "", where, field + ".path"), base_dir);
+      e.name = text_field(m, "name", "", where, field + ".name");
+      e.tokenizer = text_field(m, "tokenizer", "", where, field + ".tokenizer");
       if (!e.tokenizer.empty() && e.tokenizer != "bytes") e.tokenizer = resolve(e.tokenizer, base_dir);
       if (m.contains("force_family")) {
         if (!m["force_family"].is_string()) throw BadInput(where + ": a model's 'force_family' must be a family name (string)");
@@ -94,7 +138,7 @@ RunSpec parse_run_spec(const nlohmann::json& j, const std::string& base_dir, con
   if (j.contains("rope")) {
     const auto& r = j["rope"];
     auto add = [&](const nlohmann::json& x) {
-      if (x.is_string()) s.rope.push_back(x.get<std::string>());
+      if (x.is_string()) s.rope.push_back(utf8_text(x, where, "rope"));
       else if (x.is_object()) for (auto& o : expand_rope_grid(x, where)) s.rope.push_back(o);
       else if (x.is_null()) s.rope.push_back("");
       else throw BadInput(where + ": 'rope' entries are override strings (\"yarn:factor=4\"), grids or null");
@@ -102,11 +146,15 @@ RunSpec parse_run_spec(const nlohmann::json& j, const std::string& base_dir, con
     if (r.is_array()) for (const auto& x : r) add(x);
     else add(r);
   }
+  if (s.rope.size() > kMaxRopeSettings)
+    throw BadInput(where + ": 'rope' expands to more than " + std::to_string(kMaxRopeSettings) + " settings");
   if (s.rope.empty()) s.rope.push_back("");
   for (auto& r : s.rope)
     if (r == "none" || r == "checkpoint") r = "";
-  s.backend = j.value("backend", std::string("cpu"));
-  s.dtype = j.value("dtype", std::string());
+  s.backend = text_field(j, "backend", "cpu", where, "backend");
+  if (s.backend != "cpu" && s.backend != "cuda")
+    throw BadInput(where + ": field 'backend' must be \"cpu\" or \"cuda\", got \"" + valid_utf8(s.backend) + "\"");
+  s.dtype = text_field(j, "dtype", "", where, "dtype");
   if (s.dtype != "" && s.dtype != "fp32" && s.dtype != "bf16")
     throw BadInput(where + ": field 'dtype' must be \"fp32\" or \"bf16\" (or absent: the backend's default)");
   if (s.dtype.empty()) s.dtype = s.backend == "cuda" ? "bf16" : "fp32";
@@ -114,26 +162,24 @@ RunSpec parse_run_spec(const nlohmann::json& j, const std::string& base_dir, con
     throw BadInput(where + ": dtype bf16 needs backend \"cuda\" (the CPU path computes in fp32)");
   if (!j.contains("tasks") || !j["tasks"].is_array() || j["tasks"].empty())
     throw BadInput(where + ": field 'tasks' must be a non-empty list of task names or task objects");
-  for (const auto& t : j["tasks"]) {
+  for (std::size_t ti = 0; ti < j["tasks"].size(); ++ti) {
+    const auto& t = j["tasks"][ti];
     nlohmann::json e = t.is_string() ? nlohmann::json{{"task", t}} : t;
     if (!e.is_object() || !e.contains("task") || !e["task"].is_string())
       throw BadInput(where + ": each entry of 'tasks' is a task name or an object with a string field 'task'");
+    check_utf8_strings(e, where, "tasks[" + std::to_string(ti) + "]");
     for (const char* k : {"limit", "max_length", "seed", "batch_size"})
       if (j.contains(k) && !j[k].is_null() && !e.contains(k)) e[k] = j[k];
     s.tasks.push_back(std::move(e));
   }
+  if (s.task_run_count() > kMaxTaskRuns)
+    throw BadInput(where + ": models × rope settings × tasks = " + std::to_string(s.task_run_count()) +
+                   " task runs; one spec holds at most " + std::to_string(kMaxTaskRuns) + " (split it)");
   return s;
 }
 
 RunSpec load_run_spec(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw BadInput("run spec " + file.string() + ": cannot open");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw BadInput("run spec " + file.string() + ": not valid JSON (" + e.what() + ")");
-  }
+  const auto j = parse_json_input(read_input_file(file, "the run spec", kMaxConfigFileBytes), "run spec " + file.string());
   auto dir = std::filesystem::absolute(file).parent_path().string();
   return parse_run_spec(j, dir, file.string());
 }
@@ -150,7 +196,7 @@ std::string RunSpec::hash() const {
   n["backend"] = backend;
   n["dtype"] = dtype;
   n["base_dir"] = base_dir;
-  return eval::fnv1a64_hex(n.dump());
+  return eval::fnv1a64_hex(dump_json(n));
 }
 
 }  // namespace lmscope::run

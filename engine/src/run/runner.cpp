@@ -1,6 +1,7 @@
 #include "lmscope/run/runner.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -10,6 +11,8 @@
 #include "eval/task_data.h"
 #include "lmscope/checkpoint.h"
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
 #include "lmscope/eval/task.h"
 #include "lmscope/model.h"
 #include "lmscope/tokenizer.h"
@@ -76,20 +79,23 @@ std::unique_ptr<Tokenizer> tokenizer_for(const ModelEntry& e, const ModelSpec& s
     if (!spec.eos_token_ids.empty()) eos = static_cast<std::int32_t>(spec.eos_token_ids.front());
     return make_byte_tokenizer(bos, eos);
   }
-  return load_tokenizer(e.tokenizer.empty() ? std::filesystem::path(e.path) : std::filesystem::path(e.tokenizer));
+  const std::filesystem::path where = e.tokenizer.empty() ? std::filesystem::path(e.path) : std::filesystem::path(e.tokenizer);
+  refuse_non_regular(where, {"tokenizer.json", "tokenizer.model", "tokenizer_config.json"});
+  return load_tokenizer(where);
 }
 
 ModelSide open_model_side(const ModelEntry& e) {
   ModelSide m;
   m.entry = e;
   const auto dir = std::filesystem::path(e.path);
-  if (!std::filesystem::is_directory(dir))
+  std::error_code ec;  // a path that cannot be examined (symlink loop, no permission) is not a folder either
+  if (!std::filesystem::is_directory(dir, ec))
     throw BadInput("model '" + e.name + "': " + e.path + " is not a folder (expected a checkpoint folder with config.json)");
   m.spec = read_model_spec(dir / "config.json", e.force_family);
   m.fingerprint = checkpoint_fingerprint(dir);
   m.tokenizer = tokenizer_for(e, m.spec);
   if (e.tokenizer.empty() || e.tokenizer == "bytes") m.tokenizer_key = e.tokenizer.empty() ? "model" : "bytes";
-  else if (std::filesystem::is_directory(e.tokenizer)) m.tokenizer_key = checkpoint_fingerprint(e.tokenizer);
+  else if (std::filesystem::is_directory(e.tokenizer, ec)) m.tokenizer_key = checkpoint_fingerprint(e.tokenizer);
   else m.tokenizer_key = eval::file_hash(e.tokenizer);
   if (m.tokenizer->bos_id()) m.prefix = *m.tokenizer->bos_id();
   else if (m.tokenizer->eos_id()) m.prefix = *m.tokenizer->eos_id();
@@ -118,6 +124,32 @@ nlohmann::json lm_eval_metrics(const eval::TaskAggregate& a, const std::string& 
   return r;
 }
 
+// The task's aggregate of these units. Stored units come from outside this process (an older lmscope, another
+// program): one the task cannot read is a message about the store, not an internal error.
+eval::TaskAggregate aggregate_units(const eval::Task& task, const std::map<std::int64_t, nlohmann::json>& units,
+                                    const std::string& run_key, const std::string& store) {
+  std::vector<std::pair<std::int64_t, nlohmann::json>> all(units.begin(), units.end());
+  try {
+    return task.aggregate(all);
+  } catch (const nlohmann::json::exception& e) {
+    throw BadInput("results store " + store + ": the units of task run " + run_key + " (" + task.name() +
+                   ") are not in the form this lmscope reads (" + e.what() +
+                   "); use another --store, or remove that task run from this one");
+  }
+}
+
+// A complete task run reports at least one metric and every metric is a finite number: a null in the results would
+// be a silent wrong number.
+void check_metrics(const eval::TaskAggregate& a, const std::string& task, const std::string& model,
+                   const std::string& rope) {
+  const auto who = "task " + task + " of model '" + model + "'" + (rope.empty() ? "" : " with rope " + rope);
+  if (a.metrics.empty()) throw BadInput(who + ": no metric could be computed (no item was scored)");
+  for (const auto& [k, v] : a.metrics.items())
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      throw BadInput(who + ": metric '" + k + "' is " + dump_json(v) +
+                     " (not a finite number); the stored units do not give a usable value");
+}
+
 }  // namespace
 
 std::pair<int, int> parse_shard(const std::string& text) {
@@ -136,8 +168,12 @@ std::pair<int, int> parse_shard(const std::string& text) {
 
 std::string checkpoint_fingerprint(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
-  for (const auto& f : std::filesystem::directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) throw BadInput(dir.string() + ": cannot list the folder: " + ec.message());
+  for (const auto& f : it) {
+    std::error_code fe;
+    if (!f.is_regular_file(fe)) continue;  // FIFOs, devices and broken links are not checkpoint files
     const auto name = f.path().filename().string();
     const auto ext = f.path().extension().string();
     if (ext == ".safetensors" || name == "config.json" || name == "model.safetensors.index.json" ||
@@ -148,7 +184,8 @@ std::string checkpoint_fingerprint(const std::filesystem::path& dir) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   std::vector<char> buf;
   for (const auto& f : files) {
-    const auto size = std::filesystem::file_size(f);
+    const InputFile file(f, "a checkpoint file");  // regular, or refused by name
+    const auto size = file.size();
     h = fnv_str(h, f.filename().string() + ":" + std::to_string(size));
     std::ifstream in(f, std::ios::binary);
     auto hash_at = [&](std::uint64_t off, std::uint64_t n) {
@@ -196,10 +233,15 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
       eval::TaskEnv env;
       env.tokenizer = side.tokenizer.get();
       env.prefix_token = side.prefix;
-      env.max_length = eval::setting_int(ts, "max_length", side.max_length, ts.value("task", std::string("?")));
-      if (env.max_length < 1) throw BadInput("task " + ts.value("task", std::string("?")) + ": max_length must be >= 1");
+      env.max_length = eval::setting_int_in(ts, "max_length", side.max_length, 1, eval::kMaxTaskContext, ts.value("task", std::string("?")));
       lengths.push_back(env.max_length);
       tasks.push_back(eval::make_task(ts, env, spec.base_dir));
+      // A task with nothing to compute (an empty data file) would report no metrics at all: say so instead.
+      if (tasks.back()->unit_count() < 1)
+        throw BadInput("task " + tasks.back()->name() + " for model '" + side.entry.name +
+                       "': nothing to evaluate (the data file holds no usable text or records, or 'limit' is 0)");
+      // The alias names the task in the results; checked here so a wrong type is a message, not a crash later.
+      eval::setting_string(ts, "alias", tasks.back()->name(), tasks.back()->name());
     }
     for (const auto& rope : spec.rope) {
       for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
@@ -210,7 +252,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         r.settings = spec.tasks[ti];
         r.max_length = lengths[ti];
         // Batching pays on the GPU; on the CPU one window at a time is as fast and uses less memory.
-        r.batch_size = eval::setting_int(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, r.task->name());
+        r.batch_size = eval::setting_int_in(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, 1, 4096, r.task->name());
         r.evaluator_path = r.task->config().value("evaluator", std::string());
         nlohmann::json key{{"model", side.fingerprint}, {"tokenizer", side.tokenizer_key},
                            {"rope", rope},           {"backend", spec.backend},
@@ -218,7 +260,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
                            {"config", key_config(r.task->config())}};
         if (!r.evaluator_path.empty()) key["evaluator"] = checkpoint_fingerprint(r.evaluator_path);
         if (!side.entry.force_family.empty()) key["force_family"] = side.entry.force_family;
-        r.key = eval::fnv1a64_hex(key.dump());
+        r.key = eval::fnv1a64_hex(dump_json(key));
         TaskRunRecord rec;
         rec.run_key = r.key;
         rec.spec_hash = out.spec_hash;
@@ -233,7 +275,23 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
                           {"device", device_name(spec.backend)},    {"tokenizer", side.tokenizer->kind()}};
         if (!side.entry.force_family.empty()) rec.provenance["force_family"] = side.entry.force_family;
         store.put_task_run(rec);
-        for (auto& [i, u] : store.units(r.key)) r.units.emplace(i, std::move(u.result));
+        std::vector<std::int64_t> damaged;
+        for (auto& [i, u] : store.units(r.key, &damaged)) {
+          if (i < 0 || i >= r.task->unit_count()) {
+            emit({{"event", "log"},
+                  {"message", "warning: results store " + opt.store_path + ": ignoring unit row " + std::to_string(i) +
+                                  " of task run " + r.key + " (" + r.task->name() + "), which has units 0.." +
+                                  std::to_string(r.task->unit_count() - 1)}});
+            continue;
+          }
+          r.units.emplace(i, std::move(u.result));
+        }
+        for (const auto i : damaged) {
+          emit({{"event", "log"},
+                {"message", "warning: results store " + opt.store_path + ": unit " + std::to_string(i) + " of task run " +
+                                r.key + " (" + r.task->name() + ") fails its checksum (edited or torn); computing it again"}});
+          store.drop_unit(r.key, i);
+        }
         for (std::int64_t u = 0; u < r.task->unit_count(); ++u, ++ordinal) {
           if (ordinal % opt.shard_count != opt.shard_index) continue;
           if (r.units.count(u)) {
@@ -298,6 +356,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         lo.backend = spec.backend;
         lo.rope_override = r.rope;
         lo.dtype = spec.dtype;
+        lo.allow_nonfinite = opt.allow_nonfinite;
         fresh.model = load_model(*fresh.checkpoint, lo);
       }
       const auto& model = *loaded[{r.model, r.rope}].model;
@@ -314,6 +373,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
           LoadOptions lo;
           lo.backend = spec.backend;
           lo.dtype = spec.dtype;
+          lo.allow_nonfinite = opt.allow_nonfinite;
           ev.model = load_model(*ev.checkpoint, lo);
           ModelEntry ee{r.evaluator_path, "", side.entry.tokenizer == "bytes" ? "bytes" : ""};
           evaluator_tokenizers[r.evaluator_path] = tokenizer_for(ee, ev.checkpoint->spec());
@@ -339,6 +399,13 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         const auto u0 = Clock::now();
         const auto tok0 = tokens;
         auto result = r.task->run_unit(u, env);
+        // A NaN or infinity would be stored as null and aggregate into a null metric: the run fails instead,
+        // naming the unit, and nothing is stored for it.
+        if (const auto where = find_nonfinite_number(result); !where.empty())
+          throw BadInput("task " + r.task->name() + " of model '" + side.entry.name + "'" +
+                         (r.rope.empty() ? "" : " with rope " + r.rope) + ", unit " + std::to_string(u) +
+                         ": the model produced a non-finite value (NaN or infinity) at '" + where +
+                         "'; the weights or the RoPE setting make the forward pass overflow");
         StoredUnit su;
         su.result = result;
         su.seconds = std::chrono::duration<double>(Clock::now() - u0).count();
@@ -352,8 +419,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         emit({{"event", "unit"}, {"run_key", r.key}, {"unit", u}, {"seconds", su.seconds}, {"tokens", su.tokens}});
         if (i + 1 == r.pending.size() || Clock::now() - last_partial >= kPartialEvery) {
           last_partial = Clock::now();
-          std::vector<std::pair<std::int64_t, nlohmann::json>> so_far(r.units.begin(), r.units.end());
-          const auto a = r.task->aggregate(so_far);
+          const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
           emit({{"event", "partial"},   {"run_key", r.key},         {"model", side.entry.name},
                 {"setting", r.rope},    {"task", r.task->name()},    {"units_done", r.units.size()},
                 {"unit_count", r.task->unit_count()}, {"metrics", a.metrics}, {"details", a.details}});
@@ -394,14 +460,14 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
     }
     auto& g = groups[group_of[gk]];
     const auto name = r.task->name();
-    const auto alias = r.settings.value("alias", name);
+    const auto alias = eval::setting_string(r.settings, "alias", name, name);
     g["configs"][alias] = r.task->config();
     g["versions"][alias] = r.task->version();
     g["lmscope"]["run_keys"][alias] = r.key;
     TaskRunInfo info{r.key, side.entry.name, r.rope, name, r.task->unit_count(), false};
     if (static_cast<std::int64_t>(r.units.size()) == r.task->unit_count()) {
-      std::vector<std::pair<std::int64_t, nlohmann::json>> all(r.units.begin(), r.units.end());
-      const auto a = r.task->aggregate(all);
+      const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
+      check_metrics(a, r.task->name(), side.entry.name, r.rope);
       g["results"][alias] = lm_eval_metrics(a, alias);
       g["n-samples"][alias] = {{"original", a.samples}, {"effective", a.samples}};
       g["lmscope"]["details"][alias] = a.details;

@@ -56,8 +56,12 @@ class ResultsStore {
   std::vector<TaskRunRecord> task_runs_of_spec(const std::string& spec_hash) const;
   bool has_task_run(const std::string& run_key) const;
 
-  std::map<std::int64_t, StoredUnit> units(const std::string& run_key) const;
-  // How many units of the task run are stored (without reading them).
+  // The task run's stored units. A row whose checksum fails (edited by hand, torn) is left out, and its index goes to
+  // `damaged` when given.
+  std::map<std::int64_t, StoredUnit> units(const std::string& run_key, std::vector<std::int64_t>* damaged = nullptr) const;
+  // Removes one unit row (a damaged one, before it is computed again).
+  void drop_unit(const std::string& run_key, std::int64_t unit);
+  // How many of the task run's units are stored (rows outside 0..unit_count-1 do not count; checksums are not read).
   std::int64_t unit_count_stored(const std::string& run_key) const;
   // One committed transaction. A unit already stored is left as it is (returns false).
   bool put_unit(const std::string& run_key, std::int64_t unit, const StoredUnit& u);
@@ -68,6 +72,7 @@ class ResultsStore {
 
  private:
   void exec(const std::string& sql) const;
+  void add_checksums();  // the schema 1 → 2 migration
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
 };

@@ -18,6 +18,11 @@
 namespace lmscope::run {
 
 constexpr int kRunSpecVersion = 1;
+// What one spec may ask for (each far beyond a real study; a typo such as a grid over a 10^6-long list is refused
+// before it is expanded).
+constexpr std::size_t kMaxRunModels = 1000;
+constexpr std::uint64_t kMaxRopeSettings = 10000;
+constexpr std::int64_t kMaxTaskRuns = 100000;
 
 struct ModelEntry {
   std::string path;       // resolved

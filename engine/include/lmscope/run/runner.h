@@ -23,6 +23,9 @@ struct RunOptions {
   // Events: start, progress, unit, partial, result, log, done (see docs/worker.md). Called on the running thread.
   std::function<void(const nlohmann::json&)> on_event;
   double progress_interval_s = 0.5;  // at most this often a "progress" event
+  // Load checkpoints whose weights hold NaN or infinity (LoadOptions::allow_nonfinite); their units then fail as
+  // non-finite instead of the load.
+  bool allow_nonfinite = false;
 };
 
 struct TaskRunInfo {

@@ -76,9 +76,8 @@ class CharlevelTask final : public Task {
     } else {
       docs_ = read_documents(path, field);
     }
-    const auto seg = setting_int(s, "segment_bytes", 1 << 16, task);
+    const auto seg = setting_int_in(s, "segment_bytes", 1 << 16, 1, 1 << 30, task);
     const auto limit = setting_int(s, "limit", -1, task);
-    if (seg < 1) throw BadInput("task charlevel: segment_bytes must be >= 1");
     max_length_ = env.max_length;
     prefix_ = env.prefix_token;
     for (std::size_t d = 0; d < docs_.size(); ++d) {

@@ -47,17 +47,18 @@ class LongPplTask final : public Task {
     auto docs = read_documents(path, setting_string(s, "field", "text", task));
     const auto limit = setting_int(s, "limit", -1, task);
     if (limit >= 0 && static_cast<std::size_t>(limit) < docs.size()) docs.resize(static_cast<std::size_t>(limit));
-    trunc_ = setting_int(s, "trunc_len", 4096, task);
-    window_ = setting_int(s, "sliding_window", 1024, task);
+    trunc_ = setting_int_in(s, "trunc_len", 4096, 1, kMaxTaskLength, task);
+    window_ = setting_int_in(s, "sliding_window", 1024, 1, kMaxTaskLength, task);
     alpha_ = setting_double(s, "alpha", 2.0, task);
     beta_ = setting_double(s, "beta", -2.0, task);
-    const auto length = setting_int(s, "length", env.max_length, task);
+    const auto length = setting_int_in(s, "length", env.max_length, 2, kMaxTaskContext, task);
     if (trunc_ < 1 || window_ < 1 || length < 2) throw BadInput("task longppl: trunc_len, sliding_window must be >= 1, length >= 2");
     std::string evaluator;
     if (s.contains("evaluator") && s["evaluator"].is_string()) {
       std::filesystem::path p = s["evaluator"].get<std::string>();
       if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
-      if (!std::filesystem::is_directory(p))
+      std::error_code ec;
+      if (!std::filesystem::is_directory(p, ec))
         throw BadInput("task longppl: evaluator '" + p.string() + "' is not a checkpoint folder");
       evaluator = p.lexically_normal().string();
     }

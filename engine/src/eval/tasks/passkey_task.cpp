@@ -44,12 +44,11 @@ class PasskeyTask final : public Task {
   PasskeyTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
     const std::string task = "passkey";
     check_known_settings(s, with_common({"lengths", "depths", "trials", "filler_file", "max_new_tokens"}), task);
-    lengths_ = setting_int_list(s, "lengths", {256, 512, 1024}, task);
+    lengths_ = setting_int_list_in(s, "lengths", {256, 512, 1024}, 1, kMaxTaskLength, task);
     depths_ = setting_double_list(s, "depths", {0.0, 0.25, 0.5, 0.75, 1.0}, task);
-    trials_ = setting_int(s, "trials", 5, task);
+    trials_ = setting_int_in(s, "trials", 5, 1, kMaxTrials, task);
     seed_ = static_cast<std::uint64_t>(setting_int(s, "seed", 1234, task));
-    max_new_ = setting_int(s, "max_new_tokens", 10, task);
-    if (trials_ < 1) throw BadInput("task passkey: 'trials' must be >= 1");
+    max_new_ = setting_int_in(s, "max_new_tokens", 10, 1, kMaxNewTokens, task);
     for (double d : depths_)
       if (!(d >= 0 && d <= 1)) throw BadInput("task passkey: every depth must be in [0, 1], got " + std::to_string(d));
     if (s.contains("filler_file") && !s["filler_file"].is_null()) {

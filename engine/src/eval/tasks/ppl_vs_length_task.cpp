@@ -31,11 +31,11 @@ class PplVsLengthTask final : public Task {
                                 "long documents: a text file (one document), .jsonl with a `text` field, or .json list");
     const auto field = setting_string(s, "field", "text", task);
     const auto docs = read_documents(path, field);
-    lengths_ = setting_int_list(s, "lengths", {256, 512, 1024, 2048}, task);
+    lengths_ = setting_int_list_in(s, "lengths", {256, 512, 1024, 2048}, 2, kMaxTaskLength, task);
     protocol_ = setting_string(s, "protocol", "chunks", task);
     if (protocol_ != "chunks" && protocol_ != "sliding")
       throw BadInput("task ppl_vs_length: field 'protocol' must be \"chunks\" or \"sliding\"");
-    stride_ = setting_int(s, "stride", 0, task);
+    stride_ = setting_int_in(s, "stride", 0, 0, kMaxTaskLength, task);
     const auto max_chunks = setting_int(s, "max_chunks", setting_int(s, "limit", -1, task), task);
     const bool bos = s.contains("bos") && s["bos"].is_boolean() && s["bos"].get<bool>();
     std::string all_text;

@@ -1,8 +1,9 @@
 #include "eval/tasks/task_registry.h"
 
-#include <fstream>
 
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
+#include "lmscope/json_input.h"
 #include "lmscope/eval/multiple_choice.h"
 
 namespace lmscope::eval {
@@ -47,9 +48,9 @@ std::unique_ptr<Task> make_task(const nlohmann::json& settings, const TaskEnv& e
 std::int64_t resolve_max_length(const ModelSpec& spec, const std::filesystem::path& model_dir) {
   if (spec.max_position_embeddings > 0) return spec.max_position_embeddings;
   const auto tc = model_dir / "tokenizer_config.json";
-  if (std::filesystem::is_regular_file(tc)) {
-    std::ifstream in(tc);
-    auto j = nlohmann::json::parse(in, nullptr, false);
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(tc, ec)) {
+    const auto j = parse_json_input(read_input_file(tc, "the tokenizer configuration", kMaxConfigFileBytes), tc.string());
     if (j.is_object() && j.contains("model_max_length") && j["model_max_length"].is_number()) {
       const double m = j["model_max_length"].get<double>();
       // transformers writes VERY_LARGE_INTEGER (int(1e30)) when the length is unknown; lm-eval then uses 2048.

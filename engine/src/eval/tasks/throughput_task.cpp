@@ -19,10 +19,15 @@ class ThroughputTask final : public Task {
   ThroughputTask(const nlohmann::json& s, const TaskEnv&, const std::string&) {
     const std::string task = "throughput";
     check_known_settings(s, with_common({"batch", "seq", "repeats", "warmup"}), task);
-    batches_ = setting_int_list(s, "batch", {1}, task);
-    seqs_ = setting_int_list(s, "seq", {512}, task);
-    repeats_ = setting_int(s, "repeats", 3, task);
-    warmup_ = setting_int(s, "warmup", 1, task);
+    batches_ = setting_int_list_in(s, "batch", {1}, 1, kMaxBatchTokens / 2, task);
+    seqs_ = setting_int_list_in(s, "seq", {512}, 2, kMaxTaskLength, task);
+    repeats_ = setting_int_in(s, "repeats", 3, 1, kMaxTrials, task);
+    warmup_ = setting_int_in(s, "warmup", 1, 0, kMaxTrials, task);
+    for (auto b : batches_)
+      for (auto t : seqs_)
+        if (b * t > kMaxBatchTokens)
+          throw BadInput("task throughput: batch " + std::to_string(b) + " × seq " + std::to_string(t) + " is more than " +
+                         std::to_string(kMaxBatchTokens) + " tokens in one pass");
     seed_ = static_cast<std::uint64_t>(setting_int(s, "seed", 1234, task));
     for (auto b : batches_)
       if (b < 1) throw BadInput("task throughput: batch sizes must be >= 1");

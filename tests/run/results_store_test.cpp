@@ -1,0 +1,123 @@
+// The results store against damage: rows edited by hand or torn are detected by their checksum, stores of the
+// previous schema gain checksums when opened, and a damaged or foreign file is BadInput naming it.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "lmscope/error.h"
+#include "lmscope/run/results_store.h"
+#include "support/test_support.h"
+
+namespace lmscope {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+void sql(const fs::path& store, const std::string& statements) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, statements.c_str(), nullptr, nullptr, &err);
+  const std::string msg = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << msg;
+}
+
+run::TaskRunRecord task_run(const std::string& key, std::int64_t units) {
+  run::TaskRunRecord r;
+  r.run_key = key;
+  r.task = "wikitext";
+  r.config = json::object();
+  r.provenance = json::object();
+  r.unit_count = units;
+  return r;
+}
+
+TEST(ResultsStoreDamage, AnEditedOrTornRowFailsItsChecksumAndCanBeDropped) {
+  test::TempDir tmp;
+  const auto path = tmp.path / "s.sqlite";
+  {
+    run::ResultsStore s(path);
+    s.put_task_run(task_run("k", 3));
+    for (int u = 0; u < 3; ++u) s.put_unit("k", u, {{{"nll", 1.5 + u}}, 0.1, 10, "cpu"});
+  }
+  sql(path, "UPDATE units SET result = '{\"nll\": 9.5}' WHERE unit = 1;"
+            "UPDATE units SET result = substr(result, 1, 4) WHERE unit = 2;");
+  run::ResultsStore s(path);
+  std::vector<std::int64_t> damaged;
+  const auto units = s.units("k", &damaged);
+  EXPECT_EQ(units.size(), 1u);
+  EXPECT_EQ(units.at(0).result["nll"], 1.5);
+  EXPECT_EQ(damaged, (std::vector<std::int64_t>{1, 2}));
+  s.drop_unit("k", 1);
+  EXPECT_TRUE(s.put_unit("k", 1, {{{"nll", 2.5}}, 0.1, 10, "cpu"}));
+  EXPECT_EQ(s.units("k").at(1).result["nll"], 2.5);
+}
+
+TEST(ResultsStoreDamage, RowsOutsideTheTaskRunAreNotCountedAsDone) {
+  test::TempDir tmp;
+  run::ResultsStore s(tmp.path / "s.sqlite");
+  s.put_task_run(task_run("k", 2));
+  for (const int u : {0, 1, 7, -1}) s.put_unit("k", u, {{{"u", u}}, 0.0, 1, "cpu"});
+  EXPECT_EQ(s.unit_count_stored("k"), 2);
+}
+
+TEST(ResultsStoreDamage, AVersionOneStoreGainsChecksumsWhenOpened) {
+  test::TempDir tmp;
+  const auto path = tmp.path / "old.sqlite";
+  sql(path,
+      "PRAGMA journal_mode=WAL;"
+      "CREATE TABLE specs (spec_hash TEXT PRIMARY KEY, name TEXT, spec TEXT, created TEXT);"
+      "CREATE TABLE task_runs (run_key TEXT PRIMARY KEY, spec_hash TEXT, model TEXT, model_path TEXT, setting TEXT,"
+      " task TEXT, config TEXT, provenance TEXT, unit_count INTEGER, created TEXT, results TEXT, finished TEXT);"
+      "CREATE TABLE units (run_key TEXT, unit INTEGER, result TEXT, seconds REAL, tokens INTEGER, device TEXT,"
+      " finished TEXT, PRIMARY KEY (run_key, unit));"
+      "INSERT INTO task_runs VALUES ('k', 's', 'm', 'p', '', 'wikitext', '{}', '{}', 2, 't', NULL, '');"
+      "INSERT INTO units VALUES ('k', 0, '{\"nll\":1.25}', 0.1, 10, 'cpu', 't');"
+      "PRAGMA user_version=1;");
+  run::ResultsStore s(path);
+  const auto units = s.units("k");
+  ASSERT_EQ(units.size(), 1u);
+  EXPECT_EQ(units.at(0).result["nll"], 1.25);
+  EXPECT_TRUE(s.put_unit("k", 1, {{{"nll", 2.0}}, 0.1, 10, "cpu"}));
+  EXPECT_EQ(s.units("k").size(), 2u);
+}
+
+TEST(ResultsStoreDamage, ADamagedFileIsBadInputNamingIt) {
+  test::TempDir tmp;
+  const auto path = tmp.path / "s.sqlite";
+  {
+    run::ResultsStore s(path);
+    s.put_task_run(task_run("k", 1));
+    s.put_unit("k", 0, {{{"nll", 1.0}}, 0.1, 10, "cpu"});
+  }
+  std::string bytes = test::read_text(path);
+  ASSERT_GT(bytes.size(), 4096u);
+  for (std::size_t i = 4096 + 16; i < bytes.size(); ++i) bytes[i] = static_cast<char>(0x5A);
+  test::write_text(path, bytes);
+  try {
+    run::ResultsStore s(path);
+    s.task_runs();
+    s.units("k");
+    FAIL() << "a damaged store was read without complaint";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("damaged"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ResultsStoreDamage, ADeviceOrFolderIsNotAStore) {
+  test::TempDir tmp;
+  for (const fs::path& p : {fs::path("/dev/null"), tmp.path}) {
+    try {
+      run::ResultsStore s(p);
+      FAIL() << p << " was opened as a store";
+    } catch (const BadInput& e) {
+      EXPECT_NE(std::string(e.what()).find(p.string()), std::string::npos) << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lmscope
