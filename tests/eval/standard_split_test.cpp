@@ -60,5 +60,17 @@ TEST(StandardSplit, ReadsOnlyTheSplitsBytes) {
   EXPECT_EQ(read_standard_split(path, "enwik8-valid").back(), 'x');
 }
 
+TEST(StandardSplit, OnlyARegularFileIsRead) {
+  // A folder (or a FIFO, a device) named as the corpus is refused by name before anything blocks on it.
+  test::TempDir tmp;
+  std::filesystem::create_directories(tmp.path / "enwik8");
+  try {
+    read_standard_split(tmp.path / "enwik8", "enwik8-test");
+    FAIL() << "no error";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("folder"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace lmscope::eval

@@ -1,8 +1,12 @@
 #include "eval/standard_split.h"
 
-#include <fstream>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "lmscope/error.h"
+#include "lmscope/input_file.h"
 
 namespace lmscope::eval {
 namespace {
@@ -43,17 +47,18 @@ ByteRange standard_split_range(const std::string& name, std::uint64_t file_size)
 }
 
 std::string read_standard_split(const std::filesystem::path& path, const std::string& name) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw BadInput(path.string() + ": cannot read its size (" + ec.message() + ")");
-  const auto r = standard_split_range(name, size);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadInput(path.string() + ": cannot open");
+  const InputFile file(path, "the corpus of split '" + name + "'");  // a regular file, or refused by name
+  const auto r = standard_split_range(name, file.size());
   std::string out(r.end - r.begin, '\0');
-  in.seekg(static_cast<std::streamoff>(r.begin));
-  in.read(out.data(), static_cast<std::streamsize>(out.size()));
-  if (static_cast<std::uint64_t>(in.gcount()) != out.size())
-    throw BadInput(path.string() + ": could read only " + std::to_string(in.gcount()) + " bytes of split '" + name + "'");
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const auto n = ::pread(file.fd(), out.data() + done, out.size() - done, static_cast<off_t>(r.begin + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      throw BadInput(path.string() + ": could read only " + std::to_string(done) + " bytes of split '" + name + "'" +
+                     (n < 0 ? std::string(" (") + std::strerror(errno) + ")" : std::string()));
+    done += static_cast<std::size_t>(n);
+  }
   return out;
 }
 
