@@ -32,8 +32,9 @@ const std::vector<std::string> kAccuracyMetrics{
     "bits_per_char",      "bits_per_byte",      "char_perplexity", "byte_perplexity",       "compression_ratio",
     "next_char_accuracy", "next_byte_accuracy", "avg_char_prob",   "avg_byte_prob",         "continuation_accuracy",
     "continuation_exact_match"};
-const std::vector<std::string> kCostMetrics{"score_ms_per_char@batch1", "score_ms_per_char@batch2",
-                                            "generate_ms_per_char@batch1", "peak_host_mib", "weights_mib"};
+const std::vector<std::string> kCostMetrics{"score_ms_per_char@batch1",    "score_ms_per_char@batch2",
+                                            "generate_ms_per_char@batch1", "generate_ms_per_char@batch2",
+                                            "peak_host_mib",               "weights_mib"};
 
 class CharlevelRun : public ::testing::Test {
  protected:
@@ -155,6 +156,15 @@ TEST_F(CharlevelRun, EverySourceGetsEveryMetricWithCostBeside) {
     for (const auto& x : rate) mean += x.get<double>() / 4;
     EXPECT_NEAR(m["continuation_accuracy,none"].get<double>(), mean, 1e-12);
     EXPECT_EQ(d["continuation"]["items"], 5);
+    // the latency probe continued 2 items one at a time and together: the same text either way
+    const auto& gen = d["latency"]["generation"];
+    ASSERT_EQ(gen.size(), 2u);
+    EXPECT_EQ(gen[0]["batch"], 1);
+    EXPECT_EQ(gen[1]["batch"], 2);
+    EXPECT_EQ(gen[1]["same_text_as_batch1"], true);
+    EXPECT_EQ(gen[0]["chars"], gen[1]["chars"]);
+    EXPECT_LE(gen[0]["chars"].get<std::int64_t>(), 2 * 5);  // n characters, or n + 1 when the last byte finishes two
+    EXPECT_LT(gen[1]["decode_passes"].get<std::int64_t>(), gen[0]["decode_passes"].get<std::int64_t>());
   }
 }
 
@@ -179,6 +189,29 @@ TEST_F(CharlevelRun, TheSameTextGivesTheSameNumbersInEveryContainer) {
     EXPECT_EQ(a[k + ",none"], b[k + ",none"]) << k;
     EXPECT_EQ(a[k + ",none"], c[k + ",none"]) << k;
   }
+}
+
+TEST_F(CharlevelRun, TheRunsBatchSizeChangesCostNotResults) {
+  // Continuation units decode batch_size items together: every item's text is the same as one item at a time.
+  // Scoring batch_size windows in one pass changes the scores by rounding only (docs/evaluation.md).
+  // The trained demo byte model, so that continuations are right often enough for a difference to show.
+  const auto demo = std::filesystem::path(LMSCOPE_SOURCE_DIR) / "resources/models/demo-bytes";
+  LMSCOPE_REQUIRE_PATH(demo, "resources/models/demo-bytes");
+  test::write_text(tmp.path / "text.txt", kText);
+  const json t = task({{"data", "text.txt"}, {"continuation_items", 12}, {"continuation_prefix_chars", 48},
+                       {"continuation_chars", 8}, {"max_length", 96}});
+  json t4 = t;
+  t4["batch_size"] = 4;
+  const auto one = run(json::array({t}), demo.string());
+  const auto four = run(json::array({t4}), demo.string());
+  for (const auto& k : kAccuracyMetrics) {
+    const auto a = one["results"]["charlevel"][k + ",none"].get<double>(), b = four["results"]["charlevel"][k + ",none"].get<double>();
+    if (k.rfind("continuation", 0) == 0) EXPECT_EQ(a, b) << k;
+    else EXPECT_NEAR(a, b, 1e-5 * std::abs(a)) << k;
+  }
+  EXPECT_GT(one["results"]["charlevel"]["continuation_accuracy,none"].get<double>(), 0.1);
+  EXPECT_EQ(one["lmscope"]["details"]["charlevel"]["continuation"]["batch_sizes"], json::array({1}));
+  EXPECT_EQ(four["lmscope"]["details"]["charlevel"]["continuation"]["batch_sizes"], json::array({4}));
 }
 
 TEST_F(CharlevelRun, ATernaryCheckpointReportsItsPackedSize) {
@@ -207,6 +240,12 @@ TEST_F(CharlevelRun, WhatCannotBeComputedIsRefusedOrNamed) {
   EXPECT_NE(error_of(task({{"data", "text.txt"}, {"continuation_prefix_chars", 1000}})).find("continuation_items to 0"),
             std::string::npos);
   EXPECT_NE(error_of(task({{"data", "text.txt"}, {"continuation_chars", 64}})).find("continuation_chars"), std::string::npos);
+  // bounded settings: out-of-range values are refused naming the field, before anything is planned or allocated
+  EXPECT_NE(error_of(task({{"data", "text.txt"}, {"continuation_items", -1}})).find("continuation_items"), std::string::npos);
+  EXPECT_NE(error_of(task({{"data", "text.txt"}, {"continuation_prefix_chars", 0}})).find("continuation_prefix_chars"),
+            std::string::npos);
+  EXPECT_NE(error_of(task({{"data", "text.txt"}, {"latency_batch", 0}})).find("latency_batch"), std::string::npos);
+  EXPECT_NE(error_of(task({{"data", "text.txt"}, {"latency_windows", 1ll << 40}})).find("latency_windows"), std::string::npos);
   // switched off by the user: the metrics are absent and details say why
   const auto r = run(json::array({task({{"data", "text.txt"}, {"continuation_items", 0}, {"latency_windows", 0}})}));
   EXPECT_FALSE(r["results"]["charlevel"].contains("continuation_accuracy,none"));
@@ -214,6 +253,7 @@ TEST_F(CharlevelRun, WhatCannotBeComputedIsRefusedOrNamed) {
   const auto& nc = r["lmscope"]["details"]["charlevel"]["not_computed"];
   EXPECT_EQ(nc["continuation_accuracy"], "continuation_items is 0");
   EXPECT_EQ(nc["score_ms_per_char@batch1"], "latency_windows is 0");
+  EXPECT_EQ(nc["generate_ms_per_char@batch1"], "continuation_items is 0");
 }
 
 TEST_F(CharlevelRun, TheTrainedByteModelContinuesEnglish) {

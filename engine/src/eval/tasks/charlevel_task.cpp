@@ -2,8 +2,9 @@
 // enwik9, WikiText): every metric on every text source the task reads, with one definition each
 // (docs/evaluation.md), and the cost beside them — latency and peak memory — so accuracy and cost compare side by
 // side. Work units, in order: the text's segments (scored with lm-eval's rolling windows), blocks of continuation
-// items (greedy continuation compared character by character), and one latency probe (the same windows timed at
-// batch 1 and batched). A metric the task cannot compute is named in details.not_computed with the reason.
+// items (greedy continuation on the batched decoder, compared character by character), and one latency probe (the
+// first windows scored, and the first items continued, at batch 1 and batched). A metric the task cannot compute is
+// named in details.not_computed with the reason.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -28,7 +29,9 @@ namespace {
 constexpr std::int64_t kItemsPerUnit = 16;
 constexpr double kMiB = 1024.0 * 1024.0;
 // Bumped when what a unit stores or what a metric means changes, so stored units of another meaning are not reused.
-constexpr int kMetricsVersion = 2;
+constexpr int kMetricsVersion = 3;
+// Continuation items are a sample of the text; this many bound the work one setting can ask for.
+constexpr std::int64_t kMaxContinuationItems = 1 << 20;
 
 struct Segment {
   std::size_t doc = 0, begin = 0, end = 0;
@@ -93,14 +96,13 @@ class CharlevelTask final : public Task {
     if (segments_.empty()) throw BadInput("task charlevel: " + path.string() + " holds no text to score");
 
     // Continuation items over the scored segments.
-    items_wanted_ = setting_int(s, "continuation_items", 64, task);
-    cont_chars_ = setting_int(s, "continuation_chars", 16, task);
-    cont_prefix_ = setting_int(s, "continuation_prefix_chars", 64, task);
-    if (items_wanted_ < 0) throw BadInput("task charlevel: continuation_items must be >= 0 (0 leaves the metric out)");
-    if (cont_chars_ < 1 || cont_chars_ >= max_length_)
+    // 0 items leaves the metric out; each item generates up to 4 bytes per character.
+    items_wanted_ = setting_int_in(s, "continuation_items", 64, 0, kMaxContinuationItems, task);
+    cont_chars_ = setting_int_in(s, "continuation_chars", 16, 1, kMaxNewTokens, task);
+    cont_prefix_ = setting_int_in(s, "continuation_prefix_chars", 64, 1, kMaxTaskLength, task);
+    if (cont_chars_ >= max_length_)
       throw BadInput("task charlevel: continuation_chars must be between 1 and max_length - 1 (" +
                      std::to_string(max_length_ - 1) + "), got " + std::to_string(cont_chars_));
-    if (cont_prefix_ < 1) throw BadInput("task charlevel: continuation_prefix_chars must be >= 1");
     if (items_wanted_ > 0) {
       std::vector<std::string_view> views;
       for (std::size_t i = 0; i < segments_.size(); ++i) views.push_back(segment_text(i));
@@ -114,10 +116,9 @@ class CharlevelTask final : public Task {
     }
 
     // The latency probe: the first windows of the scored text, timed at batch 1 and at latency_batch.
-    latency_batch_ = setting_int(s, "latency_batch", 8, task);
-    latency_windows_ = setting_int(s, "latency_windows", 8, task);
-    if (latency_batch_ < 1) throw BadInput("task charlevel: latency_batch must be >= 1");
-    if (latency_windows_ < 0) throw BadInput("task charlevel: latency_windows must be >= 0 (0 leaves latency out)");
+    // The same bound as a run's batch_size; 0 windows leaves latency out.
+    latency_batch_ = setting_int_in(s, "latency_batch", 8, 1, 4096, task);
+    latency_windows_ = setting_int_in(s, "latency_windows", 8, 0, kMaxTrials, task);
 
     std::string all;
     for (const auto& d : docs_) all += d;
@@ -137,8 +138,10 @@ class CharlevelTask final : public Task {
                                  {"selected", items_.size()},
                                  {"chars", cont_chars_},
                                  {"prefix_chars", cont_prefix_},
-                                 {"decoding", "greedy, one prompt at a time"}}},
-               {"latency", {{"batch", latency_batch_}, {"windows", latency_windows_}}},
+                                 {"decoding", "greedy, the batched decoder with the run's batch_size"}}},
+               {"latency", {{"batch", latency_batch_},
+                            {"windows", latency_windows_},
+                            {"generation_items", latency_items()}}},
                {"metrics_version", kMetricsVersion}};
   }
 
@@ -152,7 +155,7 @@ class CharlevelTask final : public Task {
     const auto S = static_cast<std::int64_t>(segments_.size());
     if (i < S) return static_cast<std::int64_t>(segment_text(static_cast<std::size_t>(i)).size()) + 1;
     if (i < S + continuation_units()) return kItemsPerUnit * (cont_prefix_ + 2 * cont_chars_);
-    return 4 * latency_windows_ * max_length_;
+    return 4 * latency_windows_ * max_length_ + 3 * latency_items() * (cont_prefix_ + 2 * cont_chars_);
   }
 
   nlohmann::json run_unit(std::int64_t i, const TaskEnv& env) const override {
@@ -169,6 +172,8 @@ class CharlevelTask final : public Task {
     const auto& s = segments_[i];
     return std::string_view(docs_[s.doc]).substr(s.begin, s.end - s.begin);
   }
+  // The continuation items the latency probe generates, one at a time and latency_batch at once.
+  std::int64_t latency_items() const { return std::min<std::int64_t>(latency_batch_, static_cast<std::int64_t>(items_.size())); }
   std::int64_t continuation_units() const {
     return (static_cast<std::int64_t>(items_.size()) + kItemsPerUnit - 1) / kItemsPerUnit;
   }
@@ -202,47 +207,83 @@ class CharlevelTask final : public Task {
     return out;
   }
 
-  nlohmann::json continue_block(std::int64_t block, const TaskEnv& env) const {
-    const auto first = static_cast<std::size_t>(block * kItemsPerUnit);
-    const auto last = std::min(items_.size(), first + static_cast<std::size_t>(kItemsPerUnit));
+  std::vector<std::string> prompts_of(std::size_t first, std::size_t last) const {
     std::vector<std::string> prompts;
     for (std::size_t k = first; k < last; ++k) {
       const auto& it = items_[k];
       prompts.emplace_back(segment_text(it.segment).substr(it.prompt_begin, it.split - it.prompt_begin));
     }
+    return prompts;
+  }
+
+  nlohmann::json continue_block(std::int64_t block, const TaskEnv& env) const {
+    const auto first = static_cast<std::size_t>(block * kItemsPerUnit);
+    const auto last = std::min(items_.size(), first + static_cast<std::size_t>(kItemsPerUnit));
+    const auto prompts = prompts_of(first, last);
     const UnitPeaks peaks(*env.model);
-    const auto gen = continue_chars(*env.model, prompts, cont_chars_, env);
+    const auto gen = continue_chars(*env.model, prompts, cont_chars_, env.batch_size, env);
     nlohmann::json rows = nlohmann::json::array();
-    double prompt_s = 0, decode_s = 0;
-    std::int64_t steps = 0, chars = 0;
+    std::int64_t chars = 0;
     for (std::size_t k = first; k < last; ++k) {
       const auto& it = items_[k];
       const auto target = segment_text(it.segment).substr(it.split, it.target_end - it.split);
-      const auto& g = gen[k - first];
+      const auto& g = gen.bytes[k - first];
       // Position j compares the j-th generated character with the j-th of the text, whatever came before.
       nlohmann::json matches = nlohmann::json::array();
       std::size_t gt = 0, tt = 0;
       for (std::int64_t j = 0; j < cont_chars_; ++j) {
-        const std::size_t gn = gt < g.bytes.size() ? char_length(g.bytes, gt) : 0;
+        const std::size_t gn = gt < g.size() ? char_length(g, gt) : 0;
         const std::size_t tn = char_length(target, tt);
-        matches.push_back(gn > 0 && std::string_view(g.bytes).substr(gt, gn) == target.substr(tt, tn) ? 1 : 0);
+        matches.push_back(gn > 0 && std::string_view(g).substr(gt, gn) == target.substr(tt, tn) ? 1 : 0);
         gt += gn;
         tt += tn;
       }
       rows.push_back({{"item", k},
                       {"prompt", valid_utf8(prompts[k - first])},
                       {"target", valid_utf8(target)},
-                      {"generated", valid_utf8(g.bytes)},
+                      {"generated", valid_utf8(g)},
                       {"matches", matches}});
-      prompt_s += g.prompt_seconds;
-      decode_s += g.decode_seconds;
-      steps += g.steps;
-      chars += static_cast<std::int64_t>(count_chars(g.bytes));
+      chars += static_cast<std::int64_t>(count_chars(g));
     }
-    nlohmann::json out{{"kind", "continuation"}, {"items", rows},  {"prompt_seconds", prompt_s},
-                       {"decode_seconds", decode_s}, {"steps", steps}, {"chars", chars}};
+    nlohmann::json out{{"kind", "continuation"},  {"items", rows},
+                       {"batch", env.batch_size}, {"prefill_seconds", gen.prefill_seconds},
+                       {"decode_seconds", gen.decode_seconds}, {"decode_passes", gen.decode_passes},
+                       {"bytes", gen.bytes_written}, {"chars", chars}};
     peaks.write(out, *env.model);
     return out;
+  }
+
+  // The first latency_items() items generated one at a time and then latency_batch at once, after a warm-up
+  // prompt: the cost of continuation at batch 1 and batched, and whether batching changed the text.
+  nlohmann::json probe_generation(const TaskEnv& env) const {
+    const auto prompts = prompts_of(0, static_cast<std::size_t>(latency_items()));
+    continue_chars(*env.model, std::span<const std::string>(prompts.data(), 1), cont_chars_, 1, env);  // warm-up
+    nlohmann::json rows = nlohmann::json::array();
+    std::vector<std::string> at_batch1;
+    std::vector<std::int64_t> batches{1};
+    if (latency_items() > 1) batches.push_back(latency_items());
+    for (const auto b : batches) {
+      const bool resets = reset_host_peak();
+      env.model->reset_peak_memory();
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto gen = continue_chars(*env.model, prompts, cont_chars_, b, env);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::int64_t chars = 0;
+      for (const auto& g : gen.bytes) chars += static_cast<std::int64_t>(count_chars(g));
+      nlohmann::json row{{"batch", b},
+                         {"seconds", seconds},
+                         {"prefill_seconds", gen.prefill_seconds},
+                         {"decode_seconds", gen.decode_seconds},
+                         {"decode_passes", gen.decode_passes},
+                         {"chars", chars},
+                         {"peak_host_bytes", host_peak_bytes()},
+                         {"host_peak_since", resets ? "pass" : "process"},
+                         {"peak_device_bytes", env.model->peak_memory_bytes()}};
+      if (b == 1) at_batch1 = gen.bytes;
+      else row["same_text_as_batch1"] = gen.bytes == at_batch1;
+      rows.push_back(row);
+    }
+    return rows;
   }
 
   nlohmann::json probe_latency(const TaskEnv& env) const {
@@ -275,8 +316,10 @@ class CharlevelTask final : public Task {
                       {"peak_host_bytes", m.peak_host_bytes},
                       {"host_peak_since", m.host_peak_resets ? "pass" : "process"},
                       {"peak_device_bytes", m.peak_device_bytes}});
-    return {{"kind", "latency"}, {"windows", inputs.size()}, {"chars", chars}, {"measurements", rows},
-            {"backend", env.model->backend_name()}};
+    nlohmann::json out{{"kind", "latency"}, {"windows", inputs.size()}, {"chars", chars}, {"measurements", rows},
+                       {"backend", env.model->backend_name()}};
+    if (latency_items() > 0) out["generation"] = probe_generation(env);
+    return out;
   }
 
   std::vector<std::string> docs_;
@@ -300,8 +343,9 @@ TaskAggregate CharlevelTask::aggregate(const std::vector<std::pair<std::int64_t,
   nlohmann::json weights, ternary;
   std::vector<double> item_means, item_exact;
   std::vector<std::int64_t> per_position(static_cast<std::size_t>(cont_chars_), 0);
-  double prompt_s = 0, decode_s = 0;
-  std::int64_t steps = 0, gen_chars = 0;
+  double prefill_s = 0, decode_s = 0;
+  std::int64_t passes = 0, gen_chars = 0;
+  std::set<std::int64_t> cont_batches;
   nlohmann::json latency = nullptr;
   auto peaks = [&](const nlohmann::json& u) {
     peak_host = std::max(peak_host, u.at("peak_host_bytes").get<std::int64_t>());
@@ -328,14 +372,17 @@ TaskAggregate CharlevelTask::aggregate(const std::vector<std::pair<std::int64_t,
         item_means.push_back(hits / static_cast<double>(cont_chars_));
         item_exact.push_back(hits == static_cast<double>(cont_chars_) ? 1.0 : 0.0);
       }
-      prompt_s += u.at("prompt_seconds").get<double>();
+      prefill_s += u.at("prefill_seconds").get<double>();
       decode_s += u.at("decode_seconds").get<double>();
-      steps += u.at("steps").get<std::int64_t>();
+      passes += u.at("decode_passes").get<std::int64_t>();
       gen_chars += u.at("chars").get<std::int64_t>();
+      cont_batches.insert(u.at("batch").get<std::int64_t>());
       peaks(u);
     } else if (kind == "latency") {
       latency = u;
       for (const auto& m : u.at("measurements")) peaks(m);
+      if (u.contains("generation"))
+        for (const auto& m : u.at("generation")) peaks(m);
     }
   }
 
@@ -346,8 +393,7 @@ TaskAggregate CharlevelTask::aggregate(const std::vector<std::pair<std::int64_t,
   a.details["scoring"] = scoring;
 
   if (items_.empty()) {
-    for (const char* m : {"continuation_accuracy", "continuation_exact_match", "generate_ms_per_char@batch1"})
-      not_computed[m] = "continuation_items is 0";
+    for (const char* m : {"continuation_accuracy", "continuation_exact_match"}) not_computed[m] = "continuation_items is 0";
   } else if (!item_means.empty()) {
     const auto acc = mean_stderr(item_means), exact = mean_stderr(item_exact);
     a.metrics["continuation_accuracy"] = acc.mean;
@@ -356,31 +402,37 @@ TaskAggregate CharlevelTask::aggregate(const std::vector<std::pair<std::int64_t,
     a.metrics["continuation_exact_match_stderr"] = exact.stderr_;
     nlohmann::json rate = nlohmann::json::array();
     for (auto c : per_position) rate.push_back(static_cast<double>(c) / static_cast<double>(item_means.size()));
-    const double gen_s = prompt_s + decode_s;
-    if (gen_chars > 0) a.metrics["generate_ms_per_char@batch1"] = 1000.0 * gen_s / static_cast<double>(gen_chars);
+    // The units' own timing, at the run's batch_size (the cost metrics come from the latency probe).
     nlohmann::json cont{{"items", item_means.size()},
                         {"chars", cont_chars_},
                         {"prefix_chars", cont_prefix_},
                         {"accuracy_by_position", rate},
                         {"generated_chars", gen_chars},
-                        {"steps", steps},
-                        {"prompt_ms_per_item", 1000.0 * prompt_s / static_cast<double>(item_means.size())}};
-    if (steps > static_cast<std::int64_t>(item_means.size()))
-      cont["decode_ms_per_step"] = 1000.0 * decode_s / static_cast<double>(steps - static_cast<std::int64_t>(item_means.size()));
-    cont["batched"] = "not available: the engine decodes one sequence at a time";
+                        {"batch_sizes", cont_batches},
+                        {"prefill_ms_per_item", 1000.0 * prefill_s / static_cast<double>(item_means.size())}};
+    if (passes > 0) cont["decode_ms_per_pass"] = 1000.0 * decode_s / static_cast<double>(passes);
+    if (gen_chars > 0) cont["ms_per_char"] = 1000.0 * (prefill_s + decode_s) / static_cast<double>(gen_chars);
     a.details["continuation"] = cont;
   }
 
   if (latency_windows_ == 0) {
     not_computed["score_ms_per_char@batch1"] = "latency_windows is 0";
+    if (!items_.empty()) not_computed["generate_ms_per_char@batch1"] = "latency_windows is 0";
   } else if (latency.is_object()) {
     const auto chars = latency.at("chars").get<std::int64_t>();
     for (const auto& m : latency.at("measurements"))
       if (chars > 0)
         a.metrics["score_ms_per_char@batch" + std::to_string(m.at("batch").get<std::int64_t>())] =
             1000.0 * m.at("seconds").get<double>() / static_cast<double>(chars);
+    // Whole continuations (prompt pass and decoding) per character generated.
+    if (latency.contains("generation"))
+      for (const auto& m : latency.at("generation"))
+        if (m.at("chars").get<std::int64_t>() > 0)
+          a.metrics["generate_ms_per_char@batch" + std::to_string(m.at("batch").get<std::int64_t>())] =
+              1000.0 * m.at("seconds").get<double>() / static_cast<double>(m.at("chars").get<std::int64_t>());
     a.details["latency"] = latency;
   }
+  if (items_.empty()) not_computed["generate_ms_per_char@batch1"] = "continuation_items is 0";
 
   if (peak_host > 0) a.metrics["peak_host_mib"] = static_cast<double>(peak_host) / kMiB;
   if (!host_since.empty())
