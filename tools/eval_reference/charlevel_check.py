@@ -5,10 +5,13 @@ Every metric is recomputed here from docs/evaluation.md's definitions, written a
 (raw file, .jsonl field, the enwik8/enwik9 split as Transformer-XL's prep_enwik8.py cuts it: the last 5% test, the
 5% before it valid), segments, lm-eval rolling windows, float64 log-softmax, characters (found by Python's strict
 UTF-8 decoder), the continuation items, and greedy continuation — each step recomputed from a full forward pass of
-`lmscope-cli logits --batch-file`, not through the KV cache lmscope's task decodes with. Then `lmscope-cli run
---task charlevel` runs on the same data; every metric must agree to 1e-6 relative, every item's generated text and
-per-position matches must be equal, and the latency and memory metrics must be present and positive (their values
-are not checked). Exit status 0 when all agree, 1 when not, 77 (a CTest skip) with --skip-missing when data is absent.
+`lmscope-cli logits --batch-file`, not through the KV cache and the batched decoder lmscope's task decodes with.
+Then `lmscope-cli run --task charlevel` runs on the same data (continuation items decoded --batch-size at a time);
+every metric must agree to 1e-6 relative, every item's generated text and per-position matches must be equal, the
+latency probe's batched continuation must write the same text as at batch 1, and the latency and memory metrics
+must be present and positive (their values are not checked). Exit status 0 when all agree, 1 when not, 77 (a CTest
+skip) with --skip-missing when data is absent. With --logits transformers the raw logits come from transformers in
+this Python instead (float32, CPU), so nothing of lmscope's engine is shared; the metrics must then agree to 1e-4.
 
 usage: charlevel_check.py --cli build/bin/lmscope-cli --model DIR --data FILE [--field text] [--split enwik8-test]
                           [--max-length 64] [--segment-bytes 65536] [--limit N] [--items 64] [--chars 16]
@@ -133,6 +136,29 @@ class Logits:
         return shape, data
 
 
+class TransformersLogits:
+    """The same raw logits from transformers (float32, CPU, one sequence at a time: no padding to get right), for a
+    check that shares nothing with lmscope's engine. Needs torch and transformers (e.g. /work/.venv-ref)."""
+
+    def __init__(self, model_dir):
+        import torch
+        from transformers import AutoModelForCausalLM
+        self.torch = torch
+        self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+        self.calls = 0
+
+    def __call__(self, seqs):
+        self.calls += 1
+        L = max(len(s) for s in seqs)
+        V = self.model.config.vocab_size
+        out = bytearray(len(seqs) * L * V * 4)
+        with self.torch.no_grad():
+            for i, s in enumerate(seqs):
+                x = self.model(self.torch.tensor([s])).logits[0].float().contiguous().numpy().tobytes()
+                out[i * L * V * 4:i * L * V * 4 + len(x)] = x
+        return (len(seqs), L, V), bytes(out)
+
+
 def row(shape, data, i, p):
     N, L, V = shape
     return struct.unpack_from('<%df' % V, data, (i * L + p) * V * 4)
@@ -249,7 +275,7 @@ def check(a, data, field, split, work, logits, prefix):
 
     task = {'task': 'charlevel', 'data': os.path.abspath(data), 'field': field, 'segment_bytes': a.segment_bytes,
             'continuation_items': a.items, 'continuation_chars': a.chars, 'continuation_prefix_chars': a.prefix_chars,
-            'latency_windows': 4, 'latency_batch': 4, 'max_length': a.max_length}
+            'latency_windows': 4, 'latency_batch': 4, 'max_length': a.max_length, 'batch_size': a.batch_size}
     if split:
         task['split'] = split
     if a.limit is not None:
@@ -263,12 +289,14 @@ def check(a, data, field, split, work, logits, prefix):
     subprocess.run([a.cli, 'run', spec_file, '--store', os.path.join(work, 'store.sqlite'), '--out', out,
                     '--log-samples', samples, '--quiet'], check=True, stdout=subprocess.DEVNULL)
     got = json.load(open(out))['results']['charlevel']
-    rows = {}
+    rows, probe = {}, None
     for line in open(samples):
         u = json.loads(line)['result']
         if u.get('kind') == 'continuation':
             for r in u['items']:
                 rows[r['item']] = r
+        elif u.get('kind') == 'latency':
+            probe = u
 
     ok = True
     print(f'{os.path.basename(data)}{" " + split if split else ""}: {len(segs)} segments, '
@@ -276,15 +304,18 @@ def check(a, data, field, split, work, logits, prefix):
     for k, v in ref.items():
         g = got[k + ',none']
         rel = abs(g - v) / max(abs(v), 1e-300)
-        ok &= rel <= 1e-6
+        ok &= rel <= a.rtol
         print(f'  {k:26s} python {v:.10g}  lmscope {g:.10g}  rel.diff {rel:.2e}')
     same_text = sum(rows[k]['generated'] == shown(g) for k, g in enumerate(gen))
     same_matches = sum(rows[k]['matches'] == m for k, m in enumerate(ref_matches))
     ok &= same_text == len(items) and same_matches == len(items)
     print(f'  continuation items with the same generated text {same_text}/{len(items)}, same matches '
           f'{same_matches}/{len(items)}')
-    for k in ('score_ms_per_char@batch1', 'score_ms_per_char@batch4', 'generate_ms_per_char@batch1', 'peak_host_mib',
-              'weights_mib'):
+    batched_same = probe is not None and all(g.get('same_text_as_batch1', True) for g in probe.get('generation', []))
+    ok &= batched_same
+    print(f'  latency probe: batched continuation wrote the same text as batch 1: {batched_same}')
+    for k in ('score_ms_per_char@batch1', 'score_ms_per_char@batch4', 'generate_ms_per_char@batch1',
+              'generate_ms_per_char@batch4', 'peak_host_mib', 'weights_mib'):
         present = isinstance(got.get(k + ',none'), (int, float)) and got[k + ',none'] > 0
         ok &= present
         print(f'  {k:26s} {"present, " + format(got[k + ",none"], ".4g") if present else "MISSING"}')
@@ -305,8 +336,13 @@ def main():
     ap.add_argument('--chars', type=int, default=16)
     ap.add_argument('--prefix-chars', type=int, default=64)
     ap.add_argument('--backend', default='cpu')
+    ap.add_argument('--batch-size', type=int, default=4, help="the run's batch_size: continuation items decoded together")
     ap.add_argument('--dtype', default=None)
     ap.add_argument('--head-bytes', type=int, default=None)
+    ap.add_argument('--logits', choices=['lmscope', 'transformers'], default='lmscope',
+                    help='where the raw logits come from: lmscope-cli logits, or transformers in this Python')
+    ap.add_argument('--rtol', type=float, default=None,
+                    help='relative tolerance of each metric (default 1e-6 with lmscope logits, 1e-4 with transformers)')
     ap.add_argument('--containers', default='raw')
     ap.add_argument('--workdir', default=None)
     ap.add_argument('--skip-missing', action='store_true')
@@ -318,7 +354,9 @@ def main():
     work = os.path.abspath(a.workdir or tempfile.mkdtemp(prefix='charlevel-check-'))
     os.makedirs(work, exist_ok=True)
     prefix = json.load(open(os.path.join(a.model, 'config.json')))['bos_token_id']
-    logits = Logits(a, work)
+    logits = Logits(a, work) if a.logits == 'lmscope' else TransformersLogits(a.model)
+    if a.rtol is None:
+        a.rtol = 1e-6 if a.logits == 'lmscope' else 1e-4
     if a.head_bytes is None:
         ok = check(a, a.data, a.field, a.split, work, logits, prefix)
     else:
