@@ -30,7 +30,7 @@ const QStringList kMultipleChoice{"hellaswag", "piqa", "arc_easy", "arc_challeng
 
 QStringList TaskBuilder::taskNames() {
   return QStringList{"ppl_vs_length", "passkey", "longppl", "wikitext", "lambada_openai"} + kMultipleChoice +
-         QStringList{"recall", "charlevel", "throughput"};
+         QStringList{"ruler", "recall", "charlevel", "throughput"};
 }
 
 QVector<TaskBuilder::Field> TaskBuilder::fieldsOf(const QString& t) {
@@ -50,6 +50,13 @@ QVector<TaskBuilder::Field> TaskBuilder::fieldsOf(const QString& t) {
     return {data,
             {"evaluator", tr("evaluator model"), "folder", "", tr("empty: the model itself")},
             {"length", tr("document length (tokens)"), "int", "", tr("empty: the max length")}};
+  if (t == "ruler")
+    return {{"tasks", tr("RULER tasks"), "words", "niah_single_1, niah_single_2, niah_single_3, niah_multikey_1",
+             tr("niah_single_1..3, niah_multikey_1..3, niah_multivalue, niah_multiquery (the model-card four by default)")},
+            {"lengths", tr("lengths (tokens)"), "ints", "4096", tr("prompt + answer budget; list or range")},
+            {"samples", tr("samples per task and length"), "int", "100", tr("RULER uses 500")},
+            {"haystack_file", tr("essay haystack"), "file", "", tr("a long text for the essay tasks (S2, S3, MK1, MV, MQ)")},
+            {"max_new_tokens", tr("new tokens"), "int", "128", {}}};
   if (t == "recall")
     return {{"data", tr("data files (one per set)"), "files", "",
              tr("JSONL: {text, value} (lm-eval's based-* sets) or {context, question, answers}; separate files with ;")},
@@ -220,6 +227,11 @@ QJsonArray TaskBuilder::tasks() const {
         QJsonArray a;
         for (const QString& part : splitFiles(text)) a.append(part);
         o[f.key] = a;
+      } else if (f.kind == "words") {
+        QJsonArray a;
+        for (const QString& w : text.split(',', Qt::SkipEmptyParts))
+          if (!w.trimmed().isEmpty()) a.append(w.trimmed());
+        o[f.key] = a;
       } else if (t == "recall" && f.key == "until") {
         o[f.key] = text == "newline" ? QJsonArray{"\n"} : QJsonArray{};
       } else if (f.kind == "ints") {
@@ -280,6 +292,12 @@ QStringList TaskBuilder::problems() const {
         bool ok = false;
         if (text.toLongLong(&ok) <= 0 || !ok) p << tr("%1: %2 must be a whole number > 0").arg(t, f.label);
       }
+      if (t == "ruler" && f.key == "haystack_file" && text.isEmpty())
+        for (const QString& w : field("ruler", "tasks").split(',', Qt::SkipEmptyParts))
+          if (!QStringList{"niah_single_1", "niah_multikey_2", "niah_multikey_3"}.contains(w.trimmed())) {
+            p << tr("ruler: %1 needs an essay haystack (a long text file)").arg(w.trimmed());
+            break;
+          }
       if (t == "passkey" && f.key == "depths" && !text.isEmpty())
         if (const auto v = ValueList::parse(text))
           for (double d : *v)

@@ -151,5 +151,21 @@ TEST(TokenizerFamilies, GemmaModelTypesGetLmEvalsForcedBos) {
   for (const char* t : {"llama", "qwen3", "gpt_neox"}) EXPECT_FALSE(Tokenizer::lm_eval_forces_bos(t)) << t;
 }
 
+
+// transformers' decode(skip_special_tokens=True), which lm-eval applies to generated answers: added tokens marked
+// special go, the others (Qwen's <tool_call>) stay.
+TEST(TokenizerFamilies, DecodeSkippingSpecialDropsOnlySpecialAddedTokens) {
+  const auto t = load_tokenizer(fixture("qwen2"));
+  EXPECT_TRUE(t->is_special(1800));   // <|endoftext|>
+  EXPECT_FALSE(t->is_special(1805));  // <tool_call>: added, not special
+  EXPECT_FALSE(t->is_special(5));
+  EXPECT_FALSE(t->is_special(-1));
+  EncodeOptions special;
+  special.allow_special = true;
+  const auto ids = t->encode("Hi<|im_start|> there<tool_call>x<|endoftext|>", special);
+  EXPECT_EQ(t->decode(ids), "Hi<|im_start|> there<tool_call>x<|endoftext|>");
+  EXPECT_EQ(t->decode_skipping_special(ids), "Hi there<tool_call>x");
+}
+
 }  // namespace
 }  // namespace lmscope

@@ -36,6 +36,11 @@ class Tokenizer {
   std::vector<std::int32_t> encode(std::string_view text, const EncodeOptions& options = {}) const;
   // The text of the ids (bytes of byte-level tokens concatenated; may end in an incomplete UTF-8 sequence).
   virtual std::string decode(std::span<const std::int32_t> ids) const = 0;
+  // Whether id is a special token (tokenizer.json's added tokens marked special: BOS, EOS, chat markers, ...).
+  virtual bool is_special(std::int32_t) const { return false; }
+  // decode without the special tokens, as transformers' decode(skip_special_tokens=True) and so lm-eval's
+  // generated answers. SentencePiece drops its control pieces in decode() already.
+  std::string decode_skipping_special(std::span<const std::int32_t> ids) const;
 
   std::optional<std::int32_t> bos_id() const { return bos_id_; }
   std::optional<std::int32_t> eos_id() const { return eos_id_; }

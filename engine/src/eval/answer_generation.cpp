@@ -30,7 +30,7 @@ std::vector<Answer> generate_answers(const Model& model, const Tokenizer& tokeni
   // the prompts, and it matches stop strings that span tokens exactly as the decoded text shows them.
   if (any_stop_strings)
     o.stop = [&](std::size_t i, std::span<const std::int32_t> generated) {
-      return first_stop(tokenizer.decode(generated), requests[i].stop_strings) != std::string::npos;
+      return first_stop(tokenizer.decode_skipping_special(generated), requests[i].stop_strings) != std::string::npos;
     };
   o.after_step = [&](std::int64_t tokens) {
     env.tokens_done(tokens);
@@ -46,7 +46,7 @@ std::vector<Answer> generate_answers(const Model& model, const Tokenizer& tokeni
     std::span<const std::int32_t> text_ids(a.ids);
     const bool eos = !a.ids.empty() && std::find(o.stop_ids.begin(), o.stop_ids.end(), a.ids.back()) != o.stop_ids.end();
     if (eos) text_ids = text_ids.first(text_ids.size() - 1);
-    a.text = valid_utf8(tokenizer.decode(text_ids));
+    a.text = valid_utf8(tokenizer.decode_skipping_special(text_ids));
     const auto cut = first_stop(a.text, requests[i].stop_strings);
     if (cut != std::string::npos) {
       a.text.resize(cut);

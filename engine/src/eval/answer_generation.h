@@ -21,7 +21,8 @@ struct AnswerRequest {
 
 struct Answer {
   std::vector<std::int32_t> ids;  // what was generated, a final EOS or stop-string token included
-  std::string text;               // decoded (valid UTF-8), cut before the first stop string, EOS not included
+  std::string text;               // decoded without special tokens (lm-eval's skip_special_tokens), valid UTF-8,
+                                  // cut before the first stop string
   std::string stopped_by;         // "eos", "stop_string" or "max_new_tokens"
 };
 

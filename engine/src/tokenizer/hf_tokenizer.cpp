@@ -90,11 +90,17 @@ class HfTokenizer final : public Tokenizer {
     token_of_.assign(static_cast<std::size_t>(top + 1), nullptr);
     for (const auto& [t, id] : model_->vocab()) token_of_[static_cast<std::size_t>(id)] = &t;
     for (const auto& t : added_.tokens()) token_of_[static_cast<std::size_t>(t.id)] = &t.content;
+    special_.assign(token_of_.size(), false);
+    for (const auto& t : added_.tokens())
+      if (t.special) special_[static_cast<std::size_t>(t.id)] = true;
     byte_level_ = pre_tokenizer_.byte_level();
     apply_bos_eos_rule(cfg);
   }
 
   std::string kind() const override { return byte_level_ ? "byte-level BPE" : "BPE"; }
+  bool is_special(std::int32_t id) const override {
+    return id >= 0 && static_cast<std::size_t>(id) < special_.size() && special_[static_cast<std::size_t>(id)];
+  }
   std::int64_t vocab_size() const override { return static_cast<std::int64_t>(token_of_.size()); }
 
   std::string decode(std::span<const std::int32_t> ids) const override {
@@ -292,6 +298,7 @@ class HfTokenizer final : public Tokenizer {
   std::unordered_map<std::int32_t, std::string> template_tokens_;
   std::unordered_map<std::string, std::int32_t> template_ids_;
   std::vector<const std::string*> token_of_;  // id -> token string (vocabulary or added token), null for none
+  std::vector<bool> special_;                 // id -> an added token marked special
   mutable std::mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::vector<std::int32_t>> cache_;
 };

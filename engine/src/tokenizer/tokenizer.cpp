@@ -12,6 +12,14 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, const EncodeO
   return ids;
 }
 
+std::string Tokenizer::decode_skipping_special(std::span<const std::int32_t> ids) const {
+  std::vector<std::int32_t> kept;
+  kept.reserve(ids.size());
+  for (auto id : ids)
+    if (!is_special(id)) kept.push_back(id);
+  return decode(kept);
+}
+
 std::size_t complete_utf8_prefix(std::string_view s) {
   // Look back at most 3 bytes for the start of a sequence that runs past the end.
   const std::size_t n = s.size();
