@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lmscope/model.h"
+#include "lmscope/tokenizer.h"
 
 namespace lmscope::cli {
 
@@ -42,5 +43,9 @@ std::vector<std::int32_t> tokens_from_args(const Args& args);
 LoadOptions load_options_from_args(const Args& args);
 // The checkpoint of --model, its family chosen by --force-family when given (commands that load a model accept it).
 Checkpoint open_checkpoint(const Args& args);
+// --tokenizer FILE|FOLDER|bytes, else the tokenizer files of --model's folder.
+std::unique_ptr<Tokenizer> tokenizer_from_args(const Args& args);
+// ids as a JSON array: [1,2,3]
+std::string ids_json(const std::vector<std::int32_t>& ids);
 
 }  // namespace lmscope::cli

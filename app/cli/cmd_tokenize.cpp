@@ -15,34 +15,8 @@
 namespace lmscope::cli {
 namespace {
 
-std::unique_ptr<Tokenizer> tokenizer_from_args(const Args& args) {
-  const auto tok = args.optional("tokenizer");
-  if (tok && *tok == "bytes") {
-    // BOS/EOS of a byte-level model are ids its config reserves.
-    if (const auto model = args.optional("model")) {
-      const ModelSpec spec = read_model_spec(std::filesystem::path(*model) / "config.json");
-      return make_byte_tokenizer(spec.bos_token_id ? std::optional<std::int32_t>(static_cast<std::int32_t>(*spec.bos_token_id)) : std::nullopt,
-                                 spec.eos_token_ids.empty() ? std::nullopt : std::optional<std::int32_t>(static_cast<std::int32_t>(spec.eos_token_ids[0])));
-    }
-    return make_byte_tokenizer();
-  }
-  const auto where = tok ? std::filesystem::path(*tok) : args.optional("model") ? std::filesystem::path(*args.optional("model"))
-                                                                               : std::filesystem::path();
-  if (where.empty()) throw BadInput("give --model DIR or --tokenizer FILE|bytes");
-  refuse_non_regular(where, {"tokenizer.json", "tokenizer.model", "tokenizer_config.json"});
-  return load_tokenizer(where);
-}
-
 std::string read_file(const std::string& path) { return read_input_file(path, "the text file", kMaxTextFileBytes); }
 
-std::string ids_json(const std::vector<std::int32_t>& ids) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i) s += ',';
-    s += std::to_string(ids[i]);
-  }
-  return s + "]";
-}
 
 }  // namespace
 

@@ -27,9 +27,13 @@ const std::map<std::string, Command>& commands() {
       {"logits", {cmd_logits, "logits --model DIR (--tokens 1,2,3 | --tokens-file ids.json | --batch-file seqs.json) --out FILE.safetensors\n"
                               "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope TYPE:key=value,...] [--hidden] [--allow-nonfinite]\n"
                               "                                              one forward pass from an empty state"}},
-      {"generate", {cmd_generate, "generate --model DIR (--tokens ... | --tokens-file ...) --max-new N [--stop-at-eos]\n"
-                                  "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope ...] [--allow-nonfinite]\n"
-                                  "                                              greedy decoding through the KV cache (N <= 65536); prints new ids as JSON"}},
+      {"generate", {cmd_generate, "generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-new N (64)] [--stop STRING] [--ids]\n"
+                                  "       [--tokenizer FILE|bytes]    text through the model's tokenizer; prints the continuation as it is\n"
+                                  "                                   decoded (stops at EOS, before --stop; --ids: the new ids as JSON)\n"
+                                  "generate --model DIR (--tokens 1,2,3 | --tokens-file ids.json) --max-new N [--stop-at-eos]\n"
+                                  "                                   prints the new ids as JSON\n"
+                                  "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope ...] [--allow-nonfinite] [--force-family ID]\n"
+                                  "                                              greedy decoding through the KV cache (N <= 65536)"}},
       {"random-checkpoint", {cmd_random_checkpoint, "random-checkpoint --config config.json --out DIR [--seed S] [--dtype F32|F16|BF16] [--shards N]\n"
                                                     "                                              a checkpoint folder with random weights for a config"}},
       {"demo", {cmd_demo, "demo [--model DIR] | demo (--report DIR | --spec-out FILE) [--backend cpu|cuda]\n"

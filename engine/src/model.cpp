@@ -182,6 +182,7 @@ std::vector<std::vector<std::int32_t>> generate_greedy_batch(const Model& model,
       }
       if (o.after_step) o.after_step(static_cast<std::int64_t>(p.size()) + 1);
       if (!finished(i)) live.push_back(i);
+      else seqs.back().reset();
     }
     // Then one batched step per token for every unfinished sequence.
     std::vector<Sequence*> step_seqs;
@@ -199,6 +200,7 @@ std::vector<std::vector<std::int32_t>> generate_greedy_batch(const Model& model,
       for (std::size_t k = 0; k < live.size(); ++k) {
         out[live[k]].push_back(next[k]);
         if (!finished(live[k])) still.push_back(live[k]);
+        else seqs[live[k] - g0].reset();  // its cache or state is freed as soon as it is done
       }
       if (o.after_step) o.after_step(static_cast<std::int64_t>(live.size()));
       live.swap(still);

@@ -98,6 +98,32 @@ TEST(Cli, LogitsAndGenerateReproduceTheReference) {
   EXPECT_EQ(r.out, "[" + join_ids(test::read_ids(ref, "greedy_b")) + "]\n");
 }
 
+TEST(Cli, GenerateTakesTextThroughTheTokenizerAndPrintsText) {
+  TempDir dir;
+  write_random_checkpoint(test::tiny_llama_config({{"vocab_size", 256}, {"eos_token_id", 2}}).dump(), dir.path / "m",
+                          {.seed = 5, .stddev = 0.5f});
+  const std::string m = "generate --model " + (dir.path / "m").string();
+  // Text in, ids out: the same ids as the prompt's bytes given as tokens (text generation stops at EOS).
+  auto ids_from_text = cli(m + " --tokenizer bytes --prompt Harbour --max-new 12 --ids");
+  ASSERT_EQ(ids_from_text.code, 0) << ids_from_text.out;
+  auto ids = cli(m + " --tokens 72,97,114,98,111,117,114 --max-new 12 --stop-at-eos");
+  ASSERT_EQ(ids.code, 0) << ids.out;
+  EXPECT_EQ(ids_from_text.out, ids.out);
+  // Text out is the decoded continuation, streamed; from a file the same.
+  test::write_text(dir.path / "prompt.txt", "Harbour");
+  const auto text = cli(m + " --tokenizer bytes --prompt-file " + (dir.path / "prompt.txt").string() + " --max-new 12");
+  ASSERT_EQ(text.code, 0) << text.out;
+  EXPECT_EQ(text.out, cli(m + " --tokenizer bytes --prompt Harbour --max-new 12").out);
+  EXPECT_EQ(text.out.back(), '\n');
+  // Exactly one input; --stop only with text.
+  auto r = cli(m + " --tokens 1,2 --prompt hi --max-new 2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("exactly one of --prompt"), std::string::npos) << r.out;
+  r = cli(m + " --tokens 1,2 --max-new 2 --stop x");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--stop"), std::string::npos) << r.out;
+}
+
 TEST(Cli, RopeOverrideReachesTheModel) {
   TempDir dir;
   write_random_checkpoint(test::tiny_llama_config().dump(), dir.path / "m");

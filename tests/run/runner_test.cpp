@@ -336,6 +336,63 @@ TEST_F(RunFixture, PasskeyGridReproducesWithTheSameSeedAndFitsTheLengths) {
   ASSERT_EQ(grid[0].size(), 2u);  // lengths
 }
 
+TEST_F(RunFixture, RecallTruncatesPromptsAsLmEvalAndScoresContainedAnswers) {
+  const std::string doc = "The mill was rebuilt in 1820 after a flood. It closed in 1962. ";
+  auto write_items = [&](const std::filesystem::path& p, const std::vector<std::string>& answers) {
+    std::ofstream f(p);
+    f << json{{"text", doc + "The mill closed in"}, {"value", answers[0]}}.dump() << "\n"
+      << json{{"context", "Bread. "}, {"question", "Baked when?"}, {"answers", {answers[1], "\x01"}}}.dump() << "\n"
+      << json{{"text", "Gulls"}, {"answer", answers[2]}, {"set", "fda"}}.dump() << "\n";
+  };
+  // max_length 40 − 8 new tokens: prompts keep their last 32 bytes (lm-eval's generate_until).
+  auto task = [&](const std::filesystem::path& p) {
+    return json{{"task", "recall"}, {"data", p.string()}, {"max_length", 40}, {"max_new_tokens", 8}};
+  };
+  write_items(tmp.path / "swde.jsonl", {"\x02never", "\x02never", "\x02never"});
+  const auto first = run(spec_json(json::array({task(tmp.path / "swde.jsonl")})), tmp.path / "a.sqlite");
+  ASSERT_TRUE(first.complete);
+  run::ResultsStore sa(tmp.path / "a.sqlite");
+  const auto items = sa.units(first.task_runs.at(0).run_key).at(0).result;
+  ASSERT_EQ(items.size(), 3u);
+  const std::size_t lengths[] = {doc.size() + 18, 18, 5};
+  std::vector<std::string> outputs;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& r = items[i];
+    EXPECT_EQ(r["prompt_tokens"].get<std::size_t>(), std::min<std::size_t>(lengths[i], 32)) << i;
+    EXPECT_EQ(r["truncated_tokens"].get<std::size_t>(), lengths[i] > 32 ? lengths[i] - 32 : 0) << i;
+    EXPECT_EQ(r["set"], i == 2 ? "fda" : "swde");
+    EXPECT_EQ(r["contains"], 0);
+    const auto out = r["output"].get<std::string>();
+    EXPECT_EQ(out.find('\n'), std::string::npos);  // "until": ["\n"] by default
+    EXPECT_TRUE(r["stopped_by"] == "stop_string" || r["stopped_by"] == "eos" || r["stopped_by"] == "max_new_tokens");
+    outputs.push_back(out);
+  }
+  ASSERT_FALSE(outputs[0].empty()) << "this seed's model must write something for item 1";
+  // The same prompts decode the same way: answers taken from the outputs are found, upper-cased ASCII included.
+  std::string upper = outputs[0].substr(0, complete_utf8_prefix(outputs[0].substr(0, 4)));
+  ASSERT_FALSE(upper.empty());
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  write_items(tmp.path / "swde.jsonl", {upper, "\x02never", outputs[2].empty() ? "\x02never" : outputs[2]});
+  const auto second = run(spec_json(json::array({task(tmp.path / "swde.jsonl")})), tmp.path / "b.sqlite");
+  const auto& m = second.results["results"]["recall"];
+  const double fda = outputs[2].empty() ? 0.0 : 1.0;
+  EXPECT_DOUBLE_EQ(m["contains,none"].get<double>(), (1.0 + fda) / 3.0) << m.dump();
+  EXPECT_DOUBLE_EQ(m["contains@swde,none"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(m["contains@fda,none"].get<double>(), fda);
+
+  // Bad settings name the field.
+  json bad = task(tmp.path / "swde.jsonl");
+  bad["until"] = "\n";
+  EXPECT_THROW(run(spec_json(json::array({bad})), tmp.path / "c.sqlite"), BadInput);
+  std::ofstream(tmp.path / "empty_answer.jsonl") << R"({"text": "x", "value": ""})" "\n";
+  try {
+    run(spec_json(json::array({task(tmp.path / "empty_answer.jsonl")})), tmp.path / "d.sqlite");
+    ADD_FAILURE() << "an item without an answer was accepted";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("empty_answer.jsonl:1"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(RunFixture, PplVsLengthChunksAreScoredFromAnEmptyState) {
   const auto out = run(spec_json({{{"task", "ppl_vs_length"}, {"data", corpus.string()}, {"lengths", {16, 32}}}}),
                        tmp.path / "s.sqlite");

@@ -146,14 +146,6 @@ std::vector<WindowScore> score_continuations(const Model& model, std::span<const
   return out;
 }
 
-std::vector<std::int32_t> greedy_continuation(const Model& model, std::span<const std::int32_t> prompt,
-                                              std::int64_t max_new, const TaskEnv& env) {
-  env.check_cancel();
-  auto out = generate_greedy(model, prompt, max_new);
-  env.tokens_done(static_cast<std::int64_t>(prompt.size() + out.size()));
-  return out;
-}
-
 MeanStderr mean_stderr(std::span<const double> v) {
   MeanStderr r;
   if (v.empty()) return r;

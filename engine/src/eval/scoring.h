@@ -1,5 +1,5 @@
 // The forward passes tasks are made of: score given targets of one window, score a continuation after a context
-// (lm-eval's loglikelihood request), greedy generation. Each is one pass from an empty state.
+// (lm-eval's loglikelihood request). Generated answers are in answer_generation.h. Each is one pass from an empty state.
 #pragma once
 
 #include <cstdint>
@@ -55,10 +55,6 @@ std::vector<WindowScore> score_continuations(const Model& model, std::span<const
                                              const TaskEnv& env);
 WindowScore score_continuation(const Model& model, std::span<const std::int32_t> context,
                                std::span<const std::int32_t> continuation, const TaskEnv& env);
-
-// Greedy tokens after prompt (at most max_new).
-std::vector<std::int32_t> greedy_continuation(const Model& model, std::span<const std::int32_t> prompt,
-                                              std::int64_t max_new, const TaskEnv& env);
 
 // Mean and lm-eval's mean_stderr (sample standard deviation / sqrt(n)) of per-item values.
 struct MeanStderr {

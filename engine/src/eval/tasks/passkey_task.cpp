@@ -5,6 +5,7 @@
 // depth, trial) so the grid reproduces exactly with the same seed on any platform. One work unit per grid cell.
 #include <cmath>
 
+#include "eval/answer_generation.h"
 #include "eval/scoring.h"
 #include "eval/task_data.h"
 #include "eval/tasks/task_registry.h"
@@ -79,7 +80,7 @@ class PasskeyTask final : public Task {
                        std::to_string(bare + 8) + ")");
     config_ = {{"task", task},        {"lengths", lengths_},  {"depths", depths_},       {"trials", trials_},
                {"seed", seed_},       {"max_new_tokens", max_new_}, {"filler", filler_hash_},
-               {"filler_file", filler_path_}, {"success", "the key's 5 digits appear in the greedy output"},
+               {"filler_file", filler_path_}, {"success", "the key's 5 digits appear in the greedy output, which stops at EOS"},
                {"prompt_version", 1}};
   }
 
@@ -117,8 +118,10 @@ class PasskeyTask final : public Task {
     const std::size_t li = static_cast<std::size_t>(u) / depths_.size(), di = static_cast<std::size_t>(u) % depths_.size();
     const std::int64_t L = lengths_[li];
     const double depth = depths_[di];
-    nlohmann::json trials = nlohmann::json::array();
-    std::int64_t found = 0;
+    // Every trial's prompt first, then all of them decoded together (env.batch_size at a time).
+    std::vector<AnswerRequest> requests;
+    std::vector<std::string> keys;
+    std::vector<std::size_t> fillers;
     for (std::int64_t t = 0; t < trials_; ++t) {
       const auto k = key(L, di, t);
       // The most filler sentences whose prompt stays within L tokens (the prompt is tokenised whole, with the
@@ -134,16 +137,22 @@ class PasskeyTask final : public Task {
         if (static_cast<std::int64_t>(encode(mid).size()) <= L) lo = mid;
         else hi = mid;
       }
-      const auto ids = encode(lo);
+      auto ids = encode(lo);
       if (static_cast<std::int64_t>(ids.size()) > L)
         throw BadInput("task passkey: length " + std::to_string(L) + " is too short for the instruction, key and "
                        "question alone (" + std::to_string(ids.size()) + " tokens)");
-      const auto out = greedy_continuation(*env.model, ids, max_new_, env);
-      const auto text = tokenizer_->decode(out);
-      const bool ok = text.find(k) != std::string::npos;
+      requests.push_back({std::move(ids), max_new_, {}});
+      keys.push_back(k);
+      fillers.push_back(lo);
+    }
+    const auto answers = generate_answers(*env.model, *tokenizer_, requests, env);
+    nlohmann::json trials = nlohmann::json::array();
+    std::int64_t found = 0;
+    for (std::size_t t = 0; t < answers.size(); ++t) {
+      const bool ok = answers[t].text.find(keys[t]) != std::string::npos;
       found += ok ? 1 : 0;
-      trials.push_back({{"key", k}, {"output", valid_utf8(text)}, {"found", ok}, {"prompt_tokens", ids.size()},
-                        {"filler_sentences", lo}});
+      trials.push_back({{"key", keys[t]}, {"output", answers[t].text}, {"found", ok},
+                        {"prompt_tokens", requests[t].prompt.size()}, {"filler_sentences", fillers[t]}});
     }
     return {{"length", L}, {"depth", depth}, {"accuracy", static_cast<double>(found) / static_cast<double>(trials_)},
             {"trials", trials}};
