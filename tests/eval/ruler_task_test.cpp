@@ -87,7 +87,7 @@ TEST_F(RulerRun, SettingsErrorsNameTheField) {
 TEST_F(RulerRun, RunsEndToEndWithUnitsPerBlockAndTheSummary) {
   const json task{{"task", "ruler"},
                   {"tasks", {"niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1"}},
-                  {"lengths", {600, 800}},
+                  {"lengths", {700, 900}},
                   {"samples", 3},
                   {"samples_per_unit", 2},
                   {"max_new_tokens", 8},
@@ -114,11 +114,11 @@ TEST_F(RulerRun, RunsEndToEndWithUnitsPerBlockAndTheSummary) {
   }
   const auto& res = out.results["results"]["ruler"];
   for (const char* t : {"niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1"})
-    for (const char* L : {"@600", "@800"}) EXPECT_TRUE(res.contains(std::string(t) + L + ",none")) << t << L << res.dump();
-  EXPECT_TRUE(res.contains("ruler_card_avg@600,none")) << res.dump();
+    for (const char* L : {"@700", "@900"}) EXPECT_TRUE(res.contains(std::string(t) + L + ",none")) << t << L << res.dump();
+  EXPECT_TRUE(res.contains("ruler_card_avg@700,none")) << res.dump();
   EXPECT_TRUE(res.contains("ruler_niah_avg,none"));
   // A random model retrieves nothing.
-  EXPECT_EQ(res["ruler_card_avg@800,none"].get<double>(), 0.0);
+  EXPECT_EQ(res["ruler_card_avg@900,none"].get<double>(), 0.0);
 
   // Same seed, same prompts: a second store gives identical units.
   const auto again = run(spec(task), tmp.path / "r2.sqlite");
@@ -133,7 +133,7 @@ TEST_F(RulerRun, AggregateHasTheSummaryTableAndHeatmaps) {
   env.tokenizer = tok.get();
   const json settings{{"task", "ruler"},
                       {"tasks", {"niah_single_1", "niah_single_2", "niah_single_3", "niah_multikey_1"}},
-                      {"lengths", {600, 800}},
+                      {"lengths", {700, 900}},
                       {"samples", 2},
                       {"haystack_file", essay.string()},
                       {"max_new_tokens", 8}};
@@ -150,14 +150,14 @@ TEST_F(RulerRun, AggregateHasTheSummaryTableAndHeatmaps) {
   }
   const auto a = t->aggregate(units);
   EXPECT_EQ(a.samples, 16);
-  EXPECT_DOUBLE_EQ(a.metrics["niah_single_1@600"].get<double>(), 1.0);
-  EXPECT_DOUBLE_EQ(a.metrics["niah_single_2@800"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(a.metrics["niah_single_1@700"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(a.metrics["niah_single_2@900"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(a.metrics["niah_single_3"].get<double>(), 0.0);
-  EXPECT_DOUBLE_EQ(a.metrics["ruler_card_avg@600"].get<double>(), 0.625);
+  EXPECT_DOUBLE_EQ(a.metrics["ruler_card_avg@700"].get<double>(), 0.625);
   EXPECT_DOUBLE_EQ(a.metrics["ruler_niah_avg"].get<double>(), 0.625);
   const auto& rows = a.details["summary"]["rows"];
   ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0]["length"], 600);
+  EXPECT_EQ(rows[0]["length"], 700);
   EXPECT_DOUBLE_EQ(rows[0]["S2"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(rows[1]["avg"].get<double>(), 0.625);
   const auto& hm = a.details["heatmaps"]["niah_single_2"]["accuracy"];
@@ -167,8 +167,8 @@ TEST_F(RulerRun, AggregateHasTheSummaryTableAndHeatmaps) {
   EXPECT_TRUE(hm[5][0].is_null());
   // Partial results: one unit only; the card average needs all four tasks.
   const auto p = t->aggregate({units[0]});
-  EXPECT_TRUE(p.metrics.contains("niah_single_1@600"));
-  EXPECT_FALSE(p.metrics.contains("ruler_card_avg@600"));
+  EXPECT_TRUE(p.metrics.contains("niah_single_1@700"));
+  EXPECT_FALSE(p.metrics.contains("ruler_card_avg@700"));
 }
 
 }  // namespace
