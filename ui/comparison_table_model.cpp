@@ -16,7 +16,7 @@ ComparisonTableModel::ComparisonTableModel(ResultSet* results, QObject* parent)
 
 bool ComparisonTableModel::lowerIsBetter(const QString& m) {
   const QString s = m.toLower();
-  for (const char* w : {"ppl", "perplexity", "bits_per", "nll", "loss", "ms_per", "seconds"})
+  for (const char* w : {"ppl", "perplexity", "bits_per", "nll", "loss", "ms_per", "seconds", "_mib"})
     if (s.contains(w)) return true;
   return false;
 }

@@ -1,6 +1,6 @@
 // The comparison table: one row per model × setting, one column per task metric, "value ± stderr" where the
-// metric has a standard error, the best value of each column in bold (lower is better for perplexities and bits,
-// higher for accuracies and speed). Values still being computed are shown in italics. Sort through a
+// metric has a standard error, the best value of each column in bold (lower is better for perplexities, bits, times
+// and memory, higher for accuracies and speed). Values still being computed are shown in italics. Sort through a
 // QSortFilterProxyModel on TableRole::Value.
 #pragma once
 

@@ -19,12 +19,18 @@
 #include "value_list.h"
 
 namespace {
+QStringList splitFiles(const QString& text) {
+  QStringList out;
+  for (const QString& part : text.split(';'))
+    if (!part.trimmed().isEmpty()) out << part.trimmed();
+  return out;
+}
 const QStringList kMultipleChoice{"hellaswag", "piqa", "arc_easy", "arc_challenge", "winogrande", "boolq", "copa", "sciq", "social_iqa"};
 }
 
 QStringList TaskBuilder::taskNames() {
   return QStringList{"ppl_vs_length", "passkey", "longppl", "wikitext", "lambada_openai"} + kMultipleChoice +
-         QStringList{"charlevel", "throughput"};
+         QStringList{"recall", "charlevel", "throughput"};
 }
 
 QVector<TaskBuilder::Field> TaskBuilder::fieldsOf(const QString& t) {
@@ -44,6 +50,11 @@ QVector<TaskBuilder::Field> TaskBuilder::fieldsOf(const QString& t) {
     return {data,
             {"evaluator", tr("evaluator model"), "folder", "", tr("empty: the model itself")},
             {"length", tr("document length (tokens)"), "int", "", tr("empty: the max length")}};
+  if (t == "recall")
+    return {{"data", tr("data files (one per set)"), "files", "",
+             tr("JSONL: {text, value} (lm-eval's based-* sets) or {context, question, answers}; separate files with ;")},
+            {"max_new_tokens", tr("new tokens"), "int", "48", tr("greedy tokens per answer")},
+            {"until", tr("stop at"), "choice:newline|nothing", "newline", tr("the answer ends at the first line break")}};
   if (t == "throughput")
     return {{"batch", tr("batch sizes"), "ints", "1", {}}, {"seq", tr("sequence lengths"), "ints", "256", {}}, {"repeats", tr("repeats"), "int", "3", {}}};
   return {data};
@@ -121,13 +132,14 @@ QWidget* TaskBuilder::buildForm(const QString& task) {
     e->setPlaceholderText(f.help);
     connect(e, &QLineEdit::textChanged, this, &TaskBuilder::changed);
     edits_[task][f.key] = e;
-    if (f.kind == "file" || f.kind == "folder") {
+    if (f.kind == "file" || f.kind == "files" || f.kind == "folder") {
       auto* row = new QHBoxLayout;
       auto* browse = new QToolButton(page);
       browse->setText("…");
       connect(browse, &QToolButton::clicked, this, [this, e, f] {
-        const QString p = f.kind == "file" ? QFileDialog::getOpenFileName(this, f.label, e->text())
-                                           : QFileDialog::getExistingDirectory(this, f.label, e->text());
+        const QString p = f.kind == "file"    ? QFileDialog::getOpenFileName(this, f.label, e->text())
+                          : f.kind == "files" ? QFileDialog::getOpenFileNames(this, f.label).join("; ")
+                                              : QFileDialog::getExistingDirectory(this, f.label, e->text());
         if (!p.isEmpty()) e->setText(p);
       });
       row->addWidget(e, 1);
@@ -204,7 +216,13 @@ QJsonArray TaskBuilder::tasks() const {
     for (const Field& f : fieldsOf(t)) {
       const QString text = field(t, f.key);
       if (text.isEmpty()) continue;
-      if (f.kind == "ints") {
+      if (f.kind == "files") {
+        QJsonArray a;
+        for (const QString& part : splitFiles(text)) a.append(part);
+        o[f.key] = a;
+      } else if (t == "recall" && f.key == "until") {
+        o[f.key] = text == "newline" ? QJsonArray{"\n"} : QJsonArray{};
+      } else if (f.kind == "ints") {
         const auto v = ValueList::parseIntegers(text);
         if (!v) continue;
         QJsonArray a;
@@ -251,6 +269,9 @@ QStringList TaskBuilder::problems() const {
       QString err;
       if (f.key == "data" && text.isEmpty()) p << tr("%1: choose a data file").arg(t);
       else if (f.kind == "file" && !text.isEmpty() && !QFileInfo(text).isFile()) p << tr("%1: %2 '%3' is not a file").arg(t, f.label, text);
+      else if (f.kind == "files")
+        for (const QString& part : splitFiles(text))
+          if (!QFileInfo(part).isFile()) p << tr("%1: %2: '%3' is not a file").arg(t, f.label, part);
       else if (f.kind == "folder" && !text.isEmpty() && !QFileInfo(text).isDir()) p << tr("%1: %2 '%3' is not a folder").arg(t, f.label, text);
       else if (f.kind == "ints" && text.isEmpty()) p << tr("%1: %2 is empty").arg(t, f.label);
       else if (f.kind == "ints" && !ValueList::parseIntegers(text, &err)) p << tr("%1: %2: %3").arg(t, f.label, err);

@@ -46,7 +46,7 @@ class TaskBuilder : public QWidget {
 
  private:
   struct Field {
-    QString key, label, kind, def, help;  // kind: file, folder, ints, numbers, int, number, choice:a|b
+    QString key, label, kind, def, help;  // kind: file, files (';'-separated), folder, ints, numbers, int, number, choice:a|b
   };
   static QVector<Field> fieldsOf(const QString& task);
   QWidget* buildForm(const QString& task);

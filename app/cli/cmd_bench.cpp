@@ -1,7 +1,8 @@
 // Throughput of scoring: forward passes plus the next-token log-likelihood of every position, on random tokens,
 // the batch's sequences scored together (next_token_logprobs_batch). With --config, a checkpoint of random weights
 // is written first (to /dev/shm, i.e. memory, where it exists; else the temporary folder), so full-size configs can
-// be measured without downloads. A benchmark, not a test: it prints numbers and asserts nothing.
+// be measured without downloads. With --generate N, the batched greedy decoder instead: prefill and decode rates and
+// time per item. A benchmark, not a test: it prints numbers and asserts nothing.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -42,10 +43,61 @@ double peak_rss_gib() {
   return static_cast<double>(u.ru_maxrss) / (1024.0 * 1024.0);  // ru_maxrss is in KiB on Linux
 }
 
+// Generation: B prompts of T random tokens prefilled (in chunks) and decoded together, `gen` tokens each, no stop
+// condition. Prefill ends when the last prompt's first token is known (the decoder reports each prefill through
+// after_step); every id is on the host then, so no extra synchronisation is needed for the timings.
+int bench_generation(const Model& model, const Checkpoint& ck, const std::filesystem::path& dir, const std::string& dtype,
+                     const std::vector<std::vector<std::int32_t>>& prompts, std::int64_t gen, std::int64_t prefill_chunk,
+                     std::int64_t repeat, std::int64_t warmup) {
+  using clock = std::chrono::steady_clock;
+  const auto B = static_cast<std::int64_t>(prompts.size()), T = static_cast<std::int64_t>(prompts[0].size());
+  std::vector<GreedyRequest> requests;
+  for (const auto& p : prompts) requests.push_back({p, gen});
+  struct Timing {
+    double prefill_ms, total_ms;
+  };
+  std::int64_t checksum = 0;
+  auto once = [&] {
+    GreedyOptions o;
+    o.prefill_chunk = prefill_chunk;
+    std::int64_t calls = 0;
+    const auto t0 = clock::now();
+    auto t_prefill = t0;
+    o.after_step = [&](std::int64_t) {
+      if (++calls == B) t_prefill = clock::now();
+    };
+    for (const auto& out : generate_greedy_batch(model, requests, o))
+      for (auto id : out) checksum += id;
+    const auto t1 = clock::now();
+    return Timing{std::chrono::duration<double, std::milli>(t_prefill - t0).count(),
+                  std::chrono::duration<double, std::milli>(t1 - t0).count()};
+  };
+  for (std::int64_t i = 0; i < warmup; ++i) once();
+  model.reset_peak_memory();
+  std::vector<Timing> runs;
+  for (std::int64_t i = 0; i < repeat; ++i) runs.push_back(once());
+  std::sort(runs.begin(), runs.end(), [](const Timing& a, const Timing& b) { return a.total_ms < b.total_ms; });
+  const Timing med = runs[runs.size() / 2];
+  const double decode_ms = med.total_ms - med.prefill_ms;
+  std::printf("model %s (%s, %lld parameters), backend %s, %s, generate: batch %lld x prompt %lld + %lld new tokens\n",
+              dir.filename().string().c_str(), model.spec().family.c_str(), static_cast<long long>(ck.summary().parameter_count),
+              model.backend_name().c_str(), dtype.c_str(), static_cast<long long>(B), static_cast<long long>(T),
+              static_cast<long long>(gen));
+  const std::int64_t peak_gpu = model.peak_memory_bytes();
+  char gpu[64] = "";
+  if (peak_gpu >= 0) std::snprintf(gpu, sizeof gpu, " | peak GPU memory %.2f GiB", static_cast<double>(peak_gpu) / (1 << 30));
+  std::printf("prefill tokens/s %.1f | decode tokens/s %.1f | ms/item %.2f | ms total %.2f (median of %lld)%s | checksum %lld\n",
+              static_cast<double>(B * T) / (med.prefill_ms / 1e3),
+              gen > 1 ? static_cast<double>(B * (gen - 1)) / (decode_ms / 1e3) : 0.0, med.total_ms / static_cast<double>(B),
+              med.total_ms, static_cast<long long>(repeat), gpu, static_cast<long long>(checksum));
+  return 0;
+}
+
 }  // namespace
 
 int cmd_bench(const Argv& argv) {
-  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope", "micro-batch", "force-family"},
+  Args args("bench", argv, {"config", "model", "batch", "seq", "dtype", "backend", "repeat", "warmup", "rope", "micro-batch", "force-family",
+                              "generate", "prefill-chunk"},
             {"allow-nonfinite"});
   // Stated limits: the batch of random ids is allocated up front.
   const std::int64_t B = args.integer_in("batch", 1, 1, 1 << 16), T = args.integer_in("seq", 512, 2, 1 << 24);
@@ -57,6 +109,9 @@ int cmd_bench(const Argv& argv) {
   if (dtype != "fp32" && dtype != "bf16") throw BadInput("bench: --dtype must be fp32 or bf16");
   if (opts.backend == "cpu" && dtype != "fp32") throw BadInput("bench: the cpu backend computes in fp32 only");
   const std::int64_t micro = args.integer_in("micro-batch", 0, 0, B);
+  // --generate N: the batched greedy decoder instead of scoring (prefill of every prompt, then N tokens each).
+  const std::int64_t gen = args.integer_in("generate", 0, 0, 1 << 16);
+  const std::int64_t prefill_chunk = args.integer_in("prefill-chunk", GreedyOptions{}.prefill_chunk, 1, 1 << 24);
 
   std::filesystem::path dir;
   std::filesystem::path tmp;
@@ -90,6 +145,8 @@ int cmd_bench(const Argv& argv) {
   std::vector<std::vector<std::int32_t>> batch(static_cast<std::size_t>(B), std::vector<std::int32_t>(static_cast<std::size_t>(T)));
   for (auto& seq : batch)
     for (auto& t : seq) t = tok(rng);
+
+  if (gen > 0) return bench_generation(*model, ck, dir, dtype, batch, gen, prefill_chunk, repeat, warmup);
 
   double checksum = 0;
   auto run_batch = [&] {  // fused scoring of the whole batch: next-token log-likelihoods, no [T, V] logits

@@ -41,7 +41,9 @@ const std::map<std::string, Command>& commands() {
                           "                                              --report: compare the demo models, write figures and tables;\n"
                           "                                              --spec-out: write that comparison's run spec"}},
       {"bench", {cmd_bench, "bench (--config CONFIG.json | --model DIR) [--batch B] [--seq T] [--dtype fp32|bf16] [--backend cpu|cuda]\n"
-                            "       [--repeat N] [--warmup N] [--micro-batch M]  scoring throughput: tokens/s, ms/batch, TFLOP/s, peak memory"}},
+                            "       [--repeat N] [--warmup N] [--micro-batch M]  scoring throughput: tokens/s, ms/batch, TFLOP/s, peak memory\n"
+                            "       [--generate N [--prefill-chunk C]]  instead: B prompts of T tokens decoded N tokens each;\n"
+                            "                                              prefill and decode tokens/s, ms per item"}},
       {"tokenize", {cmd_tokenize, "tokenize (--model DIR | --tokenizer FILE|bytes) (--text S | --text-file F | --jsonl F [--field text])\n"
                                   "       [--no-bos] [--allow-special] [--stats]      ids as JSON, one line per input"}},
       {"detokenize", {cmd_detokenize, "detokenize (--model DIR | --tokenizer FILE|bytes) (--ids 1,2,3 | --ids-file ids.json)"}},

@@ -155,6 +155,53 @@ TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
   EXPECT_EQ(greedy_diff, 0u);
 }
 
+// One query row over a long range: the split-KV decode kernel (attention_decode.cu) against the CPU.
+struct DecodeShape {
+  std::int64_t nh, nkv, hd, q_pos0, window;
+  float softcap;
+};
+const DecodeShape kDecodeShapes[] = {{32, 8, 64, 8191, 0, 0},   {14, 2, 64, 0, 0, 0},      {4, 4, 128, 5000, 1000, 0},
+                                     {16, 2, 128, 3000, 0, 30}, {8, 4, 256, 1500, 0, 0},   {8, 1, 64, 16383, 4096, 0},
+                                     {2, 2, 256, 63, 10, 50}};
+
+TEST_F(CudaOps, DecodeAttentionSplitsLongRanges) {
+  setenv("LMSCOPE_SPLIT_DECODE", "1", 1);  // opt-in until verified on a GPU (cuda_backend.cpp)
+  for (const auto& s : kDecodeShapes) {
+    const std::int64_t kv_len = s.q_pos0 + 1, cap = kv_len + 3;
+    auto [qc, qg] = random({1, s.nh * s.hd});
+    auto [kc, kg] = random({cap, s.nkv * s.hd});
+    auto [vc, vg] = random({cap, s.nkv * s.hd});
+    auto [oc, og] = output({1, s.nh * s.hd});
+    AttentionShape a{s.nh, s.nkv, s.hd, s.q_pos0, kv_len, s.window, static_cast<float>(1.0 / std::sqrt(double(s.hd))), s.softcap};
+    cpu_.attention(qc, kc, vc, a, oc);
+    gpu_->attention(qg, kg, vg, a, og);
+    expect_close(oc, og, 2e-5, ("decode attention pos=" + std::to_string(s.q_pos0) + " hd=" + std::to_string(s.hd) +
+                                " G=" + std::to_string(s.nh / s.nkv)).c_str());
+  }
+}
+
+TEST_F(CudaOps, TokenArgmaxAcrossChunksTakesTheFirstOfTies) {
+  const std::int64_t T = 37, H = 64, V = 70000;  // several vocabulary chunks; rows like a decode step's batch
+  // Small integers: exact logits on both backends, so ties are real and the first index must win on both.
+  auto integers = [&](std::vector<std::int64_t> shape) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    std::uniform_int_distribution<int> d(-3, 3);
+    for (auto& x : v) x = static_cast<float>(d(rng_));
+    cpu_.upload(v, c);
+    gpu_->upload(v, g);
+    return std::pair{c, g};
+  };
+  auto [xc, xg] = integers({T, H});
+  auto [wc, wg] = integers({V, H});
+  for (float cap : {0.0f, 50.0f}) {  // 50: integer logits stay far apart after the cap (no near-ties from tanh rounding)
+    std::vector<std::int32_t> nc(static_cast<std::size_t>(T), -1), ng(static_cast<std::size_t>(T), -1);
+    cpu_.token_argmax(xc, wc, cap, nc);
+    gpu_->token_argmax(xg, wg, cap, ng);
+    EXPECT_EQ(nc, ng) << "softcap " << cap;
+  }
+}
+
 TEST_F(CudaOps, LinearAttentionOps) {
   // causal conv1d with the carried state, fed in two pieces
   for (bool silu : {false, true}) {
@@ -309,6 +356,21 @@ TEST_F(CudaBf16Ops, FlashAttentionMatchesTheReference) {
     cpu_.attention(qc, kc, vc, a, oc);
     bf_->attention(qg, kg, vg, a, og);
     EXPECT_LE(rel_err(oc, og), 1.2e-2) << "attention Tq=" << s.Tq << " hd=" << s.hd << " window=" << s.window;
+  }
+}
+
+TEST_F(CudaBf16Ops, DecodeAttentionSplitsLongRanges) {
+  setenv("LMSCOPE_SPLIT_DECODE", "1", 1);
+  for (const auto& s : kDecodeShapes) {
+    const std::int64_t kv_len = s.q_pos0 + 1, cap = kv_len + 3;
+    auto [qc, qg] = random_bf({1, s.nh * s.hd});
+    auto [kc, kg] = random_bf({cap, s.nkv * s.hd});
+    auto [vc, vg] = random_bf({cap, s.nkv * s.hd});
+    auto [oc, og] = output_bf({1, s.nh * s.hd});
+    AttentionShape a{s.nh, s.nkv, s.hd, s.q_pos0, kv_len, s.window, static_cast<float>(1.0 / std::sqrt(double(s.hd))), s.softcap};
+    cpu_.attention(qc, kc, vc, a, oc);
+    bf_->attention(qg, kg, vg, a, og);
+    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "decode attention pos=" << s.q_pos0 << " hd=" << s.hd << " G=" << s.nh / s.nkv;
   }
 }
 

@@ -94,6 +94,30 @@ class ExportersTest : public QObject {
     QCOMPARE(m.data(m.index(2, p64), TableRole::Partial).toBool(), false);
   }
 
+  void charlevelCostSitsBesideAccuracy() {
+    // A BitNet vs full-precision comparison: accuracy and cost columns from the same task, each with its direction.
+    QObject owner;
+    auto* r = new ResultSet(&owner);
+    r->applyEvent(workerEvent("result", "bitnet", "", "charlevel",
+                              {{"bits_per_char", 1.40}, {"continuation_accuracy", 0.41}, {"continuation_accuracy_stderr", 0.02},
+                               {"score_ms_per_char@batch1", 0.020}, {"peak_host_mib", 300.0}, {"weights_mib", 90.0},
+                               {"ternary_packed_mib", 12.0}}));
+    r->applyEvent(workerEvent("result", "fp16", "", "charlevel",
+                              {{"bits_per_char", 1.30}, {"continuation_accuracy", 0.45}, {"continuation_accuracy_stderr", 0.02},
+                               {"score_ms_per_char@batch1", 0.030}, {"peak_host_mib", 700.0}, {"weights_mib", 370.0}}));
+    ComparisonTableModel m(r);
+    auto best = [&](const char* col, int row) { return m.data(m.index(row, columnOf(m, col)), TableRole::Best).toBool(); };
+    QVERIFY(best("charlevel bits_per_char", 1));           // fewer bits win
+    QVERIFY(best("charlevel continuation_accuracy", 1));   // higher accuracy wins
+    QVERIFY(best("charlevel score_ms_per_char@batch1", 0));  // less time wins
+    QVERIFY(best("charlevel peak_host_mib", 0));            // less memory wins
+    QVERIFY(best("charlevel weights_mib", 0));
+    QVERIFY(columnOf(m, "charlevel ternary_packed_mib") > 0);
+    QVERIFY(!m.data(m.index(1, columnOf(m, "charlevel ternary_packed_mib")), Qt::DisplayRole).isValid());
+    QVERIFY(ComparisonTableModel::lowerIsBetter("peak_device_mib") && !ComparisonTableModel::lowerIsBetter("compression_ratio"));
+    QVERIFY(!ComparisonTableModel::lowerIsBetter("avg_char_prob") && !ComparisonTableModel::lowerIsBetter("next_char_accuracy"));
+  }
+
   void tableFormats() {
     QObject owner;
     ComparisonTableModel m(filled(&owner));

@@ -163,6 +163,27 @@ class MainWindowTest : public QObject {
     QSettings().clear();  // later tests start from nothing
   }
 
+  void recallTaskSettingsBecomeItsSpecEntry() {
+    QTemporaryDir dir;
+    const QString a = dir.filePath("swde.jsonl"), b = dir.filePath("fda.jsonl");
+    for (const QString& f : {a, b}) writeText(f.toStdString(), 3);
+    TaskBuilder t;
+    for (const QString& name : TaskBuilder::taskNames()) t.setTaskEnabled(name, false);
+    t.setTaskEnabled("recall", true);
+    QVERIFY(t.problems().join("\n").contains("recall: choose a data file"));
+    t.setField("recall", "data", a + " ; " + b);
+    QCOMPARE(t.problems(), QStringList{});
+    const QJsonObject o = t.tasks().at(0).toObject();
+    QCOMPARE(o["task"].toString(), QString("recall"));
+    QCOMPARE(o["data"].toArray(), (QJsonArray{a, b}));
+    QCOMPARE(o["max_new_tokens"].toInteger(), 48);
+    QCOMPARE(o["until"].toArray(), QJsonArray{"\n"});
+    t.setField("recall", "until", "nothing");
+    QCOMPARE(t.tasks().at(0).toObject()["until"].toArray(), QJsonArray{});
+    t.setField("recall", "data", a + "; " + dir.filePath("missing.jsonl"));
+    QVERIFY(t.problems().join("\n").contains("missing.jsonl' is not a file"));
+  }
+
   void aMissingEngineIsReportedNotFatal() {
     MainWindow w("/nonexistent/lmscope-cli");
     w.addModelFolder("/tmp");

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -441,6 +442,23 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
   expect(q.cols() == s.num_heads * s.head_dim && out.rows() == q.rows() && k.cols() == s.num_kv_heads * s.head_dim &&
              s.kv_len <= k.rows() && s.q_pos0 + q.rows() <= s.kv_len,
          "attention", "shape");
+  // One query row (a decode step): keys split across the SMs, in bf16 or float32 alike. Opt-in
+  // (LMSCOPE_SPLIT_DECODE=1) until the kernel has been run on a GPU: it was written in a session without one.
+  const bool same_dtype = q.dtype == k.dtype && k.dtype == v.dtype && v.dtype == out.dtype;
+  static const auto split_decode = [] {
+    const char* e = std::getenv("LMSCOPE_SPLIT_DECODE");
+    return e != nullptr && std::string(e) == "1";
+  };
+  if (q.rows() == 1 && split_decode() && same_dtype && (q.dtype == DType::BF16 || q.dtype == DType::F32) &&
+      cuda::attention_decode_supported(s.head_dim, s.num_heads, s.num_kv_heads)) {
+    const std::int64_t first = s.window > 0 ? std::max<std::int64_t>(0, s.q_pos0 - s.window + 1) : 0;
+    const int splits = cuda::attention_decode_splits(s.q_pos0 + 1 - first, s.num_kv_heads);
+    Tensor ws = alloc(DType::F32, {s.num_heads * splits * (s.head_dim + 2)});
+    cuda::AttentionDecodeArgs a{q.data,  k.data,   v.data,  out.data, s.num_heads, s.num_kv_heads, s.head_dim,
+                                s.q_pos0, s.window, s.scale, s.softcap, splits,     ws.as<float>()};
+    launch("attention decode", [&] { cuda::attention_decode(a, elem(q.dtype, "attention"), s_->stream); });
+    return;
+  }
   const bool all_bf16 = q.dtype == DType::BF16 && k.dtype == DType::BF16 && v.dtype == DType::BF16 && out.dtype == DType::BF16;
   const auto aligned = [](const Tensor& t) { return alignment_of(t.data) >= 16; };
   if (all_bf16 && cuda::attention_bf16_supported(s.head_dim) && aligned(q) && aligned(k) && aligned(v) && aligned(out)) {

@@ -381,6 +381,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         env.evaluator = ev.model.get();
         env.evaluator_tokenizer = evaluator_tokenizers[r.evaluator_path].get();
       }
+      env.checkpoint_summary = &loaded[{r.model, r.rope}].checkpoint->summary();
       env.max_length = r.max_length;
       env.prefix_token = side.prefix;
       env.batch_size = r.batch_size;

@@ -151,6 +151,26 @@ struct AttentionBf16Args {
 bool attention_bf16_supported(std::int64_t head_dim);
 void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream);
 
+// One query row (a decode step at position q_pos) over keys [first, q_pos] (first = q_pos − window + 1 with a
+// window), split along the keys into up to `splits` blocks per KV head whose partial softmaxes are merged
+// (attention_decode.cu). q/k/v/out share the element type `e`; `workspace` holds
+// num_heads · splits · (head_dim + 2) floats.
+struct AttentionDecodeArgs {
+  const void* q;  // [num_heads * head_dim]
+  const void* k;  // [> q_pos, num_kv_heads * head_dim]
+  const void* v;
+  void* out;      // [num_heads * head_dim]
+  std::int64_t num_heads, num_kv_heads, head_dim, q_pos, window;
+  float scale;
+  float softcap = 0;
+  int splits = 1;
+  float* workspace = nullptr;
+};
+bool attention_decode_supported(std::int64_t head_dim, std::int64_t num_heads, std::int64_t num_kv_heads);
+// A split count for a KV range on the current GPU (about two blocks per multiprocessor).
+int attention_decode_splits(std::int64_t kv_range, std::int64_t num_kv_heads);
+void attention_decode(const AttentionDecodeArgs& a, Elem e, cudaStream_t stream);
+
 }  // namespace lmscope::cuda
 
 namespace lmscope::cuda {

@@ -31,6 +31,8 @@ struct TaskEnv {
   std::int64_t batch_size = 1;
   // The token lm-eval puts before a text with no context: BOS, else EOS.
   std::int32_t prefix_token = 0;
+  // The checkpoint's sizes (on disk, ternary-packed) for tasks that report cost beside accuracy; null outside a run.
+  const CheckpointSummary* checkpoint_summary = nullptr;
   // Polled between forward passes; a task throws Cancelled when it turns true.
   const std::atomic<bool>* cancel = nullptr;
   // Called after each forward pass with the number of tokens it read (for tokens/s and ETA).
