@@ -21,6 +21,10 @@ std::unique_ptr<Task> make_passkey_task(const nlohmann::json& s, const TaskEnv& 
 std::unique_ptr<Task> make_longppl_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
 std::unique_ptr<Task> make_charlevel_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
 std::unique_ptr<Task> make_throughput_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
+// `ruler` (a list of RULER's NIAH tasks) or one of them by name (`niah_single_1` ...).
+std::unique_ptr<Task> make_ruler_task(const std::string& name, const nlohmann::json& s, const TaskEnv& env,
+                                      const std::string& base_dir);
+bool is_ruler_task(const std::string& name);
 std::unique_ptr<Task> make_recall_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
 
 }  // namespace lmscope::eval
