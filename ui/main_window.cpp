@@ -238,7 +238,7 @@ void MainWindow::buildUi() {
                        tr("Perplexity vs length"));
   result_tabs_->addTab(withButtons(passkey_view_, {{tr("Export figure…"), [this] { exportFigureDialog("passkey"); }},
                                                    {tr("Export data…"), [this] { exportTableDialog("passkey"); }}}),
-                       tr("Passkey retrieval"));
+                       tr("Passkey / RULER retrieval"));
   result_tabs_->addTab(withButtons(cmp, {{tr("Export table…"), [this] { exportTableDialog("comparison"); }}}), tr("Comparison"));
   result_tabs_->addTab(details_, tr("Run details"));
   auto* right = new QWidget(this);

@@ -1,10 +1,24 @@
 #include "passkey_grid.h"
 
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QStandardItemModel>
 #include <cmath>
 
 #include "table_roles.h"
+
+namespace {
+// grid[depth][length] (null where not done yet) into g.accuracy, NaN for the missing cells.
+void fillAccuracy(const QJsonArray& grid, PasskeyGrid& g) {
+  for (int d = 0; d < g.depths.size(); ++d) {
+    QVector<double> row(g.lengths.size(), qQNaN());
+    const QJsonArray src = grid.at(d).toArray();
+    for (int l = 0; l < g.lengths.size(); ++l)
+      if (src.at(l).isDouble()) row[l] = src.at(l).toDouble();
+    g.accuracy << row;
+  }
+}
+}  // namespace
 
 int PasskeyGrid::cellsDone() const {
   int n = 0;
@@ -16,6 +30,20 @@ int PasskeyGrid::cellsDone() const {
 QVector<PasskeyGrid> PasskeyGrid::fromResults(const QVector<TaskRunResult>& runs) {
   QVector<PasskeyGrid> out;
   for (const auto& r : runs) {
+    if (r.details.contains("heatmaps")) {  // RULER (`ruler` or one NIAH task): a depth × length map per task
+      const QJsonObject maps = r.details["heatmaps"].toObject();
+      for (const auto& t : r.details["tasks"].toArray()) {
+        PasskeyGrid g;
+        g.label = r.label() + " · " + t.toString();
+        g.complete = r.complete;
+        g.trials = r.details["samples"].toInt();
+        for (const auto& v : r.details["lengths"].toArray()) g.lengths << v.toDouble();
+        for (const auto& v : r.details["depths"].toArray()) g.depths << v.toDouble();
+        fillAccuracy(maps[t.toString()].toObject()["accuracy"].toArray(), g);
+        if (!g.lengths.isEmpty() && !g.depths.isEmpty()) out << g;
+      }
+      continue;
+    }
     if (r.task != "passkey") continue;
     PasskeyGrid g;
     g.label = r.label();
@@ -23,14 +51,7 @@ QVector<PasskeyGrid> PasskeyGrid::fromResults(const QVector<TaskRunResult>& runs
     g.trials = r.details["trials"].toInt();
     for (const auto& v : r.details["lengths"].toArray()) g.lengths << v.toDouble();
     for (const auto& v : r.details["depths"].toArray()) g.depths << v.toDouble();
-    const QJsonArray grid = r.details["accuracy"].toArray();
-    for (int d = 0; d < g.depths.size(); ++d) {
-      QVector<double> row(g.lengths.size(), qQNaN());
-      const QJsonArray src = grid.at(d).toArray();
-      for (int l = 0; l < g.lengths.size(); ++l)
-        if (src.at(l).isDouble()) row[l] = src.at(l).toDouble();
-      g.accuracy << row;
-    }
+    fillAccuracy(r.details["accuracy"].toArray(), g);
     if (!g.lengths.isEmpty() && !g.depths.isEmpty()) out << g;
   }
   return out;

@@ -44,7 +44,7 @@ void PasskeyHeatmapView::refresh() {
   auto* rect = new QCPAxisRect(plot_);
   plot_->plotLayout()->addElement(0, 0, rect);
   if (grids_.isEmpty()) {
-    plot_->plotLayout()->addElement(1, 0, new QCPTextElement(plot_, tr("No passkey results yet: tick the passkey task and launch.")));
+    plot_->plotLayout()->addElement(1, 0, new QCPTextElement(plot_, tr("No passkey or RULER results yet: tick passkey or ruler and launch.")));
     plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }

@@ -6,15 +6,6 @@
 
 #include "eval/host_memory.h"
 
-// AddressSanitizer keeps freed blocks in its quarantine instead of returning them to the system.
-#if defined(__SANITIZE_ADDRESS__)
-#define LMSCOPE_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LMSCOPE_TEST_ASAN 1
-#endif
-#endif
-
 namespace lmscope::eval {
 namespace {
 
@@ -30,7 +21,7 @@ TEST(HostMemory, PeakFollowsWhatTheProcessTouchedSinceTheReset) {
   }
   const std::int64_t with_block = host_peak_bytes();
   if (!resets) GTEST_SKIP() << "skipped: this kernel cannot reset the peak (/proc/self/clear_refs); the peak is the process's";
-#ifdef LMSCOPE_TEST_ASAN
+#ifdef LMSCOPE_SANITIZED  // AddressSanitizer keeps freed blocks in its quarantine instead of returning them
   GTEST_SKIP() << "skipped under AddressSanitizer: freed blocks stay in its quarantine, so the reset peak keeps them";
 #endif
   ASSERT_TRUE(reset_host_peak());

@@ -188,6 +188,26 @@ class ExportersTest : public QObject {
     QVERIFY(csv.contains("A,400,0,\n"));  // not computed yet: empty
   }
 
+  void rulerHeatmapsJoinThePasskeyMaps() {
+    QObject owner;
+    ResultSet* r = filled(&owner);
+    // ruler's details: one depth-bin × length map per NIAH task
+    const QJsonObject maps{{"niah_single_1", QJsonObject{{"accuracy", QJsonArray{QJsonArray{1.0, 0.5}, QJsonArray{0.0, QJsonValue()}}}}},
+                           {"niah_single_2", QJsonObject{{"accuracy", QJsonArray{QJsonArray{0.25, 1.0}, QJsonArray{1.0, 1.0}}}}}};
+    r->applyEvent(workerEvent("partial", "B", "", "ruler", {{"niah_single_1@4096", 0.5}},
+                              {{"tasks", QJsonArray{"niah_single_1", "niah_single_2"}}, {"lengths", QJsonArray{4096, 8192}},
+                               {"depths", QJsonArray{0.25, 0.75}}, {"samples", 20}, {"heatmaps", maps}},
+                              3, 8));
+    const auto g = PasskeyGrid::fromResults(r->runs());
+    QCOMPARE(g.size(), 2);
+    QCOMPARE(g[0].label, QString::fromUtf8("B · niah_single_1"));
+    QCOMPARE(g[0].cellsDone(), 3);
+    QCOMPARE(g[0].accuracy[0][1], 0.5);
+    QVERIFY(std::isnan(g[0].accuracy[1][1]));
+    QCOMPARE(g[1].accuracy[0][0], 0.25);
+    QCOMPARE(g[1].trials, 20);
+  }
+
   void figuresAsPngPdfSvg() {
     QObject owner;
     ResultSet* r = filled(&owner);
