@@ -30,6 +30,17 @@ class CudaOps : public testing::Test {
     return {c, g};
   }
 
+  // Small integers (-3..3), the same on both backends: products are exact, so ties are real and argmax results
+  // must agree exactly.
+  std::pair<Tensor, Tensor> integers(std::vector<std::int64_t> shape) {
+    Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    std::uniform_int_distribution<int> d(-3, 3);
+    for (auto& x : v) x = static_cast<float>(d(rng_));
+    cpu_.upload(v, c);
+    gpu_->upload(v, g);
+    return {c, g};
+  }
   // Poisoned outputs: every element must be written.
   std::pair<Tensor, Tensor> output(std::vector<std::int64_t> shape) {
     Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
@@ -126,16 +137,6 @@ TEST_F(CudaOps, AttentionCausalGqaWindowAndDecode) {
 
 TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
   const std::int64_t T = 30000, H = 64, V = 1000;  // several vocabulary chunks
-  // Small integers: exact logits on both backends, so ties are real and argmax flags must agree exactly.
-  auto integers = [&](std::vector<std::int64_t> shape) {
-    Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
-    std::vector<float> v(static_cast<std::size_t>(c.numel()));
-    std::uniform_int_distribution<int> d(-3, 3);
-    for (auto& x : v) x = static_cast<float>(d(rng_));
-    cpu_.upload(v, c);
-    gpu_->upload(v, g);
-    return std::pair{c, g};
-  };
   auto [xc, xg] = integers({T, H});
   auto [wc, wg] = integers({V, H});
   std::vector<std::int32_t> targets(static_cast<std::size_t>(T));
@@ -182,16 +183,6 @@ TEST_F(CudaOps, DecodeAttentionSplitsLongRanges) {
 
 TEST_F(CudaOps, TokenArgmaxAcrossChunksTakesTheFirstOfTies) {
   const std::int64_t T = 37, H = 64, V = 70000;  // several vocabulary chunks; rows like a decode step's batch
-  // Small integers: exact logits on both backends, so ties are real and the first index must win on both.
-  auto integers = [&](std::vector<std::int64_t> shape) {
-    Tensor c = cpu_.alloc(DType::F32, shape), g = gpu_->alloc(DType::F32, shape);
-    std::vector<float> v(static_cast<std::size_t>(c.numel()));
-    std::uniform_int_distribution<int> d(-3, 3);
-    for (auto& x : v) x = static_cast<float>(d(rng_));
-    cpu_.upload(v, c);
-    gpu_->upload(v, g);
-    return std::pair{c, g};
-  };
   auto [xc, xg] = integers({T, H});
   auto [wc, wg] = integers({V, H});
   for (float cap : {0.0f, 50.0f}) {  // 50: integer logits stay far apart after the cap (no near-ties from tanh rounding)
