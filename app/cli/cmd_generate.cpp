@@ -1,5 +1,6 @@
 // generate: greedy continuation of a prompt. Token ids in, ids out (--tokens / --tokens-file), or text in through
 // the checkpoint's tokenizer and text out, streamed as it is decoded (--prompt / --prompt-file; --ids prints ids).
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -56,14 +57,16 @@ int cmd_generate(const Argv& argv) {
   }
   const std::string stop = args.get("stop", "");
   const bool stream = text_in && !args.flag("ids");
+  // The ids whose text is shown: a final EOS is not.
+  auto visible = [&](std::span<const std::int32_t> ids) {
+    const bool eos = !ids.empty() && std::find(o.stop_ids.begin(), o.stop_ids.end(), ids.back()) != o.stop_ids.end();
+    return eos ? ids.first(ids.size() - 1) : ids;
+  };
   std::string shown;  // text printed so far (streaming), to cut at a stop string that spans tokens
   if (text_in) {
     // Printed as decoded, held back while it could still be the start of the stop string.
     o.stop = [&](std::size_t, std::span<const std::int32_t> generated) {
-      std::span<const std::int32_t> visible = generated;
-      if (std::find(o.stop_ids.begin(), o.stop_ids.end(), generated.back()) != o.stop_ids.end())
-        visible = visible.first(visible.size() - 1);
-      const std::string text = tokenizer->decode(visible);
+      const std::string text = tokenizer->decode(visible(generated));
       const auto cut = stop.empty() ? std::string::npos : text.find(stop);
       if (stream) {
         std::size_t ready = cut != std::string::npos ? cut : complete_utf8_prefix(text);
@@ -90,10 +93,7 @@ int cmd_generate(const Argv& argv) {
     return 0;
   }
   // What the last step held back (an incomplete character, a partial stop string that never completed).
-  std::span<const std::int32_t> visible(out);
-  if (!out.empty() && std::find(o.stop_ids.begin(), o.stop_ids.end(), out.back()) != o.stop_ids.end())
-    visible = visible.first(visible.size() - 1);
-  std::string text = tokenizer->decode(visible);
+  std::string text = tokenizer->decode(visible(out));
   if (!stop.empty() && text.find(stop) != std::string::npos) text.resize(text.find(stop));
   text = valid_utf8(text);
   if (text.size() > shown.size() && text.compare(0, shown.size(), shown) == 0) std::fputs(text.c_str() + shown.size(), stdout);

@@ -7,6 +7,7 @@
 
 #include "lmscope/error.h"
 #include "lmscope/eval/wikitext.h"
+#include "tokenizer/utf8.h"
 
 namespace lmscope::eval {
 namespace {
@@ -41,24 +42,6 @@ std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
   }
   cp = 0xFFFD;
   return 1;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 // Byte index just past the last non-whitespace code point (Python's rstrip()).
@@ -159,10 +142,10 @@ char32_t upper_cp(char32_t c) {
 void append_lower(std::string& out, char32_t c) {
   if (c == 0x130) {  // "İ".lower() == "i\u0307"
     out += 'i';
-    append_utf8(out, 0x307);
+    utf8::append(out, 0x307);
     return;
   }
-  append_utf8(out, lower_cp(c));
+  utf8::append(out, lower_cp(c));
 }
 
 // Python str.capitalize() (3.8+): the first code point in title case, the rest lower-cased.
@@ -176,10 +159,10 @@ std::string py_capitalize(std::string_view s) {
       if (cp == 0xDF) {
         out += "Ss";
       } else if (cp == 0x149) {
-        append_utf8(out, 0x2BC);
+        utf8::append(out, 0x2BC);
         out += 'N';
       } else {
-        append_utf8(out, upper_cp(cp));
+        utf8::append(out, upper_cp(cp));
       }
     } else {
       append_lower(out, cp);

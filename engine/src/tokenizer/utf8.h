@@ -25,8 +25,8 @@ inline char32_t decode(std::string_view s, std::size_t i, std::size_t& len) {
   return cp;
 }
 
-inline std::string encode(char32_t cp) {
-  std::string out;
+// Appends the UTF-8 bytes of cp to out.
+inline void append(std::string& out, char32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
   } else if (cp < 0x800) {
@@ -42,6 +42,11 @@ inline std::string encode(char32_t cp) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+}
+
+inline std::string encode(char32_t cp) {
+  std::string out;
+  append(out, cp);
   return out;
 }
 
