@@ -37,7 +37,7 @@ std::uint64_t fnv_str(std::uint64_t h, const std::string& s) { return fnv(h, s.d
 // The part of a task config that decides its numbers: file locations are left out (the data hash stays), so the
 // same data under another path, or on another machine of a sharded run, is the same request.
 nlohmann::json key_config(nlohmann::json c) {
-  for (const char* k : {"data", "filler_file", "evaluator"}) c.erase(k);
+  for (const char* k : {"data", "filler_file", "evaluator", "base"}) c.erase(k);
   return c;
 }
 
@@ -67,7 +67,7 @@ struct TaskRun {
   std::string key;
   std::int64_t max_length = 0;
   std::int64_t batch_size = 1;  // windows per pass
-  std::string evaluator_path;  // LongPPL's evaluator folder, "" = the model itself
+  std::string evaluator_path;  // LongPPL's evaluator or compare's base model folder, "" = the model itself
   std::map<std::int64_t, nlohmann::json> units;  // stored + computed
   std::vector<std::int64_t> pending;             // this shard's units still to compute
 };
@@ -253,7 +253,9 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         r.max_length = lengths[ti];
         // Batching pays on the GPU; on the CPU one window at a time is as fast and uses less memory.
         r.batch_size = eval::setting_int_in(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, 1, 4096, r.task->name());
+        // The second model a task reads: LongPPL's evaluator, compare's base (both keyed by their weights).
         r.evaluator_path = r.task->config().value("evaluator", std::string());
+        if (r.evaluator_path.empty()) r.evaluator_path = r.task->config().value("base", std::string());
         nlohmann::json key{{"model", side.fingerprint}, {"tokenizer", side.tokenizer_key},
                            {"rope", rope},           {"backend", spec.backend},
                            {"dtype", spec.dtype},    {"task", r.task->name()},
@@ -368,7 +370,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
       if (!r.evaluator_path.empty()) {
         auto& ev = evaluators[r.evaluator_path];
         if (!ev.model) {
-          emit({{"event", "log"}, {"message", "loading evaluator " + r.evaluator_path}});
+          emit({{"event", "log"},
+                {"message", (r.task->name() == "compare" ? "loading base model " : "loading evaluator ") + r.evaluator_path}});
           ev.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(r.evaluator_path));
           LoadOptions lo;
           lo.backend = spec.backend;

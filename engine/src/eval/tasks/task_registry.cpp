@@ -22,7 +22,7 @@ std::vector<std::string> with_common(std::vector<std::string> own) {
 const std::vector<std::string>& task_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n{"wikitext", "ppl_vs_length", "passkey", "longppl", "lambada_openai", "charlevel",
-                               "throughput", "recall", "ruler"};
+                               "throughput", "recall", "ruler", "compare"};
     for (const auto& t : ruler::niah_tasks()) n.emplace_back(t.name);
     for (const auto& t : multiple_choice_tasks()) n.push_back(t);
     return n;
@@ -43,6 +43,7 @@ std::unique_ptr<Task> make_task(const nlohmann::json& settings, const TaskEnv& e
   if (name == "throughput") return make_throughput_task(settings, env, base_dir);
   if (is_ruler_task(name)) return make_ruler_task(name, settings, env, base_dir);
   if (name == "recall") return make_recall_task(settings, env, base_dir);
+  if (name == "compare") return make_compare_task(settings, env, base_dir);
   if (is_multiple_choice_task(name)) return make_multiple_choice_task(name, settings, env, base_dir);
   std::string list;
   for (const auto& n : task_names()) list += (list.empty() ? "" : ", ") + n;

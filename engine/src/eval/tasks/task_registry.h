@@ -25,6 +25,7 @@ std::unique_ptr<Task> make_throughput_task(const nlohmann::json& s, const TaskEn
 std::unique_ptr<Task> make_ruler_task(const std::string& name, const nlohmann::json& s, const TaskEnv& env,
                                       const std::string& base_dir);
 bool is_ruler_task(const std::string& name);
+std::unique_ptr<Task> make_compare_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
 std::unique_ptr<Task> make_recall_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
 
 }  // namespace lmscope::eval

@@ -1,0 +1,39 @@
+// Two models' next-token distributions compared token by token: what the `compare` task reports (docs/evaluation.md).
+// At each position, with p the base model's softmax and q the model's:
+//   KL(p ‖ q) = Σ_v p_v (log p_v − log q_v)     (nats; llama.cpp's perplexity --kl-divergence direction)
+//   same_top  = argmax p == argmax q           (first index on ties, as torch.argmax)
+//   nll, base_nll = −log q_target, −log p_target
+// The two models read the same tokens in lockstep, a block of positions at a time, so only two [rows × vocab]
+// blocks of logits ever exist, never a [tokens × vocab] matrix.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "lmscope/eval/task.h"
+
+namespace lmscope::eval {
+
+struct TokenComparison {
+  double kl = 0;
+  double nll = 0, base_nll = 0;  // 0 where the position has no target
+  bool same_top = false;
+};
+
+// One position from the two logits rows (same length). Exponentials in float, sums in double: identical rows give
+// KL exactly 0; otherwise the absolute error is ~1e-7 nats. A value below 0 by rounding is reported as 0.
+TokenComparison compare_logits(std::span<const float> base, std::span<const float> model, std::int32_t target);
+
+// Positions of logits computed per block for a vocabulary of `vocab`: about 32 MiB of float32 per model.
+std::int64_t comparison_block_rows(std::int64_t vocab);
+
+// Both models read `input` from an empty state; result[i] compares their distributions after input[i], with
+// targets[i] (< 0: no target, nll 0), `block_rows` positions at a time (0: comparison_block_rows). BadInput when
+// the two vocabularies (logit widths) differ. Polls env's cancel flag and reports tokens read (both models') after
+// each block.
+std::vector<TokenComparison> compare_window(const Model& model, const Model& base, std::span<const std::int32_t> input,
+                                            std::span<const std::int32_t> targets, const TaskEnv& env,
+                                            std::int64_t block_rows = 0);
+
+}  // namespace lmscope::eval
