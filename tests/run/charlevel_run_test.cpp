@@ -111,8 +111,10 @@ TEST_F(CharlevelRun, MetricsAreTheDefinitionsAppliedToTheModelsByteScores) {
     at += n;
   }
   const double C = 9, B = 17, bits = nll / std::log(2.0);
+  // The run scores its windows in one batch, the reference here one by one: with OpenBLAS's thread count (16 on the
+  // GPU machine) the sums round differently at ~1e-8 relative, which exp() of a large NLL turns into ~2e-7.
   auto near = [&](const char* k, double want) {
-    EXPECT_NEAR(m[std::string(k) + ",none"].get<double>(), want, 1e-9 * std::max(1.0, std::abs(want))) << k;
+    EXPECT_NEAR(m[std::string(k) + ",none"].get<double>(), want, 1e-6 * std::max(1.0, std::abs(want))) << k;
   };
   near("bits_per_char", bits / C);
   near("bits_per_byte", bits / B);
@@ -196,7 +198,7 @@ TEST_F(CharlevelRun, TheRunsBatchSizeChangesCostNotResults) {
   // Scoring batch_size windows in one pass changes the scores by rounding only (docs/evaluation.md).
   // The trained demo byte model, so that continuations are right often enough for a difference to show.
   const auto demo = std::filesystem::path(LMSCOPE_SOURCE_DIR) / "resources/models/demo-bytes";
-  LMSCOPE_REQUIRE_PATH(demo, "resources/models/demo-bytes");
+  LMSCOPE_REQUIRE_PATH(demo / "model.safetensors", "resources/models/demo-bytes");
   test::write_text(tmp.path / "text.txt", kText);
   const json t = task({{"data", "text.txt"}, {"continuation_items", 12}, {"continuation_prefix_chars", 48},
                        {"continuation_chars", 8}, {"max_length", 96}});
@@ -260,7 +262,7 @@ TEST_F(CharlevelRun, TheTrainedByteModelContinuesEnglish) {
   // The shipped demo byte model (resources/models/demo-bytes) has learnt English: greedy continuation of our own
   // paragraph must get some characters right, which a misplaced prompt or target would not.
   const auto demo = std::filesystem::path(LMSCOPE_SOURCE_DIR) / "resources/models/demo-bytes";
-  LMSCOPE_REQUIRE_PATH(demo, "resources/models/demo-bytes");
+  LMSCOPE_REQUIRE_PATH(demo / "model.safetensors", "resources/models/demo-bytes");
   test::write_text(tmp.path / "text.txt", kText);
   const auto r = run(json::array({task({{"data", "text.txt"}, {"continuation_items", 8}, {"continuation_prefix_chars", 48},
                                         {"continuation_chars", 8}, {"max_length", 96}})}),

@@ -17,8 +17,8 @@ bench_pair() {  # CONFIG NAME
   for T in 8192 16384; do
     echo "== lmscope $2 bf16: 8 x $T + 32"
     timeout 200 "$cli" bench --model "$ckpt" --backend cuda --dtype bf16 --batch 8 --seq $T --generate 32 --repeat 3 --warmup 1
-    echo "== lmscope $2 bf16, split-KV decode attention (LMSCOPE_SPLIT_DECODE=1): 8 x $T + 32"
-    LMSCOPE_SPLIT_DECODE=1 timeout 200 "$cli" bench --model "$ckpt" --backend cuda --dtype bf16 --batch 8 --seq $T --generate 32 \
+    echo "== lmscope $2 bf16, without split-KV decode attention (LMSCOPE_SPLIT_DECODE=0): 8 x $T + 32"
+    LMSCOPE_SPLIT_DECODE=0 timeout 200 "$cli" bench --model "$ckpt" --backend cuda --dtype bf16 --batch 8 --seq $T --generate 32 \
       --repeat 3 --warmup 1
     echo "== reference $2 bf16: 8 x $T + 32"
     PYTHONUNBUFFERED=1 timeout 200 python3 tools/bench_generate_reference.py "$config" --batch 8 --seq $T --new 32 --repeat 3 --warmup 1 2>&1 |
