@@ -40,6 +40,7 @@
 #include "figure_exporter.h"
 #include "model_library.h"
 #include "passkey_heatmap_view.h"
+#include "token_comparison_view.h"
 #include "ppl_plot_view.h"
 #include "progress_delegate.h"
 #include "report_exporter.h"
@@ -203,6 +204,7 @@ void MainWindow::buildUi() {
   // --- right: what came out ---
   ppl_view_ = new PplPlotView(results_, this);
   passkey_view_ = new PasskeyHeatmapView(results_, this);
+  compare_view_ = new TokenComparisonView(results_, this);
   auto* cmp = new QTableView(this);
   cmp->setObjectName("comparison_table");
   cmp->setModel(comparison_sorted_);
@@ -239,6 +241,9 @@ void MainWindow::buildUi() {
   result_tabs_->addTab(withButtons(passkey_view_, {{tr("Export figure…"), [this] { exportFigureDialog("passkey"); }},
                                                    {tr("Export data…"), [this] { exportTableDialog("passkey"); }}}),
                        tr("Passkey / RULER retrieval"));
+  result_tabs_->addTab(withButtons(compare_view_, {{tr("Export figure…"), [this] { exportFigureDialog("compare"); }},
+                                                   {tr("Export data…"), [this] { exportTableDialog("compare"); }}}),
+                       tr("Token by token"));
   result_tabs_->addTab(withButtons(cmp, {{tr("Export table…"), [this] { exportTableDialog("comparison"); }}}), tr("Comparison"));
   result_tabs_->addTab(details_, tr("Run details"));
   auto* right = new QWidget(this);
@@ -513,6 +518,7 @@ void MainWindow::loadHistory(bool list_in_queue) {
 QCustomPlot* MainWindow::figure(const QString& which) const {
   if (which == "perplexity") return ppl_view_->plot();
   if (which == "passkey") return passkey_view_->plot();
+  if (which == "compare") return compare_view_->plot();
   return nullptr;
 }
 
@@ -533,6 +539,7 @@ bool MainWindow::exportTable(const QString& which, const QString& path, QString*
   else if (which == "queue") m = queue_;
   else if (which == "perplexity") owned.reset(PplSeries::toTable(ppl_view_->series(), nullptr));
   else if (which == "passkey") owned.reset(PasskeyGrid::toTable(passkey_view_->grids(), nullptr));
+  else if (which == "compare") owned.reset(TokenComparisonRun::toTable(compare_view_->runs(), nullptr));
   if (owned) m = owned.get();
   if (!m) {
     if (error) *error = tr("no table named %1").arg(which);
@@ -544,6 +551,7 @@ bool MainWindow::exportTable(const QString& which, const QString& path, QString*
 QStringList MainWindow::exportReport(const QString& folder, QString* error) {
   std::unique_ptr<QAbstractItemModel> ppl(PplSeries::toTable(ppl_view_->series(), nullptr));
   std::unique_ptr<QAbstractItemModel> pk(PasskeyGrid::toTable(passkey_view_->grids(), nullptr));
+  std::unique_ptr<QAbstractItemModel> tc(TokenComparisonRun::toTable(compare_view_->runs(), nullptr));
   ReportExporter::Figures figs;
   ReportExporter::Tables tables{{"comparison", comparison_sorted_}};
   if (!ppl_view_->series().isEmpty()) {
@@ -553,6 +561,10 @@ QStringList MainWindow::exportReport(const QString& folder, QString* error) {
   if (passkey_view_->mapCount() > 0) {
     figs << qMakePair(QString("passkey_heatmaps"), passkey_view_->plot());
     tables << qMakePair(QString("passkey"), pk.get());
+  }
+  if (!compare_view_->runs().isEmpty()) {
+    figs << qMakePair(QString("token_by_token"), compare_view_->plot());
+    tables << qMakePair(QString("token_by_token"), tc.get());
   }
   return ReportExporter::write(folder, figs, tables, dpi_->value(), error);
 }

@@ -13,6 +13,7 @@ class ComparisonTableModel;
 class EngineClient;
 class ModelLibrary;
 class PasskeyHeatmapView;
+class TokenComparisonView;
 class PplPlotView;
 class QAbstractItemModel;
 class QCustomPlot;
@@ -47,6 +48,7 @@ class MainWindow : public QMainWindow {
   ResultSet* results() const { return results_; }
   PplPlotView* pplView() const { return ppl_view_; }
   PasskeyHeatmapView* passkeyView() const { return passkey_view_; }
+  TokenComparisonView* compareView() const { return compare_view_; }
   ComparisonTableModel* comparison() const { return comparison_; }
   QAbstractItemModel* comparisonSorted() const;
   RunDetailsView* details() const { return details_; }
@@ -104,6 +106,7 @@ class MainWindow : public QMainWindow {
   RopeEditor* rope_ = nullptr;
   PplPlotView* ppl_view_ = nullptr;
   PasskeyHeatmapView* passkey_view_ = nullptr;
+  TokenComparisonView* compare_view_ = nullptr;
   RunDetailsView* details_ = nullptr;
   QTableView* queue_view_ = nullptr;
   QTabWidget* setup_tabs_ = nullptr;

@@ -8,16 +8,8 @@
 
 #include "comparison_table_model.h"
 #include "result_set.h"
+#include "series_style.h"
 
-namespace {
-// Okabe & Ito (2008): distinguishable for the common forms of colour-blindness.
-const QColor kOkabeIto[] = {QColor(0, 114, 178), QColor(230, 159, 0), QColor(0, 158, 115), QColor(204, 121, 167),
-                            QColor(86, 180, 233), QColor(213, 94, 0), QColor(240, 228, 66), QColor(0, 0, 0)};
-const QCPScatterStyle::ScatterShape kShapes[] = {QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare,
-                                                 QCPScatterStyle::ssTriangle, QCPScatterStyle::ssDiamond,
-                                                 QCPScatterStyle::ssCross, QCPScatterStyle::ssPlus,
-                                                 QCPScatterStyle::ssStar, QCPScatterStyle::ssTriangleInverted};
-}  // namespace
 
 PplPlotView::PplPlotView(ResultSet* results, QWidget* parent)
     : QWidget(parent), results_(results), plot_(new QCustomPlot(this)), log_x_(new QCheckBox(tr("log₂ length axis"), this)),
@@ -80,11 +72,11 @@ void PplPlotView::refresh() {
   for (int i = 0; i < series_.size(); ++i) {
     const auto& s = series_[i];
     QCPGraph* g = plot_->addGraph();
-    const QColor c = kOkabeIto[i % 8];
+    const QColor c = seriesColor(i);
     QPen pen(c, 2);
     if (!s.complete) pen.setStyle(Qt::DashLine);  // still computing
     g->setPen(pen);
-    g->setScatterStyle(QCPScatterStyle(kShapes[i % 8], c, Qt::white, 7));
+    g->setScatterStyle(QCPScatterStyle(seriesShape(i), c, Qt::white, 7));
     g->setName(s.complete ? s.label : s.label + tr(" (running)"));
     g->setData(s.lengths, s.ppl, true);
     for (int k = 0; k < s.lengths.size(); ++k) {

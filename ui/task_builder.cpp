@@ -30,7 +30,7 @@ const QStringList kMultipleChoice{"hellaswag", "piqa", "arc_easy", "arc_challeng
 
 QStringList TaskBuilder::taskNames() {
   return QStringList{"ppl_vs_length", "passkey", "longppl", "wikitext", "lambada_openai"} + kMultipleChoice +
-         QStringList{"ruler", "recall", "charlevel", "throughput"};
+         QStringList{"ruler", "recall", "compare", "charlevel", "throughput"};
 }
 
 QVector<TaskBuilder::Field> TaskBuilder::fieldsOf(const QString& t) {
@@ -62,6 +62,12 @@ QVector<TaskBuilder::Field> TaskBuilder::fieldsOf(const QString& t) {
              tr("JSONL: {text, value} (lm-eval's based-* sets) or {context, question, answers}; separate files with ;")},
             {"max_new_tokens", tr("new tokens"), "int", "48", tr("greedy tokens per answer")},
             {"until", tr("stop at"), "choice:newline|nothing", "newline", tr("the answer ends at the first line break")}};
+  if (t == "compare")
+    return {data,
+            {"base", tr("base model"), "folder", "", tr("empty: the model alone (loss by position); else KL, agreement, ΔNLL against it")},
+            {"length", tr("window (tokens)"), "int", "", tr("empty: 2048 or the max length")},
+            {"max_windows", tr("max windows"), "int", "", tr("empty: every window of the data")},
+            {"buckets", tr("position buckets"), "int", "32", {}}};
   if (t == "throughput")
     return {{"batch", tr("batch sizes"), "ints", "1", {}}, {"seq", tr("sequence lengths"), "ints", "256", {}}, {"repeats", tr("repeats"), "int", "3", {}}};
   return {data};
@@ -281,10 +287,10 @@ QStringList TaskBuilder::problems() const {
       QString err;
       if (f.key == "data" && text.isEmpty()) p << tr("%1: choose a data file").arg(t);
       else if (f.kind == "file" && !text.isEmpty() && !QFileInfo(text).isFile()) p << tr("%1: %2 '%3' is not a file").arg(t, f.label, text);
-      else if (f.kind == "files")
+      else if (f.kind == "files") {
         for (const QString& part : splitFiles(text))
           if (!QFileInfo(part).isFile()) p << tr("%1: %2: '%3' is not a file").arg(t, f.label, part);
-      else if (f.kind == "folder" && !text.isEmpty() && !QFileInfo(text).isDir()) p << tr("%1: %2 '%3' is not a folder").arg(t, f.label, text);
+      } else if (f.kind == "folder" && !text.isEmpty() && !QFileInfo(text).isDir()) p << tr("%1: %2 '%3' is not a folder").arg(t, f.label, text);
       else if (f.kind == "ints" && text.isEmpty()) p << tr("%1: %2 is empty").arg(t, f.label);
       else if (f.kind == "ints" && !ValueList::parseIntegers(text, &err)) p << tr("%1: %2: %3").arg(t, f.label, err);
       else if (f.kind == "numbers" && !ValueList::parse(text, &err)) p << tr("%1: %2: %3").arg(t, f.label, err);

@@ -8,7 +8,10 @@
 #include <QJsonObject>
 #include <QSortFilterProxyModel>
 #include <QStandardItemModel>
+#include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTextBrowser>
+#include <QFileInfo>
 #include <QTest>
 #include <cmath>
 #include <memory>
@@ -24,6 +27,8 @@
 #include "result_set.h"
 #include "table_exporter.h"
 #include "table_roles.h"
+#include "token_comparison.h"
+#include "token_comparison_view.h"
 
 namespace {
 QJsonObject workerEvent(const QString& kind, const QString& model, const QString& setting, const QString& task, const QJsonObject& metrics,
@@ -206,6 +211,67 @@ class ExportersTest : public QObject {
     QVERIFY(std::isnan(g[0].accuracy[1][1]));
     QCOMPARE(g[1].accuracy[0][0], 0.25);
     QCOMPARE(g[1].trials, 20);
+  }
+
+  void tokenByTokenReadsTheCompareTask() {
+    QObject owner;
+    auto* r = new ResultSet(&owner);
+    // A compare result as the engine lays it out (engine/src/eval/tasks/compare_task.cpp), against a base model.
+    const QJsonArray positions{QJsonObject{{"context_from", 1}, {"context_to", 4}, {"tokens", 8}, {"nll_mean", 3.0},
+                                           {"base_nll_mean", 2.5}, {"kl_mean", 0.4}, {"top1_agreement", 0.5}},
+                               QJsonObject{{"context_from", 5}, {"context_to", 7}, {"tokens", 6}, {"nll_mean", 2.0},
+                                           {"base_nll_mean", 2.2}, {"kl_mean", 0.2}, {"top1_agreement", 0.75}}};
+    const QJsonObject details{
+        {"paired", true},
+        {"positions", positions},
+        {"delta_nll_histogram", QJsonObject{{"edges", QJsonArray{-1.0, 0.0, 1.0}}, {"counts", QJsonArray{5, 8}}, {"below", 1}, {"above", 0}}},
+        {"worst", QJsonArray{QJsonObject{{"context", 3}, {"text", " mill"}, {"before", "the old"}, {"nll", 6.0},
+                                         {"base_nll", 1.0}, {"delta_nll", 5.0}, {"kl", 2.0}, {"top1_same", false}}}},
+        {"token_view", QJsonObject{{"context_text", "An"}, {"first_context", 1}, {"value", "delta_nll"},
+                                   {"pieces", QJsonArray{" old", " <mill>"}}, {"values", QJsonArray{-2.0, 5.0}}}}};
+    r->applyEvent(workerEvent("result", "gdn", "", "compare", {{"kl_mean", 0.31}, {"top1_agreement", 0.6}}, details));
+    r->applyEvent(workerEvent("partial", "llama", "", "compare", {{"ppl", 12.0}},
+                              {{"paired", false}, {"positions", QJsonArray{QJsonObject{{"context_from", 1}, {"context_to", 7}, {"nll_mean", 2.5}}}}},
+                              1, 2));
+    const auto runs = TokenComparisonRun::fromResults(r->runs());
+    QCOMPARE(runs.size(), 2);
+    QCOMPARE(runs[0].context, (QVector<double>{2.5, 6.0}));
+    QCOMPARE(runs[0].kl, (QVector<double>{0.4, 0.2}));
+    QCOMPARE(runs[0].base_nll, (QVector<double>{2.5, 2.2}));
+    QCOMPARE(runs[0].worst.size(), 1);
+    QCOMPARE(runs[0].worst[0].delta, 5.0);
+    QCOMPARE(runs[0].hist_below, 1);
+    QVERIFY(!runs[1].paired);
+    QCOMPARE(runs[1].complete, false);
+    // The token view escapes the text and shades the worse token red, the better one blue.
+    const QString html = runs[0].viewHtml();
+    QVERIFY(html.contains("&lt;mill&gt;"));
+    QVERIFY(html.contains("An"));
+    auto shadeBefore = [&](const QString& text) {
+      const int at = html.lastIndexOf("background-color: ", html.indexOf(text));
+      return QColor(html.mid(at + 18, 7));
+    };
+    const QColor worse = shadeBefore("&lt;mill&gt;"), better = shadeBefore(" old");
+    QVERIFY(worse.isValid() && better.isValid());
+    QVERIFY2(worse.red() > worse.blue(), qPrintable(worse.name()));
+    QVERIFY2(better.blue() > better.red(), qPrintable(better.name()));
+    // Curves as a table: rows are bucket middles, the unpaired run has only its NLL column.
+    std::unique_ptr<QStandardItemModel> t(TokenComparisonRun::toTable(runs, nullptr));
+    QCOMPARE(t->columnCount(), 1 + 4 + 1);
+    QCOMPARE(t->rowCount(), 3);  // 2.5, 4 (the unpaired run's middle), 6
+    QCOMPARE(t->item(0, 3)->data(TableRole::Value).toDouble(), 0.4);
+    // The view: three panels (loss, KL, histogram), the worst token listed, and figures export.
+    TokenComparisonView view(r);
+    QCOMPARE(view.panelCount(), 3);
+    QCOMPARE(view.worstTable()->rowCount(), 1);
+    QCOMPARE(view.worstTable()->item(0, 1)->text(), QString(" mill"));
+    QVERIFY(view.tokenView()->toPlainText().contains("An old <mill>"));
+    QTemporaryDir dir;
+    for (const char* ext : {"png", "pdf", "svg"}) {
+      const QString path = dir.filePath(QString("tbt.") + ext);
+      QVERIFY(FigureExporter::save(view.plot(), path, 150, QSize(900, 320)));
+      QVERIFY(QFileInfo(path).size() > 1000);
+    }
   }
 
   void figuresAsPngPdfSvg() {

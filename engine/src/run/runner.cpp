@@ -378,7 +378,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
           lo.dtype = spec.dtype;
           lo.allow_nonfinite = opt.allow_nonfinite;
           ev.model = load_model(*ev.checkpoint, lo);
-          ModelEntry ee{r.evaluator_path, "", side.entry.tokenizer == "bytes" ? "bytes" : ""};
+          ModelEntry ee{r.evaluator_path, "", side.entry.tokenizer == "bytes" ? "bytes" : "", ""};
           evaluator_tokenizers[r.evaluator_path] = tokenizer_for(ee, ev.checkpoint->spec());
         }
         env.evaluator = ev.model.get();
