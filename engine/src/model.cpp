@@ -6,6 +6,7 @@
 #include "lmscope/error.h"
 #include "lmscope/nonfinite_scan.h"
 #include "models/family.h"
+#include "models/kept_logits.h"
 
 namespace lmscope {
 
@@ -205,6 +206,27 @@ std::vector<std::vector<std::int32_t>> generate_greedy_batch(const Model& model,
       if (o.after_step) o.after_step(static_cast<std::int64_t>(live.size()));
       live.swap(still);
     }
+  }
+  return out;
+}
+
+std::vector<LogitsComparison> compare_logits_blocks(const LogitsBlock& base, const LogitsBlock& model,
+                                                    std::span<const std::int32_t> targets) {
+  const auto* b = dynamic_cast<const KeptLogits*>(&base);
+  const auto* m = dynamic_cast<const KeptLogits*>(&model);
+  if (!b || !m) throw InternalError("compare_logits_blocks: blocks not made by AppendOutput::kept_logits");
+  if (b->vocab() != m->vocab())
+    throw BadInput("the model has " + std::to_string(m->vocab()) + " logits per token and the base model " +
+                   std::to_string(b->vocab()) + "; comparing their distributions needs the same vocabulary");
+  if (b->rows() != m->rows() || static_cast<std::int64_t>(targets.size()) != m->rows())
+    throw InternalError("compare_logits_blocks: blocks of different row counts or a target count that differs");
+  std::vector<LogitsComparison> out(targets.size());
+  if (b->backend().name() == m->backend().name()) {
+    // The model's backend reads the base's memory: the base's work must be complete first.
+    if (&b->backend() != &m->backend()) b->backend().finish();
+    m->backend().compare_logits(b->logits(), m->logits(), targets, out);
+  } else {
+    throw InternalError("compare_logits_blocks: the two models run on different backends");
   }
   return out;
 }

@@ -193,6 +193,43 @@ TEST_F(CudaOps, TokenArgmaxAcrossChunksTakesTheFirstOfTies) {
   }
 }
 
+TEST_F(CudaOps, CompareLogitsMatchesTheHostRowsAcrossBackends) {
+  // Two CUDA backends, as two loaded models have: the second reads the first's memory after finish().
+  CudaBackend other(0);
+  const std::int64_t R = 19, V = 50000;
+  auto [bc, bg] = random({R, V}, 3.0f);
+  std::vector<float> hb(static_cast<std::size_t>(R * V)), hm(hb.size());
+  cpu_.download(bc, hb);
+  std::normal_distribution<float> n(0.0f, 0.5f);
+  for (std::size_t i = 0; i < hm.size(); ++i) hm[i] = hb[i] + n(rng_);
+  for (std::int64_t v = 0; v < V; v += 7) hm[static_cast<std::size_t>(3 * V + v)] = hb[static_cast<std::size_t>(3 * V + v)];
+  // Row 5 identical in both: KL exactly 0. Row 6: a tie for the max in the base at 10 and 20.
+  std::copy_n(hb.begin() + 5 * V, V, hm.begin() + 5 * V);
+  hb[static_cast<std::size_t>(6 * V + 10)] = hb[static_cast<std::size_t>(6 * V + 20)] = 100.0f;
+  Tensor base = other.alloc(DType::F32, {R, V}), model = gpu_->alloc(DType::F32, {R, V});
+  other.upload(hb, base);
+  gpu_->upload(hm, model);
+  std::vector<std::int32_t> targets(static_cast<std::size_t>(R));
+  for (std::int64_t r = 0; r < R; ++r) targets[static_cast<std::size_t>(r)] = r == 2 ? -1 : static_cast<std::int32_t>((r * 7919) % V);
+  std::vector<LogitsComparison> got(static_cast<std::size_t>(R)), want(got.size());
+  other.finish();
+  gpu_->compare_logits(base, model, targets, got);
+  Tensor cb = cpu_.alloc(DType::F32, {R, V}), cm = cpu_.alloc(DType::F32, {R, V});
+  cpu_.upload(hb, cb);
+  cpu_.upload(hm, cm);
+  cpu_.compare_logits(cb, cm, targets, want);
+  for (std::size_t r = 0; r < got.size(); ++r) {
+    EXPECT_NEAR(got[r].kl, want[r].kl, 1e-6 * (1 + want[r].kl)) << "row " << r;
+    EXPECT_NEAR(got[r].nll, want[r].nll, 1e-5 * (1 + want[r].nll)) << "row " << r;
+    EXPECT_NEAR(got[r].base_nll, want[r].base_nll, 1e-5 * (1 + want[r].base_nll)) << "row " << r;
+    EXPECT_EQ(got[r].same_top, want[r].same_top) << "row " << r;
+  }
+  EXPECT_EQ(got[5].kl, 0.0);
+  EXPECT_TRUE(got[5].same_top);
+  EXPECT_EQ(got[2].nll, 0.0);
+  EXPECT_GT(got[0].kl, 0.01);
+}
+
 TEST_F(CudaOps, LinearAttentionOps) {
   // causal conv1d with the carried state, fed in two pieces
   for (bool silu : {false, true}) {

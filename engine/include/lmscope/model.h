@@ -16,6 +16,23 @@
 
 namespace lmscope {
 
+// Logits left where the model computed them (device memory on a GPU): what AppendOutput::kept_logits receives, for
+// compare_logits_blocks. Releasing the handle frees the memory; it must not outlive its model.
+class LogitsBlock {
+ public:
+  virtual ~LogitsBlock() = default;
+  virtual std::int64_t rows() const = 0;
+  virtual std::int64_t vocab() const = 0;
+};
+
+// Two next-token distributions at one position, p the base's softmax and q the model's: KL(p ‖ q) in nats, whether
+// both argmaxes agree (first index on ties, as torch.argmax), and −log q / −log p of the target (0 without one).
+struct LogitsComparison {
+  double kl = 0;
+  double nll = 0, base_nll = 0;
+  bool same_top = false;
+};
+
 struct LoadOptions {
   std::string backend = "cpu";
   // Run-time RoPE override "TYPE[:key=value,...]" (see apply_rope_override); empty keeps the checkpoint's.
@@ -49,6 +66,8 @@ struct AppendOutput {
   // Greedy decoding: receives the argmax token after the last appended one, computed on the device (only the id
   // comes back, not a logits row).
   std::int32_t* next_token = nullptr;
+  // The logits of every appended token [rows, vocab] float32, kept on the backend (no copy to the host).
+  std::shared_ptr<LogitsBlock>* kept_logits = nullptr;
 };
 
 class Sequence {
@@ -130,6 +149,12 @@ struct GreedyOptions {
 };
 std::vector<std::vector<std::int32_t>> generate_greedy_batch(const Model& model, std::span<const GreedyRequest> requests,
                                                              const GreedyOptions& options = {});
+
+// Row r of two logits blocks of equal shape (kept by AppendOutput::kept_logits of two models, or of one) compared,
+// with targets[r] (< 0: no target). On the GPU when both blocks are there: only the results cross to the host.
+// BadInput when the shapes differ (two vocabularies).
+std::vector<LogitsComparison> compare_logits_blocks(const LogitsBlock& base, const LogitsBlock& model,
+                                                    std::span<const std::int32_t> targets);
 
 // Index of the largest value; the first one on ties (as torch.argmax).
 std::int64_t argmax(std::span<const float> row);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/tensor.h"
+#include "lmscope/model.h"
 #include "lmscope/safetensors.h"
 
 namespace lmscope {
@@ -124,6 +125,12 @@ class Backend {
   // Greedy decoding's LM head: for each row t of x [T, H], next[t] = the first index of the largest logit
   // (softcap as token_logprobs), computed in vocabulary chunks; only the ids leave the device.
   virtual void token_argmax(const Tensor& x, const Tensor& w, float softcap, std::span<std::int32_t> next) = 0;
+  // Row r of two float32 logits tensors [R, V] compared (LogitsComparison, targets[r] < 0: no target). `base` may
+  // belong to another backend of the same kind whose work has finished (finish()). Default: both rows to the host.
+  virtual void compare_logits(const Tensor& base, const Tensor& model, std::span<const std::int32_t> targets,
+                              std::span<LogitsComparison> out);
+  // Returns when every op queued so far has completed (another backend reads this one's memory next).
+  virtual void finish() {}
 
   // --- elementwise ---
   // x = f(x): silu x·σ(x), sigmoid σ(x), relu max(x, 0), elu+1 (x > 0 ? x + 1 : exp(x)), softplus log(1 + eˣ)

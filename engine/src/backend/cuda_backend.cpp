@@ -586,4 +586,29 @@ void CudaBackend::token_argmax(const Tensor& x, const Tensor& w, float softcap, 
   for (std::size_t t = 0; t < arg.size(); ++t) next[t] = static_cast<std::int32_t>(arg[t]);
 }
 
+void CudaBackend::compare_logits(const Tensor& base, const Tensor& model, std::span<const std::int32_t> targets,
+                                 std::span<LogitsComparison> out) {
+  const std::int64_t R = model.rows(), V = model.cols();
+  expect(base.shape == model.shape && base.dtype == DType::F32 && model.dtype == DType::F32 &&
+             static_cast<std::int64_t>(targets.size()) == R && out.size() == targets.size(),
+         "compare_logits", "two float32 logits tensors of one shape and a target per row");
+  if (R == 0) return;
+  const Tensor dev_targets = stage_i32(targets);
+  Tensor kl = alloc(DType::F64, {R}), nll = alloc(DType::F64, {R}), base_nll = alloc(DType::F64, {R}), same = alloc(DType::U8, {R});
+  const cuda::LogitsComparisonOut o{kl.as<double>(), nll.as<double>(), base_nll.as<double>(), same.as<unsigned char>()};
+  launch("compare logits", [&] {
+    cuda::compare_logits(base.as<float>(), model.as<float>(), R, V, dev_targets.as<std::int32_t>(), o, s_->stream);
+  });
+  std::vector<double> h_kl(static_cast<std::size_t>(R)), h_nll(h_kl.size()), h_base(h_kl.size());
+  std::vector<unsigned char> h_same(h_kl.size());
+  check(cudaMemcpyAsync(h_kl.data(), kl.data, R * sizeof(double), cudaMemcpyDeviceToHost, s_->stream), "compare logits");
+  check(cudaMemcpyAsync(h_nll.data(), nll.data, R * sizeof(double), cudaMemcpyDeviceToHost, s_->stream), "compare logits");
+  check(cudaMemcpyAsync(h_base.data(), base_nll.data, R * sizeof(double), cudaMemcpyDeviceToHost, s_->stream), "compare logits");
+  check(cudaMemcpyAsync(h_same.data(), same.data, R, cudaMemcpyDeviceToHost, s_->stream), "compare logits");
+  check(cudaStreamSynchronize(s_->stream), "compare logits");
+  for (std::size_t r = 0; r < out.size(); ++r) out[r] = LogitsComparison{h_kl[r], h_nll[r], h_base[r], h_same[r] != 0};
+}
+
+void CudaBackend::finish() { check(cudaStreamSynchronize(s_->stream), "finish"); }
+
 }  // namespace lmscope

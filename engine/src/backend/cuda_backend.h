@@ -56,6 +56,10 @@ class CudaBackend final : public Backend {
   // on tensor cores (bf16 q/k/v/out, fp32 state) in bf16 mode.
   // quantize_weight_ternary (load time only) runs the CPU reference on a host copy (cuda_host_fallback.cpp).
   void token_argmax(const Tensor& x, const Tensor& w, float softcap, std::span<std::int32_t> next) override;
+  // On the device; `base` may be another CUDA backend's (finished) memory: only four numbers per row come back.
+  void compare_logits(const Tensor& base, const Tensor& model, std::span<const std::int32_t> targets,
+                      std::span<LogitsComparison> out) override;
+  void finish() override;
   void activate(Tensor& x, Activation f) override;
   void softcap(Tensor& x, float cap) override;
   void scale(Tensor& x, float s) override;

@@ -3,8 +3,9 @@
 //   KL(p ‖ q) = Σ_v p_v (log p_v − log q_v)     (nats; llama.cpp's perplexity --kl-divergence direction)
 //   same_top  = argmax p == argmax q           (first index on ties, as torch.argmax)
 //   nll, base_nll = −log q_target, −log p_target
-// The two models read the same tokens in lockstep, a block of positions at a time, so only two [rows × vocab]
-// blocks of logits ever exist, never a [tokens × vocab] matrix.
+// The two models read the same tokens in lockstep, a block of positions at a time; each block's logits stay on
+// the backend (device memory on a GPU, where the comparison runs too), so only two [rows × vocab] blocks ever
+// exist, never a [tokens × vocab] matrix, and only four numbers per position reach the host.
 #pragma once
 
 #include <cstdint>
@@ -12,21 +13,18 @@
 #include <vector>
 
 #include "lmscope/eval/task.h"
+#include "lmscope/model.h"
 
 namespace lmscope::eval {
 
-struct TokenComparison {
-  double kl = 0;
-  double nll = 0, base_nll = 0;  // 0 where the position has no target
-  bool same_top = false;
-};
+using TokenComparison = LogitsComparison;
 
-// One position from the two logits rows (same length). Exponentials in float, sums in double: identical rows give
-// KL exactly 0; otherwise the absolute error is ~1e-7 nats. A value below 0 by rounding is reported as 0.
+// One position from the two logits rows (same length), on the host (backend/logits_comparison.h).
 TokenComparison compare_logits(std::span<const float> base, std::span<const float> model, std::int32_t target);
 
-// Positions of logits computed per block for a vocabulary of `vocab`: about 32 MiB of float32 per model.
-std::int64_t comparison_block_rows(std::int64_t vocab);
+// Positions per block for a vocabulary of `vocab`: about 32 MiB of float32 logits per model on the CPU, 256 MiB on
+// a GPU (fewer, longer passes).
+std::int64_t comparison_block_rows(std::int64_t vocab, const std::string& backend);
 
 // Both models read `input` from an empty state; result[i] compares their distributions after input[i], with
 // targets[i] (< 0: no target, nll 0), `block_rows` positions at a time (0: comparison_block_rows). BadInput when

@@ -1,6 +1,7 @@
 #include "models/output_head.h"
 
 #include "lmscope/error.h"
+#include "models/kept_logits.h"
 
 namespace lmscope {
 
@@ -14,10 +15,10 @@ void check_targets(const AppendOutput& out, std::size_t appended) {
 
 void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const AppendOutput& out) {
   const std::int64_t n = x.rows(), H = x.cols(), V = head.lm_head.rows();
-  const bool want_logits = out.logits != nullptr, want_scores = !out.targets.empty();
-  if (!want_logits && !want_scores && out.hidden == nullptr && out.next_token == nullptr) return;
+  const bool want_logits = out.logits != nullptr, want_scores = !out.targets.empty(), keep = out.kept_logits != nullptr;
+  if (!want_logits && !want_scores && !keep && out.hidden == nullptr && out.next_token == nullptr) return;
   // Only the last row is needed when that is all the caller asks for.
-  const bool all_rows = out.hidden != nullptr || want_scores || (want_logits && !out.last_only);
+  const bool all_rows = out.hidden != nullptr || want_scores || keep || (want_logits && !out.last_only);
   const Tensor rows = all_rows ? x : x.slice_rows(n - 1, 1);
   Tensor normed = b.alloc(b.activation_dtype(), {rows.rows(), H});
   apply_norm(b, head.norm_kind, head.final_norm, head.norm_eps, rows, normed);
@@ -32,6 +33,12 @@ void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const App
     if (head.logit_softcap > 0) b.softcap(logits, head.logit_softcap);
     out.logits->resize(static_cast<std::size_t>(last.rows() * V));
     b.download(logits, *out.logits);
+  }
+  if (keep) {
+    Tensor logits = b.alloc(DType::F32, {normed.rows(), V});
+    b.linear(normed, head.lm_head, nullptr, logits);
+    if (head.logit_softcap > 0) b.softcap(logits, head.logit_softcap);
+    *out.kept_logits = std::make_shared<KeptLogits>(b, std::move(logits));
   }
   if (want_scores) {
     out.target_logprobs->assign(static_cast<std::size_t>(n), 0.0);

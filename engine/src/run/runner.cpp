@@ -378,7 +378,10 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
           lo.dtype = spec.dtype;
           lo.allow_nonfinite = opt.allow_nonfinite;
           ev.model = load_model(*ev.checkpoint, lo);
-          ModelEntry ee{r.evaluator_path, "", side.entry.tokenizer == "bytes" ? "bytes" : "", ""};
+          // compare's base reads the model's tokens (the task checked that its own tokenizer, if it has one,
+          // agrees); LongPPL's evaluator has its own tokenizer unless the model reads bytes.
+          ModelEntry ee{r.evaluator_path, "",
+                        r.task->name() == "compare" || side.entry.tokenizer == "bytes" ? side.entry.tokenizer : "", ""};
           evaluator_tokenizers[r.evaluator_path] = tokenizer_for(ee, ev.checkpoint->spec());
         }
         env.evaluator = ev.model.get();

@@ -171,6 +171,17 @@ bool attention_decode_supported(std::int64_t head_dim, std::int64_t num_heads, s
 int attention_decode_splits(std::int64_t kv_range, std::int64_t num_kv_heads);
 void attention_decode(const AttentionDecodeArgs& a, Elem e, cudaStream_t stream);
 
+// Two logits blocks [rows, vocab] (float32, row-major) compared row by row (the compare task): KL(base ‖ model) in
+// nats, both NLLs of targets[r] (< 0: 0) and whether the argmaxes agree (first index on ties). Device outputs.
+struct LogitsComparisonOut {
+  double* kl;
+  double* nll;
+  double* base_nll;
+  unsigned char* same_top;
+};
+void compare_logits(const float* base, const float* model, std::int64_t rows, std::int64_t vocab,
+                    const std::int32_t* targets, const LogitsComparisonOut& out, cudaStream_t stream);
+
 }  // namespace lmscope::cuda
 
 namespace lmscope::cuda {
