@@ -58,7 +58,7 @@ void check_against_reference(const Tokenizer& tok, const fs::path& ids_file, boo
 
 TEST(Tokenizer, Llama2SentencePieceMatchesTheReferenceIds) {
   const fs::path dir = tokenizer_data();
-  LMSCOPE_REQUIRE_PATH(dir, "../shared/data/tokenizers");
+  LMSCOPE_REQUIRE_PATH(dir / "llama2-ids.jsonl", "../shared/data/tokenizers/llama2-ids.jsonl");
   const auto tok = load_tokenizer(dir / "llama2");
   EXPECT_EQ(tok->kind(), "sentencepiece");
   EXPECT_EQ(tok->vocab_size(), 32000);
@@ -72,7 +72,7 @@ TEST(Tokenizer, Llama2SentencePieceMatchesTheReferenceIds) {
 
 TEST(Tokenizer, Llama3ByteLevelBpeMatchesTheReferenceIds) {
   const fs::path dir = tokenizer_data();
-  LMSCOPE_REQUIRE_PATH(dir, "../shared/data/tokenizers");
+  LMSCOPE_REQUIRE_PATH(dir / "llama3-ids.jsonl", "../shared/data/tokenizers/llama3-ids.jsonl");
   const auto tok = load_tokenizer(dir / "llama3");
   EXPECT_EQ(tok->kind(), "byte-level BPE");
   EXPECT_EQ(tok->bos_id(), 128000);
@@ -82,7 +82,7 @@ TEST(Tokenizer, Llama3ByteLevelBpeMatchesTheReferenceIds) {
 
 TEST(Tokenizer, BosRulesAndOverrides) {
   const fs::path dir = tokenizer_data();
-  LMSCOPE_REQUIRE_PATH(dir, "../shared/data/tokenizers");
+  LMSCOPE_REQUIRE_PATH(dir / "llama2" / "tokenizer.model", "../shared/data/tokenizers/llama2");
   for (const char* name : {"llama2", "llama3"}) {
     const auto tok = load_tokenizer(dir / name);
     const auto plain = tok->encode("Hello world", {.add_bos = false});

@@ -13,7 +13,7 @@ TokenComparison compare_logits(std::span<const float> base, std::span<const floa
 }
 
 std::int64_t comparison_block_rows(std::int64_t vocab, const std::string& backend) {
-  const std::int64_t floats = backend == "cuda" ? (64 << 20) : (8 << 20);
+  const std::int64_t floats = backend == "cuda" ? (256 << 20) : (8 << 20);
   return std::clamp<std::int64_t>(floats / std::max<std::int64_t>(vocab, 1), 8, 4096);
 }
 

@@ -22,8 +22,8 @@ using TokenComparison = LogitsComparison;
 // One position from the two logits rows (same length), on the host (backend/logits_comparison.h).
 TokenComparison compare_logits(std::span<const float> base, std::span<const float> model, std::int32_t target);
 
-// Positions per block for a vocabulary of `vocab`: about 32 MiB of float32 logits per model on the CPU, 256 MiB on
-// a GPU (fewer, longer passes).
+// Positions per block for a vocabulary of `vocab`: about 32 MiB of float32 logits per model on the CPU, 1 GiB on a
+// GPU (a 2048-token window of a 128K vocabulary in one pass, as a reference script would run it).
 std::int64_t comparison_block_rows(std::int64_t vocab, const std::string& backend);
 
 // Both models read `input` from an empty state; result[i] compares their distributions after input[i], with
