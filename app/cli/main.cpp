@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "lmscope/error.h"
+#include "lmscope/version.h"
 
 namespace {
 
@@ -63,7 +64,7 @@ const std::map<std::string, Command>& commands() {
 }
 
 void usage(std::FILE* to) {
-  std::fprintf(to, "lmscope-cli %s: evaluate language-model checkpoints\n\nusage: lmscope-cli COMMAND [options]\n\n", LMSCOPE_VERSION);
+  std::fprintf(to, "lmscope-cli %s: evaluate language-model checkpoints\n\nusage: lmscope-cli COMMAND [options]\n\n", lmscope::version());
   for (const auto& [name, c] : commands()) std::fprintf(to, "  %s\n", c.usage);
   std::fprintf(to, "\nExit codes: 0 ok, 2 bad input (the message says what to fix), 1 an output that could not be written\n"
                   "(the message names it) or an internal error. Weights holding NaN or infinity are refused unless\n"
@@ -83,7 +84,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (name == "--version") {
-    std::printf("lmscope-cli %s\n", LMSCOPE_VERSION);
+    std::printf("lmscope-cli %s\n", lmscope::version());
     return 0;
   }
   auto it = commands().find(name);
