@@ -2,6 +2,7 @@
 # dpkg-shlibdeps from what the binaries link, so they follow the build. Build the package with -DLMSCOPE_CUDA=OFF:
 # the CUDA libraries come from NVIDIA's toolkit, not from Debian packages, so a CUDA build cannot declare them.
 include(GNUInstallDirs)
+include(${CMAKE_CURRENT_LIST_DIR}/ManPage.cmake)  # share/man/man1/lmscope-cli.1.gz
 
 install(TARGETS lmscope-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(TARGET lmscope)
