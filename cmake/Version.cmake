@@ -1,5 +1,5 @@
 # The version every binary, the Debian package and the reports state: the project version and the git revision of
-# the sources, e.g. "0.1.0+git20261201.3acb97a" (Debian version syntax; see engine/include/lmscope/version.h).
+# the sources, e.g. "0.1.0+git20261201.224300.3acb97a" (Debian version syntax; see engine/include/lmscope/version.h).
 # The revision is read at build time, not at configure time, so a new commit needs no re-configure; only the
 # generated version.cpp changes with it (written only when its text changes), so a commit recompiles one file.
 set(LMSCOPE_GENERATED_DIR ${CMAKE_BINARY_DIR}/generated)

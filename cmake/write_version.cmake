@@ -1,8 +1,8 @@
 # cmake -DSOURCE_DIR=... -DOUT_DIR=... -DPROJECT_VERSION=... -P write_version.cmake (run by cmake/Version.cmake at
 # every build): writes OUT_DIR/version.cpp (lmscope::version(), revision(), revision_date()) and OUT_DIR/version.txt
 # (the version alone, for CPack), each only when its text changes.
-#   a commit:            0.1.0+git20261201.3acb97a        (commit date in UTC, 7 hex digits of the hash)
-#   uncommitted changes: 0.1.0+git20261201.3acb97a.dirty  (tracked files differ from the commit)
+#   a commit:            0.1.0+git20261201.224300.3acb97a        (commit date and time in UTC, 7 hex digits of the hash)
+#   uncommitted changes: 0.1.0+git20261201.224300.3acb97a.dirty  (tracked files differ from the commit)
 #   no git (a tarball):  0.1.0+unknown
 cmake_minimum_required(VERSION 3.25)  # policies for script mode (CMP0053: @var@ with escapes)
 set(revision unknown)
@@ -19,13 +19,14 @@ if(GIT_EXECUTABLE)
   endif()
   if(rc EQUAL 0 AND top_real STREQUAL source_real)
     execute_process(COMMAND ${CMAKE_COMMAND} -E env TZ=UTC
-                            ${GIT_EXECUTABLE} -C ${SOURCE_DIR} log -1 "--format=%H %cd" --date=format-local:%Y-%m-%d
+                            ${GIT_EXECUTABLE} -C ${SOURCE_DIR} log -1 "--format=%H %cd" --date=format-local:%Y-%m-%d-%H%M%S
                     OUTPUT_VARIABLE head RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-    if(rc EQUAL 0 AND head MATCHES "^([0-9a-f]+) ([0-9]+)-([0-9]+)-([0-9]+)$")
+    if(rc EQUAL 0 AND head MATCHES "^([0-9a-f]+) ([0-9]+)-([0-9]+)-([0-9]+)-([0-9]+)$")
       set(revision ${CMAKE_MATCH_1})
       set(revision_date "${CMAKE_MATCH_2}-${CMAKE_MATCH_3}-${CMAKE_MATCH_4}")
       string(SUBSTRING ${revision} 0 7 short)
-      set(suffix "git${CMAKE_MATCH_2}${CMAKE_MATCH_3}${CMAKE_MATCH_4}.${short}")
+      # The time too: apt orders versions, and a project commits many times a day.
+      set(suffix "git${CMAKE_MATCH_2}${CMAKE_MATCH_3}${CMAKE_MATCH_4}.${CMAKE_MATCH_5}.${short}")
       execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} status --porcelain --untracked-files=no
                       OUTPUT_VARIABLE changes RESULT_VARIABLE rc ERROR_QUIET)
       if(NOT rc EQUAL 0 OR NOT changes STREQUAL "")

@@ -5,8 +5,8 @@
 
 namespace lmscope {
 
-// "0.1.0+git20261201.3acb97a": project version, commit date (UTC) and hash; ".dirty" follows when tracked files
-// differed from the commit; "0.1.0+unknown" when the sources are not a git checkout (a tarball).
+// "0.1.0+git20261201.224300.3acb97a": project version, commit date and time (UTC) and hash; ".dirty" follows when
+// tracked files differed from the commit; "0.1.0+unknown" when the sources are not a git checkout (a tarball).
 const char* version();
 // The full commit hash, or "unknown".
 const char* revision();
