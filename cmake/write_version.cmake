@@ -9,9 +9,11 @@ set(revision unknown)
 set(revision_date "")
 set(suffix unknown)
 find_program(GIT_EXECUTABLE git)
+# safe.directory: sources owned by another user (a CI checkout built under another account) still say their revision.
+set(git ${GIT_EXECUTABLE} -c safe.directory=* --no-optional-locks -C ${SOURCE_DIR})
 if(GIT_EXECUTABLE)
   # Only the sources' own repository counts: a tarball unpacked inside another checkout must not take its revision.
-  execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} rev-parse --show-toplevel
+  execute_process(COMMAND ${git} rev-parse --show-toplevel
                   OUTPUT_VARIABLE top RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   file(REAL_PATH "${SOURCE_DIR}" source_real)
   if(rc EQUAL 0)
@@ -19,7 +21,7 @@ if(GIT_EXECUTABLE)
   endif()
   if(rc EQUAL 0 AND top_real STREQUAL source_real)
     execute_process(COMMAND ${CMAKE_COMMAND} -E env TZ=UTC
-                            ${GIT_EXECUTABLE} -C ${SOURCE_DIR} log -1 "--format=%H %cd" --date=format-local:%Y-%m-%d-%H%M%S
+                            ${git} log -1 "--format=%H %cd" --date=format-local:%Y-%m-%d-%H%M%S
                     OUTPUT_VARIABLE head RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
     if(rc EQUAL 0 AND head MATCHES "^([0-9a-f]+) ([0-9]+)-([0-9]+)-([0-9]+)-([0-9]+)$")
       set(revision ${CMAKE_MATCH_1})
@@ -27,7 +29,8 @@ if(GIT_EXECUTABLE)
       string(SUBSTRING ${revision} 0 7 short)
       # The time too: apt orders versions, and a project commits many times a day.
       set(suffix "git${CMAKE_MATCH_2}${CMAKE_MATCH_3}${CMAKE_MATCH_4}.${CMAKE_MATCH_5}.${short}")
-      execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} status --porcelain --untracked-files=no
+      # (--no-optional-locks above: this status must not take the index lock from a git command running beside it.)
+      execute_process(COMMAND ${git} status --porcelain --untracked-files=no
                       OUTPUT_VARIABLE changes RESULT_VARIABLE rc ERROR_QUIET)
       if(NOT rc EQUAL 0 OR NOT changes STREQUAL "")
         string(APPEND suffix ".dirty")
