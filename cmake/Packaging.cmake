@@ -1,7 +1,10 @@
 # Install layout and the Debian package (cpack -G DEB). The package's library dependencies are computed by
 # dpkg-shlibdeps from what the binaries link, so they follow the build. Build the package with -DLMSCOPE_CUDA=OFF:
 # the CUDA libraries come from NVIDIA's toolkit, not from Debian packages, so a CUDA build cannot declare them.
+# Its version is lmscope::version() (cmake/Version.cmake), read when cpack runs (cmake/CPackVersion.cmake).
+# tools/build-deb.sh builds it; tools/test-deb-in-chroot.sh installs and uses it in a fresh Debian 12.
 include(GNUInstallDirs)
+include(${CMAKE_CURRENT_LIST_DIR}/ManPage.cmake)
 
 install(TARGETS lmscope-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(TARGET lmscope)
@@ -18,7 +21,9 @@ set(CPACK_PACKAGE_NAME lmscope)
 set(CPACK_PACKAGE_VENDOR "lmscope")
 set(CPACK_PACKAGE_CONTACT "lmscope developers <lmscope@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
-set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})  # replaced by the built version when cpack runs
+set(CPACK_LMSCOPE_VERSION_FILE ${LMSCOPE_GENERATED_DIR}/version.txt)
+set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_CURRENT_LIST_DIR}/CPackVersion.cmake)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything lmscope needs to build and test on Debian 12 (bookworm), from Debian's packages.
 # The CUDA backend is built too when a CUDA toolkit (nvcc) is already installed; it is never required.
-# --checking adds clang and its sanitizer/libFuzzer runtimes, for tools/check-sanitized.sh and tools/fuzz.sh (CI).
+# --checking adds what CI needs beyond the build: clang and its sanitizer/libFuzzer runtimes (tools/check-sanitized.sh,
+# tools/fuzz.sh), ccache, debootstrap (tools/test-deb-in-chroot.sh) and groff (the man page test).
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -15,7 +16,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
   xvfb dpkg-dev
 )
-if [ "${1:-}" = "--checking" ]; then packages+=(clang libclang-rt-14-dev); fi
+if [ "${1:-}" = "--checking" ]; then packages+=(clang libclang-rt-14-dev ccache debootstrap groff-base); fi
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "install-deps: ok (${#packages[@]} packages)"

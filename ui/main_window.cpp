@@ -35,6 +35,7 @@
 
 #include <memory>
 
+#include "about_box.h"
 #include "comparison_table_model.h"
 #include "engine_client.h"
 #include "figure_exporter.h"
@@ -328,6 +329,10 @@ void MainWindow::buildUi() {
   run->addAction(launch_act);
   run->addAction(demo);
   run->addAction(tr("Cancel all"), queue_, &RunQueue::cancelAll);
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QAction* about = help->addAction(tr("About lmscope"), this, [this] { showAboutBox(this); });
+  about->setObjectName("about_action");
+  about->setMenuRole(QAction::AboutRole);
   QToolBar* tb = addToolBar(tr("Workbench"));
   tb->setObjectName("toolbar");
   tb->addAction(add);

@@ -5,6 +5,7 @@
 #include <QSaveFile>
 
 #include "figure_exporter.h"
+#include "lmscope/version.h"
 #include "table_exporter.h"
 
 QStringList ReportExporter::write(const QString& folder, const Figures& figures, const Tables& tables, int dpi, QString* error) {
@@ -17,7 +18,10 @@ QStringList ReportExporter::write(const QString& folder, const Figures& figures,
     return written;
   }
   const QDir dir(folder);
-  QString index = "# lmscope report\n\n" + QObject::tr("Written %1.").arg(QDateTime::currentDateTime().toString(Qt::ISODate)) + "\n\n";
+  QString index = "# lmscope report\n\n" +
+                  QObject::tr("Written %1 by lmscope %2.")
+                      .arg(QDateTime::currentDateTime().toString(Qt::ISODate), QString::fromUtf8(lmscope::version())) +
+                  "\n\n";
   for (const auto& [stem, plot] : figures) {
     for (const char* ext : {"png", "pdf", "svg"}) {
       const QString path = dir.filePath(stem + "." + ext);

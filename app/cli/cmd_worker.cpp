@@ -14,6 +14,7 @@
 #include "lmscope/json_input.h"
 #include "lmscope/eval/task.h"
 #include "lmscope/run/runner.h"
+#include "lmscope/version.h"
 
 namespace lmscope::cli {
 namespace {
@@ -55,7 +56,7 @@ class Worker {
     const auto& cmd = req.cmd;
     try {
       if (cmd == "quit") return false;
-      if (cmd == "ping") send({{"event", "pong"}, {"version", LMSCOPE_VERSION}, {"protocol", 1}}, id);
+      if (cmd == "ping") send({{"event", "pong"}, {"version", lmscope::version()}, {"protocol", 1}}, id);
       else if (cmd == "tasks") send({{"event", "tasks"}, {"tasks", eval::task_names()}}, id);
       else if (cmd == "inspect") send({{"event", "inspect"}, {"model", inspect_json(Checkpoint::open(req.text("model")))}}, id);
       else if (cmd == "history") history(req, id);
@@ -170,7 +171,7 @@ static bool read_request_line(std::string& line, std::size_t max, bool& too_long
 int cmd_worker(const Argv& argv) {
   Args a("worker", argv, {}, {});
   Worker w;
-  w.send({{"event", "ready"}, {"version", LMSCOPE_VERSION}, {"protocol", 1}}, nullptr);
+  w.send({{"event", "ready"}, {"version", lmscope::version()}, {"protocol", 1}}, nullptr);
   std::string line;
   bool too_long = false;
   while (!w.output_lost() && read_request_line(line, kMaxRequestBytes, too_long)) {

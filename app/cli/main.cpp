@@ -9,9 +9,12 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "cli/man_page.h"
 #include "lmscope/error.h"
+#include "lmscope/version.h"
 
 namespace {
 
@@ -23,10 +26,11 @@ struct Command {
 const std::map<std::string, Command>& commands() {
   using namespace lmscope::cli;
   static const std::map<std::string, Command> c{
-      {"inspect", {cmd_inspect, "inspect --model DIR [--json]                 family, parameters, dtype, layers, heads, RoPE, context, size"}},
+      {"inspect", {cmd_inspect, "inspect --model DIR [--json] [--force-family ID]\n"
+                            "                                              family, parameters, dtype, layers, heads, RoPE, context, size"}},
       {"logits", {cmd_logits, "logits --model DIR (--tokens 1,2,3 | --tokens-file ids.json | --batch-file seqs.json) --out FILE.safetensors\n"
                               "       [--backend cpu|cuda] [--dtype fp32|bf16] [--rope TYPE:key=value,...] [--hidden] [--allow-nonfinite]\n"
-                              "                                              one forward pass from an empty state"}},
+                              "       [--force-family ID]                    one forward pass from an empty state"}},
       {"generate", {cmd_generate, "generate --model DIR (--prompt TEXT | --prompt-file FILE) [--max-new N (64)] [--stop STRING] [--ids]\n"
                                   "       [--tokenizer FILE|bytes]    text through the model's tokenizer; prints the continuation as it is\n"
                                   "                                   decoded (stops at EOS, before --stop; --ids: the new ids as JSON)\n"
@@ -42,6 +46,7 @@ const std::map<std::string, Command>& commands() {
                           "                                              --spec-out: write that comparison's run spec"}},
       {"bench", {cmd_bench, "bench (--config CONFIG.json | --model DIR) [--batch B] [--seq T] [--dtype fp32|bf16] [--backend cpu|cuda]\n"
                             "       [--repeat N] [--warmup N] [--micro-batch M]  scoring throughput: tokens/s, ms/batch, TFLOP/s, peak memory\n"
+                            "       [--rope TYPE:key=value,...] [--allow-nonfinite] [--force-family ID]\n"
                             "       [--generate N [--prefill-chunk C]]  instead: B prompts of T tokens decoded N tokens each;\n"
                             "                                              prefill and decode tokens/s, ms per item"}},
       {"tokenize", {cmd_tokenize, "tokenize (--model DIR | --tokenizer FILE|bytes) (--text S | --text-file F | --jsonl F [--field text])\n"
@@ -49,7 +54,7 @@ const std::map<std::string, Command>& commands() {
       {"detokenize", {cmd_detokenize, "detokenize (--model DIR | --tokenizer FILE|bytes) (--ids 1,2,3 | --ids-file ids.json)"}},
       {"run", {cmd_run, "run (SPEC.json | --model DIR --task NAME [--data PATH] [--tokenizer bytes|PATH] [--max-length N]\n"
                         "       [--limit N] [--seed S] [--batch-size B] [--rope TYPE:k=v,...] [--settings JSON] [--backend cpu|cuda]\n"
-                        "       [--dtype fp32|bf16]) [--store FILE]\n"
+                        "       [--dtype fp32|bf16] [--force-family ID]) [--store FILE]\n"
                         "       [--out results.json] [--shard i/N] [--log-samples FILE.jsonl] [--quiet] [--allow-nonfinite]\n"
                         "                                              evaluate; units go to the results store; resumes"}},
       {"results", {cmd_results, "results [--store FILE] [--task NAME] [--model NAME] [--json]\n"
@@ -57,17 +62,29 @@ const std::map<std::string, Command>& commands() {
       {"merge", {cmd_merge, "merge INTO.sqlite FROM.sqlite...              combine results stores (e.g. of shards)"}},
       {"worker", {cmd_worker, "worker                                       the engine as JSON lines on stdin/stdout (docs/worker.md)"}},
       {"tasks", {cmd_tasks, "tasks                                        the evaluation tasks and their settings"}},
-      {"devices", {cmd_devices, "devices                                      backends and CUDA devices this build can use"}},
+      {"devices", {cmd_devices, "devices [--self-test]                        backends and CUDA devices this build can use;\n"
+                            "                                              --self-test: a kernel check on each device"}},
   };
   return c;
 }
 
+constexpr const char* kSummary = "evaluate language-model checkpoints";
+constexpr const char* kNotes =
+    "Exit codes: 0 ok, 2 bad input (the message says what to fix), 1 an output that could not be written\n"
+    "(the message names it) or an internal error. Weights holding NaN or infinity are refused unless\n"
+    "--allow-nonfinite is given.";
+
 void usage(std::FILE* to) {
-  std::fprintf(to, "lmscope-cli %s: evaluate language-model checkpoints\n\nusage: lmscope-cli COMMAND [options]\n\n", LMSCOPE_VERSION);
+  std::fprintf(to, "lmscope-cli %s: %s\n\nusage: lmscope-cli COMMAND [options]\n\n", lmscope::version(), kSummary);
   for (const auto& [name, c] : commands()) std::fprintf(to, "  %s\n", c.usage);
-  std::fprintf(to, "\nExit codes: 0 ok, 2 bad input (the message says what to fix), 1 an output that could not be written\n"
-                  "(the message names it) or an internal error. Weights holding NaN or infinity are refused unless\n"
-                  "--allow-nonfinite is given.\n");
+  std::fprintf(to, "\n%s\n", kNotes);
+}
+
+// The manual page from the same table (hidden: the build runs it, cmake/ManPage.cmake).
+void man_page(std::FILE* to) {
+  std::vector<lmscope::cli::CommandHelp> table;
+  for (const auto& [name, c] : commands()) table.push_back({name, c.usage});
+  lmscope::cli::write_man_page(to, table, kSummary, kNotes);
 }
 
 }  // namespace
@@ -83,8 +100,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (name == "--version") {
-    std::printf("lmscope-cli %s\n", LMSCOPE_VERSION);
+    std::printf("lmscope-cli %s\n", lmscope::version());
     return 0;
+  }
+  if (name == "--man") {
+    man_page(stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
   }
   auto it = commands().find(name);
   if (it == commands().end()) {

@@ -1,5 +1,6 @@
 // lmscope: the Qt workbench. The engine runs in `lmscope-cli` child processes found next to this executable.
 //   lmscope [--store FILE] [--no-history] [MODEL_DIR...]
+//   lmscope --version                            (needs a Qt platform: QT_QPA_PLATFORM=offscreen without a display)
 //   lmscope --screenshots OUT_DIR --demo-text FILE MODEL_DIR...   (a scripted demo run that saves PNGs of the views)
 //   lmscope --export-report OUT_DIR --store FILE   (headless with QT_QPA_PLATFORM=offscreen: the store's results as
 //                                                  the report export writes them — figures and tables — then quit)
@@ -12,6 +13,7 @@
 
 #include <cstdio>
 
+#include "lmscope/version.h"
 #include "main_window.h"
 #include "screenshot_tour.h"
 
@@ -19,9 +21,11 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QApplication::setApplicationName("lmscope");
   QApplication::setOrganizationName("lmscope");
+  QApplication::setApplicationVersion(QString::fromUtf8(lmscope::version()));
   QCommandLineParser args;
   args.setApplicationDescription("lmscope workbench: evaluate and compare language-model checkpoints");
   args.addHelpOption();
+  args.addVersionOption();
   args.addOption({"store", "results store (default: the worker's, ~/.local/share/lmscope/results.sqlite)", "FILE"});
   args.addOption({"no-history", "do not list past runs from the store"});
   args.addOption({"screenshots", "run a small demo and write PNGs of the main views into DIR, then quit", "DIR"});

@@ -19,6 +19,7 @@
 
 #include "comparison_table_model.h"
 #include "figure_exporter.h"
+#include "lmscope/version.h"
 #include "passkey_grid.h"
 #include "passkey_heatmap_view.h"
 #include "ppl_plot_view.h"
@@ -330,6 +331,7 @@ class ExportersTest : public QObject {
     for (const QString& f : files) QVERIFY2(QFileInfo(f).size() > 0, qPrintable(f));
     QVERIFY(readAll(dir.filePath("report/passkey.png")).startsWith("\x89PNG"));
     QVERIFY(readAll(dir.filePath("report/index.md")).contains("![perplexity](perplexity.png)"));
+    QVERIFY(readAll(dir.filePath("report/index.md")).contains(QByteArray("by lmscope ") + lmscope::version() + "."));
   }
 };
 

@@ -19,8 +19,10 @@
 #include <csignal>
 #include <fstream>
 
+#include "about_box.h"
 #include "comparison_table_model.h"
 #include "lmscope/random_checkpoint.h"
+#include "lmscope/version.h"
 #include "main_window.h"
 #include "model_library.h"
 #include "passkey_heatmap_view.h"
@@ -103,6 +105,17 @@ class MainWindowTest : public QObject {
     QCOMPARE(w.comparison()->rowCount(), 3);
     QCOMPARE(w.library()->entries().size(), 3);
     QSettings().remove("library");  // the demo folders went into the recent list; the next tests count theirs
+  }
+
+  void helpAboutStatesTheVersion() {
+    QTemporaryDir store;
+    MainWindow w(options(store));
+    auto* about = w.findChild<QAction*>("about_action");
+    QVERIFY(about);
+    QCOMPARE(about->text(), QString("About lmscope"));
+    const QString text = aboutText();  // what the box shows (triggering it would wait for a click)
+    QVERIFY2(text.contains(QString::fromUtf8(lmscope::version())), qPrintable(text));
+    QVERIFY2(text.contains(QString::fromUtf8(lmscope::revision())), qPrintable(text));
   }
 
   void addingAGoodAndABadFolderShowsBoth() {

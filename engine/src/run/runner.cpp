@@ -16,6 +16,7 @@
 #include "lmscope/eval/task.h"
 #include "lmscope/model.h"
 #include "lmscope/tokenizer.h"
+#include "lmscope/version.h"
 
 namespace lmscope::run {
 namespace {
@@ -272,7 +273,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         rec.task = r.task->name();
         rec.unit_count = r.task->unit_count();
         rec.config = r.task->config();
-        rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", LMSCOPE_VERSION},
+        rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", lmscope::version()},
                           {"backend", spec.backend},                 {"dtype", spec.dtype},
                           {"device", device_name(spec.backend)},    {"tokenizer", side.tokenizer->kind()}};
         if (!side.entry.force_family.empty()) rec.provenance["force_family"] = side.entry.force_family;
@@ -457,7 +458,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
                         {"config", {{"model", "lmscope"}, {"model_args", args}, {"backend", spec.backend},
                                     {"dtype", spec.dtype},
                                     {"batch_size", r.batch_size}}},
-                        {"lmscope", {{"version", LMSCOPE_VERSION}, {"model", side.entry.name},
+                        {"lmscope", {{"version", lmscope::version()}, {"model", side.entry.name},
                                      {"model_path", side.entry.path}, {"setting", r.rope},
                                      {"weights_fingerprint", side.fingerprint}, {"spec_hash", out.spec_hash},
                                      {"run_keys", nlohmann::json::object()}, {"details", nlohmann::json::object()},
