@@ -38,6 +38,7 @@ void PasskeyHeatmapView::refresh() {
   grids_ = PasskeyGrid::fromResults(results_->visibleRuns());
   plot_->clearPlottables();
   plot_->clearItems();
+  cells_.clear();
   plot_->plotLayout()->clear();  // removes the axis rect and the colour scale
   delete group_;
   group_ = nullptr;
@@ -67,12 +68,12 @@ void PasskeyHeatmapView::refresh() {
   int max_depths = 0;
   for (const auto& g : grids_) max_depths = std::max(max_depths, int(g.depths.size()));
   for (int d = 0; d < first.depths.size(); ++d) yt->addTick(d, QString("%1%").arg(first.depths[d] * 100, 0, 'g', 3));
-  const QCPColorGradient gradient = viridis();
+  QCPColorGradient gradient = viridis();  // color() is not const in QCustomPlot 2.1
   auto* scale = new QCPColorScale(plot_);
   scale->setType(QCPAxis::atRight);
-  scale->setDataRange(QCPRange(0, 1));
+  scale->setDataRange(QCPRange(0, 100));  // the cells' unit
   scale->setGradient(gradient);
-  scale->axis()->setLabel(tr("retrieval accuracy (cells: %)"));
+  scale->axis()->setLabel(tr("retrieval accuracy (%)"));
   int offset = 0, ticks = 0;
   for (const PasskeyGrid& g : grids_) {
     const int nl = g.lengths.size(), nd = g.depths.size();
@@ -83,29 +84,32 @@ void PasskeyHeatmapView::refresh() {
     if (!g.complete) title += tr("\n(%1/%2 cells)").arg(g.cellsDone()).arg(nd * nl);
     if (g.depths != first.depths) title += tr("\n(other depths)");
     tt->addTick(offset + (nl - 1) / 2.0, title);
-    auto* map = new QCPColorMap(x, y);
-    map->data()->setSize(nl, nd);
-    map->data()->setRange(QCPRange(offset, offset + nl - 1), QCPRange(0, nd - 1));
+    // Cells are rectangles, not an image: vector in PDF and SVG, sharp at any size.
     const bool labels = nl * nd <= 120;
     for (int d = 0; d < nd; ++d)
       for (int l = 0; l < nl; ++l) {
         const double v = g.accuracy[d][l];
-        map->data()->setCell(l, d, v);
-        if (labels && !std::isnan(v)) {
-          auto* t = new QCPItemText(plot_);
-          t->setClipAxisRect(rect);
-          t->position->setAxes(x, y);
-          t->position->setCoords(offset + l, d);
-          t->setText(QString::number(std::lround(v * 100)));  // percent: short enough for narrow cells
-          t->setFont(QFont(font().family(), 7));
-          t->setColor(v > 0.6 ? Qt::black : Qt::white);  // readable on both ends of viridis
-        }
+        if (std::isnan(v)) continue;  // not computed yet: blank
+        auto* cell = new QCPItemRect(plot_);
+        cell->setClipAxisRect(rect);
+        cell->topLeft->setAxes(x, y);
+        cell->bottomRight->setAxes(x, y);
+        cell->topLeft->setCoords(offset + l - 0.5, d - 0.5);
+        cell->bottomRight->setCoords(offset + l + 0.5, d + 0.5);
+        const QColor c = QColor::fromRgb(gradient.color(v, QCPRange(0, 1)));
+        cell->setBrush(c);
+        cell->setPen(QPen(c, 0));
+        cell->setSelectable(false);
+        cells_ << cell;
+        if (!labels) continue;
+        auto* t = new QCPItemText(plot_);
+        t->setClipAxisRect(rect);
+        t->position->setAxes(x, y);
+        t->position->setCoords(offset + l, d);
+        t->setText(QString::number(std::lround(v * 100)));  // percent, the colour bar's unit
+        t->setFont(QFont(font().family(), 7));
+        t->setColor(v > 0.6 ? Qt::black : Qt::white);  // readable on both ends of viridis
       }
-    map->setInterpolate(false);
-    map->setTightBoundary(false);
-    map->setColorScale(scale);
-    map->setGradient(gradient);
-    map->setDataRange(QCPRange(0, 1));
     offset += nl + 1;
   }
   x->setTicker(xt);

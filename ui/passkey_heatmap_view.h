@@ -1,6 +1,7 @@
 // Passkey retrieval heatmaps: one depth × length map per model × setting, side by side in one figure (so it
-// exports as one), sharing an accuracy colour scale 0–1 with the viridis gradient (perceptually uniform and
-// colour-blind safe). Cells not computed yet stay blank; each cell shows its accuracy. Redraws on every change.
+// exports as one), sharing an accuracy colour scale 0–100 % with the viridis gradient (perceptually uniform and
+// colour-blind safe). Cells are rectangles (vector in PDF and SVG); cells not computed yet stay blank; each cell
+// shows its accuracy in %. Redraws on every change.
 #pragma once
 
 #include <QWidget>
@@ -8,6 +9,7 @@
 #include "passkey_grid.h"
 
 class QCustomPlot;
+class QCPItemRect;
 class QCPMarginGroup;
 class ResultSet;
 
@@ -18,6 +20,8 @@ class PasskeyHeatmapView : public QWidget {
   QCustomPlot* plot() const { return plot_; }
   int mapCount() const { return grids_.size(); }
   const QVector<PasskeyGrid>& grids() const { return grids_; }
+  // The drawn cells (computed ones only), map by map, depth-major.
+  const QVector<QCPItemRect*>& cells() const { return cells_; }
 
  public slots:
   void refresh();
@@ -26,5 +30,6 @@ class PasskeyHeatmapView : public QWidget {
   ResultSet* results_;
   QCustomPlot* plot_;
   QVector<PasskeyGrid> grids_;
+  QVector<QCPItemRect*> cells_;
   QCPMarginGroup* group_ = nullptr;
 };

@@ -72,11 +72,11 @@ void PplPlotView::refresh() {
   for (int i = 0; i < series_.size(); ++i) {
     const auto& s = series_[i];
     QCPGraph* g = plot_->addGraph();
-    const QColor c = seriesColor(i);
-    QPen pen(c, 2);
-    if (!s.complete) pen.setStyle(Qt::DashLine);  // still computing
+    const SeriesStyle st = SeriesStyle::of(s.label);
+    QPen pen(st.color, 2, st.line);
+    if (!s.complete) pen.setColor(st.color.lighter(140));  // still computing (also named so in the legend)
     g->setPen(pen);
-    g->setScatterStyle(QCPScatterStyle(seriesShape(i), c, Qt::white, 7));
+    g->setScatterStyle(QCPScatterStyle(st.shape, st.color, Qt::white, 7));
     g->setName(s.complete ? s.label : s.label + tr(" (running)"));
     g->setData(s.lengths, s.ppl, true);
     for (int k = 0; k < s.lengths.size(); ++k) {

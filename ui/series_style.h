@@ -1,21 +1,23 @@
-// Colours and markers of the i-th line in a plot, shared by every view so a model · setting looks alike across
-// them: Okabe & Ito (2008), distinguishable for the common forms of colour-blindness, and distinct markers for
-// greyscale print.
+// How a model · setting is drawn, the same in every view and every session: a slot (0–23) kept per label in
+// QSettings, and per slot a colour (Okabe & Ito's eight, distinguishable for the common forms of colour-blindness,
+// with their yellow darkened to read on white), a marker and a line style, so 24 series never share a look and a
+// line keeps its look when past runs are shown or hidden.
 #pragma once
 
 #include <QColor>
+#include <QString>
 #include <qcustomplot.h>
 
-inline QColor seriesColor(int i) {
-  static const QColor c[] = {QColor(0, 114, 178), QColor(230, 159, 0), QColor(0, 158, 115), QColor(204, 121, 167),
-                             QColor(86, 180, 233), QColor(213, 94, 0), QColor(240, 228, 66), QColor(0, 0, 0)};
-  return c[i % 8];
-}
+struct SeriesStyle {
+  QColor color;
+  QCPScatterStyle::ScatterShape shape;
+  Qt::PenStyle line;
 
-inline QCPScatterStyle::ScatterShape seriesShape(int i) {
-  static const QCPScatterStyle::ScatterShape s[] = {QCPScatterStyle::ssCircle,  QCPScatterStyle::ssSquare,
-                                                    QCPScatterStyle::ssTriangle, QCPScatterStyle::ssDiamond,
-                                                    QCPScatterStyle::ssCross,   QCPScatterStyle::ssPlus,
-                                                    QCPScatterStyle::ssStar,    QCPScatterStyle::ssTriangleInverted};
-  return s[i % 8];
-}
+  static constexpr int kSlots = 24;
+  // The look of slot i (i modulo kSlots): slots 0–7 solid with their own colour and marker, 8–15 dashed, 16–23
+  // dotted, with the markers shifted so no two slots share colour, marker and line style.
+  static SeriesStyle ofSlot(int slot);
+  // The slot of a label: the one it had before, else a free one, else the one used longest ago.
+  static int slotOf(const QString& label);
+  static SeriesStyle of(const QString& label) { return ofSlot(slotOf(label)); }
+};

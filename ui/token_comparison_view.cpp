@@ -113,10 +113,11 @@ void TokenComparisonView::showChosen() {
   auto line = [&](QCPAxisRect* rect, const QVector<double>& x, const QVector<double>& y, int i, bool dashed,
                   const QString& name) {
     auto* g = plot_->addGraph(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
-    QPen pen(seriesColor(i), 2);
-    if (dashed) pen.setStyle(Qt::DashLine);
+    const SeriesStyle st = SeriesStyle::of(runs_[i].label);
+    // The base beside its run: the run's colour, thin, dash-dotted (no run's own line style).
+    QPen pen(st.color, dashed ? 1.5 : 2, dashed ? Qt::DashDotLine : st.line);
     g->setPen(pen);
-    g->setScatterStyle(QCPScatterStyle(seriesShape(i), seriesColor(i), Qt::white, x.size() > 16 ? 4 : 6));
+    g->setScatterStyle(QCPScatterStyle(dashed ? QCPScatterStyle::ssNone : st.shape, st.color, Qt::white, x.size() > 16 ? 4 : 6));
     g->setData(x, y, true);
     g->setName(name);
     if (name.isEmpty()) g->removeFromLegend();
@@ -148,8 +149,9 @@ void TokenComparisonView::showChosen() {
     for (int k = 0; k + 1 < r.hist_edges.size(); ++k) mid << 0.5 * (r.hist_edges[k] + r.hist_edges[k + 1]);
     bars->setData(mid, r.hist_counts, true);
     bars->setWidth(r.hist_edges.size() > 1 ? r.hist_edges[1] - r.hist_edges[0] : 1);
-    bars->setPen(QPen(seriesColor(chosen).darker(130)));
-    bars->setBrush(seriesColor(chosen));
+    const QColor c = SeriesStyle::of(r.label).color;
+    bars->setPen(QPen(c.darker(130)));
+    bars->setBrush(c);
     hist->axis(QCPAxis::atBottom)->rescale();
     hist->axis(QCPAxis::atLeft)->rescale();
     hist->axis(QCPAxis::atLeft)->setRangeLower(0);

@@ -9,6 +9,9 @@
 #include <QSortFilterProxyModel>
 #include <QStandardItemModel>
 #include <QTableWidget>
+#include <QSet>
+#include <QSettings>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTextBrowser>
 #include <QFileInfo>
@@ -26,6 +29,7 @@
 #include "ppl_series.h"
 #include "report_exporter.h"
 #include "result_set.h"
+#include "series_style.h"
 #include "table_exporter.h"
 #include "table_roles.h"
 #include "token_comparison.h"
@@ -214,6 +218,36 @@ class ExportersTest : public QObject {
     QCOMPARE(g[1].trials, 20);
   }
 
+  void initTestCase() {
+    // QSettings (the series' slots) go to a temporary folder, never to the user's.
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("lmscope-tests");
+    QCoreApplication::setApplicationName("ui_export_tests");
+    QSettings().clear();
+  }
+
+  void seriesKeepTheirLookAcrossViewsAndNeverShareOne() {
+    QSettings().remove("plot");
+    // 24 slots, no two with the same colour, marker and line style.
+    QSet<QString> looks;
+    for (int i = 0; i < SeriesStyle::kSlots; ++i) {
+      const SeriesStyle s = SeriesStyle::ofSlot(i);
+      looks.insert(QString("%1/%2/%3").arg(s.color.name()).arg(int(s.shape)).arg(int(s.line)));
+    }
+    QCOMPARE(looks.size(), SeriesStyle::kSlots);
+    // 12 labels get 12 slots, and keep them when asked again in another order (another view, a hidden run).
+    QMap<QString, int> slot;
+    for (int i = 0; i < 12; ++i) slot[QString("model %1").arg(i)] = SeriesStyle::slotOf(QString("model %1").arg(i));
+    QCOMPARE(QSet<int>(slot.begin(), slot.end()).size(), 12);
+    for (int i = 11; i >= 0; --i) QCOMPARE(SeriesStyle::slotOf(QString("model %1").arg(i)), slot[QString("model %1").arg(i)]);
+    // Full: a 25th label takes the slot of the one drawn longest ago, not one just drawn.
+    for (int i = 12; i < 24; ++i) SeriesStyle::slotOf(QString("model %1").arg(i));
+    SeriesStyle::slotOf("model 0");
+    const int taken = SeriesStyle::slotOf("newcomer");
+    QCOMPARE(taken, slot["model 11"]);  // asked again in reverse order above, model 11 first
+    QVERIFY(SeriesStyle::slotOf("model 0") != taken);
+  }
+
   void tokenByTokenReadsTheCompareTask() {
     QObject owner;
     auto* r = new ResultSet(&owner);
@@ -315,11 +349,20 @@ class ExportersTest : public QObject {
     r->applyEvent(workerEvent("result", "B", "", "passkey", {{"accuracy", 0.625}}, grid, 4, 4));
     PasskeyHeatmapView heat(r);
     QCOMPARE(heat.mapCount(), 2);
-    QCOMPARE(heat.plot()->plottableCount(), 2);  // one QCPColorMap per model
-    auto* map = qobject_cast<QCPColorMap*>(heat.plot()->plottable(0));
-    QVERIFY(map);
-    QCOMPARE(map->data()->cell(1, 1), 1.0);
-    QCOMPARE(map->dataRange().upper, 1.0);
+    // Cells are vector rectangles coloured by viridis (no bitmap): 2 maps × 4 computed cells.
+    QCOMPARE(heat.plot()->plottableCount(), 0);
+    QCOMPARE(heat.cells().size(), 8);
+    const QColor top = heat.cells()[3]->brush().color(), bottom = heat.cells()[1]->brush().color();  // 100 % and 0 %
+    QVERIFY2(top.red() > 240 && top.green() > 220 && top.blue() < 60, qPrintable(top.name()));
+    QVERIFY2(bottom.red() < 90 && bottom.blue() > 70 && bottom.green() < 20, qPrintable(bottom.name()));
+    {
+      QTemporaryDir svgDir;
+      const QString svg = svgDir.filePath("heat.svg");
+      QVERIFY(FigureExporter::save(heat.plot(), svg, 150, QSize(600, 300)));
+      const QByteArray text = readAll(svg);
+      QVERIFY2(text.count("<image") <= 1, "only the colour bar may be a bitmap");
+      QVERIFY(text.count("<rect") >= 8);
+    }
     PplPlotView ppl(r);
     ComparisonTableModel cmp(r);
     QTemporaryDir dir;
