@@ -66,7 +66,7 @@ std::vector<float> unpack_floats(std::string_view packed, const std::string& wha
   }
   if (bytes.size() % sizeof(float) != 0) throw BadInput(what + ": packed values are not whole float32 numbers");
   std::vector<float> out(bytes.size() / sizeof(float));
-  std::memcpy(out.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());  // an empty vector's data() may be null
   return out;
 }
 
