@@ -98,7 +98,8 @@ class MainWindowTest : public QObject {
     demo->trigger();
     RunQueue* q = w.queue();
     QTRY_COMPARE_WITH_TIMEOUT(q->rowCount(), 3, 30000);  // one job per demo model
-    QTRY_VERIFY_WITH_TIMEOUT(!q->hasActiveWork(), 180000);
+    // ~100 s alone on two cores; beside other tests (ctest -j2) it has needed 182 s: a bound, not a speed test.
+    QTRY_VERIFY_WITH_TIMEOUT(!q->hasActiveWork(), 480000);
     for (const auto& j : q->jobs()) QVERIFY2(j.state == RunJob::State::Done, qPrintable(j.title + ": " + j.message));
     QCOMPARE(w.pplView()->lineCount(), 3);
     QCOMPARE(w.passkeyView()->mapCount(), 3);
