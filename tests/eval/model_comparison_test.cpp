@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "backend/logits_comparison.h"
 #include "eval/model_comparison.h"
 #include "eval/packed_floats.h"
 #include "lmscope/checkpoint.h"
@@ -58,7 +59,7 @@ TEST(CompareLogits, MatchesTheDefinitionComputedInDouble) {
         m[v] = b[v] + 0.3f * n(rng);
       }
       const auto target = static_cast<std::int32_t>(V / 3);
-      const auto got = eval::compare_logits(b, m, target);
+      const auto got = compare_logits_row(b, m, target);
       const auto want = direct(b.data(), m.data(), V, target);
       EXPECT_NEAR(got.kl, want.kl, 1e-6 + 1e-6 * want.kl) << "V " << V << " scale " << scale;
       EXPECT_NEAR(got.nll, want.nll, 1e-6 * (1 + std::abs(want.nll)));
@@ -71,15 +72,15 @@ TEST(CompareLogits, MatchesTheDefinitionComputedInDouble) {
 
 TEST(CompareLogits, IdenticalRowsGiveZeroAndAgreeAndTiesPickTheFirstIndex) {
   const std::vector<float> a{1.0f, 5.0f, -2.0f, 5.0f, 0.5f};
-  const auto same = eval::compare_logits(a, a, 2);
+  const auto same = compare_logits_row(a, a, 2);
   EXPECT_EQ(same.kl, 0.0);
   EXPECT_TRUE(same.same_top);
   EXPECT_EQ(same.nll, same.base_nll);
   // Index 1 and 3 tie in `a`; the model prefers 3 strictly: a disagreement.
   const std::vector<float> b{1.0f, 5.0f, -2.0f, 5.1f, 0.5f};
-  EXPECT_FALSE(eval::compare_logits(a, b, 2).same_top);
+  EXPECT_FALSE(compare_logits_row(a, b, 2).same_top);
   // No target: KL and agreement only.
-  const auto none = eval::compare_logits(a, b, -1);
+  const auto none = compare_logits_row(a, b, -1);
   EXPECT_EQ(none.nll, 0.0);
   EXPECT_GT(none.kl, 0.0);
 }

@@ -3,21 +3,16 @@
 #include <algorithm>
 #include <string>
 
-#include "backend/logits_comparison.h"
 #include "lmscope/error.h"
 
 namespace lmscope::eval {
-
-TokenComparison compare_logits(std::span<const float> base, std::span<const float> model, std::int32_t target) {
-  return compare_logits_row(base, model, target);
-}
 
 std::int64_t comparison_block_rows(std::int64_t vocab, const std::string& backend) {
   const std::int64_t floats = backend == "cuda" ? (256 << 20) : (8 << 20);
   return std::clamp<std::int64_t>(floats / std::max<std::int64_t>(vocab, 1), 8, 4096);
 }
 
-std::vector<TokenComparison> compare_window(const Model& model, const Model& base, std::span<const std::int32_t> input,
+std::vector<LogitsComparison> compare_window(const Model& model, const Model& base, std::span<const std::int32_t> input,
                                             std::span<const std::int32_t> targets, const TaskEnv& env,
                                             std::int64_t block_rows) {
   if (targets.size() != input.size()) throw InternalError("compare_window: targets and input differ in length");
@@ -28,7 +23,7 @@ std::vector<TokenComparison> compare_window(const Model& model, const Model& bas
   const std::int64_t rows = block_rows > 0 ? block_rows
                                            : comparison_block_rows(std::max(model.spec().vocab_size, base.spec().vocab_size),
                                                                    model.backend_name());
-  std::vector<TokenComparison> out;
+  std::vector<LogitsComparison> out;
   out.reserve(static_cast<std::size_t>(n));
   auto seq = model.new_sequence();
   auto base_seq = base.new_sequence();
@@ -42,9 +37,6 @@ std::vector<TokenComparison> compare_window(const Model& model, const Model& bas
     base_seq->append(block, ob);
     seq->append(block, om);
     if (!lm || !lb) throw InternalError("compare_window: a model did not keep its logits");
-    if (lm->vocab() != lb->vocab())
-      throw BadInput("task compare: the model has " + std::to_string(lm->vocab()) + " logits per token and the base model " +
-                     std::to_string(lb->vocab()) + "; KL divergence and top-1 agreement need the same vocabulary");
     const auto c = compare_logits_blocks(*lb, *lm, targets.subspan(static_cast<std::size_t>(p), block.size()));
     out.insert(out.end(), c.begin(), c.end());
     env.tokens_done(2 * static_cast<std::int64_t>(block.size()));

@@ -17,20 +17,15 @@
 
 namespace lmscope::eval {
 
-using TokenComparison = LogitsComparison;
-
-// One position from the two logits rows (same length), on the host (backend/logits_comparison.h).
-TokenComparison compare_logits(std::span<const float> base, std::span<const float> model, std::int32_t target);
-
 // Positions per block for a vocabulary of `vocab`: about 32 MiB of float32 logits per model on the CPU, 1 GiB on a
 // GPU (a 2048-token window of a 128K vocabulary in one pass, as a reference script would run it).
 std::int64_t comparison_block_rows(std::int64_t vocab, const std::string& backend);
 
 // Both models read `input` from an empty state; result[i] compares their distributions after input[i], with
 // targets[i] (< 0: no target, nll 0), `block_rows` positions at a time (0: comparison_block_rows). BadInput when
-// the two vocabularies (logit widths) differ. Polls env's cancel flag and reports tokens read (both models') after
+// the two vocabularies (logit widths) differ (compare_logits_blocks). Polls env's cancel flag and reports tokens read (both models') after
 // each block.
-std::vector<TokenComparison> compare_window(const Model& model, const Model& base, std::span<const std::int32_t> input,
+std::vector<LogitsComparison> compare_window(const Model& model, const Model& base, std::span<const std::int32_t> input,
                                             std::span<const std::int32_t> targets, const TaskEnv& env,
                                             std::int64_t block_rows = 0);
 

@@ -87,15 +87,40 @@ std::vector<std::int32_t> encode_as_lm_eval(const Tokenizer& tokenizer, std::str
   return tokenizer.encode(text, EncodeOptions{});
 }
 
-std::string fnv1a64_hex(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
+std::vector<std::vector<std::int32_t>> encode_documents(const Tokenizer& tokenizer, const std::vector<std::string>& docs,
+                                                        std::optional<std::int32_t> prefix) {
+  std::vector<std::vector<std::int32_t>> out;
+  out.reserve(docs.size());
+  for (const auto& d : docs) {
+    auto t = encode_plain(tokenizer, d);
+    if (prefix) t.insert(t.begin(), *prefix);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+namespace {
+constexpr std::uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
+std::uint64_t fnv1a64(std::uint64_t h, std::string_view bytes) {
   for (unsigned char c : bytes) {
     h ^= c;
     h *= 0x100000001b3ULL;
   }
+  return h;
+}
+std::string hex16(std::uint64_t h) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+}  // namespace
+
+std::string fnv1a64_hex(std::string_view bytes) { return hex16(fnv1a64(kFnvOffset, bytes)); }
+
+std::string documents_hash(const std::vector<std::string>& docs) {
+  std::uint64_t h = kFnvOffset;
+  for (const auto& d : docs) h = fnv1a64(h, d);
+  return hex16(h);
 }
 
 std::string file_hash(const std::filesystem::path& path) { return fnv1a64_hex(read_text_file(path)); }

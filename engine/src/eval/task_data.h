@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,14 @@ std::vector<std::int32_t> encode_plain(const Tokenizer& tokenizer, std::string_v
 // (lm-eval adds their BOS: HFLM's add_bos_token for model types containing "gemma").
 std::vector<std::int32_t> encode_as_lm_eval(const Tokenizer& tokenizer, std::string_view text);
 
+// Each document's tokens as encode_plain gives them, `prefix` first when there is one (a BOS the task asks for).
+std::vector<std::vector<std::int32_t>> encode_documents(const Tokenizer& tokenizer, const std::vector<std::string>& docs,
+                                                        std::optional<std::int32_t> prefix = std::nullopt);
+
 // FNV-1a 64 of bytes, as 16 hex digits (data hashes in provenance; not cryptographic).
 std::string fnv1a64_hex(std::string_view bytes);
+// fnv1a64_hex of the documents one after another (a task's data_hash), without joining them.
+std::string documents_hash(const std::vector<std::string>& docs);
 std::string file_hash(const std::filesystem::path& path);
 
 // Stated limits on what task settings may ask for: each allocates or loops in proportion to its value before any

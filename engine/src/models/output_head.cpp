@@ -26,20 +26,19 @@ void emit_outputs(Backend& b, const OutputHead& head, const Tensor& x, const App
     out.hidden->emplace_back(static_cast<std::size_t>(n * H));
     b.download(normed, out.hidden->back());
   }
-  if (want_logits) {
-    const Tensor last = out.last_only ? normed.slice_rows(normed.rows() - 1, 1) : normed;
-    Tensor logits = b.alloc(DType::F32, {last.rows(), V});
-    b.linear(last, head.lm_head, nullptr, logits);
+  // Full float32 logits of some rows (soft-capped as the model defines them).
+  auto logits_of = [&](const Tensor& h) {
+    Tensor logits = b.alloc(DType::F32, {h.rows(), V});
+    b.linear(h, head.lm_head, nullptr, logits);
     if (head.logit_softcap > 0) b.softcap(logits, head.logit_softcap);
-    out.logits->resize(static_cast<std::size_t>(last.rows() * V));
+    return logits;
+  };
+  if (want_logits) {
+    const Tensor logits = logits_of(out.last_only ? normed.slice_rows(normed.rows() - 1, 1) : normed);
+    out.logits->resize(static_cast<std::size_t>(logits.numel()));
     b.download(logits, *out.logits);
   }
-  if (keep) {
-    Tensor logits = b.alloc(DType::F32, {normed.rows(), V});
-    b.linear(normed, head.lm_head, nullptr, logits);
-    if (head.logit_softcap > 0) b.softcap(logits, head.logit_softcap);
-    *out.kept_logits = std::make_shared<KeptLogits>(b, std::move(logits));
-  }
+  if (keep) *out.kept_logits = std::make_shared<KeptLogits>(b, logits_of(normed));
   if (want_scores) {
     out.target_logprobs->assign(static_cast<std::size_t>(n), 0.0);
     out.target_is_greedy->assign(static_cast<std::size_t>(n), 0);

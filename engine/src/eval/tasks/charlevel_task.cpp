@@ -120,11 +120,9 @@ class CharlevelTask final : public Task {
     latency_batch_ = setting_int_in(s, "latency_batch", 8, 1, 4096, task);
     latency_windows_ = setting_int_in(s, "latency_windows", 8, 0, kMaxTrials, task);
 
-    std::string all;
-    for (const auto& d : docs_) all += d;
     config_ = {{"task", task},
                {"data", path.string()},
-               {"data_hash", fnv1a64_hex(all)},
+               {"data_hash", documents_hash(docs_)},
                {"split", split.empty() ? nlohmann::json(nullptr) : nlohmann::json(split)},
                {"field", field},
                {"documents", docs_.size()},

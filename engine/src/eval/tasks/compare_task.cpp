@@ -110,13 +110,7 @@ class CompareTask final : public Task {
         throw BadInput("task compare: base '" + p.string() + "' is not a checkpoint folder (no config.json there)");
       base = p.lexically_normal().string();
     }
-    std::string all_text;
-    for (const auto& d : docs) {
-      auto t = encode_plain(*env.tokenizer, d);
-      if (bos) t.insert(t.begin(), env.prefix_token);
-      tokens_.push_back(std::move(t));
-      all_text += d;
-    }
+    tokens_ = encode_documents(*env.tokenizer, docs, bos ? std::optional(env.prefix_token) : std::nullopt);
     const std::string tokenizer_check = base.empty() ? "" : check_same_tokens(base, docs, bos, *env.tokenizer);
     std::vector<Window> ws;
     for (std::size_t d = 0; d < tokens_.size(); ++d) {
@@ -146,7 +140,7 @@ class CompareTask final : public Task {
       units_.emplace_back(ws.begin() + static_cast<std::ptrdiff_t>(i),
                           ws.begin() + static_cast<std::ptrdiff_t>(std::min(ws.size(), i + per_unit)));
     paired_ = !base.empty();
-    config_ = {{"task", task},          {"data", path.string()},   {"data_hash", fnv1a64_hex(all_text)},
+    config_ = {{"task", task},          {"data", path.string()},   {"data_hash", documents_hash(docs)},
                {"documents", docs.size()}, {"base", base},          {"length", length_},
                {"stride", stride_},     {"max_windows", max_windows}, {"windows", ws.size()},
                {"bos", bos},            {"buckets", buckets_},      {"worst", worst_},

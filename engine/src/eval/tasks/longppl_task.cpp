@@ -62,14 +62,12 @@ class LongPplTask final : public Task {
         throw BadInput("task longppl: evaluator '" + p.string() + "' is not a checkpoint folder");
       evaluator = p.lexically_normal().string();
     }
-    std::string all;
     for (const auto& d : docs) {
       auto ids = encode_plain(*env.tokenizer, d);
       if (static_cast<std::int64_t>(ids.size()) > length) ids.resize(static_cast<std::size_t>(length));
       texts_.push_back(env.tokenizer->decode(ids));
-      all += d;
     }
-    config_ = {{"task", task},         {"data", path.string()},    {"data_hash", fnv1a64_hex(all)},
+    config_ = {{"task", task},         {"data", path.string()},    {"data_hash", documents_hash(docs)},
                {"documents", docs.size()}, {"evaluator", evaluator}, {"trunc_len", trunc_},
                {"sliding_window", window_}, {"alpha", alpha_},      {"beta", beta_},
                {"length", length},      {"reference", "PKU-ML/LongPPL longppl 0.3.0 compute_longppl"}};

@@ -38,13 +38,7 @@ class PplVsLengthTask final : public Task {
     stride_ = setting_int_in(s, "stride", 0, 0, kMaxTaskLength, task);
     const auto max_chunks = setting_int(s, "max_chunks", setting_int(s, "limit", -1, task), task);
     const bool bos = s.contains("bos") && s["bos"].is_boolean() && s["bos"].get<bool>();
-    std::string all_text;
-    for (const auto& d : docs) {
-      auto t = encode_plain(*env.tokenizer, d);
-      if (bos) t.insert(t.begin(), env.prefix_token);
-      tokens_.push_back(std::move(t));
-      all_text += d;
-    }
+    tokens_ = encode_documents(*env.tokenizer, docs, bos ? std::optional(env.prefix_token) : std::nullopt);
     for (auto L : lengths_) {
       if (L < 2) throw BadInput("task ppl_vs_length: every length must be >= 2, got " + std::to_string(L));
       const std::int64_t S = protocol_ == "sliding" ? (stride_ > 0 ? stride_ : L / 2) : L;
@@ -72,7 +66,7 @@ class PplVsLengthTask final : public Task {
     }
     nlohmann::json per_len = nlohmann::json::object();
     for (std::size_t i = 0; i < lengths_.size(); ++i) per_len[std::to_string(lengths_[i])] = windows_per_length_[i];
-    config_ = {{"task", task},          {"data", path.string()},      {"data_hash", fnv1a64_hex(all_text)},
+    config_ = {{"task", task},          {"data", path.string()},      {"data_hash", documents_hash(docs)},
                {"documents", docs.size()}, {"lengths", lengths_},     {"protocol", protocol_},
                {"stride", stride_},     {"max_chunks", max_chunks},   {"bos", bos},
                {"windows_per_length", per_len}};
