@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -54,7 +55,7 @@ int bench_generation(const Model& model, const Checkpoint& ck, const std::filesy
   std::vector<GreedyRequest> requests;
   for (const auto& p : prompts) requests.push_back({p, gen});
   struct Timing {
-    double prefill_ms, total_ms;
+    double prefill_ms, total_ms, first_step_ms = 0, median_step_ms = 0;  // decoding steps after the prefill
   };
   std::int64_t checksum = 0;
   auto once = [&] {
@@ -62,15 +63,24 @@ int bench_generation(const Model& model, const Checkpoint& ck, const std::filesy
     o.prefill_chunk = prefill_chunk;
     std::int64_t calls = 0;
     const auto t0 = clock::now();
-    auto t_prefill = t0;
+    auto t_prefill = t0, t_last = t0;
+    std::vector<double> steps;
     o.after_step = [&](std::int64_t) {
-      if (++calls == B) t_prefill = clock::now();
+      const auto now = clock::now();
+      if (++calls == B) t_prefill = now;
+      else if (calls > B) steps.push_back(std::chrono::duration<double, std::milli>(now - t_last).count());
+      t_last = now;
     };
     for (const auto& out : generate_greedy_batch(model, requests, o))
       for (auto id : out) checksum += id;
     const auto t1 = clock::now();
-    return Timing{std::chrono::duration<double, std::milli>(t_prefill - t0).count(),
-                  std::chrono::duration<double, std::milli>(t1 - t0).count()};
+    Timing t{std::chrono::duration<double, std::milli>(t_prefill - t0).count(), std::chrono::duration<double, std::milli>(t1 - t0).count()};
+    if (!steps.empty()) {
+      t.first_step_ms = steps.front();
+      std::sort(steps.begin(), steps.end());
+      t.median_step_ms = steps[steps.size() / 2];
+    }
+    return t;
   };
   for (std::int64_t i = 0; i < warmup; ++i) once();
   model.reset_peak_memory();
@@ -90,6 +100,7 @@ int bench_generation(const Model& model, const Checkpoint& ck, const std::filesy
               static_cast<double>(B * T) / (med.prefill_ms / 1e3),
               gen > 1 ? static_cast<double>(B * (gen - 1)) / (decode_ms / 1e3) : 0.0, med.total_ms / static_cast<double>(B),
               med.total_ms, static_cast<long long>(repeat), gpu, static_cast<long long>(checksum));
+  if (gen > 1) std::printf("decoding step ms: first %.2f, median %.2f\n", med.first_step_ms, med.median_step_ms);
   return 0;
 }
 

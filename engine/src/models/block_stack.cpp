@@ -31,18 +31,14 @@ class BlockStackSequence final : public Sequence {
     for (std::size_t u = 0; u < tables_.size(); ++u) {
       const RopeUse& use = m_.rope_uses()[u];
       freqs.push_back(rope_frequencies(use.config, use.head_dim, new_len));
-      if (!(tables_[u].freq == freqs.back()) && tables_[u].positions > 0) return false;
+      if (tables_[u] && !(tables_[u]->freq == freqs.back())) return false;
     }
     for (std::size_t u = 0; u < tables_.size(); ++u)
-      if (!(tables_[u].freq == freqs[u]) || tables_[u].positions < new_len) {
-        std::int64_t positions = std::max<std::int64_t>(tables_[u].positions, 256);
-        while (positions < new_len) positions *= 2;
-        tables_[u] = make_rope_tables(m_.backend(), freqs[u], positions);
-      }
+      if (!tables_[u] || tables_[u]->positions < new_len) tables_[u] = m_.rope_tables(freqs[u], new_len);
     return true;
   }
   MixerState* state(std::size_t layer) const { return states_[layer].get(); }
-  const RopeTables* table(int slot) const { return slot >= 0 ? &tables_[static_cast<std::size_t>(slot)] : nullptr; }
+  const RopeTables* table(int slot) const { return slot >= 0 ? tables_[static_cast<std::size_t>(slot)].get() : nullptr; }
   std::int64_t processed() const { return processed_; }
   void commit_step(std::int32_t token) {
     history_.push_back(token);
@@ -57,7 +53,7 @@ class BlockStackSequence final : public Sequence {
   std::vector<std::int32_t> history_;
   std::int64_t processed_ = 0;  // positions the mixer states have seen
   std::vector<std::unique_ptr<MixerState>> states_;
-  std::vector<RopeTables> tables_;  // one per RoPE use
+  std::vector<std::shared_ptr<const RopeTables>> tables_;  // one per RoPE use (the model's shared tables)
 };
 
 void BlockStackSequence::append(std::span<const std::int32_t> tokens, const AppendOutput& out) {
@@ -82,13 +78,9 @@ void BlockStackSequence::append(std::span<const std::int32_t> tokens, const Appe
   for (std::size_t u = 0; u < tables_.size(); ++u) {
     const RopeUse& use = m_.rope_uses()[u];
     const RopeFrequencies freq = rope_frequencies(use.config, use.head_dim, new_len);
-    const bool changed = !(tables_[u].freq == freq);
-    if (changed && tables_[u].positions > 0) rope_changed = true;
-    if (changed || tables_[u].positions < new_len) {
-      std::int64_t positions = std::max<std::int64_t>(tables_[u].positions, 256);
-      while (positions < new_len) positions *= 2;
-      tables_[u] = make_rope_tables(m_.backend(), freq, positions);
-    }
+    const bool changed = tables_[u] && !(tables_[u]->freq == freq);
+    if (changed) rope_changed = true;
+    if (!tables_[u] || changed || tables_[u]->positions < new_len) tables_[u] = m_.rope_tables(freq, new_len);
   }
   if (rope_changed && old_len > 0) {
     processed_ = 0;
@@ -124,7 +116,7 @@ void BlockStackSequence::forward(std::span<const std::int32_t> tokens, std::int6
       x, h, o,
       [&](std::size_t l, const Tensor& in, Tensor& mixed) {
         const int slot = m_.rope_slot()[l];
-        m_.blocks()[l].mixer->forward(b, in, pos0, slot >= 0 ? &tables_[static_cast<std::size_t>(slot)] : nullptr, *states_[l],
+        m_.blocks()[l].mixer->forward(b, in, pos0, slot >= 0 ? tables_[static_cast<std::size_t>(slot)].get() : nullptr, *states_[l],
                                       mixed);
       },
       capture, false);
@@ -177,19 +169,15 @@ void BlockStackModel::score_batch(std::span<const std::int32_t> tokens, std::int
                      " of sequence " + std::to_string(static_cast<std::int64_t>(i) / T) + " is outside the vocabulary [0, " +
                      std::to_string(spec_.vocab_size) + ")");
   Backend& b = *backend_;
-  if (batch_rope_len_ != T) {
-    batch_rope_.clear();
-    for (const RopeUse& use : rope_uses_)
-      batch_rope_.push_back(make_rope_tables(b, rope_frequencies(use.config, use.head_dim, T), T));
-    batch_rope_len_ = T;
-  }
+  std::vector<std::shared_ptr<const RopeTables>> ropes;
+  for (const RopeUse& use : rope_uses_) ropes.push_back(rope_tables(rope_frequencies(use.config, use.head_dim, T), T));
   Tensor x = b.alloc(DType::F32, {N, H}), h = b.alloc(b.activation_dtype(), {N, H}), o = b.alloc(b.activation_dtype(), {N, H});
   embed_tokens(tokens, x);
   run_blocks(
       x, h, o,
       [&](std::size_t l, const Tensor& in, Tensor& mixed) {
         const int slot = rope_slot_[l];
-        blocks_[l].mixer->forward_batch(b, in, batch, slot >= 0 ? &batch_rope_[static_cast<std::size_t>(slot)] : nullptr, mixed);
+        blocks_[l].mixer->forward_batch(b, in, batch, slot >= 0 ? ropes[static_cast<std::size_t>(slot)].get() : nullptr, mixed);
       },
       [](const Tensor&) {}, true);
   logprobs.assign(tokens.size(), 0.0);

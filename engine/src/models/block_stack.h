@@ -83,6 +83,10 @@ class BlockStackModel final : public Model {
   void run_blocks(Tensor& x, Tensor& h, Tensor& o, Mix&& mix, AfterBlock&& after_block, bool final_norm_into_h) const;
   // Embeds ids into x (F32 [ids, hidden]), scaled as the family says.
   void embed_tokens(std::span<const std::int32_t> ids, Tensor& x) const;
+  // RoPE tables for `freq` covering at least `positions` rows, shared by all sequences of the model.
+  std::shared_ptr<const RopeTables> rope_tables(const RopeFrequencies& freq, std::int64_t positions) const {
+    return rope_cache_.get(*backend_, freq, positions);
+  }
 
  private:
   ModelSpec spec_;
@@ -95,9 +99,7 @@ class BlockStackModel final : public Model {
   std::vector<RopeUse> rope_uses_;
   std::vector<int> rope_slot_;
   bool hidden_after_every_block_ = false;
-  // RoPE tables of the last batch length (score_batch), kept between calls.
-  mutable std::vector<RopeTables> batch_rope_;
-  mutable std::int64_t batch_rope_len_ = -1;
+  mutable RopeTableCache rope_cache_;  // every sequence's and every batch's tables
 };
 
 }  // namespace lmscope
