@@ -6,6 +6,9 @@
 // - causal_conv1d_batch (batch sequences from zero history, float32 or bf16 in and out): one thread per channel
 //   walking 16 rows with the last K-1 inputs in registers (K = 2..4), so each input is read once; a one-output-per-
 //   thread kernel for other K.
+// - causal_conv1d_step_batch (a decoding step of n sequences, one row each): one thread per (sequence, channel)
+//   reads its K-1 history values (float32) and the new input, writes the output and shifts the history in place
+//   (a thread owns its channel's history, so nothing else reads what it writes).
 #include <climits>
 
 #include "elem.cuh"
@@ -86,7 +89,37 @@ __global__ void conv1d_state_kernel(const float* x, const float* state, std::int
   }
 }
 
+template <typename X, typename O>
+__global__ void conv1d_step_kernel(const X* x, const float* w, int C, int K, bool silu, const DecodeStates states, O* out) {
+  const int i = blockIdx.y, c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= C) return;
+  float* hist = states.p[i];
+  const float xv = ld(x + static_cast<std::int64_t>(i) * C + c);
+  float acc = 0.f;  // the taps in conv1d_kernel's order: history first, the new input last
+  for (int j = 0; j < K - 1; ++j) acc += w[static_cast<std::int64_t>(c) * K + j] * hist[static_cast<std::int64_t>(j) * C + c];
+  acc += w[static_cast<std::int64_t>(c) * K + K - 1] * xv;
+  for (int j = 0; j + 1 < K - 1; ++j) hist[static_cast<std::int64_t>(j) * C + c] = hist[static_cast<std::int64_t>(j + 1) * C + c];
+  if (K > 1) hist[static_cast<std::int64_t>(K - 2) * C + c] = xv;
+  st(out + static_cast<std::int64_t>(i) * C + c, silu ? acc / (1.0f + expf(-acc)) : acc);
+}
+
 }  // namespace
+
+void causal_conv1d_step_batch(const void* x, Elem x_t, const float* w, std::int64_t C, std::int64_t K, bool silu,
+                              const DecodeStates& states, void* out, Elem out_t, cudaStream_t stream) {
+  if (states.n < 1 || C == 0) return;
+  if (states.n > kMaxDecodeRows || C > INT32_MAX || K < 1 || K > 64) throw std::runtime_error("causal_conv1d_step_batch: bad shape");
+  const dim3 grid(static_cast<unsigned>((C + 127) / 128), static_cast<unsigned>(states.n));
+  dispatch(x_t, [&](auto xe) {
+    dispatch(out_t, [&](auto oe) {
+      using X = decltype(xe);
+      using O = decltype(oe);
+      conv1d_step_kernel<<<grid, 128, 0, stream>>>(static_cast<const X*>(x), w, static_cast<int>(C), static_cast<int>(K), silu,
+                                                   states, static_cast<O*>(out));
+    });
+  });
+  check_last_launch("causal_conv1d_step_batch");
+}
 
 void causal_conv1d_f32(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, bool silu,
                        float* out, float* next_state, cudaStream_t stream) {

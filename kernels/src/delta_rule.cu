@@ -3,7 +3,8 @@
 // Every column d of S evolves on its own (it needs k_t, q_t, β_t, g_t and v_t[d] only), so the work splits by
 // columns: one warp owns kCols columns of one head, each lane keeps rows lane, lane + 32, ... of those columns in
 // registers (dk ≤ 32·kRows), and each step costs two warp reductions per column (Sᵀk and Sᵀq).
-// Launch shape: grid (num_v_heads, ceil(dv / (4·kCols))), 4 warps per block. The state is read once at the start
+// Launch shape: grid (num_v_heads, ceil(dv / (4·kCols)), sequences), 4 warps per block; a decoding step of several
+// sequences (one token each, each its own state) is the same kernel with one grid layer per sequence. The state is read once at the start
 // and written once at the end; per token, k_t and q_t (dk floats each, shared by all warps of the head, L1/L2 hits)
 // and the warp's kCols values of v_t are read, kCols outputs written; the next token's inputs are loaded before
 // the current one is computed to hide their latency. Tokens run in sequence: this serves decoding and, as the same
@@ -22,12 +23,15 @@ __device__ __forceinline__ float warp_sum(float v) {
   return v;
 }
 
-__global__ void __launch_bounds__(kWarps * 32) delta_rule_kernel(DeltaRuleArgs a) {
+// states.n == 0: one sequence of a.T tokens with a.state; else sequence z = blockIdx.z has rows [z·T, z·T + T) and
+// the state states.p[z].
+__global__ void __launch_bounds__(kWarps * 32) delta_rule_kernel(DeltaRuleArgs a, const DecodeStates states) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const std::int64_t hv = blockIdx.x, h = hv / (a.HV / a.H);
+  const std::int64_t hv = blockIdx.x, h = hv / (a.HV / a.H), z = blockIdx.z;
   const std::int64_t d0 = (static_cast<std::int64_t>(blockIdx.y) * kWarps + warp) * kCols;
   if (d0 >= a.dv) return;
-  float* S = a.state + hv * a.dk * a.dv;
+  float* S = (states.n > 0 ? states.p[z] : a.state) + hv * a.dk * a.dv;
+  const std::int64_t row0 = z * a.T;
   float s[kCols][kRows];
 #pragma unroll
   for (int c = 0; c < kCols; ++c)
@@ -37,6 +41,7 @@ __global__ void __launch_bounds__(kWarps * 32) delta_rule_kernel(DeltaRuleArgs a
       s[c][r] = i < a.dk && d < a.dv ? S[i * a.dv + d] : 0.f;
     }
   auto load = [&](std::int64_t t, float kr[kRows], float qr[kRows], float vv[kCols], float& b, float& decay) {
+    t += row0;
 #pragma unroll
     for (int r = 0; r < kRows; ++r) {
       const std::int64_t i = lane + 32 * r;
@@ -76,7 +81,7 @@ __global__ void __launch_bounds__(kWarps * 32) delta_rule_kernel(DeltaRuleArgs a
 #pragma unroll
       for (int c = 1; c < kCols; ++c)
         if (lane == c) mine = o[c];
-      a.out[(t * a.HV + hv) * a.dv + d0 + lane] = mine;
+      a.out[((row0 + t) * a.HV + hv) * a.dv + d0 + lane] = mine;
     }
 #pragma unroll
     for (int r = 0; r < kRows; ++r) {
@@ -106,8 +111,19 @@ void delta_rule_f32(const DeltaRuleArgs& a, cudaStream_t stream) {
   if (a.H <= 0 || a.HV % a.H != 0) throw std::runtime_error("delta_rule: num_v_heads must be a multiple of num_heads");
   if (a.HV == 0 || a.dv == 0) return;
   const dim3 grid(static_cast<unsigned>(a.HV), static_cast<unsigned>((a.dv + kWarps * kCols - 1) / (kWarps * kCols)));
-  delta_rule_kernel<<<grid, kWarps * 32, 0, stream>>>(a);
+  delta_rule_kernel<<<grid, kWarps * 32, 0, stream>>>(a, DecodeStates{});
   check_last_launch("delta_rule");
+}
+
+void delta_rule_step_batch_f32(const DeltaRuleArgs& a, const DecodeStates& states, cudaStream_t stream) {
+  if (!delta_rule_supported(a.dk)) throw std::runtime_error("delta_rule: head_k_dim > 256 is not supported");
+  if (a.H <= 0 || a.HV % a.H != 0) throw std::runtime_error("delta_rule: num_v_heads must be a multiple of num_heads");
+  if (states.n < 1 || states.n > kMaxDecodeRows || a.T != 1) throw std::runtime_error("delta_rule_step_batch: bad row count");
+  if (a.HV == 0 || a.dv == 0) return;
+  const dim3 grid(static_cast<unsigned>(a.HV), static_cast<unsigned>((a.dv + kWarps * kCols - 1) / (kWarps * kCols)),
+                  static_cast<unsigned>(states.n));
+  delta_rule_kernel<<<grid, kWarps * 32, 0, stream>>>(a, states);
+  check_last_launch("delta_rule_step_batch");
 }
 
 }  // namespace lmscope::cuda

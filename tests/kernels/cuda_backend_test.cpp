@@ -166,7 +166,7 @@ const DecodeShape kDecodeShapes[] = {{32, 8, 64, 8191, 0, 0},   {14, 2, 64, 0, 0
                                      {2, 2, 256, 63, 10, 50}};
 
 TEST_F(CudaOps, DecodeAttentionSplitsLongRanges) {
-  setenv("LMSCOPE_SPLIT_DECODE", "1", 1);  // opt-in until verified on a GPU (cuda_backend.cpp)
+  setenv("LMSCOPE_SPLIT_DECODE", "1", 1);  // on even if the environment turned it off
   for (const auto& s : kDecodeShapes) {
     const std::int64_t kv_len = s.q_pos0 + 1, cap = kv_len + 3;
     auto [qc, qg] = random({1, s.nh * s.hd});
@@ -178,6 +178,155 @@ TEST_F(CudaOps, DecodeAttentionSplitsLongRanges) {
     gpu_->attention(qg, kg, vg, a, og);
     expect_close(oc, og, 2e-5, ("decode attention pos=" + std::to_string(s.q_pos0) + " hd=" + std::to_string(s.hd) +
                                 " G=" + std::to_string(s.nh / s.nkv)).c_str());
+  }
+}
+
+// A decoding step of several sequences (Backend::attention_decode_step): the CUDA backend's three launches (RoPE +
+// cache writes, split-KV attention, merge) against the CPU's per-row rope, copy_rows and attention. Sequences have
+// their own caches and lengths (a one-key cache, ring-sized ones, long ones), 37 sequences cross the 32 rows one
+// launch takes, and partial rotary and soft-capping are covered.
+struct DecodeStepCase {
+  std::int64_t n, nh, nkv, hd, half, max_len;
+  float softcap;
+};
+const DecodeStepCase kDecodeStepCases[] = {{5, 32, 8, 64, 32, 3000, 0}, {37, 8, 2, 128, 16, 300, 0}, {3, 4, 4, 256, 0, 700, 30}};
+
+template <typename Fixture>
+void run_decode_step_case(Fixture& f, Backend& gpu, const DecodeStepCase& c, DType dtype, double tol) {
+  std::mt19937 rng(7);
+  const std::int64_t kvd = c.nkv * c.hd;
+  auto [qc, qg] = f.make(gpu, {c.n, c.nh * c.hd}, dtype);
+  auto [kc, kg] = f.make(gpu, {c.n, kvd}, dtype);
+  auto [vc, vg] = f.make(gpu, {c.n, kvd}, dtype);
+  auto [oc, og] = f.make(gpu, {c.n, c.nh * c.hd}, dtype);
+  std::vector<Tensor> caches_c, caches_g;
+  std::vector<std::int64_t> lens;
+  std::uniform_int_distribution<std::int64_t> len(1, c.max_len);
+  for (std::int64_t i = 0; i < c.n; ++i) {
+    lens.push_back(i == 0 ? 1 : len(rng));  // keys already there + the new one
+    for (int kv = 0; kv < 2; ++kv) {
+      auto [cc, cg] = f.make(gpu, {lens.back() + 5, kvd}, dtype);
+      caches_c.push_back(cc);
+      caches_g.push_back(cg);
+    }
+  }
+  const std::int64_t positions = c.max_len + 10, half = std::max<std::int64_t>(c.half, 1);
+  auto [cosc, cosg] = f.make(gpu, {positions, half}, DType::F32);
+  auto [sinc, sing] = f.make(gpu, {positions, half}, DType::F32);
+  std::vector<KvDecodeSlot> sc, sg;
+  for (std::int64_t i = 0; i < c.n; ++i) {
+    const auto u = static_cast<std::size_t>(i);
+    KvDecodeSlot a;
+    a.write_row = (i % 3 == 1) ? 0 : lens[u] - 1;  // a ring slot at its start, or the next row of a growing cache
+    a.kv_len = lens[u];
+    a.pos = lens[u] - 1 + (i % 2) * 7;
+    KvDecodeSlot b = a;
+    a.k_cache = &caches_c[2 * u];
+    a.v_cache = &caches_c[2 * u + 1];
+    b.k_cache = &caches_g[2 * u];
+    b.v_cache = &caches_g[2 * u + 1];
+    if (c.half > 0) {
+      a.cos = &cosc;
+      a.sin = &sinc;
+      b.cos = &cosg;
+      b.sin = &sing;
+    }
+    sc.push_back(a);
+    sg.push_back(b);
+  }
+  AttentionShape shape{c.nh, c.nkv, c.hd, 0, 0, 0, static_cast<float>(1.0 / std::sqrt(double(c.hd))), c.softcap};
+  f.cpu().attention_decode_step(qc, kc, vc, sc, shape, oc);
+  gpu.attention_decode_step(qg, kg, vg, sg, shape, og);
+  const std::string what = "n=" + std::to_string(c.n) + " hd=" + std::to_string(c.hd);
+  EXPECT_LE(f.error(oc, og, gpu), tol) << "decode step out, " << what;
+  EXPECT_LE(f.error(qc, qg, gpu), tol) << "decode step rotated q, " << what;
+  for (std::size_t j = 0; j < caches_c.size(); ++j) EXPECT_LE(f.error(caches_c[j], caches_g[j], gpu), tol) << "cache " << j << ", " << what;
+}
+
+// Makes the same values on the CPU (F32) and the GPU (`dtype`; bf16-representable so both see the same numbers).
+struct DecodeStepFixture {
+  CpuBackend& cpu_ref;
+  std::mt19937& rng;
+  CpuBackend& cpu() { return cpu_ref; }
+  std::pair<Tensor, Tensor> make(Backend& gpu, std::vector<std::int64_t> shape, DType dtype) {
+    Tensor c = cpu_ref.alloc(DType::F32, shape), g = gpu.alloc(dtype, shape);
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    std::normal_distribution<float> n(0.0f, 1.0f);
+    for (auto& x : v) x = bf16_to_float(float_to_bf16(n(rng)));
+    cpu_ref.upload(v, c);
+    gpu.upload(v, g);
+    return {c, g};
+  }
+  double error(const Tensor& c, const Tensor& g, Backend& gpu) {
+    std::vector<float> a(static_cast<std::size_t>(c.numel())), b(a.size());
+    cpu_ref.download(c, a);
+    gpu.download(g, b);
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const double d = std::fabs(static_cast<double>(a[i]) - b[i]) / (1.0 + std::fabs(a[i]));
+      if (!(d <= worst)) worst = d;  // NaN fails
+    }
+    return worst;
+  }
+};
+
+TEST_F(CudaOps, DecodeStepOfSeveralSequencesMatchesTheCpu) {
+  DecodeStepFixture f{cpu_, rng_};
+  for (const auto& c : kDecodeStepCases) run_decode_step_case(f, *gpu_, c, DType::F32, 2e-5);
+}
+
+TEST_F(CudaOps, ConvolutionAndDeltaRuleStepsOfSeveralSequences) {
+  for (std::int64_t n : {5, 33}) {
+    const std::int64_t C = 200, K = 4, H = 2, HV = 4, dk = 64, dv = 96;
+    auto [xc, xg] = random({n, C});
+    auto [wc, wg] = random({C, K});
+    auto [oc, og] = output({n, C});
+    std::vector<Tensor> hc, hg;
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto [a, b] = random({K - 1, C});
+      hc.push_back(a);
+      hg.push_back(b);
+    }
+    std::vector<Tensor*> pc, pg;
+    for (std::size_t i = 0; i < hc.size(); ++i) {
+      pc.push_back(&hc[i]);
+      pg.push_back(&hg[i]);
+    }
+    cpu_.causal_conv1d_step_batch(xc, wc, pc, true, oc);
+    gpu_->causal_conv1d_step_batch(xg, wg, pg, true, og);
+    expect_close(oc, og, 1e-5, "conv step out");
+    for (std::size_t i = 0; i < hc.size(); ++i) expect_close(hc[i], hg[i], 0, "conv step history");
+
+    auto [qc, qg] = random({n, H * dk});
+    auto [kc, kg] = random({n, H * dk});
+    for (auto* t : {&qc, &kc}) cpu_.l2_normalize_heads(*t, dk, 1e-6f);
+    for (auto* t : {&qg, &kg}) gpu_->l2_normalize_heads(*t, dk, 1e-6f);
+    auto [vc, vg] = random({n, HV * dv});
+    auto [bc, bg] = random({n, HV});
+    cpu_.activate(bc, Activation::Sigmoid);
+    gpu_->activate(bg, Activation::Sigmoid);
+    auto [gc, gg] = random({n, HV}, 0.1f);
+    cpu_.activate(gc, Activation::Relu);
+    gpu_->activate(gg, Activation::Relu);
+    cpu_.scale(gc, -1.0f);
+    gpu_->scale(gg, -1.0f);
+    std::vector<Tensor> sc, sg;
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto [a, b] = random({HV, dk, dv}, 0.1f);
+      sc.push_back(a);
+      sg.push_back(b);
+    }
+    std::vector<Tensor*> qsc, qsg;
+    for (std::size_t i = 0; i < sc.size(); ++i) {
+      qsc.push_back(&sc[i]);
+      qsg.push_back(&sg[i]);
+    }
+    auto [dc, dg] = output({n, HV * dv});
+    const DeltaRuleShape shape{H, HV, dk, dv, 0.125f};
+    cpu_.delta_rule_step_batch(qc, kc, vc, bc, &gc, shape, qsc, dc);
+    gpu_->delta_rule_step_batch(qg, kg, vg, bg, &gg, shape, qsg, dg);
+    expect_close(dc, dg, 1e-4, "delta rule step out");
+    for (std::size_t i = 0; i < sc.size(); ++i) expect_close(sc[i], sg[i], 1e-4, "delta rule step state");
   }
 }
 
@@ -400,6 +549,11 @@ TEST_F(CudaBf16Ops, DecodeAttentionSplitsLongRanges) {
     bf_->attention(qg, kg, vg, a, og);
     EXPECT_LE(rel_err(oc, og), 1.2e-2) << "decode attention pos=" << s.q_pos0 << " hd=" << s.hd << " G=" << s.nh / s.nkv;
   }
+}
+
+TEST_F(CudaBf16Ops, DecodeStepOfSeveralSequencesMatchesTheCpu) {
+  DecodeStepFixture f{cpu_, rng_};
+  for (const auto& c : kDecodeStepCases) run_decode_step_case(f, *bf_, c, DType::BF16, 1.2e-2);
 }
 
 TEST_F(CudaBf16Ops, BatchedFlashAttentionMatchesPerSequence) {

@@ -17,7 +17,7 @@ bench_pair() {  # CONFIG NAME
   for T in 8192 16384; do
     echo "== lmscope $2 bf16: 8 x $T + 32"
     timeout 200 "$cli" bench --model "$ckpt" --backend cuda --dtype bf16 --batch 8 --seq $T --generate 32 --repeat 3 --warmup 1
-    echo "== lmscope $2 bf16, without split-KV decode attention (LMSCOPE_SPLIT_DECODE=0): 8 x $T + 32"
+    echo "== lmscope $2 bf16, without the decode-attention kernels (LMSCOPE_SPLIT_DECODE=0: per-sequence RoPE, copies and tiled attention): 8 x $T + 32"
     LMSCOPE_SPLIT_DECODE=0 timeout 200 "$cli" bench --model "$ckpt" --backend cuda --dtype bf16 --batch 8 --seq $T --generate 32 \
       --repeat 3 --warmup 1
     echo "== reference $2 bf16: 8 x $T + 32"

@@ -26,6 +26,18 @@ struct AttentionShape {
   float softcap = 0.0f;      // > 0: each score s = scale·q·k becomes softcap·tanh(s / softcap) (Gemma 2); 0: none
 };
 
+// One sequence's row in a batched attention decoding step (Backend::attention_decode_step): its new key and value
+// go to row write_row of k_cache / v_cache ([rows, num_kv_heads * head_dim], the activation dtype), and its query
+// attends to cache rows [0, kv_len), all of them (a sliding window's ring holds only keys the query sees). q and k
+// are rotated with row `pos` of cos / sin ([positions, rotary_dim / 2]; both null: no RoPE).
+struct KvDecodeSlot {
+  Tensor* k_cache = nullptr;
+  Tensor* v_cache = nullptr;
+  std::int64_t write_row = 0, kv_len = 0, pos = 0;
+  const Tensor* cos = nullptr;
+  const Tensor* sin = nullptr;
+};
+
 // GeluTanh is gelu's tanh approximation (gelu_pytorch_tanh), Gelu the exact erf form, ReluSquared max(x, 0)².
 enum class Activation { Silu, Sigmoid, Relu, EluPlusOne, Softplus, LogSigmoid, GeluTanh, Gelu, ReluSquared };
 
@@ -107,6 +119,30 @@ class Backend {
       attention(q.slice_rows(b * tq, tq), k.slice_rows(b * tk, tk), v.slice_rows(b * tk, tk), shape, o);
     }
   }
+  // One decoding step of softmax attention for n sequences: row i of q, k, v [n, heads * head_dim] is sequence i's
+  // new token (slots[i]); q's rows are rotated in place, k's rotated rows and v's rows are written into the caches,
+  // and out [n, num_heads * head_dim] row i is the attention of q's row i over its cache (shape's heads, head_dim,
+  // scale and softcap apply; its positions and window are ignored). k may be changed. The default runs each row
+  // through rope, copy_rows and attention; the CUDA backend does it in three launches for all rows.
+  virtual void attention_decode_step(Tensor& q, Tensor& k, const Tensor& v, std::span<const KvDecodeSlot> slots,
+                                     const AttentionShape& shape, Tensor& out) {
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      const auto r = static_cast<std::int64_t>(i);
+      const KvDecodeSlot& s = slots[i];
+      Tensor qi = q.slice_rows(r, 1), ki = k.slice_rows(r, 1), oi = out.slice_rows(r, 1);
+      if (s.cos) {
+        rope(qi, shape.num_heads, shape.head_dim, *s.cos, *s.sin, s.pos);
+        rope(ki, shape.num_kv_heads, shape.head_dim, *s.cos, *s.sin, s.pos);
+      }
+      copy_rows(ki, *s.k_cache, s.write_row);
+      copy_rows(v.slice_rows(r, 1), *s.v_cache, s.write_row);
+      AttentionShape a = shape;
+      a.q_pos0 = s.kv_len - 1;
+      a.kv_len = s.kv_len;
+      a.window = 0;
+      attention(qi, *s.k_cache, *s.v_cache, a, oi);
+    }
+  }
   // dst rows [dst_row, dst_row + src.rows()) = src
   virtual void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) = 0;
   // out = f(gate) * up, elementwise (a gated linear unit: SwiGLU with Silu, GeGLU with GeluTanh). out may be gate or up.
@@ -180,6 +216,28 @@ class Backend {
       fill(state, 0.0f);
       Tensor os = out.slice_rows(s * T, T);
       causal_conv1d(x.slice_rows(s * T, T), w, state, silu, os);
+    }
+  }
+  // One decoding step of n sequences: row i of x / q, k, v, beta, g, out continues the sequence whose history is
+  // states[i] (the one-sequence ops with T = 1 each). The defaults run each row through the one-sequence op;
+  // backends with a kernel over all rows override them.
+  virtual void causal_conv1d_step_batch(const Tensor& x, const Tensor& w, std::span<Tensor* const> states, bool silu,
+                                        Tensor& out) {
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const auto r = static_cast<std::int64_t>(i);
+      Tensor o = out.slice_rows(r, 1);
+      causal_conv1d(x.slice_rows(r, 1), w, *states[i], silu, o);
+    }
+  }
+  virtual void delta_rule_step_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
+                                     const Tensor* g, const DeltaRuleShape& shape, std::span<Tensor* const> states,
+                                     Tensor& out) {
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const auto r = static_cast<std::int64_t>(i);
+      Tensor gi, o = out.slice_rows(r, 1);
+      if (g) gi = g->slice_rows(r, 1);
+      delta_rule_recurrent(q.slice_rows(r, 1), k.slice_rows(r, 1), v.slice_rows(r, 1), beta.slice_rows(r, 1),
+                           g ? &gi : nullptr, shape, *states[i], o);
     }
   }
   virtual void delta_rule_chunked_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,

@@ -438,24 +438,106 @@ void CudaBackend::rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, con
   });
 }
 
+namespace {
+
+bool split_decode_enabled() {
+  const char* e = std::getenv("LMSCOPE_SPLIT_DECODE");
+  return e == nullptr || std::string(e) != "0";
+}
+
+}  // namespace
+
+// The decode kernels read 16-byte vectors of one element type (bf16 or float32).
+bool CudaBackend::decode_kernel_applies(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                        const AttentionShape& s) const {
+  const auto aligned = [](const void* p) { return alignment_of(p) >= 16; };
+  return split_decode_enabled() && q.dtype == k.dtype && k.dtype == v.dtype && v.dtype == out.dtype &&
+         (q.dtype == DType::BF16 || q.dtype == DType::F32) &&
+         cuda::attention_decode_supported(s.head_dim, s.num_heads, s.num_kv_heads) && aligned(k.data) && aligned(v.data);
+}
+
+// `workspace` keeps the kernels' scratch alive until the launch.
+cuda::AttentionDecodeArgs CudaBackend::decode_args(const Tensor& q, Tensor& out, const AttentionShape& s, int n,
+                                                   std::int64_t longest_range, Tensor& workspace) {
+  cuda::AttentionDecodeArgs a{};
+  a.q = q.data;
+  a.out = out.data;
+  a.n = n;
+  a.num_heads = s.num_heads;
+  a.num_kv_heads = s.num_kv_heads;
+  a.head_dim = s.head_dim;
+  a.scale = s.scale;
+  a.softcap = s.softcap;
+  a.splits = cuda::attention_decode_splits(longest_range, n, s.num_kv_heads);
+  workspace = alloc(DType::F32, {n * s.num_heads * a.splits * (s.head_dim + 2)});
+  a.workspace = workspace.as<float>();
+  return a;
+}
+
+// RoPE + cache writes for all rows in one launch, then the split-KV attention for all rows in one more (plus its
+// merge), kMaxDecodeRows rows at a time; the generic per-row path where the kernels do not apply.
+void CudaBackend::attention_decode_step(Tensor& q, Tensor& k, const Tensor& v, std::span<const KvDecodeSlot> slots,
+                                        const AttentionShape& s, Tensor& out) {
+  const auto n = static_cast<std::int64_t>(slots.size());
+  expect(q.rows() == n && k.rows() == n && v.rows() == n && out.rows() == n && q.cols() == s.num_heads * s.head_dim &&
+             k.cols() == s.num_kv_heads * s.head_dim && v.cols() == k.cols() && out.cols() == q.cols(),
+         "attention_decode_step", "one row per sequence");
+  bool fused = n > 0;
+  for (const KvDecodeSlot& sl : slots) {
+    fused = fused && decode_kernel_applies(q, *sl.k_cache, *sl.v_cache, out, s) && sl.k_cache->dtype == k.dtype &&
+            v.dtype == k.dtype && sl.write_row < sl.k_cache->rows() && sl.kv_len <= sl.k_cache->rows() &&
+            (sl.cos == nullptr || (sl.cos->dtype == DType::F32 && sl.sin->dtype == DType::F32 && 2 * sl.cos->cols() <= s.head_dim &&
+                                   sl.pos < sl.cos->rows() && sl.cos->cols() == slots[0].cos->cols()));
+    fused = fused && (sl.cos == nullptr) == (slots[0].cos == nullptr);
+  }
+  if (!fused) {
+    Backend::attention_decode_step(q, k, v, slots, s, out);
+    return;
+  }
+  const cuda::Elem e = elem(q.dtype, "attention_decode_step");
+  const std::int64_t row_bytes = k.cols() * static_cast<std::int64_t>(dtype_size(k.dtype));
+  for (std::int64_t r0 = 0; r0 < n; r0 += cuda::kMaxDecodeRows) {
+    const int m = static_cast<int>(std::min<std::int64_t>(cuda::kMaxDecodeRows, n - r0));
+    Tensor qs = q.slice_rows(r0, m), os = out.slice_rows(r0, m);
+    cuda::RopeKvAppendArgs ra{};
+    ra.q = qs.data;
+    ra.k = k.slice_rows(r0, m).data;
+    ra.v = v.slice_rows(r0, m).data;
+    ra.n = m;
+    ra.num_heads = s.num_heads;
+    ra.num_kv_heads = s.num_kv_heads;
+    ra.head_dim = s.head_dim;
+    ra.half = slots[0].cos ? slots[0].cos->cols() : 0;
+    std::int64_t longest = 1;
+    for (int i = 0; i < m; ++i) {
+      const KvDecodeSlot& sl = slots[static_cast<std::size_t>(r0 + i)];
+      ra.row[i] = {sl.cos ? sl.cos->as<float>() : nullptr, sl.sin ? sl.sin->as<float>() : nullptr, sl.pos,
+                   static_cast<char*>(sl.k_cache->data) + sl.write_row * row_bytes,
+                   static_cast<char*>(sl.v_cache->data) + sl.write_row * row_bytes};
+      longest = std::max(longest, sl.kv_len);
+    }
+    launch("rope_kv_append", [&] { cuda::rope_kv_append(ra, e, s_->stream); });
+    Tensor ws;
+    cuda::AttentionDecodeArgs a = decode_args(qs, os, s, m, longest, ws);
+    for (int i = 0; i < m; ++i) {
+      const KvDecodeSlot& sl = slots[static_cast<std::size_t>(r0 + i)];
+      a.seq[i] = {sl.k_cache->data, sl.v_cache->data, 0, sl.kv_len};
+    }
+    launch("attention decode", [&] { cuda::attention_decode(a, e, s_->stream); });
+  }
+}
+
 void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& s, Tensor& out) {
   expect(q.cols() == s.num_heads * s.head_dim && out.rows() == q.rows() && k.cols() == s.num_kv_heads * s.head_dim &&
              s.kv_len <= k.rows() && s.q_pos0 + q.rows() <= s.kv_len,
          "attention", "shape");
   // One query row (a decode step): keys split across the SMs, in bf16 or float32 alike (H200, Llama-3.2-1B, 8
   // prompts of 16K: 225 instead of 325 ms per item). LMSCOPE_SPLIT_DECODE=0 turns it off, for comparisons.
-  const bool same_dtype = q.dtype == k.dtype && k.dtype == v.dtype && v.dtype == out.dtype;
-  static const auto split_decode = [] {
-    const char* e = std::getenv("LMSCOPE_SPLIT_DECODE");
-    return e == nullptr || std::string(e) != "0";
-  };
-  if (q.rows() == 1 && split_decode() && same_dtype && (q.dtype == DType::BF16 || q.dtype == DType::F32) &&
-      cuda::attention_decode_supported(s.head_dim, s.num_heads, s.num_kv_heads)) {
+  if (q.rows() == 1 && decode_kernel_applies(q, k, v, out, s)) {
     const std::int64_t first = s.window > 0 ? std::max<std::int64_t>(0, s.q_pos0 - s.window + 1) : 0;
-    const int splits = cuda::attention_decode_splits(s.q_pos0 + 1 - first, s.num_kv_heads);
-    Tensor ws = alloc(DType::F32, {s.num_heads * splits * (s.head_dim + 2)});
-    cuda::AttentionDecodeArgs a{q.data,  k.data,   v.data,  out.data, s.num_heads, s.num_kv_heads, s.head_dim,
-                                s.q_pos0, s.window, s.scale, s.softcap, splits,     ws.as<float>()};
+    Tensor ws;
+    cuda::AttentionDecodeArgs a = decode_args(q, out, s, 1, s.q_pos0 + 1 - first, ws);
+    a.seq[0] = {k.data, v.data, first, s.q_pos0 + 1};
     launch("attention decode", [&] { cuda::attention_decode(a, elem(q.dtype, "attention"), s_->stream); });
     return;
   }

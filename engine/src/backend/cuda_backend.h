@@ -43,6 +43,8 @@ class CudaBackend final : public Backend {
   void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
             std::int64_t pos0) override;
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, Tensor& out) override;
+  void attention_decode_step(Tensor& q, Tensor& k, const Tensor& v, std::span<const KvDecodeSlot> slots, const AttentionShape& shape,
+                             Tensor& out) override;
   void attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, std::int64_t batch,
                        Tensor& out) override;
   void copy_rows(const Tensor& src, Tensor& dst, std::int64_t dst_row) override;
@@ -74,6 +76,9 @@ class CudaBackend final : public Backend {
   void delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                           const DeltaRuleShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
   void causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int64_t batch, bool silu, Tensor& out) override;
+  void causal_conv1d_step_batch(const Tensor& x, const Tensor& w, std::span<Tensor* const> states, bool silu, Tensor& out) override;
+  void delta_rule_step_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                             const DeltaRuleShape& shape, std::span<Tensor* const> states, Tensor& out) override;
   void delta_rule_chunked_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                                 const DeltaRuleShape& shape, std::int64_t chunk_size, std::int64_t batch,
                                 Tensor& out) override;
@@ -96,6 +101,9 @@ class CudaBackend final : public Backend {
   void delta_rule_chunked_tensor_cores(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
                                        const Tensor* g, const DeltaRuleShape& shape, std::int64_t batch, Tensor& state,
                                        Tensor& out);
+  bool decode_kernel_applies(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const AttentionShape& s) const;
+  cuda::AttentionDecodeArgs decode_args(const Tensor& q, Tensor& out, const AttentionShape& s, int n, std::int64_t longest_range,
+                                        Tensor& workspace);
   void delta_rule_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                           const DeltaRuleShape& shape, Tensor& state, Tensor& out);
   // Runs f on a float32 version of x (x itself, or a converted copy that is converted back afterwards).

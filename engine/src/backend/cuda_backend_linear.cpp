@@ -78,6 +78,37 @@ void CudaBackend::causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int
   });
 }
 
+// A decoding step's convolutions, one launch per kMaxDecodeRows sequences (each history a float32 [K-1, C]).
+void CudaBackend::causal_conv1d_step_batch(const Tensor& x, const Tensor& w, std::span<Tensor* const> states, bool silu,
+                                           Tensor& out) {
+  const auto n = static_cast<std::int64_t>(states.size());
+  const std::int64_t C = x.cols(), K = w.cols();
+  expect(x.rows() == n && out.rows() == n && out.cols() == C && out.data != x.data, "causal_conv1d_step_batch",
+         "one row per sequence (and not in place)");
+  expect(w.rows() == C && K >= 1, "causal_conv1d_step_batch", "weight must be [C, K]");
+  bool f32_states = true;
+  for (Tensor* st : states) {
+    expect(st->numel() == (K - 1) * C, "causal_conv1d_step_batch", "each state must be [K-1, C]");
+    f32_states = f32_states && st->dtype == DType::F32;
+  }
+  if (!f32_states || K > 64) {
+    Backend::causal_conv1d_step_batch(x, w, states, silu, out);
+    return;
+  }
+  const Tensor wf = as_dtype(w, DType::F32);
+  for (std::int64_t r0 = 0; r0 < n; r0 += cuda::kMaxDecodeRows) {
+    const int m = static_cast<int>(std::min<std::int64_t>(cuda::kMaxDecodeRows, n - r0));
+    cuda::DecodeStates ds{};
+    ds.n = m;
+    for (int i = 0; i < m; ++i) ds.p[i] = states[static_cast<std::size_t>(r0 + i)]->as<float>();
+    Tensor xs = x.slice_rows(r0, m), os = out.slice_rows(r0, m);
+    launch("causal_conv1d_step_batch", [&] {
+      cuda::causal_conv1d_step_batch(xs.data, elem(x.dtype, "causal_conv1d_step_batch"), wf.as<float>(), C, K, silu, ds, os.data,
+                                     elem(out.dtype, "causal_conv1d_step_batch"), stream());
+    });
+  }
+}
+
 void CudaBackend::l2_normalize_heads(Tensor& x, std::int64_t head_dim, float eps) {
   expect(head_dim > 0 && x.numel() % head_dim == 0, "l2_normalize_heads", "size is not a multiple of head_dim");
   launch("l2_normalize_heads", [&] {
@@ -141,6 +172,45 @@ void CudaBackend::delta_rule_recurrent(const Tensor& q, const Tensor& k, const T
                                 st.as<float>(), of.as<float>(), T, H, HV, dk, dv, s.scale};
     launch("delta_rule", [&] { cuda::delta_rule_f32(a, stream()); });
   });
+  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
+}
+
+// A decoding step of the delta rule: the inputs converted once for all rows, then one launch per kMaxDecodeRows
+// sequences, each block layer reading its sequence's state.
+void CudaBackend::delta_rule_step_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                                        const DeltaRuleShape& s, std::span<Tensor* const> states, Tensor& out) {
+  const auto n = static_cast<std::int64_t>(states.size());
+  const std::int64_t H = s.num_heads, HV = s.num_v_heads, dk = s.head_k_dim, dv = s.head_v_dim;
+  expect(H > 0 && HV % H == 0, "delta_rule_step_batch", "num_v_heads must be a multiple of num_heads");
+  expect(q.rows() == n && q.cols() == H * dk && k.rows() == n && k.cols() == H * dk, "delta_rule_step_batch", "q/k shape");
+  expect(v.rows() == n && v.cols() == HV * dv && out.rows() == n && out.cols() == HV * dv, "delta_rule_step_batch", "v/out shape");
+  expect(beta.rows() == n && beta.cols() == HV && (g == nullptr || (g->rows() == n && g->cols() == HV)), "delta_rule_step_batch",
+         "beta/g shape");
+  bool f32_states = true;
+  for (Tensor* st : states) {
+    expect(st->numel() == HV * dk * dv, "delta_rule_step_batch", "each state must be [num_v_heads, head_k_dim, head_v_dim]");
+    f32_states = f32_states && st->dtype == DType::F32;
+  }
+  if (!cuda::delta_rule_supported(dk) || !f32_states) {
+    Backend::delta_rule_step_batch(q, k, v, beta, g, s, states, out);
+    return;
+  }
+  const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32),
+               bf = as_dtype(beta, DType::F32);
+  Tensor gf;
+  if (g) gf = as_dtype(*g, DType::F32);
+  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  for (std::int64_t r0 = 0; r0 < n; r0 += cuda::kMaxDecodeRows) {
+    const int m = static_cast<int>(std::min<std::int64_t>(cuda::kMaxDecodeRows, n - r0));
+    cuda::DecodeStates ds{};
+    ds.n = m;
+    for (int i = 0; i < m; ++i) ds.p[i] = states[static_cast<std::size_t>(r0 + i)]->as<float>();
+    const cuda::DeltaRuleArgs a{qf.as<float>() + r0 * H * dk, kf.as<float>() + r0 * H * dk, vf.as<float>() + r0 * HV * dv,
+                                bf.as<float>() + r0 * HV,     g ? gf.as<float>() + r0 * HV : nullptr,
+                                nullptr,                      of.as<float>() + r0 * HV * dv,
+                                1,                            H, HV, dk, dv, s.scale};
+    launch("delta_rule_step_batch", [&] { cuda::delta_rule_step_batch_f32(a, ds, stream()); });
+  }
   if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
 }
 

@@ -13,21 +13,45 @@ void KvCache::attend(Backend& backend, const Tensor& q, const Tensor& k, const T
   length_ += k.rows();
 }
 
+KvDecodeSlot KvCache::next_decode_slot(Backend& backend, DType dtype) {
+  KvDecodeSlot s;
+  if (window_ > 0) {
+    if (!k_.data) {
+      k_ = backend.alloc(dtype, {window_, kv_dim_});
+      v_ = backend.alloc(dtype, {window_, kv_dim_});
+    }
+    // as attend_ring's one-token case: the query sees every filled slot of the ring, in ring order
+    s.write_row = length_ % window_;
+    s.kv_len = std::min(length_ + 1, window_);
+  } else {
+    reserve(backend, dtype, length_ + 1);
+    s.write_row = length_;
+    s.kv_len = length_ + 1;
+  }
+  s.k_cache = &k_;
+  s.v_cache = &v_;
+  s.pos = length_;
+  return s;
+}
+
+void KvCache::reserve(Backend& backend, DType dtype, std::int64_t need) {
+  const std::int64_t capacity = k_.data ? k_.rows() : 0;
+  if (need <= capacity) return;
+  std::int64_t cap = std::max<std::int64_t>(capacity * 2, 256);
+  while (cap < need) cap *= 2;
+  Tensor nk = backend.alloc(dtype, {cap, kv_dim_}), nv = backend.alloc(dtype, {cap, kv_dim_});
+  if (length_ > 0) {
+    backend.copy_rows(k_.slice_rows(0, length_), nk, 0);
+    backend.copy_rows(v_.slice_rows(0, length_), nv, 0);
+  }
+  k_ = nk;
+  v_ = nv;
+}
+
 void KvCache::attend_growing(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, AttentionShape shape,
                              Tensor& out) {
   const std::int64_t T = k.rows(), need = length_ + T;
-  const std::int64_t capacity = k_.data ? k_.rows() : 0;
-  if (need > capacity) {
-    std::int64_t cap = std::max<std::int64_t>(capacity * 2, 256);
-    while (cap < need) cap *= 2;
-    Tensor nk = backend.alloc(k.dtype, {cap, kv_dim_}), nv = backend.alloc(v.dtype, {cap, kv_dim_});
-    if (length_ > 0) {
-      backend.copy_rows(k_.slice_rows(0, length_), nk, 0);
-      backend.copy_rows(v_.slice_rows(0, length_), nv, 0);
-    }
-    k_ = nk;
-    v_ = nv;
-  }
+  reserve(backend, k.dtype, need);
   backend.copy_rows(k, k_, length_);
   backend.copy_rows(v, v_, length_);
   shape.q_pos0 = length_;

@@ -22,7 +22,15 @@ class KvCache {
   // shape gives heads, head_dim and scale; its positions and window are filled in here.
   void attend(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, AttentionShape shape, Tensor& out);
 
+  // Decoding several sequences at once (Backend::attention_decode_step): makes room for one more position and
+  // says where its key and value go and which rows its query sees (cos, sin and pos are the caller's); advance()
+  // records the position once the step has run.
+  KvDecodeSlot next_decode_slot(Backend& backend, DType dtype);
+  void advance() { ++length_; }
+
  private:
+  // Growing layout: at least `need` rows, the kept positions copied over when the buffer moves.
+  void reserve(Backend& backend, DType dtype, std::int64_t need);
   void attend_growing(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, AttentionShape shape,
                       Tensor& out);
   void attend_ring(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& v, AttentionShape shape,

@@ -1,6 +1,7 @@
 #include "models/softmax_attention.h"
 
 #include <cmath>
+#include <vector>
 
 #include "lmscope/error.h"
 #include "models/kv_cache.h"
@@ -60,20 +61,25 @@ class SoftmaxAttention final : public TokenMixer {
     project_out(b, att, out);
   }
 
-  // The projections see all n rows (one product each); RoPE and the attention over its own cache run per sequence.
+  // The projections see all n rows (one product each); RoPE, the cache writes and the attention of every sequence
+  // over its own cache are one backend call (three launches on CUDA).
   void forward_decode(Backend& b, const Tensor& h, std::span<const std::int64_t> pos, std::span<const RopeTables* const> rope,
                       std::span<MixerState* const> states, Tensor& out) const override {
     const std::int64_t n = h.rows();
     Tensor q, k, v;
     project_qkv(b, h, q, k, v);
-    Tensor att = b.alloc(b.activation_dtype(), {n, s_.num_heads * s_.head_dim});
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto u = static_cast<std::size_t>(i);
-      Tensor qi = q.slice_rows(i, 1), ki = k.slice_rows(i, 1), vi = v.slice_rows(i, 1), ai = att.slice_rows(i, 1);
-      b.rope(qi, s_.num_heads, s_.head_dim, rope[u]->cos, rope[u]->sin, pos[u]);
-      b.rope(ki, s_.num_kv_heads, s_.head_dim, rope[u]->cos, rope[u]->sin, pos[u]);
-      static_cast<AttentionState&>(*states[u]).cache.attend(b, qi, ki, vi, shape(), ai);
+    std::vector<KvDecodeSlot> slots(states.size());
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      slots[i] = static_cast<AttentionState&>(*states[i]).cache.next_decode_slot(b, k.dtype);
+      slots[i].pos = pos[i];
+      if (rope[i]) {
+        slots[i].cos = &rope[i]->cos;
+        slots[i].sin = &rope[i]->sin;
+      }
     }
+    Tensor att = b.alloc(b.activation_dtype(), {n, s_.num_heads * s_.head_dim});
+    b.attention_decode_step(q, k, v, slots, shape(), att);
+    for (MixerState* st : states) static_cast<AttentionState&>(*st).cache.advance();
     project_out(b, att, out);
   }
 

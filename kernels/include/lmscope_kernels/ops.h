@@ -71,6 +71,19 @@ void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, El
 // or to even (half_to_even: torch.round, transformers' BitNet)
 void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, bool half_to_even, cudaStream_t stream);
 
+// Decoding steps of several sequences pass each sequence's pointers in the kernel's parameters (no upload before
+// the launch), up to kMaxDecodeRows sequences per launch.
+constexpr int kMaxDecodeRows = 32;
+// Per-sequence float32 states of a decoding step (convolution histories, delta-rule states).
+struct DecodeStates {
+  int n = 0;
+  float* p[kMaxDecodeRows];
+};
+// out [n, C] row i = causal depthwise conv of [states[i]; x row i] with w [C, K] (+ SiLU); states[i] [K-1, C]
+// shifted in place to end with x's row.
+void causal_conv1d_step_batch(const void* x, Elem x_t, const float* w, std::int64_t C, std::int64_t K, bool silu,
+                              const DecodeStates& states, void* out, Elem out_t, cudaStream_t stream);
+
 struct DeltaRuleArgs {
   const float *q, *k, *v, *beta, *g;  // g may be null (no decay)
   float *state, *out;
@@ -80,6 +93,9 @@ struct DeltaRuleArgs {
 bool delta_rule_supported(std::int64_t head_k_dim);
 // The delta rule token by token (see delta_rule.cu); state [HV, dk, dv] updated in place.
 void delta_rule_f32(const DeltaRuleArgs& a, cudaStream_t stream);
+// A decoding step of states.n sequences, one token each: row i of q, k, v, beta, g, out (a.T = 1) continues
+// states.p[i] ([HV, dk, dv]); a.state is unused.
+void delta_rule_step_batch_f32(const DeltaRuleArgs& a, const DecodeStates& states, cudaStream_t stream);
 
 // The same in the chunked WY / UT-transform form on tensor cores (see delta_rule_chunked.cu), for scoring: chunks
 // of 64 tokens, bf16 q, k, v and output (as fla keeps them), fp32 beta, g, accumulation and state; `batch`
@@ -151,25 +167,52 @@ struct AttentionBf16Args {
 bool attention_bf16_supported(std::int64_t head_dim);
 void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream);
 
-// One query row (a decode step at position q_pos) over keys [first, q_pos] (first = q_pos − window + 1 with a
-// window), split along the keys into up to `splits` blocks per KV head whose partial softmaxes are merged
-// (attention_decode.cu). q/k/v/out share the element type `e`; `workspace` holds
-// num_heads · splits · (head_dim + 2) floats.
-struct AttentionDecodeArgs {
-  const void* q;  // [num_heads * head_dim]
-  const void* k;  // [> q_pos, num_kv_heads * head_dim]
+// One query row per sequence (a decode step) over that sequence's keys [first, end), split along the keys into
+// `splits` blocks per KV head and sequence whose partial softmaxes are merged (attention_decode.cu). q/k/v/out
+// share the element type `e`; `workspace` holds n · num_heads · splits · (head_dim + 2) floats.
+struct AttentionDecodeSeq {
+  const void* k;  // [>= end, num_kv_heads * head_dim]
   const void* v;
-  void* out;      // [num_heads * head_dim]
-  std::int64_t num_heads, num_kv_heads, head_dim, q_pos, window;
+  std::int64_t first, end;
+};
+struct AttentionDecodeArgs {
+  const void* q;  // [n, num_heads * head_dim]
+  void* out;      // [n, num_heads * head_dim]
+  int n = 1;      // <= kMaxDecodeRows
+  AttentionDecodeSeq seq[kMaxDecodeRows];
+  std::int64_t num_heads, num_kv_heads, head_dim;
   float scale;
   float softcap = 0;
   int splits = 1;
   float* workspace = nullptr;
 };
 bool attention_decode_supported(std::int64_t head_dim, std::int64_t num_heads, std::int64_t num_kv_heads);
-// A split count for a KV range on the current GPU (about two blocks per multiprocessor).
-int attention_decode_splits(std::int64_t kv_range, std::int64_t num_kv_heads);
+// A split count for n sequences whose longest key range is kv_range on the current GPU (a few blocks per
+// multiprocessor, at least 64 keys per block).
+int attention_decode_splits(std::int64_t kv_range, std::int64_t n, std::int64_t num_kv_heads);
 void attention_decode(const AttentionDecodeArgs& a, Elem e, cudaStream_t stream);
+
+// A decoding step's RoPE and KV-cache writes for n sequences in one launch (rope_kv_append.cu): row i of q is
+// rotated in place with row pos of its tables (cos null: not rotated), row i of k rotated likewise into k_dst and
+// row i of v copied to v_dst. half = rotary pairs per head (the tables' columns); q, k, v, k_dst, v_dst share `e`.
+struct KvAppendRow {
+  const float* cos;
+  const float* sin;
+  std::int64_t pos;
+  void* k_dst;  // the cache row the key goes to
+  void* v_dst;
+};
+struct RopeKvAppendArgs {
+  void* q;        // [n, num_heads * head_dim]
+  const void* k;  // [n, num_kv_heads * head_dim]
+  const void* v;
+  int n = 0;
+  KvAppendRow row[kMaxDecodeRows];
+  std::int64_t num_heads, num_kv_heads, head_dim, half;
+};
+void rope_kv_append(const RopeKvAppendArgs& a, Elem e, cudaStream_t stream);
+
+
 
 // Two logits blocks [rows, vocab] (float32, row-major) compared row by row (the compare task): KL(base ‖ model) in
 // nats, both NLLs of targets[r] (< 0: 0) and whether the argmaxes agree (first index on ties). Device outputs.
