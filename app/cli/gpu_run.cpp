@@ -20,6 +20,7 @@
 #include <map>
 #include <thread>
 
+#include "cli/self_executable.h"
 #include "lmscope/error.h"
 
 extern char** environ;
@@ -41,13 +42,6 @@ std::string session_id() {
   gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(getpid()) + ":" +
          std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
-}
-
-std::string self_executable() {
-  std::error_code ec;
-  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw InternalError("cannot find this program's path (/proc/self/exe): " + ec.message());
-  return p.string();
 }
 
 // Starts `lmscope-cli run ...` on one GPU. Its standard output (a partial summary) is dropped; its errors and
