@@ -90,7 +90,7 @@ int cmd_run(const Argv& argv) {
   }
   const std::set<std::string> value_options{"model", "task", "data", "tokenizer", "max-length", "limit", "seed",
                                             "batch-size", "rope", "backend", "dtype", "settings", "store", "out", "shard",
-                                            "log-samples", "force-family", "gpus", kClaimSessionOption, kClaimStartOption};
+                                            "log-samples", "force-family", "gpus"};
   Args a("run", rest, value_options, {"quiet", "allow-nonfinite"});
   // --gpus: the devices are looked up first, since they decide the default backend of a single-task run.
   std::optional<GpuDevices> devices;
@@ -130,12 +130,13 @@ int cmd_run(const Argv& argv) {
   o.on_event = [&](const nlohmann::json& e) { printer(e); };
   // A worker of a --gpus run: claims each unit in the store before computing it (gpu_run.cpp says why).
   std::unique_ptr<run::ResultsStore> claims;
-  if (auto session = a.optional(kClaimSessionOption)) {
+  if (const char* session = std::getenv(kClaimSessionVariable); session && *session && !devices) {
     claims = std::make_unique<run::ResultsStore>(o.store_path);
-    o.claim = [&claims, session = *session, worker = std::to_string(getpid())](const std::string& key, std::int64_t unit) {
+    o.claim = [&claims, session = std::string(session), worker = std::to_string(getpid())](const std::string& key,
+                                                                                          std::int64_t unit) {
       return claims->claim_unit(session, key, unit, worker);
     };
-    if (auto share = a.optional(kClaimStartOption)) o.start_share = run::parse_shard(*share);
+    if (const char* share = std::getenv(kClaimStartVariable); share && *share) o.start_share = run::parse_shard(share);
   }
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);

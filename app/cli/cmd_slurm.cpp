@@ -38,10 +38,13 @@ void write_script(const fs::path& path, const std::string& text) {
 }  // namespace
 
 int cmd_slurm(const Argv& argv) {
-  if (argv.empty() || argv.front().rfind("--", 0) == 0)
+  const std::set<std::string> value_options{"tasks", "gpus-per-task", "partition", "time", "out"};
+  if (argv.empty() || argv.front().rfind("--", 0) == 0) {
+    Args check("slurm", argv, value_options, {"submit"});  // an unknown option is named first
     throw BadInput("slurm: give a run spec file first: lmscope-cli slurm SPEC.json [options]");
+  }
   const fs::path spec_file = fs::absolute(argv.front());
-  Args a("slurm", Argv(argv.begin() + 1, argv.end()), {"tasks", "gpus-per-task", "partition", "time", "out"}, {"submit"});
+  Args a("slurm", Argv(argv.begin() + 1, argv.end()), value_options, {"submit"});
   const auto spec = run::load_run_spec(spec_file);  // refused here, not on the cluster an hour later
   SlurmPlan plan;
   plan.cli = self_executable();

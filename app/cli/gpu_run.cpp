@@ -47,13 +47,17 @@ std::string session_id() {
 // Starts `lmscope-cli run ...` on one GPU. Its standard output (a partial summary) is dropped; its errors and
 // warnings reach the terminal. The worker dies with this process (PR_SET_PDEATHSIG), so a killed coordinator leaves
 // no worker behind.
-pid_t spawn_worker(const std::string& exe, const std::vector<std::string>& args, const std::string& device) {
+pid_t spawn_worker(const std::string& exe, const std::vector<std::string>& args,
+                   const std::vector<std::pair<std::string, std::string>>& set_env) {
   std::vector<std::string> argv_s{exe};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e)
-    if (std::strncmp(*e, "CUDA_VISIBLE_DEVICES=", 21) != 0) env_s.emplace_back(*e);
-  env_s.push_back("CUDA_VISIBLE_DEVICES=" + device);
+  for (char** e = environ; *e; ++e) {
+    bool replaced = false;
+    for (const auto& [name, value] : set_env) replaced |= std::strncmp(*e, (name + "=").c_str(), name.size() + 1) == 0;
+    if (!replaced) env_s.emplace_back(*e);
+  }
+  for (const auto& [name, value] : set_env) env_s.push_back(name + "=" + value);
   // Built before fork: the child may only call async-signal-safe functions.
   std::vector<char*> argv, envp;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -117,10 +121,10 @@ GpuRunOutcome run_on_gpus(const GpuRunRequest& req) {
   const auto n = static_cast<int>(workers.size());
   std::map<std::string, std::vector<pid_t>> started;  // every worker started, by GPU
   auto start = [&](Worker& w) {
-    auto args = req.worker_args;
-    args.insert(args.end(), {std::string("--") + kClaimSessionOption, session, std::string("--") + kClaimStartOption,
-                             std::to_string(w.slot) + "/" + std::to_string(n)});
-    w.pid = spawn_worker(exe, args, w.device);
+    w.pid = spawn_worker(exe, req.worker_args,
+                         {{"CUDA_VISIBLE_DEVICES", w.device},
+                          {kClaimSessionVariable, session},
+                          {kClaimStartVariable, std::to_string(w.slot) + "/" + std::to_string(n)}});
     started[w.device].push_back(w.pid);
   };
   printer({{"event", "log"},

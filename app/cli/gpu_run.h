@@ -25,8 +25,10 @@ struct GpuRunOutcome {
 
 GpuRunOutcome run_on_gpus(const GpuRunRequest& request);
 
-// The hidden `run` options a worker of a --gpus run is started with.
-inline constexpr const char* kClaimSessionOption = "claim-session";
-inline constexpr const char* kClaimStartOption = "claim-start";
+// What makes a `run` process a worker of a --gpus run: set in the workers' environment only (an interface between
+// this program and itself, so not an option a user would see): the session whose claims it makes, and its start
+// share k/N (RunOptions::start_share).
+inline constexpr const char* kClaimSessionVariable = "LMSCOPE_GPU_RUN_SESSION";
+inline constexpr const char* kClaimStartVariable = "LMSCOPE_GPU_RUN_START";
 
 }  // namespace lmscope::cli
