@@ -11,7 +11,7 @@ run_dir=/run/lmscope-slurm
 log_dir=/var/log/slurm
 
 stop() {
-  for pidfile in "$run_dir/slurmd.pid" "$run_dir/slurmctld.pid" "$run_dir/munged.pid"; do
+  for pidfile in "$run_dir/slurmd.pid" "$run_dir/slurmctld.pid" /run/munge/lmscope-munged.pid; do
     [ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"
   done
@@ -69,7 +69,7 @@ fi
 mkdir -p /run/munge /var/log/munge /var/lib/munge
 chown munge:munge /run/munge /var/log/munge /var/lib/munge
 if ! munge -n >/dev/null 2>&1; then
-  runuser -u munge -- munged --pid-file="$run_dir/munged.pid" 2>/dev/null || runuser -u munge -- munged
+  runuser -u munge -- munged --pid-file=/run/munge/lmscope-munged.pid 2>/dev/null || runuser -u munge -- munged
   sleep 1
 fi
 munge -n | unmunge >/dev/null || { echo "$0: munge does not work (see /var/log/munge)" >&2; exit 1; }
