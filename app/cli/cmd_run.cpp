@@ -1,11 +1,15 @@
 // lmscope-cli run: a RunSpec file, or one task given by options (the same engine path), with progress on stderr,
 // units committed to the results store, and lm-eval shaped JSON results.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/gpu_devices.h"
+#include "cli/gpu_run.h"
 #include "cli/run_progress.h"
 #include "lmscope/error.h"
 #include "lmscope/json_input.h"
@@ -19,7 +23,7 @@ std::atomic<bool> g_cancel{false};
 extern "C" void on_interrupt(int) { g_cancel.store(true); }
 
 // A one-task spec from --model/--task and friends.
-run::RunSpec spec_from_options(const Args& a) {
+run::RunSpec spec_from_options(const Args& a, const std::string& default_backend) {
   nlohmann::json task{{"task", a.required("task")}};
   if (auto s = a.optional("settings")) {
     const auto extra = parse_json_input(*s, "--settings");
@@ -35,7 +39,7 @@ run::RunSpec spec_from_options(const Args& a) {
   if (auto t = a.optional("tokenizer")) model["tokenizer"] = *t;
   if (auto f = a.optional("force-family")) model["force_family"] = *f;
   nlohmann::json spec{{"lmscope_run", run::kRunSpecVersion}, {"models", {model}}, {"tasks", {task}},
-                      {"backend", a.get("backend", "cpu")}};
+                      {"backend", a.get("backend", default_backend)}};
   if (auto d = a.optional("dtype")) spec["dtype"] = *d;
   if (auto r = a.optional("rope")) spec["rope"] = {*r};
   return run::parse_run_spec(spec, std::filesystem::current_path().string(), "command line");
@@ -84,10 +88,16 @@ int cmd_run(const Argv& argv) {
     spec_file = rest.front();
     rest.erase(rest.begin());
   }
-  Args a("run", rest,
-         {"model", "task", "data", "tokenizer", "max-length", "limit", "seed", "batch-size", "rope", "backend", "dtype", "settings",
-          "store", "out", "shard", "log-samples", "force-family"},
-         {"quiet", "allow-nonfinite"});
+  const std::set<std::string> value_options{"model", "task", "data", "tokenizer", "max-length", "limit", "seed",
+                                            "batch-size", "rope", "backend", "dtype", "settings", "store", "out", "shard",
+                                            "log-samples", "force-family", "gpus"};
+  Args a("run", rest, value_options, {"quiet", "allow-nonfinite"});
+  // --gpus: the devices are looked up first, since they decide the default backend of a single-task run.
+  std::optional<GpuDevices> devices;
+  if (a.has("gpus")) devices = visible_gpus();
+  const bool fake_gpus = devices && devices->fake;
+  if (devices && a.get("backend", "") == "cpu" && !fake_gpus)
+    throw BadInput("--gpus spreads the run over CUDA devices, but --backend is cpu; leave out --backend (or give cuda)");
   run::RunSpec spec;
   if (spec_file) {
     for (const char* o : {"model", "task", "data", "tokenizer", "max-length", "limit", "batch-size", "rope", "settings",
@@ -97,8 +107,16 @@ int cmd_run(const Argv& argv) {
   } else {
     if (!a.has("model") || !a.has("task"))
       throw BadInput("run: give a run spec file (lmscope-cli run SPEC.json) or --model DIR --task NAME");
-    spec = spec_from_options(a);
+    spec = spec_from_options(a, devices ? (fake_gpus ? "cpu" : "cuda") : "cpu");
   }
+  if (devices && !fake_gpus && spec.backend != "cuda")
+    throw BadInput("--gpus spreads the run over CUDA devices, but the spec's backend is " + spec.backend +
+                   "; set \"backend\": \"cuda\" in the spec");
+  if (fake_gpus && spec.backend != "cpu")
+    throw BadInput("LMSCOPE_FAKE_GPUS is set (a testing aid: the fake devices compute on the CPU), but the backend "
+                   "is " + spec.backend + "; use the cpu backend or unset LMSCOPE_FAKE_GPUS");
+  std::vector<std::string> gpus;
+  if (devices) gpus = select_gpus(a.required("gpus"), *devices);
   // An output that cannot be written (/dev/full, a folder, a missing folder) is refused before any work is done.
   for (const char* opt : {"out", "log-samples"})
     if (auto p = a.optional(opt)) OutputFile::check_target(*p, std::string("--") + opt);
@@ -110,9 +128,42 @@ int cmd_run(const Argv& argv) {
   o.allow_nonfinite = a.flag("allow-nonfinite");
   ProgressPrinter printer(a.flag("quiet"));
   o.on_event = [&](const nlohmann::json& e) { printer(e); };
+  // A worker of a --gpus run: claims each unit in the store before computing it (gpu_run.cpp says why).
+  std::unique_ptr<run::ResultsStore> claims;
+  if (const char* session = std::getenv(kClaimSessionVariable); session && *session && !devices) {
+    claims = std::make_unique<run::ResultsStore>(o.store_path);
+    o.claim = [&claims, session = std::string(session), worker = std::to_string(getpid())](const std::string& key,
+                                                                                          std::int64_t unit) {
+      return claims->claim_unit(session, key, unit, worker);
+    };
+    if (const char* share = std::getenv(kClaimStartVariable); share && *share) o.start_share = run::parse_shard(share);
+  }
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  const auto outcome = run::execute_run(spec, o);
+  std::string failure;
+  run::RunOutcome outcome;
+  if (devices) {
+    GpuRunRequest req;
+    req.spec = &spec;
+    req.options = o;
+    req.devices = gpus;
+    req.printer = &printer;
+    // Every worker runs this same request on its own GPU, quietly, into the same store.
+    req.worker_args = {"run"};
+    if (spec_file) req.worker_args.push_back(*spec_file);
+    for (const auto& name : value_options) {
+      if (name == "gpus" || name == "out" || name == "log-samples" || name == "store" || name == "backend") continue;
+      if (auto v = a.optional(name)) req.worker_args.insert(req.worker_args.end(), {"--" + name, *v});
+    }
+    if (!spec_file) req.worker_args.insert(req.worker_args.end(), {"--backend", spec.backend});
+    req.worker_args.insert(req.worker_args.end(), {"--store", o.store_path, "--quiet"});
+    if (a.flag("allow-nonfinite")) req.worker_args.push_back("--allow-nonfinite");
+    auto r = run_on_gpus(req);
+    outcome = std::move(r.outcome);
+    failure = std::move(r.failure);
+  } else {
+    outcome = run::execute_run(spec, o);
+  }
   // Both files are written whole or not at all (OutputFile); the targets are checked before the run starts.
   if (auto out = a.optional("out")) write_output_file(*out, dump_json(outcome.results, 2) + "\n", "--out");
   if (auto log = a.optional("log-samples")) {
@@ -126,7 +177,12 @@ int cmd_run(const Argv& argv) {
                   "\n");
     f.commit();
   }
-  print_summary(outcome.results);
+  // A worker's results are partial (the coordinator aggregates from the store).
+  if (!claims) print_summary(outcome.results);
+  if (!failure.empty()) {
+    std::fprintf(stderr, "lmscope-cli run: %s\n", failure.c_str());
+    return 1;
+  }
   if (outcome.cancelled) return 130;
   return 0;
 }

@@ -28,6 +28,7 @@ int cmd_tokenize(const Argv& argv);
 int cmd_detokenize(const Argv& argv);
 int cmd_run(const Argv& argv);
 int cmd_merge(const Argv& argv);
+int cmd_slurm(const Argv& argv);
 int cmd_worker(const Argv& argv);
 int cmd_tasks(const Argv& argv);
 int cmd_results(const Argv& argv);

@@ -55,10 +55,15 @@ const std::map<std::string, Command>& commands() {
       {"run", {cmd_run, "run (SPEC.json | --model DIR --task NAME [--data PATH] [--tokenizer bytes|PATH] [--max-length N]\n"
                         "       [--limit N] [--seed S] [--batch-size B] [--rope TYPE:k=v,...] [--settings JSON] [--backend cpu|cuda]\n"
                         "       [--dtype fp32|bf16] [--force-family ID]) [--store FILE]\n"
-                        "       [--out results.json] [--shard i/N] [--log-samples FILE.jsonl] [--quiet] [--allow-nonfinite]\n"
-                        "                                              evaluate; units go to the results store; resumes"}},
+                        "       [--out results.json] [--shard i/N] [--gpus all|N|0,2,5] [--log-samples FILE.jsonl] [--quiet]\n"
+                        "       [--allow-nonfinite]                    evaluate; units go to the results store; resumes;\n"
+                        "                                              --gpus: one worker per GPU, units to whichever is free"}},
       {"results", {cmd_results, "results [--store FILE] [--task NAME] [--model NAME] [--json]\n"
                                 "                                              what a results store holds: task runs, units, metrics"}},
+      {"slurm", {cmd_slurm, "slurm SPEC.json [--tasks N (4)] [--gpus-per-task G] [--partition P] [--time T] [--out DIR]\n"
+                            "       [--submit]                             a Slurm array of N shards (--shard i/N, each into its\n"
+                            "                                              own store) and a merge job after them that writes\n"
+                            "                                              DIR/results.json; --submit: sbatch both"}},
       {"merge", {cmd_merge, "merge INTO.sqlite FROM.sqlite...              combine results stores (e.g. of shards)"}},
       {"worker", {cmd_worker, "worker                                       the engine as JSON lines on stdin/stdout (docs/worker.md)"}},
       {"tasks", {cmd_tasks, "tasks                                        the evaluation tasks and their settings"}},

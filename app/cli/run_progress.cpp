@@ -48,9 +48,16 @@ void ProgressPrinter::operator()(const nlohmann::json& e) {
     last_ = now;
     char buf[256];
     const double rate = e.value("tokens_per_s", 0.0);
-    std::snprintf(buf, sizeof buf, "[%s %s%s] %lld/%lld units  %.3g tok/s  elapsed %s  ETA %s",
-                  e.value("task", std::string()).c_str(), e.value("model", std::string()).c_str(),
-                  e.value("setting", std::string()).empty() ? "" : (" " + e.value("setting", std::string())).c_str(),
+    // One process names what it computes; a --gpus run, whose workers compute different things at once, its workers.
+    std::string label;
+    if (e.contains("workers")) {
+      label = std::to_string(e["workers"].get<int>()) + " workers";
+    } else {
+      label = e.value("task", std::string());
+      for (const char* k : {"model", "setting"})
+        if (const auto v = e.value(k, std::string()); !v.empty() || std::string(k) == "model") label.append(" ").append(v);
+    }
+    std::snprintf(buf, sizeof buf, "[%s] %lld/%lld units  %.3g tok/s  elapsed %s  ETA %s", label.c_str(),
                   static_cast<long long>(e.value("units_done", 0)), static_cast<long long>(e.value("units_to_compute", 0)),
                   rate, format_duration(e.value("elapsed_s", 0.0)).c_str(),
                   e.contains("eta_s") ? format_duration(e["eta_s"].get<double>()).c_str() : "?");

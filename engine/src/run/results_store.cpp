@@ -344,4 +344,60 @@ std::int64_t ResultsStore::merge_from(const std::filesystem::path& other) {
   return copied;
 }
 
+void ResultsStore::open_claims() {
+  // Not part of the schema version: a store without the table is read and written as before by any lmscope.
+  exec("CREATE TABLE IF NOT EXISTS unit_claims (session TEXT, run_key TEXT, unit INTEGER, worker TEXT, claimed TEXT,"
+       " PRIMARY KEY (session, run_key, unit))");
+}
+
+bool ResultsStore::claim_unit(const std::string& session, const std::string& run_key, std::int64_t unit,
+                              const std::string& worker) {
+  // One statement, so the check for a stored unit and the claim are atomic against the other workers.
+  Stmt s(db_,
+         "INSERT OR IGNORE INTO unit_claims SELECT ?1, ?2, ?3, ?4, ?5"
+         " WHERE NOT EXISTS (SELECT 1 FROM units WHERE run_key = ?2 AND unit = ?3)",
+         path_);
+  s.bind(1, session).bind(2, run_key).bind(3, unit).bind(4, worker).bind(5, utc_now()).step();
+  return sqlite3_changes(db_) > 0;
+}
+
+std::int64_t ResultsStore::release_claims(const std::string& session, const std::string& worker) {
+  Stmt s(db_,
+         "DELETE FROM unit_claims WHERE session = ?1 AND worker = ?2 AND NOT EXISTS"
+         " (SELECT 1 FROM units u WHERE u.run_key = unit_claims.run_key AND u.unit = unit_claims.unit)",
+         path_);
+  s.bind(1, session).bind(2, worker).step();
+  return sqlite3_changes(db_);
+}
+
+void ResultsStore::drop_claims(const std::string& session) {
+  Stmt(db_, "DELETE FROM unit_claims WHERE session = ?1", path_).bind(1, session).step();
+}
+
+ResultsStore::ClaimTally ResultsStore::claim_tally(const std::string& session) const {
+  Stmt s(db_,
+         "SELECT COUNT(u.unit), COALESCE(SUM(u.tokens), 0), COUNT(*) - COUNT(u.unit) FROM unit_claims c"
+         " LEFT JOIN units u ON u.run_key = c.run_key AND u.unit = c.unit WHERE c.session = ?1",
+         path_);
+  s.bind(1, session);
+  ClaimTally t;
+  if (s.step()) {
+    t.stored = s.integer(0);
+    t.tokens = s.integer(1);
+    t.open = s.integer(2);
+  }
+  return t;
+}
+
+std::map<std::string, std::int64_t> ResultsStore::stored_by_worker(const std::string& session) const {
+  Stmt s(db_,
+         "SELECT c.worker, COUNT(*) FROM unit_claims c JOIN units u ON u.run_key = c.run_key AND u.unit = c.unit"
+         " WHERE c.session = ?1 GROUP BY c.worker",
+         path_);
+  s.bind(1, session);
+  std::map<std::string, std::int64_t> out;
+  while (s.step()) out[s.text(0)] = s.integer(1);
+  return out;
+}
+
 }  // namespace lmscope::run

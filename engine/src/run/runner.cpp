@@ -345,9 +345,28 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
     else if (cost_total <= cost_done) e["eta_s"] = 0.0;
     emit(e);
   };
+  // The order task runs are computed in: from this worker's starting group on (groups are the contiguous runs of
+  // one model × setting), wrapping round.
+  std::vector<std::size_t> order;
+  {
+    std::vector<std::size_t> group_starts;
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      if (i == 0 || runs[i].model != runs[i - 1].model || runs[i].rope != runs[i - 1].rope) group_starts.push_back(i);
+    const auto [k, n] = opt.start_share;
+    const std::size_t first =
+        n > 0 && k > 0 && !group_starts.empty() ? group_starts[group_starts.size() * static_cast<std::size_t>(k) / static_cast<std::size_t>(n)] : 0;
+    for (std::size_t i = 0; i < runs.size(); ++i) order.push_back((first + i) % runs.size());
+  }
   try {
-    for (auto& r : runs) {
-      if (r.pending.empty()) continue;
+    for (const auto ri : order) {
+      auto& r = runs[ri];
+      if (!opt.compute || r.pending.empty()) continue;
+      // A worker of a multi-process run loads the model only for a unit it has claimed.
+      std::size_t first_claimed = 0;
+      if (opt.claim) {
+        while (first_claimed < r.pending.size() && !opt.claim(r.key, r.pending[first_claimed])) ++first_claimed;
+        if (first_claimed == r.pending.size()) continue;
+      }
       auto& side = sides[r.model];
       auto& lm = loaded[{r.model, r.rope}];
       if (!lm.model) {
@@ -400,9 +419,10 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
       // A run's partial metrics re-aggregate every finished unit, so they go out at most every kPartialEvery (and
       // after the run's last unit): units that take milliseconds on a GPU would otherwise spend the run copying JSON.
       auto last_partial = Clock::time_point{};
-      for (std::size_t i = 0; i < r.pending.size(); ++i) {
+      for (std::size_t i = first_claimed; i < r.pending.size(); ++i) {
         const auto u = r.pending[i];
         env.check_cancel();
+        if (opt.claim && i != first_claimed && !opt.claim(r.key, u)) continue;
         const auto u0 = Clock::now();
         const auto tok0 = tokens;
         auto result = r.task->run_unit(u, env);
@@ -437,6 +457,12 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
   } catch (const eval::Cancelled&) {
     out.cancelled = true;
     emit({{"event", "log"}, {"message", "cancelled; finished units are in the store"}});
+  }
+
+  if (opt.claim) {
+    emit({{"event", "done"}, {"complete", false}, {"cancelled", out.cancelled}, {"units_computed", out.units_computed},
+          {"units_reused", out.units_reused}, {"units_total", out.units_total}});
+    return out;
   }
 
   // --- aggregate what is complete; lm-eval shaped output per model × setting ---

@@ -70,6 +70,24 @@ class ResultsStore {
   // Copies every spec, task run and unit of `other` that this store lacks. Returns the number of units copied.
   std::int64_t merge_from(const std::filesystem::path& other);
 
+  // Unit claims of a multi-process run (`lmscope-cli run --gpus`): before computing a unit a worker claims it, so
+  // each unit is computed once while workers take units as they become free. Claims belong to one session (one
+  // coordinating process), so claims left by a killed session never block a later run.
+  // Creates the claims table if needed (the coordinator calls it before starting workers).
+  void open_claims();
+  // True when `worker` now holds the unit: false when it is stored or another worker of the session holds it.
+  bool claim_unit(const std::string& session, const std::string& run_key, std::int64_t unit, const std::string& worker);
+  // Frees a worker's claims on units it did not store (it died); returns how many were freed.
+  std::int64_t release_claims(const std::string& session, const std::string& worker);
+  void drop_claims(const std::string& session);
+  struct ClaimTally {
+    std::int64_t stored = 0, tokens = 0;  // claimed units now stored, and their tokens
+    std::int64_t open = 0;                // claimed units not stored yet
+  };
+  ClaimTally claim_tally(const std::string& session) const;
+  // Stored units per worker of the session.
+  std::map<std::string, std::int64_t> stored_by_worker(const std::string& session) const;
+
  private:
   void exec(const std::string& sql) const;
   void add_checksums();  // the schema 1 → 2 migration

@@ -26,6 +26,15 @@ struct RunOptions {
   // Load checkpoints whose weights hold NaN or infinity (LoadOptions::allow_nonfinite); their units then fail as
   // non-finite instead of the load.
   bool allow_nonfinite = false;
+  // false: plan and aggregate what the store holds, compute nothing (the `run --gpus` coordinator: workers compute).
+  bool compute = true;
+  // Set in a worker of a multi-process run (`run --gpus`): asked just before a unit is computed; false means another
+  // worker holds it or has stored it, and it is skipped. A model is loaded only once one of its units is claimed.
+  // Such a worker aggregates nothing: the coordinator does, from the store.
+  std::function<bool(const std::string& run_key, std::int64_t unit)> claim;
+  // {k, N}: start at model × setting group floor(G·k/N) of G, wrapping round, so the workers of one run begin on
+  // different models and each loads few of them.
+  std::pair<int, int> start_share{0, 1};
 };
 
 struct TaskRunInfo {
