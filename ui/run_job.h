@@ -5,6 +5,9 @@
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QList>
+#include <QMap>
+#include <QSet>
 #include <QStringList>
 
 struct RunJob {
@@ -24,6 +27,17 @@ struct RunJob {
   QJsonObject stored_info;  // history entry for Stored rows
   QDateTime started, ended;
   int attempts = 0;
+  // Spread over several workers (a backend with more than one, e.g. several GPUs): they share the run through unit
+  // claims in the store under `session`; progress is the sum of theirs, and once the last has answered, one worker
+  // aggregates the run from the store (`aggregating`).
+  QString session;
+  QMap<qint64, qint64> done_by_worker;      // worker pid → units it computed
+  QMap<qint64, double> speed_by_worker;     // worker pid → tokens/s
+  QSet<qint64> finished_workers;            // pids that answered `results` (they do not join again)
+  QList<qint64> dead_workers;               // pids that died holding claims, to release before the next joins
+  int worker_deaths = 0;
+  bool planned = false;  // the first `start` of this attempt arrived (joining workers' plans do not reset progress)
+  bool aggregating = false;
 
   bool active() const { return state == State::Queued || state == State::Running || state == State::Cancelling; }
   double fraction() const {

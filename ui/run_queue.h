@@ -1,7 +1,9 @@
 // The run queue: jobs waiting, running and finished, shown as a table (progress, tokens/s, ETA, what went wrong),
 // and the worker processes that run them — one per GPU for CUDA jobs, one for CPU jobs, started on demand. Each
-// idle worker takes the next job of its backend. A worker that crashes fails only its job (finished units are in
-// the store; launching again resumes) and a fresh worker takes the rest.
+// idle worker takes the next job of its backend. Where a backend has several workers (GPUs), a job is spread over
+// all of them: they claim its units in the store as they go, so a GPU that is free early takes more, and a worker
+// that joins later (one done with its share, or a fresh one after a crash) takes what is left. A worker that crashes
+// alone on a job fails only that job (finished units are in the store; launching again resumes).
 #pragma once
 
 #include <QAbstractTableModel>
@@ -31,6 +33,8 @@ class RunQueue : public QAbstractTableModel {
   // Number of CUDA workers to start for CUDA jobs (from `lmscope-cli devices`).
   void setGpuCount(int n) { gpus_ = n; }
   int gpuCount() const { return gpus_; }
+  // Number of CPU workers (1 unless set; more only to exercise the shared runs of several workers in tests).
+  void setCpuWorkerCount(int n) { cpu_workers_ = n; }
   const QString& storePath() const { return store_; }
 
   // Queues a job (spec for one model × setting); returns its id.
@@ -60,6 +64,12 @@ class RunQueue : public QAbstractTableModel {
  private:
   void dispatch();
   void ensureWorkers(const QString& backend);
+  int wantedWorkers(const QString& backend) const;
+  // Sends job `row` to worker w: a whole run, or its share of a spread run (after releasing dead workers' claims).
+  void startOn(WorkerProcess* w, int row);
+  // The spread job's last worker has answered: one worker aggregates it from the store.
+  void aggregate(WorkerProcess* w, int row);
+  bool runningJob(int id) const;
   WorkerProcess* startWorker(const QString& backend, int index);
   void onEvent(WorkerProcess* w, const QJsonObject& e);
   void onExited(WorkerProcess* w, bool crashed, const QString& why);
@@ -68,6 +78,7 @@ class RunQueue : public QAbstractTableModel {
 
   QString cli_, store_;
   int gpus_ = 0;
+  int cpu_workers_ = 1;
   int next_id_ = 1;
   bool shutting_down_ = false;
   QVector<RunJob> jobs_;

@@ -82,6 +82,7 @@ void WorkerProcess::readLines() {
     const QJsonObject e = doc.object();
     if (e["event"].toString() == "ready") {
       ready_ = ever_ready_ = true;
+      pid_ = proc_->processId();
       emit ready();
       continue;
     }

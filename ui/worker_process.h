@@ -22,11 +22,15 @@ class WorkerProcess : public QObject {
   void kill();
 
   const QString& label() const { return label_; }
+  // Which of its backend's workers it is (the GPU, for CUDA).
+  int index() const { return index_; }
+  void setIndex(int i) { index_ = i; }
   const QString& backend() const { return backend_; }
   bool isReady() const { return ready_; }
   bool hasBeenReady() const { return ever_ready_; }
   bool isRunning() const { return proc_->state() != QProcess::NotRunning; }
-  qint64 pid() const { return proc_->processId(); }
+  // The process id, also after it has exited (a shared run's claims are named by it).
+  qint64 pid() const { return pid_ ? pid_ : proc_->processId(); }
 
  signals:
   void ready();
@@ -40,4 +44,6 @@ class WorkerProcess : public QObject {
   QByteArray buffer_;
   QString stderr_tail_;
   bool ready_ = false, ever_ready_ = false, stopping_ = false, exited_ = false;
+  qint64 pid_ = 0;
+  int index_ = 0;
 };

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <thread>
 
+#include <unistd.h>
+
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/worker_request.h"
@@ -13,6 +15,7 @@
 #include "lmscope/error.h"
 #include "lmscope/json_input.h"
 #include "lmscope/eval/task.h"
+#include "lmscope/run/results_store.h"
 #include "lmscope/run/runner.h"
 #include "lmscope/version.h"
 
@@ -62,7 +65,8 @@ class Worker {
       else if (cmd == "history") history(req, id);
       else if (cmd == "run") start_run(req, id);
       else if (cmd == "cancel") cancel(id);
-      else error(id, "bad_input", "unknown cmd '" + cmd + "' (ping, tasks, inspect, history, run, cancel, quit)");
+      else if (cmd == "release_claims") release_claims(req, id);
+      else error(id, "bad_input", "unknown cmd '" + cmd + "' (ping, tasks, inspect, history, run, cancel, release_claims, quit)");
     } catch (const BadInput& e) {
       error(id, "bad_input", e.what());
     } catch (const std::filesystem::filesystem_error& e) {
@@ -109,6 +113,23 @@ class Worker {
     o.shard_count = r.shard_count;
     o.cancel = &cancel_;
     o.on_event = [this, id](const nlohmann::json& e) { send(e, id); };
+    // Several workers on one run (the GUI with several GPUs): each claims a unit in the store just before computing
+    // it, as `run --gpus` children do (gpu_run.cpp), and leaves the aggregate to a final `"compute": false` run.
+    if (req.has("claims")) {
+      const auto& c = req.body["claims"];
+      if (!c.is_object() || !c.contains("session") || !c["session"].is_string() || c["session"].get<std::string>().empty())
+        throw BadInput("'claims' must be an object with a non-empty string 'session'");
+      auto claims = std::make_shared<run::ResultsStore>(o.store_path);
+      claims->open_claims();
+      o.claim = [claims, session = c["session"].get<std::string>(), worker = std::to_string(getpid())](const std::string& key,
+                                                                                                      std::int64_t unit) {
+        return claims->claim_unit(session, key, unit, worker);
+      };
+    }
+    if (req.has("compute")) {
+      if (!req.body["compute"].is_boolean()) throw BadInput("'compute' must be true or false");
+      o.compute = req.body["compute"].get<bool>();
+    }
     cancel_.store(false);
     busy_.store(true);
     thread_ = std::thread([this, spec = std::move(spec), o, id]() {
@@ -130,6 +151,14 @@ class Worker {
       busy_.store(false);
       send(last, id);
     });
+  }
+
+  // Frees the claims a dead worker of a multi-worker run held on units it did not store, so a live one can take them.
+  void release_claims(const WorkerRequest& req, const nlohmann::json& id) {
+    run::ResultsStore store(store_of(req));
+    store.open_claims();
+    const auto freed = store.release_claims(req.text("session"), req.text("worker"));
+    send({{"event", "claims_released"}, {"count", freed}}, id);
   }
 
   void cancel(const nlohmann::json& id) {

@@ -298,6 +298,24 @@ TEST_F(RunCli, WorkerSpeaksJsonLines) {
   const auto second = w.until("results");
   ASSERT_FALSE(second.is_null());
   EXPECT_EQ(second["id"], "r2");
+  // A shared run's pieces (the GUI over several GPUs): claims of a session, the aggregate-only run, releases.
+  const std::string store2 = (tmp.path / "shared.sqlite").string();
+  w.send({{"id", "c0"}, {"cmd", "run"}, {"spec", spec}, {"store", store2}, {"claims", 5}});
+  const auto bad = w.until("error");
+  EXPECT_EQ(bad["kind"], "bad_input");
+  EXPECT_NE(bad["message"].get<std::string>().find("'claims'"), std::string::npos) << bad;
+  w.send({{"id", "c1"}, {"cmd", "run"}, {"spec", spec}, {"store", store2}, {"claims", {{"session", "s1"}}}});
+  const auto claimed = w.until("results");
+  ASSERT_FALSE(claimed.is_null());
+  EXPECT_FALSE(claimed["complete"]);  // a claiming worker aggregates nothing
+  w.send({{"id", "c2"}, {"cmd", "run"}, {"spec", spec}, {"store", store2}, {"compute", false}});
+  const auto aggregated = w.until("results");
+  ASSERT_FALSE(aggregated.is_null());
+  EXPECT_TRUE(aggregated["complete"]);
+  EXPECT_EQ(aggregated["results"]["results"]["ppl_vs_length"], results["results"]["results"]["ppl_vs_length"]);
+  w.send({{"id", "c3"}, {"cmd", "release_claims"}, {"store", store2}, {"session", "s1"}, {"worker", "12345"}});
+  const auto released = w.until("claims_released");
+  EXPECT_EQ(released["count"], 0);  // nothing held by that pid
   w.send({{"cmd", "quit"}});
   EXPECT_EQ(w.close_and_wait(), 0);
 }
