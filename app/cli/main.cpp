@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string name = argv[1];
-  if (name == "--help" || name == "-h" || name == "help") {
+  if (name == "--help" || name == "-h" || (name == "help" && argc == 2)) {
     usage(stdout);
     return 0;
   }
@@ -112,11 +112,17 @@ int main(int argc, char** argv) {
     man_page(stdout);
     return std::fflush(stdout) == 0 ? 0 : 1;
   }
-  auto it = commands().find(name);
+  // `lmscope-cli help COMMAND` and `lmscope-cli COMMAND --help`: that command's line of the usage table.
+  const bool help_of = name == "help" && argc >= 3;
+  auto it = commands().find(help_of ? std::string(argv[2]) : name);
   if (it == commands().end()) {
-    std::fprintf(stderr, "lmscope-cli: unknown command '%s'\n\n", name.c_str());
+    std::fprintf(stderr, "lmscope-cli: unknown command '%s'\n\n", help_of ? argv[2] : name.c_str());
     usage(stderr);
     return 2;
+  }
+  if (help_of || (argc >= 3 && (std::string(argv[2]) == "--help" || std::string(argv[2]) == "-h"))) {
+    std::printf("usage: lmscope-cli %s\n\n%s\n", it->second.usage, kNotes);
+    return 0;
   }
   // A reader that goes away (SIGPIPE) or a file-size limit (SIGXFSZ) would kill the process mid-write; ignored, the
   // write fails instead and is reported like any failed output.

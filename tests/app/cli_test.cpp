@@ -3,7 +3,10 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
+#include <set>
+#include <sstream>
 
 #include "lmscope/random_checkpoint.h"
 #include "lmscope/safetensors.h"
@@ -32,6 +35,22 @@ TEST(Cli, UsageAndUnknownCommands) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("unknown command 'frobnicate'"), std::string::npos);
   EXPECT_NE(cli("inspect --model /x --colour red").out.find("unknown option --colour"), std::string::npos);
+  // Every command of the usage table answers --help (and `help COMMAND`) with its own usage.
+  const auto all = cli("--help");
+  std::set<std::string> names;
+  std::istringstream lines(all.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("  ", 0) == 0 && line.size() > 2 && std::islower(static_cast<unsigned char>(line[2])))
+      names.insert(line.substr(2, line.find_first_of(" \n", 2) - 2));
+  EXPECT_GE(names.size(), 15u) << all.out;
+  for (const auto& n : names) {
+    for (const std::string& ask : {n + " --help", "help " + n}) {
+      const auto h = cli(ask);
+      EXPECT_EQ(h.code, 0) << ask << ": " << h.out;
+      EXPECT_EQ(h.out.rfind("usage: lmscope-cli " + n, 0), 0u) << ask << ": " << h.out;
+    }
+  }
+  EXPECT_EQ(cli("help frobnicate").code, 2);
 }
 
 TEST(Cli, BadInputExitsTwoWithTheReason) {
