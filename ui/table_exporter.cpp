@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSaveFile>
 #include <QStringList>
 
@@ -78,23 +79,66 @@ QString TableExporter::toCsv(const QAbstractItemModel& m) {
 }
 
 QString TableExporter::toLatex(const QAbstractItemModel& m, const QString& caption) {
+  // Headers "TASK METRIC" of neighbouring columns share one spanning TASK header over their metrics (booktabs'
+  // \cmidrule under it); a table of more than four value columns is scaled to the line width.
+  const int n = m.columnCount();
+  QStringList group(n), metric(n);
+  bool grouped = false;
+  for (int c = 0; c < n; ++c) {
+    const QString h = header(m, c);
+    const int space = h.indexOf(' ');
+    if (c > 0 && space > 0) {
+      group[c] = h.left(space);
+      metric[c] = h.mid(space + 1);
+      grouped = true;
+    } else {
+      metric[c] = h;
+    }
+  }
+  QString slug = caption.toLower();
+  slug.replace(QRegularExpression("[^a-z0-9]+"), "-");
+  slug.remove(QRegularExpression("^-+|-+$"));
+  const bool wide = n - 1 > 4;
   QString out;
-  out += "% needs \\usepackage{booktabs}\n\\begin{table}[t]\n\\centering\n";
-  if (!caption.isEmpty()) out += "\\caption{" + latexEscape(caption) + "}\n";
-  out += "\\begin{tabular}{l" + QString(std::max(0, m.columnCount() - 1), 'r') + "}\n\\toprule\n";
+  out += "% needs \\usepackage{booktabs}";
+  out += wide ? " and \\usepackage{graphicx}\n" : "\n";
+  out += "\\begin{table}[t]\n\\centering\n";
+  out += "\\caption{" + latexEscape(caption.isEmpty() ? QString("Results of the selected runs") : caption) + "}\n";
+  out += "\\label{tab:" + (slug.isEmpty() ? QString("lmscope-results") : slug) + "}\n";
+  if (wide) out += "\\resizebox{\\linewidth}{!}{%\n";
+  out += "\\begin{tabular}{l" + QString(std::max(0, n - 1), 'r') + "}\n\\toprule\n";
+  if (grouped) {
+    QStringList top{QString()};
+    QString rules;
+    for (int c = 1; c < n;) {
+      int end = c;
+      while (end + 1 < n && !group[c].isEmpty() && group[end + 1] == group[c]) ++end;
+      const int span = end - c + 1;
+      if (group[c].isEmpty()) {
+        top << QString();
+      } else {
+        top << QString("\\multicolumn{%1}{c}{%2}").arg(span).arg(latexEscape(group[c]));
+        rules += QString("\\cmidrule(lr){%1-%2}").arg(c + 1).arg(end + 1);
+      }
+      c = end + 1;
+    }
+    out += top.join(" & ") + " \\\\\n" + (rules.isEmpty() ? QString() : rules + "\n");
+  }
   QStringList h;
-  for (int c = 0; c < m.columnCount(); ++c) h << latexEscape(header(m, c));
+  for (int c = 0; c < n; ++c) h << latexEscape(metric[c]);
   out += h.join(" & ") + " \\\\\n\\midrule\n";
   for (int r = 0; r < m.rowCount(); ++r) {
     QStringList row;
-    for (int c = 0; c < m.columnCount(); ++c) {
+    for (int c = 0; c < n; ++c) {
       QString t = latexEscape(text(m, r, c));
       if (best(m, r, c) && !t.isEmpty()) t = "\\textbf{" + t + "}";
       row << t;
     }
     out += row.join(" & ") + " \\\\\n";
   }
-  out += "\\bottomrule\n\\end{tabular}\n\\end{table}\n";
+  out += "\\bottomrule\n\\end{tabular}\n";
+  if (wide) out += "}\n";
+  out += "\\end{table}\n";
   return out;
 }
 

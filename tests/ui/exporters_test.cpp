@@ -141,8 +141,19 @@ class ExportersTest : public QObject {
     QVERIFY(tex.contains("\\toprule") && tex.contains("\\midrule") && tex.contains("\\bottomrule"));
     QVERIFY(tex.contains("\\caption{piqa\\_results}"));
     QVERIFY(tex.contains("\\textbf{0.7000 $\\pm$ 0.0110}"));
-    QVERIFY(tex.contains("ppl\\_vs\\_length ppl@64"));
+    QVERIFY(tex.contains("\\label{tab:piqa-results}"));
+    // the task of "TASK METRIC" headers spans its metrics' columns; the metric row names them
+    QVERIFY2(tex.contains("& \\multicolumn{2}{c}{piqa} & \\multicolumn{2}{c}{ppl\\_vs\\_length} \\\\"), qPrintable(tex));
+    QVERIFY(tex.contains("\\cmidrule(lr){2-3}\\cmidrule(lr){4-5}"));
+    QVERIFY(tex.contains("acc & acc\\_norm & ppl@64 & ppl@512 \\\\"));
     QVERIFY(tex.contains("\\begin{tabular}{lrrrr}"));
+    QVERIFY(!tex.contains("resizebox"));  // four value columns fit
+    QStandardItemModel wide(1, 7);
+    for (int c = 0; c < 7; ++c) wide.setHeaderData(c, Qt::Horizontal, c == 0 ? QString("model") : QString("arc_easy m%1").arg(c));
+    const QString wide_tex = TableExporter::toLatex(wide);
+    QVERIFY(wide_tex.contains("\\resizebox{\\linewidth}{!}{%"));
+    QVERIFY(wide_tex.contains("\\label{tab:lmscope-results}"));
+    QVERIFY(wide_tex.contains("\\multicolumn{6}{c}{arc\\_easy}"));
     const QString md = TableExporter::toMarkdown(m);
     QVERIFY(md.startsWith(QString::fromUtf8("| model · setting | piqa acc |")));
     QVERIFY(md.contains("| --- | ---: |"));
