@@ -482,10 +482,13 @@ void CudaBackend::attention_decode_step(Tensor& q, Tensor& k, const Tensor& v, s
   expect(q.rows() == n && k.rows() == n && v.rows() == n && out.rows() == n && q.cols() == s.num_heads * s.head_dim &&
              k.cols() == s.num_kv_heads * s.head_dim && v.cols() == k.cols() && out.cols() == q.cols(),
          "attention_decode_step", "one row per sequence");
-  bool fused = n > 0;
+  // What every row shares is checked once (the first row's caches stand for the element type); each row's caches
+  // then need that type, 16-byte alignment and room.
+  const auto aligned = [](const Tensor& t) { return alignment_of(t.data) >= 16; };
+  bool fused = n > 0 && v.dtype == k.dtype && decode_kernel_applies(q, *slots[0].k_cache, *slots[0].v_cache, out, s);
   for (const KvDecodeSlot& sl : slots) {
-    fused = fused && decode_kernel_applies(q, *sl.k_cache, *sl.v_cache, out, s) && sl.k_cache->dtype == k.dtype &&
-            v.dtype == k.dtype && sl.write_row < sl.k_cache->rows() && sl.kv_len <= sl.k_cache->rows() &&
+    fused = fused && sl.k_cache->dtype == q.dtype && sl.v_cache->dtype == q.dtype && sl.k_cache->dtype == k.dtype &&
+            aligned(*sl.k_cache) && aligned(*sl.v_cache) && sl.write_row < sl.k_cache->rows() && sl.kv_len <= sl.k_cache->rows() &&
             (sl.cos == nullptr || (sl.cos->dtype == DType::F32 && sl.sin->dtype == DType::F32 && 2 * sl.cos->cols() <= s.head_dim &&
                                    sl.pos < sl.cos->rows() && sl.cos->cols() == slots[0].cos->cols()));
     fused = fused && (sl.cos == nullptr) == (slots[0].cos == nullptr);

@@ -104,6 +104,14 @@ class CudaBackend final : public Backend {
   bool decode_kernel_applies(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const AttentionShape& s) const;
   cuda::AttentionDecodeArgs decode_args(const Tensor& q, Tensor& out, const AttentionShape& s, int n, std::int64_t longest_range,
                                         Tensor& workspace);
+  // The delta-rule kernel's float32 operands: q, k, v, beta and g converted where they are not float32, and the
+  // output buffer (out itself when it is float32; else store_delta_rule_output copies it back).
+  struct DeltaRuleF32 {
+    Tensor q, k, v, beta, g, out;
+  };
+  DeltaRuleF32 delta_rule_f32_operands(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
+                                       const Tensor& out);
+  void store_delta_rule_output(const DeltaRuleF32& f, Tensor& out);
   void delta_rule_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                           const DeltaRuleShape& shape, Tensor& state, Tensor& out);
   // Runs f on a float32 version of x (x itself, or a converted copy that is converted back afterwards).

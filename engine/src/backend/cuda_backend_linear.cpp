@@ -162,17 +162,25 @@ void CudaBackend::delta_rule_recurrent(const Tensor& q, const Tensor& k, const T
     delta_rule_on_host(q, k, v, beta, g, s, state, out);
     return;
   }
-  const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32),
-               bf = as_dtype(beta, DType::F32);
-  Tensor gf;
-  if (g) gf = as_dtype(*g, DType::F32);
-  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  const DeltaRuleF32 f = delta_rule_f32_operands(q, k, v, beta, g, out);
   on_f32(state, [&](Tensor& st) {
-    const cuda::DeltaRuleArgs a{qf.as<float>(), kf.as<float>(), vf.as<float>(), bf.as<float>(), g ? gf.as<float>() : nullptr,
-                                st.as<float>(), of.as<float>(), T, H, HV, dk, dv, s.scale};
+    const cuda::DeltaRuleArgs a{f.q.as<float>(), f.k.as<float>(), f.v.as<float>(), f.beta.as<float>(), g ? f.g.as<float>() : nullptr,
+                                st.as<float>(),  f.out.as<float>(), T, H, HV, dk, dv, s.scale};
     launch("delta_rule", [&] { cuda::delta_rule_f32(a, stream()); });
   });
-  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
+  store_delta_rule_output(f, out);
+}
+
+CudaBackend::DeltaRuleF32 CudaBackend::delta_rule_f32_operands(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
+                                                               const Tensor* g, const Tensor& out) {
+  DeltaRuleF32 f{as_dtype(q, DType::F32), as_dtype(k, DType::F32), as_dtype(v, DType::F32), as_dtype(beta, DType::F32), {}, {}};
+  if (g) f.g = as_dtype(*g, DType::F32);
+  f.out = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  return f;
+}
+
+void CudaBackend::store_delta_rule_output(const DeltaRuleF32& f, Tensor& out) {
+  if (f.out.data != out.data) copy_rows(as_dtype(f.out, out.dtype), out, 0);
 }
 
 // A decoding step of the delta rule: the inputs converted once for all rows, then one launch per kMaxDecodeRows
@@ -195,23 +203,19 @@ void CudaBackend::delta_rule_step_batch(const Tensor& q, const Tensor& k, const 
     Backend::delta_rule_step_batch(q, k, v, beta, g, s, states, out);
     return;
   }
-  const Tensor qf = as_dtype(q, DType::F32), kf = as_dtype(k, DType::F32), vf = as_dtype(v, DType::F32),
-               bf = as_dtype(beta, DType::F32);
-  Tensor gf;
-  if (g) gf = as_dtype(*g, DType::F32);
-  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  const DeltaRuleF32 f = delta_rule_f32_operands(q, k, v, beta, g, out);
   for (std::int64_t r0 = 0; r0 < n; r0 += cuda::kMaxDecodeRows) {
     const int m = static_cast<int>(std::min<std::int64_t>(cuda::kMaxDecodeRows, n - r0));
     cuda::DecodeStates ds{};
     ds.n = m;
     for (int i = 0; i < m; ++i) ds.p[i] = states[static_cast<std::size_t>(r0 + i)]->as<float>();
-    const cuda::DeltaRuleArgs a{qf.as<float>() + r0 * H * dk, kf.as<float>() + r0 * H * dk, vf.as<float>() + r0 * HV * dv,
-                                bf.as<float>() + r0 * HV,     g ? gf.as<float>() + r0 * HV : nullptr,
-                                nullptr,                      of.as<float>() + r0 * HV * dv,
-                                1,                            H, HV, dk, dv, s.scale};
+    const cuda::DeltaRuleArgs a{f.q.as<float>() + r0 * H * dk, f.k.as<float>() + r0 * H * dk, f.v.as<float>() + r0 * HV * dv,
+                                f.beta.as<float>() + r0 * HV,   g ? f.g.as<float>() + r0 * HV : nullptr,
+                                nullptr,                        f.out.as<float>() + r0 * HV * dv,
+                                1,                              H, HV, dk, dv, s.scale};
     launch("delta_rule_step_batch", [&] { cuda::delta_rule_step_batch_f32(a, ds, stream()); });
   }
-  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
+  store_delta_rule_output(f, out);
 }
 
 void CudaBackend::delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
