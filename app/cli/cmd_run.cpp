@@ -1,7 +1,5 @@
 // lmscope-cli run: a RunSpec file, or one task given by options (the same engine path), with progress on stderr,
 // units committed to the results store, and lm-eval shaped JSON results.
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -129,13 +127,10 @@ int cmd_run(const Argv& argv) {
   ProgressPrinter printer(a.flag("quiet"));
   o.on_event = [&](const nlohmann::json& e) { printer(e); };
   // A worker of a --gpus run: claims each unit in the store before computing it (gpu_run.cpp says why).
-  std::unique_ptr<run::ResultsStore> claims;
+  bool claiming_worker = false;
   if (const char* session = std::getenv(kClaimSessionVariable); session && *session && !devices) {
-    claims = std::make_unique<run::ResultsStore>(o.store_path);
-    o.claim = [&claims, session = std::string(session), worker = std::to_string(getpid())](const std::string& key,
-                                                                                          std::int64_t unit) {
-      return claims->claim_unit(session, key, unit, worker);
-    };
+    o.claim = unit_claimer(o.store_path, session);
+    claiming_worker = true;
     if (const char* share = std::getenv(kClaimStartVariable); share && *share) o.start_share = run::parse_shard(share);
   }
   std::signal(SIGINT, on_interrupt);
@@ -178,7 +173,7 @@ int cmd_run(const Argv& argv) {
     f.commit();
   }
   // A worker's results are partial (the coordinator aggregates from the store).
-  if (!claims) print_summary(outcome.results);
+  if (!claiming_worker) print_summary(outcome.results);
   if (!failure.empty()) {
     std::fprintf(stderr, "lmscope-cli run: %s\n", failure.c_str());
     return 1;

@@ -6,10 +6,9 @@
 #include <mutex>
 #include <thread>
 
-#include <unistd.h>
-
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/gpu_run.h"
 #include "cli/worker_request.h"
 #include "lmscope/checkpoint.h"
 #include "lmscope/error.h"
@@ -119,12 +118,7 @@ class Worker {
       const auto& c = req.body["claims"];
       if (!c.is_object() || !c.contains("session") || !c["session"].is_string() || c["session"].get<std::string>().empty())
         throw BadInput("'claims' must be an object with a non-empty string 'session'");
-      auto claims = std::make_shared<run::ResultsStore>(o.store_path);
-      claims->open_claims();
-      o.claim = [claims, session = c["session"].get<std::string>(), worker = std::to_string(getpid())](const std::string& key,
-                                                                                                      std::int64_t unit) {
-        return claims->claim_unit(session, key, unit, worker);
-      };
+      o.claim = unit_claimer(o.store_path, c["session"].get<std::string>());
     }
     if (req.has("compute")) {
       if (!req.body["compute"].is_boolean()) throw BadInput("'compute' must be true or false");

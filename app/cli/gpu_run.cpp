@@ -237,4 +237,12 @@ GpuRunOutcome run_on_gpus(const GpuRunRequest& req) {
   return result;
 }
 
+std::function<bool(const std::string&, std::int64_t)> unit_claimer(const std::string& store, const std::string& session) {
+  auto claims = std::make_shared<run::ResultsStore>(store);
+  claims->open_claims();
+  return [claims, session, worker = std::to_string(getpid())](const std::string& key, std::int64_t unit) {
+    return claims->claim_unit(session, key, unit, worker);
+  };
+}
+
 }  // namespace lmscope::cli

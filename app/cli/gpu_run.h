@@ -2,6 +2,8 @@
 // free, one progress line, and the summary and results of a single-process run.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,11 @@ struct GpuRunOutcome {
 };
 
 GpuRunOutcome run_on_gpus(const GpuRunRequest& request);
+
+// RunOptions::claim for a worker of a shared run (a --gpus child, or a GUI worker given `claims`): each unit is
+// claimed in `store` for `session` under this process's pid, the name by which a dead worker's claims are released.
+std::function<bool(const std::string& run_key, std::int64_t unit)> unit_claimer(const std::string& store,
+                                                                                const std::string& session);
 
 // What makes a `run` process a worker of a --gpus run: set in the workers' environment only (an interface between
 // this program and itself, so not an option a user would see): the session whose claims it makes, and its start
