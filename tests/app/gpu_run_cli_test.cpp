@@ -3,8 +3,6 @@
 // with a consistent store, the results of a single process, and the refusals of bad --gpus requests.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,8 +17,6 @@
 #include "support/cli_runner.h"
 #include "support/test_support.h"
 
-extern char** environ;
-
 namespace lmscope {
 namespace {
 
@@ -31,18 +27,6 @@ std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 test::CliResult cli_with_fake_gpus(int gpus, const std::string& args) {
   return test::run_cli_with("export LMSCOPE_FAKE_GPUS=" + std::to_string(gpus) + "; ", args);
-}
-
-// Documents in the WikiText layout, long enough that a unit takes a few milliseconds.
-std::string corpus(int documents) {
-  const char* words[] = {"tide", "sand", "boats", "lifted", "baker", "shutters", "street", "bread", "gulls", "harbour"};
-  std::string s;
-  for (int d = 0; d < documents; ++d) {
-    s += " = Note " + std::to_string(d) + " = \n ";
-    for (int w = 0; w < 12 + d % 5; ++w) s += std::string(words[(d * 7 + w * 3) % 10]) + " ";
-    s += ". \n";
-  }
-  return s;
 }
 
 // The pids of `parent`'s child processes (from /proc).
@@ -81,7 +65,7 @@ class GpuRunCli : public ::testing::Test {
   }
   // A spec of two RoPE settings × wikitext over `documents` documents.
   fs::path write_spec(int documents) {
-    test::write_text(data, corpus(documents));
+    test::write_text(data, test::wikitext_notes(documents));
     const auto spec = tmp.path / "spec.json";
     test::write_text(spec, json{{"lmscope_run", 1},
                                 {"models", {{{"path", model.string()}, {"tokenizer", "bytes"}}}},
@@ -98,26 +82,8 @@ class GpuRunCli : public ::testing::Test {
     EXPECT_EQ(r.code, 0) << r.out;
     return json::parse(test::read_text(tmp.path / "single.json"));
   }
-  pid_t spawn_run(const std::vector<std::string>& args, int gpus, const fs::path& log) {
-    std::vector<std::string> all{LMSCOPE_CLI};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_s{"LMSCOPE_FAKE_GPUS=" + std::to_string(gpus)};
-    for (char** e = environ; *e; ++e)
-      if (std::string(*e).rfind("LMSCOPE_FAKE_GPUS=", 0) != 0) env_s.emplace_back(*e);
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid = -1;
-    posix_spawn(&pid, LMSCOPE_CLI, &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
+  static pid_t spawn_run(const std::vector<std::string>& args, int gpus, const fs::path& log) {
+    return test::spawn_cli(args, log, {"LMSCOPE_FAKE_GPUS=" + std::to_string(gpus)});
   }
   // Units stored so far in `store` (over all its task runs).
   static std::size_t stored_units(const fs::path& store) {

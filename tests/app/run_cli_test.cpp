@@ -2,8 +2,6 @@
 // lm-eval shaped output, kill -9 and resume, and the worker's JSON-lines protocol.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,8 +17,6 @@
 #include "support/cli_runner.h"
 #include "support/test_support.h"
 #include "support/worker_process.h"
-
-extern char** environ;
 
 namespace lmscope {
 namespace {
@@ -181,23 +177,6 @@ TEST(RunCliDemo, ReportComparesTheDemoModels) {
   }
 }
 
-// Starts lmscope-cli with args (stdout/stderr to files); returns its pid.
-pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<std::string> all{LMSCOPE_CLI};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = -1;
-  posix_spawn(&pid, LMSCOPE_CLI, &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
 TEST_F(RunCli, KillNineThenResumeLosesNothingAndRepeatsNothing) {
   // A model big enough that the run takes a few seconds on the CPU.
   const auto big = tmp.path / "big";
@@ -211,7 +190,7 @@ TEST_F(RunCli, KillNineThenResumeLosesNothingAndRepeatsNothing) {
   const std::vector<std::string> args{"run", "--model", big.string(), "--tokenizer", "bytes", "--task", "wikitext",
                                       "--data", data.string(), "--max-length", "32", "--store",
                                       (tmp.path / "k.sqlite").string(), "--out", (tmp.path / "k.json").string()};
-  const pid_t pid = spawn_cli(args, tmp.path / "k.log");
+  const pid_t pid = test::spawn_cli(args, tmp.path / "k.log");
   ASSERT_GT(pid, 0);
   // Wait until a few units are committed, then kill without warning.
   std::size_t stored = 0;

@@ -1,12 +1,18 @@
 // Runs the real lmscope-cli (LMSCOPE_CLI, defined for the command-line test target) and captures its output.
 #pragma once
 
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <vector>
+
+extern char** environ;
 
 namespace lmscope::test {
 
@@ -44,6 +50,35 @@ inline CliResult run_cli_bounded(const std::string& args) {
 #else
   return run_cli_with("ulimit -v 4194304; ", args);
 #endif
+}
+
+// Starts lmscope-cli with args in the background, stdout and stderr to `log`; returns its pid. `env` entries
+// ("NAME=value") are added to this process's environment, replacing a variable of the same name.
+inline pid_t spawn_cli(const std::vector<std::string>& args, const std::filesystem::path& log,
+                       const std::vector<std::string>& env = {}) {
+  std::vector<std::string> all{LMSCOPE_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s = env;
+  for (char** e = environ; *e; ++e) {
+    const std::string var(*e);
+    bool replaced = false;
+    for (const auto& mine : env) replaced = replaced || var.rfind(mine.substr(0, mine.find('=') + 1), 0) == 0;
+    if (!replaced) env_s.push_back(var);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = -1;
+  posix_spawn(&pid, LMSCOPE_CLI, &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
 }
 
 }  // namespace lmscope::test

@@ -104,4 +104,15 @@ std::string read_text(const fs::path& p) {
   return s.str();
 }
 
+std::string wikitext_notes(int documents) {
+  const char* words[] = {"tide", "sand", "boats", "lifted", "baker", "shutters", "street", "bread", "gulls", "harbour"};
+  std::string s;
+  for (int d = 0; d < documents; ++d) {
+    s += " = Note " + std::to_string(d) + " = \n ";
+    for (int w = 0; w < 12 + d % 5; ++w) s += std::string(words[(d * 7 + w * 3) % 10]) + " ";
+    s += ". \n";
+  }
+  return s;
+}
+
 }  // namespace lmscope::test

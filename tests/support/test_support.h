@@ -47,5 +47,8 @@ double mean_nll(const std::vector<float>& logits, const std::vector<std::int32_t
 
 void write_text(const std::filesystem::path& p, const std::string& text);
 std::string read_text(const std::filesystem::path& p);
+// `documents` short notes in the WikiText raw layout (" = Note i = " headings), each long enough that a wikitext
+// unit takes a few milliseconds: data for runs spread over several workers.
+std::string wikitext_notes(int documents);
 
 }  // namespace lmscope::test

@@ -23,18 +23,6 @@ namespace fs = std::filesystem;
 
 QString qs(const fs::path& p) { return QString::fromStdString(p.string()); }
 
-// Documents in the WikiText layout, long enough that a unit takes a few milliseconds.
-std::string corpus(int documents) {
-  const char* words[] = {"tide", "sand", "boats", "lifted", "baker", "shutters", "street", "bread", "gulls", "harbour"};
-  std::string s;
-  for (int d = 0; d < documents; ++d) {
-    s += " = Note " + std::to_string(d) + " = \n ";
-    for (int w = 0; w < 12 + d % 5; ++w) s += std::string(words[(d * 7 + w * 3) % 10]) + " ";
-    s += ". \n";
-  }
-  return s;
-}
-
 QString describe(const RunJob& j) {
   return QString("state %1, %2/%3 units, workers %4, session %5, aggregating %6, message '%7', log: %8")
       .arg(static_cast<int>(j.state)).arg(j.units_done).arg(j.units_total).arg(j.worker, j.session).arg(j.aggregating)
@@ -94,7 +82,7 @@ class RunQueueTest : public QObject {
                                                                         {"max_position_embeddings", 256}})
                                          .dump(),
                                      tmp_.path / "model", {.seed = 5});
-    lmscope::test::write_text(tmp_.path / "wiki.raw", corpus(200));
+    lmscope::test::write_text(tmp_.path / "wiki.raw", lmscope::test::wikitext_notes(200));
     spec_ = QJsonObject{{"lmscope_run", 1},
                         {"models", QJsonArray{QJsonObject{{"path", qs(tmp_.path / "model")}, {"tokenizer", "bytes"}}}},
                         {"tasks", QJsonArray{QJsonObject{{"task", "wikitext"}, {"data", qs(tmp_.path / "wiki.raw")}, {"max_length", 32}}}},
