@@ -6,12 +6,20 @@
 #include <tuple>
 
 #include "result_set.h"
+#include "task_run_result.h"
 #include "table_roles.h"
 
 ComparisonTableModel::ComparisonTableModel(ResultSet* results, QObject* parent)
     : QAbstractTableModel(parent), results_(results) {
   connect(results_, &ResultSet::changed, this, &ComparisonTableModel::rebuild);
   rebuild();
+}
+
+// A column per task instance (its alias, and what tells its configuration apart when one alias has several) and
+// metric: "piqa acc", "ppl_vs_length:pg19 ppl@2048", "wikitext (data wiki.valid.raw) word_perplexity".
+QString ComparisonTableModel::columnName(const TaskRunResult& r, const QString& metric) {
+  const QString inst = r.instance();
+  return inst == metric ? inst : inst + " " + metric;
 }
 
 bool ComparisonTableModel::lowerIsBetter(const QString& m) {
@@ -34,46 +42,49 @@ void ComparisonTableModel::rebuild() {
   row_labels_.clear();
   columns_.clear();
   column_metric_.clear();
+  column_instance_.clear();
   cells_.clear();
   const auto runs = results_->visibleRuns();
   for (const auto& r : runs) {
     if (!row_labels_.contains(r.label())) row_labels_ << r.label();
     for (auto it = r.metrics.begin(); it != r.metrics.end(); ++it) {
       if (it.key().endsWith("_stderr") || !it.value().isDouble()) continue;
-      const QString col = r.task == it.key() ? r.task : r.task + " " + it.key();
+      const QString col = columnName(r, it.key());
       if (!columns_.contains(col)) {
         columns_ << col;
         column_metric_ << it.key();
+        column_instance_ << r.instance();
       }
     }
   }
   // columns: tasks in the order seen, within a task metrics by name with "@N" suffixes in numeric order
   {
-    QStringList tasks_seen;
-    for (const QString& c : columns_) tasks_seen << c.section(' ', 0, 0);
+    QStringList tasks_seen = column_instance_;
     tasks_seen.removeDuplicates();
     QVector<int> order(columns_.size());
     std::iota(order.begin(), order.end(), 0);
     auto key = [&](int i) {
       const QString m = column_metric_[i];
       const int at = m.indexOf('@');
-      return std::make_tuple(tasks_seen.indexOf(columns_[i].section(' ', 0, 0)), at < 0 ? m : m.left(at), at < 0 ? -1.0 : m.mid(at + 1).toDouble());
+      return std::make_tuple(tasks_seen.indexOf(column_instance_[i]), at < 0 ? m : m.left(at), at < 0 ? -1.0 : m.mid(at + 1).toDouble());
     };
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) < key(b); });
-    QStringList cols, metrics;
+    QStringList cols, metrics, instances;
     for (int i : order) {
       cols << columns_[i];
       metrics << column_metric_[i];
+      instances << column_instance_[i];
     }
     columns_ = cols;
     column_metric_ = metrics;
+    column_instance_ = instances;
   }
   cells_ = QVector<QVector<Cell>>(row_labels_.size(), QVector<Cell>(columns_.size()));
   for (const auto& r : runs) {
     const int row = row_labels_.indexOf(r.label());
     for (auto it = r.metrics.begin(); it != r.metrics.end(); ++it) {
       if (it.key().endsWith("_stderr") || !it.value().isDouble()) continue;
-      const int col = columns_.indexOf(r.task == it.key() ? r.task : r.task + " " + it.key());
+      const int col = columns_.indexOf(columnName(r, it.key()));
       Cell& c = cells_[row][col];
       c.present = true;
       c.value = it.value().toDouble();
@@ -83,17 +94,23 @@ void ComparisonTableModel::rebuild() {
       if (c.partial) c.note = tr("so far: %1 of %2 units").arg(r.units_done).arg(r.unit_count);
     }
   }
-  best_row_ = QVector<int>(columns_.size(), -1);
+  // Each column is one task instance's configuration (columnName), so its values are comparable.
+  best_rows_ = QVector<QVector<int>>(columns_.size());
   for (int col = 0; col < columns_.size(); ++col) {
     const bool lower = lowerIsBetter(column_metric_[col]);
-    int best = -1, present = 0;
+    double best = qQNaN();
+    int complete = 0;
     for (int row = 0; row < row_labels_.size(); ++row) {
       const Cell& c = cells_[row][col];
-      if (!c.present || std::isnan(c.value)) continue;
-      ++present;
-      if (best < 0 || (lower ? c.value < cells_[best][col].value : c.value > cells_[best][col].value)) best = row;
+      if (!c.present || c.partial || std::isnan(c.value)) continue;
+      ++complete;
+      if (std::isnan(best) || (lower ? c.value < best : c.value > best)) best = c.value;
     }
-    if (present >= 2) best_row_[col] = best;  // "best" means something only with a comparison
+    if (complete < 2) continue;
+    for (int row = 0; row < row_labels_.size(); ++row) {
+      const Cell& c = cells_[row][col];
+      if (c.present && !c.partial && c.value == best) best_rows_[col] << row;
+    }
   }
   endResetModel();
 }
@@ -123,13 +140,13 @@ QVariant ComparisonTableModel::data(const QModelIndex& index, int role) const {
     case Qt::DisplayRole: return formatValue(c.value, c.err);
     case TableRole::Value: return c.value;
     case TableRole::Stderr: return std::isnan(c.err) ? QVariant() : QVariant(c.err);
-    case TableRole::Best: return best_row_[col] == row;
+    case TableRole::Best: return best_rows_[col].contains(row);
     case TableRole::Partial: return c.partial;
     case Qt::TextAlignmentRole: return int(Qt::AlignRight | Qt::AlignVCenter);
     case Qt::ToolTipRole: return c.note.isEmpty() ? QVariant() : QVariant(c.note);
     case Qt::FontRole: {
       QFont f;
-      f.setBold(best_row_[col] == row);
+      f.setBold(best_rows_[col].contains(row));
       f.setItalic(c.partial);
       return f;
     }

@@ -9,6 +9,7 @@
 #include <QVector>
 
 class ResultSet;
+struct TaskRunResult;
 
 class ComparisonTableModel : public QAbstractTableModel {
   Q_OBJECT
@@ -21,6 +22,7 @@ class ComparisonTableModel : public QAbstractTableModel {
 
   // Whether a lower value of this metric is better ("ppl@512", "word_perplexity", "bits_per_byte", ...).
   static bool lowerIsBetter(const QString& metric);
+  static QString columnName(const TaskRunResult& r, const QString& metric);
   // Display text of a number with its standard error, in the precision a table wants.
   static QString formatValue(double v, double stderr_or_nan);
   void rebuild();
@@ -35,6 +37,9 @@ class ComparisonTableModel : public QAbstractTableModel {
   QStringList row_labels_;
   QStringList columns_;  // "task metric"
   QStringList column_metric_;
+  QStringList column_instance_;  // per column: the task instance it belongs to (TaskRunResult::instance())
   QVector<QVector<Cell>> cells_;
-  QVector<int> best_row_;  // per column, -1 when none
+  // per column: the rows holding its best complete value (every one of them on a tie; none with fewer than two
+  // complete values — "best" means something only in a comparison, and a partial value never wins)
+  QVector<QVector<int>> best_rows_;
 };

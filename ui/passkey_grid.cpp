@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QSet>
 #include <QStandardItemModel>
 #include <cmath>
 
@@ -29,12 +30,16 @@ int PasskeyGrid::cellsDone() const {
 
 QVector<PasskeyGrid> PasskeyGrid::fromResults(const QVector<TaskRunResult>& runs) {
   QVector<PasskeyGrid> out;
+  QSet<QString> instances;  // the task instance joins a map's name when several are shown
+  for (const auto& r : runs)
+    if (r.task == "passkey" || r.details.contains("heatmaps")) instances.insert(r.instance());
   for (const auto& r : runs) {
+    const QString name = instances.size() > 1 ? r.label() + QString::fromUtf8(" · ") + r.instance() : r.label();
     if (r.details.contains("heatmaps")) {  // RULER (`ruler` or one NIAH task): a depth × length map per task
       const QJsonObject maps = r.details["heatmaps"].toObject();
       for (const auto& t : r.details["tasks"].toArray()) {
         PasskeyGrid g;
-        g.label = r.label() + " · " + t.toString();
+        g.label = name + " · " + t.toString();
         g.complete = r.complete;
         g.trials = r.details["samples"].toInt();
         for (const auto& v : r.details["lengths"].toArray()) g.lengths << v.toDouble();
@@ -46,7 +51,7 @@ QVector<PasskeyGrid> PasskeyGrid::fromResults(const QVector<TaskRunResult>& runs
     }
     if (r.task != "passkey") continue;
     PasskeyGrid g;
-    g.label = r.label();
+    g.label = name;
     g.complete = r.complete;
     g.trials = r.details["trials"].toInt();
     for (const auto& v : r.details["lengths"].toArray()) g.lengths << v.toDouble();

@@ -1,6 +1,7 @@
 #include "ppl_series.h"
 
 #include <QJsonArray>
+#include <QSet>
 #include <QStandardItemModel>
 #include <algorithm>
 #include <map>
@@ -10,10 +11,14 @@
 
 QVector<PplSeries> PplSeries::fromResults(const QVector<TaskRunResult>& runs) {
   QVector<PplSeries> out;
+  // One line per entry; the task instance joins the name when several are drawn (corpora, configurations).
+  QSet<QString> instances;
+  for (const auto& r : runs)
+    if (r.task == "ppl_vs_length") instances.insert(r.instance());
   for (const auto& r : runs) {
     if (r.task != "ppl_vs_length") continue;
     PplSeries s;
-    s.label = r.label();
+    s.label = instances.size() > 1 ? r.label() + QString::fromUtf8(" · ") + r.instance() : r.label();
     s.complete = r.complete;
     std::map<double, double> pts;
     for (const auto& p : r.details["series"].toArray()) {

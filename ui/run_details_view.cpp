@@ -47,7 +47,7 @@ void RunDetailsView::showJob(const RunJob& job) { setHtml(describe(job)); }
 QString RunDetailsView::describe(const QString& label, const QVector<TaskRunResult>& runs) {
   QString h = "<h3>" + label.toHtmlEscaped() + "</h3>";
   for (const auto& r : runs) {
-    h += "<h4>" + r.task.toHtmlEscaped() + "</h4><p>";
+    h += "<h4>" + r.instance().toHtmlEscaped() + "</h4><p>";
     h += r.complete ? QObject::tr("complete") : QObject::tr("so far: %1 of %2 units").arg(r.units_done).arg(r.unit_count);
     h += QObject::tr(" · run key <code>%1</code>").arg(r.run_key);
     if (!r.finished.isEmpty()) h += QObject::tr(" · finished %1").arg(r.finished.toHtmlEscaped());

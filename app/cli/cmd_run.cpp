@@ -12,6 +12,7 @@
 #include "lmscope/error.h"
 #include "lmscope/json_input.h"
 #include "lmscope/output_file.h"
+#include "lmscope/run/result_identity.h"
 #include "lmscope/run/runner.h"
 
 namespace lmscope::cli {
@@ -211,6 +212,7 @@ int cmd_results(const Argv& argv) {
     nlohmann::json row{{"run_key", r.run_key}, {"model", r.model},          {"setting", r.setting},
                        {"task", r.task},       {"units_done", done},        {"unit_count", r.unit_count},
                        {"finished", r.finished}, {"provenance", r.provenance}};
+    row.update(run::instance_fields(r));
     if (r.results.is_object() && r.results.contains("metrics")) row["metrics"] = r.results["metrics"];
     out.push_back(row);
   }

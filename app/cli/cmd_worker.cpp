@@ -14,6 +14,7 @@
 #include "lmscope/error.h"
 #include "lmscope/json_input.h"
 #include "lmscope/eval/task.h"
+#include "lmscope/run/result_identity.h"
 #include "lmscope/run/results_store.h"
 #include "lmscope/run/runner.h"
 #include "lmscope/version.h"
@@ -92,11 +93,13 @@ class Worker {
     run::ResultsStore store(store_of(req));
     nlohmann::json list = nlohmann::json::array();
     for (const auto& r : store.task_runs()) {
-      list.push_back({{"run_key", r.run_key}, {"spec_hash", r.spec_hash}, {"model", r.model},
-                      {"model_path", r.model_path}, {"setting", r.setting}, {"task", r.task}, {"config", r.config},
-                      {"provenance", r.provenance}, {"unit_count", r.unit_count},
-                      {"units_done", store.unit_count_stored(r.run_key)},
-                      {"created", r.created}, {"finished", r.finished}, {"results", r.results}});
+      nlohmann::json row{{"run_key", r.run_key}, {"spec_hash", r.spec_hash}, {"model", r.model},
+                         {"model_path", r.model_path}, {"setting", r.setting}, {"task", r.task}, {"config", r.config},
+                         {"provenance", r.provenance}, {"unit_count", r.unit_count},
+                         {"units_done", store.unit_count_stored(r.run_key)},
+                         {"created", r.created}, {"finished", r.finished}, {"results", r.results}};
+      row.update(run::instance_fields(r));
+      list.push_back(std::move(row));
     }
     send({{"event", "history"}, {"store", store.path().string()}, {"task_runs", list}}, id);
   }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "lmscope/error.h"
+#include "lmscope/run/result_identity.h"
 #include "lmscope/run/results_store.h"
 #include "support/test_support.h"
 
@@ -82,6 +83,39 @@ TEST(ResultsStoreDamage, AVersionOneStoreGainsChecksumsWhenOpened) {
   EXPECT_EQ(units.at(0).result["nll"], 1.25);
   EXPECT_TRUE(s.put_unit("k", 1, {{{"nll", 2.0}}, 0.1, 10, "cpu"}));
   EXPECT_EQ(s.units("k").size(), 2u);
+}
+
+TEST(ResultsStoreDamage, AVersionTwoStoreGainsAliasAndIdentityWhenOpened) {
+  test::TempDir tmp;
+  const auto path = tmp.path / "v2.sqlite";
+  {
+    run::ResultsStore s(path);  // the current schema, then made to look like version 2
+  }
+  sql(path,
+                "DROP TABLE task_runs;"
+                "CREATE TABLE task_runs (run_key TEXT PRIMARY KEY, spec_hash TEXT, model TEXT, model_path TEXT,"
+                " setting TEXT, task TEXT, config TEXT, provenance TEXT, unit_count INTEGER, created TEXT, results TEXT,"
+                " finished TEXT);"
+                "INSERT INTO task_runs VALUES ('k', 's', 'm', 'p', '', 'wikitext',"
+                " '{\"task\":\"wikitext\",\"data\":\"/x/wiki.raw\",\"data_hash\":\"ab\"}', '{}', 2, 't', NULL, '');"
+                "PRAGMA user_version=2;");
+  run::ResultsStore s(path);
+  auto rows = s.task_runs();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].alias, "");
+  EXPECT_TRUE(rows[0].identity.is_null());
+  const auto f = run::instance_fields(rows[0]);
+  EXPECT_EQ(f["alias"], "wikitext");
+  EXPECT_FALSE(f["identity"]["config"].contains("data"));  // the location is not part of it, the hash is
+  EXPECT_EQ(f["identity"]["config"]["data_hash"], "ab");
+  // asked for again: the row gains the new alias and an identity, its results stay
+  run::TaskRunRecord again = rows[0];
+  again.alias = "wiki";
+  again.identity = {{"task", "wikitext"}};
+  s.put_task_run(again);
+  rows = s.task_runs();
+  EXPECT_EQ(rows[0].alias, "wiki");
+  EXPECT_EQ(rows[0].identity["task"], "wikitext");
 }
 
 TEST(ResultsStoreDamage, ADamagedFileIsBadInputNamingIt) {

@@ -83,7 +83,9 @@ class ExportersTest : public QObject {
     QCOMPARE(m.data(m.index(0, acc), Qt::DisplayRole).toString(), QString::fromUtf8("0.7000 ± 0.0110"));
     QCOMPARE(m.data(m.index(0, acc), TableRole::Best).toBool(), true);   // higher accuracy wins
     QCOMPARE(m.data(m.index(1, acc), TableRole::Best).toBool(), false);
-    QCOMPARE(m.data(m.index(2, p64), TableRole::Best).toBool(), true);   // lower perplexity wins (17 < 18 < 20)
+    // lower perplexity wins, among complete values (18 < 20); the partial 17 never wins
+    QCOMPARE(m.data(m.index(1, p64), TableRole::Best).toBool(), true);
+    QCOMPARE(m.data(m.index(2, p64), TableRole::Best).toBool(), false);
     QCOMPARE(m.data(m.index(0, p512), TableRole::Best).toBool(), true);
     QCOMPARE(m.data(m.index(2, p64), TableRole::Partial).toBool(), true);
     QVERIFY(m.data(m.index(2, p64), Qt::FontRole).value<QFont>().italic());
@@ -101,7 +103,13 @@ class ExportersTest : public QObject {
     r->applyEvent(workerEvent("result", "B", "linear:factor=2", "ppl_vs_length", {{"ppl@64", 17.5}, {"ppl@512", 11.0}}, series({{64, 17.5}, {512, 11.0}}), 2, 2));
     QCOMPARE(m.rowCount(), 3);
     QCOMPARE(m.data(m.index(2, p512), TableRole::Best).toBool(), true);
+    QCOMPARE(m.data(m.index(2, p64), TableRole::Best).toBool(), true);
     QCOMPARE(m.data(m.index(2, p64), TableRole::Partial).toBool(), false);
+    // ties are all marked
+    r->applyEvent(workerEvent("result", "C", "", "piqa", {{"acc", 0.70}, {"acc_norm", 0.5}}));
+    const int acc2 = columnOf(m, "piqa acc");
+    QCOMPARE(m.data(m.index(0, acc2), TableRole::Best).toBool(), true);
+    QCOMPARE(m.data(m.index(3, acc2), TableRole::Best).toBool(), true);
   }
 
   void charlevelCostSitsBesideAccuracy() {

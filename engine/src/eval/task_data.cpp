@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "eval/utf8_chars.h"
 #include "lmscope/error.h"
 #include "lmscope/input_file.h"
 #include "lmscope/json_input.h"
@@ -27,7 +28,20 @@ std::filesystem::path data_path(const nlohmann::json& settings, const std::strin
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
-  return read_input_file(path, "a data file", kMaxTextFileBytes);
+  auto text = read_input_file(path, "a data file", kMaxTextFileBytes);
+  // A binary file or a text in another encoding would be tokenised into nonsense and give a perplexity that looks
+  // like a result: refuse it, saying where.
+  if (const auto nul = text.find('\0'); nul != std::string::npos)
+    throw BadInput("data file " + path.string() + " holds a NUL byte at offset " + std::to_string(nul) +
+                   ": it is a binary file, not text (expected UTF-8 text, JSONL or JSON)");
+  if (const auto bad = first_invalid_byte(text); bad != std::string_view::npos) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
+    throw BadInput("data file " + path.string() + " is not UTF-8 text: byte " + byte + " at offset " +
+                   std::to_string(bad) + " is not part of a UTF-8 character (another encoding such as Latin-1? "
+                   "convert it, e.g. iconv -f latin1 -t utf-8)");
+  }
+  return text;
 }
 
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) { return parse_jsonl(read_text_file(path), path); }

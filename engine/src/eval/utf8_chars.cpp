@@ -60,4 +60,17 @@ std::size_t finished_chars(std::string_view s) {
   return n;
 }
 
+std::size_t first_invalid_byte(std::string_view s) {
+  std::size_t at = 0;
+  // continuation bytes of a character that began before the excerpt
+  while (at < s.size() && at < 3 && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) ++at;
+  while (at < s.size()) {
+    const int n = match(s, at);
+    if (n == 0) return std::string_view::npos;  // cut off at the end
+    if (n < 0) return at;
+    at += static_cast<std::size_t>(n);
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace lmscope::eval

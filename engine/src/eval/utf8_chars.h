@@ -19,5 +19,8 @@ std::vector<std::size_t> char_starts(std::string_view s);
 // Characters of a stream still being generated: like count_chars, except that a tail the next bytes could still
 // complete into a well-formed sequence is not counted yet.
 std::size_t finished_chars(std::string_view s);
+// Offset of the first byte that is not part of a well-formed sequence, ignoring a character cut off at either end
+// (a byte-range excerpt); npos when there is none.
+std::size_t first_invalid_byte(std::string_view s);
 
 }  // namespace lmscope::eval

@@ -15,6 +15,7 @@
 #include "lmscope/json_input.h"
 #include "lmscope/eval/task.h"
 #include "lmscope/model.h"
+#include "lmscope/run/result_identity.h"
 #include "lmscope/tokenizer.h"
 #include "lmscope/version.h"
 
@@ -69,6 +70,9 @@ struct TaskRun {
   std::int64_t max_length = 0;
   std::int64_t batch_size = 1;  // windows per pass
   std::string evaluator_path;  // LongPPL's evaluator or compare's base model folder, "" = the model itself
+  std::string alias;           // the task instance's name (the task's unless the spec gave one)
+  nlohmann::json identity;     // what was asked for (result_identity.h); config_id names it
+  std::string config_id;
   std::map<std::int64_t, nlohmann::json> units;  // stored + computed
   std::vector<std::int64_t> pending;             // this shard's units still to compute
 };
@@ -257,11 +261,15 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         // The second model a task reads: LongPPL's evaluator, compare's base (both keyed by their weights).
         r.evaluator_path = r.task->config().value("evaluator", std::string());
         if (r.evaluator_path.empty()) r.evaluator_path = r.task->config().value("base", std::string());
+        const std::string second_model = r.evaluator_path.empty() ? "" : checkpoint_fingerprint(r.evaluator_path);
+        r.alias = eval::setting_string(r.settings, "alias", r.task->name(), r.task->name());
+        r.identity = task_instance_identity(r.settings, r.task->config(), second_model);
+        r.config_id = identity_id(r.identity);
         nlohmann::json key{{"model", side.fingerprint}, {"tokenizer", side.tokenizer_key},
                            {"rope", rope},           {"backend", spec.backend},
                            {"dtype", spec.dtype},    {"task", r.task->name()},
                            {"config", key_config(r.task->config())}};
-        if (!r.evaluator_path.empty()) key["evaluator"] = checkpoint_fingerprint(r.evaluator_path);
+        if (!second_model.empty()) key["evaluator"] = second_model;
         if (!side.entry.force_family.empty()) key["force_family"] = side.entry.force_family;
         r.key = eval::fnv1a64_hex(dump_json(key));
         TaskRunRecord rec;
@@ -273,6 +281,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         rec.task = r.task->name();
         rec.unit_count = r.task->unit_count();
         rec.config = r.task->config();
+        rec.alias = r.alias;
+        rec.identity = r.identity;
         rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", lmscope::version()},
                           {"backend", spec.backend},                 {"dtype", spec.dtype},
                           {"device", device_name(spec.backend)},    {"tokenizer", side.tokenizer->kind()}};
@@ -314,8 +324,10 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
     std::int64_t pending = 0;
     for (const auto& r : runs) {
       list.push_back({{"run_key", r.key}, {"model", sides[r.model].entry.name}, {"setting", r.rope},
-                      {"task", r.task->name()}, {"units", r.task->unit_count()}, {"stored", r.units.size()},
-                      {"to_compute", r.pending.size()}});
+                      {"task", r.task->name()}, {"alias", r.alias}, {"config_id", r.config_id},
+                      {"identity", r.identity}, {"config", r.task->config()}, {"dtype", spec.dtype},
+                      {"weights", sides[r.model].fingerprint}, {"units", r.task->unit_count()},
+                      {"stored", r.units.size()}, {"to_compute", r.pending.size()}});
       pending += static_cast<std::int64_t>(r.pending.size());
     }
     emit({{"event", "start"}, {"spec_hash", out.spec_hash}, {"store", opt.store_path}, {"units_total", out.units_total},
@@ -448,8 +460,10 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
           last_partial = Clock::now();
           const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
           emit({{"event", "partial"},   {"run_key", r.key},         {"model", side.entry.name},
-                {"setting", r.rope},    {"task", r.task->name()},    {"units_done", r.units.size()},
-                {"unit_count", r.task->unit_count()}, {"metrics", a.metrics}, {"details", a.details}});
+                {"setting", r.rope},    {"task", r.task->name()},    {"alias", r.alias},
+                {"config_id", r.config_id}, {"dtype", spec.dtype},   {"weights", side.fingerprint},
+                {"units_done", r.units.size()}, {"unit_count", r.task->unit_count()},
+                {"metrics", a.metrics}, {"details", a.details}});
         }
         progress(r, true);
       }
@@ -487,16 +501,18 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
                         {"lmscope", {{"version", lmscope::version()}, {"model", side.entry.name},
                                      {"model_path", side.entry.path}, {"setting", r.rope},
                                      {"weights_fingerprint", side.fingerprint}, {"spec_hash", out.spec_hash},
-                                     {"run_keys", nlohmann::json::object()}, {"details", nlohmann::json::object()},
+                                     {"run_keys", nlohmann::json::object()}, {"config_ids", nlohmann::json::object()},
+                                     {"details", nlohmann::json::object()},
                                      {"incomplete", nlohmann::json::array()}}},
                         {"date", utc_now()}});
     }
     auto& g = groups[group_of[gk]];
     const auto name = r.task->name();
-    const auto alias = eval::setting_string(r.settings, "alias", name, name);
+    const auto& alias = r.alias;
     g["configs"][alias] = r.task->config();
     g["versions"][alias] = r.task->version();
     g["lmscope"]["run_keys"][alias] = r.key;
+    g["lmscope"]["config_ids"][alias] = r.config_id;
     TaskRunInfo info{r.key, side.entry.name, r.rope, name, r.task->unit_count(), false};
     if (static_cast<std::int64_t>(r.units.size()) == r.task->unit_count()) {
       const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
@@ -507,7 +523,9 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
       store.put_results(r.key, {{"metrics", a.metrics}, {"details", a.details}, {"samples", a.samples}});
       info.complete = true;
       emit({{"event", "result"},   {"run_key", r.key},      {"model", side.entry.name}, {"setting", r.rope},
-            {"task", name},        {"metrics", a.metrics},  {"details", a.details},     {"samples", a.samples}});
+            {"task", name},        {"alias", alias},        {"config_id", r.config_id}, {"identity", r.identity},
+            {"config", r.task->config()}, {"dtype", spec.dtype}, {"weights", side.fingerprint},
+            {"metrics", a.metrics}, {"details", a.details},  {"samples", a.samples}});
     } else {
       out.complete = false;
       g["lmscope"]["incomplete"].push_back({{"task", alias}, {"units_done", r.units.size()},

@@ -30,6 +30,10 @@ struct TaskRunRecord {
   std::string created;
   nlohmann::json results;  // null until aggregated
   std::string finished;
+  // The task instance (lmscope/run/result_identity.h): the alias the spec gave it (the task's name by default) and
+  // what was asked for. Rows stored before schema 3 have neither (alias "" and identity null).
+  std::string alias;
+  nlohmann::json identity;
 };
 
 struct StoredUnit {
