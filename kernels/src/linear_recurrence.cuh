@@ -9,7 +9,8 @@
 // rows lane, lane + 32, ... of them in registers (dk ≤ 32·kRows); one token costs a warp reduction per column.
 // Launch: grid (value heads, ceil(dv / 16), sequences), 4 warps per block (16 columns of one head). The block
 // stages a tile of tokens (q, k, the decay factors, its 16 columns of v) in shared memory with coalesced loads,
-// then its warps run through the tile from there, so global latency is paid once per tile rather than per token.
+// then its warps run through the tile from there while the next tile's loads are in flight (double buffering
+// through registers), so global latency is hidden behind a tile of tokens.
 // Sequences: `batch` sequences of T rows one after another, state z at state + z·HV·dk·dv; or a decoding step
 // (states.n > 0, T = 1): row z continues states.p[z]. The state is read once at the start and written once at the
 // end. q, k, v, out share one element type E (float or bf16); g / dt, A_log, D are float32.
@@ -72,34 +73,68 @@ __global__ void __launch_bounds__(kWarps * 32) recurrence_kernel(const Args a, c
     A = -expf(a.A_log[hv]);
     if (!a.d_per_channel) Dh = a.D[hv];
   }
+  // The next tile's values are fetched into registers while the warps run through the current one from shared
+  // memory (every load of a tile in flight at once, their latency hidden behind a tile of tokens); after a barrier
+  // they are stored to shared memory.
+  constexpr int kThreads = kWarps * 32;
+  constexpr int PQ = TT * DK / kThreads;          // q, k (and GLA's per-channel g) values per thread per tile
+  constexpr int PV = TT * kBlockCols / kThreads;  // v values per thread per tile
+  float rq[PQ], rk[PQ], rg[kSsd ? 1 : PQ], rv[PV], rd = 0.f;
+  auto fetch = [&](std::int64_t t0) {
+    const std::int64_t n = a.T - t0 < TT ? a.T - t0 : TT;
+#pragma unroll
+    for (int u = 0; u < PQ; ++u) {
+      const int idx = static_cast<int>(threadIdx.x) + u * kThreads, i = idx / DK, e = idx % DK;
+      const std::int64_t row = row0 + t0 + i;
+      const bool in = i < n && e < a.dk;
+      rq[u] = in ? ld(q + (row * a.H + h) * a.dk + e) : 0.f;
+      rk[u] = in ? ld(k + (row * a.H + h) * a.dk + e) : 0.f;
+      if constexpr (!kSsd) rg[u] = in && a.per_channel ? a.g[((a.g_per_token ? row : 0) * a.HV + hv) * a.dk + e] : 0.f;
+    }
+#pragma unroll
+    for (int u = 0; u < PV; ++u) {
+      const int idx = static_cast<int>(threadIdx.x) + u * kThreads, i = idx / kBlockCols, c = idx % kBlockCols;
+      const std::int64_t d = c0 + c;
+      rv[u] = i < n && d < a.dv ? ld(v + ((row0 + t0 + i) * a.HV + hv) * a.dv + d) : 0.f;
+    }
+    if (threadIdx.x < n) {
+      const std::int64_t row = row0 + t0 + threadIdx.x;
+      if (kSsd)
+        rd = a.g[row * a.HV + hv];  // dt
+      else if (!a.per_channel)
+        rd = a.g[(a.g_per_token ? row : 0) * a.HV + hv];
+    }
+  };
+  auto stash = [&] {
+#pragma unroll
+    for (int u = 0; u < PQ; ++u) {
+      const int idx = static_cast<int>(threadIdx.x) + u * kThreads, i = idx / DK, e = idx % DK;
+      sq[i][e] = rq[u];
+      sk[i][e] = rk[u];
+      if constexpr (!kSsd)
+        if (a.per_channel) sg[i][e] = expf(rg[u]);
+    }
+#pragma unroll
+    for (int u = 0; u < PV; ++u) {
+      const int idx = static_cast<int>(threadIdx.x) + u * kThreads;
+      sv[idx / kBlockCols][idx % kBlockCols] = rv[u];
+    }
+    if (threadIdx.x < TT) {
+      if constexpr (kSsd) {
+        sdt[threadIdx.x] = rd;
+        sdec[threadIdx.x] = expf(rd * A);
+      } else if (!a.per_channel) {
+        sdec[threadIdx.x] = expf(rd);
+      }
+    }
+  };
+  if (a.T > 0) fetch(0);
   for (std::int64_t t0 = 0; t0 < a.T; t0 += TT) {
     const int n = a.T - t0 < TT ? static_cast<int>(a.T - t0) : TT;
     __syncthreads();  // the previous tile is consumed
-    for (int idx = threadIdx.x; idx < n * DK; idx += blockDim.x) {
-      const int i = idx / DK, e = idx % DK;
-      const std::int64_t row = row0 + t0 + i;
-      const bool in = e < a.dk;
-      sq[i][e] = in ? ld(q + (row * a.H + h) * a.dk + e) : 0.f;
-      sk[i][e] = in ? ld(k + (row * a.H + h) * a.dk + e) : 0.f;
-      if constexpr (!kSsd)
-        if (a.per_channel) sg[i][e] = in ? expf(a.g[((a.g_per_token ? row : 0) * a.HV + hv) * a.dk + e]) : 1.f;
-    }
-    for (int idx = threadIdx.x; idx < n * kBlockCols; idx += blockDim.x) {
-      const int i = idx / kBlockCols, c = idx % kBlockCols;
-      const std::int64_t d = c0 + c;
-      sv[i][c] = d < a.dv ? ld(v + ((row0 + t0 + i) * a.HV + hv) * a.dv + d) : 0.f;
-    }
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-      const std::int64_t row = row0 + t0 + i;
-      if constexpr (kSsd) {
-        const float dt = a.g[row * a.HV + hv];
-        sdt[i] = dt;
-        sdec[i] = expf(dt * A);
-      } else if (!a.per_channel) {
-        sdec[i] = expf(a.g[(a.g_per_token ? row : 0) * a.HV + hv]);
-      }
-    }
+    stash();
     __syncthreads();
+    if (t0 + TT < a.T) fetch(t0 + TT);
     if (!active) continue;
     for (int i = 0; i < n; ++i) {
       float qr[kRows], kr[kRows], dr[kRows];

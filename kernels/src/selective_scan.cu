@@ -6,7 +6,8 @@
 // lane kSpl of its states (N ≤ L·kSpl ≤ 256) with their A in registers; y is a reduction over the group's lanes.
 // Launch: grid (ceil(Dn / (128 / L)), sequences), 128 threads. The block stages a tile of tokens (B_t and C_t,
 // shared by all its channels, and its channels' x and Δ) in shared memory with coalesced loads, then runs through
-// it, so global latency is paid once per tile. The state is read once at the start and written once at the end.
+// it while the next tile's loads are in flight, so global latency hides behind a tile of tokens. The state is read
+// once at the start and written once at the end.
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -39,22 +40,51 @@ __global__ void __launch_bounds__(kThreads) selective_scan_kernel(const Selectiv
     A[r] = in ? -expf(a.A_log[d * a.N + j]) : 0.f;
   }
   const float Dd = live ? a.D[d] : 0.f;
+  // The next tile is fetched into registers while the current one is scanned from shared memory (double
+  // buffering through registers: all of a tile's loads in flight at once).
+  constexpr int PB = (TT * NW + kThreads - 1) / kThreads, PX = (TT * CPB + kThreads - 1) / kThreads;
+  float rB[PB], rC[PB], rx[PX], rdt[PX];
+  auto fetch = [&](std::int64_t t0) {
+    const std::int64_t n = a.T - t0 < TT ? a.T - t0 : TT;
+#pragma unroll
+    for (int u = 0; u < PB; ++u) {
+      const int idx = static_cast<int>(threadIdx.x) + u * kThreads, i = idx / NW, j = idx % NW;
+      const std::int64_t row = row0 + t0 + i;
+      const bool in = idx < TT * NW && i < n && j < a.N;
+      rB[u] = in ? ld(Bm + row * a.N + j) : 0.f;
+      rC[u] = in ? ld(Cm + row * a.N + j) : 0.f;
+    }
+#pragma unroll
+    for (int u = 0; u < PX; ++u) {
+      const int idx = static_cast<int>(threadIdx.x) + u * kThreads, i = idx / CPB, c = idx % CPB;
+      const std::int64_t row = row0 + t0 + i, dc = ch0 + c;
+      const bool in = idx < TT * CPB && i < n && dc < a.Dn;
+      rx[u] = in ? ld(x + row * a.Dn + dc) : 0.f;
+      rdt[u] = in ? ld(delta + row * a.Dn + dc) : 0.f;
+    }
+  };
+  if (a.T > 0) fetch(0);
   for (std::int64_t t0 = 0; t0 < a.T; t0 += TT) {
     const int n = a.T - t0 < TT ? static_cast<int>(a.T - t0) : TT;
     __syncthreads();  // the previous tile is consumed
-    for (int idx = threadIdx.x; idx < n * NW; idx += kThreads) {
-      const int i = idx / NW, j = idx % NW;
-      const std::int64_t row = row0 + t0 + i;
-      sB[i][j] = j < a.N ? ld(Bm + row * a.N + j) : 0.f;
-      sC[i][j] = j < a.N ? ld(Cm + row * a.N + j) : 0.f;
+#pragma unroll
+    for (int u = 0; u < PB; ++u) {
+      const int idx = static_cast<int>(threadIdx.x) + u * kThreads;
+      if (idx < TT * NW) {
+        sB[idx / NW][idx % NW] = rB[u];
+        sC[idx / NW][idx % NW] = rC[u];
+      }
     }
-    for (int idx = threadIdx.x; idx < n * CPB; idx += kThreads) {
-      const int i = idx / CPB, c = idx % CPB;
-      const std::int64_t row = row0 + t0 + i, dc = ch0 + c;
-      sx[i][c] = dc < a.Dn ? ld(x + row * a.Dn + dc) : 0.f;
-      sdt[i][c] = dc < a.Dn ? ld(delta + row * a.Dn + dc) : 0.f;
+#pragma unroll
+    for (int u = 0; u < PX; ++u) {
+      const int idx = static_cast<int>(threadIdx.x) + u * kThreads;
+      if (idx < TT * CPB) {
+        sx[idx / CPB][idx % CPB] = rx[u];
+        sdt[idx / CPB][idx % CPB] = rdt[u];
+      }
     }
     __syncthreads();
+    if (t0 + TT < a.T) fetch(t0 + TT);
     for (int i = 0; i < n; ++i) {
       const float dt = sdt[i][group], xv = sx[i][group];
       const float u = dt * xv;
