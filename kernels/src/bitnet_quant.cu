@@ -1,6 +1,11 @@
-// BitNet b1.58's activation quantiser: per row s = 127 / max(max|x|, 1e-5), then x = clamp(round(x·s), −128, 127) / s
-// in place, float32, rounding halves away from zero as fla's kernel or to even as torch.round (transformers' BitNet). Launch: one 256-thread block per row; two passes over
-// the row (max, then quantise).
+// BitNet b1.58's quantisers.
+// - Activations: per row s = 127 / max(max|x|, 1e-5), then x = clamp(round(x·s), −128, 127) / s in place, float32,
+//   rounding halves away from zero as fla's kernel or to even as torch.round (transformers' BitNet). Launch: one
+//   256-thread block per row; two passes over the row (max, then quantise).
+// - Weights (once per matrix, at load): s = 1 / max(mean|w|, 1e-5), out = clamp(round(w·s), −1, 1) / s, halves to
+//   even (torch.round). The sum of |w| is accumulated in double (as the CPU reference: the float mean then matches
+//   it, and a weight next to a rounding boundary lands on the same side): per-block partial sums, added into one
+//   device double with atomicAdd, then an elementwise pass reads it. Two launches, no host round trip.
 #include <cmath>
 
 #include "elem.cuh"
@@ -31,7 +36,41 @@ __global__ void quantize_int8_kernel(float* x, std::int64_t C, bool half_to_even
   }
 }
 
+template <typename E>
+__global__ void abs_sum_kernel(const E* w, std::int64_t n, double* sum) {
+  __shared__ double scratch[8];
+  double acc = 0;
+  LMSCOPE_GRID_STRIDE(i, n) acc += fabs(static_cast<double>(ld(w + i)));
+  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffff, acc, o);
+  if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = acc;
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    double b = 0;
+    for (int i = 0; i < static_cast<int>(blockDim.x / 32); ++i) b += scratch[i];
+    atomicAdd(sum, b);
+  }
+}
+
+template <typename E>
+__global__ void ternary_kernel(const E* w, std::int64_t n, const double* sum, float* out) {
+  const float mean = static_cast<float>(*sum / static_cast<double>(n));
+  const float s = 1.0f / fmaxf(mean, 1e-5f);
+  LMSCOPE_GRID_STRIDE(i, n) out[i] = fminf(fmaxf(rintf(ld(w + i) * s), -1.0f), 1.0f) / s;
+}
+
 }  // namespace
+
+void quantize_weight_ternary(const void* w, Elem w_t, std::int64_t n, float* out, double* workspace, cudaStream_t stream) {
+  if (n == 0) return;
+  if (cudaMemsetAsync(workspace, 0, sizeof(double), stream) != cudaSuccess) check_last_launch("quantize_weight_ternary");
+  dispatch(w_t, [&](auto tag) {
+    using E = decltype(tag);
+    const unsigned blocks = std::min<unsigned>(grid_for(n), 1024);
+    abs_sum_kernel<<<blocks, 256, 0, stream>>>(static_cast<const E*>(w), n, workspace);
+    ternary_kernel<<<grid_for(n), 256, 0, stream>>>(static_cast<const E*>(w), n, workspace, out);
+  });
+  check_last_launch("quantize_weight_ternary");
+}
 
 void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, bool half_to_even, cudaStream_t stream) {
   if (R == 0) return;

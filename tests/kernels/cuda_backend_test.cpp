@@ -3,11 +3,14 @@
 
 #include <cstdio>
 #include <random>
+#include <string>
+#include <tuple>
 
 #include "backend/cpu_backend.h"
 #include "backend/cuda_backend.h"
 #include "lmscope/error.h"
 #include "lmscope_kernels/cuda_device.h"
+#include "lmscope_kernels/ops.h"
 
 namespace lmscope {
 namespace {
@@ -887,6 +890,286 @@ TEST_F(CudaBf16SoftcapOps, FlashAttentionWithSoftcap) {
     cpu_.attention(qc, kc, vc, a, oc);
     bf_->attention(qg, kg, vg, a, og);
     EXPECT_LE(rel_err(oc, og), 1.2e-2) << "softcapped flash attention hd=" << hd;
+  }
+}
+
+// --- gated linear attention and state-space ops (cuda_backend_ssm.cpp): the kernels evaluate the recurrence token by
+// token, the CPU reference its chunked form (chunk 16 here) for scoring and the recurrent form for single tokens:
+// the same function in another order, so float32 results agree to rounding (1e-4 relative, as the delta rule). Every
+// shape is scored from a random state, continued by single-token steps (decoding after a scored prefix), scored as
+// a batch of sequences with different contents from zero states, and stepped as a decoding step of 5 and of 33
+// sequences (two launches) with different states. ---
+
+using Both = std::pair<Tensor, Tensor>;
+
+std::vector<Tensor*> pointers(std::vector<Tensor>& ts) {
+  std::vector<Tensor*> out;
+  for (Tensor& t : ts) out.push_back(&t);
+  return out;
+}
+
+class CudaSsmOps : public CudaOps {
+ protected:
+  // n random states of `shape` on both backends (different contents).
+  std::pair<std::vector<Tensor>, std::vector<Tensor>> states(std::int64_t n, std::vector<std::int64_t> shape) {
+    std::vector<Tensor> c, g;
+    for (std::int64_t i = 0; i < n; ++i) {
+      Both s = random(shape, 0.3f);
+      c.push_back(s.first);
+      g.push_back(s.second);
+    }
+    return {c, g};
+  }
+  Both activated(std::vector<std::int64_t> shape, Activation f, float scale = 1.0f) {
+    Both t = random(std::move(shape), scale);
+    cpu_.activate(t.first, f);
+    gpu_->activate(t.second, f);
+    return t;
+  }
+};
+
+struct GlaCase {
+  std::int64_t T, H, HV, dk, dv;
+  bool per_channel;  // GLA / HGRN2: a decay per key channel; RetNet: one per head
+  bool constant;     // RetNet: g has one row, the same decay at every token
+};
+
+TEST_F(CudaSsmOps, GatedLinearAttentionScoringBatchesAndSteps) {
+  // GLA-like, RetNet-like (constant per-head decay), HGRN2-like (dk = dv = 128), grouped value heads, the largest
+  // key dim (256) and odd dims; T odd and longer than one staged tile
+  for (const GlaCase s : {GlaCase{37, 2, 2, 64, 96, true, false}, GlaCase{45, 4, 4, 32, 48, false, true},
+                          GlaCase{70, 1, 1, 128, 128, true, false}, GlaCase{21, 1, 2, 256, 40, false, false},
+                          GlaCase{33, 3, 3, 17, 19, true, false}, GlaCase{19, 2, 2, 256, 512, true, false}}) {
+    SCOPED_TRACE("T=" + std::to_string(s.T) + " dk=" + std::to_string(s.dk) + " dv=" + std::to_string(s.dv));
+    const LinearAttentionShape shape{s.H, s.HV, s.dk, s.dv, static_cast<float>(1.0 / std::sqrt(double(s.dk)))};
+    auto gate = [&](std::int64_t rows) {  // log decays: logsigmoid, as GLA's
+      return activated({s.constant ? 1 : rows, s.HV * (s.per_channel ? s.dk : 1)}, Activation::LogSigmoid, 2.0f);
+    };
+    auto inputs = [&](std::int64_t rows) {
+      return std::tuple{random({rows, s.H * s.dk}), random({rows, s.H * s.dk}), random({rows, s.HV * s.dv}), gate(rows),
+                        output({rows, s.HV * s.dv})};
+    };
+    Both st = random({s.HV, s.dk, s.dv}, 0.3f);
+    {
+      auto [q, k, v, g, o] = inputs(s.T);
+      cpu_.gated_linear_attention(q.first, k.first, v.first, g.first, shape, 16, st.first, o.first);
+      gpu_->gated_linear_attention(q.second, k.second, v.second, g.second, shape, 16, st.second, o.second);
+      expect_close(o.first, o.second, 1e-4, "gla scoring out");
+      expect_close(st.first, st.second, 1e-4, "gla scoring state");
+    }
+    for (int i = 0; i < 3; ++i) {
+      auto [q, k, v, g, o] = inputs(1);
+      cpu_.gated_linear_attention(q.first, k.first, v.first, g.first, shape, 0, st.first, o.first);
+      gpu_->gated_linear_attention(q.second, k.second, v.second, g.second, shape, 0, st.second, o.second);
+      expect_close(o.first, o.second, 1e-4, "gla step out");
+      expect_close(st.first, st.second, 1e-4, "gla step state");
+    }
+    {
+      const std::int64_t batch = 3;
+      auto [q, k, v, g, o] = inputs(batch * s.T);
+      cpu_.gated_linear_attention_batch(q.first, k.first, v.first, g.first, shape, 16, batch, o.first);
+      gpu_->gated_linear_attention_batch(q.second, k.second, v.second, g.second, shape, 16, batch, o.second);
+      expect_close(o.first, o.second, 1e-4, "gla batch out");
+    }
+    for (std::int64_t n : {5, 33}) {
+      auto [q, k, v, g, o] = inputs(n);
+      auto [sc, sg] = states(n, {s.HV, s.dk, s.dv});
+      cpu_.gated_linear_attention_step_batch(q.first, k.first, v.first, g.first, shape, pointers(sc), o.first);
+      gpu_->gated_linear_attention_step_batch(q.second, k.second, v.second, g.second, shape, pointers(sg), o.second);
+      expect_close(o.first, o.second, 1e-4, "gla step batch out");
+      for (std::size_t i = 0; i < sc.size(); ++i) expect_close(sc[i], sg[i], 1e-4, "gla step batch state");
+    }
+  }
+}
+
+struct ScanCase {
+  std::int64_t T, Dn, N;
+};
+
+TEST_F(CudaSsmOps, SelectiveScanScoringBatchesAndSteps) {
+  // Mamba's N = 16, and every lane layout: N ≤ 8, ≤ 32, 64, 128, 256 (odd sizes leave lanes idle)
+  for (const ScanCase s : {ScanCase{45, 100, 16}, ScanCase{70, 37, 5}, ScanCase{33, 64, 27}, ScanCase{19, 50, 64},
+                           ScanCase{17, 9, 100}, ScanCase{9, 20, 256}}) {
+    SCOPED_TRACE("T=" + std::to_string(s.T) + " Dn=" + std::to_string(s.Dn) + " N=" + std::to_string(s.N));
+    const Both A_log = random({s.Dn, s.N}, 0.5f), D = random({s.Dn});
+    auto inputs = [&](std::int64_t rows) {
+      return std::tuple{random({rows, s.Dn}), activated({rows, s.Dn}, Activation::Softplus), random({rows, s.N}),
+                        random({rows, s.N}), output({rows, s.Dn})};
+    };
+    Both st = random({s.Dn, s.N}, 0.3f);
+    for (std::int64_t T : {s.T, std::int64_t{1}, std::int64_t{1}, std::int64_t{1}}) {  // a prefix, then decoding steps
+      auto [x, dt, B, C, o] = inputs(T);
+      const std::int64_t chunk = T == 1 ? 0 : 16;
+      cpu_.selective_scan(x.first, dt.first, A_log.first, B.first, C.first, D.first, chunk, st.first, o.first);
+      gpu_->selective_scan(x.second, dt.second, A_log.second, B.second, C.second, D.second, chunk, st.second, o.second);
+      expect_close(o.first, o.second, 1e-4, "selective_scan out");
+      expect_close(st.first, st.second, 1e-4, "selective_scan state");
+    }
+    {
+      const std::int64_t batch = 3;
+      auto [x, dt, B, C, o] = inputs(batch * s.T);
+      cpu_.selective_scan_batch(x.first, dt.first, A_log.first, B.first, C.first, D.first, 16, batch, o.first);
+      gpu_->selective_scan_batch(x.second, dt.second, A_log.second, B.second, C.second, D.second, 16, batch, o.second);
+      expect_close(o.first, o.second, 1e-4, "selective_scan batch out");
+    }
+    for (std::int64_t n : {5, 33}) {
+      auto [x, dt, B, C, o] = inputs(n);
+      auto [sc, sg] = states(n, {s.Dn, s.N});
+      cpu_.selective_scan_step_batch(x.first, dt.first, A_log.first, B.first, C.first, D.first, pointers(sc), o.first);
+      gpu_->selective_scan_step_batch(x.second, dt.second, A_log.second, B.second, C.second, D.second, pointers(sg), o.second);
+      expect_close(o.first, o.second, 1e-4, "selective_scan step batch out");
+      for (std::size_t i = 0; i < sc.size(); ++i) expect_close(sc[i], sg[i], 1e-4, "selective_scan step batch state");
+    }
+  }
+}
+
+struct SsdCase {
+  std::int64_t T, G, H, N, P;
+  bool d_per_channel;
+};
+
+TEST_F(CudaSsmOps, SsdScoringBatchesAndSteps) {
+  // Mamba2-130M's heads (N 128, P 64), groups > 1 with D per channel, the largest state (256), odd sizes
+  for (const SsdCase s : {SsdCase{45, 1, 4, 128, 64, false}, SsdCase{37, 2, 6, 16, 30, true}, SsdCase{21, 1, 3, 256, 8, false},
+                          SsdCase{70, 1, 2, 64, 17, true}, SsdCase{9, 3, 3, 33, 100, false}}) {
+    SCOPED_TRACE("T=" + std::to_string(s.T) + " N=" + std::to_string(s.N) + " P=" + std::to_string(s.P));
+    const LinearAttentionShape shape{s.G, s.H, s.N, s.P, 1.0f};
+    const Both A_log = random({s.H}, 0.5f), D = random({s.d_per_channel ? s.H * s.P : s.H});
+    auto inputs = [&](std::int64_t rows) {
+      return std::tuple{random({rows, s.H * s.P}), activated({rows, s.H}, Activation::Softplus), random({rows, s.G * s.N}),
+                        random({rows, s.G * s.N}), output({rows, s.H * s.P})};
+    };
+    Both st = random({s.H, s.N, s.P}, 0.3f);
+    for (std::int64_t T : {s.T, std::int64_t{1}, std::int64_t{1}, std::int64_t{1}}) {
+      auto [x, dt, B, C, o] = inputs(T);
+      const std::int64_t chunk = T == 1 ? 0 : 16;
+      cpu_.ssd(x.first, dt.first, A_log.first, B.first, C.first, D.first, shape, chunk, st.first, o.first);
+      gpu_->ssd(x.second, dt.second, A_log.second, B.second, C.second, D.second, shape, chunk, st.second, o.second);
+      expect_close(o.first, o.second, 1e-4, "ssd out");
+      expect_close(st.first, st.second, 1e-4, "ssd state");
+    }
+    {
+      const std::int64_t batch = 3;
+      auto [x, dt, B, C, o] = inputs(batch * s.T);
+      cpu_.ssd_batch(x.first, dt.first, A_log.first, B.first, C.first, D.first, shape, 16, batch, o.first);
+      gpu_->ssd_batch(x.second, dt.second, A_log.second, B.second, C.second, D.second, shape, 16, batch, o.second);
+      expect_close(o.first, o.second, 1e-4, "ssd batch out");
+    }
+    for (std::int64_t n : {5, 33}) {
+      auto [x, dt, B, C, o] = inputs(n);
+      auto [sc, sg] = states(n, {s.H, s.N, s.P});
+      cpu_.ssd_step_batch(x.first, dt.first, A_log.first, B.first, C.first, D.first, shape, pointers(sc), o.first);
+      gpu_->ssd_step_batch(x.second, dt.second, A_log.second, B.second, C.second, D.second, shape, pointers(sg), o.second);
+      expect_close(o.first, o.second, 1e-4, "ssd step batch out");
+      for (std::size_t i = 0; i < sc.size(); ++i) expect_close(sc[i], sg[i], 1e-4, "ssd step batch state");
+    }
+  }
+}
+
+// Key / state dims above 256: the kernels refuse them by name; the backend runs the CPU reference for them instead
+// (and says so once on stderr), so the result is still right.
+TEST_F(CudaSsmOps, ShapesNoKernelCoversAreRefusedByNameAndRunOnTheHost) {
+  const std::int64_t T = 5, dk = 300, dv = 8;
+  Both q = random({T, dk}), k = random({T, dk}), v = random({T, dv}), g = activated({T, dk}, Activation::LogSigmoid);
+  Both st = random({1, dk, dv}, 0.3f), o = output({T, dv});
+  const LinearAttentionShape shape{1, 1, dk, dv, 0.1f};
+  cuda::GatedLinearAttentionArgs a{q.second.data, k.second.data, v.second.data, g.second.as<float>(), st.second.as<float>(),
+                                   o.second.data, T, 1, 1, dk, dv};
+  try {
+    cuda::gated_linear_attention(a, cuda::Elem::F32, nullptr);
+    ADD_FAILURE() << "head_k_dim 300 was not refused";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("gated_linear_attention"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(cuda::selective_scan_supported(257));
+  EXPECT_FALSE(cuda::ssd_supported(512));
+  cpu_.gated_linear_attention(q.first, k.first, v.first, g.first, shape, 16, st.first, o.first);
+  gpu_->gated_linear_attention(q.second, k.second, v.second, g.second, shape, 16, st.second, o.second);
+  expect_close(o.first, o.second, 1e-4, "gla dk 300 on the host");
+  expect_close(st.first, st.second, 1e-4, "gla dk 300 state on the host");
+}
+
+TEST_F(CudaSsmOps, ForgetGateBiasAndTernaryWeights) {
+  for (bool bounded : {false, true}) {
+    Both f = random({23, 130}, 3.0f), lb = activated({130}, Activation::Sigmoid), k = output({23, 130});
+    cpu_.forget_gate(f.first, bounded ? &lb.first : nullptr, k.first);
+    gpu_->forget_gate(f.second, bounded ? &lb.second : nullptr, k.second);
+    expect_close(f.first, f.second, 1e-5, "forget_gate g");
+    expect_close(k.first, k.second, 1e-5, "forget_gate k");
+  }
+  {
+    Both x = random({17, 33}), b = random({33});
+    cpu_.add_bias(x.first, b.first);
+    gpu_->add_bias(x.second, b.second);
+    expect_close(x.first, x.second, 0, "add_bias");
+  }
+  // the quantised values are exactly the CPU's (a rounding step of difference would move a weight between −1, 0, 1)
+  for (std::int64_t n : {64 * 300, 7, 1 << 20}) {
+    Both w = random({n}, 0.02f), o = output({n});
+    cpu_.quantize_weight_ternary(w.first, o.first);
+    gpu_->quantize_weight_ternary(w.second, o.second);
+    expect_close(o.first, o.second, 0, "quantize_weight_ternary");
+  }
+}
+
+// bf16 row operands and output (the bf16 backend), float32 state and arithmetic: against the CPU on the same
+// bf16-representable inputs. What differs is the output's rounding to bf16 (unit roundoff u = 2^-9, relative) plus
+// float32 reordering (~1e-6), so the bound is 2u = 3.9e-3 on the output and 1e-4 on the float32 state.
+TEST_F(CudaBf16Ops, SsmKernelsOnBf16Operands) {
+  constexpr double kOut = 2.0 / 512;
+  {  // GLA, per-channel decay
+    const std::int64_t T = 41, H = 2, dk = 64, dv = 48;
+    const LinearAttentionShape shape{H, H, dk, dv, 0.125f};
+    auto [qc, qg] = random_bf({T, H * dk});
+    auto [kc, kg] = random_bf({T, H * dk});
+    auto [vc, vg] = random_bf({T, H * dv});
+    auto [gc, gg] = random_bf({T, H * dk}, DType::F32, 2.0f);
+    cpu_.activate(gc, Activation::LogSigmoid);
+    bf_->activate(gg, Activation::LogSigmoid);
+    auto [sc, sg] = random_bf({H, dk, dv}, DType::F32, 0.3f);
+    auto [oc, og] = output_bf({T, H * dv});
+    cpu_.gated_linear_attention(qc, kc, vc, gc, shape, 16, sc, oc);
+    bf_->gated_linear_attention(qg, kg, vg, gg, shape, 16, sg, og);
+    EXPECT_LE(rel_err(oc, og), kOut) << "gla bf16 out";
+    EXPECT_LE(rel_err(sc, sg), 1e-4) << "gla bf16 state";
+  }
+  {  // SSD
+    const std::int64_t T = 37, G = 1, H = 4, N = 128, P = 64;
+    const LinearAttentionShape shape{G, H, N, P, 1.0f};
+    auto [xc, xg] = random_bf({T, H * P});
+    auto [dc, dg] = random_bf({T, H}, DType::F32);
+    cpu_.activate(dc, Activation::Softplus);
+    bf_->activate(dg, Activation::Softplus);
+    auto [ac, ag] = random_bf({H}, DType::F32, 0.5f);
+    auto [Dc, Dg] = random_bf({H}, DType::F32);
+    auto [Bc, Bg] = random_bf({T, G * N});
+    auto [Cc, Cg] = random_bf({T, G * N});
+    auto [sc, sg] = random_bf({H, N, P}, DType::F32, 0.3f);
+    auto [oc, og] = output_bf({T, H * P});
+    cpu_.ssd(xc, dc, ac, Bc, Cc, Dc, shape, 16, sc, oc);
+    bf_->ssd(xg, dg, ag, Bg, Cg, Dg, shape, 16, sg, og);
+    EXPECT_LE(rel_err(oc, og), kOut) << "ssd bf16 out";
+    EXPECT_LE(rel_err(sc, sg), 1e-4) << "ssd bf16 state";
+  }
+  {  // selective scan
+    const std::int64_t T = 29, Dn = 96, N = 16;
+    auto [xc, xg] = random_bf({T, Dn});
+    auto [dc, dg] = random_bf({T, Dn});
+    cpu_.activate(dc, Activation::Softplus);  // bf16 on the GPU: softplus rounds its result there; the CPU gets it back
+    bf_->activate(dg, Activation::Softplus);
+    std::vector<float> dv(static_cast<std::size_t>(T * Dn));
+    bf_->download(dg, dv);
+    cpu_.upload(dv, dc);
+    auto [ac, ag] = random_bf({Dn, N}, DType::F32, 0.5f);
+    auto [Dc, Dg] = random_bf({Dn}, DType::F32);
+    auto [Bc, Bg] = random_bf({T, N});
+    auto [Cc, Cg] = random_bf({T, N});
+    auto [sc, sg] = random_bf({Dn, N}, DType::F32, 0.3f);
+    auto [oc, og] = output_bf({T, Dn});
+    cpu_.selective_scan(xc, dc, ac, Bc, Cc, Dc, 16, sc, oc);
+    bf_->selective_scan(xg, dg, ag, Bg, Cg, Dg, 16, sg, og);
+    EXPECT_LE(rel_err(oc, og), kOut) << "selective_scan bf16 out";
+    EXPECT_LE(rel_err(sc, sg), 1e-4) << "selective_scan bf16 state";
   }
 }
 

@@ -280,6 +280,75 @@ class Backend {
   virtual void ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
                    const Tensor& D, const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
                    Tensor& out) = 0;
+  // Batched scoring from empty states (`batch` sequences of T rows one after another in every row operand, as
+  // delta_rule_chunked_batch; g of GLA keeps its one row when it has one) and decoding steps of n sequences (row i
+  // of every row operand continues states[i], a state of the one-sequence op's shape). The defaults run each
+  // sequence / row through the one-sequence op; the CUDA backend launches once for all of them.
+  virtual void gated_linear_attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                            const LinearAttentionShape& shape, std::int64_t chunk_size, std::int64_t batch,
+                                            Tensor& out) {
+    const std::int64_t T = q.rows() / batch;
+    Tensor state = alloc(DType::F32, {shape.num_v_heads, shape.head_k_dim, shape.head_v_dim});
+    for (std::int64_t s = 0; s < batch; ++s) {
+      fill(state, 0.0f);
+      Tensor os = out.slice_rows(s * T, T);
+      const Tensor gs = g.rows() == 1 ? g : g.slice_rows(s * T, T);
+      gated_linear_attention(q.slice_rows(s * T, T), k.slice_rows(s * T, T), v.slice_rows(s * T, T), gs, shape, chunk_size,
+                             state, os);
+    }
+  }
+  virtual void gated_linear_attention_step_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                                 const LinearAttentionShape& shape, std::span<Tensor* const> states,
+                                                 Tensor& out) {
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const auto r = static_cast<std::int64_t>(i);
+      Tensor o = out.slice_rows(r, 1);
+      gated_linear_attention(q.slice_rows(r, 1), k.slice_rows(r, 1), v.slice_rows(r, 1), g.rows() == 1 ? g : g.slice_rows(r, 1),
+                             shape, 0, *states[i], o);
+    }
+  }
+  virtual void selective_scan_batch(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
+                                    const Tensor& C, const Tensor& D, std::int64_t chunk_size, std::int64_t batch,
+                                    Tensor& out) {
+    const std::int64_t T = x.rows() / batch;
+    Tensor state = alloc(DType::F32, {x.cols(), A_log.cols()});
+    for (std::int64_t s = 0; s < batch; ++s) {
+      fill(state, 0.0f);
+      Tensor os = out.slice_rows(s * T, T);
+      selective_scan(x.slice_rows(s * T, T), delta.slice_rows(s * T, T), A_log, B.slice_rows(s * T, T),
+                     C.slice_rows(s * T, T), D, chunk_size, state, os);
+    }
+  }
+  virtual void selective_scan_step_batch(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
+                                         const Tensor& C, const Tensor& D, std::span<Tensor* const> states, Tensor& out) {
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const auto r = static_cast<std::int64_t>(i);
+      Tensor o = out.slice_rows(r, 1);
+      selective_scan(x.slice_rows(r, 1), delta.slice_rows(r, 1), A_log, B.slice_rows(r, 1), C.slice_rows(r, 1), D, 0,
+                     *states[i], o);
+    }
+  }
+  virtual void ssd_batch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                         const Tensor& D, const LinearAttentionShape& shape, std::int64_t chunk_size, std::int64_t batch,
+                         Tensor& out) {
+    const std::int64_t T = x.rows() / batch;
+    Tensor state = alloc(DType::F32, {shape.num_v_heads, shape.head_k_dim, shape.head_v_dim});
+    for (std::int64_t s = 0; s < batch; ++s) {
+      fill(state, 0.0f);
+      Tensor os = out.slice_rows(s * T, T);
+      ssd(x.slice_rows(s * T, T), dt.slice_rows(s * T, T), A_log, B.slice_rows(s * T, T), C.slice_rows(s * T, T), D, shape,
+          chunk_size, state, os);
+    }
+  }
+  virtual void ssd_step_batch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                              const Tensor& D, const LinearAttentionShape& shape, std::span<Tensor* const> states,
+                              Tensor& out) {
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      const auto r = static_cast<std::int64_t>(i);
+      Tensor o = out.slice_rows(r, 1);
+      ssd(x.slice_rows(r, 1), dt.slice_rows(r, 1), A_log, B.slice_rows(r, 1), C.slice_rows(r, 1), D, shape, 0, *states[i], o);
+    }
+  }
   // HGRN2's forget gate, in place: f becomes g = log(lb + (1 − lb) · σ(f)) (lb [C] the layer's lower bound, or
   // none: logsigmoid(f)), and k = 1 − exp(g). f, k [T, C].
   virtual void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) = 0;

@@ -56,7 +56,6 @@ class CudaBackend final : public Backend {
   // Linear attention and BitNet (cuda_backend_linear.cpp): the batched convolution, head norms and gated RMSNorm
   // read and write F32 or BF16; the other ops compute on float32 (bf16 inputs converted). The chunked delta rule runs
   // on tensor cores (bf16 q/k/v/out, fp32 state) in bf16 mode.
-  // quantize_weight_ternary (load time only) runs the CPU reference on a host copy (cuda_host_fallback.cpp).
   void token_argmax(const Tensor& x, const Tensor& w, float softcap, std::span<std::int32_t> next) override;
   // On the device; `base` may be another CUDA backend's (finished) memory: only four numbers per row come back.
   void compare_logits(const Tensor& base, const Tensor& model, std::span<const std::int32_t> targets,
@@ -82,14 +81,31 @@ class CudaBackend final : public Backend {
   void delta_rule_chunked_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                                 const DeltaRuleShape& shape, std::int64_t chunk_size, std::int64_t batch,
                                 Tensor& out) override;
+  // Gated linear attention and state-space ops, the bias add and the ternary weight quantiser
+  // (cuda_backend_ssm.cpp): one launch per call, per batch of sequences and per decoding step of up to 32 sequences.
   void add_bias(Tensor& x, const Tensor& bias) override;
   void gated_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
                               const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
                               Tensor& out) override;
+  void gated_linear_attention_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                    const LinearAttentionShape& shape, std::int64_t chunk_size, std::int64_t batch,
+                                    Tensor& out) override;
+  void gated_linear_attention_step_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                         const LinearAttentionShape& shape, std::span<Tensor* const> states,
+                                         Tensor& out) override;
   void selective_scan(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B, const Tensor& C,
                       const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
+  void selective_scan_batch(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                            const Tensor& D, std::int64_t chunk_size, std::int64_t batch, Tensor& out) override;
+  void selective_scan_step_batch(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
+                                 const Tensor& C, const Tensor& D, std::span<Tensor* const> states, Tensor& out) override;
   void ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
            const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
+  void ssd_batch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
+                 const LinearAttentionShape& shape, std::int64_t chunk_size, std::int64_t batch, Tensor& out) override;
+  void ssd_step_batch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                      const Tensor& D, const LinearAttentionShape& shape, std::span<Tensor* const> states,
+                      Tensor& out) override;
   void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) override;
   void quantize_activations_int8(Tensor& x, bool half_to_even = false) override;
   void quantize_weight_ternary(const Tensor& w, Tensor& out) override;
@@ -112,6 +128,25 @@ class CudaBackend final : public Backend {
   DeltaRuleF32 delta_rule_f32_operands(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                                        const Tensor& out);
   void store_delta_rule_output(const DeltaRuleF32& f, Tensor& out);
+  // The one-sequence launches behind the scoring, batched and decoding-step forms: `state` for one sequence or a
+  // batch (state [batch · heads, ...]), null for a decoding step over `states`.
+  void gated_linear_attention_launch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                     const LinearAttentionShape& s, std::int64_t batch, Tensor* state,
+                                     std::span<Tensor* const> states, Tensor& out);
+  void selective_scan_launch(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                             const Tensor& D, std::int64_t batch, Tensor* state, std::span<Tensor* const> states, Tensor& out);
+  void ssd_launch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
+                  const LinearAttentionShape& s, std::int64_t batch, Tensor* state, std::span<Tensor* const> states,
+                  Tensor& out);
+  // Shapes no kernel covers (cuda_host_fallback.cpp): the CPU reference on host copies, and a one-time notice on
+  // stderr naming the op (note_host_fallback).
+  static void note_host_fallback(const char* op, const std::string& why);
+  void gated_linear_attention_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                      const LinearAttentionShape& s, std::int64_t chunk_size, Tensor& state, Tensor& out);
+  void selective_scan_on_host(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                              const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out);
+  void ssd_on_host(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
+                   const LinearAttentionShape& s, std::int64_t chunk_size, Tensor& state, Tensor& out);
   void delta_rule_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                           const DeltaRuleShape& shape, Tensor& state, Tensor& out);
   // Runs f on a float32 version of x (x itself, or a converted copy that is converted back afterwards).

@@ -1,8 +1,12 @@
-// CUDA backend ops that have no kernel yet: copy to the host, run the CPU reference, copy back. Correct and slow (a
-// device round trip per call): BitNet's ternary weight quantisation (once per weight, at load), the delta rule for
-// head_k_dim > 256, and the SSM / gated linear attention families' ops (Mamba, Mamba2, GLA, RetNet, HGRN2, Samba)
-// until their kernels are written.
+// CUDA backend ops for shapes no kernel covers: copy to the host, run the CPU reference, copy back. Correct and slow
+// (a device round trip per call), and said once per op on stderr: the delta rule for head_k_dim > 256, and gated
+// linear attention, Mamba's selective scan and Mamba2's SSD for key / state dims > 256 (no shipped family's
+// configuration has those; every op the families use on the scoring and decoding paths has a kernel).
+#include <cstdio>
 #include <cstring>
+#include <mutex>
+#include <set>
+#include <string>
 
 #include "backend/cpu_backend.h"
 #include "backend/cuda_backend.h"
@@ -17,6 +21,14 @@ CpuBackend& cpu() {
 }
 
 }  // namespace
+
+void CudaBackend::note_host_fallback(const char* op, const std::string& why) {
+  static std::mutex mu;
+  static std::set<std::string> said;
+  const std::lock_guard<std::mutex> lock(mu);
+  if (!said.insert(op).second) return;
+  std::fprintf(stderr, "lmscope cuda: %s runs on the host (no kernel for %s): correct but slow\n", op, why.c_str());
+}
 
 Tensor CudaBackend::to_host(const Tensor& device) {
   cuda::OpTimer timer("host fallback: download");
@@ -35,6 +47,7 @@ void CudaBackend::to_device(const Tensor& host, Tensor& device) {
 // Head dims the register-resident delta-rule kernel does not cover (head_k_dim > 256) run here.
 void CudaBackend::delta_rule_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                                      const DeltaRuleShape& shape, Tensor& state, Tensor& out) {
+  note_host_fallback("delta_rule", "head_k_dim " + std::to_string(shape.head_k_dim) + " > 256");
   Tensor hq = to_host(q), hk = to_host(k), hv = to_host(v), hb = to_host(beta), hs = to_host(state), ho = to_host(out);
   Tensor hg;
   if (g) hg = to_host(*g);
@@ -43,23 +56,17 @@ void CudaBackend::delta_rule_on_host(const Tensor& q, const Tensor& k, const Ten
   to_device(ho, out);
 }
 
-void CudaBackend::add_bias(Tensor& x, const Tensor& bias) {
-  Tensor hx = to_host(x), hb = to_host(bias);
-  cpu().add_bias(hx, hb);
-  to_device(hx, x);
-}
-
-void CudaBackend::gated_linear_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
-                                         const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
-                                         Tensor& out) {
+void CudaBackend::gated_linear_attention_on_host(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
+                                                 const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
+                                                 Tensor& out) {
   Tensor hq = to_host(q), hk = to_host(k), hv = to_host(v), hg = to_host(g), hs = to_host(state), ho = to_host(out);
   cpu().gated_linear_attention(hq, hk, hv, hg, shape, chunk_size, hs, ho);
   to_device(hs, state);
   to_device(ho, out);
 }
 
-void CudaBackend::selective_scan(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
-                                 const Tensor& C, const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out) {
+void CudaBackend::selective_scan_on_host(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
+                                         const Tensor& C, const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out) {
   Tensor hx = to_host(x), hd = to_host(delta), ha = to_host(A_log), hB = to_host(B), hC = to_host(C), hD = to_host(D);
   Tensor hs = to_host(state), ho = to_host(out);
   cpu().selective_scan(hx, hd, ha, hB, hC, hD, chunk_size, hs, ho);
@@ -67,28 +74,13 @@ void CudaBackend::selective_scan(const Tensor& x, const Tensor& delta, const Ten
   to_device(ho, out);
 }
 
-void CudaBackend::ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
-                      const Tensor& D, const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
-                      Tensor& out) {
+void CudaBackend::ssd_on_host(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                              const Tensor& D, const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state,
+                              Tensor& out) {
   Tensor hx = to_host(x), hd = to_host(dt), ha = to_host(A_log), hB = to_host(B), hC = to_host(C), hD = to_host(D);
   Tensor hs = to_host(state), ho = to_host(out);
   cpu().ssd(hx, hd, ha, hB, hC, hD, shape, chunk_size, hs, ho);
   to_device(hs, state);
-  to_device(ho, out);
-}
-
-void CudaBackend::forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) {
-  Tensor hf = to_host(f), hk = to_host(k);
-  Tensor hl;
-  if (lower_bound) hl = to_host(*lower_bound);
-  cpu().forget_gate(hf, lower_bound ? &hl : nullptr, hk);
-  to_device(hf, f);
-  to_device(hk, k);
-}
-
-void CudaBackend::quantize_weight_ternary(const Tensor& w, Tensor& out) {
-  Tensor hw = to_host(w), ho = to_host(out);
-  cpu().quantize_weight_ternary(hw, ho);
   to_device(ho, out);
 }
 

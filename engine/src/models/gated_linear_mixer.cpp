@@ -43,21 +43,55 @@ class GatedLinearMixer final : public TokenMixer {
 
   void forward(Backend& b, const Tensor& h, std::int64_t pos0, const RopeTables* rope, MixerState& state,
                Tensor& out) const override {
-    auto& st = static_cast<GatedLinearState&>(state);
+    GatedLinearState* st = &static_cast<GatedLinearState&>(state);
+    const RopeTables* const ropes[1] = {rope};
+    mix(b, h, 1, std::span<const std::int64_t>(&pos0, 1), ropes, std::span<GatedLinearState* const>(&st, 1), out);
+  }
+
+  // All sequences' projections, gates and norms as single products over batch × T rows (RoPE per sequence); the
+  // convolutions and the recurrence through their batched forms (one launch each on CUDA).
+  void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables* rope, Tensor& out) const override {
+    const RopeTables* const ropes[1] = {rope};
+    mix(b, h, batch, {}, ropes, {}, out);
+  }
+
+  void forward_decode(Backend& b, const Tensor& h, std::span<const std::int64_t> pos, std::span<const RopeTables* const> rope,
+                      std::span<MixerState* const> states, Tensor& out) const override {
+    std::vector<GatedLinearState*> st;
+    for (MixerState* m : states) st.push_back(&static_cast<GatedLinearState&>(*m));
+    mix(b, h, 1, pos, rope, st, out);
+  }
+
+ private:
+  // `batch` sequences of h.rows() / batch tokens from empty states at positions 0.. (states empty, rope[0] their
+  // tables), one sequence continuing states[0] from position pos[0], or one token each of h.rows() sequences (a
+  // decoding step, several states; row i at pos[i] with rope[i]).
+  void mix(Backend& b, const Tensor& h, std::int64_t batch, std::span<const std::int64_t> pos,
+           std::span<const RopeTables* const> rope, std::span<GatedLinearState* const> states, Tensor& out) const {
+    GatedLinearState* st = states.size() == 1 ? states[0] : nullptr;
+    const bool step = states.size() > 1;
     const std::int64_t T = h.rows(), kd = s_.key_dim(), vd = s_.value_dim(), H = s_.num_heads;
     const bool hgrn2 = s_.kind == GatedLinearKind::Hgrn2;
     // ShortConvolution: SiLU for GLA / RetNet, none for HGRN2
-    auto input = [&](const Projection& p, const Tensor& conv_w, Tensor& conv_state, std::int64_t dim) {
+    auto input = [&](const Projection& p, const Tensor& conv_w, Tensor GatedLinearState::*conv_state, std::int64_t dim) {
       Tensor lin = b.alloc(DType::F32, {T, dim});
       project(b, p, h, lin);
       if (!s_.use_short_conv) return lin;
       Tensor conv = b.alloc(DType::F32, {T, dim});
-      b.causal_conv1d(lin, conv_w, conv_state, !hgrn2, conv);
+      if (st) {
+        b.causal_conv1d(lin, conv_w, st->*conv_state, !hgrn2, conv);
+      } else if (step) {
+        std::vector<Tensor*> hist;
+        for (GatedLinearState* s : states) hist.push_back(&(s->*conv_state));
+        b.causal_conv1d_step_batch(lin, conv_w, hist, !hgrn2, conv);
+      } else {
+        b.causal_conv1d_batch(lin, conv_w, batch, !hgrn2, conv);
+      }
       return conv;
     };
-    Tensor q = input(w_.q, w_.conv_q, st.conv_q, kd);
-    Tensor k = input(w_.k, w_.conv_k, st.conv_k, kd);  // HGRN2: the forget gate's logits
-    Tensor v = input(w_.v, w_.conv_v, st.conv_v, vd);
+    Tensor q = input(w_.q, w_.conv_q, &GatedLinearState::conv_q, kd);
+    Tensor k = input(w_.k, w_.conv_k, &GatedLinearState::conv_k, kd);  // HGRN2: the forget gate's logits
+    Tensor v = input(w_.v, w_.conv_v, &GatedLinearState::conv_v, vd);
 
     Tensor g;
     switch (s_.kind) {
@@ -70,11 +104,19 @@ class GatedLinearMixer final : public TokenMixer {
         b.scale(g, static_cast<float>(1.0 / s_.gate_logit_normalizer));
         break;
       }
-      case GatedLinearKind::RetNet:
-        b.rope(q, H, s_.head_k_dim, rope->cos, rope->sin, pos0);
-        b.rope(k, H, s_.head_k_dim, rope->cos, rope->sin, pos0);
+      case GatedLinearKind::RetNet: {
+        // one sequence from pos[0], each row from its own position, or each of the batch's sequences from 0
+        const std::int64_t pieces = step ? T : st ? 1 : batch, rows = T / pieces;
+        for (std::int64_t i = 0; i < pieces; ++i) {
+          const RopeTables* r = rope[step ? static_cast<std::size_t>(i) : 0];
+          const std::int64_t p0 = st || step ? pos[static_cast<std::size_t>(i)] : 0;
+          Tensor qi = q.slice_rows(i * rows, rows), ki = k.slice_rows(i * rows, rows);
+          b.rope(qi, H, s_.head_k_dim, r->cos, r->sin, p0);
+          b.rope(ki, H, s_.head_k_dim, r->cos, r->sin, p0);
+        }
         g = w_.decay;
         break;
+      }
       case GatedLinearKind::Hgrn2:
         b.activate(q, Activation::Silu);
         g = k;  // becomes the log forget gate; k becomes 1 − forget
@@ -86,7 +128,15 @@ class GatedLinearMixer final : public TokenMixer {
     const LinearAttentionShape shape{H, H, s_.head_k_dim, s_.head_v_dim,
                                      static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_k_dim)))};
     Tensor o = b.alloc(DType::F32, {T, vd});
-    b.gated_linear_attention(q, k, v, g, shape, T == 1 ? 0 : kGatedLinearChunk, st.S, o);
+    if (st) {
+      b.gated_linear_attention(q, k, v, g, shape, T == 1 ? 0 : kGatedLinearChunk, st->S, o);
+    } else if (step) {
+      std::vector<Tensor*> S;
+      for (GatedLinearState* s : states) S.push_back(&s->S);
+      b.gated_linear_attention_step_batch(q, k, v, g, shape, S, o);
+    } else {
+      b.gated_linear_attention_batch(q, k, v, g, shape, kGatedLinearChunk, batch, o);
+    }
 
     Tensor normed = b.alloc(DType::F32, {T, vd});
     const float eps = static_cast<float>(s_.norm_eps);
@@ -106,7 +156,6 @@ class GatedLinearMixer final : public TokenMixer {
     project(b, w_.o, normed, out);
   }
 
- private:
   GatedLinearSettings s_;
   GatedLinearWeights w_;
   RopeUse rope_;  // RetNet

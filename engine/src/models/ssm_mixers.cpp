@@ -1,5 +1,8 @@
 #include "models/ssm_mixers.h"
 
+#include <span>
+#include <vector>
+
 #include "models/projection.h"
 #include "models/weight_set.h"
 
@@ -30,12 +33,38 @@ ConvPart conv_slice(const Tensor& w, const Tensor* bias, std::int64_t begin, std
   return c;
 }
 
-// causal conv (carrying `state`), bias, SiLU: transformers' act(conv1d(x)) with its padding, in pieces.
-Tensor conv_silu(Backend& b, const Tensor& x, const ConvPart& c, Tensor& state) {
+// causal conv, bias, SiLU: transformers' act(conv1d(x)) with its padding, in pieces. The convolution carries one
+// sequence's history (states of size 1), steps each row's own (a decoding step, several states), or scores `batch`
+// sequences from zero history (no states).
+template <class S>
+Tensor conv_silu(Backend& b, const Tensor& x, const ConvPart& c, std::int64_t batch, std::span<S* const> states,
+                 Tensor S::*history) {
   Tensor out = b.alloc(DType::F32, x.shape);
-  b.causal_conv1d(x, c.weight, state, false, out);
+  if (states.size() == 1) {
+    b.causal_conv1d(x, c.weight, states[0]->*history, false, out);
+  } else if (!states.empty()) {
+    std::vector<Tensor*> hist;
+    for (S* s : states) hist.push_back(&(s->*history));
+    b.causal_conv1d_step_batch(x, c.weight, hist, false, out);
+  } else {
+    b.causal_conv1d_batch(x, c.weight, batch, false, out);
+  }
   if (c.has_bias) b.add_bias(out, c.bias);
   b.activate(out, Activation::Silu);
+  return out;
+}
+
+template <class S>
+std::vector<Tensor*> ssm_states(std::span<S* const> states) {
+  std::vector<Tensor*> out;
+  for (S* s : states) out.push_back(&s->ssm);
+  return out;
+}
+
+template <class S>
+std::vector<S*> cast_states(std::span<MixerState* const> states) {
+  std::vector<S*> out;
+  for (MixerState* m : states) out.push_back(&static_cast<S&>(*m));
   return out;
 }
 
@@ -69,12 +98,31 @@ class MambaMixer final : public TokenMixer {
   }
 
   void forward(Backend& b, const Tensor& h, std::int64_t, const RopeTables*, MixerState& state, Tensor& out) const override {
-    auto& st = static_cast<MambaState&>(state);
+    MambaState* st = &static_cast<MambaState&>(state);
+    mix(b, h, 1, std::span<MambaState* const>(&st, 1), out);
+  }
+
+  // All sequences' projections as single products over batch × T rows; the convolution and the scan through their
+  // batched forms (one launch each on CUDA).
+  void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables*, Tensor& out) const override {
+    mix(b, h, batch, {}, out);
+  }
+
+  void forward_decode(Backend& b, const Tensor& h, std::span<const std::int64_t>, std::span<const RopeTables* const>,
+                      std::span<MixerState* const> states, Tensor& out) const override {
+    const auto st = cast_states<MambaState>(states);
+    mix(b, h, 1, st, out);
+  }
+
+ private:
+  // `batch` sequences of h.rows() / batch tokens from empty states (states empty), one sequence continuing
+  // states[0], or one token each of h.rows() sequences (a decoding step, several states).
+  void mix(Backend& b, const Tensor& h, std::int64_t batch, std::span<MambaState* const> states, Tensor& out) const {
     const std::int64_t T = h.rows(), I = s_.intermediate, N = s_.state_size;
     Tensor x = b.alloc(DType::F32, {T, I}), z = b.alloc(DType::F32, {T, I});
     project(b, w_.in_x, h, x);
     project(b, w_.in_z, h, z);
-    const Tensor xc = conv_silu(b, x, w_.conv, st.conv);
+    const Tensor xc = conv_silu(b, x, w_.conv, batch, states, &MambaState::conv);
     Tensor dt_low = b.alloc(DType::F32, {T, s_.dt_rank}), Bm = b.alloc(DType::F32, {T, N}), Cm = b.alloc(DType::F32, {T, N});
     project(b, w_.x_dt, xc, dt_low);
     project(b, w_.x_B, xc, Bm);
@@ -83,13 +131,17 @@ class MambaMixer final : public TokenMixer {
     project(b, w_.dt, dt_low, delta);
     b.activate(delta, Activation::Softplus);
     Tensor y = b.alloc(DType::F32, {T, I});
-    b.selective_scan(xc, delta, w_.A_log, Bm, Cm, w_.D, T == 1 ? 0 : kSsmChunk, st.ssm, y);
+    if (states.size() == 1)
+      b.selective_scan(xc, delta, w_.A_log, Bm, Cm, w_.D, T == 1 ? 0 : kSsmChunk, states[0]->ssm, y);
+    else if (!states.empty())
+      b.selective_scan_step_batch(xc, delta, w_.A_log, Bm, Cm, w_.D, ssm_states(states), y);
+    else
+      b.selective_scan_batch(xc, delta, w_.A_log, Bm, Cm, w_.D, kSsmChunk, batch, y);
     Tensor gated = b.alloc(DType::F32, {T, I});
     b.swiglu(z, y, gated);  // y · silu(z)
     project(b, w_.out, gated, out);
   }
 
- private:
   MambaSettings s_;
   MambaWeights w_;
 };
@@ -121,7 +173,23 @@ class Mamba2Mixer final : public TokenMixer {
   }
 
   void forward(Backend& b, const Tensor& h, std::int64_t, const RopeTables*, MixerState& state, Tensor& out) const override {
-    auto& st = static_cast<Mamba2State&>(state);
+    Mamba2State* st = &static_cast<Mamba2State&>(state);
+    mix(b, h, 1, std::span<Mamba2State* const>(&st, 1), out);
+  }
+
+  void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables*, Tensor& out) const override {
+    mix(b, h, batch, {}, out);
+  }
+
+  void forward_decode(Backend& b, const Tensor& h, std::span<const std::int64_t>, std::span<const RopeTables* const>,
+                      std::span<MixerState* const> states, Tensor& out) const override {
+    const auto st = cast_states<Mamba2State>(states);
+    mix(b, h, 1, st, out);
+  }
+
+ private:
+  // As MambaMixer::mix.
+  void mix(Backend& b, const Tensor& h, std::int64_t batch, std::span<Mamba2State* const> states, Tensor& out) const {
     const std::int64_t T = h.rows(), I = s_.intermediate(), GN = s_.n_groups * s_.state_size, H = s_.num_heads;
     auto proj = [&](const Projection& p, std::int64_t n) {
       Tensor t = b.alloc(DType::F32, {T, n});
@@ -129,15 +197,20 @@ class Mamba2Mixer final : public TokenMixer {
       return t;
     };
     const Tensor z = proj(w_.in_z, I);
-    const Tensor x = conv_silu(b, proj(w_.in_x, I), w_.conv_x, st.conv_x);
-    const Tensor Bm = conv_silu(b, proj(w_.in_B, GN), w_.conv_B, st.conv_B);
-    const Tensor Cm = conv_silu(b, proj(w_.in_C, GN), w_.conv_C, st.conv_C);
+    const Tensor x = conv_silu(b, proj(w_.in_x, I), w_.conv_x, batch, states, &Mamba2State::conv_x);
+    const Tensor Bm = conv_silu(b, proj(w_.in_B, GN), w_.conv_B, batch, states, &Mamba2State::conv_B);
+    const Tensor Cm = conv_silu(b, proj(w_.in_C, GN), w_.conv_C, batch, states, &Mamba2State::conv_C);
     Tensor dt = proj(w_.in_dt, H);
     b.add_bias(dt, w_.dt_bias);
     b.activate(dt, Activation::Softplus);  // time_step_limit (0, inf): the clamp changes nothing
     const LinearAttentionShape shape{s_.n_groups, H, s_.state_size, s_.head_dim, 1.0f};
     Tensor y = b.alloc(DType::F32, {T, I});
-    b.ssd(x, dt, w_.A_log, Bm, Cm, w_.D, shape, T == 1 ? 0 : s_.chunk_size, st.ssm, y);
+    if (states.size() == 1)
+      b.ssd(x, dt, w_.A_log, Bm, Cm, w_.D, shape, T == 1 ? 0 : s_.chunk_size, states[0]->ssm, y);
+    else if (!states.empty())
+      b.ssd_step_batch(x, dt, w_.A_log, Bm, Cm, w_.D, shape, ssm_states(states), y);
+    else
+      b.ssd_batch(x, dt, w_.A_log, Bm, Cm, w_.D, shape, s_.chunk_size, batch, y);
     // the gated RMSNorm with norm_before_gate=False: norm(y · silu(z)) · w over all channels
     Tensor gated = b.alloc(DType::F32, {T, I}), normed = b.alloc(DType::F32, {T, I});
     b.swiglu(z, y, gated);
@@ -145,7 +218,6 @@ class Mamba2Mixer final : public TokenMixer {
     project(b, w_.out, normed, out);
   }
 
- private:
   Mamba2Settings s_;
   Mamba2Weights w_;
 };

@@ -117,6 +117,67 @@ bool delta_rule_chunked_supported(std::int64_t head_k_dim, std::int64_t head_v_d
 std::size_t delta_rule_chunked_workspace_bytes(std::int64_t T, std::int64_t HV, std::int64_t dk, std::int64_t dv);
 void delta_rule_chunked_bf16(const DeltaRuleChunkedArgs& a, void* workspace, cudaStream_t stream);
 
+// --- gated linear attention and state-space models (gated_linear_attention.cu, ssd.cu, selective_scan.cu,
+//     forget_gate.cu; the first two share linear_recurrence.cuh) ---
+// Each scores `batch` sequences of T tokens one after another in its row operands (state [batch, ...], each
+// sequence its own), or runs a decoding step (the *_step_batch forms: T = 1, row i continues states.p[i], `batch`
+// and `state` unused). Token by token with float32 state and arithmetic; the row operands and the output share one
+// element type (float32 or bf16); the per-head / per-channel parameters are float32. A shape no kernel covers
+// throws std::runtime_error naming the op (the *_supported checks say which ones do).
+//
+// GLA / RetNet / HGRN2: S ← diag(exp(g_t)) S + k_t v_tᵀ, o_t = Sᵀ(scale · q_t) per value head hv, which reads query /
+// key head hv / (HV / H).
+struct GatedLinearAttentionArgs {
+  const void *q, *k, *v;  // [rows, H·dk], [rows, H·dk], [rows, HV·dv]
+  const float* g;         // log decay: [g rows, HV·dk] (per_channel) or [g rows, HV]
+  float* state;           // [batch, HV, dk, dv]
+  void* out;              // [rows, HV·dv]
+  std::int64_t T, H, HV, dk, dv;
+  bool per_channel = true;
+  bool g_per_token = true;  // false: g has one row, the same decay at every token (RetNet)
+  float scale = 1.0f;
+  std::int64_t batch = 1;
+};
+bool gated_linear_attention_supported(std::int64_t head_k_dim);  // 1..256
+void gated_linear_attention(const GatedLinearAttentionArgs& a, Elem e, cudaStream_t stream);
+void gated_linear_attention_step_batch(const GatedLinearAttentionArgs& a, Elem e, const DecodeStates& states, cudaStream_t stream);
+
+// Mamba2's SSD: per head h of group h / (H / G), S [N, P]: S ← exp(dt·A_h) S + B_t (dt · x_t,h)ᵀ, y = Sᵀ C_t + D · x,
+// A = −exp(A_log).
+struct SsdArgs {
+  const void *x, *B, *C;        // [rows, H·P], [rows, G·N], [rows, G·N]
+  const float *dt, *A_log, *D;  // [rows, H] (after softplus), [H], [H] or [H·P]
+  bool d_per_channel = false;
+  float* state;                 // [batch, H, N, P]
+  void* out;                    // [rows, H·P]
+  std::int64_t T, G, H, N, P;
+  std::int64_t batch = 1;
+};
+bool ssd_supported(std::int64_t state_size);  // 1..256
+void ssd(const SsdArgs& a, Elem e, cudaStream_t stream);
+void ssd_step_batch(const SsdArgs& a, Elem e, const DecodeStates& states, cudaStream_t stream);
+
+// Mamba's selective scan: per channel d, h [N]: h ← exp(Δ·A_d) ⊙ h + (Δ·x) B_t, y = C_t · h + D_d · x, A = −exp(A_log).
+struct SelectiveScanArgs {
+  const void *x, *delta, *B, *C;  // [rows, Dn], [rows, Dn] (after softplus), [rows, N], [rows, N]
+  const float *A_log, *D;         // [Dn, N], [Dn]
+  float* state;                   // [batch, Dn, N]
+  void* out;                      // [rows, Dn]
+  std::int64_t T, Dn, N;
+  std::int64_t batch = 1;
+};
+bool selective_scan_supported(std::int64_t state_size);  // 1..256
+void selective_scan(const SelectiveScanArgs& a, Elem e, cudaStream_t stream);
+void selective_scan_step_batch(const SelectiveScanArgs& a, Elem e, const DecodeStates& states, cudaStream_t stream);
+
+// HGRN2's forget gate over f, k [T, C] (type e): f ← g = log(lb + (1 − lb)·σ(f)) (lower_bound [C], or null:
+// logsigmoid(f)), k = 1 − exp(g).
+void forget_gate(void* f, void* k, Elem e, const float* lower_bound, std::int64_t T, std::int64_t C, cudaStream_t stream);
+
+// BitNet's weight quantiser over n values (bitnet_quant.cu): s = 1 / max(mean|w|, 1e-5), out = clamp(round(w·s), −1,
+// 1) / s, halves to even; float32 out; workspace: one device double.
+void quantize_weight_ternary(const void* w, Elem w_t, std::int64_t n, float* out, double* workspace, cudaStream_t stream);
+
 // Float32 forms (the verification mode's names).
 inline void embedding_f32(const float* table, const std::int32_t* ids, std::int64_t T, std::int64_t H, float* out,
                           cudaStream_t stream) {
