@@ -49,6 +49,7 @@
 #include "rope_editor.h"
 #include "run_details_view.h"
 #include "run_presets.h"
+#include "launch_check.h"
 #include "run_queue.h"
 #include "run_spec_builder.h"
 #include "table_exporter.h"
@@ -72,6 +73,7 @@ MainWindow::MainWindow(const QString& cli_path, QWidget* parent) : MainWindow(wi
 MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
     : QMainWindow(parent), options_(options), engine_(new EngineClient(options.cli, this)), library_(new ModelLibrary(this)),
       results_(new ResultSet(this)), queue_(new RunQueue(options.cli, options.store, this)),
+      check_(new LaunchCheck(options.cli, this)),
       comparison_(new ComparisonTableModel(results_, this)), comparison_sorted_(new QSortFilterProxyModel(this)),
       table_(new QTableView(this)) {
   setWindowTitle(tr("lmscope workbench"));
@@ -93,6 +95,7 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
     tasks_->setGpuCount(gpus);
   });
   connect(queue_, &RunQueue::resultEvent, results_, &ResultSet::applyEvent);
+  connect(check_, &LaunchCheck::changed, this, &MainWindow::updateLaunchSummary);
   connect(queue_, &RunQueue::jobFinished, this, [this](int row) {
     const RunJob& j = queue_->jobs()[row];
     if (j.state == RunJob::State::Failed) statusBar()->showMessage(tr("%1 failed: %2").arg(j.title, j.message));
@@ -447,11 +450,14 @@ RunSpecBuilder MainWindow::currentRun() const {
 }
 
 QStringList MainWindow::launchProblems() const {
-  QStringList p = currentRun().problems();
+  const RunSpecBuilder run = currentRun();
+  QStringList p = run.problems();
   for (const auto& e : library_->entries())
     if (e.use && e.pending) p << tr("%1 is still being checked").arg(QFileInfo(e.folder).fileName());
   p += tasks_->problems();
   p += rope_->problems();
+  // what the engine refused when it read the data and settings (checked in the background as choices change)
+  if (p.isEmpty() && check_->state(run.fullSpec()) == LaunchCheck::State::Refused) p << check_->problem(run.fullSpec());
   p.removeDuplicates();
   return p;
 }
@@ -467,8 +473,12 @@ QString MainWindow::launchSummary() const {
 
 void MainWindow::updateLaunchSummary() {
   if (!summary_) return;
-  summary_->setText(launchSummary());
   const QStringList p = launchProblems();
+  const QJsonObject spec = currentRun().fullSpec();
+  if (p.isEmpty()) check_->schedule(spec);
+  summary_->setText(launchSummary());
+  if (p.isEmpty() && check_->state(spec) == LaunchCheck::State::Checking)
+    statusBar()->showMessage(tr("Checking the data and settings…"), 4000);
   problems_->setText(p.join('\n'));
   problems_->setVisible(!p.isEmpty());
   launch_->setEnabled(p.isEmpty());
@@ -480,6 +490,18 @@ int MainWindow::launch() {
     problems_->setText(p.join('\n'));
     problems_->show();
     statusBar()->showMessage(tr("Cannot launch yet: %1").arg(p.front()));
+    return 0;
+  }
+  // the engine reads the data and settings first: what a run would refuse is said now and nothing is queued
+  QString refused;
+  statusBar()->showMessage(tr("Checking the data and settings…"));
+  launch_->setEnabled(false);
+  const bool ok = check_->waitFor(currentRun().fullSpec(), &refused);
+  launch_->setEnabled(true);
+  if (!ok) {
+    problems_->setText(refused);
+    problems_->show();
+    statusBar()->showMessage(tr("Cannot launch: %1").arg(refused));
     return 0;
   }
   saveLibrary();

@@ -27,6 +27,7 @@ class QTabWidget;
 class ResultSet;
 class RopeEditor;
 class RunDetailsView;
+class LaunchCheck;
 class RunQueue;
 class RunSpecBuilder;
 class TaskBuilder;
@@ -99,6 +100,7 @@ class MainWindow : public QMainWindow {
   ModelLibrary* library_;
   ResultSet* results_;
   RunQueue* queue_;
+  LaunchCheck* check_;
   ComparisonTableModel* comparison_;
   QSortFilterProxyModel* comparison_sorted_;
   QTableView* table_;  // the library

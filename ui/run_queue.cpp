@@ -293,6 +293,7 @@ void RunQueue::onEvent(WorkerProcess* w, const QJsonObject& e) {
     j.units_stored = e["units_stored"].toInteger();
     j.units_done = 0;
     j.task_runs = e["task_runs"].toArray();
+    emit resultEvent(e);  // the task runs' instances (alias, configuration) before their first numbers
     if (j.units_stored > 0) j.log << tr("%1 of %2 units already in the store (reused)").arg(j.units_stored).arg(e["units_total"].toInteger());
     changed(row);
   } else if (ev == "progress" && spread) {

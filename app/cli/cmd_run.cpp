@@ -90,7 +90,7 @@ int cmd_run(const Argv& argv) {
   const std::set<std::string> value_options{"model", "task", "data", "tokenizer", "max-length", "limit", "seed",
                                             "batch-size", "rope", "backend", "dtype", "settings", "store", "out", "shard",
                                             "log-samples", "force-family", "gpus"};
-  Args a("run", rest, value_options, {"quiet", "allow-nonfinite"});
+  Args a("run", rest, value_options, {"quiet", "allow-nonfinite", "check"});
   // --gpus: the devices are looked up first, since they decide the default backend of a single-task run.
   std::optional<GpuDevices> devices;
   if (a.has("gpus")) devices = visible_gpus();
@@ -114,6 +114,15 @@ int cmd_run(const Argv& argv) {
   if (fake_gpus && spec.backend != "cpu")
     throw BadInput("LMSCOPE_FAKE_GPUS is set (a testing aid: the fake devices compute on the CPU), but the backend "
                    "is " + spec.backend + "; use the cpu backend or unset LMSCOPE_FAKE_GPUS");
+  if (a.flag("check")) {
+    // A dry run: everything execute_run would refuse is refused here (exit 2 with the reason); nothing is stored.
+    const auto c = run::check_run(spec);
+    std::printf("ok: %lld task run(s), %lld unit(s) (%zu model(s) x %zu setting(s) x %zu task(s)); data and settings "
+                "checked, nothing computed\n",
+                static_cast<long long>(c.task_runs), static_cast<long long>(c.units), spec.models.size(),
+                spec.rope.size(), spec.tasks.size());
+    return 0;
+  }
   std::vector<std::string> gpus;
   if (devices) gpus = select_gpus(a.required("gpus"), *devices);
   // An output that cannot be written (/dev/full, a folder, a missing folder) is refused before any work is done.

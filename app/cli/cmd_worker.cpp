@@ -64,9 +64,10 @@ class Worker {
       else if (cmd == "inspect") send({{"event", "inspect"}, {"model", inspect_json(Checkpoint::open(req.text("model")))}}, id);
       else if (cmd == "history") history(req, id);
       else if (cmd == "run") start_run(req, id);
+      else if (cmd == "check") check(req, id);
       else if (cmd == "cancel") cancel(id);
       else if (cmd == "release_claims") release_claims(req, id);
-      else error(id, "bad_input", "unknown cmd '" + cmd + "' (ping, tasks, inspect, history, run, cancel, release_claims, quit)");
+      else error(id, "bad_input", "unknown cmd '" + cmd + "' (ping, tasks, inspect, history, run, check, cancel, release_claims, quit)");
     } catch (const BadInput& e) {
       error(id, "bad_input", e.what());
     } catch (const std::filesystem::filesystem_error& e) {
@@ -102,6 +103,13 @@ class Worker {
       list.push_back(std::move(row));
     }
     send({{"event", "history"}, {"store", store.path().string()}, {"task_runs", list}}, id);
+  }
+
+  // What `run` would refuse, refused now (run::check_run): the GUI asks before it launches.
+  void check(const WorkerRequest& req, const nlohmann::json& id) {
+    const auto r = parse_run_request(req, req.has("store") ? "" : default_store_path(), std::filesystem::current_path().string());
+    const auto c = run::check_run(r.spec);
+    send({{"event", "checked"}, {"task_runs", c.task_runs}, {"units", c.units}}, id);
   }
 
   void start_run(const WorkerRequest& req, const nlohmann::json& id) {

@@ -56,8 +56,10 @@ const std::map<std::string, Command>& commands() {
                         "       [--limit N] [--seed S] [--batch-size B] [--rope TYPE:k=v,...] [--settings JSON] [--backend cpu|cuda]\n"
                         "       [--dtype fp32|bf16] [--force-family ID]) [--store FILE]\n"
                         "       [--out results.json] [--shard i/N] [--gpus all|N|0,2,5] [--log-samples FILE.jsonl] [--quiet]\n"
-                        "       [--allow-nonfinite]                    evaluate; units go to the results store; resumes;\n"
-                        "                                              --gpus: one worker per GPU, units to whichever is free"}},
+                        "       [--allow-nonfinite] [--check]          evaluate; units go to the results store; resumes;\n"
+                        "                                              --gpus: one worker per GPU, units to whichever is free;\n"
+                        "                                              --check: read and check the data and settings only,\n"
+                        "                                              say what would run (exit 2 naming any problem)"}},
       {"results", {cmd_results, "results [--store FILE] [--task NAME] [--model NAME] [--json]\n"
                                 "                                              what a results store holds: task runs, units, metrics"}},
       {"slurm", {cmd_slurm, "slurm SPEC.json [--tasks N (4)] [--gpus-per-task G] [--partition P] [--time T] [--out DIR]\n"

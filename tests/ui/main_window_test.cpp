@@ -324,6 +324,32 @@ class MainWindowTest : public QObject {
     }
   }
 
+  void dataTheEngineWouldRefuseIsSaidBeforeLaunch() {
+    lmscope::test::TempDir dir;
+    QTemporaryDir store;
+    writeByteModel(dir.path / "bytes-a", 1);
+    {
+      std::ofstream f(dir.path / "archive.txt", std::ios::binary);
+      f << "PK" << '\0' << "\x03\x04 a zip file renamed";
+    }
+    writeText(dir.path / "short.txt", 20);  // ~100 bytes: shorter than the 256-token length asked for
+    MainWindow w(options(store));
+    w.addModelFolder(qs(dir.path / "bytes-a"));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending, 10000);
+    configureTasks(w.taskBuilder(), qs(dir.path / "archive.txt"));
+    // checked in the background as the choices change: the launch button goes off with the engine's reason
+    QTRY_VERIFY_WITH_TIMEOUT(w.launchProblems().join(' ').contains("NUL byte"), 20000);
+    QVERIFY(w.launchProblems().join(' ').contains("archive.txt"));
+    QVERIFY(!w.findChild<QPushButton*>("launch")->isEnabled());
+    QCOMPARE(w.launch(), 0);
+    QCOMPARE(w.queue()->rowCount(), 0);
+    // launching at once (no time for the background check) waits for the check and refuses too
+    w.taskBuilder()->setField("ppl_vs_length", "data", qs(dir.path / "short.txt"));
+    QCOMPARE(w.launch(), 0);
+    QCOMPARE(w.queue()->rowCount(), 0);
+    QVERIFY2(w.launchProblems().join(' ').contains("no document"), qPrintable(w.launchProblems().join("; ")));
+  }
+
   void closingAsksAndACrashFailsOnlyItsRun() {
     lmscope::test::TempDir dir;
     QTemporaryDir store;

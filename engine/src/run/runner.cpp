@@ -213,23 +213,23 @@ std::string checkpoint_fingerprint(const std::filesystem::path& dir) {
   return out;
 }
 
-RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
-  auto emit = [&](nlohmann::json e) {
-    if (opt.on_event) opt.on_event(e);
-  };
-  if (opt.shard_count < 1 || opt.shard_index < 0 || opt.shard_index >= opt.shard_count)
-    throw BadInput("shard " + std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count) + " is out of range");
-  ResultsStore store(opt.store_path);
-  RunOutcome out;
-  out.spec_hash = spec.hash();
-  store.put_spec(out.spec_hash, spec.name, spec.source);
 
-  // --- plan: tokenizers and tasks (no model is loaded unless a unit has to be computed) ---
+namespace {
+
+using Emit = std::function<void(nlohmann::json)>;
+
+// Everything a run will do, decided before the store is touched or a model is loaded: building it is where bad
+// input (a missing, binary or too short data file, a malformed setting, an unusable tokenizer) is refused.
+struct RunPlan {
   std::vector<ModelSide> sides;
+  std::vector<TaskRun> runs;  // model × setting × task, in that nesting
+};
+
+RunPlan plan_run(const RunSpec& spec) {
+  RunPlan plan;
+  auto& sides = plan.sides;
+  auto& runs = plan.runs;
   for (const auto& m : spec.models) sides.push_back(open_model_side(m));
-  std::vector<TaskRun> runs;
-  std::int64_t ordinal = 0;
-  std::int64_t cost_total = 0;
   for (std::size_t mi = 0; mi < sides.size(); ++mi) {
     auto& side = sides[mi];
     std::vector<std::shared_ptr<eval::Task>> tasks;  // the same task objects serve every RoPE setting
@@ -272,70 +272,93 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         if (!second_model.empty()) key["evaluator"] = second_model;
         if (!side.entry.force_family.empty()) key["force_family"] = side.entry.force_family;
         r.key = eval::fnv1a64_hex(dump_json(key));
-        TaskRunRecord rec;
-        rec.run_key = r.key;
-        rec.spec_hash = out.spec_hash;
-        rec.model = side.entry.name;
-        rec.model_path = side.entry.path;
-        rec.setting = rope;
-        rec.task = r.task->name();
-        rec.unit_count = r.task->unit_count();
-        rec.config = r.task->config();
-        rec.alias = r.alias;
-        rec.identity = r.identity;
-        rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", lmscope::version()},
-                          {"backend", spec.backend},                 {"dtype", spec.dtype},
-                          {"device", device_name(spec.backend)},    {"tokenizer", side.tokenizer->kind()}};
-        if (!side.entry.force_family.empty()) rec.provenance["force_family"] = side.entry.force_family;
-        store.put_task_run(rec);
-        std::vector<std::int64_t> damaged;
-        for (auto& [i, u] : store.units(r.key, &damaged)) {
-          if (i < 0 || i >= r.task->unit_count()) {
-            emit({{"event", "log"},
-                  {"message", "warning: results store " + opt.store_path + ": ignoring unit row " + std::to_string(i) +
-                                  " of task run " + r.key + " (" + r.task->name() + "), which has units 0.." +
-                                  std::to_string(r.task->unit_count() - 1)}});
-            continue;
-          }
-          r.units.emplace(i, std::move(u.result));
-        }
-        for (const auto i : damaged) {
-          emit({{"event", "log"},
-                {"message", "warning: results store " + opt.store_path + ": unit " + std::to_string(i) + " of task run " +
-                                r.key + " (" + r.task->name() + ") fails its checksum (edited or torn); computing it again"}});
-          store.drop_unit(r.key, i);
-        }
-        for (std::int64_t u = 0; u < r.task->unit_count(); ++u, ++ordinal) {
-          if (ordinal % opt.shard_count != opt.shard_index) continue;
-          if (r.units.count(u)) {
-            ++out.units_reused;
-            continue;
-          }
-          r.pending.push_back(u);
-          cost_total += r.task->unit_cost(u);
-        }
-        out.units_total += r.task->unit_count();
         runs.push_back(std::move(r));
       }
     }
   }
-  {
-    nlohmann::json list = nlohmann::json::array();
-    std::int64_t pending = 0;
-    for (const auto& r : runs) {
-      list.push_back({{"run_key", r.key}, {"model", sides[r.model].entry.name}, {"setting", r.rope},
-                      {"task", r.task->name()}, {"alias", r.alias}, {"config_id", r.config_id},
-                      {"identity", r.identity}, {"config", r.task->config()}, {"dtype", spec.dtype},
-                      {"weights", sides[r.model].fingerprint}, {"units", r.task->unit_count()},
-                      {"stored", r.units.size()}, {"to_compute", r.pending.size()}});
-      pending += static_cast<std::int64_t>(r.pending.size());
-    }
-    emit({{"event", "start"}, {"spec_hash", out.spec_hash}, {"store", opt.store_path}, {"units_total", out.units_total},
-          {"units_stored", out.units_reused}, {"units_to_compute", pending}, {"cost_total", cost_total},
-          {"shard", std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count)}, {"task_runs", list}});
-  }
+  return plan;
+}
 
-  // --- compute ---
+// Records the plan's task runs in the store, takes the units it already holds and lists this shard's units still to
+// compute. Returns their summed cost (for the ETA).
+std::int64_t attach_store(RunPlan& plan, const RunSpec& spec, const std::string& spec_hash, ResultsStore& store,
+                          const RunOptions& opt, RunOutcome& out, const Emit& emit) {
+  std::int64_t ordinal = 0, cost_total = 0;
+  for (auto& r : plan.runs) {
+    const auto& side = plan.sides[r.model];
+    const auto& rope = r.rope;
+    TaskRunRecord rec;
+    rec.run_key = r.key;
+    rec.spec_hash = spec_hash;
+    rec.model = side.entry.name;
+    rec.model_path = side.entry.path;
+    rec.setting = rope;
+    rec.task = r.task->name();
+    rec.unit_count = r.task->unit_count();
+    rec.config = r.task->config();
+    rec.alias = r.alias;
+    rec.identity = r.identity;
+    rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", lmscope::version()},
+                      {"backend", spec.backend},                 {"dtype", spec.dtype},
+                      {"device", device_name(spec.backend)},    {"tokenizer", side.tokenizer->kind()}};
+    if (!side.entry.force_family.empty()) rec.provenance["force_family"] = side.entry.force_family;
+    store.put_task_run(rec);
+    std::vector<std::int64_t> damaged;
+    for (auto& [i, u] : store.units(r.key, &damaged)) {
+      if (i < 0 || i >= r.task->unit_count()) {
+        emit({{"event", "log"},
+              {"message", "warning: results store " + opt.store_path + ": ignoring unit row " + std::to_string(i) +
+                              " of task run " + r.key + " (" + r.task->name() + "), which has units 0.." +
+                              std::to_string(r.task->unit_count() - 1)}});
+        continue;
+      }
+      r.units.emplace(i, std::move(u.result));
+    }
+    for (const auto i : damaged) {
+      emit({{"event", "log"},
+            {"message", "warning: results store " + opt.store_path + ": unit " + std::to_string(i) + " of task run " +
+                            r.key + " (" + r.task->name() + ") fails its checksum (edited or torn); computing it again"}});
+      store.drop_unit(r.key, i);
+    }
+    for (std::int64_t u = 0; u < r.task->unit_count(); ++u, ++ordinal) {
+      if (ordinal % opt.shard_count != opt.shard_index) continue;
+      if (r.units.count(u)) {
+        ++out.units_reused;
+        continue;
+      }
+      r.pending.push_back(u);
+      cost_total += r.task->unit_cost(u);
+    }
+    out.units_total += r.task->unit_count();
+  }
+  return cost_total;
+}
+
+void emit_start(const RunPlan& plan, const RunSpec& spec, const RunOptions& opt, const RunOutcome& out,
+                std::int64_t cost_total, const Emit& emit) {
+  const auto& runs = plan.runs;
+  const auto& sides = plan.sides;
+  nlohmann::json list = nlohmann::json::array();
+  std::int64_t pending = 0;
+  for (const auto& r : runs) {
+    list.push_back({{"run_key", r.key}, {"model", sides[r.model].entry.name}, {"setting", r.rope},
+                    {"task", r.task->name()}, {"alias", r.alias}, {"config_id", r.config_id},
+                    {"identity", r.identity}, {"config", r.task->config()}, {"dtype", spec.dtype},
+                    {"weights", sides[r.model].fingerprint}, {"units", r.task->unit_count()},
+                    {"stored", r.units.size()}, {"to_compute", r.pending.size()}});
+    pending += static_cast<std::int64_t>(r.pending.size());
+  }
+  emit({{"event", "start"}, {"spec_hash", out.spec_hash}, {"store", opt.store_path}, {"units_total", out.units_total},
+        {"units_stored", out.units_reused}, {"units_to_compute", pending}, {"cost_total", cost_total},
+        {"shard", std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count)}, {"task_runs", list}});
+}
+
+// Computes this shard's pending units (those it claims, in a multi-process run), one model in memory at a time,
+// committing each unit to the store as it finishes.
+void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, const RunOptions& opt,
+                   std::int64_t cost_total, RunOutcome& out, const Emit& emit) {
+  auto& runs = plan.runs;
+  auto& sides = plan.sides;
   const auto t0 = Clock::now();
   auto last_progress = t0 - std::chrono::hours(1);
   std::int64_t tokens = 0, cost_done = 0, units_done = 0, units_pending_total = 0;
@@ -473,13 +496,14 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
     emit({{"event", "log"}, {"message", "cancelled; finished units are in the store"}});
   }
 
-  if (opt.claim) {
-    emit({{"event", "done"}, {"complete", false}, {"cancelled", out.cancelled}, {"units_computed", out.units_computed},
-          {"units_reused", out.units_reused}, {"units_total", out.units_total}});
-    return out;
-  }
+}
 
-  // --- aggregate what is complete; lm-eval shaped output per model × setting ---
+// Aggregates every complete task run (stored with its results, a `result` event each) into lm-eval shaped output per
+// model × setting; incomplete ones are listed as such.
+void aggregate_runs(RunPlan& plan, const RunSpec& spec, ResultsStore& store, const RunOptions& opt, RunOutcome& out,
+                    const Emit& emit) {
+  auto& runs = plan.runs;
+  auto& sides = plan.sides;
   std::vector<nlohmann::json> groups;
   std::map<std::pair<std::size_t, std::string>, std::size_t> group_of;
   out.complete = !out.cancelled;
@@ -535,9 +559,43 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
   }
   if (groups.size() == 1) out.results = groups.front();
   else out.results = {{"runs", groups}};
+}
+
+}  // namespace
+
+RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
+  const Emit emit = [&](nlohmann::json e) {
+    if (opt.on_event) opt.on_event(e);
+  };
+  if (opt.shard_count < 1 || opt.shard_index < 0 || opt.shard_index >= opt.shard_count)
+    throw BadInput("shard " + std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count) + " is out of range");
+  RunPlan plan = plan_run(spec);  // before the store: bad input leaves no trace
+  ResultsStore store(opt.store_path);
+  RunOutcome out;
+  out.spec_hash = spec.hash();
+  store.put_spec(out.spec_hash, spec.name, spec.source);
+  const auto cost_total = attach_store(plan, spec, out.spec_hash, store, opt, out, emit);
+  emit_start(plan, spec, opt, out, cost_total, emit);
+  compute_units(plan, spec, store, opt, cost_total, out, emit);
+  if (opt.claim) {  // a worker of a shared run: the coordinator aggregates
+    emit({{"event", "done"}, {"complete", false}, {"cancelled", out.cancelled}, {"units_computed", out.units_computed},
+          {"units_reused", out.units_reused}, {"units_total", out.units_total}});
+    return out;
+  }
+  aggregate_runs(plan, spec, store, opt, out, emit);
   emit({{"event", "done"}, {"complete", out.complete}, {"cancelled", out.cancelled},
         {"units_computed", out.units_computed}, {"units_reused", out.units_reused}, {"units_total", out.units_total}});
   return out;
+}
+
+RunCheck check_run(const RunSpec& spec) {
+  const RunPlan plan = plan_run(spec);
+  RunCheck c;
+  for (const auto& r : plan.runs) {
+    ++c.task_runs;
+    c.units += r.task->unit_count();
+  }
+  return c;
 }
 
 }  // namespace lmscope::run

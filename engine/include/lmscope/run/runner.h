@@ -55,6 +55,14 @@ struct RunOutcome {
 
 RunOutcome execute_run(const RunSpec& spec, const RunOptions& options);
 
+// What a run would be, without running it: every model's tokenizer and every task are built (data read, tokenised,
+// checked against the lengths asked for), so whatever execute_run would refuse as bad input is refused here, before
+// a launch. Touches no store and loads no weights.
+struct RunCheck {
+  std::int64_t task_runs = 0, units = 0;
+};
+RunCheck check_run(const RunSpec& spec);
+
 // "i/N" → {i, N}; BadInput unless 0 <= i < N.
 std::pair<int, int> parse_shard(const std::string& text);
 
