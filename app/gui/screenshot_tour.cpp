@@ -106,6 +106,13 @@ void ScreenshotTour::capture() {
   w_->setupTabs()->setCurrentIndex(2);
   w_->resultTabs()->setCurrentIndex(2);
   shot("comparison-table.png");
+  // the RoPE study preset as it would launch on the ticked models (not launched: 43 settings × 3 tasks per model),
+  // with the data check's words and the llama3 rows' note on their original context of 131072
+  w_->applyPreset("RoPE study");
+  w_->setupTabs()->setCurrentIndex(2);
+  w_->ropeEditor()->selectRow(1);
+  w_->resultTabs()->setCurrentIndex(0);
+  shot("rope-study.png");
   for (const auto& j : w_->queue()->jobs())
     if (j.state == RunJob::State::Failed) return fail("a demo job failed: " + j.message);
   if (!ok) return fail("could not write the PNGs");
