@@ -22,6 +22,7 @@
 #include <QProcessEnvironment>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
@@ -30,6 +31,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -104,7 +106,20 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
     if (!queue_->hasActiveWork() && !closing_) loadHistory(false);
   });
   connect(queue_, &RunQueue::jobChanged, this, [this](int row) {
-    if (queue_view_->currentIndex().row() == row) details_->showJob(queue_->jobs()[row]);
+    if (queue_view_->currentIndex().row() == row) details_->showJob(queue_->jobs()[row], results_->runs());
+  });
+  // provenance arrives with the store's history once the queue is idle: the details of the job shown gain it
+  connect(results_, &ResultSet::changed, this, [this] {
+    const int row = queue_view_->currentIndex().row();
+    if (row >= 0 && row < queue_->jobs().size() && !queue_->jobs()[row].active() && details_->showingJob())
+      details_->showJob(queue_->jobs()[row], results_->runs());
+  });
+  // new jobs come into view
+  connect(queue_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int, int last) {
+    // once the view has laid the rows out (its scroll range follows the insertion later in the event loop)
+    QTimer::singleShot(0, queue_view_, [this, last] {
+      if (last < queue_->rowCount()) queue_view_->scrollTo(queue_->index(last, 0));
+    });
   });
   connect(library_, &QAbstractItemModel::dataChanged, this, &MainWindow::updateLaunchSummary);
   connect(library_, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateLaunchSummary);
@@ -136,6 +151,12 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
   if (options_.load_history) loadHistory();
   statusBar()->showMessage(tr("Add a Hugging Face checkpoint folder (File ▸ Add model folder, or drop it here)."));
   resize(1400, 860);
+  // the window's size, place and docks as the user left them (not in tests and the screenshot mode)
+  if (options_.restore_library) {
+    QSettings s;
+    if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
+    if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
+  }
 }
 
 MainWindow::~MainWindow() = default;
@@ -293,10 +314,11 @@ void MainWindow::buildUi() {
   queue_view_->horizontalHeader()->setStretchLastSection(true);
   queue_view_->verticalHeader()->hide();
   queue_view_->setColumnWidth(RunQueue::Run, 260);
+  queue_view_->setColumnWidth(RunQueue::Tasks, 200);
   queue_view_->setColumnWidth(RunQueue::Status, 160);
   queue_view_->setColumnWidth(RunQueue::Progress, 170);
   connect(queue_view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& i) {
-    if (i.isValid()) details_->showJob(queue_->jobs()[i.row()]);
+    if (i.isValid()) details_->showJob(queue_->jobs()[i.row()], results_->runs());
   });
   connect(queue_view_, &QTableView::doubleClicked, this, [this] { result_tabs_->setCurrentWidget(details_); });
   auto* qpage = new QWidget(this);
@@ -455,6 +477,8 @@ void MainWindow::saveLibrary() const {
   s.setValue("export/dpi", dpi_->value());
   tasks_->saveSettings();
   rope_->saveSettings();
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
 }
 
 QString MainWindow::dataFolder() const {
@@ -691,11 +715,22 @@ QString withSuffix(QString path, const QString& filter) {
 }
 }  // namespace
 
+QString MainWindow::lastFolder(const QString& key) {
+  const QString d = QSettings().value("dialogs/" + key).toString();
+  return !d.isEmpty() && QFileInfo(d).isDir() ? d : QDir::homePath();
+}
+
+void MainWindow::rememberFolder(const QString& key, const QString& path) {
+  const QFileInfo fi(path);
+  QSettings().setValue("dialogs/" + key, fi.isDir() ? fi.absoluteFilePath() : fi.absolutePath());
+}
+
 void MainWindow::exportFigureDialog(const QString& which) {
   QString filter;
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), which + ".png",
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), QDir(lastFolder("export")).filePath(which + ".png"),
                                                     tr("PNG image (*.png);;PDF (*.pdf);;SVG (*.svg)"), &filter);
   if (path.isEmpty()) return;
+  rememberFolder("export", path);
   QString err;
   if (!exportFigure(which, withSuffix(path, filter), -1, &err)) QMessageBox::warning(this, tr("Export"), err);
   else statusBar()->showMessage(tr("Wrote %1").arg(withSuffix(path, filter)), 5000);
@@ -703,17 +738,19 @@ void MainWindow::exportFigureDialog(const QString& which) {
 
 void MainWindow::exportTableDialog(const QString& which) {
   QString filter;
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export table"), which + ".csv",
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export table"), QDir(lastFolder("export")).filePath(which + ".csv"),
                                                     tr("CSV (*.csv);;LaTeX booktabs (*.tex);;Markdown (*.md);;JSON (*.json)"), &filter);
   if (path.isEmpty()) return;
+  rememberFolder("export", path);
   QString err;
   if (!exportTable(which, withSuffix(path, filter), &err)) QMessageBox::warning(this, tr("Export"), err);
   else statusBar()->showMessage(tr("Wrote %1").arg(withSuffix(path, filter)), 5000);
 }
 
 void MainWindow::exportReportDialog() {
-  const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the report"));
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the report"), lastFolder("report"));
   if (dir.isEmpty()) return;
+  rememberFolder("report", dir);
   QString err;
   const QStringList files = exportReport(dir, &err);
   if (!err.isEmpty()) QMessageBox::warning(this, tr("Export report"), err);
@@ -732,8 +769,9 @@ bool MainWindow::saveRunSpec(const QString& path, QString* error) const {
 }
 
 void MainWindow::saveRunSpecDialog() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save run spec"), "run.json", tr("Run spec (*.json)"));
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save run spec"), QDir(lastFolder("spec")).filePath("run.json"), tr("Run spec (*.json)"));
   if (path.isEmpty()) return;
+  rememberFolder("spec", path);
   QString err;
   if (saveRunSpec(path, &err)) statusBar()->showMessage(tr("Wrote %1: run it with lmscope-cli run %1").arg(path), 8000);
   else QMessageBox::warning(this, tr("Save run spec"), err);
@@ -793,8 +831,9 @@ bool MainWindow::openRunSpec(const QString& path, QString* error, QStringList* n
 }
 
 void MainWindow::openRunSpecDialog() {
-  const QString path = QFileDialog::getOpenFileName(this, tr("Open run spec"), QString(), tr("Run spec (*.json)"));
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open run spec"), lastFolder("spec"), tr("Run spec (*.json)"));
   if (path.isEmpty()) return;
+  rememberFolder("spec", path);
   QString err;
   QStringList notes;
   if (!openRunSpec(path, &err, &notes)) {

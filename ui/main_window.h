@@ -85,6 +85,9 @@ class MainWindow : public QMainWindow {
   bool openRunSpec(const QString& path, QString* error = nullptr, QStringList* notes = nullptr);
   // Run ▸ Demo: queues the demo comparison (the models `lmscope-cli demo --report` compares).
   void runDemo();
+  // The folder a file dialog starts in ("export", "report", "spec"): the last one chosen there, remembered.
+  static QString lastFolder(const QString& key);
+  static void rememberFolder(const QString& key, const QString& path);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* e) override;
