@@ -214,11 +214,8 @@ void RopeEditor::rebuildForm() {
       err->setWordWrap(true);
       err->setTextFormat(Qt::RichText);
       err->hide();
-      auto* box = new QVBoxLayout;
-      box->setSpacing(0);
-      box->addWidget(e);
-      box->addWidget(err);
-      form_->addRow(RopeSetting::parametersOf(s.method).contains(key) ? key : tr("%1 (not used by %2)").arg(key, s.method), box);
+      form_->addRow(RopeSetting::parametersOf(s.method).contains(key) ? key : tr("%1 (not used by %2)").arg(key, s.method), e);
+      form_->addRow(err);  // the whole width: notes are sentences
       edits_[key] = e;
       errors_[key] = err;
       connect(e, &QLineEdit::textChanged, this, &RopeEditor::onEdited);
