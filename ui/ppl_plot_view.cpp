@@ -107,6 +107,11 @@ void PplPlotView::refresh() {
     const double span = std::max(ymax - ymin, std::abs(ymax) * 1e-3 + 1e-9);
     if (ly) plot_->yAxis->setRange(ymin / 1.1, ymax * 1.1);
     else plot_->yAxis->setRange(ymin - 0.1 * span, ymax + 0.1 * span);
+  } else {
+    // nothing yet: ranges a context-length axis and a perplexity axis could have (a log axis over 0..5 would
+    // label fractions of a token)
+    plot_->xAxis->setRange(lx ? 128 : 0, lx ? 8192 : 4096);
+    plot_->yAxis->setRange(ly ? 1 : 0, ly ? 1000 : 100);
   }
   plot_->legend->setVisible(!series_.isEmpty());
   // An empty legend's size hint is zero wide, and a layout column is no wider than its narrowest element's maximum:
