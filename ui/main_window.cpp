@@ -22,6 +22,7 @@
 #include <QProcessEnvironment>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
@@ -30,6 +31,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -52,6 +54,7 @@
 #include "launch_check.h"
 #include "run_queue.h"
 #include "run_spec_builder.h"
+#include "run_spec_reader.h"
 #include "table_exporter.h"
 #include "table_roles.h"
 #include "task_builder.h"
@@ -106,11 +109,26 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
     if (!queue_->hasActiveWork() && !closing_) loadHistory(false);
   });
   connect(queue_, &RunQueue::jobChanged, this, [this](int row) {
-    if (queue_view_->currentIndex().row() == row) details_->showJob(queue_->jobs()[row]);
+    if (queue_view_->currentIndex().row() == row) details_->showJob(queue_->jobs()[row], results_->runs());
+  });
+  // provenance arrives with the store's history once the queue is idle: the details of the job shown gain it
+  connect(results_, &ResultSet::changed, this, [this] {
+    const int row = queue_view_->currentIndex().row();
+    if (row >= 0 && row < queue_->jobs().size() && !queue_->jobs()[row].active() && details_->showingJob())
+      details_->showJob(queue_->jobs()[row], results_->runs());
+  });
+  // new jobs come into view
+  connect(queue_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int, int last) {
+    // once the view has laid the rows out (its scroll range follows the insertion later in the event loop)
+    QTimer::singleShot(0, queue_view_, [this, last] {
+      if (last < queue_->rowCount()) queue_view_->scrollTo(queue_->index(last, 0));
+    });
   });
   connect(library_, &QAbstractItemModel::dataChanged, this, &MainWindow::updateLaunchSummary);
   connect(library_, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateLaunchSummary);
   connect(library_, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateLaunchSummary);
+  connect(library_, &QAbstractItemModel::dataChanged, this, &MainWindow::updateFactorCount);
+  connect(library_, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateFactorCount);
   connect(tasks_, &TaskBuilder::changed, this, [this] {
     rope_->setTargetLength(tasks_->longestLength());
     updateLaunchSummary();
@@ -129,12 +147,19 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
       if (i < tokenizers.size()) library_->setTokenizer(row, tokenizers[i] == "bytes" ? "bytes" : "");
       if (unused.contains(folders[i])) library_->setUse(row, false);
     }
+    rope_->restoreSettings();
   }
   rope_->setTargetLength(tasks_->longestLength());
   updateLaunchSummary();
   if (options_.load_history) loadHistory();
   statusBar()->showMessage(tr("Add a Hugging Face checkpoint folder (File ▸ Add model folder, or drop it here)."));
   resize(1400, 860);
+  // the window's size, place and docks as the user left them (not in tests and the screenshot mode)
+  if (options_.restore_library) {
+    QSettings s;
+    if (s.contains("window/geometry")) restoreGeometry(s.value("window/geometry").toByteArray());
+    if (s.contains("window/state")) restoreState(s.value("window/state").toByteArray());
+  }
 }
 
 MainWindow::~MainWindow() = default;
@@ -189,8 +214,20 @@ void MainWindow::buildUi() {
   summary_ = new QLabel(this);
   summary_->setObjectName("launch_summary");
   problems_ = new QLabel(this);
+  problems_->setObjectName("launch_problems");
   problems_->setWordWrap(true);
   problems_->setStyleSheet("color: #b00020");
+  warnings_ = new QLabel(this);
+  warnings_->setObjectName("launch_warnings");
+  warnings_->setWordWrap(true);
+  warnings_->setStyleSheet("color: #8a5a00");
+  warnings_->hide();
+  data_folder_label_ = new QLabel(this);
+  data_folder_label_->setObjectName("data_folder");
+  data_folder_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* data_btn = new QPushButton(tr("Data folder…"), this);
+  data_btn->setToolTip(tr("Where presets find their data files (WikiText, LAMBADA, the zero-shot sets, long documents); remembered"));
+  connect(data_btn, &QPushButton::clicked, this, &MainWindow::chooseDataFolder);
   launch_ = new QPushButton(tr("Launch"), this);
   launch_->setObjectName("launch");
   launch_->setDefault(true);
@@ -203,7 +240,12 @@ void MainWindow::buildUi() {
   lrow->addWidget(summary_, 1);
   lrow->addWidget(launch_);
   ll->addLayout(lrow);
+  auto* drow = new QHBoxLayout;
+  drow->addWidget(data_btn);
+  drow->addWidget(data_folder_label_, 1);
+  ll->addLayout(drow);
   ll->addWidget(problems_);
+  ll->addWidget(warnings_);
 
   // --- right: what came out ---
   ppl_view_ = new PplPlotView(results_, this);
@@ -275,10 +317,11 @@ void MainWindow::buildUi() {
   queue_view_->horizontalHeader()->setStretchLastSection(true);
   queue_view_->verticalHeader()->hide();
   queue_view_->setColumnWidth(RunQueue::Run, 260);
+  queue_view_->setColumnWidth(RunQueue::Tasks, 200);
   queue_view_->setColumnWidth(RunQueue::Status, 160);
   queue_view_->setColumnWidth(RunQueue::Progress, 170);
   connect(queue_view_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& i) {
-    if (i.isValid()) details_->showJob(queue_->jobs()[i.row()]);
+    if (i.isValid()) details_->showJob(queue_->jobs()[i.row()], results_->runs());
   });
   connect(queue_view_, &QTableView::doubleClicked, this, [this] { result_tabs_->setCurrentWidget(details_); });
   auto* qpage = new QWidget(this);
@@ -312,6 +355,12 @@ void MainWindow::buildUi() {
   connect(report, &QAction::triggered, this, &MainWindow::exportReportDialog);
   auto* save_spec = new QAction(tr("Save run spec…"), this);
   connect(save_spec, &QAction::triggered, this, &MainWindow::saveRunSpecDialog);
+  auto* open_spec = new QAction(tr("Open run spec…"), this);
+  open_spec->setObjectName("open_spec_action");
+  open_spec->setToolTip(tr("Restore a comparison (models, RoPE settings, tasks, run-wide settings) from a run spec"));
+  connect(open_spec, &QAction::triggered, this, &MainWindow::openRunSpecDialog);
+  auto* data_folder = new QAction(tr("Data folder…"), this);
+  connect(data_folder, &QAction::triggered, this, &MainWindow::chooseDataFolder);
   auto* quit = new QAction(tr("Quit"), this);
   quit->setShortcut(QKeySequence::Quit);
   connect(quit, &QAction::triggered, this, &QWidget::close);
@@ -320,7 +369,10 @@ void MainWindow::buildUi() {
   recent_menu_ = file->addMenu(tr("Recent model folders"));
   rebuildRecentMenu();
   file->addSeparator();
+  file->addAction(open_spec);
   file->addAction(save_spec);
+  file->addAction(data_folder);
+  file->addSeparator();
   file->addAction(report);
   file->addSeparator();
   file->addAction(quit);
@@ -348,6 +400,7 @@ void MainWindow::buildUi() {
   dpi_->setSingleStep(50);
   dpi_->setValue(QSettings().value("export/dpi", 150).toInt());
   tb->addWidget(dpi_);
+  data_folder_label_->setText(dataFolder().isEmpty() ? tr("no data folder chosen") : dataFolder());
 }
 
 void MainWindow::runDemo() {
@@ -426,17 +479,77 @@ void MainWindow::saveLibrary() const {
   s.setValue("library/unused", unused);
   s.setValue("export/dpi", dpi_->value());
   tasks_->saveSettings();
+  rope_->saveSettings();
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
+}
+
+QString MainWindow::dataFolder() const {
+  const QString chosen = QSettings().value("data/folder").toString();
+  return chosen.isEmpty() ? RunPreset::defaultDataFolder() : chosen;
+}
+
+void MainWindow::setDataFolder(const QString& folder) {
+  QSettings().setValue("data/folder", QDir::cleanPath(folder));
+  if (data_folder_label_) data_folder_label_->setText(dataFolder());
+}
+
+void MainWindow::chooseDataFolder() {
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Data folder (WikiText, LAMBADA, the zero-shot sets, long documents)"), dataFolder());
+  if (dir.isEmpty()) return;
+  setDataFolder(dir);
+  statusBar()->showMessage(tr("Presets now take their data from %1").arg(dir), 8000);
+}
+
+void MainWindow::updateFactorCount() {
+  // LongRoPE's lists need rotary_dim / 2 entries for every ticked model: known only when they all agree
+  int n = 0;
+  bool mixed = false;
+  for (const auto& e : library_->entries()) {
+    if (!e.use || e.info.isEmpty()) continue;
+    const int d = e.info["rope"].toObject()["rotary_dim"].toInt();
+    if (d <= 0) continue;
+    if (n > 0 && n != d / 2) mixed = true;
+    n = d / 2;
+  }
+  rope_->setFactorCount(mixed ? 0 : n);
+}
+
+QVector<DataIssue> MainWindow::dataIssues() const {
+  PresetCheck::Options o;
+  const auto models = library_->chosen();
+  o.byte_tokens = !models.isEmpty();
+  for (const auto& m : models) o.byte_tokens &= m.tokenizer == "bytes";
+  return PresetCheck::checkTasks(tasks_->tasks(), o);
 }
 
 void MainWindow::applyPreset(const QString& name) {
-  qint64 ctx = 0;
+  RunPreset::Options o;
+  o.data_folder = dataFolder();
+  o.rope_factor_count = rope_->factorCount();
   for (const auto& e : library_->entries())
-    if (e.use && !e.info.isEmpty()) ctx = ctx ? std::min<qint64>(ctx, e.info["context_length"].toInteger()) : e.info["context_length"].toInteger();
-  const RunPreset p = RunPreset::byName(name, ctx);
+    if (e.use && !e.info.isEmpty())
+      o.context_length = o.context_length ? std::min<qint64>(o.context_length, e.info["context_length"].toInteger()) : e.info["context_length"].toInteger();
+  const RunPreset p = RunPreset::byName(name, o);
   tasks_->applyPreset(p);
   if (!p.rope.isEmpty()) rope_->setSettings(p.rope);
   setup_tabs_->setCurrentWidget(tasks_);
-  statusBar()->showMessage(tr("Preset %1: %2").arg(p.name, p.description), 10000);
+  // what the preset's data check finds (missing files, documents too short), and what the builder cannot hold yet
+  PresetCheck::Options co;
+  const auto models = library_->chosen();
+  co.byte_tokens = !models.isEmpty();
+  for (const auto& m : models) co.byte_tokens &= m.tokenizer == "bytes";
+  const QStringList missing = PresetCheck::messages(PresetCheck::checkPreset(p, co));
+  QStringList extra;
+  for (const auto& v : p.extraInstances()) extra << v.toObject()["alias"].toString();
+  QString msg = tr("Preset %1").arg(p.name);
+  if (!p.model.isEmpty()) msg += tr(" (for %1: tick it in Models)").arg(p.model);
+  if (!missing.isEmpty()) msg += tr(" — its data check: %1").arg(missing.join("; "));
+  if (!extra.isEmpty())
+    msg += tr(" — %n more instance(s) of a task (%1) need task instances in the task builder; only the first is applied", nullptr, extra.size())
+               .arg(extra.join(", "));
+  statusBar()->showMessage(msg, missing.isEmpty() && extra.isEmpty() ? 15000 : 0);
+  updateLaunchSummary();
 }
 
 RunSpecBuilder MainWindow::currentRun() const {
@@ -454,12 +567,28 @@ QStringList MainWindow::launchProblems() const {
   QStringList p = run.problems();
   for (const auto& e : library_->entries())
     if (e.use && e.pending) p << tr("%1 is still being checked").arg(QFileInfo(e.folder).fileName());
-  p += tasks_->problems();
+  const QStringList builder = tasks_->problems();
+  p += builder;
+  // the data check: files that are missing (unless the task builder already named them), not text, or too short
+  for (const auto& issue : dataIssues()) {
+    if (!issue.blocking()) continue;
+    bool named = false;
+    for (const QString& b : builder) named |= b.contains(issue.file);
+    if (!named) p << issue.message;
+  }
   p += rope_->problems();
   // what the engine refused when it read the data and settings (checked in the background as choices change)
   if (p.isEmpty() && check_->state(run.fullSpec()) == LaunchCheck::State::Refused) p << check_->problem(run.fullSpec());
   p.removeDuplicates();
   return p;
+}
+
+QStringList MainWindow::launchWarnings() const {
+  QStringList w = rope_->warnings();
+  for (const auto& issue : dataIssues())
+    if (!issue.blocking()) w << issue.message;
+  w.removeDuplicates();
+  return w;
 }
 
 QString MainWindow::launchSummary() const {
@@ -482,6 +611,9 @@ void MainWindow::updateLaunchSummary() {
   problems_->setText(p.join('\n'));
   problems_->setVisible(!p.isEmpty());
   launch_->setEnabled(p.isEmpty());
+  const QStringList w = launchWarnings();
+  warnings_->setText(w.join('\n'));
+  warnings_->setVisible(!w.isEmpty());
 }
 
 int MainWindow::launch() {
@@ -605,11 +737,22 @@ QString withSuffix(QString path, const QString& filter) {
 }
 }  // namespace
 
+QString MainWindow::lastFolder(const QString& key) {
+  const QString d = QSettings().value("dialogs/" + key).toString();
+  return !d.isEmpty() && QFileInfo(d).isDir() ? d : QDir::homePath();
+}
+
+void MainWindow::rememberFolder(const QString& key, const QString& path) {
+  const QFileInfo fi(path);
+  QSettings().setValue("dialogs/" + key, fi.isDir() ? fi.absoluteFilePath() : fi.absolutePath());
+}
+
 void MainWindow::exportFigureDialog(const QString& which) {
   QString filter;
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), which + ".png",
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), QDir(lastFolder("export")).filePath(which + ".png"),
                                                     tr("PNG image (*.png);;PDF (*.pdf);;SVG (*.svg)"), &filter);
   if (path.isEmpty()) return;
+  rememberFolder("export", path);
   QString err;
   if (!exportFigure(which, withSuffix(path, filter), -1, &err)) QMessageBox::warning(this, tr("Export"), err);
   else statusBar()->showMessage(tr("Wrote %1").arg(withSuffix(path, filter)), 5000);
@@ -617,30 +760,110 @@ void MainWindow::exportFigureDialog(const QString& which) {
 
 void MainWindow::exportTableDialog(const QString& which) {
   QString filter;
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export table"), which + ".csv",
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export table"), QDir(lastFolder("export")).filePath(which + ".csv"),
                                                     tr("CSV (*.csv);;LaTeX booktabs (*.tex);;Markdown (*.md);;JSON (*.json)"), &filter);
   if (path.isEmpty()) return;
+  rememberFolder("export", path);
   QString err;
   if (!exportTable(which, withSuffix(path, filter), &err)) QMessageBox::warning(this, tr("Export"), err);
   else statusBar()->showMessage(tr("Wrote %1").arg(withSuffix(path, filter)), 5000);
 }
 
 void MainWindow::exportReportDialog() {
-  const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the report"));
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the report"), lastFolder("report"));
   if (dir.isEmpty()) return;
+  rememberFolder("report", dir);
   QString err;
   const QStringList files = exportReport(dir, &err);
   if (!err.isEmpty()) QMessageBox::warning(this, tr("Export report"), err);
   statusBar()->showMessage(tr("Wrote %n file(s) to %1", nullptr, files.size()).arg(dir), 8000);
 }
 
-void MainWindow::saveRunSpecDialog() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save run spec"), "run.json", tr("Run spec (*.json)"));
-  if (path.isEmpty()) return;
+bool MainWindow::saveRunSpec(const QString& path, QString* error) const {
+  QJsonObject spec = currentRun().fullSpec();
+  // the RoPE rows as the editor holds them (grids stay grids: the engine expands them the same way), so that
+  // opening the spec gives the same rows back
+  spec["rope"] = rope_->specEntries();
   QSaveFile f(path);
-  if (f.open(QIODevice::WriteOnly) && f.write(QJsonDocument(currentRun().fullSpec()).toJson()) >= 0 && f.commit())
-    statusBar()->showMessage(tr("Wrote %1: run it with lmscope-cli run %1").arg(path), 8000);
-  else QMessageBox::warning(this, tr("Save run spec"), tr("cannot write %1").arg(path));
+  if (f.open(QIODevice::WriteOnly) && f.write(QJsonDocument(spec).toJson()) >= 0 && f.commit()) return true;
+  if (error) *error = tr("cannot write %1").arg(path);
+  return false;
+}
+
+void MainWindow::saveRunSpecDialog() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save run spec"), QDir(lastFolder("spec")).filePath("run.json"), tr("Run spec (*.json)"));
+  if (path.isEmpty()) return;
+  rememberFolder("spec", path);
+  QString err;
+  if (saveRunSpec(path, &err)) statusBar()->showMessage(tr("Wrote %1: run it with lmscope-cli run %1").arg(path), 8000);
+  else QMessageBox::warning(this, tr("Save run spec"), err);
+}
+
+bool MainWindow::openRunSpec(const QString& path, QString* error, QStringList* notes_out) {
+  const auto spec = OpenedRunSpec::readFile(path, error);
+  if (!spec) return false;
+  QStringList notes = spec->notes;
+  // models: the spec's, ticked; the others stay in the library, unticked
+  for (int r = 0; r < library_->rowCount(); ++r) library_->setUse(r, false);
+  for (const auto& m : spec->models) {
+    addModelFolder(m.path);
+    const QString clean = QDir::cleanPath(m.path);
+    for (int r = 0; r < library_->rowCount(); ++r)
+      if (library_->entries()[r].folder == clean) {
+        library_->setUse(r, true);
+        library_->setTokenizer(r, m.tokenizer);
+        if (!m.name.isEmpty() && m.name != library_->displayName(r))
+          notes << tr("%1 is named '%2' in the spec; the window names it '%3'").arg(m.path, m.name, library_->displayName(r));
+      }
+  }
+  // tasks: the spec's, with its settings; a field the builder does not show is named
+  for (const QString& t : TaskBuilder::taskNames()) tasks_->setTaskEnabled(t, false);
+  QStringList seen;
+  for (const auto& t : spec->tasks) {
+    if (!TaskBuilder::taskNames().contains(t.task)) {
+      notes << tr("task %1 is not in the task builder").arg(t.task);
+      continue;
+    }
+    if (seen.contains(t.task)) {
+      notes << tr("a second %1%2 needs task instances in the task builder: not applied")
+                   .arg(t.task, t.alias.isEmpty() ? QString() : QString(" (%1)").arg(t.alias));
+      continue;
+    }
+    seen << t.task;
+    tasks_->setTaskEnabled(t.task, true);
+    for (const auto& [key, text] : t.fields) {
+      tasks_->setField(t.task, key, text);
+      if (tasks_->field(t.task, key) != text.trimmed()) notes << tr("%1: setting %2 = %3 could not be set in the task builder").arg(t.task, key, text);
+    }
+  }
+  for (const QString& k : {QString("backend"), QString("dtype"), QString("seed"), QString("limit"), QString("max_length"), QString("batch_size")}) {
+    QString text;
+    for (const auto& [key, v] : spec->globals)
+      if (key == k) text = v;
+    if (k == "backend" && text.isEmpty()) text = "cpu";
+    if (k == "dtype" && text.isEmpty()) continue;
+    tasks_->setGlobal(k, text);
+    if (!text.isEmpty() && tasks_->global(k) != text) notes << tr("%1 = %2 is not available here (%3 is used)").arg(k, text, tasks_->global(k));
+  }
+  rope_->setSettings(spec->rope);
+  rope_->setTargetLength(tasks_->longestLength());
+  updateLaunchSummary();
+  if (notes_out) *notes_out = notes;
+  return true;
+}
+
+void MainWindow::openRunSpecDialog() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open run spec"), lastFolder("spec"), tr("Run spec (*.json)"));
+  if (path.isEmpty()) return;
+  rememberFolder("spec", path);
+  QString err;
+  QStringList notes;
+  if (!openRunSpec(path, &err, &notes)) {
+    QMessageBox::warning(this, tr("Open run spec"), err);
+    return;
+  }
+  if (!notes.isEmpty()) QMessageBox::information(this, tr("Open run spec"), tr("Opened %1, except:\n\n%2").arg(path, notes.join('\n')));
+  statusBar()->showMessage(tr("Opened %1").arg(path), 8000);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* e) {

@@ -7,6 +7,7 @@
 #include <QMainWindow>
 #include <functional>
 
+#include "preset_check.h"
 #include "workbench_options.h"
 
 class ComparisonTableModel;
@@ -70,9 +71,24 @@ class MainWindow : public QMainWindow {
   QStringList exportReport(const QString& folder, QString* error = nullptr);
   // Asked before closing while runs are active (default: a message box); tests answer it themselves.
   void setQuitConfirmation(std::function<bool(int active_runs)> ask) { confirm_quit_ = std::move(ask); }
+  // Applies a preset: its tasks and fields (data files from the data folder), its RoPE rows; then says what its data
+  // check found (missing or too-short files also stop the launch, see launchProblems).
   void applyPreset(const QString& name);
+  // Where presets look for their data files (remembered; default RunPreset::defaultDataFolder()).
+  QString dataFolder() const;
+  void setDataFolder(const QString& folder);
+  // What the data check says about the current tasks (blocking ones are also in launchProblems) and the RoPE
+  // editor's warnings: shown in amber, they do not stop the launch.
+  QStringList launchWarnings() const;
+  // File ▸ Save run spec / Open run spec without the dialogs: the whole comparison (models, RoPE rows, tasks,
+  // run-wide settings) to a spec and back; `notes` lists what the window could not take over.
+  bool saveRunSpec(const QString& path, QString* error = nullptr) const;
+  bool openRunSpec(const QString& path, QString* error = nullptr, QStringList* notes = nullptr);
   // Run ▸ Demo: queues the demo comparison (the models `lmscope-cli demo --report` compares).
   void runDemo();
+  // The folder a file dialog starts in ("export", "report", "spec"): the last one chosen there, remembered.
+  static QString lastFolder(const QString& key);
+  static void rememberFolder(const QString& key, const QString& path);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* e) override;
@@ -93,6 +109,11 @@ class MainWindow : public QMainWindow {
   void exportTableDialog(const QString& which);
   void exportReportDialog();
   void saveRunSpecDialog();
+  void openRunSpecDialog();
+  void chooseDataFolder();
+  // The data check of the ticked tasks for the ticked models (byte-level models are counted exactly).
+  QVector<DataIssue> dataIssues() const;
+  void updateFactorCount();
   QCustomPlot* figure(const QString& which) const;
 
   WorkbenchOptions options_;
@@ -115,6 +136,8 @@ class MainWindow : public QMainWindow {
   QTabWidget* result_tabs_ = nullptr;
   QLabel* summary_ = nullptr;
   QLabel* problems_ = nullptr;
+  QLabel* warnings_ = nullptr;
+  QLabel* data_folder_label_ = nullptr;
   QPushButton* launch_ = nullptr;
   QSpinBox* dpi_ = nullptr;
   QMenu* recent_menu_ = nullptr;

@@ -69,6 +69,7 @@ int ModelLibrary::addFolder(const QString& folder) {
 void ModelLibrary::setInfo(const QString& folder, const QJsonObject& info) {
   const int r = rowOf(folder);
   if (r < 0) return;
+  if (!entries_[r].error.isEmpty()) entries_[r].use = true;  // it loads now (checked again): ticked as a new folder is
   entries_[r].info = info;
   entries_[r].error.clear();
   entries_[r].pending = false;
@@ -81,12 +82,14 @@ void ModelLibrary::setError(const QString& folder, const QString& error) {
   entries_[r].info = {};
   entries_[r].error = error;
   entries_[r].pending = false;
+  entries_[r].use = false;  // a folder that does not load is not part of a launch: no tick that suggests it is
   emit dataChanged(index(r, 0), index(r, ColumnCount - 1));
 }
 
 Qt::ItemFlags ModelLibrary::flags(const QModelIndex& index) const {
   Qt::ItemFlags f = QAbstractTableModel::flags(index);
-  if (index.column() == Name) f |= Qt::ItemIsUserCheckable;
+  // ticking needs a folder that loads (or is still being checked)
+  if (index.column() == Name && index.row() < entries_.size() && entries_[index.row()].error.isEmpty()) f |= Qt::ItemIsUserCheckable;
   if (index.column() == Tokenizer) f |= Qt::ItemIsEditable;
   return f;
 }
@@ -105,7 +108,8 @@ bool ModelLibrary::setData(const QModelIndex& index, const QVariant& value, int 
 }
 
 void ModelLibrary::setUse(int row, bool use) {
-  entries_[row].use = use;
+  if (row < 0 || row >= entries_.size()) return;
+  entries_[row].use = use && entries_[row].error.isEmpty();
   emit dataChanged(index(row, Name), index(row, Name));
 }
 

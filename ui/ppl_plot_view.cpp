@@ -1,6 +1,7 @@
 #include "ppl_plot_view.h"
 
 #include <QCheckBox>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QVBoxLayout>
 #include <cmath>
@@ -106,8 +107,16 @@ void PplPlotView::refresh() {
     const double span = std::max(ymax - ymin, std::abs(ymax) * 1e-3 + 1e-9);
     if (ly) plot_->yAxis->setRange(ymin / 1.1, ymax * 1.1);
     else plot_->yAxis->setRange(ymin - 0.1 * span, ymax + 0.1 * span);
+  } else {
+    // nothing yet: ranges a context-length axis and a perplexity axis could have (a log axis over 0..5 would
+    // label fractions of a token)
+    plot_->xAxis->setRange(lx ? 128 : 0, lx ? 8192 : 4096);
+    plot_->yAxis->setRange(ly ? 1 : 0, ly ? 1000 : 100);
   }
   plot_->legend->setVisible(!series_.isEmpty());
+  // An empty legend's size hint is zero wide, and a layout column is no wider than its narrowest element's maximum:
+  // without lines the axes would be squeezed into a sliver. Give the empty legend room; with items its hint rules.
+  plot_->legend->setMaximumSize(series_.isEmpty() ? QSize(100000, 100000) : QSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX));
   tracer_->setVisible(false);
   hover_->setVisible(false);
   plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -142,9 +151,21 @@ QString PplPlotView::hoverTextAt(const QPointF& pixel) {
   const QString text = tr("%1\nlength %2: perplexity %3").arg(bg->name()).arg(bx).arg(ComparisonTableModel::formatValue(by, qQNaN()));
   hover_->setText(text);
   hover_->position->setCoords(bx, by);
+  // open the label towards the inside of the axis rectangle, so it is never clipped at an edge
+  const QRect area = plot_->axisRect()->rect();
+  const QMargins pad = hover_->padding();
+  const QSize size = QFontMetrics(hover_->font()).boundingRect(QRect(0, 0, 10000, 10000), Qt::AlignLeft, text).size() +
+                     QSize(pad.left() + pad.right() + 2, pad.top() + pad.bottom() + 2);
+  const double px = plot_->xAxis->coordToPixel(bx), py = plot_->yAxis->coordToPixel(by);
+  const bool left = px + size.width() > area.right() && px - size.width() >= area.left();
+  const bool below = py - size.height() < area.top();
+  hover_->setPositionAlignment((left ? Qt::AlignRight : Qt::AlignLeft) | (below ? Qt::AlignTop : Qt::AlignBottom));
+  hover_rect_ = QRectF(left ? px - size.width() : px, below ? py : py - size.height(), size.width(), size.height());
   hover_->setVisible(true);
   return text;
 }
+
+QRectF PplPlotView::hoverRect() const { return hover_->visible() ? hover_rect_ : QRectF(); }
 
 void PplPlotView::onMouseMove(QMouseEvent* e) {
   const bool was = hover_->visible();

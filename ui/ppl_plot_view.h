@@ -3,6 +3,7 @@
 // Redraws whenever the ResultSet changes, so lines grow as work units finish.
 #pragma once
 
+#include <QRectF>
 #include <QWidget>
 
 #include "ppl_series.h"
@@ -24,6 +25,9 @@ class PplPlotView : public QWidget {
   bool logX() const;
   // The text the hover label shows for a point near `pixel` (empty when none is within reach).
   QString hoverTextAt(const QPointF& pixel);
+  // Where the hover label is drawn (pixels; empty when hidden): always inside the axis rectangle — it opens to the
+  // left of points near the right edge and below points near the top.
+  QRectF hoverRect() const;
   const QVector<PplSeries>& series() const { return series_; }
 
  public slots:
@@ -38,4 +42,5 @@ class PplPlotView : public QWidget {
   QCPItemTracer* tracer_ = nullptr;
   QCPItemText* hover_ = nullptr;
   QVector<PplSeries> series_;
+  QRectF hover_rect_;
 };

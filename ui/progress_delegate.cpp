@@ -6,6 +6,10 @@
 #include "run_queue.h"
 
 void ProgressDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const {
+  if (index.data(RunQueue::FractionRole).toDouble() < 0) {  // nothing to count: the text alone
+    QStyledItemDelegate::paint(painter, option, index);
+    return;
+  }
   QStyleOptionProgressBar bar;
   bar.rect = option.rect.adjusted(2, 2, -2, -2);
   bar.minimum = 0;

@@ -1,4 +1,5 @@
-// Draws the queue's progress column as a progress bar (from RunQueue::FractionRole) with the units as its text.
+// Draws the queue's progress column as a progress bar (from RunQueue::FractionRole) with the units as its text; rows
+// with nothing to count (FractionRole < 0: answered wholly from the store, a stored run without units) show the text alone.
 #pragma once
 
 #include <QStyledItemDelegate>

@@ -2,6 +2,7 @@
 
 #include <QJsonDocument>
 #include <QObject>
+#include <QScrollBar>
 
 #include "run_job.h"
 #include "task_run_result.h"
@@ -14,7 +15,7 @@ QString pre(const QJsonValue& v) {
 }
 }  // namespace
 
-QString RunDetailsView::describe(const RunJob& j) {
+QString RunDetailsView::describe(const RunJob& j, const QVector<TaskRunResult>& runs) {
   QString h = "<h3>" + j.title.toHtmlEscaped() + "</h3>";
   if (!j.message.isEmpty()) h += "<p><b>" + j.message.toHtmlEscaped() + "</b></p>";
   if (j.started.isValid())
@@ -31,6 +32,26 @@ QString RunDetailsView::describe(const RunJob& j) {
                .arg(o["run_key"].toString());
     }
     h += "</table>";
+    // provenance of this job's task runs (from the store once the queue is idle; runs from the store carry theirs)
+    if (j.stored_info.isEmpty()) {
+      bool any = false;
+      for (const auto& v : j.task_runs) {
+        const QString key = v.toObject()["run_key"].toString();
+        for (const auto& r : runs)
+          if (!key.isEmpty() && r.run_key == key && !r.provenance.isEmpty()) {
+            if (!any) h += "<h4>" + QObject::tr("Provenance") + "</h4>";
+            any = true;
+            h += "<p><b>" + r.task.toHtmlEscaped() + "</b>" + (r.setting.isEmpty() ? QString() : " · " + r.setting.toHtmlEscaped()) +
+                 QObject::tr(" · run key <code>%1</code>").arg(key) + "</p>" + pre(r.provenance);
+            if (!r.config.isEmpty()) h += "<p>" + QObject::tr("Task config") + "</p>" + pre(r.config);
+          }
+      }
+      if (!any && j.state == RunJob::State::Done)
+        h += "<p><i>" + QObject::tr("Provenance (weights fingerprint, data hash, device, engine version) appears once the "
+                                    "queue is idle and the results store has been read.") + "</i></p>";
+      else if (!any && j.active())
+        h += "<p><i>" + QObject::tr("Provenance appears when the run has finished.") + "</i></p>";
+    }
   }
   if (!j.stored_info.isEmpty()) {
     h += "<h4>" + QObject::tr("Provenance") + "</h4>" + pre(j.stored_info["provenance"]);
@@ -42,7 +63,14 @@ QString RunDetailsView::describe(const RunJob& j) {
   return h;
 }
 
-void RunDetailsView::showJob(const RunJob& job) { setHtml(describe(job)); }
+void RunDetailsView::showJob(const RunJob& job, const QVector<TaskRunResult>& runs) {
+  // keep the reader's place when the same job is redrawn (progress, provenance arriving)
+  const int scroll = showing_job_ && shown_job_id_ == job.id ? verticalScrollBar()->value() : 0;
+  setHtml(describe(job, runs));
+  verticalScrollBar()->setValue(scroll);
+  showing_job_ = true;
+  shown_job_id_ = job.id;
+}
 
 QString RunDetailsView::describe(const QString& label, const QVector<TaskRunResult>& runs) {
   QString h = "<h3>" + label.toHtmlEscaped() + "</h3>";
@@ -60,4 +88,7 @@ QString RunDetailsView::describe(const QString& label, const QVector<TaskRunResu
   return h;
 }
 
-void RunDetailsView::showResults(const QString& label, const QVector<TaskRunResult>& runs) { setHtml(describe(label, runs)); }
+void RunDetailsView::showResults(const QString& label, const QVector<TaskRunResult>& runs) {
+  setHtml(describe(label, runs));
+  showing_job_ = false;
+}

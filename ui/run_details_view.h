@@ -12,9 +12,16 @@ class RunDetailsView : public QTextBrowser {
   Q_OBJECT
  public:
   using QTextBrowser::QTextBrowser;
-  void showJob(const RunJob& job);
-  static QString describe(const RunJob& job);  // the HTML shown (tests read it)
+  // A queue entry; `runs`: what the window knows of results (their provenance — weights fingerprint, data hash,
+  // device, engine version — joins a finished job's task runs by run key once the store has been read).
+  void showJob(const RunJob& job, const QVector<TaskRunResult>& runs = {});
+  static QString describe(const RunJob& job, const QVector<TaskRunResult>& runs = {});  // the HTML shown (tests read it)
+  bool showingJob() const { return showing_job_; }
   // A comparison row: each task's metrics, resolved config and provenance (weights fingerprint, device, version).
   void showResults(const QString& label, const QVector<TaskRunResult>& runs);
   static QString describe(const QString& label, const QVector<TaskRunResult>& runs);
+
+ private:
+  bool showing_job_ = false;
+  int shown_job_id_ = -1;
 };

@@ -41,7 +41,8 @@ struct RunJob {
 
   bool active() const { return state == State::Queued || state == State::Running || state == State::Cancelling; }
   double fraction() const {
-    if (state == State::Done || state == State::Stored) return 1.0;
+    if (state == State::Done) return 1.0;
+    if (state == State::Stored && units_total <= 0) return units_done > 0 ? 1.0 : 0.0;  // older history without unit_count
     return units_total > 0 ? static_cast<double>(units_done) / static_cast<double>(units_total) : 0.0;
   }
 };

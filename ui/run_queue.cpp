@@ -44,24 +44,37 @@ int RunQueue::columnCount(const QModelIndex& p) const { return p.isValid() ? 0 :
 
 QVariant RunQueue::headerData(int section, Qt::Orientation o, int role) const {
   if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* names[] = {"Run", "Worker", "Status", "Progress", "Tokens/s", "ETA", "Message"};
+  static const char* names[] = {"Run", "Tasks", "Worker", "Status", "Progress", "Tokens/s", "ETA", "Message"};
   return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 
 QVariant RunQueue::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= jobs_.size()) return {};
   const RunJob& j = jobs_[index.row()];
-  if (role == FractionRole) return j.fraction();
-  if (role == Qt::ToolTipRole) return j.message.isEmpty() ? j.title : j.message;
+  if (role == FractionRole) {
+    // a bar only where there is something to count: a stored run with no unit done, or a job answered wholly from
+    // the store, has none (a full bar over "0 units" read as finished work)
+    if (j.state == RunJob::State::Stored) return j.units_total > 0 ? j.fraction() : -1.0;
+    if (j.state == RunJob::State::Done && j.units_total == 0) return -1.0;
+    return j.fraction();
+  }
+  if (role == Qt::ToolTipRole) {
+    if (index.column() == Tasks) return taskNames(j);
+    return j.message.isEmpty() ? j.title : j.message;
+  }
   if (role == Qt::ForegroundRole && j.state == RunJob::State::Failed) return QBrush(Qt::darkRed);
   if (role != Qt::DisplayRole) return {};
   const QLocale loc;
   switch (index.column()) {
     case Run: return j.title;
+    case Tasks: return taskNames(j);
     case Worker: return j.worker;
     case Status: return j.state == RunJob::State::Running && !j.current.isEmpty() ? tr("running %1").arg(j.current) : stateText(j.state);
     case Progress:
-      if (j.state == RunJob::State::Stored) return tr("%1 units").arg(j.units_done);
+      if (j.state == RunJob::State::Stored)
+        return j.units_total > 0 ? tr("%1 / %2 units").arg(j.units_done).arg(j.units_total) : tr("%1 units").arg(j.units_done);
+      if (j.state == RunJob::State::Done && j.units_total == 0)
+        return j.units_stored > 0 ? tr("%1 units, all from the store").arg(j.units_stored) : tr("from the store");
       return j.units_total > 0 ? tr("%1 / %2 units").arg(j.units_done).arg(j.units_total) : QString();
     case Speed: return j.tokens_per_s > 0 ? loc.toString(std::lround(j.tokens_per_s)) : QString();
     case Eta: return j.state == RunJob::State::Running ? duration(j.eta_s) : QString();
@@ -95,6 +108,7 @@ void RunQueue::addStoredRuns(const QJsonArray& list) {
               QString::fromUtf8(" · ") + h["task"].toString();
     j.state = RunJob::State::Stored;
     j.units_done = h["units_done"].toInteger();
+    j.units_total = h["unit_count"].toInteger();
     const bool complete = !h["results"].toObject().isEmpty();
     j.message = complete ? tr("finished %1").arg(h["finished"].toString()) : tr("incomplete: launch the same settings to resume");
     j.stored_info = h;
@@ -102,6 +116,20 @@ void RunQueue::addStoredRuns(const QJsonArray& list) {
     jobs_.push_back(j);
   }
   endInsertRows();
+}
+
+QString RunQueue::taskNames(const RunJob& j) {
+  QStringList names;
+  if (j.state == RunJob::State::Stored) {
+    const QString alias = j.stored_info["alias"].toString();
+    names << (alias.isEmpty() ? j.stored_info["task"].toString() : alias);
+  } else {
+    for (const auto& t : j.spec["tasks"].toArray()) {
+      const QString name = t.isString() ? t.toString() : t.toObject()["alias"].toString(t.toObject()["task"].toString());
+      if (!name.isEmpty() && !names.contains(name)) names << name;
+    }
+  }
+  return names.join(", ");
 }
 
 int RunQueue::rowOfJob(int id) const {

@@ -19,8 +19,8 @@ class WorkerProcess;
 class RunQueue : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Run, Worker, Status, Progress, Speed, Eta, Message, ColumnCount };
-  static constexpr int FractionRole = Qt::UserRole + 20;  // double 0..1 for the progress bar
+  enum Column { Run, Tasks, Worker, Status, Progress, Speed, Eta, Message, ColumnCount };
+  static constexpr int FractionRole = Qt::UserRole + 20;  // double 0..1 for the progress bar; -1: no bar (nothing to count)
 
   RunQueue(QString cli, QString store, QObject* parent = nullptr);
   ~RunQueue() override;
@@ -51,6 +51,8 @@ class RunQueue : public QAbstractTableModel {
   int activeCount() const;
   const QVector<RunJob>& jobs() const { return jobs_; }
   int rowOfJob(int id) const;
+  // The tasks a job runs, by name (alias when given): "ppl_vs_length, passkey".
+  static QString taskNames(const RunJob& job);
   int workerCount() const { return workers_.size(); }
   QVector<qint64> workerPids() const;
 

@@ -53,6 +53,20 @@ std::string rope_text(const ModelSpec& s) {
 
 const double kTernaryIdealBits = std::log2(3.0);
 
+// What a front end needs to check a RoPE override before running it: the method, base, original context, and (for
+// models whose attention heads are the spec's heads) the rotary dimension, whose half is the number of LongRoPE
+// factors. Hybrids' attention layers have their own head size, which the spec does not carry: no rotary_dim there.
+nlohmann::json rope_json(const ModelSpec& s) {
+  if (!s.uses_rope) return {{"type", "none"}, {"description", "none"}};
+  nlohmann::json r{{"type", rope_type_name(s.rope.type)},
+                   {"theta", s.rope.theta},
+                   {"description", describe_rope(s.rope)},
+                   {"partial_rotary_factor", s.rope.partial_rotary_factor}};
+  if (s.rope.original_max_position_embeddings) r["original_max_position_embeddings"] = *s.rope.original_max_position_embeddings;
+  if (s.attention_layers.empty() && s.head_dim > 0) r["rotary_dim"] = rope_rotary_dim(s.rope, s.head_dim);
+  return r;
+}
+
 }  // namespace
 
 nlohmann::json inspect_json(const Checkpoint& ck) {
@@ -79,9 +93,7 @@ nlohmann::json inspect_json(const Checkpoint& ck) {
       {"tied_embeddings", s.tie_word_embeddings},
       {"window_size", s.window_size},
       {"context_length", s.max_position_embeddings},
-      {"rope", s.uses_rope ? nlohmann::json{{"type", rope_type_name(s.rope.type)}, {"theta", s.rope.theta},
-                                            {"description", describe_rope(s.rope)}}
-                           : nlohmann::json{{"type", "none"}, {"description", "none"}}},
+      {"rope", rope_json(s)},
       {"mixer", s.mixer},
       {"attention_layers", s.attention_layers},
       {"details", nlohmann::json::object()},

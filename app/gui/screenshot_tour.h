@@ -1,6 +1,7 @@
 // The screenshot mode (tools/screenshots.sh): configures a small demo comparison in the real window — the models
 // given on the command line, perplexity vs length and passkey, two RoPE settings —, launches it on the CPU worker,
-// waits for the queue to finish and saves PNGs of the main views, then quits (exit code 1 on failure or timeout).
+// waits for the queue to finish and saves PNGs of the main views, then the RoPE study preset applied (not launched),
+// then quits (exit code 1 on failure or timeout).
 #pragma once
 
 #include <QObject>

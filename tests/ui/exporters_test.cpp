@@ -357,6 +357,41 @@ class ExportersTest : public QObject {
     const double px = view.plot()->xAxis->coordToPixel(512), py = view.plot()->yAxis->coordToPixel(12.5);
     QVERIFY(view.hoverTextAt(QPointF(px + 3, py - 2)).contains("perplexity 12.50"));
     QVERIFY(view.hoverTextAt(QPointF(-100, -100)).isEmpty());
+    QVERIFY(view.hoverRect().isEmpty());
+    // the label of every point, the right-most and top-most included, stays inside the axis rectangle (laid out:
+    // shown at a size)
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.plot()->replot();
+    const QRectF area = view.plot()->axisRect()->rect();
+    int labels = 0;
+    for (int g = 0; g < view.plot()->graphCount(); ++g)
+      for (auto it = view.plot()->graph(g)->data()->constBegin(); it != view.plot()->graph(g)->data()->constEnd(); ++it) {
+        const QPointF at(view.plot()->xAxis->coordToPixel(it->key), view.plot()->yAxis->coordToPixel(it->value));
+        QVERIFY(!view.hoverTextAt(at).isEmpty());
+        const QRectF label = view.hoverRect();
+        QVERIFY2(area.adjusted(-1, -1, 1, 1).contains(label),
+                 qPrintable(QString("label %1,%2 %3x%4 outside the axis rect %5,%6 %7x%8")
+                                .arg(label.x()).arg(label.y()).arg(label.width()).arg(label.height())
+                                .arg(area.x()).arg(area.y()).arg(area.width()).arg(area.height())));
+        ++labels;
+      }
+    QCOMPARE(labels, 5);
+  }
+
+  void anEmptyPlotKeepsItsAxesAtFullSize() {
+    // before any result the legend is empty: the axes still take the plot's width and height
+    QObject owner;
+    auto* r = new ResultSet(&owner);
+    PplPlotView view(r);
+    view.resize(700, 450);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.plot()->replot();
+    QCOMPARE(view.lineCount(), 0);
+    const QRect axes = view.plot()->axisRect()->rect();
+    QVERIFY2(axes.width() > view.plot()->width() * 0.7 && axes.height() > view.plot()->height() * 0.6,
+             qPrintable(QString("axes %1x%2 in a plot of %3x%4").arg(axes.width()).arg(axes.height()).arg(view.plot()->width()).arg(view.plot()->height())));
   }
 
   void heatmapsAndReport() {

@@ -3,6 +3,7 @@
 // the past runs; close while running; a worker killed mid-run.
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
@@ -11,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTableView>
@@ -18,6 +20,7 @@
 #include <QTest>
 #include <csignal>
 #include <fstream>
+#include <qcustomplot.h>
 
 #include "about_box.h"
 #include "comparison_table_model.h"
@@ -31,6 +34,7 @@
 #include "rope_editor.h"
 #include "run_details_view.h"
 #include "run_queue.h"
+#include "run_spec_builder.h"
 #include "support/test_support.h"
 #include "table_roles.h"
 #include "task_builder.h"
@@ -134,6 +138,13 @@ class MainWindowTest : public QObject {
     QCOMPARE(lib->data(lib->index(0, ModelLibrary::Status), Qt::DisplayRole).toString(), QString("loads"));
     QVERIFY(lib->entries()[1].error.contains("not a folder"));
     QVERIFY(lib->data(lib->index(1, ModelLibrary::Status), Qt::DisplayRole).toString().startsWith("error:"));
+    // a folder that does not load is unticked and cannot be ticked
+    QVERIFY(!lib->entries()[1].use);
+    QCOMPARE(lib->data(lib->index(1, ModelLibrary::Name), Qt::CheckStateRole).toInt(), int(Qt::Unchecked));
+    QVERIFY(!(lib->flags(lib->index(1, ModelLibrary::Name)) & Qt::ItemIsUserCheckable));
+    lib->setUse(1, true);
+    QVERIFY(!lib->entries()[1].use);
+    QVERIFY(lib->entries()[0].use && (lib->flags(lib->index(0, ModelLibrary::Name)) & Qt::ItemIsUserCheckable));
     // no tokenizer files: bytes by default; only loading, ticked models are launched
     QCOMPARE(lib->data(lib->index(0, ModelLibrary::Tokenizer), Qt::DisplayRole).toString(), QString("bytes"));
     QCOMPARE(lib->chosen().size(), 1);
@@ -160,6 +171,14 @@ class MainWindowTest : public QObject {
       w.library()->setUse(1, false);
       w.taskBuilder()->setTaskEnabled("wikitext", true);
       w.taskBuilder()->setField("passkey", "trials", "7");
+      RopeSetting yarn;
+      yarn.method = "yarn";
+      yarn.set("factor", "2:4:2");
+      yarn.set("original_max_position_embeddings", "131072");
+      w.ropeEditor()->setSettings({RopeSetting{}, yarn});
+      w.show();
+      w.resize(1111, 777);
+      QApplication::processEvents();
       w.close();
     }
     WorkbenchOptions o = options(store);
@@ -173,6 +192,12 @@ class MainWindowTest : public QObject {
     QVERIFY(lib->entries()[0].use && !lib->entries()[1].use);
     QVERIFY(w.taskBuilder()->taskEnabled("wikitext"));
     QCOMPARE(w.taskBuilder()->field("passkey", "trials"), QString("7"));
+    // the RoPE rows as typed, and the window's size
+    QCOMPARE(w.ropeEditor()->settings().size(), 2);
+    QCOMPARE(w.ropeEditor()->settings()[1].method, QString("yarn"));
+    QCOMPARE(w.ropeEditor()->settings()[1].value("factor"), QString("2:4:2"));
+    QCOMPARE(w.ropeEditor()->count(), 3);
+    QCOMPARE(w.size(), QSize(1111, 777));
     QTRY_VERIFY_WITH_TIMEOUT(!lib->entries()[1].pending, 10000);
     QSettings().clear();  // later tests start from nothing
   }
@@ -253,6 +278,7 @@ class MainWindowTest : public QObject {
       QTRY_VERIFY_WITH_TIMEOUT(!q->hasActiveWork(), 50000);
       for (const auto& j : q->jobs()) QVERIFY2(j.state == RunJob::State::Done, qPrintable(j.title + ": " + j.message));
       QCOMPARE(q->jobs()[0].units_total, 4 + 4);  // 4 lengths + 2 × 2 passkey cells
+      QCOMPARE(q->data(q->index(0, RunQueue::Tasks), Qt::DisplayRole).toString(), QString("ppl_vs_length, passkey"));
       QCOMPARE(q->data(q->index(0, RunQueue::Progress), RunQueue::FractionRole).toDouble(), 1.0);
 
       QVERIFY(partial_updates > 0);
@@ -278,6 +304,17 @@ class MainWindowTest : public QObject {
       for (const auto& r : w.results()->runs()) QVERIFY(!r.from_store);
       const QString row = RunDetailsView::describe("bytes-a", w.results()->runsOf("bytes-a"));
       QVERIFY(row.contains("weights_fingerprint") && row.contains("ppl@256") && row.contains("data_hash"));
+      // a finished job's details carry the provenance of its task runs too
+      const QString job = RunDetailsView::describe(q->jobs()[0], w.results()->runs());
+      QVERIFY2(job.contains("Provenance") && job.contains("weights_fingerprint"), qPrintable(job));
+      QVERIFY(!RunDetailsView::describe(q->jobs()[0]).contains("weights_fingerprint"));
+      // the hover label of the right-most point stays inside the plot
+      double right = 0, at_right = 0;
+      for (const auto& s : ppl->series())
+        for (int k = 0; k < s.lengths.size(); ++k)
+          if (s.lengths[k] >= right) right = s.lengths[k], at_right = s.ppl[k];
+      QVERIFY(!ppl->hoverTextAt(QPointF(ppl->plot()->xAxis->coordToPixel(right), ppl->plot()->yAxis->coordToPixel(at_right))).isEmpty());
+      QVERIFY(QRectF(ppl->plot()->axisRect()->rect()).adjusted(-1, -1, 1, 1).contains(ppl->hoverRect()));
 
       // exports
       QTemporaryDir out;
@@ -405,6 +442,117 @@ class MainWindowTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 10000);
     QCOMPARE(q->workerCount(), 0);
     QVERIFY(!q->hasActiveWork());
+  }
+
+  void openRunSpecRestoresTheComparison() {
+    lmscope::test::TempDir dir;
+    QTemporaryDir store, out;
+    writeByteModel(dir.path / "spec-a", 1);
+    writeByteModel(dir.path / "spec-b", 2);
+    writeText(dir.path / "text.txt", 600);
+    const QString spec = out.filePath("run.json");
+    QJsonObject saved;
+    QVector<RopeSetting> rows;
+    {
+      MainWindow w(options(store));
+      w.addModelFolder(qs(dir.path / "spec-a"));
+      w.addModelFolder(qs(dir.path / "spec-b"));
+      QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending && !w.library()->entries()[1].pending, 10000);
+      w.library()->setUse(0, false);  // only spec-b runs
+      configureTasks(w.taskBuilder(), qs(dir.path / "text.txt"), "300, 400", "3");
+      w.taskBuilder()->setField("ppl_vs_length", "protocol", "sliding");
+      w.taskBuilder()->setGlobal("seed", "7");
+      RopeSetting yarn, longrope;
+      yarn.method = "yarn";
+      yarn.set("factor", "2, 4");
+      yarn.set("beta_fast", "24:48:24");
+      longrope.method = "longrope";
+      w.ropeEditor()->setSettings({RopeSetting{}, yarn, longrope});
+      w.ropeEditor()->selectRow(2);
+      w.ropeEditor()->generateLongRopeFactors("ramp", 4, w.ropeEditor()->factorCount());
+      QVERIFY2(w.launchProblems().isEmpty(), qPrintable(w.launchProblems().join("; ")));
+      QCOMPARE(w.ropeEditor()->count(), 1 + 4 + 1);
+      QString err;
+      QVERIFY2(w.saveRunSpec(spec, &err), qPrintable(err));
+      saved = w.currentRun().fullSpec();
+      rows = w.ropeEditor()->settings();
+    }
+    // the spec runs as the CLI reads it: the grid stays a grid
+    const QJsonObject file = QJsonDocument::fromJson(readAll(spec)).object();
+    QVERIFY(file["rope"].toArray()[1].isObject());
+    // a fresh window opened on it has the same comparison
+    MainWindow w(options(store));
+    w.addModelFolder(qs(dir.path / "spec-a"));  // in the library, not in the spec: stays, unticked
+    QString err;
+    QStringList notes;
+    QVERIFY2(w.openRunSpec(spec, &err, &notes), qPrintable(err));
+    QVERIFY2(notes.isEmpty(), qPrintable(notes.join("; ")));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending && !w.library()->entries()[1].pending, 10000);
+    QCOMPARE(w.library()->rowCount(), 2);
+    QVERIFY(!w.library()->entries()[0].use && w.library()->entries()[1].use);
+    QCOMPARE(w.ropeEditor()->settings().size(), rows.size());
+    for (int i = 0; i < rows.size(); ++i) QCOMPARE(w.ropeEditor()->settings()[i].expand(), rows[i].expand());
+    QCOMPARE(w.ropeEditor()->settings()[1].value("beta_fast"), QString("24, 48"));  // ranges come back as lists
+    QCOMPARE(w.taskBuilder()->field("ppl_vs_length", "protocol"), QString("sliding"));
+    QCOMPARE(w.taskBuilder()->global("seed"), QString("7"));
+    QCOMPARE(w.currentRun().fullSpec(), saved);
+    QVERIFY2(w.launchProblems().isEmpty(), qPrintable(w.launchProblems().join("; ")));
+    // what the window cannot take over is said, not dropped
+    QJsonObject odd = file;
+    QJsonArray tasks = odd["tasks"].toArray();
+    tasks.append(QJsonObject{{"task", "passkey"}, {"alias", "second"}});
+    tasks.append(QJsonObject{{"task", "no_such_task"}});
+    odd["tasks"] = tasks;
+    const QString odd_path = out.filePath("odd.json");
+    QFile f(odd_path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QJsonDocument(odd).toJson());
+    f.close();
+    QVERIFY(w.openRunSpec(odd_path, &err, &notes));
+    QVERIFY2(notes.join('\n').contains("second") && notes.join('\n').contains("no_such_task"), qPrintable(notes.join("; ")));
+    QVERIFY(!w.openRunSpec(out.filePath("missing.json"), &err));
+    QVERIFY(err.contains("missing.json"));
+  }
+
+  void queueRowsNameTheirTasksAndCountHonestly() {
+    QTemporaryDir store;
+    MainWindow w(options(store));
+    w.show();
+    w.resize(1200, 700);
+    RunQueue* q = w.queue();
+    // stored runs: none done (no bar), some done (a partial bar), complete
+    auto stored = [](const QString& task, int done, int count, bool complete) {
+      return QJsonObject{{"model", "m"}, {"setting", ""}, {"task", task}, {"units_done", done}, {"unit_count", count},
+                         {"results", complete ? QJsonObject{{"metrics", QJsonObject{{"x", 1}}}} : QJsonObject{}}};
+    };
+    QJsonArray runs{stored("passkey", 0, 0, false), stored("ppl_vs_length", 3, 4, false), stored("wikitext", 5, 5, true)};
+    for (int i = 0; i < 40; ++i) runs.append(stored("piqa", 1, 1, true));
+    q->addStoredRuns(runs);
+    QCOMPARE(q->data(q->index(0, RunQueue::Progress), RunQueue::FractionRole).toDouble(), -1.0);
+    QCOMPARE(q->data(q->index(0, RunQueue::Progress), Qt::DisplayRole).toString(), QString("0 units"));
+    QCOMPARE(q->data(q->index(1, RunQueue::Progress), RunQueue::FractionRole).toDouble(), 0.75);
+    QCOMPARE(q->data(q->index(1, RunQueue::Progress), Qt::DisplayRole).toString(), QString("3 / 4 units"));
+    QCOMPARE(q->data(q->index(2, RunQueue::Progress), RunQueue::FractionRole).toDouble(), 1.0);
+    QCOMPARE(q->data(q->index(1, RunQueue::Tasks), Qt::DisplayRole).toString(), QString("ppl_vs_length"));
+    // a job names its tasks (aliases when given); one answered from the store has no bar
+    RunJob j;
+    j.spec = QJsonObject{{"tasks", QJsonArray{"wikitext", QJsonObject{{"task", "ppl_vs_length"}, {"alias", "books"}}, QJsonObject{{"task", "passkey"}}}}};
+    QCOMPARE(RunQueue::taskNames(j), QString("wikitext, books, passkey"));
+    // the newest rows are scrolled into view
+    auto* view = w.findChild<QTableView*>("queue");
+    QVERIFY(view);
+    QTRY_VERIFY2(view->viewport()->rect().intersects(view->visualRect(q->index(q->rowCount() - 1, 0))), "the last row is not in view");
+    QVERIFY(view->verticalScrollBar()->value() > 0);
+  }
+
+  void exportDialogsRememberTheirFolder() {
+    QTemporaryDir a, b;
+    MainWindow::rememberFolder("export", a.filePath("ppl.png"));
+    QCOMPARE(MainWindow::lastFolder("export"), a.path());
+    MainWindow::rememberFolder("report", b.path());
+    QCOMPARE(MainWindow::lastFolder("report"), b.path());
+    QCOMPARE(MainWindow::lastFolder("export"), a.path());
+    QCOMPARE(MainWindow::lastFolder("never-used"), QDir::homePath());
   }
 
   void cudaWithoutGpusSaysSoAndFailsItsJob() {
