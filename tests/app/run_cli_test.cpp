@@ -103,7 +103,7 @@ TEST_F(RunCli, EveryTaskRunsEndToEndFromOneSpec) {
   tasks.push_back({{"task", "wikitext"}, {"data", "wiki.raw"}, {"max_length", 16}});
   tasks.push_back({{"task", "ppl_vs_length"}, {"data", "wiki.raw"}, {"lengths", {16, 32}}});
   tasks.push_back({{"task", "passkey"}, {"lengths", {300}}, {"depths", {0.0, 1.0}}, {"trials", 1}});
-  tasks.push_back({{"task", "longppl"}, {"data", "wiki.raw"}, {"trunc_len", 16}, {"sliding_window", 8}, {"length", 60}});
+  tasks.push_back({{"task", "longppl"}, {"data", "wiki.raw"}, {"trunc_len", 16}, {"sliding_window", 8}, {"lengths", {40, 60}}});
   tasks.push_back({{"task", "charlevel"}, {"data", "wiki.raw"}, {"max_length", 32}});
   tasks.push_back({{"task", "throughput"}, {"seq", 16}, {"repeats", 1}});
   const json spec{{"lmscope_run", 1}, {"name", "all tasks"},
@@ -124,7 +124,8 @@ TEST_F(RunCli, EveryTaskRunsEndToEndFromOneSpec) {
   EXPECT_TRUE(j["results"]["lambada_openai"]["perplexity,none"].is_number());
   EXPECT_TRUE(j["results"]["ppl_vs_length"]["ppl@32,none"].is_number());
   EXPECT_TRUE(j["results"]["passkey"]["accuracy,none"].is_number());
-  EXPECT_TRUE(j["results"]["longppl"]["ppl,none"].is_number());
+  EXPECT_TRUE(j["results"]["longppl"]["ppl@40,none"].is_number());
+  EXPECT_TRUE(j["results"]["longppl"]["ppl@60,none"].is_number());
   EXPECT_TRUE(j["results"]["charlevel"]["bits_per_char,none"].is_number());
   EXPECT_TRUE(j["results"]["throughput"]["tokens_per_s@1x16,none"].is_number());
   EXPECT_GT(test::read_text(tmp.path / "samples.jsonl").size(), 100u);
@@ -245,6 +246,12 @@ TEST_F(RunCli, WorkerSpeaksJsonLines) {
   EXPECT_EQ(pong["id"], 1);
   w.send({{"id", 2}, {"cmd", "inspect"}, {"model", model.string()}});
   EXPECT_EQ(w.next()["model"]["family"], "llama");
+  w.send({{"id", "t"}, {"cmd", "tasks"}});
+  const auto tasks = w.next();
+  EXPECT_EQ(tasks["event"], "tasks");
+  EXPECT_TRUE(tasks["tasks"].is_array() && !tasks["tasks"].empty());  // the names, as before the schema
+  EXPECT_EQ(tasks["schema"]["schema_version"], 1);
+  EXPECT_EQ(tasks["schema"]["tasks"].size(), tasks["tasks"].size());
   w.send({{"id", 3}, {"cmd", "frobnicate"}});
   const auto err = w.next();
   EXPECT_EQ(err["event"], "error");
