@@ -94,7 +94,8 @@ class Worker {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& r : store.task_runs()) {
       list.push_back({{"run_key", r.run_key}, {"spec_hash", r.spec_hash}, {"model", r.model},
-                      {"model_path", r.model_path}, {"setting", r.setting}, {"task", r.task}, {"config", r.config},
+                      {"model_path", r.model_path}, {"setting", r.setting}, {"task", r.task}, {"alias", r.alias},
+                      {"config", r.config},
                       {"provenance", r.provenance}, {"unit_count", r.unit_count},
                       {"units_done", store.unit_count_stored(r.run_key)},
                       {"created", r.created}, {"finished", r.finished}, {"results", r.results}});

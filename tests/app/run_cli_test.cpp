@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "lmscope/random_checkpoint.h"
@@ -129,6 +130,37 @@ TEST_F(RunCli, EveryTaskRunsEndToEndFromOneSpec) {
   EXPECT_TRUE(j["results"]["charlevel"]["bits_per_char,none"].is_number());
   EXPECT_TRUE(j["results"]["throughput"]["tokens_per_s@1x16,none"].is_number());
   EXPECT_GT(test::read_text(tmp.path / "samples.jsonl").size(), 100u);
+}
+
+TEST_F(RunCli, TwoInstancesOfATaskRunEndToEndUnderTheirAliases) {
+  // Perplexity vs length on two corpora in one spec (a figure's several lines), each entry named by its alias.
+  const auto other = tmp.path / "other.txt";
+  test::write_text(other, "The ferry sounded its horn twice and turned towards the island, where lamps were lit one "
+                          "by one along the quay while the last light went out of the sky over the hills.");
+  json tasks = json::array();
+  tasks.push_back({{"task", "ppl_vs_length"}, {"alias", "ppl:wiki"}, {"data", data.string()}, {"lengths", {8, 16}}});
+  tasks.push_back({{"task", "ppl_vs_length"}, {"alias", "ppl:ferry"}, {"data", other.string()}, {"lengths", {8, 16}}});
+  const json spec{{"models", {{{"path", model.string()}, {"tokenizer", "bytes"}}}}, {"tasks", tasks}};
+  test::write_text(tmp.path / "two.json", spec.dump());
+  const auto store = tmp.path / "two.sqlite";
+  const auto r = cli("run " + q(tmp.path / "two.json") + " --store " + q(store) + " --out " + q(tmp.path / "two-out.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("ppl:ferry"), std::string::npos) << r.out;  // the summary names the instances
+  const auto j = json::parse(test::read_text(tmp.path / "two-out.json"));
+  ASSERT_TRUE(j["results"].contains("ppl:wiki") && j["results"].contains("ppl:ferry")) << j["results"];
+  EXPECT_TRUE(j["results"]["ppl:ferry"]["ppl@16,none"].is_number());
+  EXPECT_NE(j["lmscope"]["run_keys"]["ppl:wiki"], j["lmscope"]["run_keys"]["ppl:ferry"]);
+  EXPECT_EQ(j["lmscope"]["details"]["ppl:ferry"]["series"].size(), 2u);
+  // the worker's history keeps each task run's alias
+  test::WorkerProcess w;
+  EXPECT_EQ(w.next()["event"], "ready");
+  w.send({{"id", 1}, {"cmd", "history"}, {"store", store.string()}});
+  const auto h = w.until("history");
+  std::set<std::string> aliases;
+  for (const auto& t : h["task_runs"]) aliases.insert(t["alias"].get<std::string>());
+  EXPECT_EQ(aliases, (std::set<std::string>{"ppl:wiki", "ppl:ferry"}));
+  w.send({{"cmd", "quit"}});
+  EXPECT_EQ(w.close_and_wait(), 0);
 }
 
 TEST(RunCliShared, PiqaAndLambadaRunOnTheSharedFilesWithTheirItemCounts) {
@@ -277,6 +309,7 @@ TEST_F(RunCli, WorkerSpeaksJsonLines) {
   const auto h = w.until("history");
   ASSERT_EQ(h["task_runs"].size(), 1u);
   EXPECT_EQ(h["task_runs"][0]["task"], "ppl_vs_length");
+  EXPECT_EQ(h["task_runs"][0]["alias"], "ppl_vs_length");  // no alias given: the task's name
   EXPECT_EQ(h["task_runs"][0]["unit_count"], h["task_runs"][0]["units_done"]);
   EXPECT_TRUE(h["task_runs"][0]["results"]["metrics"].contains("ppl@16"));
   // The worker is free as soon as the results line is out: a second run is accepted at once.

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "eval/scoring.h"
@@ -537,6 +539,68 @@ TEST_F(RunFixture, LongPplTakesAListOfLengthsWithAShortContextBelowEach) {
   auto too_long_doc = task;
   too_long_doc["lengths"] = {64, 100000};
   EXPECT_NE(error_of(too_long_doc).find("100000 tokens"), std::string::npos);
+}
+
+TEST_F(RunFixture, TwoInstancesOfATaskRunSideBySideUnderTheirAliases) {
+  const auto other = tmp.path / "other.txt";
+  test::write_text(other, "Gulls argued over a fish on the harbour wall, then flew off over the grey water. The "
+                          "ferry sounded its horn twice and turned towards the island, where lamps were being lit.");
+  const json harbour{{"task", "ppl_vs_length"}, {"alias", "ppl_vs_length:corpus"}, {"data", corpus.string()},
+                     {"lengths", {16, 32}}};
+  const json gulls{{"task", "ppl_vs_length"}, {"alias", "ppl_vs_length:gulls"}, {"data", other.string()},
+                   {"lengths", {16, 32}}};
+  std::vector<json> events;
+  const auto out = run(spec_json(json::array({harbour, gulls})), tmp.path / "s.sqlite", 0, 1, nullptr,
+                       [&](const json& e) { events.push_back(e); });
+  ASSERT_TRUE(out.complete);
+  const auto& r = out.results["results"];
+  ASSERT_TRUE(r.contains("ppl_vs_length:corpus") && r.contains("ppl_vs_length:gulls")) << r;
+  EXPECT_EQ(r["ppl_vs_length:gulls"]["alias"], "ppl_vs_length:gulls");
+  EXPECT_NE(r["ppl_vs_length:corpus"]["ppl@16,none"], r["ppl_vs_length:gulls"]["ppl@16,none"]);
+  const auto& keys = out.results["lmscope"]["run_keys"];
+  EXPECT_NE(keys["ppl_vs_length:corpus"], keys["ppl_vs_length:gulls"]);
+  EXPECT_NE(out.results["configs"]["ppl_vs_length:corpus"]["data_hash"],
+            out.results["configs"]["ppl_vs_length:gulls"]["data_hash"]);
+  // every event that names a task run names its instance
+  std::map<std::string, std::set<std::string>> aliases_by_event;
+  for (const auto& e : events) {
+    const auto kind = e["event"].get<std::string>();
+    if (kind == "start")
+      for (const auto& t : e["task_runs"]) aliases_by_event["start"].insert(t["alias"].get<std::string>());
+    if (kind == "partial" || kind == "result" || kind == "progress") {
+      ASSERT_TRUE(e.contains("alias")) << e;
+      aliases_by_event[kind].insert(e["alias"].get<std::string>());
+    }
+  }
+  const std::set<std::string> both{"ppl_vs_length:corpus", "ppl_vs_length:gulls"};
+  for (const char* kind : {"start", "partial", "result", "progress"}) EXPECT_EQ(aliases_by_event[kind], both) << kind;
+  std::set<std::string> stored;
+  for (const auto& t : run::ResultsStore(tmp.path / "s.sqlite").task_runs()) stored.insert(t.alias);
+  EXPECT_EQ(stored, both);
+  std::set<std::string> infos;
+  for (const auto& t : out.task_runs) infos.insert(t.alias);
+  EXPECT_EQ(infos, both);
+  // The same configuration under a new alias reuses the stored units, and the store names it as last asked.
+  auto renamed = gulls;
+  renamed["alias"] = "gulls";
+  const auto again = run(spec_json(json::array({renamed})), tmp.path / "s.sqlite");
+  EXPECT_EQ(again.units_computed, 0);
+  EXPECT_EQ(again.results["results"]["gulls"]["ppl@16,none"], r["ppl_vs_length:gulls"]["ppl@16,none"]);
+  for (const auto& t : run::ResultsStore(tmp.path / "s.sqlite").task_runs())
+    if (t.run_key == keys["ppl_vs_length:gulls"]) {
+      EXPECT_EQ(t.alias, "gulls");
+    }
+  // Two entries of one name would overwrite each other in the results: refused, naming the alias.
+  auto unnamed = harbour;
+  unnamed.erase("alias");
+  auto unnamed2 = gulls;
+  unnamed2.erase("alias");
+  try {
+    run(spec_json(json::array({unnamed, unnamed2})), tmp.path / "d.sqlite");
+    FAIL() << "two entries named ppl_vs_length were accepted";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("\"alias\""), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(RunFixture, BadTaskSettingsAreRefusedBeforeAnyWork) {

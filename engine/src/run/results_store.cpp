@@ -15,7 +15,7 @@ namespace lmscope::run {
 namespace {
 
 // 2: units carry a checksum (version-1 stores gain it when opened).
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;  // 2: unit checksums; 3: task runs' alias
 
 // SQLite's failures sorted by whose they are to fix, each naming the file: a damaged, foreign or read-only store is
 // the user's (BadInput: what to do), a full or failing disk is an output failure (OutputError), anything else is
@@ -106,7 +106,8 @@ std::string unit_checksum(const std::string& run_key, std::int64_t unit, const s
 }
 
 const char* kTaskRunColumns =
-    "run_key, spec_hash, model, model_path, setting, task, config, provenance, unit_count, created, results, finished";
+    "run_key, spec_hash, model, model_path, setting, task, config, provenance, unit_count, created, results, finished,"
+    " alias";
 
 TaskRunRecord read_task_run(Stmt& s) {
   TaskRunRecord r;
@@ -122,6 +123,8 @@ TaskRunRecord read_task_run(Stmt& s) {
   r.created = s.text(9);
   r.results = s.is_null(10) ? nlohmann::json(nullptr) : parse_or_null(s.text(10));
   r.finished = s.text(11);
+  r.alias = s.text(12);
+  if (r.alias.empty()) r.alias = r.task;  // a task run stored before aliases were kept
   return r;
 }
 
@@ -175,7 +178,7 @@ ResultsStore::ResultsStore(const std::filesystem::path& path) : path_(path) {
         exec("CREATE TABLE IF NOT EXISTS specs (spec_hash TEXT PRIMARY KEY, name TEXT, spec TEXT, created TEXT)");
         exec("CREATE TABLE IF NOT EXISTS task_runs (run_key TEXT PRIMARY KEY, spec_hash TEXT, model TEXT,"
              " model_path TEXT, setting TEXT, task TEXT, config TEXT, provenance TEXT, unit_count INTEGER,"
-             " created TEXT, results TEXT, finished TEXT)");
+             " created TEXT, results TEXT, finished TEXT, alias TEXT NOT NULL DEFAULT '')");
         exec("CREATE TABLE IF NOT EXISTS units (run_key TEXT, unit INTEGER, result TEXT, seconds REAL, tokens INTEGER,"
              " device TEXT, finished TEXT, checksum TEXT, PRIMARY KEY (run_key, unit))");
         // Re-read under the write lock: another process may have set the store up meanwhile.
@@ -185,6 +188,7 @@ ResultsStore::ResultsStore(const std::filesystem::path& path) : path_(path) {
           if (s.step()) now = s.integer(0);
         }
         if (now == 1) add_checksums();
+        if (now == 1 || now == 2) exec("ALTER TABLE task_runs ADD COLUMN alias TEXT NOT NULL DEFAULT ''");
         if (now < kSchemaVersion) exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
         exec("COMMIT");
       } catch (...) {
@@ -240,11 +244,15 @@ void ResultsStore::put_spec(const std::string& spec_hash, const std::string& nam
 }
 
 void ResultsStore::put_task_run(const TaskRunRecord& r) {
-  Stmt(db_, "INSERT OR IGNORE INTO task_runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, '')", path_)
+  const auto alias = r.alias.empty() ? r.task : r.alias;
+  Stmt(db_, "INSERT OR IGNORE INTO task_runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, '', ?11)", path_)
       .bind(1, r.run_key).bind(2, r.spec_hash).bind(3, r.model).bind(4, r.model_path).bind(5, r.setting)
       .bind(6, r.task).bind(7, dump_json(r.config)).bind(8, dump_json(r.provenance)).bind(9, r.unit_count)
-      .bind(10, r.created.empty() ? utc_now() : r.created)
+      .bind(10, r.created.empty() ? utc_now() : r.created).bind(11, alias)
       .step();
+  // The alias is a name, not part of what decides the numbers: a task run reused under another alias (the same
+  // configuration in a later spec) takes the name it was last asked for.
+  Stmt(db_, "UPDATE task_runs SET alias = ?2 WHERE run_key = ?1 AND alias <> ?2", path_).bind(1, r.run_key).bind(2, alias).step();
 }
 
 std::vector<TaskRunRecord> ResultsStore::task_runs() const {

@@ -65,6 +65,7 @@ struct TaskRun {
   std::string rope;
   std::shared_ptr<eval::Task> task;
   nlohmann::json settings;
+  std::string alias;  // the task instance's name: the entry's "alias", else the task's name
   std::string key;
   std::int64_t max_length = 0;
   std::int64_t batch_size = 1;  // windows per pass
@@ -230,6 +231,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
     auto& side = sides[mi];
     std::vector<std::shared_ptr<eval::Task>> tasks;  // the same task objects serve every RoPE setting
     std::vector<std::int64_t> lengths;
+    std::vector<std::string> aliases;
     for (const auto& ts : spec.tasks) {
       eval::TaskEnv env;
       env.tokenizer = side.tokenizer.get();
@@ -241,8 +243,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
       if (tasks.back()->unit_count() < 1)
         throw BadInput("task " + tasks.back()->name() + " for model '" + side.entry.name +
                        "': nothing to evaluate (the data file holds no usable text or records, or 'limit' is 0)");
-      // The alias names the task in the results; checked here so a wrong type is a message, not a crash later.
-      eval::setting_string(ts, "alias", tasks.back()->name(), tasks.back()->name());
+      // The alias names the task instance in the results, events and store.
+      aliases.push_back(eval::setting_string(ts, "alias", tasks.back()->name(), tasks.back()->name()));
     }
     for (const auto& rope : spec.rope) {
       for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
@@ -251,6 +253,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         r.rope = rope;
         r.task = tasks[ti];
         r.settings = spec.tasks[ti];
+        r.alias = aliases[ti];
         r.max_length = lengths[ti];
         // Batching pays on the GPU; on the CPU one window at a time is as fast and uses less memory.
         r.batch_size = eval::setting_int_in(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, 1, 4096, r.task->name());
@@ -271,6 +274,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         rec.model_path = side.entry.path;
         rec.setting = rope;
         rec.task = r.task->name();
+        rec.alias = r.alias;
         rec.unit_count = r.task->unit_count();
         rec.config = r.task->config();
         rec.provenance = {{"weights_fingerprint", side.fingerprint}, {"engine_version", lmscope::version()},
@@ -314,7 +318,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
     std::int64_t pending = 0;
     for (const auto& r : runs) {
       list.push_back({{"run_key", r.key}, {"model", sides[r.model].entry.name}, {"setting", r.rope},
-                      {"task", r.task->name()}, {"units", r.task->unit_count()}, {"stored", r.units.size()},
+                      {"task", r.task->name()}, {"alias", r.alias}, {"units", r.task->unit_count()},
+                      {"stored", r.units.size()},
                       {"to_compute", r.pending.size()}});
       pending += static_cast<std::int64_t>(r.pending.size());
     }
@@ -340,7 +345,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
     nlohmann::json e{{"event", "progress"},      {"units_done", units_done},
                      {"units_to_compute", units_pending_total}, {"tokens", tokens},
                      {"tokens_per_s", rate},    {"elapsed_s", el},
-                     {"model", sides[r.model].entry.name}, {"setting", r.rope}, {"task", r.task->name()}};
+                     {"model", sides[r.model].entry.name}, {"setting", r.rope}, {"task", r.task->name()},
+                     {"alias", r.alias}};
     if (cost_done > 0 && cost_total > cost_done) e["eta_s"] = el * static_cast<double>(cost_total - cost_done) / static_cast<double>(cost_done);
     else if (cost_total <= cost_done) e["eta_s"] = 0.0;
     emit(e);
@@ -448,7 +454,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
           last_partial = Clock::now();
           const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
           emit({{"event", "partial"},   {"run_key", r.key},         {"model", side.entry.name},
-                {"setting", r.rope},    {"task", r.task->name()},    {"units_done", r.units.size()},
+                {"setting", r.rope},    {"task", r.task->name()},    {"alias", r.alias},
+                {"units_done", r.units.size()},
                 {"unit_count", r.task->unit_count()}, {"metrics", a.metrics}, {"details", a.details}});
         }
         progress(r, true);
@@ -493,11 +500,11 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
     }
     auto& g = groups[group_of[gk]];
     const auto name = r.task->name();
-    const auto alias = eval::setting_string(r.settings, "alias", name, name);
+    const auto& alias = r.alias;
     g["configs"][alias] = r.task->config();
     g["versions"][alias] = r.task->version();
     g["lmscope"]["run_keys"][alias] = r.key;
-    TaskRunInfo info{r.key, side.entry.name, r.rope, name, r.task->unit_count(), false};
+    TaskRunInfo info{r.key, side.entry.name, r.rope, name, alias, r.task->unit_count(), false};
     if (static_cast<std::int64_t>(r.units.size()) == r.task->unit_count()) {
       const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
       check_metrics(a, r.task->name(), side.entry.name, r.rope);
@@ -507,7 +514,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
       store.put_results(r.key, {{"metrics", a.metrics}, {"details", a.details}, {"samples", a.samples}});
       info.complete = true;
       emit({{"event", "result"},   {"run_key", r.key},      {"model", side.entry.name}, {"setting", r.rope},
-            {"task", name},        {"metrics", a.metrics},  {"details", a.details},     {"samples", a.samples}});
+            {"task", name},        {"alias", alias},        {"metrics", a.metrics},     {"details", a.details},
+            {"samples", a.samples}});
     } else {
       out.complete = false;
       g["lmscope"]["incomplete"].push_back({{"task", alias}, {"units_done", r.units.size()},

@@ -24,6 +24,9 @@ struct TaskRunRecord {
   std::string model_path;
   std::string setting;    // e.g. the RoPE override, "" for the checkpoint's own
   std::string task;
+  // The task instance's name in results and events (the spec entry's "alias", else the task's name); the one it
+  // was last run under when a later spec reuses the task run under another alias.
+  std::string alias;
   nlohmann::json config;      // the task's resolved config
   nlohmann::json provenance;  // weights fingerprint, engine version, backend, dtype, device
   std::int64_t unit_count = 0;
