@@ -567,13 +567,14 @@ TEST_F(RunFixture, TwoInstancesOfATaskRunSideBySideUnderTheirAliases) {
     const auto kind = e["event"].get<std::string>();
     if (kind == "start")
       for (const auto& t : e["task_runs"]) aliases_by_event["start"].insert(t["alias"].get<std::string>());
-    if (kind == "partial" || kind == "result" || kind == "progress") {
+    if (kind == "partial" || kind == "result" || kind == "progress" || kind == "unit") {
       ASSERT_TRUE(e.contains("alias")) << e;
       aliases_by_event[kind].insert(e["alias"].get<std::string>());
     }
   }
   const std::set<std::string> both{"ppl_vs_length:corpus", "ppl_vs_length:gulls"};
-  for (const char* kind : {"start", "partial", "result", "progress"}) EXPECT_EQ(aliases_by_event[kind], both) << kind;
+  for (const char* kind : {"start", "unit", "partial", "result", "progress"})
+    EXPECT_EQ(aliases_by_event[kind], both) << kind;
   std::set<std::string> stored;
   for (const auto& t : run::ResultsStore(tmp.path / "s.sqlite").task_runs()) stored.insert(t.alias);
   EXPECT_EQ(stored, both);

@@ -449,7 +449,8 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
         ++out.units_computed;
         ++units_done;
         cost_done += r.task->unit_cost(u);
-        emit({{"event", "unit"}, {"run_key", r.key}, {"unit", u}, {"seconds", su.seconds}, {"tokens", su.tokens}});
+        emit({{"event", "unit"}, {"run_key", r.key}, {"alias", r.alias}, {"unit", u}, {"seconds", su.seconds},
+              {"tokens", su.tokens}});
         if (i + 1 == r.pending.size() || Clock::now() - last_partial >= kPartialEvery) {
           last_partial = Clock::now();
           const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
