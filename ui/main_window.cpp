@@ -88,6 +88,12 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
     library_->setError(folder, message);
     statusBar()->showMessage(tr("%1 does not load: %2").arg(folder, message));
   });
+  connect(engine_, &EngineClient::taskSchema, this, [this](const QJsonObject& schema) {
+    QString error;
+    if (const auto catalog = TaskCatalog::fromJson(schema, &error)) tasks_->setCatalog(*catalog);
+    else tasks_->setCatalogError(error);
+  });
+  connect(engine_, &EngineClient::taskSchemaFailed, tasks_, &TaskBuilder::setCatalogError);
   connect(engine_, &EngineClient::devicesFound, this, [this](int gpus, const QString&) {
     queue_->setGpuCount(gpus);
     tasks_->setGpuCount(gpus);
@@ -114,6 +120,7 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
   });
   connect(rope_, &RopeEditor::changed, this, &MainWindow::updateLaunchSummary);
 
+  engine_->tasks();
   engine_->devices();
   if (options_.restore_library) {
     QSettings s;
