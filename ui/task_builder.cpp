@@ -163,7 +163,7 @@ void TaskBuilder::buildGlobals() {
     if (s.key == "alias") continue;  // a name per task instance, in each form
     auto* e = new QLineEdit(this);
     e->setObjectName("global_" + s.key);
-    e->setPlaceholderText(s.def.isNull() ? tr("default") : TaskCatalog::textOf(s, s.def));
+    e->setPlaceholderText(TaskCatalog::hintOf(s));
     e->setToolTip(tooltipOf(s));
     e->setText(settings.value("tasks/global/" + s.key).toString());
     connect(e, &QLineEdit::textChanged, this, &TaskBuilder::changed);
@@ -230,7 +230,7 @@ QWidget* TaskBuilder::buildForm(Instance& inst) {
   form->addRow(buttons);
   if (info)
     for (const TaskSettingInfo& s : info->settings)
-      if (!s.common) addEditor(inst, s, page, form);
+      if (!s.common && s.synonym_of.isEmpty()) addEditor(inst, s, page, form);
   if (const TaskSettingInfo* alias = settingOf(inst, "alias")) addEditor(inst, *alias, page, form);
   return page;
 }
@@ -253,7 +253,8 @@ void TaskBuilder::addEditor(Instance& inst, const TaskSettingInfo& s, QWidget* p
     editor = c;
   } else {
     auto* e = new QLineEdit(TaskCatalog::textOf(s, s.def), page);
-    e->setPlaceholderText(s.def.isNull() ? s.help : tr("default: %1").arg(TaskCatalog::textOf(s, s.def)));
+    e->setCursorPosition(0);  // long lists show their start
+    e->setPlaceholderText(TaskCatalog::hintOf(s));
     connect(e, &QLineEdit::textChanged, this, &TaskBuilder::changed);
     if (s.key == "alias") {
       const QString id = inst.id;
@@ -354,8 +355,10 @@ void TaskBuilder::setField(const QString& instance, const QString& key, const QS
   if (!catalog_) return later([=, this] { setField(instance, key, text); });
   Instance* i = find(instance);
   QWidget* w = i ? i->editors.value(key) : nullptr;
-  if (auto* e = qobject_cast<QLineEdit*>(w)) e->setText(text);
-  else if (auto* c = qobject_cast<QComboBox*>(w)) c->setCurrentText(text);
+  if (auto* e = qobject_cast<QLineEdit*>(w)) {
+    e->setText(text);
+    e->setCursorPosition(0);
+  } else if (auto* c = qobject_cast<QComboBox*>(w)) c->setCurrentText(text);
   else if (auto* b = qobject_cast<QCheckBox*>(w)) {
     const QString t = text.trimmed().toLower();
     b->setChecked(t == "true" || t == "yes" || t == "1");

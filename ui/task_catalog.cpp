@@ -23,6 +23,7 @@ TaskSettingInfo settingFrom(const QJsonObject& o) {
   const QJsonObject r = o["required_if"].toObject();
   s.required_if_key = r["setting"].toString();
   for (const QJsonValue& v : r["any_of"].toArray()) s.required_if_any << v.toString();
+  s.synonym_of = o["synonym_of"].toString();
   return s;
 }
 
@@ -108,8 +109,22 @@ QString TaskCatalog::textOf(const TaskSettingInfo& s, const QJsonValue& v) {
 }
 
 QString TaskCatalog::hintOf(const TaskSettingInfo& s) {
-  if (s.def.isNull() || s.def.isUndefined()) return s.help;
-  return QObject::tr("default %1 — %2").arg(textOf(s, s.def), s.help);
+  if (!s.def.isNull() && !s.def.isUndefined()) return QObject::tr("default: %1").arg(textOf(s, s.def));
+  // The schema's help says what an absent setting means after "none: " (up to a ';' or the closing parenthesis).
+  for (const QString& mark : {QString("none: "), QString("none (or 0): ")}) {
+    const qsizetype at = s.help.indexOf(mark);
+    if (at < 0) continue;
+    QString meaning;
+    int depth = 0;
+    for (qsizetype i = at + mark.size(); i < s.help.size(); ++i) {
+      const QChar c = s.help[i];
+      if (c == '(') ++depth;
+      if ((c == ')' && depth-- == 0) || (c == ';' && depth == 0)) break;
+      meaning += c;
+    }
+    return QObject::tr("empty: %1").arg(meaning.trimmed());
+  }
+  return s.help;
 }
 
 QJsonValue TaskCatalog::valueOf(const TaskSettingInfo& s, const QString& typed, QString* error) {

@@ -21,6 +21,7 @@ struct TaskSettingInfo {
   // Required when setting `required_if_key` holds any of these values (its default when empty).
   QString required_if_key;
   QStringList required_if_any;
+  QString synonym_of;  // another spelling of that setting (a form shows only that one)
 };
 
 struct TaskInfo {
@@ -47,7 +48,8 @@ class TaskCatalog {
   // The JSON value of what was typed: Undefined when the text is empty (the engine's default applies), else the
   // value, or Undefined with `error` saying what is wrong in words (range and choices included).
   static QJsonValue valueOf(const TaskSettingInfo& s, const QString& text, QString* error = nullptr);
-  // What an empty field means: "none: all" for a null default, else the default's text.
+  // What an empty field gives: "default: 5", or for a setting without a default value what its help says happens
+  // ("empty: the model itself"), else the help.
   static QString hintOf(const TaskSettingInfo& s);
 
  private:

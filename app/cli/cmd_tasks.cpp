@@ -45,6 +45,7 @@ std::string help_text(const eval::SettingSchema& s) {
     h += s.type == eval::SettingType::word_list ? " [any of: " + c + "]" : " [one of: " + c + "]";
   }
   if (s.required) h += " (required)";
+  if (!s.synonym_of.empty()) h += " (another spelling of " + s.synonym_of + ")";
   return h;
 }
 

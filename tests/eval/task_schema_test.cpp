@@ -91,6 +91,10 @@ TEST_F(TaskSchemaTest, EverySettingIsWellFormed) {
       EXPECT_TRUE(keys.insert(d.key).second) << where << " twice";
       EXPECT_FALSE(d.help.empty()) << where;
       EXPECT_FALSE(d.label.empty()) << where;
+      if (!d.synonym_of.empty()) {
+        ASSERT_NE(t.find(d.synonym_of), nullptr) << where;
+        EXPECT_TRUE(d.default_value.is_null()) << where;
+      }
       if (d.required) {
         EXPECT_TRUE(d.default_value.is_null()) << where << ": a required setting has no default";
       }

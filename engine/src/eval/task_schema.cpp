@@ -99,6 +99,7 @@ nlohmann::json to_json(const SettingSchema& s) {
   if (s.min) j["min"] = bound(s, *s.min);
   if (s.max) j["max"] = bound(s, *s.max);
   if (s.type == SettingType::choice || !s.choices.empty()) j["choices"] = s.choices;
+  if (!s.synonym_of.empty()) j["synonym_of"] = s.synonym_of;
   if (!s.required_if_key.empty()) j["required_if"] = {{"setting", s.required_if_key}, {"any_of", s.required_if_any}};
   return j;
 }

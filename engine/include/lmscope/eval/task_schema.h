@@ -49,6 +49,8 @@ struct SettingSchema {
   // essay haystack for the essay tasks.
   std::string required_if_key{};
   std::vector<std::string> required_if_any{};
+  // Another spelling of the setting named here, kept for specs that use it (forms show only that one).
+  std::string synonym_of{};
   bool is_path() const {
     return type == SettingType::file || type == SettingType::file_list || type == SettingType::folder;
   }

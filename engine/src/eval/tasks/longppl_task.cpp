@@ -269,7 +269,7 @@ TaskSchema longppl_schema() {
             .default_value = nullptr, .min = 2, .max = static_cast<double>(kMaxTaskLength)},
            {.key = "length", .type = T::integer, .label = "length (one)",
             .help = "one length: the same as lengths [length]", .default_value = nullptr, .min = 2,
-            .max = static_cast<double>(kMaxTaskLength)},
+            .max = static_cast<double>(kMaxTaskLength), .synonym_of = "lengths"},
            {.key = "trunc_len", .type = T::integer, .label = "short context K",
             .help = "the evaluator's short context K in its tokens: key tokens gain from context beyond K, so K must be "
                     "below every length; none: min(4096, L/8) at each length L (the paper: 4096 at 32K)",
