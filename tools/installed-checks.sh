@@ -125,7 +125,7 @@ SPEC
   local ran="hellaswag piqa arc_easy arc_challenge winogrande boolq copa sciq social_iqa wikitext lambada_openai
              ppl_vs_length passkey longppl charlevel recall ruler throughput"
   # compare (a model token by token against a base with the same tokenizer): the two BPE demo models.
-  if lmscope-cli tasks | grep -qx compare; then
+  if lmscope-cli tasks --names | grep -qx compare; then
     lmscope-cli run --model "$share/models/demo-llama" --task compare --data "$text" --store "$d/store.sqlite" \
       --settings "{\"base\": \"$share/models/demo-gdn\", \"length\": 256, \"max_windows\": 2}" --quiet \
       >"$d/compare.txt" 2>&1 || { cat "$d/compare.txt"; fail "lmscope-cli run --task compare"; }
@@ -136,7 +136,7 @@ SPEC
     grep -qE "(^|[^a-z_])$t([^a-z_]|$)" "$d/results.txt" || fail "no result for task $t"
   done
   # A task kind added later fails here until it gets an evaluation above (RULER's niah_* ran as "ruler").
-  for t in $(lmscope-cli tasks); do
+  for t in $(lmscope-cli tasks --names); do
     case " $(echo $ran) " in *" $t "*) ;; *) [[ $t == niah_* ]] || fail "task $t has no evaluation in installed-checks.sh" ;; esac
   done
   has "$d/results.json" "\"version\": \"$expected\""

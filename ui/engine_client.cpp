@@ -6,7 +6,13 @@
 EngineClient::EngineClient(QString cli_path, QObject* parent) : QObject(parent), cli_path_(std::move(cli_path)) {}
 
 void EngineClient::inspect(const QString& model_dir, const QString& tag) {
-  runJson({"inspect", "--json", "--model", model_dir}, tag);
+  runJson({"inspect", "--json", "--model", model_dir}, [this, tag](const QJsonObject& o) { emit inspected(tag, o); },
+          [this, tag](const QString& m) { emit failed(tag, m); });
+}
+
+void EngineClient::tasks() {
+  runJson({"tasks", "--json"}, [this](const QJsonObject& o) { emit taskSchema(o); },
+          [this](const QString& m) { emit taskSchemaFailed(m); });
 }
 
 void EngineClient::devices() {
@@ -28,20 +34,21 @@ void EngineClient::devices() {
   p->start(cli_path_, {"devices"});
 }
 
-void EngineClient::runJson(const QStringList& args, const QString& tag) {
+void EngineClient::runJson(const QStringList& args, std::function<void(const QJsonObject&)> done,
+                           std::function<void(const QString&)> failed) {
   auto* p = new QProcess(this);
-  connect(p, &QProcess::errorOccurred, this, [this, p, tag](QProcess::ProcessError e) {
+  connect(p, &QProcess::errorOccurred, this, [this, p, failed](QProcess::ProcessError e) {
     if (e == QProcess::FailedToStart) {
-      emit failed(tag, tr("cannot start the engine (%1): %2").arg(cli_path_, p->errorString()));
+      failed(tr("cannot start the engine (%1): %2").arg(cli_path_, p->errorString()));
       p->deleteLater();
     }
   });
-  connect(p, &QProcess::finished, this, [this, p, tag](int code, QProcess::ExitStatus status) {
+  connect(p, &QProcess::finished, this, [this, p, done, failed](int code, QProcess::ExitStatus status) {
     const QByteArray out = p->readAllStandardOutput();
     const QString err = QString::fromUtf8(p->readAllStandardError()).trimmed();
     p->deleteLater();
     if (status != QProcess::NormalExit) {
-      emit failed(tag, tr("the engine crashed"));
+      failed(tr("the engine crashed"));
       return;
     }
     if (code != 0) {
@@ -49,16 +56,16 @@ void EngineClient::runJson(const QStringList& args, const QString& tag) {
       QString msg = err;
       const int colon = msg.indexOf(": ");
       if (msg.startsWith("lmscope-cli ") && colon > 0) msg = msg.mid(colon + 2);
-      emit failed(tag, msg.isEmpty() ? tr("the engine exited with code %1").arg(code) : msg);
+      failed(msg.isEmpty() ? tr("the engine exited with code %1").arg(code) : msg);
       return;
     }
     QJsonParseError perr{};
     const QJsonDocument doc = QJsonDocument::fromJson(out, &perr);
     if (perr.error != QJsonParseError::NoError || !doc.isObject()) {
-      emit failed(tag, tr("the engine's answer is not JSON: %1").arg(perr.errorString()));
+      failed(tr("the engine's answer is not JSON: %1").arg(perr.errorString()));
       return;
     }
-    emit inspected(tag, doc.object());
+    done(doc.object());
   });
   p->start(cli_path_, args);
 }

@@ -6,6 +6,7 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDir>
+#include <QEventLoop>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QFile>
@@ -93,6 +94,12 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
     library_->setError(folder, message);
     statusBar()->showMessage(tr("%1 does not load: %2").arg(folder, message));
   });
+  connect(engine_, &EngineClient::taskSchema, this, [this](const QJsonObject& schema) {
+    QString error;
+    if (const auto catalog = TaskCatalog::fromJson(schema, &error)) tasks_->setCatalog(*catalog);
+    else tasks_->setCatalogError(error);
+  });
+  connect(engine_, &EngineClient::taskSchemaFailed, tasks_, &TaskBuilder::setCatalogError);
   connect(engine_, &EngineClient::devicesFound, this, [this](int gpus, const QString&) {
     queue_->setGpuCount(gpus);
     tasks_->setGpuCount(gpus);
@@ -135,6 +142,7 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
   });
   connect(rope_, &RopeEditor::changed, this, &MainWindow::updateLaunchSummary);
 
+  engine_->tasks();
   engine_->devices();
   if (options_.restore_library) {
     QSettings s;
@@ -534,21 +542,16 @@ void MainWindow::applyPreset(const QString& name) {
   tasks_->applyPreset(p);
   if (!p.rope.isEmpty()) rope_->setSettings(p.rope);
   setup_tabs_->setCurrentWidget(tasks_);
-  // what the preset's data check finds (missing files, documents too short), and what the builder cannot hold yet
+  // what the preset's data check finds (missing files, documents too short)
   PresetCheck::Options co;
   const auto models = library_->chosen();
   co.byte_tokens = !models.isEmpty();
   for (const auto& m : models) co.byte_tokens &= m.tokenizer == "bytes";
   const QStringList missing = PresetCheck::messages(PresetCheck::checkPreset(p, co));
-  QStringList extra;
-  for (const auto& v : p.extraInstances()) extra << v.toObject()["alias"].toString();
   QString msg = tr("Preset %1").arg(p.name);
   if (!p.model.isEmpty()) msg += tr(" (for %1: tick it in Models)").arg(p.model);
   if (!missing.isEmpty()) msg += tr(" — its data check: %1").arg(missing.join("; "));
-  if (!extra.isEmpty())
-    msg += tr(" — %n more instance(s) of a task (%1) need task instances in the task builder; only the first is applied", nullptr, extra.size())
-               .arg(extra.join(", "));
-  statusBar()->showMessage(msg, missing.isEmpty() && extra.isEmpty() ? 15000 : 0);
+  statusBar()->showMessage(msg, missing.isEmpty() ? 15000 : 0);
   updateLaunchSummary();
 }
 
@@ -802,6 +805,16 @@ void MainWindow::saveRunSpecDialog() {
 bool MainWindow::openRunSpec(const QString& path, QString* error, QStringList* notes_out) {
   const auto spec = OpenedRunSpec::readFile(path, error);
   if (!spec) return false;
+  // the task forms come from the engine's schema: a spec opened right at startup waits for it (briefly)
+  if (!tasks_->hasCatalog()) {
+    QEventLoop loop;
+    QTimer limit;
+    limit.setSingleShot(true);
+    connect(tasks_, &TaskBuilder::catalogReady, &loop, &QEventLoop::quit);
+    connect(&limit, &QTimer::timeout, &loop, &QEventLoop::quit);
+    limit.start(30000);
+    if (!tasks_->hasCatalog()) loop.exec(QEventLoop::ExcludeUserInputEvents);
+  }
   QStringList notes = spec->notes;
   // models: the spec's, ticked; the others stay in the library, unticked
   for (int r = 0; r < library_->rowCount(); ++r) library_->setUse(r, false);
@@ -817,23 +830,31 @@ bool MainWindow::openRunSpec(const QString& path, QString* error, QStringList* n
       }
   }
   // tasks: the spec's, with its settings; a field the builder does not show is named
-  for (const QString& t : TaskBuilder::taskNames()) tasks_->setTaskEnabled(t, false);
+  for (const QString& t : tasks_->instances()) tasks_->setTaskEnabled(t, false);
+  const QStringList known = tasks_->catalog() ? tasks_->catalog()->names() : QStringList();
   QStringList seen;
   for (const auto& t : spec->tasks) {
-    if (!TaskBuilder::taskNames().contains(t.task)) {
-      notes << tr("task %1 is not in the task builder").arg(t.task);
+    if (!known.contains(t.task)) {
+      notes << (known.isEmpty() ? tr("task %1: the engine's task list has not arrived; open the spec again").arg(t.task)
+                                : tr("task %1 is not in the task builder").arg(t.task));
       continue;
     }
+    // a task's first entry fills its own form, a later one a new instance named by its alias
+    QString id = t.task;
     if (seen.contains(t.task)) {
-      notes << tr("a second %1%2 needs task instances in the task builder: not applied")
-                   .arg(t.task, t.alias.isEmpty() ? QString() : QString(" (%1)").arg(t.alias));
-      continue;
+      id = tasks_->addInstance(t.task, t.alias);
+      if (id.isEmpty()) {
+        notes << tr("a second %1 could not be added to the task builder").arg(t.task);
+        continue;
+      }
+    } else if (!t.alias.isEmpty()) {
+      tasks_->setField(id, "alias", t.alias);
     }
     seen << t.task;
-    tasks_->setTaskEnabled(t.task, true);
+    tasks_->setTaskEnabled(id, true);
     for (const auto& [key, text] : t.fields) {
-      tasks_->setField(t.task, key, text);
-      if (tasks_->field(t.task, key) != text.trimmed()) notes << tr("%1: setting %2 = %3 could not be set in the task builder").arg(t.task, key, text);
+      tasks_->setField(id, key, text);
+      if (tasks_->field(id, key) != text.trimmed()) notes << tr("%1: setting %2 = %3 could not be set in the task builder").arg(id, key, text);
     }
   }
   for (const QString& k : {QString("backend"), QString("dtype"), QString("seed"), QString("limit"), QString("max_length"), QString("batch_size")}) {

@@ -1,5 +1,6 @@
 #include "task_builder.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -9,6 +10,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -19,79 +21,42 @@
 #include "value_list.h"
 
 namespace {
+constexpr int kIdRole = Qt::UserRole;
+
 QStringList splitFiles(const QString& text) {
   QStringList out;
   for (const QString& part : text.split(';'))
     if (!part.trimmed().isEmpty()) out << part.trimmed();
   return out;
 }
-const QStringList kMultipleChoice{"hellaswag", "piqa", "arc_easy", "arc_challenge", "winogrande", "boolq", "copa", "sciq", "social_iqa"};
-}
 
-QStringList TaskBuilder::taskNames() {
-  return QStringList{"ppl_vs_length", "passkey", "longppl", "wikitext", "lambada_openai"} + kMultipleChoice +
-         QStringList{"ruler", "recall", "compare", "charlevel", "throughput"};
+QString tooltipOf(const TaskSettingInfo& s) {
+  QString t = s.help;
+  if (s.min && s.max) t += QObject::tr(" (%1 to %2)").arg(ValueList::numberText(*s.min), ValueList::numberText(*s.max));
+  else if (s.min) t += QObject::tr(" (at least %1)").arg(ValueList::numberText(*s.min));
+  else if (s.max) t += QObject::tr(" (at most %1)").arg(ValueList::numberText(*s.max));
+  if (s.type == "int_list" || s.type == "number_list")
+    t += QObject::tr(" — a list (256, 512) or a range (256:2048:256, 512..8192 x2)");
+  if (s.type == "word_list") t += QObject::tr(" — separated by commas");
+  if (s.type == "file_list") t += QObject::tr(" — separated by ;");
+  return t;
 }
+}  // namespace
 
-QVector<TaskBuilder::Field> TaskBuilder::fieldsOf(const QString& t) {
-  const Field data{"data", tr("data file"), "file", "", tr("JSON/JSONL in the Hugging Face layout, or a text file")};
-  if (t == "ppl_vs_length")
-    return {data,
-            {"lengths", tr("context lengths"), "ints", "256, 512, 1024, 2048", tr("list or range: 256:2048:256, 512..8192 x2")},
-            {"protocol", tr("protocol"), "choice:chunks|sliding", "chunks", tr("non-overlapping chunks, or sliding windows")},
-            {"stride", tr("stride (sliding)"), "int", "", tr("default L/2")},
-            {"max_chunks", tr("max windows per length"), "int", "", tr("empty: all")}};
-  if (t == "passkey")
-    return {{"lengths", tr("lengths (tokens)"), "ints", "256, 512, 1024", tr("list or range")},
-            {"depths", tr("depths (0–1)"), "numbers", "0, 0.25, 0.5, 0.75, 1", tr("where the key sits: 0 = start")},
-            {"trials", tr("trials per cell"), "int", "5", {}},
-            {"filler_file", tr("filler text"), "file", "", tr("empty: the built-in filler")}};
-  if (t == "longppl")
-    return {data,
-            {"evaluator", tr("evaluator model"), "folder", "", tr("empty: the model itself")},
-            {"length", tr("document length (tokens)"), "int", "", tr("empty: the max length")}};
-  if (t == "ruler")
-    return {{"tasks", tr("RULER tasks"), "words", "niah_single_1, niah_single_2, niah_single_3, niah_multikey_1",
-             tr("niah_single_1..3, niah_multikey_1..3, niah_multivalue, niah_multiquery (the model-card four by default)")},
-            {"lengths", tr("lengths (tokens)"), "ints", "4096", tr("prompt + answer budget; list or range")},
-            {"samples", tr("samples per task and length"), "int", "100", tr("RULER uses 500")},
-            {"haystack_file", tr("essay haystack"), "file", "", tr("a long text for the essay tasks (S2, S3, MK1, MV, MQ)")},
-            {"max_new_tokens", tr("new tokens"), "int", "128", {}}};
-  if (t == "recall")
-    return {{"data", tr("data files (one per set)"), "files", "",
-             tr("JSONL: {text, value} (lm-eval's based-* sets) or {context, question, answers}; separate files with ;")},
-            {"max_new_tokens", tr("new tokens"), "int", "48", tr("greedy tokens per answer")},
-            {"until", tr("stop at"), "choice:newline|nothing", "newline", tr("the answer ends at the first line break")}};
-  if (t == "compare")
-    return {data,
-            {"base", tr("base model"), "folder", "", tr("empty: the model alone (loss by position); else KL, agreement, ΔNLL against it")},
-            {"length", tr("window (tokens)"), "int", "", tr("empty: 2048 or the max length")},
-            {"max_windows", tr("max windows"), "int", "", tr("empty: every window of the data")},
-            {"buckets", tr("position buckets"), "int", "32", {}}};
-  if (t == "throughput")
-    return {{"batch", tr("batch sizes"), "ints", "1", {}}, {"seq", tr("sequence lengths"), "ints", "256", {}}, {"repeats", tr("repeats"), "int", "3", {}}};
-  return {data};
-}
-
-TaskBuilder::TaskBuilder(QWidget* parent) : QWidget(parent), list_(new QListWidget(this)), forms_(new QStackedWidget(this)) {
-  QSettings settings;
-  for (const QString& t : taskNames()) {
-    auto* item = new QListWidgetItem(t, list_);
-    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-    item->setCheckState(settings.value("tasks/enabled").toStringList().contains(t) ? Qt::Checked : Qt::Unchecked);
-    forms_->addWidget(buildForm(t));
-  }
-  for (auto& [task, edits] : edits_.toStdMap())
-    for (auto it = edits.begin(); it != edits.end(); ++it) {
-      const QVariant v = settings.value(QString("tasks/%1/%2").arg(task, it.key()));
-      if (v.isValid()) it.value()->setText(v.toString());
-    }
-  connect(list_, &QListWidget::currentRowChanged, forms_, &QStackedWidget::setCurrentIndex);
+TaskBuilder::TaskBuilder(QWidget* parent)
+    : QWidget(parent), list_(new QListWidget(this)), forms_(new QStackedWidget(this)), status_(new QLabel(this)) {
+  list_->setObjectName("task_list");
+  status_->setObjectName("task_status");
+  status_->setWordWrap(true);
+  status_->setText(tr("Reading the task list from the engine…"));
+  connect(list_, &QListWidget::currentItemChanged, this, [this](QListWidgetItem* item) {
+    if (!item) return;
+    if (const Instance* inst = find(item->data(kIdRole).toString())) forms_->setCurrentWidget(inst->form);
+  });
   connect(list_, &QListWidget::itemChanged, this, &TaskBuilder::changed);
-  list_->setCurrentRow(0);
 
   auto* global = new QGroupBox(tr("For every task"), this);
-  auto* gf = new QFormLayout(global);
+  global_form_ = new QFormLayout(global);
   backend_ = new QComboBox(global);
   backend_->setObjectName("backend");
   backend_->addItem(tr("CPU"), "cpu");
@@ -99,18 +64,8 @@ TaskBuilder::TaskBuilder(QWidget* parent) : QWidget(parent), list_(new QListWidg
   dtype_->setObjectName("dtype");
   dtype_->addItem("fp32", "fp32");
   dtype_->addItem("bf16", "bf16");
-  gf->addRow(tr("backend"), backend_);
-  gf->addRow(tr("dtype"), dtype_);
-  const QList<QPair<QString, QString>> globals{{"seed", tr("seed")}, {"max_length", tr("max length")}, {"limit", tr("limit (items per task)")}, {"batch_size", tr("batch size")}};
-  for (const auto& [key, label] : globals) {
-    auto* e = new QLineEdit(global);
-    e->setObjectName("global_" + key);
-    e->setPlaceholderText(key == "seed" ? "1234" : tr("default"));
-    e->setText(settings.value("tasks/global/" + key).toString());
-    connect(e, &QLineEdit::textChanged, this, &TaskBuilder::changed);
-    global_edits_[key] = e;
-    gf->addRow(label, e);
-  }
+  global_form_->addRow(tr("backend"), backend_);
+  global_form_->addRow(tr("dtype"), dtype_);
   connect(backend_, &QComboBox::currentIndexChanged, this, &TaskBuilder::changed);
   connect(dtype_, &QComboBox::currentIndexChanged, this, &TaskBuilder::changed);
 
@@ -120,82 +75,309 @@ TaskBuilder::TaskBuilder(QWidget* parent) : QWidget(parent), list_(new QListWidg
   split->setStretchFactor(1, 1);
   auto* lay = new QVBoxLayout(this);
   lay->setContentsMargins(0, 0, 0, 0);
+  lay->addWidget(status_);
   lay->addWidget(split, 1);
   lay->addWidget(global);
 }
 
-QWidget* TaskBuilder::buildForm(const QString& task) {
+TaskBuilder::~TaskBuilder() = default;
+
+TaskBuilder::Instance* TaskBuilder::find(const QString& id) {
+  for (auto& i : instances_)
+    if (i->id == id) return i.get();
+  return nullptr;
+}
+
+const TaskBuilder::Instance* TaskBuilder::find(const QString& id) const {
+  for (const auto& i : instances_)
+    if (i->id == id) return i.get();
+  return nullptr;
+}
+
+void TaskBuilder::setCatalog(const TaskCatalog& catalog) {
+  if (catalog_) return;  // the forms are built once; a later answer changes nothing
+  catalog_ = catalog;
+  catalog_error_.clear();
+  status_->hide();
+  QSettings settings;
+  QSignalBlocker block(list_);
+  // groups in the catalog's order, each with a header row; tasks of a group it does not list come last
+  QStringList placed;
+  auto addGroup = [&](const QString& group, const QString& title) {
+    bool header = false;
+    for (const TaskInfo& t : catalog_->tasks()) {
+      if (t.group != group || placed.contains(t.name)) continue;
+      if (!header) {
+        auto* h = new QListWidgetItem(title, list_);
+        h->setFlags(Qt::ItemIsEnabled);
+        QFont f = h->font();
+        f.setBold(true);
+        h->setFont(f);
+        header = true;
+      }
+      createInstance(t.name, t.name);
+      placed << t.name;
+    }
+  };
+  for (const auto& [name, title] : catalog_->groups()) addGroup(name, title);
+  for (const TaskInfo& t : catalog_->tasks())
+    if (!placed.contains(t.name)) addGroup(t.group, t.group);
+  for (const QString& id : settings.value("tasks/instances").toStringList()) {
+    const QString task = id.section('#', 0, 0);
+    if (catalog_->task(task) && !find(id) && id.contains('#')) createInstance(task, id);
+  }
+  const QStringList enabled = settings.value("tasks/enabled").toStringList();
+  for (auto& inst : instances_) {
+    inst->item->setCheckState(enabled.contains(inst->id) ? Qt::Checked : Qt::Unchecked);
+    for (auto it = inst->editors.begin(); it != inst->editors.end(); ++it) {
+      const QVariant v = settings.value(QString("tasks/%1/%2").arg(inst->id, it.key()));
+      if (v.isValid()) setField(inst->id, it.key(), v.toString());
+    }
+    refreshItemText(*inst);
+  }
+  buildGlobals();
+  for (int r = 0; r < list_->count(); ++r)
+    if (find(list_->item(r)->data(kIdRole).toString())) {
+      list_->setCurrentRow(r);
+      if (const Instance* inst = find(list_->item(r)->data(kIdRole).toString())) forms_->setCurrentWidget(inst->form);
+      break;
+    }
+  const auto pending = std::move(pending_);
+  pending_.clear();
+  for (const auto& f : pending) f();
+  emit catalogReady();
+  emit changed();
+}
+
+void TaskBuilder::setCatalogError(const QString& message) {
+  if (catalog_) return;
+  catalog_error_ = message;
+  status_->setText(tr("The task list could not be read from the engine: %1").arg(message));
+  status_->setStyleSheet("color: #b00020");
+  emit changed();
+}
+
+void TaskBuilder::buildGlobals() {
+  QSettings settings;
+  for (const TaskSettingInfo& s : catalog_->common()) {
+    if (s.key == "alias") continue;  // a name per task instance, in each form
+    auto* e = new QLineEdit(this);
+    e->setObjectName("global_" + s.key);
+    e->setPlaceholderText(TaskCatalog::hintOf(s));
+    e->setToolTip(tooltipOf(s));
+    e->setText(settings.value("tasks/global/" + s.key).toString());
+    connect(e, &QLineEdit::textChanged, this, &TaskBuilder::changed);
+    global_edits_[s.key] = e;
+    global_form_->addRow(s.label, e);
+  }
+}
+
+TaskBuilder::Instance& TaskBuilder::createInstance(const QString& task, const QString& id) {
+  auto inst = std::make_unique<Instance>();
+  inst->id = id;
+  inst->task = task;
+  int row = list_->count();
+  for (int r = 0; r < list_->count(); ++r)
+    if (const Instance* other = find(list_->item(r)->data(kIdRole).toString()); other && other->task == task) row = r + 1;
+  inst->item = new QListWidgetItem;
+  inst->item->setData(kIdRole, id);
+  inst->item->setFlags(inst->item->flags() | Qt::ItemIsUserCheckable);
+  inst->item->setCheckState(Qt::Unchecked);
+  inst->item->setText(task);
+  if (const TaskInfo* info = catalog_->task(task)) inst->item->setToolTip(info->description);
+  list_->insertItem(row, inst->item);
+  Instance& ref = *inst;
+  instances_.push_back(std::move(inst));
+  ref.form = buildForm(ref);
+  forms_->addWidget(ref.form);
+  return ref;
+}
+
+const TaskSettingInfo* TaskBuilder::settingOf(const Instance& inst, const QString& key) const {
+  const TaskInfo* info = catalog_ ? catalog_->task(inst.task) : nullptr;
+  if (const TaskSettingInfo* s = info ? info->setting(key) : nullptr) return s;
+  if (catalog_)
+    for (const TaskSettingInfo& c : catalog_->common())
+      if (c.key == key) return &c;
+  return nullptr;
+}
+
+QWidget* TaskBuilder::buildForm(Instance& inst) {
+  const TaskInfo* info = catalog_->task(inst.task);
   auto* page = new QWidget(this);
   auto* form = new QFormLayout(page);
-  form->addRow(new QLabel(QString("<b>%1</b>").arg(task), page));
-  for (const Field& f : fieldsOf(task)) {
-    if (f.kind.startsWith("choice:")) {
-      auto* c = new QComboBox(page);
-      c->addItems(f.kind.mid(7).split('|'));
-      c->setCurrentText(f.def);
-      c->setObjectName(task + "_" + f.key);
-      connect(c, &QComboBox::currentIndexChanged, this, &TaskBuilder::changed);
-      choices_[task][f.key] = c;
-      form->addRow(f.label, c);
-      continue;
-    }
-    auto* e = new QLineEdit(f.def, page);
-    e->setObjectName(task + "_" + f.key);
-    e->setToolTip(f.help);
-    e->setPlaceholderText(f.help);
-    connect(e, &QLineEdit::textChanged, this, &TaskBuilder::changed);
-    edits_[task][f.key] = e;
-    if (f.kind == "file" || f.kind == "files" || f.kind == "folder") {
-      auto* row = new QHBoxLayout;
-      auto* browse = new QToolButton(page);
-      browse->setText("…");
-      connect(browse, &QToolButton::clicked, this, [this, e, f] {
-        const QString p = f.kind == "file"    ? QFileDialog::getOpenFileName(this, f.label, e->text())
-                          : f.kind == "files" ? QFileDialog::getOpenFileNames(this, f.label).join("; ")
-                                              : QFileDialog::getExistingDirectory(this, f.label, e->text());
-        if (!p.isEmpty()) e->setText(p);
-      });
-      row->addWidget(e, 1);
-      row->addWidget(browse);
-      form->addRow(f.label, row);
-    } else {
-      form->addRow(f.label, e);
-    }
+  auto* title = new QLabel(QString("<b>%1</b> — %2").arg(inst.task, info ? info->description.toHtmlEscaped() : QString()), page);
+  title->setWordWrap(true);
+  form->addRow(title);
+  auto* buttons = new QHBoxLayout;
+  auto* another = new QPushButton(tr("Add another"), page);
+  another->setObjectName(inst.id + "_add");
+  another->setToolTip(tr("Another %1 with its own settings and alias (e.g. the same task on other data)").arg(inst.task));
+  const QString task = inst.task;
+  connect(another, &QPushButton::clicked, this, [this, task] {
+    const QString id = addInstance(task);
+    if (const Instance* i = find(id)) list_->setCurrentItem(i->item);
+  });
+  buttons->addWidget(another);
+  if (inst.id != inst.task) {
+    auto* remove = new QPushButton(tr("Remove"), page);
+    remove->setObjectName(inst.id + "_remove");
+    const QString id = inst.id;
+    connect(remove, &QPushButton::clicked, this, [this, id] { removeInstance(id); });
+    buttons->addWidget(remove);
   }
+  buttons->addStretch();
+  form->addRow(buttons);
+  if (info)
+    for (const TaskSettingInfo& s : info->settings)
+      if (!s.common && s.synonym_of.isEmpty()) addEditor(inst, s, page, form);
+  if (const TaskSettingInfo* alias = settingOf(inst, "alias")) addEditor(inst, *alias, page, form);
   return page;
 }
 
-void TaskBuilder::setTaskEnabled(const QString& task, bool on) {
-  const auto items = list_->findItems(task, Qt::MatchExactly);
-  if (!items.isEmpty()) items.front()->setCheckState(on ? Qt::Checked : Qt::Unchecked);
+void TaskBuilder::addEditor(Instance& inst, const TaskSettingInfo& s, QWidget* page, QFormLayout* form) {
+  const QString name = inst.id + "_" + s.key;
+  QWidget* editor = nullptr;
+  QLayout* row = nullptr;
+  if (s.type == "bool") {
+    auto* c = new QCheckBox(page);
+    c->setChecked(s.def.toBool());
+    connect(c, &QCheckBox::toggled, this, &TaskBuilder::changed);
+    editor = c;
+  } else if (s.type == "choice") {
+    auto* c = new QComboBox(page);
+    if (s.def.isNull()) c->addItem(QString());
+    c->addItems(s.choices);
+    c->setCurrentText(TaskCatalog::textOf(s, s.def));
+    connect(c, &QComboBox::currentIndexChanged, this, &TaskBuilder::changed);
+    editor = c;
+  } else {
+    auto* e = new QLineEdit(TaskCatalog::textOf(s, s.def), page);
+    e->setCursorPosition(0);  // long lists show their start
+    e->setPlaceholderText(TaskCatalog::hintOf(s));
+    connect(e, &QLineEdit::textChanged, this, &TaskBuilder::changed);
+    if (s.key == "alias") {
+      const QString id = inst.id;
+      connect(e, &QLineEdit::textChanged, this, [this, id] {
+        if (Instance* i = find(id)) refreshItemText(*i);
+      });
+    }
+    editor = e;
+    if (s.path) {
+      auto* h = new QHBoxLayout;
+      auto* browse = new QToolButton(page);
+      browse->setText("…");
+      const TaskSettingInfo setting = s;
+      connect(browse, &QToolButton::clicked, this, [this, e, setting] {
+        const QString p = setting.type == "file"        ? QFileDialog::getOpenFileName(this, setting.label, e->text())
+                          : setting.type == "file_list" ? QFileDialog::getOpenFileNames(this, setting.label).join("; ")
+                                                        : QFileDialog::getExistingDirectory(this, setting.label, e->text());
+        if (!p.isEmpty()) e->setText(p);
+      });
+      h->addWidget(e, 1);
+      h->addWidget(browse);
+      row = h;
+    }
+  }
+  editor->setObjectName(name);
+  editor->setToolTip(tooltipOf(s));
+  inst.editors[s.key] = editor;
+  const QString label = s.required ? s.label + " *" : s.label;
+  if (row) form->addRow(label, row);
+  else form->addRow(label, editor);
 }
 
-bool TaskBuilder::taskEnabled(const QString& task) const {
-  const auto items = list_->findItems(task, Qt::MatchExactly);
-  return !items.isEmpty() && items.front()->checkState() == Qt::Checked;
+void TaskBuilder::refreshItemText(Instance& inst) {
+  const QString alias = field(inst.id, "alias");
+  inst.item->setText(alias.isEmpty() || alias == inst.task ? inst.task : QString("%1 — %2").arg(inst.task, alias));
+}
+
+QString TaskBuilder::resultName(const Instance& inst) const {
+  const QString alias = field(inst.id, "alias");
+  return alias.isEmpty() ? inst.task : alias;
+}
+
+QStringList TaskBuilder::instances() const {
+  QStringList out;
+  for (int r = 0; r < list_->count(); ++r)
+    if (find(list_->item(r)->data(kIdRole).toString())) out << list_->item(r)->data(kIdRole).toString();
+  return out;
+}
+
+QString TaskBuilder::taskOf(const QString& instance) const {
+  const Instance* i = find(instance);
+  return i ? i->task : QString();
+}
+
+QString TaskBuilder::addInstance(const QString& task, const QString& alias) {
+  if (!catalog_ || !catalog_->task(task)) return {};
+  int n = 2;
+  while (find(QString("%1#%2").arg(task).arg(n))) ++n;
+  const QString id = QString("%1#%2").arg(task).arg(n);
+  Instance& inst = createInstance(task, id);
+  setField(id, "alias", alias.isEmpty() ? QString("%1:%2").arg(task).arg(n) : alias);
+  inst.item->setCheckState(Qt::Checked);
+  refreshItemText(inst);
+  emit changed();
+  return id;
+}
+
+void TaskBuilder::removeInstance(const QString& instance) {
+  for (auto it = instances_.begin(); it != instances_.end(); ++it) {
+    if ((*it)->id != instance || (*it)->id == (*it)->task) continue;
+    forms_->removeWidget((*it)->form);
+    (*it)->form->deleteLater();
+    delete (*it)->item;
+    instances_.erase(it);
+    emit changed();
+    return;
+  }
+}
+
+void TaskBuilder::setTaskEnabled(const QString& instance, bool on) {
+  if (!catalog_) return later([=, this] { setTaskEnabled(instance, on); });
+  if (Instance* i = find(instance)) i->item->setCheckState(on ? Qt::Checked : Qt::Unchecked);
+}
+
+bool TaskBuilder::taskEnabled(const QString& instance) const {
+  const Instance* i = find(instance);
+  return i && i->item->checkState() == Qt::Checked;
 }
 
 QStringList TaskBuilder::enabledTasks() const {
   QStringList out;
-  for (int i = 0; i < list_->count(); ++i)
-    if (list_->item(i)->checkState() == Qt::Checked) out << list_->item(i)->text();
+  for (const QString& id : instances())
+    if (taskEnabled(id)) out << id;
   return out;
 }
 
-void TaskBuilder::setField(const QString& task, const QString& key, const QString& text) {
-  if (auto* e = edits_.value(task).value(key)) e->setText(text);
-  else if (auto* c = choices_.value(task).value(key)) c->setCurrentText(text);
+void TaskBuilder::setField(const QString& instance, const QString& key, const QString& text) {
+  if (!catalog_) return later([=, this] { setField(instance, key, text); });
+  Instance* i = find(instance);
+  QWidget* w = i ? i->editors.value(key) : nullptr;
+  if (auto* e = qobject_cast<QLineEdit*>(w)) {
+    e->setText(text);
+    e->setCursorPosition(0);
+  } else if (auto* c = qobject_cast<QComboBox*>(w)) c->setCurrentText(text);
+  else if (auto* b = qobject_cast<QCheckBox*>(w)) {
+    const QString t = text.trimmed().toLower();
+    b->setChecked(t == "true" || t == "yes" || t == "1");
+  }
 }
 
-QString TaskBuilder::field(const QString& task, const QString& key) const {
-  if (auto* e = edits_.value(task).value(key)) return e->text().trimmed();
-  if (auto* c = choices_.value(task).value(key)) return c->currentText();
+QString TaskBuilder::field(const QString& instance, const QString& key) const {
+  const Instance* i = find(instance);
+  QWidget* w = i ? i->editors.value(key) : nullptr;
+  if (auto* e = qobject_cast<QLineEdit*>(w)) return e->text().trimmed();
+  if (auto* c = qobject_cast<QComboBox*>(w)) return c->currentText();
+  if (auto* b = qobject_cast<QCheckBox*>(w)) return b->isChecked() ? "true" : "false";
   return {};
 }
 
 void TaskBuilder::setGlobal(const QString& key, const QString& text) {
   if (key == "backend") backend_->setCurrentIndex(std::max(0, backend_->findData(text)));
   else if (key == "dtype") dtype_->setCurrentIndex(std::max(0, dtype_->findData(text)));
+  else if (!catalog_) later([=, this] { setGlobal(key, text); });
   else if (auto* e = global_edits_.value(key)) e->setText(text);
 }
 
@@ -214,55 +396,46 @@ void TaskBuilder::setGpuCount(int n) {
 }
 
 void TaskBuilder::applyPreset(const RunPreset& p) {
-  for (const QString& t : taskNames()) setTaskEnabled(t, p.tasks.contains(t));
-  for (auto it = p.fields.begin(); it != p.fields.end(); ++it) {
-    const QJsonObject f = it.value().toObject();
-    for (auto k = f.begin(); k != f.end(); ++k) setField(it.key(), k.key(), k.value().toString());
+  if (!catalog_) return later([=, this] { applyPreset(p); });
+  // a preset is a whole task choice: instances added before go, every entry gets its own (Fig. 2: six corpora)
+  for (const QString& id : instances())
+    if (find(id) && find(id)->id != find(id)->task) removeInstance(id);
+  for (const QString& id : instances()) setTaskEnabled(id, false);
+  QJsonArray entries = p.entries;
+  if (entries.isEmpty())
+    for (const QString& t : p.tasks) {
+      QJsonObject e = p.fields[t].toObject();
+      e["task"] = t;
+      entries.append(e);
+    }
+  QStringList seen;
+  QString first;
+  for (const auto& v : entries) {
+    const QJsonObject e = v.toObject();
+    const QString task = e["task"].toString();
+    QString id = task;
+    if (seen.contains(task)) id = addInstance(task, e["alias"].toString());
+    else if (e.contains("alias")) setField(id, "alias", e["alias"].toString());
+    if (id.isEmpty() || !find(id)) continue;  // a task this engine does not know
+    seen << task;
+    setTaskEnabled(id, true);
+    for (auto k = e.begin(); k != e.end(); ++k)
+      if (k.key() != "task" && k.key() != "alias") setField(id, k.key(), k.value().toString());
+    if (first.isEmpty()) first = id;
   }
-  if (!p.tasks.isEmpty()) list_->setCurrentRow(taskNames().indexOf(p.tasks.front()));
+  if (const Instance* f = find(first)) list_->setCurrentItem(f->item);
 }
 
 QJsonArray TaskBuilder::tasks() const {
   QJsonArray out;
-  for (const QString& t : enabledTasks()) {
-    QJsonObject o{{"task", t}};
-    for (const Field& f : fieldsOf(t)) {
-      const QString text = field(t, f.key);
-      if (text.isEmpty()) continue;
-      if (f.kind == "files") {
-        QJsonArray a;
-        for (const QString& part : splitFiles(text)) a.append(part);
-        o[f.key] = a;
-      } else if (f.kind == "words") {
-        QJsonArray a;
-        for (const QString& w : text.split(',', Qt::SkipEmptyParts))
-          if (!w.trimmed().isEmpty()) a.append(w.trimmed());
-        o[f.key] = a;
-      } else if (t == "recall" && f.key == "until") {
-        o[f.key] = text == "newline" ? QJsonArray{"\n"} : QJsonArray{};
-      } else if (f.kind == "ints") {
-        const auto v = ValueList::parseIntegers(text);
-        if (!v) continue;
-        QJsonArray a;
-        for (qint64 x : *v) a.append(x);
-        o[f.key] = a;
-      } else if (f.kind == "numbers") {
-        const auto v = ValueList::parse(text);
-        if (!v) continue;
-        QJsonArray a;
-        for (double x : *v) a.append(x);
-        o[f.key] = a;
-      } else if (f.kind == "int") {
-        bool ok = false;
-        const qint64 x = text.toLongLong(&ok);
-        if (ok) o[f.key] = x;
-      } else if (f.kind == "number") {
-        bool ok = false;
-        const double x = text.toDouble(&ok);
-        if (ok) o[f.key] = x;
-      } else {
-        o[f.key] = text;
-      }
+  for (const QString& id : enabledTasks()) {
+    const Instance* inst = find(id);
+    QJsonObject o{{"task", inst->task}};
+    for (auto it = inst->editors.begin(); it != inst->editors.end(); ++it) {
+      const TaskSettingInfo* s = settingOf(*inst, it.key());
+      if (!s) continue;
+      const QJsonValue v = TaskCatalog::valueOf(*s, field(id, it.key()));
+      if (!v.isUndefined()) o[it.key()] = v;
     }
     out.append(o);
   }
@@ -271,63 +444,75 @@ QJsonArray TaskBuilder::tasks() const {
 
 QJsonObject TaskBuilder::globals() const {
   QJsonObject g{{"backend", global("backend")}, {"dtype", global("dtype")}};
-  for (const QString& k : {QString("seed"), QString("max_length"), QString("limit"), QString("batch_size")}) {
-    bool ok = false;
-    const qint64 v = global(k).toLongLong(&ok);
-    if (ok) g[k] = v;
+  if (!catalog_) return g;
+  for (const TaskSettingInfo& s : catalog_->common()) {
+    const QJsonValue v = TaskCatalog::valueOf(s, global(s.key));
+    if (!v.isUndefined() && global_edits_.contains(s.key)) g[s.key] = v;
   }
   return g;
 }
 
+bool TaskBuilder::required(const Instance& inst, const TaskSettingInfo& s) const {
+  if (s.required) return true;
+  if (s.required_if_key.isEmpty()) return false;
+  const TaskSettingInfo* other = settingOf(inst, s.required_if_key);
+  if (!other) return false;
+  QJsonValue v = TaskCatalog::valueOf(*other, field(inst.id, other->key));
+  if (v.isUndefined()) v = other->def;
+  const QJsonArray values = v.isArray() ? v.toArray() : QJsonArray{v};
+  for (const QJsonValue& x : values)
+    if (s.required_if_any.contains(x.toString())) return true;
+  return false;
+}
+
 QStringList TaskBuilder::problems() const {
   QStringList p;
-  for (const QString& t : enabledTasks()) {
-    for (const Field& f : fieldsOf(t)) {
-      const QString text = field(t, f.key);
+  if (!catalog_) {
+    p << (catalog_error_.isEmpty() ? tr("the task list has not come from the engine yet")
+                                   : tr("the task list could not be read from the engine: %1").arg(catalog_error_));
+    return p;
+  }
+  QMap<QString, QString> names;  // name in the results → the instance that has it
+  for (const QString& id : enabledTasks()) {
+    const Instance& inst = *find(id);
+    const QString who = resultName(inst);
+    if (names.contains(who))
+      p << tr("two ticked tasks are named '%1' in the results: give each instance of %2 its own alias").arg(who, inst.task);
+    names[who] = id;
+    for (auto it = inst.editors.begin(); it != inst.editors.end(); ++it) {
+      const TaskSettingInfo* s = settingOf(inst, it.key());
+      if (!s) continue;
+      const QString text = field(id, s->key);
       QString err;
-      if (f.key == "data" && text.isEmpty()) p << tr("%1: choose a data file").arg(t);
-      else if (f.kind == "file" && !text.isEmpty() && !QFileInfo(text).isFile()) p << tr("%1: %2 '%3' is not a file").arg(t, f.label, text);
-      else if (f.kind == "files") {
-        for (const QString& part : splitFiles(text))
-          if (!QFileInfo(part).isFile()) p << tr("%1: %2: '%3' is not a file").arg(t, f.label, part);
-      } else if (f.kind == "folder" && !text.isEmpty() && !QFileInfo(text).isDir()) p << tr("%1: %2 '%3' is not a folder").arg(t, f.label, text);
-      else if (f.kind == "ints" && text.isEmpty()) p << tr("%1: %2 is empty").arg(t, f.label);
-      else if (f.kind == "ints" && !ValueList::parseIntegers(text, &err)) p << tr("%1: %2: %3").arg(t, f.label, err);
-      else if (f.kind == "numbers" && !ValueList::parse(text, &err)) p << tr("%1: %2: %3").arg(t, f.label, err);
-      else if (f.kind == "int" && !text.isEmpty()) {
-        bool ok = false;
-        if (text.toLongLong(&ok) <= 0 || !ok) p << tr("%1: %2 must be a whole number > 0").arg(t, f.label);
+      if (text.isEmpty()) {
+        if (required(inst, *s))
+          p << (s->path ? tr("%1: choose the %2").arg(who, s->label) : tr("%1: %2 is required").arg(who, s->label));
+        continue;
       }
-      if (t == "ruler" && f.key == "haystack_file" && text.isEmpty())
-        for (const QString& w : field("ruler", "tasks").split(',', Qt::SkipEmptyParts))
-          if (!QStringList{"niah_single_1", "niah_multikey_2", "niah_multikey_3"}.contains(w.trimmed())) {
-            p << tr("ruler: %1 needs an essay haystack (a long text file)").arg(w.trimmed());
-            break;
-          }
-      if (t == "passkey" && f.key == "depths" && !text.isEmpty())
-        if (const auto v = ValueList::parse(text))
-          for (double d : *v)
-            if (d < 0 || d > 1) {
-              p << tr("passkey: depths are fractions between 0 and 1 (got %1)").arg(d);
-              break;
-            }
+      if (TaskCatalog::valueOf(*s, text, &err).isUndefined() && !err.isEmpty()) {
+        p << tr("%1: %2: %3").arg(who, s->label, err);
+        continue;
+      }
+      if (s->type == "file" && !QFileInfo(text).isFile()) p << tr("%1: %2 '%3' is not a file").arg(who, s->label, text);
+      if (s->type == "file_list")
+        for (const QString& part : splitFiles(text))
+          if (!QFileInfo(part).isFile()) p << tr("%1: %2: '%3' is not a file").arg(who, s->label, part);
+      if (s->type == "folder" && !QFileInfo(text).isDir()) p << tr("%1: %2 '%3' is not a folder").arg(who, s->label, text);
     }
   }
-  for (auto it = global_edits_.begin(); it != global_edits_.end(); ++it) {
-    const QString text = it.value()->text().trimmed();
-    bool ok = false;
-    const qint64 v = text.toLongLong(&ok);
-    if (!text.isEmpty() && (!ok || v < (it.key() == "seed" ? 0 : 1)))
-      p << tr("%1 must be a whole number%2").arg(it.key(), it.key() == "seed" ? QString() : tr(" > 0"));
+  for (const TaskSettingInfo& s : catalog_->common()) {
+    QString err;
+    if (global_edits_.contains(s.key) && TaskCatalog::valueOf(s, global(s.key), &err).isUndefined() && !err.isEmpty())
+      p << tr("%1 %2").arg(s.label, err);
   }
   return p;
 }
 
 qint64 TaskBuilder::longestLength() const {
   qint64 best = 0;
-  for (const QString& t : enabledTasks())
+  for (const QString& id : enabledTasks())
     for (const QString& key : {QString("lengths"), QString("length")})
-      if (const auto v = ValueList::parseIntegers(field(t, key)))
+      if (const auto v = ValueList::parseIntegers(field(id, key)))
         for (qint64 x : *v) best = std::max(best, x);
   bool ok = false;
   const qint64 ml = global("max_length").toLongLong(&ok);
@@ -336,9 +521,16 @@ qint64 TaskBuilder::longestLength() const {
 }
 
 void TaskBuilder::saveSettings() const {
+  if (!catalog_) return;  // nothing was shown: what was saved last time stays
   QSettings s;
+  s.remove("tasks");
   s.setValue("tasks/enabled", enabledTasks());
-  for (auto t = edits_.begin(); t != edits_.end(); ++t)
-    for (auto it = t.value().begin(); it != t.value().end(); ++it) s.setValue(QString("tasks/%1/%2").arg(t.key(), it.key()), it.value()->text());
+  QStringList added;
+  for (const QString& id : instances())
+    if (id != taskOf(id)) added << id;
+  s.setValue("tasks/instances", added);
+  for (const auto& inst : instances_)
+    for (auto it = inst->editors.begin(); it != inst->editors.end(); ++it)
+      s.setValue(QString("tasks/%1/%2").arg(inst->id, it.key()), field(inst->id, it.key()));
   for (auto it = global_edits_.begin(); it != global_edits_.end(); ++it) s.setValue("tasks/global/" + it.key(), it.value()->text());
 }

@@ -177,7 +177,7 @@ int cmd_run(const Argv& argv) {
     for (const auto& tr : outcome.task_runs)
       for (const auto& [i, u] : store.units(tr.run_key))
         if (i >= 0 && i < tr.unit_count)
-          f.write(dump_json({{"model", tr.model}, {"setting", tr.setting}, {"task", tr.task}, {"unit", i},
+          f.write(dump_json({{"model", tr.model}, {"setting", tr.setting}, {"task", tr.task}, {"alias", tr.alias}, {"unit", i},
                              {"result", u.result}}) +
                   "\n");
     f.commit();
@@ -219,7 +219,8 @@ int cmd_results(const Argv& argv) {
     if ((!task.empty() && r.task != task) || (!model.empty() && r.model != model)) continue;
     const auto done = store.unit_count_stored(r.run_key);
     nlohmann::json row{{"run_key", r.run_key}, {"model", r.model},          {"setting", r.setting},
-                       {"task", r.task},       {"units_done", done},        {"unit_count", r.unit_count},
+                       {"task", r.task},       {"alias", r.alias},          {"units_done", done},
+                       {"unit_count", r.unit_count},
                        {"finished", r.finished}, {"provenance", r.provenance}};
     row.update(run::instance_fields(r));
     if (r.results.is_object() && r.results.contains("metrics")) row["metrics"] = r.results["metrics"];
@@ -233,7 +234,7 @@ int cmd_results(const Argv& argv) {
   for (const auto& row : out) {
     std::string who = row["model"].get<std::string>();
     if (!row["setting"].get<std::string>().empty()) who += " [" + row["setting"].get<std::string>() + "]";
-    std::printf("%-30s %-16s %lld/%lld units", who.c_str(), row["task"].get<std::string>().c_str(),
+    std::printf("%-30s %-16s %lld/%lld units", who.c_str(), row["alias"].get<std::string>().c_str(),
                 static_cast<long long>(row["units_done"].get<std::int64_t>()),
                 static_cast<long long>(row["unit_count"].get<std::int64_t>()));
     if (row.contains("metrics"))

@@ -15,6 +15,7 @@
 #include "lmscope/json_input.h"
 #include "lmscope/eval/task.h"
 #include "lmscope/run/result_identity.h"
+#include "lmscope/eval/task_schema.h"
 #include "lmscope/run/results_store.h"
 #include "lmscope/run/runner.h"
 #include "lmscope/version.h"
@@ -60,7 +61,7 @@ class Worker {
     try {
       if (cmd == "quit") return false;
       if (cmd == "ping") send({{"event", "pong"}, {"version", lmscope::version()}, {"protocol", 1}}, id);
-      else if (cmd == "tasks") send({{"event", "tasks"}, {"tasks", eval::task_names()}}, id);
+      else if (cmd == "tasks") send({{"event", "tasks"}, {"tasks", eval::task_names()}, {"schema", eval::task_schemas_json()}}, id);
       else if (cmd == "inspect") send({{"event", "inspect"}, {"model", inspect_json(Checkpoint::open(req.text("model")))}}, id);
       else if (cmd == "history") history(req, id);
       else if (cmd == "run") start_run(req, id);
@@ -223,12 +224,6 @@ int cmd_worker(const Argv& argv) {
     std::fprintf(stderr, "lmscope-cli worker: standard output is closed (the front end went away); stopped\n");
     return 1;
   }
-  return 0;
-}
-
-int cmd_tasks(const Argv& argv) {
-  Args a("tasks", argv, {}, {});
-  for (const auto& t : eval::task_names()) std::printf("%s\n", t.c_str());
   return 0;
 }
 

@@ -68,7 +68,10 @@ const std::map<std::string, Command>& commands() {
                             "                                              DIR/results.json; --submit: sbatch both"}},
       {"merge", {cmd_merge, "merge INTO.sqlite FROM.sqlite...              combine results stores (e.g. of shards)"}},
       {"worker", {cmd_worker, "worker                                       the engine as JSON lines on stdin/stdout (docs/worker.md)"}},
-      {"tasks", {cmd_tasks, "tasks                                        the evaluation tasks and their settings"}},
+      {"tasks", {cmd_tasks, "tasks [NAME] [--json | --names]              the evaluation tasks by group; NAME: that task's\n"
+                            "                                              settings (type, default, range, help); --json:\n"
+                            "                                              the task schema (one task's with NAME);\n"
+                            "                                              --names: the names, one per line"}},
       {"devices", {cmd_devices, "devices [--self-test]                        backends and CUDA devices this build can use;\n"
                             "                                              --self-test: a kernel check on each device"}},
   };

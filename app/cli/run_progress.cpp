@@ -53,7 +53,7 @@ void ProgressPrinter::operator()(const nlohmann::json& e) {
     if (e.contains("workers")) {
       label = std::to_string(e["workers"].get<int>()) + " workers";
     } else {
-      label = e.value("task", std::string());
+      label = e.value("alias", e.value("task", std::string()));
       for (const char* k : {"model", "setting"})
         if (const auto v = e.value(k, std::string()); !v.empty() || std::string(k) == "model") label.append(" ").append(v);
     }

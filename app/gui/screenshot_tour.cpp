@@ -35,12 +35,13 @@ void ScreenshotTour::start() {
     waited_ms_ += 200;
     bool pending = false;
     for (const auto& e : w_->library()->entries()) pending |= e.pending;
+    pending |= !w_->taskBuilder()->hasCatalog();
     if (!pending) {
       poll->stop();
       configure();
     } else if (waited_ms_ > 30000) {
       poll->stop();
-      fail("models were not inspected within 30 s");
+      fail("models were not inspected (or the task list not read) within 30 s");
     }
   });
   poll->start(200);
@@ -48,7 +49,7 @@ void ScreenshotTour::start() {
 
 void ScreenshotTour::configure() {
   TaskBuilder* t = w_->taskBuilder();
-  for (const QString& name : TaskBuilder::taskNames()) t->setTaskEnabled(name, false);
+  for (const QString& name : t->instances()) t->setTaskEnabled(name, false);
   t->setTaskEnabled("ppl_vs_length", true);
   t->setField("ppl_vs_length", "data", text_);
   t->setField("ppl_vs_length", "lengths", "32..512 x2");

@@ -2,11 +2,14 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdio>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "lmscope/random_checkpoint.h"
 #include "lmscope/safetensors.h"
@@ -51,6 +54,49 @@ TEST(Cli, UsageAndUnknownCommands) {
     }
   }
   EXPECT_EQ(cli("help frobnicate").code, 2);
+}
+
+TEST(Cli, TasksPrintTheSchemaForPeopleAndPrograms) {
+  // by group, each task with its description
+  const auto all = cli("tasks");
+  ASSERT_EQ(all.code, 0) << all.out;
+  for (const char* s : {"Perplexity", "Long context", "Multiple choice", "Generation", "Other", "ppl_vs_length",
+                        "perplexity of long documents", "niah_multiquery", "social_iqa", "alias, limit"})
+    EXPECT_NE(all.out.find(s), std::string::npos) << s << " in\n" << all.out;
+  EXPECT_LT(all.out.find("Perplexity"), all.out.find("Long context"));
+  // one task: its settings with type, default and range
+  const auto tp = cli("tasks throughput");
+  ASSERT_EQ(tp.code, 0) << tp.out;
+  std::istringstream lines(tp.out);
+  std::string seq_line;
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("  seq ", 0) == 0) seq_line = line;
+  EXPECT_NE(seq_line.find("int list"), std::string::npos) << tp.out;
+  EXPECT_NE(seq_line.find("512"), std::string::npos) << tp.out;
+  EXPECT_NE(seq_line.find("[2 to 16777216]"), std::string::npos) << tp.out;
+  EXPECT_NE(cli("tasks longppl").out.find("trunc_len"), std::string::npos);
+  // the whole schema, and one task's, as JSON
+  const auto j = nlohmann::json::parse(cli("tasks --json").out);
+  EXPECT_EQ(j["schema_version"], 1);
+  std::set<std::string> names;
+  for (const auto& t : j["tasks"]) names.insert(t["name"].get<std::string>());
+  for (const char* n : {"wikitext", "ppl_vs_length", "passkey", "longppl", "ruler", "recall", "compare", "throughput"})
+    EXPECT_TRUE(names.count(n)) << n;
+  const auto one = nlohmann::json::parse(cli("tasks passkey --json").out);
+  EXPECT_EQ(one["name"], "passkey");
+  bool trials = false;
+  for (const auto& s : one["settings"])
+    if (s["key"] == "trials") trials = s["default"] == 5 && s["type"] == "int" && s["min"] == 1;
+  EXPECT_TRUE(trials) << one.dump();
+  const auto bad = cli("tasks nosuchtask");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("unknown task 'nosuchtask'"), std::string::npos) << bad.out;
+  EXPECT_EQ(cli("tasks --help").code, 0);
+  // names one per line, for scripts (tools/installed-checks.sh)
+  const auto names_out = cli("tasks --names").out;
+  EXPECT_EQ(names_out.find("Perplexity"), std::string::npos);
+  EXPECT_NE(names_out.find("\nthroughput\n"), std::string::npos) << names_out;
+  EXPECT_EQ(std::count(names_out.begin(), names_out.end(), '\n'), static_cast<long>(j["tasks"].size()));
 }
 
 TEST(Cli, BadInputExitsTwoWithTheReason) {

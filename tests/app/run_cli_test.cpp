@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "lmscope/random_checkpoint.h"
@@ -103,7 +104,7 @@ TEST_F(RunCli, EveryTaskRunsEndToEndFromOneSpec) {
   tasks.push_back({{"task", "wikitext"}, {"data", "wiki.raw"}, {"max_length", 16}});
   tasks.push_back({{"task", "ppl_vs_length"}, {"data", "wiki.raw"}, {"lengths", {16, 32}}});
   tasks.push_back({{"task", "passkey"}, {"lengths", {300}}, {"depths", {0.0, 1.0}}, {"trials", 1}});
-  tasks.push_back({{"task", "longppl"}, {"data", "wiki.raw"}, {"trunc_len", 16}, {"sliding_window", 8}, {"length", 60}});
+  tasks.push_back({{"task", "longppl"}, {"data", "wiki.raw"}, {"trunc_len", 16}, {"sliding_window", 8}, {"lengths", {40, 60}}});
   tasks.push_back({{"task", "charlevel"}, {"data", "wiki.raw"}, {"max_length", 32}});
   tasks.push_back({{"task", "throughput"}, {"seq", 16}, {"repeats", 1}});
   const json spec{{"lmscope_run", 1}, {"name", "all tasks"},
@@ -124,10 +125,42 @@ TEST_F(RunCli, EveryTaskRunsEndToEndFromOneSpec) {
   EXPECT_TRUE(j["results"]["lambada_openai"]["perplexity,none"].is_number());
   EXPECT_TRUE(j["results"]["ppl_vs_length"]["ppl@32,none"].is_number());
   EXPECT_TRUE(j["results"]["passkey"]["accuracy,none"].is_number());
-  EXPECT_TRUE(j["results"]["longppl"]["ppl,none"].is_number());
+  EXPECT_TRUE(j["results"]["longppl"]["ppl@40,none"].is_number());
+  EXPECT_TRUE(j["results"]["longppl"]["ppl@60,none"].is_number());
   EXPECT_TRUE(j["results"]["charlevel"]["bits_per_char,none"].is_number());
   EXPECT_TRUE(j["results"]["throughput"]["tokens_per_s@1x16,none"].is_number());
   EXPECT_GT(test::read_text(tmp.path / "samples.jsonl").size(), 100u);
+}
+
+TEST_F(RunCli, TwoInstancesOfATaskRunEndToEndUnderTheirAliases) {
+  // Perplexity vs length on two corpora in one spec (a figure's several lines), each entry named by its alias.
+  const auto other = tmp.path / "other.txt";
+  test::write_text(other, "The ferry sounded its horn twice and turned towards the island, where lamps were lit one "
+                          "by one along the quay while the last light went out of the sky over the hills.");
+  json tasks = json::array();
+  tasks.push_back({{"task", "ppl_vs_length"}, {"alias", "ppl:wiki"}, {"data", data.string()}, {"lengths", {8, 16}}});
+  tasks.push_back({{"task", "ppl_vs_length"}, {"alias", "ppl:ferry"}, {"data", other.string()}, {"lengths", {8, 16}}});
+  const json spec{{"models", {{{"path", model.string()}, {"tokenizer", "bytes"}}}}, {"tasks", tasks}};
+  test::write_text(tmp.path / "two.json", spec.dump());
+  const auto store = tmp.path / "two.sqlite";
+  const auto r = cli("run " + q(tmp.path / "two.json") + " --store " + q(store) + " --out " + q(tmp.path / "two-out.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("ppl:ferry"), std::string::npos) << r.out;  // the summary names the instances
+  const auto j = json::parse(test::read_text(tmp.path / "two-out.json"));
+  ASSERT_TRUE(j["results"].contains("ppl:wiki") && j["results"].contains("ppl:ferry")) << j["results"];
+  EXPECT_TRUE(j["results"]["ppl:ferry"]["ppl@16,none"].is_number());
+  EXPECT_NE(j["lmscope"]["run_keys"]["ppl:wiki"], j["lmscope"]["run_keys"]["ppl:ferry"]);
+  EXPECT_EQ(j["lmscope"]["details"]["ppl:ferry"]["series"].size(), 2u);
+  // the worker's history keeps each task run's alias
+  test::WorkerProcess w;
+  EXPECT_EQ(w.next()["event"], "ready");
+  w.send({{"id", 1}, {"cmd", "history"}, {"store", store.string()}});
+  const auto h = w.until("history");
+  std::set<std::string> aliases;
+  for (const auto& t : h["task_runs"]) aliases.insert(t["alias"].get<std::string>());
+  EXPECT_EQ(aliases, (std::set<std::string>{"ppl:wiki", "ppl:ferry"}));
+  w.send({{"cmd", "quit"}});
+  EXPECT_EQ(w.close_and_wait(), 0);
 }
 
 TEST(RunCliShared, PiqaAndLambadaRunOnTheSharedFilesWithTheirItemCounts) {
@@ -245,6 +278,12 @@ TEST_F(RunCli, WorkerSpeaksJsonLines) {
   EXPECT_EQ(pong["id"], 1);
   w.send({{"id", 2}, {"cmd", "inspect"}, {"model", model.string()}});
   EXPECT_EQ(w.next()["model"]["family"], "llama");
+  w.send({{"id", "t"}, {"cmd", "tasks"}});
+  const auto tasks = w.next();
+  EXPECT_EQ(tasks["event"], "tasks");
+  EXPECT_TRUE(tasks["tasks"].is_array() && !tasks["tasks"].empty());  // the names, as before the schema
+  EXPECT_EQ(tasks["schema"]["schema_version"], 1);
+  EXPECT_EQ(tasks["schema"]["tasks"].size(), tasks["tasks"].size());
   w.send({{"id", 3}, {"cmd", "frobnicate"}});
   const auto err = w.next();
   EXPECT_EQ(err["event"], "error");
@@ -270,6 +309,7 @@ TEST_F(RunCli, WorkerSpeaksJsonLines) {
   const auto h = w.until("history");
   ASSERT_EQ(h["task_runs"].size(), 1u);
   EXPECT_EQ(h["task_runs"][0]["task"], "ppl_vs_length");
+  EXPECT_EQ(h["task_runs"][0]["alias"], "ppl_vs_length");  // no alias given: the task's name
   EXPECT_EQ(h["task_runs"][0]["unit_count"], h["task_runs"][0]["units_done"]);
   EXPECT_TRUE(h["task_runs"][0]["results"]["metrics"].contains("ppl@16"));
   // The worker is free as soon as the results line is out: a second run is accepted at once.

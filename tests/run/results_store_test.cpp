@@ -83,6 +83,13 @@ TEST(ResultsStoreDamage, AVersionOneStoreGainsChecksumsWhenOpened) {
   EXPECT_EQ(units.at(0).result["nll"], 1.25);
   EXPECT_TRUE(s.put_unit("k", 1, {{{"nll", 2.0}}, 0.1, 10, "cpu"}));
   EXPECT_EQ(s.units("k").size(), 2u);
+  // and an alias column: a task run stored before aliases is named by its task
+  ASSERT_EQ(s.task_runs().size(), 1u);
+  EXPECT_EQ(s.task_runs()[0].alias, "wikitext");
+  auto renamed = s.task_runs()[0];
+  renamed.alias = "wiki:test";
+  s.put_task_run(renamed);
+  EXPECT_EQ(s.task_runs()[0].alias, "wiki:test");
 }
 
 TEST(ResultsStoreDamage, AVersionTwoStoreGainsAliasAndIdentityWhenOpened) {
@@ -102,7 +109,7 @@ TEST(ResultsStoreDamage, AVersionTwoStoreGainsAliasAndIdentityWhenOpened) {
   run::ResultsStore s(path);
   auto rows = s.task_runs();
   ASSERT_EQ(rows.size(), 1u);
-  EXPECT_EQ(rows[0].alias, "");
+  EXPECT_EQ(rows[0].alias, "wikitext");  // stored before aliases: the task's name
   EXPECT_TRUE(rows[0].identity.is_null());
   const auto f = run::instance_fields(rows[0]);
   EXPECT_EQ(f["alias"], "wikitext");

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "eval/scoring.h"
@@ -481,9 +483,125 @@ TEST_F(RunFixture, CharlevelAndLongPplAndThroughputRun) {
   EXPECT_GE(c["next_char_accuracy,none"].get<double>(), 0.0);
   // With alpha 0 and beta -100 a key token is one whose short-context log-probability is below the long one.
   const auto& l = out.results["results"]["longppl"];
-  EXPECT_GT(l["ppl,none"].get<double>(), 1.0);
-  EXPECT_GT(out.results["lmscope"]["details"]["longppl"]["key_tokens"].get<int>(), 0);
+  EXPECT_GT(l["ppl@60,none"].get<double>(), 1.0);
+  EXPECT_GT(l["longppl@60,none"].get<double>(), 1.0);
+  EXPECT_GT(out.results["lmscope"]["details"]["longppl"]["series"][0]["key_tokens"].get<int>(), 0);
   EXPECT_GT(out.results["results"]["throughput"]["tokens_per_s@1x16,none"].get<double>(), 0.0);
+}
+
+TEST_F(RunFixture, LongPplTakesAListOfLengthsWithAShortContextBelowEach) {
+  // No trunc_len: K = L/8 (at most 4096) and W = K/4 at each length, so lengths far below 4096 give a value.
+  const json task{{"task", "longppl"}, {"data", corpus.string()}, {"lengths", {32, 64}}, {"alpha", 0.0}, {"beta", -100.0}};
+  std::vector<json> events;
+  const auto out = run(spec_json(json::array({task})), tmp.path / "l.sqlite", 0, 1, nullptr, [&](const json& e) { events.push_back(e); });
+  ASSERT_TRUE(out.complete);
+  const auto& m = out.results["results"]["longppl"];
+  for (const char* k : {"longppl@32,none", "longppl@64,none", "ppl@32,none", "ppl@64,none"})
+    EXPECT_TRUE(m[k].is_number()) << k << " in " << m;
+  const auto& series = out.results["lmscope"]["details"]["longppl"]["series"];
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0]["length"], 32);
+  EXPECT_EQ(series[0]["trunc_len"], 4);
+  EXPECT_EQ(series[0]["sliding_window"], 1);
+  EXPECT_EQ(series[1]["trunc_len"], 8);
+  EXPECT_EQ(series[1]["sliding_window"], 2);
+  for (const auto& p : series) {
+    EXPECT_GT(p["key_tokens"].get<int>(), 0) << p;
+    EXPECT_EQ(p["tokens"], p["length"].get<int>() - 1) << p;  // one document, cut to L tokens
+    EXPECT_TRUE(p["longppl"].is_number()) << p;
+  }
+  EXPECT_EQ(out.results["configs"]["longppl"]["lengths"], json::array({32, 64}));
+  // `length` is one length, the same task as `lengths` [length]; an absent one is the max length (64 here)
+  auto one = task;
+  one.erase("lengths");
+  one["length"] = 64;
+  auto listed = task;
+  listed["lengths"] = {64};
+  auto absent = task;
+  absent.erase("lengths");
+  const auto a = run(spec_json(json::array({one})), tmp.path / "a.sqlite");
+  EXPECT_EQ(a.results["configs"]["longppl"], run(spec_json(json::array({listed})), tmp.path / "b.sqlite").results["configs"]["longppl"]);
+  EXPECT_EQ(a.results["configs"]["longppl"], run(spec_json(json::array({absent})), tmp.path / "c.sqlite").results["configs"]["longppl"]);
+  auto error_of = [&](json t) {
+    try {
+      run(spec_json(json::array({t})), tmp.path / "e.sqlite");
+    } catch (const BadInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto both = task;
+  both["length"] = 32;
+  EXPECT_NE(error_of(both).find("not both"), std::string::npos);
+  auto too_long_k = task;
+  too_long_k["trunc_len"] = 32;
+  EXPECT_NE(error_of(too_long_k).find("trunc_len 32 is not below the length 32"), std::string::npos) << error_of(too_long_k);
+  auto too_long_doc = task;
+  too_long_doc["lengths"] = {64, 100000};
+  EXPECT_NE(error_of(too_long_doc).find("100000 tokens"), std::string::npos);
+}
+
+TEST_F(RunFixture, TwoInstancesOfATaskRunSideBySideUnderTheirAliases) {
+  const auto other = tmp.path / "other.txt";
+  test::write_text(other, "Gulls argued over a fish on the harbour wall, then flew off over the grey water. The "
+                          "ferry sounded its horn twice and turned towards the island, where lamps were being lit.");
+  const json harbour{{"task", "ppl_vs_length"}, {"alias", "ppl_vs_length:corpus"}, {"data", corpus.string()},
+                     {"lengths", {16, 32}}};
+  const json gulls{{"task", "ppl_vs_length"}, {"alias", "ppl_vs_length:gulls"}, {"data", other.string()},
+                   {"lengths", {16, 32}}};
+  std::vector<json> events;
+  const auto out = run(spec_json(json::array({harbour, gulls})), tmp.path / "s.sqlite", 0, 1, nullptr,
+                       [&](const json& e) { events.push_back(e); });
+  ASSERT_TRUE(out.complete);
+  const auto& r = out.results["results"];
+  ASSERT_TRUE(r.contains("ppl_vs_length:corpus") && r.contains("ppl_vs_length:gulls")) << r;
+  EXPECT_EQ(r["ppl_vs_length:gulls"]["alias"], "ppl_vs_length:gulls");
+  EXPECT_NE(r["ppl_vs_length:corpus"]["ppl@16,none"], r["ppl_vs_length:gulls"]["ppl@16,none"]);
+  const auto& keys = out.results["lmscope"]["run_keys"];
+  EXPECT_NE(keys["ppl_vs_length:corpus"], keys["ppl_vs_length:gulls"]);
+  EXPECT_NE(out.results["configs"]["ppl_vs_length:corpus"]["data_hash"],
+            out.results["configs"]["ppl_vs_length:gulls"]["data_hash"]);
+  // every event that names a task run names its instance
+  std::map<std::string, std::set<std::string>> aliases_by_event;
+  for (const auto& e : events) {
+    const auto kind = e["event"].get<std::string>();
+    if (kind == "start")
+      for (const auto& t : e["task_runs"]) aliases_by_event["start"].insert(t["alias"].get<std::string>());
+    if (kind == "partial" || kind == "result" || kind == "progress" || kind == "unit") {
+      ASSERT_TRUE(e.contains("alias")) << e;
+      aliases_by_event[kind].insert(e["alias"].get<std::string>());
+    }
+  }
+  const std::set<std::string> both{"ppl_vs_length:corpus", "ppl_vs_length:gulls"};
+  for (const char* kind : {"start", "unit", "partial", "result", "progress"})
+    EXPECT_EQ(aliases_by_event[kind], both) << kind;
+  std::set<std::string> stored;
+  for (const auto& t : run::ResultsStore(tmp.path / "s.sqlite").task_runs()) stored.insert(t.alias);
+  EXPECT_EQ(stored, both);
+  std::set<std::string> infos;
+  for (const auto& t : out.task_runs) infos.insert(t.alias);
+  EXPECT_EQ(infos, both);
+  // The same configuration under a new alias reuses the stored units, and the store names it as last asked.
+  auto renamed = gulls;
+  renamed["alias"] = "gulls";
+  const auto again = run(spec_json(json::array({renamed})), tmp.path / "s.sqlite");
+  EXPECT_EQ(again.units_computed, 0);
+  EXPECT_EQ(again.results["results"]["gulls"]["ppl@16,none"], r["ppl_vs_length:gulls"]["ppl@16,none"]);
+  for (const auto& t : run::ResultsStore(tmp.path / "s.sqlite").task_runs())
+    if (t.run_key == keys["ppl_vs_length:gulls"]) {
+      EXPECT_EQ(t.alias, "gulls");
+    }
+  // Two entries of one name would overwrite each other in the results: refused, naming the alias.
+  auto unnamed = harbour;
+  unnamed.erase("alias");
+  auto unnamed2 = gulls;
+  unnamed2.erase("alias");
+  try {
+    run(spec_json(json::array({unnamed, unnamed2})), tmp.path / "d.sqlite");
+    FAIL() << "two entries named ppl_vs_length were accepted";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("\"alias\""), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(RunFixture, BadTaskSettingsAreRefusedBeforeAnyWork) {

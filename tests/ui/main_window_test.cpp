@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSettings>
@@ -37,7 +38,9 @@
 #include "run_spec_builder.h"
 #include "support/test_support.h"
 #include "table_roles.h"
+#include "run_presets.h"
 #include "task_builder.h"
+#include "task_catalog.h"
 
 namespace {
 QString qs(const std::filesystem::path& p) { return QString::fromStdString(p.string()); }
@@ -69,9 +72,20 @@ WorkbenchOptions options(const QTemporaryDir& store_dir, bool history = false) {
   return o;
 }
 
+// The engine's task schema, as `lmscope-cli tasks --json` prints it (the window asks for it the same way).
+TaskCatalog engineCatalog() {
+  QProcess p;
+  p.start(LMSCOPE_CLI, {"tasks", "--json"});
+  p.waitForFinished(60000);
+  const auto c = TaskCatalog::fromJson(QJsonDocument::fromJson(p.readAllStandardOutput()).object());
+  if (!c) qFatal("lmscope-cli tasks --json gave no task schema");
+  return *c;
+}
+
 // Ticks only ppl_vs_length (lengths 64, 128, 192, 256 on `text`) and a small passkey grid (≥ 300 byte tokens).
 void configureTasks(TaskBuilder* t, const QString& text, const QString& passkey_lengths = "300, 400", const QString& trials = "1") {
-  for (const QString& name : TaskBuilder::taskNames()) t->setTaskEnabled(name, false);
+  QTRY_VERIFY_WITH_TIMEOUT(t->hasCatalog(), 30000);  // the forms come from the engine's schema
+  for (const QString& name : t->instances()) t->setTaskEnabled(name, false);
   t->setTaskEnabled("ppl_vs_length", true);
   t->setField("ppl_vs_length", "data", text);
   t->setField("ppl_vs_length", "lengths", "64:256:64");
@@ -171,6 +185,11 @@ class MainWindowTest : public QObject {
       w.library()->setUse(1, false);
       w.taskBuilder()->setTaskEnabled("wikitext", true);
       w.taskBuilder()->setField("passkey", "trials", "7");
+      QTRY_VERIFY_WITH_TIMEOUT(w.taskBuilder()->hasCatalog(), 30000);
+      // a second instance of a task with its own data and alias
+      const QString id = w.taskBuilder()->addInstance("ppl_vs_length", "ppl:second");
+      QCOMPARE(id, QString("ppl_vs_length#2"));
+      w.taskBuilder()->setField(id, "lengths", "64, 128");
       RopeSetting yarn;
       yarn.method = "yarn";
       yarn.set("factor", "2:4:2");
@@ -190,8 +209,13 @@ class MainWindowTest : public QObject {
     QCOMPARE(lib->entries()[0].tokenizer, QString());
     QCOMPARE(lib->entries()[1].tokenizer, QString("bytes"));
     QVERIFY(lib->entries()[0].use && !lib->entries()[1].use);
+    QTRY_VERIFY_WITH_TIMEOUT(w.taskBuilder()->hasCatalog(), 30000);
     QVERIFY(w.taskBuilder()->taskEnabled("wikitext"));
     QCOMPARE(w.taskBuilder()->field("passkey", "trials"), QString("7"));
+    QVERIFY(w.taskBuilder()->instances().contains("ppl_vs_length#2"));
+    QVERIFY(w.taskBuilder()->taskEnabled("ppl_vs_length#2"));
+    QCOMPARE(w.taskBuilder()->field("ppl_vs_length#2", "alias"), QString("ppl:second"));
+    QCOMPARE(w.taskBuilder()->field("ppl_vs_length#2", "lengths"), QString("64, 128"));
     // the RoPE rows as typed, and the window's size
     QCOMPARE(w.ropeEditor()->settings().size(), 2);
     QCOMPARE(w.ropeEditor()->settings()[1].method, QString("yarn"));
@@ -207,18 +231,19 @@ class MainWindowTest : public QObject {
     const QString a = dir.filePath("swde.jsonl"), b = dir.filePath("fda.jsonl");
     for (const QString& f : {a, b}) writeText(f.toStdString(), 3);
     TaskBuilder t;
-    for (const QString& name : TaskBuilder::taskNames()) t.setTaskEnabled(name, false);
+    t.setCatalog(engineCatalog());
+    for (const QString& name : t.instances()) t.setTaskEnabled(name, false);
     t.setTaskEnabled("recall", true);
-    QVERIFY(t.problems().join("\n").contains("recall: choose a data file"));
+    QVERIFY2(t.problems().join("\n").contains("recall: choose the data files"), qPrintable(t.problems().join("\n")));
     t.setField("recall", "data", a + " ; " + b);
     QCOMPARE(t.problems(), QStringList{});
     const QJsonObject o = t.tasks().at(0).toObject();
     QCOMPARE(o["task"].toString(), QString("recall"));
     QCOMPARE(o["data"].toArray(), (QJsonArray{a, b}));
     QCOMPARE(o["max_new_tokens"].toInteger(), 48);
-    QCOMPARE(o["until"].toArray(), QJsonArray{"\n"});
-    t.setField("recall", "until", "nothing");
-    QCOMPARE(t.tasks().at(0).toObject()["until"].toArray(), QJsonArray{});
+    QCOMPARE(o["until"].toString(), QString("newline"));
+    t.setField("recall", "until", "none");
+    QCOMPARE(t.tasks().at(0).toObject()["until"].toString(), QString("none"));
     t.setField("recall", "data", a + "; " + dir.filePath("missing.jsonl"));
     QVERIFY(t.problems().join("\n").contains("missing.jsonl' is not a file"));
   }
@@ -229,6 +254,128 @@ class MainWindowTest : public QObject {
     ModelLibrary* lib = w.library();
     QTRY_VERIFY_WITH_TIMEOUT(!lib->entries()[0].pending, 10000);
     QVERIFY(lib->entries()[0].error.contains("cannot start the engine"));
+    // no task list without the engine: said in place of the forms and before launch
+    QTRY_VERIFY_WITH_TIMEOUT(w.taskBuilder()->problems().join(" ").contains("could not be read from the engine"), 10000);
+    QVERIFY(w.launchProblems().join(" ").contains("could not be read from the engine"));
+  }
+
+  void taskFormsComeFromTheEngineSchema() {
+    const TaskCatalog catalog = engineCatalog();
+    TaskBuilder t;
+    // what is set before the schema comes is applied when it comes
+    t.setTaskEnabled("passkey", true);
+    t.setField("passkey", "trials", "9");
+    QVERIFY(!t.hasCatalog());
+    QVERIFY(t.problems().join(" ").contains("has not come from the engine"));
+    t.setCatalog(catalog);
+    QVERIFY(t.taskEnabled("passkey"));
+    QCOMPARE(t.field("passkey", "trials"), QString("9"));
+    // one form per task of the schema, one editor per own setting (and the alias), defaults as the engine has them
+    QCOMPARE(t.instances(), catalog.names());
+    for (const TaskInfo& task : catalog.tasks())
+      for (const TaskSettingInfo& s : task.settings)
+        if ((!s.common || s.key == "alias") && s.synonym_of.isEmpty())
+          QVERIFY2(t.findChild<QWidget*>(task.name + "_" + s.key), qPrintable(task.name + "." + s.key));
+    QVERIFY(!t.findChild<QWidget*>("longppl_length"));  // `lengths` is the one the form shows
+    QCOMPARE(t.field("throughput", "seq"), QString("512"));  // the engine's default (the GUI once had 256)
+    QCOMPARE(t.field("ppl_vs_length", "lengths"), QString("256, 512, 1024, 2048"));
+    QCOMPARE(t.field("ppl_vs_length", "protocol"), QString("chunks"));
+    QCOMPARE(t.field("compare", "bos"), QString("false"));
+    QVERIFY(t.findChild<QLineEdit*>("global_batch_size"));
+    QVERIFY(!t.findChild<QLineEdit*>("global_alias"));
+    // typed text becomes JSON of the setting's type; ranges and choices are checked in words
+    for (const QString& name : t.instances()) t.setTaskEnabled(name, false);
+    t.setTaskEnabled("passkey", true);
+    t.setField("passkey", "lengths", "256:512:128");
+    t.setField("passkey", "depths", "0, 0.5");
+    QCOMPARE(t.problems(), QStringList{});
+    QJsonObject o = t.tasks().at(0).toObject();
+    QCOMPARE(o["lengths"].toArray(), (QJsonArray{256, 384, 512}));
+    QCOMPARE(o["depths"].toArray(), (QJsonArray{0.0, 0.5}));
+    QCOMPARE(o["trials"].toInteger(), 9);
+    t.setField("passkey", "depths", "0, 1.5");
+    QVERIFY2(t.problems().join(" ").contains("1.5 is out of range"), qPrintable(t.problems().join(" ")));
+    t.setField("passkey", "depths", "0, 1");
+    t.setField("passkey", "trials", "0");
+    QVERIFY2(t.problems().join(" ").contains("from 1 to"), qPrintable(t.problems().join(" ")));
+    t.setField("passkey", "trials", "");
+    QVERIFY(!t.tasks().at(0).toObject().contains("trials"));  // empty: the engine's default
+    QCOMPARE(t.problems(), QStringList{});
+    // a task's own condition: RULER's essay tasks need a haystack, the noise one does not
+    t.setTaskEnabled("ruler", true);
+    QVERIFY(t.problems().join(" ").contains("ruler: choose the essay haystack"));
+    t.setField("ruler", "tasks", "niah_single_1");
+    QCOMPARE(t.problems(), QStringList{});
+    t.setField("ruler", "tasks", "niah_single_1, niah_single_9");
+    QVERIFY(t.problems().join(" ").contains("'niah_single_9' is not one of"));
+    t.setTaskEnabled("ruler", false);
+    t.setGlobal("batch_size", "0");
+    QVERIFY(t.problems().join(" ").contains("batch size"));
+    t.setGlobal("batch_size", "8");
+    QCOMPARE(t.globals()["batch_size"].toInteger(), 8);
+    // presets tick and fill through the same forms
+    t.applyPreset(RunPreset::byName("Length extrapolation", 512));
+    QCOMPARE(t.enabledTasks(), (QStringList{"ppl_vs_length", "passkey"}));
+    QCOMPARE(t.field("ppl_vs_length", "lengths"), QString("256..4096 x2"));
+  }
+
+  void aTaskCanBeAddedSeveralTimesEachWithItsAlias() {
+    QTemporaryDir dir;
+    const QString a = dir.filePath("pg19.txt"), b = dir.filePath("arxiv.txt");
+    for (const QString& f : {a, b}) writeText(f.toStdString(), 50);
+    {
+      TaskBuilder t;
+      t.setCatalog(engineCatalog());
+      for (const QString& name : t.instances()) t.setTaskEnabled(name, false);
+      t.setTaskEnabled("ppl_vs_length", true);
+      t.setField("ppl_vs_length", "data", a);
+      t.setField("ppl_vs_length", "alias", "ppl:pg19");
+      // "Add another" makes a second form of the same task, ticked, with an alias of its own
+      auto* add = t.findChild<QPushButton*>("ppl_vs_length_add");
+      QVERIFY(add);
+      add->click();
+      QCOMPARE(t.instances().count("ppl_vs_length#2"), 1);
+      QCOMPARE(t.taskOf("ppl_vs_length#2"), QString("ppl_vs_length"));
+      QVERIFY(t.taskEnabled("ppl_vs_length#2"));
+      QCOMPARE(t.field("ppl_vs_length#2", "alias"), QString("ppl_vs_length:2"));
+      QVERIFY(t.findChild<QLineEdit*>("ppl_vs_length#2_data"));
+      QVERIFY(t.problems().join(" ").contains("ppl_vs_length:2: choose the data file"));
+      t.setField("ppl_vs_length#2", "data", b);
+      t.setField("ppl_vs_length#2", "lengths", "64, 128");
+      QCOMPARE(t.problems(), QStringList{});
+      // aliases must differ: they name the results
+      t.setField("ppl_vs_length#2", "alias", "ppl:pg19");
+      QVERIFY2(t.problems().join(" ").contains("named 'ppl:pg19'"), qPrintable(t.problems().join(" ")));
+      t.setField("ppl_vs_length#2", "alias", "");
+      t.setField("ppl_vs_length", "alias", "");
+      QVERIFY(t.problems().join(" ").contains("named 'ppl_vs_length'"));
+      t.setField("ppl_vs_length", "alias", "ppl:pg19");
+      t.setField("ppl_vs_length#2", "alias", "ppl:arxiv");
+      QCOMPARE(t.problems(), QStringList{});
+      const QJsonArray spec = t.tasks();
+      QCOMPARE(spec.size(), 2);
+      QCOMPARE(spec[0].toObject()["alias"].toString(), QString("ppl:pg19"));
+      QCOMPARE(spec[1].toObject()["task"].toString(), QString("ppl_vs_length"));
+      QCOMPARE(spec[1].toObject()["alias"].toString(), QString("ppl:arxiv"));
+      QCOMPARE(spec[1].toObject()["data"].toString(), b);
+      QCOMPARE(spec[1].toObject()["lengths"].toArray(), (QJsonArray{64, 128}));
+      // a third, removed again
+      const QString third = t.addInstance("ppl_vs_length", "ppl:c4");
+      QCOMPARE(third, QString("ppl_vs_length#3"));
+      t.removeInstance(third);
+      QVERIFY(!t.instances().contains(third));
+      t.removeInstance("ppl_vs_length");  // the first instance of a task stays
+      QVERIFY(t.instances().contains("ppl_vs_length"));
+      t.saveSettings();
+    }
+    TaskBuilder t;
+    t.setCatalog(engineCatalog());
+    QVERIFY(t.instances().contains("ppl_vs_length#2"));
+    QVERIFY(!t.instances().contains("ppl_vs_length#3"));
+    QCOMPARE(t.tasks().size(), 2);
+    QCOMPARE(t.field("ppl_vs_length#2", "alias"), QString("ppl:arxiv"));
+    QCOMPARE(t.field("ppl_vs_length#2", "data"), b);
+    QSettings().remove("tasks");  // later tests start from nothing
   }
 
   void launchWatchExportAndReopen() {
@@ -509,7 +656,11 @@ class MainWindowTest : public QObject {
     f.write(QJsonDocument(odd).toJson());
     f.close();
     QVERIFY(w.openRunSpec(odd_path, &err, &notes));
-    QVERIFY2(notes.join('\n').contains("second") && notes.join('\n').contains("no_such_task"), qPrintable(notes.join("; ")));
+    QVERIFY2(notes.join('\n').contains("no_such_task"), qPrintable(notes.join("; ")));
+    // a second entry of a task becomes an instance with its alias
+    QStringList aliases;
+    for (const QString& id : w.taskBuilder()->enabledTasks()) aliases << w.taskBuilder()->field(id, "alias");
+    QVERIFY2(aliases.contains("second"), qPrintable(aliases.join(", ")));
     QVERIFY(!w.openRunSpec(out.filePath("missing.json"), &err));
     QVERIFY(err.contains("missing.json"));
   }

@@ -144,7 +144,7 @@ class PresetCheckTest : public QObject {
       QCOMPARE(i.kind, DataIssue::Kind::Missing);
       QVERIFY2(i.message.contains(data.path()) && i.message.contains("does not exist"), qPrintable(i.message));
     }
-    // Fig. 2: six ppl_vs_length instances with aliases; the task builder applies the first until it holds instances
+    // Fig. 2: six ppl_vs_length instances with aliases (the task builder adds an instance for each)
     const RunPreset f2 = RunPreset::byName("Gated DeltaNet Fig. 2", o);
     QCOMPARE(f2.entries.size(), 6);
     QCOMPARE(f2.entriesOf("ppl_vs_length").size(), 6);
@@ -234,6 +234,7 @@ class PresetCheckTest : public QObject {
     // Table 3 with only some of its files: the others are named and nothing is queued
     writeFile(data.filePath("wikitext-2-raw/wiki.test.raw"), words(2000));
     writeFile(data.filePath("lambada_openai/test.jsonl"), jsonl({20, 30}));
+    QTRY_VERIFY_WITH_TIMEOUT(w.taskBuilder()->hasCatalog(), 30000);
     w.applyPreset("Gated DeltaNet Table 3");
     QVERIFY(w.taskBuilder()->taskEnabled("piqa"));
     QCOMPARE(w.taskBuilder()->field("piqa", "data"), data.filePath("piqa/validation.jsonl"));
@@ -252,6 +253,12 @@ class PresetCheckTest : public QObject {
              qPrintable(short_problems));
     QCOMPARE(w.launch(), 0);
     QCOMPARE(w.queue()->rowCount(), 0);
+    // Fig. 2: every corpus becomes an instance of ppl_vs_length with its alias and file
+    w.applyPreset("Gated DeltaNet Fig. 2");
+    const QStringList on = w.taskBuilder()->enabledTasks();
+    QCOMPARE(on.size(), 6);
+    QCOMPARE(w.taskBuilder()->field(on[3], "alias"), QString("qasper"));
+    QCOMPARE(w.taskBuilder()->field(on[3], "data"), data.filePath("qasper/test.jsonl"));
   }
 
   void aLlama3SettingWithOriginal131072Launches() {
@@ -265,7 +272,8 @@ class PresetCheckTest : public QObject {
     w.addModelFolder(qs(dir.path / "m"));
     QTRY_VERIFY_WITH_TIMEOUT(!w.library()->entries()[0].pending, 20000);
     TaskBuilder* t = w.taskBuilder();
-    for (const QString& name : TaskBuilder::taskNames()) t->setTaskEnabled(name, false);
+    QTRY_VERIFY_WITH_TIMEOUT(t->hasCatalog(), 30000);
+    for (const QString& name : t->instances()) t->setTaskEnabled(name, false);
     t->setTaskEnabled("ppl_vs_length", true);
     t->setField("ppl_vs_length", "data", qs(dir.path / "text.txt"));
     t->setField("ppl_vs_length", "lengths", "64, 128");

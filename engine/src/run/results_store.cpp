@@ -125,6 +125,7 @@ TaskRunRecord read_task_run(Stmt& s) {
   r.results = s.is_null(10) ? nlohmann::json(nullptr) : parse_or_null(s.text(10));
   r.finished = s.text(11);
   r.alias = s.is_null(12) ? std::string() : s.text(12);
+  if (r.alias.empty()) r.alias = r.task;  // a task run stored before aliases were kept
   r.identity = s.is_null(13) ? nlohmann::json(nullptr) : parse_or_null(s.text(13));
   return r;
 }

@@ -1,6 +1,7 @@
 #include "lmscope/run/run_spec.h"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "eval/task_data.h"
@@ -171,6 +172,17 @@ RunSpec parse_run_spec(const nlohmann::json& j, const std::string& base_dir, con
     for (const char* k : {"limit", "max_length", "seed", "batch_size"})
       if (j.contains(k) && !j[k].is_null() && !e.contains(k)) e[k] = j[k];
     s.tasks.push_back(std::move(e));
+  }
+  // Each entry is a task instance named by its alias (else the task's name) in the results: two of one name would
+  // overwrite each other there.
+  std::map<std::string, std::size_t> named;
+  for (std::size_t i = 0; i < s.tasks.size(); ++i) {
+    const auto& t = s.tasks[i];
+    const auto name = t.contains("alias") && t["alias"].is_string() ? t["alias"].get<std::string>() : t["task"].get<std::string>();
+    if (const auto [it, fresh] = named.emplace(name, i); !fresh)
+      throw BadInput(where + ": tasks[" + std::to_string(it->second) + "] and tasks[" + std::to_string(i) +
+                     "] are both named '" + valid_utf8(name) + "' in the results; give each entry of one task its own "
+                     "\"alias\"");
   }
   if (s.task_run_count() > kMaxTaskRuns)
     throw BadInput(where + ": models × rope settings × tasks = " + std::to_string(s.task_run_count()) +

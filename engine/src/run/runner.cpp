@@ -66,11 +66,11 @@ struct TaskRun {
   std::string rope;
   std::shared_ptr<eval::Task> task;
   nlohmann::json settings;
+  std::string alias;  // the task instance's name: the entry's "alias", else the task's name
   std::string key;
   std::int64_t max_length = 0;
   std::int64_t batch_size = 1;  // windows per pass
   std::string evaluator_path;  // LongPPL's evaluator or compare's base model folder, "" = the model itself
-  std::string alias;           // the task instance's name (the task's unless the spec gave one)
   nlohmann::json identity;     // what was asked for (result_identity.h); config_id names it
   std::string config_id;
   std::map<std::int64_t, nlohmann::json> units;  // stored + computed
@@ -234,6 +234,7 @@ RunPlan plan_run(const RunSpec& spec) {
     auto& side = sides[mi];
     std::vector<std::shared_ptr<eval::Task>> tasks;  // the same task objects serve every RoPE setting
     std::vector<std::int64_t> lengths;
+    std::vector<std::string> aliases;
     for (const auto& ts : spec.tasks) {
       eval::TaskEnv env;
       env.tokenizer = side.tokenizer.get();
@@ -245,8 +246,8 @@ RunPlan plan_run(const RunSpec& spec) {
       if (tasks.back()->unit_count() < 1)
         throw BadInput("task " + tasks.back()->name() + " for model '" + side.entry.name +
                        "': nothing to evaluate (the data file holds no usable text or records, or 'limit' is 0)");
-      // The alias names the task in the results; checked here so a wrong type is a message, not a crash later.
-      eval::setting_string(ts, "alias", tasks.back()->name(), tasks.back()->name());
+      // The alias names the task instance in the results, events and store.
+      aliases.push_back(eval::setting_string(ts, "alias", tasks.back()->name(), tasks.back()->name()));
     }
     for (const auto& rope : spec.rope) {
       for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
@@ -255,6 +256,7 @@ RunPlan plan_run(const RunSpec& spec) {
         r.rope = rope;
         r.task = tasks[ti];
         r.settings = spec.tasks[ti];
+        r.alias = aliases[ti];
         r.max_length = lengths[ti];
         // Batching pays on the GPU; on the CPU one window at a time is as fast and uses less memory.
         r.batch_size = eval::setting_int_in(r.settings, "batch_size", spec.backend == "cuda" ? 16 : 1, 1, 4096, r.task->name());
@@ -262,7 +264,6 @@ RunPlan plan_run(const RunSpec& spec) {
         r.evaluator_path = r.task->config().value("evaluator", std::string());
         if (r.evaluator_path.empty()) r.evaluator_path = r.task->config().value("base", std::string());
         const std::string second_model = r.evaluator_path.empty() ? "" : checkpoint_fingerprint(r.evaluator_path);
-        r.alias = eval::setting_string(r.settings, "alias", r.task->name(), r.task->name());
         r.identity = task_instance_identity(r.settings, r.task->config(), second_model);
         r.config_id = identity_id(r.identity);
         nlohmann::json key{{"model", side.fingerprint}, {"tokenizer", side.tokenizer_key},
@@ -375,7 +376,8 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
     nlohmann::json e{{"event", "progress"},      {"units_done", units_done},
                      {"units_to_compute", units_pending_total}, {"tokens", tokens},
                      {"tokens_per_s", rate},    {"elapsed_s", el},
-                     {"model", sides[r.model].entry.name}, {"setting", r.rope}, {"task", r.task->name()}};
+                     {"model", sides[r.model].entry.name}, {"setting", r.rope}, {"task", r.task->name()},
+                     {"alias", r.alias}};
     if (cost_done > 0 && cost_total > cost_done) e["eta_s"] = el * static_cast<double>(cost_total - cost_done) / static_cast<double>(cost_done);
     else if (cost_total <= cost_done) e["eta_s"] = 0.0;
     emit(e);
@@ -478,7 +480,8 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
         ++out.units_computed;
         ++units_done;
         cost_done += r.task->unit_cost(u);
-        emit({{"event", "unit"}, {"run_key", r.key}, {"unit", u}, {"seconds", su.seconds}, {"tokens", su.tokens}});
+        emit({{"event", "unit"}, {"run_key", r.key}, {"alias", r.alias}, {"unit", u}, {"seconds", su.seconds},
+              {"tokens", su.tokens}});
         if (i + 1 == r.pending.size() || Clock::now() - last_partial >= kPartialEvery) {
           last_partial = Clock::now();
           const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
@@ -537,7 +540,7 @@ void aggregate_runs(RunPlan& plan, const RunSpec& spec, ResultsStore& store, con
     g["versions"][alias] = r.task->version();
     g["lmscope"]["run_keys"][alias] = r.key;
     g["lmscope"]["config_ids"][alias] = r.config_id;
-    TaskRunInfo info{r.key, side.entry.name, r.rope, name, r.task->unit_count(), false};
+    TaskRunInfo info{r.key, side.entry.name, r.rope, name, alias, r.task->unit_count(), false};
     if (static_cast<std::int64_t>(r.units.size()) == r.task->unit_count()) {
       const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
       check_metrics(a, r.task->name(), side.entry.name, r.rope);

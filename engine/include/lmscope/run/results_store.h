@@ -24,15 +24,16 @@ struct TaskRunRecord {
   std::string model_path;
   std::string setting;    // e.g. the RoPE override, "" for the checkpoint's own
   std::string task;
+  // The task instance's name in results and events (the spec entry's "alias", else the task's name); the one it
+  // was last run under when a later spec reuses the task run under another alias.
+  std::string alias;
   nlohmann::json config;      // the task's resolved config
   nlohmann::json provenance;  // weights fingerprint, engine version, backend, dtype, device
   std::int64_t unit_count = 0;
   std::string created;
   nlohmann::json results;  // null until aggregated
   std::string finished;
-  // The task instance (lmscope/run/result_identity.h): the alias the spec gave it (the task's name by default) and
-  // what was asked for. Rows stored before schema 3 have neither (alias "" and identity null).
-  std::string alias;
+  // What was asked for (lmscope/run/result_identity.h); null in rows stored before schema 3.
   nlohmann::json identity;
 };
 

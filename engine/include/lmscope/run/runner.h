@@ -39,6 +39,7 @@ struct RunOptions {
 
 struct TaskRunInfo {
   std::string run_key, model, setting, task;
+  std::string alias;  // the task instance's name in the results (the entry's "alias", else the task's name)
   std::int64_t unit_count = 0;
   bool complete = false;
 };

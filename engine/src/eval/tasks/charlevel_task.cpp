@@ -56,20 +56,16 @@ struct UnitPeaks {
 
 class CharlevelTask final : public Task {
  public:
-  CharlevelTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+  CharlevelTask(const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) {
     const std::string task = "charlevel";
-    check_known_settings(s, with_common({"data", "field", "split", "segment_bytes", "continuation_items",
-                                         "continuation_chars", "continuation_prefix_chars", "latency_batch",
-                                         "latency_windows"}),
-                         task);
     if (env.tokenizer->kind() != "bytes")
       throw BadInput("task charlevel needs a byte-level model: give the model with tokenizer \"bytes\" (its ids are "
                      "UTF-8 bytes); this one's tokenizer is " + env.tokenizer->kind());
-    const auto path = data_path(s, "data", task, base_dir,
-                                "text (a raw text file such as wiki.test.raw or enwik8, .jsonl with a text field, or a "
-                                ".json list)");
-    const auto field = setting_string(s, "field", "text", task);
-    const auto split = setting_string(s, "split", "", task);
+    const auto path = s.file("data", base_dir,
+                             "text (a raw text file such as wiki.test.raw or enwik8, .jsonl with a text field, or a "
+                             ".json list)");
+    const auto field = s.text("field");
+    const auto split = s.text("split");
     if (!split.empty()) {
       const auto ext = path.extension().string();
       if (ext == ".jsonl" || ext == ".json")
@@ -79,8 +75,8 @@ class CharlevelTask final : public Task {
     } else {
       docs_ = read_documents(path, field);
     }
-    const auto seg = setting_int_in(s, "segment_bytes", 1 << 16, 1, 1 << 30, task);
-    const auto limit = setting_int(s, "limit", -1, task);
+    const auto seg = s.integer("segment_bytes");
+    const auto limit = s.integer_if("limit").value_or(-1);
     max_length_ = env.max_length;
     prefix_ = env.prefix_token;
     for (std::size_t d = 0; d < docs_.size(); ++d) {
@@ -97,9 +93,9 @@ class CharlevelTask final : public Task {
 
     // Continuation items over the scored segments.
     // 0 items leaves the metric out; each item generates up to 4 bytes per character.
-    items_wanted_ = setting_int_in(s, "continuation_items", 64, 0, kMaxContinuationItems, task);
-    cont_chars_ = setting_int_in(s, "continuation_chars", 16, 1, kMaxNewTokens, task);
-    cont_prefix_ = setting_int_in(s, "continuation_prefix_chars", 64, 1, kMaxTaskLength, task);
+    items_wanted_ = s.integer("continuation_items");
+    cont_chars_ = s.integer("continuation_chars");
+    cont_prefix_ = s.integer("continuation_prefix_chars");
     if (cont_chars_ >= max_length_)
       throw BadInput("task charlevel: continuation_chars must be between 1 and max_length - 1 (" +
                      std::to_string(max_length_ - 1) + "), got " + std::to_string(cont_chars_));
@@ -117,8 +113,8 @@ class CharlevelTask final : public Task {
 
     // The latency probe: the first windows of the scored text, timed at batch 1 and at latency_batch.
     // The same bound as a run's batch_size; 0 windows leaves latency out.
-    latency_batch_ = setting_int_in(s, "latency_batch", 8, 1, 4096, task);
-    latency_windows_ = setting_int_in(s, "latency_windows", 8, 0, kMaxTrials, task);
+    latency_batch_ = s.integer("latency_batch");
+    latency_windows_ = s.integer("latency_windows");
 
     config_ = {{"task", task},
                {"data", path.string()},
@@ -451,8 +447,45 @@ TaskAggregate CharlevelTask::aggregate(const std::vector<std::pair<std::int64_t,
 
 }  // namespace
 
-std::unique_ptr<Task> make_charlevel_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-  return std::make_unique<CharlevelTask>(s, env, base_dir);
+TaskSchema charlevel_schema() {
+  using T = SettingType;
+  return {
+      .name = "charlevel",
+      .description = "byte-level models on raw text: character and byte perplexity, bits per character, next-character "
+                     "and continuation accuracy, and their cost",
+      .group = TaskGroup::perplexity,
+      .settings =
+          {{.key = "data", .type = T::file, .label = "data file",
+            .help = "text: a raw file (wiki.test.raw, enwik8, any text), .jsonl with `field`, or a .json list",
+            .default_value = nullptr, .required = true},
+           {.key = "field", .type = T::text, .label = "text field", .help = "the field of a .jsonl/.json record",
+            .default_value = "text"},
+           {.key = "split", .type = T::choice, .label = "standard split",
+            .help = "a standard split's byte range of one raw corpus file (enwik8/enwik9: 90/5/5%); none: the whole "
+                    "file",
+            .default_value = nullptr, .choices = standard_split_names()},
+           {.key = "segment_bytes", .type = T::integer, .label = "segment bytes",
+            .help = "documents are cut into segments of this many bytes (one work unit each)", .default_value = 1 << 16,
+            .min = 1, .max = 1 << 30},
+           {.key = "continuation_items", .type = T::integer, .label = "continuation items",
+            .help = "greedy text-continuation items; 0 leaves the continuation metrics out", .default_value = 64,
+            .min = 0, .max = static_cast<double>(kMaxContinuationItems)},
+           {.key = "continuation_chars", .type = T::integer, .label = "continuation characters",
+            .help = "characters each item continues", .default_value = 16, .min = 1,
+            .max = static_cast<double>(kMaxNewTokens)},
+           {.key = "continuation_prefix_chars", .type = T::integer, .label = "continuation prefix characters",
+            .help = "characters of text before each continuation", .default_value = 64, .min = 1,
+            .max = static_cast<double>(kMaxTaskLength)},
+           {.key = "latency_batch", .type = T::integer, .label = "latency batch",
+            .help = "the batched latency probe's batch size", .default_value = 8, .min = 1, .max = 4096},
+           {.key = "latency_windows", .type = T::integer, .label = "latency windows",
+            .help = "windows the latency probe times; 0 leaves latency out", .default_value = 8, .min = 0,
+            .max = static_cast<double>(kMaxTrials)},
+           common_setting("alias"), common_setting("limit", "the first N segments; none: all"),
+           common_setting("max_length"), common_setting("batch_size")},
+      .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+        return std::make_unique<CharlevelTask>(s, env, base_dir);
+      }};
 }
 
 }  // namespace lmscope::eval

@@ -84,25 +84,22 @@ double percentile(const std::vector<double>& sorted, double q) {
 
 class CompareTask final : public Task {
  public:
-  CompareTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+  CompareTask(const TaskSettings& settings, const TaskEnv& env, const std::string& base_dir) {
     const std::string task = "compare";
-    check_known_settings(s, with_common({"data", "field", "base", "length", "stride", "max_windows", "bos", "buckets",
-                                         "worst"}),
-                         task);
-    const auto path = data_path(s, "data", task, base_dir,
-                                "documents: a text file (one document), .jsonl with a `text` field, or .json list");
-    const auto docs = read_documents(path, setting_string(s, "field", "text", task));
-    length_ = setting_int_in(s, "length", std::min<std::int64_t>(env.max_length, 2048), 2, kMaxTaskLength, task);
-    stride_ = setting_int_in(s, "stride", length_, 1, kMaxTaskLength, task);
-    const auto max_windows = setting_int(s, "max_windows", setting_int(s, "limit", -1, task), task);
-    buckets_ = setting_int_in(s, "buckets", 32, 1, kMaxBuckets, task);
-    worst_ = setting_int_in(s, "worst", 20, 0, kMaxWorst, task);
-    const bool bos = s.contains("bos") && s["bos"].is_boolean() && s["bos"].get<bool>();
-    if (s.contains("bos") && !s["bos"].is_boolean()) throw BadInput("task compare: field 'bos' must be true or false");
-    if (s.contains("base") && !s["base"].is_string())
+    const auto& s = settings.json();
+    const auto path = settings.file("data", base_dir,
+                                    "documents: a text file (one document), .jsonl with a `text` field, or .json list");
+    const auto docs = read_documents(path, settings.text("field"));
+    length_ = settings.integer_if("length").value_or(std::min<std::int64_t>(env.max_length, 2048));
+    stride_ = settings.integer_if("stride").value_or(length_);
+    const auto max_windows = settings.integer_if("max_windows").value_or(settings.integer_if("limit").value_or(-1));
+    buckets_ = settings.integer("buckets");
+    worst_ = settings.integer("worst");
+    const bool bos = settings.flag("bos");
+    if (settings.given("base") && !s["base"].is_string())
       throw BadInput("task compare: field 'base' must be the path of the base model's checkpoint folder");
     std::string base;
-    if (s.contains("base")) {
+    if (settings.given("base")) {
       std::filesystem::path p = s["base"].get<std::string>();
       if (p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
       std::error_code ec;
@@ -450,8 +447,44 @@ class CompareTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_compare_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-  return std::make_unique<CompareTask>(s, env, base_dir);
+TaskSchema compare_schema() {
+  using T = SettingType;
+  return {
+      .name = "compare",
+      .description = "a model token by token, alone or against a base model: KL, top-1 agreement, delta NLL, loss by "
+                     "position, worst tokens",
+      .group = TaskGroup::other,
+      .settings =
+          {{.key = "data", .type = T::file, .label = "data file",
+            .help = "documents: a text file (one document), .jsonl with a `text` field, or a .json list",
+            .default_value = nullptr, .required = true},
+           {.key = "field", .type = T::text, .label = "text field", .help = "the field of a .jsonl/.json record",
+            .default_value = "text"},
+           {.key = "base", .type = T::folder, .label = "base model",
+            .help = "a checkpoint folder with the same tokenizer; none: the model alone (loss by position)",
+            .default_value = nullptr},
+           {.key = "length", .type = T::integer, .label = "window (tokens)",
+            .help = "tokens per window; none: min(2048, max length)", .default_value = nullptr, .min = 2,
+            .max = static_cast<double>(kMaxTaskLength)},
+           {.key = "stride", .type = T::integer, .label = "stride", .help = "a window starts every stride tokens; none: "
+                                                                            "the window length (disjoint windows)",
+            .default_value = nullptr, .min = 1, .max = static_cast<double>(kMaxTaskLength)},
+           {.key = "max_windows", .type = T::integer, .label = "max windows",
+            .help = "at most this many windows, from the start; none: every window (or `limit`)",
+            .default_value = nullptr, .min = 0},
+           {.key = "bos", .type = T::boolean, .label = "BOS first",
+            .help = "put BOS (else EOS) before each document", .default_value = false},
+           {.key = "buckets", .type = T::integer, .label = "position buckets",
+            .help = "buckets of the loss-by-position curve", .default_value = 32, .min = 1,
+            .max = static_cast<double>(kMaxBuckets)},
+           {.key = "worst", .type = T::integer, .label = "worst tokens",
+            .help = "the largest delta-NLL (alone: NLL) tokens listed with their text", .default_value = 20, .min = 0,
+            .max = static_cast<double>(kMaxWorst)},
+           common_setting("alias"), common_setting("limit", "max windows when max_windows is not given"),
+           common_setting("max_length"), common_setting("batch_size")},
+      .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+        return std::make_unique<CompareTask>(s, env, base_dir);
+      }};
 }
 
 }  // namespace lmscope::eval

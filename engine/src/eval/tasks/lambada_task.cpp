@@ -18,12 +18,10 @@ constexpr std::int64_t kItemsPerUnit = 128;
 
 class LambadaTask final : public Task {
  public:
-  LambadaTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-    check_known_settings(s, with_common({"data"}), "lambada_openai");
-    const auto path = data_path(s, "data", "lambada_openai", base_dir,
-                                "LAMBADA (OpenAI's test set) as JSON lines with a `text` field");
+  LambadaTask(const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) {
+    const auto path = s.file("data", base_dir, "LAMBADA (OpenAI's test set) as JSON lines with a `text` field");
     const auto records = read_jsonl(path);
-    const auto limit = setting_int(s, "limit", -1, "lambada_openai");
+    const auto limit = s.integer_if("limit").value_or(-1);
     for (std::size_t i = 0; i < records.size(); ++i) {
       if (limit >= 0 && static_cast<std::int64_t>(pairs_.size()) >= limit) break;
       const auto r = make_lambada_request(records[i], path.filename().string() + ":" + std::to_string(i + 1));
@@ -82,8 +80,18 @@ class LambadaTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_lambada_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-  return std::make_unique<LambadaTask>(s, env, base_dir);
+TaskSchema lambada_schema() {
+  return {.name = "lambada_openai",
+          .description = "the last word of each LAMBADA passage: accuracy and perplexity (lm-eval's lambada_openai)",
+          .group = TaskGroup::perplexity,
+          .settings = {{.key = "data", .type = SettingType::file, .label = "data file",
+                        .help = "LAMBADA (OpenAI's test set) as JSON lines with a `text` field",
+                        .default_value = nullptr, .required = true},
+                       common_setting("alias"), common_setting("limit", "the first N passages; none: all"),
+                       common_setting("max_length"), common_setting("batch_size")},
+          .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+            return std::make_unique<LambadaTask>(s, env, base_dir);
+          }};
 }
 
 }  // namespace lmscope::eval

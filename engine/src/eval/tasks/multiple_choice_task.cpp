@@ -2,6 +2,7 @@
 // lm-eval's requests (eval/multiple_choice.h) scored as loglikelihoods; acc, acc_norm where the task reports it,
 // each with lm-eval's mean standard error. Work units are blocks of items.
 #include <cmath>
+#include <map>
 
 #include "eval/scoring.h"
 #include "eval/task_data.h"
@@ -23,13 +24,10 @@ std::int64_t argmax_of(const std::vector<double>& v) {
 
 class MultipleChoiceTask final : public Task {
  public:
-  MultipleChoiceTask(std::string name, const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir)
-      : name_(std::move(name)) {
-    check_known_settings(s, with_common({"data"}), name_);
-    const auto path = data_path(s, "data", name_, base_dir,
-                                "the task's dataset as JSON lines in the Hugging Face layout (docs/tasks.md)");
+  MultipleChoiceTask(const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) : name_(s.task()) {
+    const auto path = s.file("data", base_dir, "the task's dataset as JSON lines in the Hugging Face layout (docs/evaluation.md)");
     const auto records = read_jsonl(path);
-    const auto limit = setting_int(s, "limit", -1, name_);
+    const auto limit = s.integer_if("limit").value_or(-1);
     for (std::size_t i = 0; i < records.size(); ++i) {
       if (limit >= 0 && static_cast<std::int64_t>(items_.size()) >= limit) break;
       items_.push_back(make_multiple_choice_item(name_, records[i], path.filename().string() + ":" + std::to_string(i + 1)));
@@ -110,11 +108,40 @@ class MultipleChoiceTask final : public Task {
   nlohmann::json config_;
 };
 
+std::string multiple_choice_description(const std::string& name) {
+  static const std::map<std::string, std::string> d{
+      {"hellaswag", "HellaSwag: the most plausible ending of a scene (acc, acc_norm)"},
+      {"piqa", "PIQA: physical commonsense, the better of two solutions (acc, acc_norm)"},
+      {"arc_easy", "ARC-Easy: grade-school science questions (acc, acc_norm)"},
+      {"arc_challenge", "ARC-Challenge: the harder grade-school science questions (acc, acc_norm)"},
+      {"winogrande", "WinoGrande: the option that fills the blank (acc)"},
+      {"boolq", "BoolQ: yes/no questions about a passage (acc)"},
+      {"copa", "COPA: the more plausible cause or effect (acc)"},
+      {"sciq", "SciQ: science exam questions with a supporting paragraph (acc, acc_norm)"},
+      {"social_iqa", "Social IQa: commonsense about people's actions and feelings (acc)"}};
+  const auto it = d.find(name);
+  return it == d.end() ? "zero-shot multiple choice as lm-eval scores it" : it->second;
+}
+
 }  // namespace
 
-std::unique_ptr<Task> make_multiple_choice_task(const std::string& name, const nlohmann::json& s, const TaskEnv& env,
-                                                const std::string& base_dir) {
-  return std::make_unique<MultipleChoiceTask>(name, s, env, base_dir);
+std::vector<TaskSchema> multiple_choice_schemas() {
+  std::vector<TaskSchema> out;
+  for (const auto& name : multiple_choice_tasks())
+    out.push_back(
+        {.name = name,
+         .description = multiple_choice_description(name),
+         .group = TaskGroup::multiple_choice,
+         .settings = {{.key = "data", .type = SettingType::file, .label = "data file",
+                       .help = "the task's dataset as JSON lines, as datasets' to_json() writes it (fields: "
+                               "docs/evaluation.md)",
+                       .default_value = nullptr, .required = true},
+                      common_setting("alias"), common_setting("limit", "the first N items; none: all"),
+                      common_setting("max_length"), common_setting("batch_size")},
+         .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+           return std::make_unique<MultipleChoiceTask>(s, env, base_dir);
+         }});
+  return out;
 }
 
 }  // namespace lmscope::eval

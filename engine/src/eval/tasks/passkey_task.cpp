@@ -42,19 +42,14 @@ std::uint64_t mix(std::uint64_t x) {
 
 class PasskeyTask final : public Task {
  public:
-  PasskeyTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-    const std::string task = "passkey";
-    check_known_settings(s, with_common({"lengths", "depths", "trials", "filler_file", "max_new_tokens"}), task);
-    lengths_ = setting_int_list_in(s, "lengths", {256, 512, 1024}, 1, kMaxTaskLength, task);
-    depths_ = setting_double_list(s, "depths", {0.0, 0.25, 0.5, 0.75, 1.0}, task);
-    trials_ = setting_int_in(s, "trials", 5, 1, kMaxTrials, task);
-    seed_ = static_cast<std::uint64_t>(setting_int(s, "seed", 1234, task));
-    max_new_ = setting_int_in(s, "max_new_tokens", 10, 1, kMaxNewTokens, task);
-    for (double d : depths_)
-      if (!(d >= 0 && d <= 1)) throw BadInput("task passkey: every depth must be in [0, 1], got " + std::to_string(d));
-    if (s.contains("filler_file") && !s["filler_file"].is_null()) {
-      const auto p = data_path(s, "filler_file", task, base_dir, "a text file whose sentences are the filler");
-      const auto text = read_text_file(p);
+  PasskeyTask(const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) {
+    lengths_ = s.integers("lengths");
+    depths_ = s.numbers("depths");
+    trials_ = s.integer("trials");
+    seed_ = static_cast<std::uint64_t>(s.integer("seed"));
+    max_new_ = s.integer("max_new_tokens");
+    if (const auto p = s.file_if("filler_file", base_dir, "a text file whose sentences are the filler")) {
+      const auto text = read_text_file(*p);
       // Sentences end at ". "; the file is used in order, repeated as needed.
       std::size_t at = 0;
       while (at < text.size()) {
@@ -64,7 +59,7 @@ class PasskeyTask final : public Task {
         at = e;
       }
       filler_hash_ = fnv1a64_hex(text);
-      filler_path_ = p.string();
+      filler_path_ = p->string();
     } else {
       for (const char* f : kFiller) filler_.push_back(f);
       filler_hash_ = "builtin-1";
@@ -78,7 +73,7 @@ class PasskeyTask final : public Task {
         throw BadInput("task passkey: length " + std::to_string(L) + " is too short: the instruction, key and question "
                        "alone take " + std::to_string(bare) + " tokens with this tokenizer (use at least " +
                        std::to_string(bare + 8) + ")");
-    config_ = {{"task", task},        {"lengths", lengths_},  {"depths", depths_},       {"trials", trials_},
+    config_ = {{"task", "passkey"},      {"lengths", lengths_},  {"depths", depths_},       {"trials", trials_},
                {"seed", seed_},       {"max_new_tokens", max_new_}, {"filler", filler_hash_},
                {"filler_file", filler_path_}, {"success", "the key's 5 digits appear in the greedy output, which stops at EOS"},
                {"prompt_version", 1}};
@@ -194,8 +189,31 @@ class PasskeyTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_passkey_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-  return std::make_unique<PasskeyTask>(s, env, base_dir);
+TaskSchema passkey_schema() {
+  using T = SettingType;
+  return {.name = "passkey",
+          .description = "passkey retrieval on a grid of context lengths x depths (greedy; the 5 digits in the output)",
+          .group = TaskGroup::long_context,
+          .settings = {{.key = "lengths", .type = T::integer_list, .label = "lengths (tokens)",
+                        .help = "prompt lengths in tokens", .default_value = {256, 512, 1024},
+                        .min = 1, .max = static_cast<double>(kMaxTaskLength)},
+                       {.key = "depths", .type = T::number_list, .label = "depths (0-1)",
+                        .help = "where the key sits: 0 = start, 1 = end", .default_value = {0.0, 0.25, 0.5, 0.75, 1.0},
+                        .min = 0, .max = 1},
+                       {.key = "trials", .type = T::integer, .label = "trials per cell",
+                        .help = "prompts (keys) per length and depth", .default_value = 5, .min = 1,
+                        .max = static_cast<double>(kMaxTrials)},
+                       {.key = "filler_file", .type = T::file, .label = "filler text",
+                        .help = "a text file whose sentences (split at \". \") are the filler; none: the built-in filler",
+                        .default_value = nullptr},
+                       {.key = "max_new_tokens", .type = T::integer, .label = "new tokens",
+                        .help = "greedy tokens per answer (stops at EOS)", .default_value = 10, .min = 1,
+                        .max = static_cast<double>(kMaxNewTokens)},
+                       common_setting("alias"), common_setting("seed", "seed of the keys", 1234),
+                       common_setting("batch_size", "trials decoded together; none: 16 on CUDA, 1 on the CPU")},
+          .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+            return std::make_unique<PasskeyTask>(s, env, base_dir);
+          }};
 }
 
 }  // namespace lmscope::eval

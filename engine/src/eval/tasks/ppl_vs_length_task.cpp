@@ -24,20 +24,17 @@ struct Window {
 
 class PplVsLengthTask final : public Task {
  public:
-  PplVsLengthTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
+  PplVsLengthTask(const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) {
     const std::string task = "ppl_vs_length";
-    check_known_settings(s, with_common({"data", "field", "lengths", "protocol", "stride", "max_chunks", "bos"}), task);
-    const auto path = data_path(s, "data", task, base_dir,
-                                "long documents: a text file (one document), .jsonl with a `text` field, or .json list");
-    const auto field = setting_string(s, "field", "text", task);
+    const auto path = s.file("data", base_dir,
+                             "long documents: a text file (one document), .jsonl with a `text` field, or .json list");
+    const auto field = s.text("field");
     const auto docs = read_documents(path, field);
-    lengths_ = setting_int_list_in(s, "lengths", {256, 512, 1024, 2048}, 2, kMaxTaskLength, task);
-    protocol_ = setting_string(s, "protocol", "chunks", task);
-    if (protocol_ != "chunks" && protocol_ != "sliding")
-      throw BadInput("task ppl_vs_length: field 'protocol' must be \"chunks\" or \"sliding\"");
-    stride_ = setting_int_in(s, "stride", 0, 0, kMaxTaskLength, task);
-    const auto max_chunks = setting_int(s, "max_chunks", setting_int(s, "limit", -1, task), task);
-    const bool bos = s.contains("bos") && s["bos"].is_boolean() && s["bos"].get<bool>();
+    lengths_ = s.integers("lengths");
+    protocol_ = s.text("protocol");
+    stride_ = s.integer_if("stride").value_or(0);
+    const auto max_chunks = s.integer_if("max_chunks").value_or(s.integer_if("limit").value_or(-1));
+    const bool bos = s.flag("bos");
     tokens_ = encode_documents(*env.tokenizer, docs, bos ? std::optional(env.prefix_token) : std::nullopt);
     for (auto L : lengths_) {
       if (L < 2) throw BadInput("task ppl_vs_length: every length must be >= 2, got " + std::to_string(L));
@@ -142,8 +139,38 @@ class PplVsLengthTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_ppl_vs_length_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-  return std::make_unique<PplVsLengthTask>(s, env, base_dir);
+TaskSchema ppl_vs_length_schema() {
+  using T = SettingType;
+  return {
+      .name = "ppl_vs_length",
+      .description = "perplexity of long documents at a list of context lengths (the length-extrapolation curve)",
+      .group = TaskGroup::long_context,
+      .settings =
+          {{.key = "data", .type = T::file, .label = "data file",
+            .help = "long documents: a text file (one document), .jsonl with a `text` field, or a .json list",
+            .default_value = nullptr, .required = true},
+           {.key = "field", .type = T::text, .label = "text field", .help = "the field of a .jsonl/.json record",
+            .default_value = "text"},
+           {.key = "lengths", .type = T::integer_list, .label = "context lengths",
+            .help = "context lengths L in tokens",
+            .default_value = {256, 512, 1024, 2048}, .min = 2, .max = static_cast<double>(kMaxTaskLength)},
+           {.key = "protocol", .type = T::choice, .label = "protocol",
+            .help = "chunks: non-overlapping chunks of L, every token but the first scored; sliding: windows of L "
+                    "every stride, only the last stride targets scored",
+            .default_value = "chunks", .choices = {"chunks", "sliding"}},
+           {.key = "stride", .type = T::integer, .label = "stride (sliding)",
+            .help = "the sliding protocol's step S; none (or 0): L/2", .default_value = nullptr, .min = 0,
+            .max = static_cast<double>(kMaxTaskLength)},
+           {.key = "max_chunks", .type = T::integer, .label = "max windows per length",
+            .help = "at most this many windows per length, from the start; none: all (or `limit`)",
+            .default_value = nullptr, .min = 0},
+           {.key = "bos", .type = T::boolean, .label = "BOS first",
+            .help = "put the prefix token (BOS, else EOS) before each document", .default_value = false},
+           common_setting("alias"), common_setting("limit", "max windows per length when max_chunks is not given"),
+           common_setting("max_length"), common_setting("batch_size")},
+      .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+        return std::make_unique<PplVsLengthTask>(s, env, base_dir);
+      }};
 }
 
 }  // namespace lmscope::eval

@@ -66,18 +66,20 @@ std::vector<std::string> record_answers(const nlohmann::json& r, const std::stri
 
 class RecallTask final : public Task {
  public:
-  RecallTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-    check_known_settings(s, with_common({"data", "max_new_tokens", "until"}), kTask);
-    max_new_ = setting_int_in(s, "max_new_tokens", 48, 1, kMaxNewTokens, kTask);
-    if (s.contains("until")) {
+  RecallTask(const TaskSettings& settings, const TaskEnv& env, const std::string& base_dir) {
+    const auto& s = settings.json();
+    max_new_ = settings.integer("max_new_tokens");
+    // The schema's choice (a line break or nothing), or in a spec any list of stop strings.
+    if (settings.given("until") && s["until"].is_array()) {
       const auto& u = s["until"];
-      if (!u.is_array() || !std::all_of(u.begin(), u.end(), [](const auto& x) { return x.is_string(); }))
-        throw BadInput("task recall: field 'until' must be a list of stop strings (e.g. [\"\\n\"]; [] for none)");
+      if (!std::all_of(u.begin(), u.end(), [](const auto& x) { return x.is_string(); }))
+        throw BadInput("task recall: field 'until' must be \"newline\", \"none\" or a list of stop strings (e.g. "
+                       "[\"\\n\"]; [] for none)");
       for (const auto& x : u) until_.push_back(x.get<std::string>());
-    } else {
+    } else if (settings.text("until") == "newline") {
       until_ = {"\n"};
     }
-    const std::int64_t limit = setting_int(s, "limit", -1, kTask);
+    const std::int64_t limit = settings.integer_if("limit").value_or(-1);
     const std::int64_t keep = env.max_length - max_new_;
     if (keep < 1)
       throw BadInput("task recall: max_length (" + std::to_string(env.max_length) + ") must exceed max_new_tokens (" +
@@ -198,8 +200,30 @@ class RecallTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_recall_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-  return std::make_unique<RecallTask>(s, env, base_dir);
+TaskSchema recall_schema() {
+  using T = SettingType;
+  return {.name = "recall",
+          .description = "recall-intensive question answering (SWDE, SQuAD, FDA, TriviaQA, NQ, DROP): greedy answers, "
+                         "`contains` per set",
+          .group = TaskGroup::generation,
+          .settings = {{.key = "data", .type = T::file_list, .label = "data files (one per set)",
+                        .help = "JSON lines, one file per set (the set is the file's stem): {text, value} as lm-eval's "
+                                "based_* sets hold them, or {context, question, answers}",
+                        .default_value = nullptr, .required = true},
+                       {.key = "max_new_tokens", .type = T::integer, .label = "new tokens",
+                        .help = "greedy tokens per answer", .default_value = 48, .min = 1,
+                        .max = static_cast<double>(kMaxNewTokens)},
+                       {.key = "until", .type = T::choice, .label = "stop at",
+                        .help = "newline: the answer ends at the first line break; none: only EOS and new tokens end "
+                                "it (a spec may give a list of stop strings instead)",
+                        .default_value = "newline", .choices = {"newline", "none"}},
+                       common_setting("alias"), common_setting("limit", "the first N items of each file; none: all"),
+                       common_setting("max_length", "prompts keep their last max_length - max_new_tokens tokens; none: "
+                                                    "lm-eval's rule (the model's context, else 2048)"),
+                       common_setting("batch_size", "answers decoded together; none: 16 on CUDA, 1 on the CPU")},
+          .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+            return std::make_unique<RecallTask>(s, env, base_dir);
+          }};
 }
 
 }  // namespace lmscope::eval

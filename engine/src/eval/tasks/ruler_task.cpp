@@ -35,16 +35,12 @@ std::string postprocess(std::string_view s) {
 
 class RulerTask final : public Task {
  public:
-  RulerTask(std::string name, const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir)
-      : name_(std::move(name)) {
+  RulerTask(const TaskSettings& settings, const TaskEnv& env, const std::string& base_dir) : name_(settings.task()) {
+    const auto& s = settings.json();
     const bool alias = name_ != "ruler";
-    std::vector<std::string> known{"lengths", "samples", "samples_per_unit", "haystack_file", "haystack_field",
-                                   "max_new_tokens", "depths", "depth_bins"};
-    if (!alias) known.push_back("tasks");
-    check_known_settings(s, with_common(known), name_);
     if (alias) {
       tasks_.push_back(r::find_niah_task(name_));
-    } else if (s.contains("tasks") && !s["tasks"].is_null()) {
+    } else if (settings.given("tasks")) {
       if (!s["tasks"].is_array() || s["tasks"].empty())
         throw BadInput("task ruler: 'tasks' must be a non-empty list of RULER task names (" + known_tasks() + ")");
       for (const auto& t : s["tasks"]) {
@@ -56,24 +52,20 @@ class RulerTask final : public Task {
         tasks_.push_back(spec);
       }
     } else {
-      for (const auto& t : r::niah_tasks()) tasks_.push_back(&t);
+      for (const auto& t : settings.words("tasks")) tasks_.push_back(r::find_niah_task(t));
     }
-    lengths_ = setting_int_list_in(s, "lengths", {4096}, 1, kMaxTaskLength, name_);
+    lengths_ = settings.integers("lengths");
     for (std::size_t i = 0; i < lengths_.size(); ++i)
       for (std::size_t j = 0; j < i; ++j)
         if (lengths_[i] == lengths_[j])
           throw BadInput("task " + name_ + ": 'lengths' has " + std::to_string(lengths_[i]) + " twice");
-    samples_ = setting_int_in(s, "samples", 500, 1, kMaxTrials, name_);
-    if (s.contains("limit") && !s["limit"].is_null())
-      samples_ = std::min(samples_, setting_int_in(s, "limit", samples_, 1, kMaxTrials, name_));
-    per_unit_ = setting_int_in(s, "samples_per_unit", 25, 1, kMaxTrials, name_);
-    seed_ = static_cast<std::uint64_t>(setting_int(s, "seed", 42, name_));
-    max_new_ = setting_int_in(s, "max_new_tokens", r::kTokensToGenerate, 1, kMaxNewTokens, name_);
-    depth_bins_ = setting_int_in(s, "depth_bins", 10, 1, 100, name_);
-    depths_ = setting_double_list(s, "depths", r::default_depths(), name_);
-    for (double d : depths_)
-      if (!(d >= 0 && d <= 1))
-        throw BadInput("task " + name_ + ": every value of 'depths' must be a fraction in [0, 1], got " + std::to_string(d));
+    samples_ = settings.integer("samples");
+    if (const auto limit = settings.integer_if("limit")) samples_ = std::min(samples_, *limit);
+    per_unit_ = settings.integer("samples_per_unit");
+    seed_ = static_cast<std::uint64_t>(settings.integer("seed"));
+    max_new_ = settings.integer("max_new_tokens");
+    depth_bins_ = settings.integer("depth_bins");
+    depths_ = settings.numbers("depths");
     bool essay = false;
     for (const auto* t : tasks_) {
       const auto needles = static_cast<std::size_t>(t->keys * t->values);
@@ -85,11 +77,11 @@ class RulerTask final : public Task {
       }
     }
     if (essay) {
-      if (!s.contains("haystack_file") || s["haystack_file"].is_null())
+      if (!settings.given("haystack_file"))
         throw BadInput("task " + name_ + ": 'haystack_file' is required for the essay haystack of " + essay_tasks() +
                        " (a text file, or JSON lines with a 'text' field; RULER uses Paul Graham's essays)");
-      const auto p = data_path(s, "haystack_file", name_, base_dir, "the essay haystack (text or JSON lines)");
-      const auto field = setting_string(s, "haystack_field", "text", name_);
+      const auto p = settings.file("haystack_file", base_dir, "the essay haystack (text or JSON lines)");
+      const auto field = settings.text("haystack_field");
       const auto docs = read_documents(p, field);
       std::string text;
       for (std::size_t i = 0; i < docs.size(); ++i) text += (i ? " " : "") + docs[i];
@@ -359,11 +351,93 @@ class RulerTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_ruler_task(const std::string& name, const nlohmann::json& s, const TaskEnv& env,
-                                      const std::string& base_dir) {
-  return std::make_unique<RulerTask>(name, s, env, base_dir);
+namespace {
+
+std::string niah_description(const r::NiahTask& t) {
+  const auto kind = [](r::Kind k) { return k == r::Kind::numbers ? "number" : k == r::Kind::words ? "word" : "UUID"; };
+  const auto hay = t.haystack == r::Haystack::noise   ? "a repeated-sentence haystack"
+                   : t.haystack == r::Haystack::essay ? "an essay haystack"
+                                                      : "a haystack of other needles";
+  std::string d = "RULER " + std::string(t.label) + ": ";
+  if (t.queries > 1) d += "find the values of " + std::to_string(t.queries) + " keys";
+  else if (t.values > 1) d += "find all " + std::to_string(t.values) + " values of one key";
+  else if (t.keys > 1) d += "find the value of one key among " + std::to_string(t.keys) + " needles";
+  else d += "find the value of one key";
+  return d + " (" + kind(t.key) + " keys, " + kind(t.value) + " values) in " + hay;
 }
 
-bool is_ruler_task(const std::string& name) { return name == "ruler" || ruler::find_niah_task(name) != nullptr; }
+// The settings of `ruler` (one_task null: with the list of tasks) or of one NIAH task.
+std::vector<SettingSchema> ruler_settings(const r::NiahTask* one_task) {
+  using T = SettingType;
+  const bool with_task_list = one_task == nullptr;
+  std::vector<std::string> names, essay;
+  for (const auto& t : r::niah_tasks()) {
+    names.emplace_back(t.name);
+    if (t.haystack == r::Haystack::essay) essay.emplace_back(t.name);
+  }
+  std::vector<SettingSchema> s;
+  if (with_task_list)
+    s.push_back({.key = "tasks", .type = T::word_list, .label = "RULER tasks",
+                 .help = "which of RULER's needle tasks; the model cards report S1, S2, S3 and MK1",
+                 .default_value = names, .choices = names});
+  nlohmann::json depths = r::default_depths();
+  auto limit = common_setting("limit", "at most this many samples per task and length");
+  limit.min = 1;
+  limit.max = static_cast<double>(kMaxTrials);
+  const std::vector<SettingSchema> rest{
+      {.key = "lengths", .type = T::integer_list, .label = "lengths (tokens)",
+       .help = "prompt + answer budget in the model's tokens", .default_value = {4096}, .min = 1,
+       .max = static_cast<double>(kMaxTaskLength)},
+      {.key = "samples", .type = T::integer, .label = "samples per task and length", .help = "RULER uses 500",
+       .default_value = 500, .min = 1, .max = static_cast<double>(kMaxTrials)},
+      {.key = "samples_per_unit", .type = T::integer, .label = "samples per unit",
+       .help = "samples of one work unit (progress and resume granularity)", .default_value = 25, .min = 1,
+       .max = static_cast<double>(kMaxTrials)},
+      {.key = "haystack_file", .type = T::file, .label = "essay haystack",
+       .help = "a long text (or JSON lines with `haystack_field`) for the essay tasks (S2, S3, MK1, MV, MQ; RULER uses "
+               "Paul Graham's essays); none: only the tasks without an essay haystack can run",
+       .default_value = nullptr,
+       .required = one_task && one_task->haystack == r::Haystack::essay,
+       .required_if_key = with_task_list ? "tasks" : "",
+       .required_if_any = with_task_list ? essay : std::vector<std::string>{}},
+      {.key = "haystack_field", .type = T::text, .label = "haystack field",
+       .help = "the field of a JSON-lines haystack", .default_value = "text"},
+      {.key = "max_new_tokens", .type = T::integer, .label = "new tokens",
+       .help = "greedy tokens per answer (RULER's tokens_to_generate); kept out of each length's prompt budget",
+       .default_value = r::kTokensToGenerate, .min = 1, .max = static_cast<double>(kMaxNewTokens)},
+      {.key = "depths", .type = T::number_list, .label = "needle depths (0-1)",
+       .help = "where needles may sit (RULER: round(linspace(0, 100, 40)) %)", .default_value = depths, .min = 0,
+       .max = 1},
+      {.key = "depth_bins", .type = T::integer, .label = "depth bins", .help = "rows of the depth x length grid",
+       .default_value = 10, .min = 1, .max = 100},
+      common_setting("alias"),
+      limit,
+      common_setting("seed", "seed of the samples", 42),
+      common_setting("batch_size", "answers decoded together; none: 16 on CUDA, 1 on the CPU")};
+  s.insert(s.end(), rest.begin(), rest.end());
+  return s;
+}
+
+std::unique_ptr<Task> make_ruler(const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) {
+  return std::make_unique<RulerTask>(s, env, base_dir);
+}
+
+}  // namespace
+
+std::vector<TaskSchema> ruler_schemas() {
+  std::vector<TaskSchema> out{{.name = "ruler",
+                               .description = "RULER's needle-in-a-haystack tasks at a list of lengths "
+                                              "(string_match_all, S1/S2/S3/MK1 average)",
+                               .group = TaskGroup::long_context,
+                               .settings = ruler_settings(nullptr),
+                               .make = make_ruler}};
+  for (const auto& t : r::niah_tasks())
+    out.push_back({.name = std::string(t.name),
+                   .description = niah_description(t),
+                   .group = TaskGroup::long_context,
+                   .settings = ruler_settings(&t),
+                   .make = make_ruler});
+  return out;
+}
 
 }  // namespace lmscope::eval

@@ -1,30 +1,44 @@
 #include "eval/tasks/task_registry.h"
 
+#include <algorithm>
 
-#include "eval/ruler_niah.h"
 #include "lmscope/error.h"
 #include "lmscope/input_file.h"
 #include "lmscope/json_input.h"
-#include "lmscope/eval/multiple_choice.h"
 
 namespace lmscope::eval {
 
-const std::vector<std::string>& common_settings() {
-  static const std::vector<std::string> s{"task", "alias", "limit", "max_length", "seed", "batch_size"};
-  return s;
+const std::vector<TaskSchema>& task_schemas() {
+  static const std::vector<TaskSchema> all = [] {
+    std::vector<TaskSchema> t{wikitext_schema(), lambada_schema(),  charlevel_schema(), ppl_vs_length_schema(),
+                              longppl_schema(),  passkey_schema()};
+    for (auto& r : ruler_schemas()) t.push_back(std::move(r));
+    for (auto& m : multiple_choice_schemas()) t.push_back(std::move(m));
+    t.push_back(recall_schema());
+    t.push_back(compare_schema());
+    t.push_back(throughput_schema());
+    const auto& groups = task_groups();
+    std::stable_sort(t.begin(), t.end(), [&](const TaskSchema& a, const TaskSchema& b) {
+      return std::find(groups.begin(), groups.end(), a.group) < std::find(groups.begin(), groups.end(), b.group);
+    });
+    for (std::size_t i = 0; i < t.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (t[i].name == t[j].name) throw InternalError("two tasks are named " + t[i].name);
+    return t;
+  }();
+  return all;
 }
 
-std::vector<std::string> with_common(std::vector<std::string> own) {
-  own.insert(own.end(), common_settings().begin(), common_settings().end());
-  return own;
+const TaskSchema* find_task_schema(std::string_view name) {
+  for (const auto& t : task_schemas())
+    if (t.name == name) return &t;
+  return nullptr;
 }
 
 const std::vector<std::string>& task_names() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> n{"wikitext", "ppl_vs_length", "passkey", "longppl", "lambada_openai", "charlevel",
-                               "throughput", "recall", "ruler", "compare"};
-    for (const auto& t : ruler::niah_tasks()) n.emplace_back(t.name);
-    for (const auto& t : multiple_choice_tasks()) n.push_back(t);
+    std::vector<std::string> n;
+    for (const auto& t : task_schemas()) n.push_back(t.name);
     return n;
   }();
   return names;
@@ -34,20 +48,14 @@ std::unique_ptr<Task> make_task(const nlohmann::json& settings, const TaskEnv& e
   if (!settings.is_object() || !settings.contains("task") || !settings["task"].is_string())
     throw BadInput("a task entry needs a string field 'task' (one of the task names; see `lmscope-cli tasks`)");
   const auto name = settings["task"].get<std::string>();
-  if (name == "wikitext") return make_wikitext_task(settings, env, base_dir);
-  if (name == "lambada_openai") return make_lambada_task(settings, env, base_dir);
-  if (name == "ppl_vs_length") return make_ppl_vs_length_task(settings, env, base_dir);
-  if (name == "passkey") return make_passkey_task(settings, env, base_dir);
-  if (name == "longppl") return make_longppl_task(settings, env, base_dir);
-  if (name == "charlevel") return make_charlevel_task(settings, env, base_dir);
-  if (name == "throughput") return make_throughput_task(settings, env, base_dir);
-  if (is_ruler_task(name)) return make_ruler_task(name, settings, env, base_dir);
-  if (name == "recall") return make_recall_task(settings, env, base_dir);
-  if (name == "compare") return make_compare_task(settings, env, base_dir);
-  if (is_multiple_choice_task(name)) return make_multiple_choice_task(name, settings, env, base_dir);
-  std::string list;
-  for (const auto& n : task_names()) list += (list.empty() ? "" : ", ") + n;
-  throw BadInput("unknown task '" + name + "'; known: " + list);
+  const auto* schema = find_task_schema(name);
+  if (!schema) {
+    std::string list;
+    for (const auto& n : task_names()) list += (list.empty() ? "" : ", ") + n;
+    throw BadInput("unknown task '" + valid_utf8(name) + "'; known: " + list);
+  }
+  const TaskSettings s(settings, *schema);
+  return schema->make(s, env, base_dir);
 }
 
 std::int64_t resolve_max_length(const ModelSpec& spec, const std::filesystem::path& model_dir) {

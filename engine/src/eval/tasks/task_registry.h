@@ -1,31 +1,26 @@
-// Constructors of the built-in tasks, one file each (engine/src/eval/tasks/*.cpp).
+// The built-in tasks' schemas, one file each (engine/src/eval/tasks/*.cpp): each declares its name, description,
+// group, settings and factory in one place; task_registry.cpp lists them and make_task builds from them.
 #pragma once
 
-#include <memory>
-#include <string>
+#include <vector>
 
-#include "lmscope/eval/task.h"
+#include "eval/task_settings.h"
+#include "lmscope/eval/task_schema.h"
 
 namespace lmscope::eval {
 
-// Settings every task accepts besides its own.
-const std::vector<std::string>& common_settings();
-std::vector<std::string> with_common(std::vector<std::string> own);
-
-std::unique_ptr<Task> make_wikitext_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
-std::unique_ptr<Task> make_multiple_choice_task(const std::string& name, const nlohmann::json& s, const TaskEnv& env,
-                                                const std::string& base_dir);
-std::unique_ptr<Task> make_lambada_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
-std::unique_ptr<Task> make_ppl_vs_length_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
-std::unique_ptr<Task> make_passkey_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
-std::unique_ptr<Task> make_longppl_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
-std::unique_ptr<Task> make_charlevel_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
-std::unique_ptr<Task> make_throughput_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
-// `ruler` (a list of RULER's NIAH tasks) or one of them by name (`niah_single_1` ...).
-std::unique_ptr<Task> make_ruler_task(const std::string& name, const nlohmann::json& s, const TaskEnv& env,
-                                      const std::string& base_dir);
-bool is_ruler_task(const std::string& name);
-std::unique_ptr<Task> make_compare_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
-std::unique_ptr<Task> make_recall_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir);
+TaskSchema wikitext_schema();
+TaskSchema lambada_schema();
+TaskSchema charlevel_schema();
+TaskSchema ppl_vs_length_schema();
+TaskSchema longppl_schema();
+TaskSchema passkey_schema();
+// `ruler` (a list of RULER's NIAH tasks) and each of them by name (`niah_single_1` ...).
+std::vector<TaskSchema> ruler_schemas();
+// hellaswag, piqa, ... (multiple_choice_tasks()).
+std::vector<TaskSchema> multiple_choice_schemas();
+TaskSchema recall_schema();
+TaskSchema compare_schema();
+TaskSchema throughput_schema();
 
 }  // namespace lmscope::eval

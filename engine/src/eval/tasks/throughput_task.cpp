@@ -16,19 +16,18 @@ namespace {
 
 class ThroughputTask final : public Task {
  public:
-  ThroughputTask(const nlohmann::json& s, const TaskEnv&, const std::string&) {
+  ThroughputTask(const TaskSettings& s, const TaskEnv&, const std::string&) {
     const std::string task = "throughput";
-    check_known_settings(s, with_common({"batch", "seq", "repeats", "warmup"}), task);
-    batches_ = setting_int_list_in(s, "batch", {1}, 1, kMaxBatchTokens / 2, task);
-    seqs_ = setting_int_list_in(s, "seq", {512}, 2, kMaxTaskLength, task);
-    repeats_ = setting_int_in(s, "repeats", 3, 1, kMaxTrials, task);
-    warmup_ = setting_int_in(s, "warmup", 1, 0, kMaxTrials, task);
+    batches_ = s.integers("batch");
+    seqs_ = s.integers("seq");
+    repeats_ = s.integer("repeats");
+    warmup_ = s.integer("warmup");
     for (auto b : batches_)
       for (auto t : seqs_)
         if (b * t > kMaxBatchTokens)
           throw BadInput("task throughput: batch " + std::to_string(b) + " × seq " + std::to_string(t) + " is more than " +
                          std::to_string(kMaxBatchTokens) + " tokens in one pass");
-    seed_ = static_cast<std::uint64_t>(setting_int(s, "seed", 1234, task));
+    seed_ = static_cast<std::uint64_t>(s.integer("seed"));
     for (auto b : batches_)
       if (b < 1) throw BadInput("task throughput: batch sizes must be >= 1");
     for (auto t : seqs_)
@@ -106,8 +105,26 @@ class ThroughputTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_throughput_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-  return std::make_unique<ThroughputTask>(s, env, base_dir);
+TaskSchema throughput_schema() {
+  using T = SettingType;
+  return {.name = "throughput",
+          .description = "scoring speed: forward + next-token log-likelihood on random ids, tokens/s per batch x length",
+          .group = TaskGroup::other,
+          .settings = {{.key = "batch", .type = T::integer_list, .label = "batch sizes",
+                        .help = "sequences per pass", .default_value = {1}, .min = 1,
+                        .max = static_cast<double>(kMaxBatchTokens / 2)},
+                       {.key = "seq", .type = T::integer_list, .label = "sequence lengths",
+                        .help = "tokens per sequence", .default_value = {512}, .min = 2,
+                        .max = static_cast<double>(kMaxTaskLength)},
+                       {.key = "repeats", .type = T::integer, .label = "repeats", .help = "timed passes per shape",
+                        .default_value = 3, .min = 1, .max = static_cast<double>(kMaxTrials)},
+                       {.key = "warmup", .type = T::integer, .label = "warm-up passes",
+                        .help = "untimed passes per shape first", .default_value = 1, .min = 0,
+                        .max = static_cast<double>(kMaxTrials)},
+                       common_setting("alias"), common_setting("seed", "seed of the random ids", 1234)},
+          .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+            return std::make_unique<ThroughputTask>(s, env, base_dir);
+          }};
 }
 
 }  // namespace lmscope::eval

@@ -20,17 +20,15 @@ struct Document {
 
 class WikitextTask final : public Task {
  public:
-  WikitextTask(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-    check_known_settings(s, with_common({"data", "field"}), "wikitext");
-    const auto path = data_path(s, "data", "wikitext", base_dir,
-                                "the WikiText-2 raw test file (wiki.test.raw) or a .jsonl with a `page` field");
+  WikitextTask(const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) {
+    const auto path = s.file("data", base_dir, "the WikiText-2 raw test file (wiki.test.raw) or a .jsonl with a `page` field");
     const std::string raw = read_text_file(path);
     std::vector<std::string> pages;
     if (path.extension() == ".jsonl" || path.extension() == ".json")
-      pages = read_documents(path, setting_string(s, "field", "page", "wikitext"));
+      pages = read_documents(path, s.text("field"));
     else
       pages = split_wikitext_documents(raw);
-    const auto limit = setting_int(s, "limit", -1, "wikitext");
+    const auto limit = s.integer_if("limit").value_or(-1);
     if (limit >= 0 && static_cast<std::size_t>(limit) < pages.size()) pages.resize(static_cast<std::size_t>(limit));
     for (const auto& page : pages) {
       Document d;
@@ -99,8 +97,22 @@ class WikitextTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_wikitext_task(const nlohmann::json& s, const TaskEnv& env, const std::string& base_dir) {
-  return std::make_unique<WikitextTask>(s, env, base_dir);
+TaskSchema wikitext_schema() {
+  using T = SettingType;
+  return {.name = "wikitext",
+          .description = "lm-eval's WikiText-2 perplexity: word and byte perplexity, bits per byte (rolling windows)",
+          .group = TaskGroup::perplexity,
+          .settings = {{.key = "data", .type = T::file, .label = "data file",
+                        .help = "the WikiText-2 raw test file (wiki.test.raw, split at its top-level headings) or a "
+                                ".jsonl with a `page` field",
+                        .default_value = nullptr, .required = true},
+                       {.key = "field", .type = T::text, .label = "text field",
+                        .help = "the field of a .jsonl/.json record", .default_value = "page"},
+                       common_setting("alias"), common_setting("limit", "the first N documents; none: all"),
+                       common_setting("max_length"), common_setting("batch_size")},
+          .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
+            return std::make_unique<WikitextTask>(s, env, base_dir);
+          }};
 }
 
 }  // namespace lmscope::eval
