@@ -269,7 +269,10 @@ void MainWindow::buildUi() {
   details_ = new RunDetailsView(this);
   connect(cmp, &QTableView::doubleClicked, this, [this](const QModelIndex& i) {
     const QString label = comparison_sorted_->index(i.row(), 0).data().toString();
-    details_->showResults(label, results_->runsOf(label));
+    const auto runs = results_->runsOf(label);
+    QVector<QVector<TaskRunResult>> others;
+    for (const auto& r : runs) others << results_->alternatives(r);
+    details_->showResults(label, runs, others);
     result_tabs_->setCurrentWidget(details_);
   });
   details_->setPlaceholderText(tr("Select a run in the queue, or double-click a row of the comparison, to see its "

@@ -72,9 +72,11 @@ void RunDetailsView::showJob(const RunJob& job, const QVector<TaskRunResult>& ru
   shown_job_id_ = job.id;
 }
 
-QString RunDetailsView::describe(const QString& label, const QVector<TaskRunResult>& runs) {
+QString RunDetailsView::describe(const QString& label, const QVector<TaskRunResult>& runs,
+                                 const QVector<QVector<TaskRunResult>>& alternatives) {
   QString h = "<h3>" + label.toHtmlEscaped() + "</h3>";
-  for (const auto& r : runs) {
+  for (int i = 0; i < runs.size(); ++i) {
+    const TaskRunResult& r = runs[i];
     h += "<h4>" + r.instance().toHtmlEscaped() + "</h4><p>";
     h += r.complete ? QObject::tr("complete") : QObject::tr("so far: %1 of %2 units").arg(r.units_done).arg(r.unit_count);
     h += QObject::tr(" · run key <code>%1</code>").arg(r.run_key);
@@ -84,11 +86,25 @@ QString RunDetailsView::describe(const QString& label, const QVector<TaskRunResu
     if (!r.provenance.isEmpty()) h += "<p><b>" + QObject::tr("Provenance") + "</b></p>" + pre(r.provenance);
     if (!r.config.isEmpty()) h += "<p><b>" + QObject::tr("Config") + "</b></p>" + pre(r.config);
     if (r.provenance.isEmpty()) h += "<p><i>" + QObject::tr("Provenance appears when the run has finished.") + "</i></p>";
+    // the same request run again (another backend, an older store): kept, not shown in the views
+    if (i < alternatives.size() && !alternatives[i].isEmpty()) {
+      h += "<p><b>" + QObject::tr("Other runs of this configuration (not shown in the views)") + "</b></p><ul>";
+      for (const auto& a : alternatives[i]) {
+        QStringList vals;
+        for (auto it = a.metrics.begin(); it != a.metrics.end(); ++it)
+          if (it.value().isDouble() && !it.key().endsWith("_stderr")) vals << it.key() + " " + QString::number(it.value().toDouble(), 'g', 6);
+        h += "<li><code>" + a.run_key + "</code> · " + (a.complete ? QObject::tr("complete") : QObject::tr("partial")) +
+             (a.provenance.contains("backend") ? " · " + a.provenance["backend"].toString().toHtmlEscaped() : QString()) +
+             (a.finished.isEmpty() ? QString() : " · " + a.finished.toHtmlEscaped()) + " · " + vals.mid(0, 4).join(", ").toHtmlEscaped() + "</li>";
+      }
+      h += "</ul>";
+    }
   }
   return h;
 }
 
-void RunDetailsView::showResults(const QString& label, const QVector<TaskRunResult>& runs) {
-  setHtml(describe(label, runs));
+void RunDetailsView::showResults(const QString& label, const QVector<TaskRunResult>& runs,
+                                 const QVector<QVector<TaskRunResult>>& alternatives) {
+  setHtml(describe(label, runs, alternatives));
   showing_job_ = false;
 }

@@ -18,8 +18,11 @@ class RunDetailsView : public QTextBrowser {
   static QString describe(const RunJob& job, const QVector<TaskRunResult>& runs = {});  // the HTML shown (tests read it)
   bool showingJob() const { return showing_job_; }
   // A comparison row: each task's metrics, resolved config and provenance (weights fingerprint, device, version).
-  void showResults(const QString& label, const QVector<TaskRunResult>& runs);
-  static QString describe(const QString& label, const QVector<TaskRunResult>& runs);
+  // `alternatives`: per shown run (same order), the other runs of its configuration (ResultSet::alternatives).
+  void showResults(const QString& label, const QVector<TaskRunResult>& runs,
+                   const QVector<QVector<TaskRunResult>>& alternatives = {});
+  static QString describe(const QString& label, const QVector<TaskRunResult>& runs,
+                          const QVector<QVector<TaskRunResult>>& alternatives = {});
 
  private:
   bool showing_job_ = false;

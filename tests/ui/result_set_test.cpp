@@ -11,6 +11,7 @@
 #include "passkey_grid.h"
 #include "ppl_series.h"
 #include "result_set.h"
+#include "run_details_view.h"
 #include "table_roles.h"
 
 namespace {
@@ -99,6 +100,9 @@ TEST(ResultIdentity, TheSameRequestRunTwiceShowsTheNewerCompleteOneAndKeepsTheOt
   ASSERT_EQ(others.size(), 1);
   EXPECT_EQ(others[0].run_key, "cpu-run");
   EXPECT_TRUE(rs.runs()[0].variant.isEmpty());  // one configuration: nothing to tell apart
+  // run details list the other run with its numbers
+  const QString html = RunDetailsView::describe(rs.runs()[0].label(), rs.runs(), {others});
+  EXPECT_TRUE(html.contains("cpu-run") && html.contains("ppl@256 10")) << html.toStdString();
 }
 
 TEST(ResultIdentity, APartialRunOfThisSessionIsShownLiveButAStoredPartialNeverHidesAComplete) {
