@@ -206,7 +206,7 @@ std::optional<json> another(const eval::SettingSchema& d) {
     case SettingType::boolean: return json(!v.get<bool>());
     case SettingType::choice:
       for (const auto& c : d.choices)
-        if (c != v) return json(c);
+        if (json(c) != v) return json(c);
       return std::nullopt;
     default: return std::nullopt;
   }
