@@ -118,7 +118,7 @@ TEST_F(TaskSchemaTest, EverySettingIsWellFormed) {
         case SettingType::word_list:
           ASSERT_TRUE(v.is_array()) << where;
           for (const auto& x : v)
-            EXPECT_TRUE(x.is_string() && (d.choices.empty() || std::count(d.choices.begin(), d.choices.end(), x))) << where;
+            EXPECT_TRUE(x.is_string() && (d.choices.empty() || std::count(d.choices.begin(), d.choices.end(), x.get<std::string>()))) << where;
           break;
         default: EXPECT_TRUE(v.is_string()) << where;
       }

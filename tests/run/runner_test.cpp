@@ -588,7 +588,7 @@ TEST_F(RunFixture, TwoInstancesOfATaskRunSideBySideUnderTheirAliases) {
   EXPECT_EQ(again.units_computed, 0);
   EXPECT_EQ(again.results["results"]["gulls"]["ppl@16,none"], r["ppl_vs_length:gulls"]["ppl@16,none"]);
   for (const auto& t : run::ResultsStore(tmp.path / "s.sqlite").task_runs())
-    if (t.run_key == keys["ppl_vs_length:gulls"]) {
+    if (t.run_key == keys["ppl_vs_length:gulls"].get<std::string>()) {
       EXPECT_EQ(t.alias, "gulls");
     }
   // Two entries of one name would overwrite each other in the results: refused, naming the alias.
