@@ -212,8 +212,19 @@ INSTANTIATE_TEST_SUITE_P(Refpack, RefpackGemma2Eager, testing::Values("cpu", "cu
 //   states differ as between any two bf16 evaluations: bounded like the logits, kBf16Logit·max|z| (measured 2.4e-2
 //   on an H100, with a fp32-vs-bf16 logit error of 1.1e-1 in the same case; in fp32 mode the two paths agree to
 //   1e-5, RefpackFla).
+// The SSM / gated-linear families (issue 15; their mixers keep float32 activations, so bf16 here means bf16 weights,
+// products and hidden states between blocks) measured on the H200 (2026-12-02), in u·max|z|: fla-delta_net 10.1,
+// fla-gated_deltanet-h1 16.4, fla-mamba 3.4, fla-mamba2 4.7, hf-mamba 1.6, hf-mamba2 5.2, fla-gla 11.3, fla-retnet
+// 11.0, fla-hgrn2 5.1, fla-samba 7.1 — inside the same bound; |dNLL| ≤ 2.3e-3. Their batched mixers are their own
+// code paths: batch-vs-single up to 1.5e-2 (fla-samba). fla-bitnet: 38.2 u·max|z| and |dNLL| 1.15e-2, see
+// kBf16BitNetFactor.
 // Greedy continuations are reported, not asserted: near-ties may flip under bf16 rounding (llama-yarn's did after
 // 5 tokens).
+// BitNet b1.58 (fla-bitnet) quantises the input of every projection to 8-bit integers per row: a bf16 rounding
+// upstream moves a value across a boundary of that grid now and then, an error of a whole step (max|x|/127, about
+// 4u·max|x|) where other families see u. Its bounds are kBf16BitNetFactor times the others: measured 38.2 u·max|z|
+// (0.33 of a bound of 0.63 at max|z| 4.5) and |dNLL| 1.15e-2 of 3e-2.
+constexpr double kBf16BitNetFactor = 3;
 constexpr double kBf16Logit = 24 * 1.0 / 512;
 constexpr double kBf16Nll = 1e-2;
 constexpr double kBf16Paths = 2e-2;
@@ -236,10 +247,11 @@ TEST_P(RefpackBf16, WithinTheBf16Bounds) {
   const auto logits_a = compute_logits(*model, ids_a);
   double scale = 1;
   for (float v : ref_a) scale = std::max(scale, static_cast<double>(std::fabs(v)));
+  const double family = name.find("bitnet") != std::string::npos ? kBf16BitNetFactor : 1.0;
   const double diff = test::max_abs_diff(logits_a, ref_a);
-  EXPECT_LT(diff, kBf16Logit * scale) << "logits_a";
+  EXPECT_LT(diff, family * kBf16Logit * scale) << "logits_a";
   const double nll = test::mean_nll(logits_a, ids_a, V), ref_nll = test::mean_nll(ref_a, ids_a, V);
-  EXPECT_NEAR(nll, ref_nll, kBf16Nll);
+  EXPECT_NEAR(nll, ref_nll, family * kBf16Nll);
 
   const auto lp = next_token_logprobs(*model, ids_a);
   double fused = 0;
@@ -255,12 +267,14 @@ TEST_P(RefpackBf16, WithinTheBf16Bounds) {
   double path_diff = 0;
   for (std::size_t i = 0; i < lp.size(); ++i)
     path_diff = std::max({path_diff, std::fabs(batch_lp[0][i] - lp[i]), std::fabs(batch_lp[1][i] - lp_rot[i])});
-  const bool reordered = name.find("gated_deltanet") != std::string::npos;
-  EXPECT_LT(path_diff, reordered ? kBf16Logit * scale : kBf16Paths) << "batch scoring vs one sequence at a time";
+  // Families whose batched mixer is its own code path (projections of all rows in one product, batched convolution
+  // or scan kernels): bf16 roundings differ between the two paths as between any two bf16 evaluations.
+  const bool reordered = name.rfind("fla-", 0) == 0 ? name != "fla-transformer" : name.rfind("hf-mamba", 0) == 0;
+  EXPECT_LT(path_diff, reordered ? family * kBf16Logit * scale : kBf16Paths) << "batch scoring vs one sequence at a time";
 
   const auto ids_b = test::read_ids(ref, "ids_b");
   const double diff_b = test::max_abs_diff(compute_logits(*model, ids_b), test::read_f32(ref, "logits_b"));
-  EXPECT_LT(diff_b, kBf16Logit * scale) << "logits_b (through the KV cache path's first append)";
+  EXPECT_LT(diff_b, family * kBf16Logit * scale) << "logits_b (through the KV cache path's first append)";
   const auto greedy = test::read_ids(ref, "greedy_b");
   const auto got = generate_greedy(*model, ids_b, static_cast<std::int64_t>(greedy.size()));
   ASSERT_EQ(got.size(), greedy.size());
@@ -276,7 +290,9 @@ INSTANTIATE_TEST_SUITE_P(Refpack, RefpackBf16,
                          testing::Values("llama-default", "llama-linear", "llama-dynamic", "llama-yarn", "llama-longrope",
                                          "llama-llama3", "llama-untied-mha", "llama-default-bf16-sharded", "fla-transformer",
                                          "fla-gated_deltanet", "hf-mistral", "hf-qwen2", "hf-qwen3", "hf-phi3", "hf-gemma2",
-                                         "hf-gpt_neox", "hf-olmo2"),
+                                         "hf-gpt_neox", "hf-olmo2", "fla-delta_net", "fla-gated_deltanet-h1",
+                                         "fla-mamba", "fla-mamba2", "hf-mamba", "hf-mamba2", "fla-gla", "fla-retnet",
+                                         "fla-hgrn2", "fla-samba", "fla-bitnet"),
                          [](const testing::TestParamInfo<std::string>& info) { return test::gtest_name(info.param); });
 
 }  // namespace
