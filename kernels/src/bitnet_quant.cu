@@ -2,8 +2,11 @@
 // - Activations: per row s = 127 / max(max|x|, 1e-5), then x = clamp(round(x·s), −128, 127) / s in place, float32,
 //   rounding halves away from zero as fla's kernel or to even as torch.round (transformers' BitNet). Launch: one
 //   256-thread block per row; two passes over the row (max, then quantise).
-// - Weights (once per matrix, at load): s = 1 / max(mean|w|, 1e-5), out = clamp(round(w·s), −1, 1) / s, halves to
-//   even (torch.round). The sum of |w| is accumulated in double (as the CPU reference: the float mean then matches
+// - The product's fast form: the same quantiser writes the integers q = clamp(round(x·s), −128, 127) as bfloat16
+//   or float32 (exact: |q| ≤ 128) and 1/s per row; after an integer-valued bf16 product with the ternary weights (exact in float32
+//   accumulation), `scale_rows` multiplies row r by (1/s_r)·weight_scale and adds the bias.
+// - Weights (once per matrix, at load): s = 1 / max(mean|w|, 1e-5), out = clamp(round(w·s), −1, 1), halves to
+//   even (torch.round); the scale 1/s multiplies the product. The sum of |w| is accumulated in double (as the CPU reference: the float mean then matches
 //   it, and a weight next to a rounding boundary lands on the same side): per-block partial sums, added into one
 //   device double with atomicAdd, then an elementwise pass reads it. Two launches, no host round trip.
 #include <cmath>
@@ -36,6 +39,33 @@ __global__ void quantize_int8_kernel(float* x, std::int64_t C, bool half_to_even
   }
 }
 
+template <typename Q>
+__global__ void quantize_int8_rows_kernel(const float* x, std::int64_t C, bool half_to_even, Q* q, float* inv_scale) {
+  __shared__ float scratch[32];
+  const float* row = x + blockIdx.x * C;
+  Q* qrow = q + blockIdx.x * C;
+  float mx = 0.f;
+  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) mx = fmaxf(mx, fabsf(row[c]));
+  mx = block_max_256(mx, scratch);
+  const float s = 127.0f / fmaxf(mx, 1e-5f);
+  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) {
+    const float v = half_to_even ? rintf(row[c] * s) : roundf(row[c] * s);
+    st(qrow + c, fminf(fmaxf(v, -128.0f), 127.0f));
+  }
+  if (threadIdx.x == 0) inv_scale[blockIdx.x] = 1.0f / s;
+}
+
+template <typename B, typename O>
+__global__ void scale_rows_kernel(const float* acc, const float* inv_scale, float weight_scale, const B* bias, std::int64_t R,
+                                  std::int64_t C, O* out) {
+  LMSCOPE_GRID_STRIDE(i, R * C) {
+    const std::int64_t r = i / C, c = i - r * C;
+    float v = acc[i] * inv_scale[r] * weight_scale;
+    if (bias) v += ld(bias + c);
+    st(out + i, v);
+  }
+}
+
 template <typename E>
 __global__ void abs_sum_kernel(const E* w, std::int64_t n, double* sum) {
   __shared__ double scratch[8];
@@ -55,7 +85,7 @@ template <typename E>
 __global__ void ternary_kernel(const E* w, std::int64_t n, const double* sum, float* out) {
   const float mean = static_cast<float>(*sum / static_cast<double>(n));
   const float s = 1.0f / fmaxf(mean, 1e-5f);
-  LMSCOPE_GRID_STRIDE(i, n) out[i] = fminf(fmaxf(rintf(ld(w + i) * s), -1.0f), 1.0f) / s;
+  LMSCOPE_GRID_STRIDE(i, n) out[i] = fminf(fmaxf(rintf(ld(w + i) * s), -1.0f), 1.0f);
 }
 
 }  // namespace
@@ -70,6 +100,30 @@ void quantize_weight_ternary(const void* w, Elem w_t, std::int64_t n, float* out
     ternary_kernel<<<grid_for(n), 256, 0, stream>>>(static_cast<const E*>(w), n, workspace, out);
   });
   check_last_launch("quantize_weight_ternary");
+}
+
+void quantize_activations_int8_rows(const float* x, std::int64_t R, std::int64_t C, bool half_to_even, void* q, Elem q_t,
+                                    float* inv_scale, cudaStream_t stream) {
+  if (R == 0) return;
+  dispatch(q_t, [&](auto tag) {
+    using Q = decltype(tag);
+    quantize_int8_rows_kernel<<<static_cast<unsigned>(R), 256, 0, stream>>>(x, C, half_to_even, static_cast<Q*>(q), inv_scale);
+  });
+  check_last_launch("quantize_activations_int8_rows");
+}
+
+void scale_rows(const float* acc, const float* inv_scale, float weight_scale, const void* bias, Elem bias_t, std::int64_t R,
+                std::int64_t C, void* out, Elem out_t, cudaStream_t stream) {
+  if (R * C == 0) return;
+  dispatch(bias_t, [&](auto btag) {
+    using B = decltype(btag);
+    dispatch(out_t, [&](auto otag) {
+      using O = decltype(otag);
+      scale_rows_kernel<<<grid_for(R * C), 256, 0, stream>>>(acc, inv_scale, weight_scale, static_cast<const B*>(bias), R, C,
+                                                             static_cast<O*>(out));
+    });
+  });
+  check_last_launch("scale_rows");
 }
 
 void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, bool half_to_even, cudaStream_t stream) {

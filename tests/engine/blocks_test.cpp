@@ -72,8 +72,7 @@ TEST(BitLinearProjection, NormQuantiseAndTernaryWeights) {
   Projection p;
   p.bitlinear = true;
   p.input_norm = nw;
-  p.weight = cpu.alloc(DType::F32, {out_f, in});
-  cpu.quantize_weight_ternary(w, p.weight);
+  p.weight = cpu.quantize_weight_ternary(w, &p.out_scale);
   Tensor y = cpu.alloc(DType::F32, {T, out_f});
   project(cpu, p, x, y);
 

@@ -217,17 +217,28 @@ TEST(BitNetQuantOps, ActivationsRoundHalvesAwayFromZeroPerRow) {
   EXPECT_EQ(values(zeros), (std::vector<float>{0, 0, 0}));
 }
 
-TEST(BitNetQuantOps, WeightsBecomeTernaryTimesTheMeanMagnitudeRoundingHalvesToEven) {
+TEST(BitNetQuantOps, WeightsBecomeTernaryWithTheMeanMagnitudeAsScaleRoundingHalvesToEven) {
   // mean |w| = 1, so w·s = w
   const Tensor w = make({2, 4}, {0.5f, -0.5f, 1.0f, -1.0f, 2.0f, 0.0f, 1.5f, -1.5f});
-  Tensor q = cpu.alloc(DType::F32, {2, 4});
-  cpu.quantize_weight_ternary(w, q);
+  float scale = 0;
+  const Tensor q = cpu.quantize_weight_ternary(w, &scale);
   EXPECT_EQ(values(q), (std::vector<float>{0, 0, 1, -1, 1, 0, 1, -1}));
+  EXPECT_EQ(scale, 1.0f);
   const Tensor w2 = make({1, 4}, {0.3f, -0.12f, 0.03f, 0.35f});  // mean 0.2: w·s = 1.5, −0.6, 0.15, 1.75
-  Tensor q2 = cpu.alloc(DType::F32, {1, 4});
-  cpu.quantize_weight_ternary(w2, q2);
-  const std::vector<float> expected{0.2f, -0.2f, 0.0f, 0.2f};
-  for (std::size_t i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(q2.as<float>()[i], expected[i]) << i;
+  const Tensor q2 = cpu.quantize_weight_ternary(w2, &scale);
+  EXPECT_EQ(values(q2), (std::vector<float>{1, -1, 0, 1}));
+  EXPECT_FLOAT_EQ(scale, 0.2f);
+}
+
+TEST(BitNetQuantOps, BitLinearIsTheQuantisedProductTimesTheScaleThenTheBias) {
+  // quant8 of [127, 63.4, −1] is itself (s = 1); ternary rows [1, 0, −1] and [0, 1, 1]
+  Tensor x = make({1, 3}, {127, 63.4f, -1});
+  const Tensor t = make({2, 3}, {1, 0, -1, 0, 1, 1});
+  const Tensor bias = make({2}, {0.5f, -1});
+  Tensor out = cpu.alloc(DType::F32, {1, 2});
+  cpu.bitlinear(x, t, 0.25f, &bias, false, out);
+  EXPECT_FLOAT_EQ(out.as<float>()[0], (127 + 1) * 0.25f + 0.5f);
+  EXPECT_FLOAT_EQ(out.as<float>()[1], (63 - 1) * 0.25f - 1);
 }
 
 }  // namespace

@@ -554,6 +554,72 @@ TEST_F(CudaBf16Ops, DecodeAttentionSplitsLongRanges) {
   }
 }
 
+// BitNet's product in both modes: the integer product is exact on the GPU (bf16 or float32 operands), so both modes
+// agree with the CPU's float32 product of the quantised values up to float32 roundings, in either rounding mode,
+// with and without a bias, on an F32 or a BF16 output; the weight quantiser gives the CPU's values and scale.
+TEST_F(CudaBf16Ops, BitLinearIsExactInBothModes) {
+  const std::int64_t R = 37, C = 300, N = 70;
+  auto host = [&](std::vector<std::int64_t> shape, float sd) {
+    std::vector<float> v(static_cast<std::size_t>(shape[0] * (shape.size() > 1 ? shape[1] : 1)));
+    std::normal_distribution<float> n(0.0f, sd);
+    for (auto& e : v) e = n(rng_);
+    return v;
+  };
+  auto on = [](Backend& b, const std::vector<float>& v, std::vector<std::int64_t> shape) {
+    Tensor t = b.alloc(DType::F32, std::move(shape));
+    b.upload(v, t);
+    return t;
+  };
+  auto fetch = [](Backend& b, const Tensor& t) {
+    std::vector<float> v(static_cast<std::size_t>(t.numel()));
+    b.download(t, v);
+    return v;
+  };
+  CudaBackend* gpus[] = {gpu_.get(), bf_.get()};
+  const std::vector<float> w = host({N, C}, 1.0f), bias = host({N}, 1.0f);
+  float scale_c = 0;
+  const Tensor tc = cpu_.quantize_weight_ternary(on(cpu_, w, {N, C}), &scale_c);
+  for (CudaBackend* gpu : gpus) {
+    const bool bf16 = gpu == bf_.get();
+    float scale_g = 0;
+    const Tensor tg = gpu->quantize_weight_ternary(on(*gpu, w, {N, C}), &scale_g);
+    EXPECT_EQ(scale_g, scale_c) << (bf16 ? "bf16 mode" : "fp32 mode");
+    EXPECT_EQ(tg.dtype, bf16 ? DType::BF16 : DType::F32);
+    EXPECT_EQ(fetch(*gpu, tg), fetch(cpu_, tc)) << "ternary weights, " << (bf16 ? "bf16 mode" : "fp32 mode");
+    for (bool even : {false, true})
+      for (bool with_bias : {false, true})
+        for (DType out_t : {DType::F32, DType::BF16}) {
+          const std::vector<float> x = host({R, C}, 3.0f);
+          Tensor xc = on(cpu_, x, {R, C}), xg = on(*gpu, x, {R, C});
+          const Tensor bc = on(cpu_, bias, {N}), bg = on(*gpu, bias, {N});
+          Tensor oc = cpu_.alloc(DType::F32, {R, N}), og = gpu->alloc(out_t, {R, N});
+          cpu_.bitlinear(xc, tc, scale_c, with_bias ? &bc : nullptr, even, oc);
+          gpu->bitlinear(xg, tg, scale_c, with_bias ? &bg : nullptr, even, og);
+          const std::vector<float> a = fetch(cpu_, oc), g = fetch(*gpu, og);
+          // The GPU's integer product is exact, so the difference is the CPU's float32 rounding: its sum of C
+          // products of the quantised values (xc now holds them) is within (C + 3)·2^-24·Σ|x·t| of the exact one,
+          // then the scale, the bias and, for a bf16 output, one bf16 rounding (2^-9 relative). A bf16 rounding of
+          // the quantised operands (q/s) would exceed this by far.
+          const std::vector<float> xq = fetch(cpu_, xc), t = fetch(cpu_, tc);
+          int bad = 0;
+          double worst = 0;
+          for (std::int64_t i = 0; i < R; ++i)
+            for (std::int64_t j = 0; j < N; ++j) {
+              double mag = 0;
+              for (std::int64_t k = 0; k < C; ++k) mag += std::fabs(double(xq[i * C + k]) * t[j * C + k]);
+              const double ref = a[i * N + j], got = g[i * N + j];
+              const double bound = (C + 3) * std::ldexp(mag * scale_c, -24) + std::ldexp(std::fabs(ref), -22) +
+                                   (out_t == DType::BF16 ? std::ldexp(std::fabs(ref), -8) : 0.0);
+              const double d = std::fabs(ref - got);
+              worst = std::max(worst, d / bound);
+              if (!(d <= bound)) ++bad;  // NaN fails
+            }
+          EXPECT_EQ(bad, 0) << "worst difference " << worst << " of its bound; " << (bf16 ? "bf16 mode" : "fp32 mode")
+                            << (even ? ", half to even" : "") << (with_bias ? ", bias" : "") << (out_t == DType::BF16 ? ", bf16 out" : "");
+        }
+  }
+}
+
 TEST_F(CudaBf16Ops, DecodeStepOfSeveralSequencesMatchesTheCpu) {
   DecodeStepFixture f{cpu_, rng_};
   for (const auto& c : kDecodeStepCases) run_decode_step_case(f, *bf_, c, DType::BF16, 1.2e-2);
@@ -1105,10 +1171,11 @@ TEST_F(CudaSsmOps, ForgetGateBiasAndTernaryWeights) {
   }
   // the quantised values are exactly the CPU's (a rounding step of difference would move a weight between −1, 0, 1)
   for (std::int64_t n : {64 * 300, 7, 1 << 20}) {
-    Both w = random({n}, 0.02f), o = output({n});
-    cpu_.quantize_weight_ternary(w.first, o.first);
-    gpu_->quantize_weight_ternary(w.second, o.second);
-    expect_close(o.first, o.second, 0, "quantize_weight_ternary");
+    Both w = random({n}, 0.02f);
+    float sc = 0, sg = 0;
+    const Tensor oc = cpu_.quantize_weight_ternary(w.first, &sc), og = gpu_->quantize_weight_ternary(w.second, &sg);
+    expect_close(oc, og, 0, "quantize_weight_ternary");
+    EXPECT_EQ(sc, sg) << "quantize_weight_ternary's scale, n " << n;
   }
 }
 

@@ -357,9 +357,23 @@ class Backend {
   // Per row: s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s, rounding halves away from zero
   // (fla's Triton kernel) or, with half_to_even, to even (torch.round: transformers' BitNet).
   virtual void quantize_activations_int8(Tensor& x, bool half_to_even = false) = 0;
-  // The whole matrix: s = 1 / max(mean|w|, 1e-5); out = clamp(round(w·s), −1, 1) / s, rounding halves to even
-  // (torch.round). out has w's shape and holds exactly the values fla multiplies with.
-  virtual void quantize_weight_ternary(const Tensor& w, Tensor& out) = 0;
+  // The whole matrix: s = 1 / max(mean|w|, 1e-5); returns the ternary values clamp(round(w·s), −1, 1) (halves to
+  // even, torch.round) in w's shape and the type this backend multiplies them in, and *scale = 1/s: fla multiplies
+  // with their product, which bitlinear() forms as product · scale.
+  virtual Tensor quantize_weight_ternary(const Tensor& w, float* scale) = 0;
+  // BitNet's product: out = quant8(x) · Tᵀ · weight_scale (+ bias [N]), quant8 as quantize_activations_int8, T [N, in]
+  // ternary. x is overwritten. Both factors are small integers times a scale, so a backend may form the integer
+  // product exactly (any float format with float32 accumulation: |Σ q·t| ≤ 128·in < 2^24) and scale it afterwards.
+  virtual void bitlinear(Tensor& x, const Tensor& ternary, float weight_scale, const Tensor* bias, bool half_to_even, Tensor& out) {
+    quantize_activations_int8(x, half_to_even);
+    if (weight_scale == 1.0f) {
+      linear(x, ternary, bias, out);
+      return;
+    }
+    linear(x, ternary, nullptr, out);  // the scale applies to the product, before the bias
+    scale(out, weight_scale);
+    if (bias) add_bias(out, *bias);
+  }
 };
 
 // "cpu" (always) or "cuda" (when built with LMSCOPE_CUDA and a device is present). BadInput otherwise.

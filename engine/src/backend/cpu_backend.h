@@ -56,7 +56,7 @@ class CpuBackend final : public Backend {
 
   // cpu_backend_quant.cpp
   void quantize_activations_int8(Tensor& x, bool half_to_even = false) override;
-  void quantize_weight_ternary(const Tensor& w, Tensor& out) override;
+  Tensor quantize_weight_ternary(const Tensor& w, float* scale) override;
 };
 
 }  // namespace lmscope

@@ -31,19 +31,20 @@ void CpuBackend::quantize_activations_int8(Tensor& x, bool half_to_even) {
   }
 }
 
-void CpuBackend::quantize_weight_ternary(const Tensor& w, Tensor& out) {
+Tensor CpuBackend::quantize_weight_ternary(const Tensor& w, float* scale) {
   expect_f32(w, "quantize_weight_ternary");
-  expect_f32(out, "quantize_weight_ternary");
-  expect(out.numel() == w.numel(), "quantize_weight_ternary", "shape");
   const std::int64_t n = w.numel();
   const float* ws = w.as<float>();
   double sum = 0;
   for (std::int64_t i = 0; i < n; ++i) sum += std::fabs(ws[i]);
   const float mean = static_cast<float>(sum / static_cast<double>(n));
   const float s = 1.0f / std::max(mean, 1e-5f);
+  Tensor out = alloc(DType::F32, w.shape);
   float* os = out.as<float>();
   // std::nearbyint in the default rounding mode rounds halves to even, as torch.round
-  for (std::int64_t i = 0; i < n; ++i) os[i] = std::clamp(std::nearbyint(ws[i] * s), -1.0f, 1.0f) / s;
+  for (std::int64_t i = 0; i < n; ++i) os[i] = std::clamp(std::nearbyint(ws[i] * s), -1.0f, 1.0f);
+  *scale = 1.0f / s;
+  return out;
 }
 
 }  // namespace lmscope

@@ -108,7 +108,8 @@ class CudaBackend final : public Backend {
                       Tensor& out) override;
   void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) override;
   void quantize_activations_int8(Tensor& x, bool half_to_even = false) override;
-  void quantize_weight_ternary(const Tensor& w, Tensor& out) override;
+  Tensor quantize_weight_ternary(const Tensor& w, float* scale) override;
+  void bitlinear(Tensor& x, const Tensor& ternary, float weight_scale, const Tensor* bias, bool half_to_even, Tensor& out) override;
 
  private:
   // Host fallback plumbing: a float32 host copy of a device tensor, and the way back.

@@ -149,6 +149,32 @@ void CudaBackend::quantize_activations_int8(Tensor& x, bool half_to_even) {
   });
 }
 
+// The integer product: q (the quantised rows' integers) and the ternary weights are exact in the mode's GEMM type (bf16
+// through cuBLASLt, or float32 with TF32 off), and so is their float32-accumulated product (|Σ q·t| < 2^24); one
+// multiply by (1/s_row)·weight_scale then rounds once. In fp32 mode this is the float32 product of fla's quantised
+// values up to the order of roundings; in bf16 mode it is the same numbers, where a bf16 product of q/s would round.
+void CudaBackend::bitlinear(Tensor& x, const Tensor& ternary, float weight_scale, const Tensor* bias, bool half_to_even, Tensor& out) {
+  const std::int64_t R = x.rows(), C = x.cols(), N = ternary.rows();
+  expect(ternary.cols() == C && out.rows() == R && out.cols() == N, "bitlinear", "shape");
+  expect(bias == nullptr || bias->numel() == N, "bitlinear", "bias shape");
+  if (R == 0) return;
+  const DType d = activation_dtype();
+  const Tensor xf = as_dtype(x, DType::F32);
+  Tensor q = alloc(d, {R, C});
+  Tensor inv_scale = alloc(DType::F32, {R});
+  launch("quantize_activations_int8", [&] {
+    cuda::quantize_activations_int8_rows(xf.as<float>(), R, C, half_to_even, q.data, elem(d, "bitlinear"), inv_scale.as<float>(),
+                                         stream());
+  });
+  Tensor acc = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  linear(q, as_dtype(ternary, d), nullptr, acc);
+  const Tensor bf = bias ? as_dtype(*bias, DType::F32) : Tensor{};
+  launch("scale_rows", [&] {
+    cuda::scale_rows(acc.as<float>(), inv_scale.as<float>(), weight_scale, bias ? bf.data : nullptr, cuda::Elem::F32, R, N, out.data,
+                     elem(out.dtype, "bitlinear"), stream());
+  });
+}
+
 void CudaBackend::delta_rule_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                                        const DeltaRuleShape& s, Tensor& state, Tensor& out) {
   const std::int64_t T = q.rows(), H = s.num_heads, HV = s.num_v_heads, dk = s.head_k_dim, dv = s.head_v_dim;

@@ -10,6 +10,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstring>
 #include <initializer_list>
 
 #include "backend/cuda_backend.h"
@@ -60,17 +61,25 @@ void CudaBackend::forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) {
   if (kf.data != k.data) copy_rows(as_dtype(kf, k.dtype), k, 0);
 }
 
-void CudaBackend::quantize_weight_ternary(const Tensor& w, Tensor& out) {
-  expect(out.numel() == w.numel(), "quantize_weight_ternary", "shape");
+Tensor CudaBackend::quantize_weight_ternary(const Tensor& w, float* scale) {
   const DType d = w.dtype == DType::BF16 ? DType::BF16 : DType::F32;
   const Tensor wf = as_dtype(w, d);
-  Tensor of = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
+  Tensor t = alloc(DType::F32, w.shape);
   Tensor sum = alloc(DType::F32, {2});  // one double
   launch("quantize_weight_ternary", [&] {
-    cuda::quantize_weight_ternary(wf.data, elem(d, "quantize_weight_ternary"), w.numel(), of.as<float>(),
-                                  static_cast<double*>(sum.data), stream());
+    cuda::quantize_weight_ternary(wf.data, elem(d, "quantize_weight_ternary"), w.numel(), t.as<float>(), static_cast<double*>(sum.data),
+                                  stream());
   });
-  if (of.data != out.data) copy_rows(as_dtype(of, out.dtype), out, 0);
+  // The scale from the sum with the kernel's float operations, read once at load (the double's bytes travel as the
+  // two floats of `sum`).
+  float bits[2];
+  download(sum, bits);
+  double host_sum = 0;
+  std::memcpy(&host_sum, bits, sizeof host_sum);
+  const float mean = static_cast<float>(host_sum / static_cast<double>(w.numel()));
+  const float s = 1.0f / std::max(mean, 1e-5f);
+  *scale = 1.0f / s;
+  return as_dtype(t, activation_dtype());  // ternary values are exact in bf16
 }
 
 // --- gated linear attention (GLA, RetNet, HGRN2) ---

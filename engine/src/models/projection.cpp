@@ -34,10 +34,7 @@ Projection declare_projection(WeightSet& ws, const std::string& name, std::int64
     case Kind::OnlineAutoBitLinear: {
       const Tensor stored = ws.weight(name + ".weight", {out_features, in_features}, /*ternary=*/true);
       p.weight = stored;
-      if (ws.loading()) {
-        p.weight = ws.backend().alloc(DType::F32, stored.shape);
-        ws.backend().quantize_weight_ternary(stored, p.weight);
-      }
+      if (ws.loading()) p.weight = ws.backend().quantize_weight_ternary(stored, &p.out_scale);
       p.bitlinear = true;
       p.round_half_even = format.kind == Kind::OnlineAutoBitLinear;
       break;
@@ -98,14 +95,7 @@ void project(Backend& backend, const Projection& p, const Tensor& x, Tensor& out
     backend.rmsnorm(x, p.input_norm, p.input_norm_eps, xq);
   else
     backend.copy_rows(x, xq, 0);
-  backend.quantize_activations_int8(xq, p.round_half_even);
-  if (p.out_scale != 1.0f) {  // the scale applies to the product, before the bias
-    backend.linear(xq, p.weight, nullptr, out);
-    backend.scale(out, p.out_scale);
-    if (p.has_bias) backend.add_bias(out, p.bias);
-  } else {
-    backend.linear(xq, p.weight, p.has_bias ? &p.bias : nullptr, out);
-  }
+  backend.bitlinear(xq, p.weight, p.out_scale, p.has_bias ? &p.bias : nullptr, p.round_half_even, out);
 }
 
 }  // namespace lmscope

@@ -26,7 +26,9 @@ struct Projection {
   Tensor input_norm;  // [in]: RMSNorm before the quantiser (fla's BitLinear; transformers' with use_rms_norm)
   float input_norm_eps = 1e-6f;
   bool round_half_even = false;  // the activation quantiser's rounding: torch.round (transformers) vs fla's kernel
-  float out_scale = 1.0f;        // multiplies the product (transformers' packed BitLinear / AutoBitLinear)
+  // BitLinear: weight holds the ternary values themselves; out_scale multiplies the product (the weight quantiser's
+  // 1/s, or transformers' packed weight_scale / its inverse)
+  float out_scale = 1.0f;
   std::int64_t out_features() const { return weight.rows(); }
 };
 

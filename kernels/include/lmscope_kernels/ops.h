@@ -70,6 +70,14 @@ void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, El
 // BitNet: per row s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s, halves away from zero (fla)
 // or to even (half_to_even: torch.round, transformers' BitNet)
 void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, bool half_to_even, cudaStream_t stream);
+// The same quantiser for the product's fast form: q [R, C] (of type q_t) = clamp(round(x·s), −128, 127), the
+// integers themselves (exact in bf16), and inv_scale [R] = 1/s.
+void quantize_activations_int8_rows(const float* x, std::int64_t R, std::int64_t C, bool half_to_even, void* q, Elem q_t,
+                                    float* inv_scale, cudaStream_t stream);
+// out [R, C] = acc · inv_scale[r] · weight_scale (+ bias [C], of type bias_t, when not null): the integer product of
+// quantised activations and ternary weights scaled back.
+void scale_rows(const float* acc, const float* inv_scale, float weight_scale, const void* bias, Elem bias_t, std::int64_t R,
+                std::int64_t C, void* out, Elem out_t, cudaStream_t stream);
 
 // Decoding steps of several sequences pass each sequence's pointers in the kernel's parameters (no upload before
 // the launch), up to kMaxDecodeRows sequences per launch.
@@ -175,7 +183,8 @@ void selective_scan_step_batch(const SelectiveScanArgs& a, Elem e, const DecodeS
 void forget_gate(void* f, void* k, Elem e, const float* lower_bound, std::int64_t T, std::int64_t C, cudaStream_t stream);
 
 // BitNet's weight quantiser over n values (bitnet_quant.cu): s = 1 / max(mean|w|, 1e-5), out = clamp(round(w·s), −1,
-// 1) / s, halves to even; float32 out; workspace: one device double.
+// 1) (the ternary values; 1/s scales the product), halves to even; float32 out; workspace: one device double, which
+// holds Σ|w| afterwards.
 void quantize_weight_ternary(const void* w, Elem w_t, std::int64_t n, float* out, double* workspace, cudaStream_t stream);
 
 // Float32 forms (the verification mode's names).
