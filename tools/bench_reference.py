@@ -13,6 +13,42 @@ import argparse, json, os, time
 import torch
 
 
+# Families whose reference is flash-linear-attention's model (fla's Mamba / Mamba2 replace transformers' when fla is
+# imported; Samba's and BitNet's attention layers need the flash-attn package).
+FLA_TYPES = ('gated_deltanet', 'delta_net', 'gla', 'retnet', 'hgrn2', 'samba', 'bitnet', 'mamba', 'mamba2')
+
+
+def allow_mamba_ssm_triton():
+    """mamba-ssm's package __init__ imports its compiled selective scan (`selective_scan_cuda`), so a wheel built
+    with MAMBA_SKIP_CUDA_BUILD=TRUE cannot be imported at all, although Mamba2's SSD kernels are Triton and need
+    nothing compiled. An empty stand-in module lets the package import; Mamba2's path never calls the scan (Mamba's
+    would: this is only done for Mamba2)."""
+    import importlib.util, sys, types
+    if importlib.util.find_spec('mamba_ssm') is None:
+        return
+    try:
+        import selective_scan_cuda  # noqa: F401
+    except ImportError:
+        sys.modules['selective_scan_cuda'] = types.ModuleType('selective_scan_cuda')
+
+
+def fla_path(model_type):
+    """Which kernels fla's layer of this family will run, for the benchmark table."""
+    if model_type == 'mamba2':
+        import fla.layers.mamba2 as m
+        return "mamba-ssm's Triton SSD (mamba_chunk_scan_combined)" if m.is_fast_path_available else 'torch (no mamba-ssm)'
+    if model_type == 'mamba':
+        import fla.layers.mamba as m
+        return "mamba-ssm's CUDA selective scan" if m.is_fast_path_available else 'torch, token by token (no compiled mamba-ssm)'
+    if model_type in ('samba', 'bitnet'):
+        try:
+            import flash_attn  # noqa: F401
+            return 'fla + flash-attn'
+        except ImportError:
+            return 'unavailable: its attention layers need flash-attn'
+    return "fla's Triton kernels"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('config')
@@ -27,8 +63,16 @@ def main():
     shapes = [tuple(int(v) for v in s.split('x')) for s in args.shapes.split(',')] if args.shapes else [(args.batch, args.seq)]
     cfg = json.load(open(args.config))
     dtype = torch.bfloat16 if args.dtype == 'bf16' else torch.float32
-    if cfg['model_type'] in ('gated_deltanet', 'delta_net'):
-        import fla  # noqa: F401  (registers the fla model types with transformers)
+    if cfg['model_type'] in FLA_TYPES:
+        if cfg['model_type'] == 'mamba2':
+            allow_mamba_ssm_triton()
+        import fla  # noqa: F401  (registers the fla model types with transformers, mamba and mamba2 included)
+        path = fla_path(cfg['model_type'])
+        print(f"reference-path {cfg['model_type']}: {path}", flush=True)
+        if path.startswith('unavailable'):
+            if args.wait_for:
+                print(f'warm; waiting for {args.wait_for}', flush=True)  # nothing to time: let the table go on
+            return
     from transformers import AutoConfig, AutoModelForCausalLM
     config = AutoConfig.for_model(**cfg)
     # SDPA for transformers' attention models; fla's models bring their own kernels and refuse the setting.
@@ -37,6 +81,8 @@ def main():
     with torch.device('cuda'):
         extra = {} if config.model_type in ('llama', 'mistral', 'qwen2') else {'attn_implementation': 'eager'}
         model = AutoModelForCausalLM.from_config(config, torch_dtype=dtype, **extra).eval()
+    # fla's Mamba2 keeps its norms in float32 (trained under autocast); cast them too, so every layer runs bf16
+    model = model.to(dtype)
     def step(ids):
         with torch.inference_mode():
             logits = model(ids).logits

@@ -1,33 +1,81 @@
 #!/usr/bin/env bash
-# On the GPU machine, after a build: the issue-5 benchmark table. For each config, lmscope (bf16, batched fused
-# scoring) and the reference stack (transformers SDPA for Llama; flash-linear-attention for its families, when
-# importable: carry .whl and `python3 -m pip install --no-deps .whl/*.whl`) at 8×2048 and 1×16384, in the same run,
-# then one Markdown table with tokens/s, peak GPU memory and the ratio. Random weights, written once to /dev/shm.
+# On the GPU machine, after a build: the benchmark table of issues 5, 15 and 21. For each config, lmscope (bf16,
+# batched fused scoring) and its reference stack (transformers SDPA for Llama; flash-linear-attention for its
+# families, with mamba-ssm's Triton SSD for Mamba2 when its wheel is carried) at 8×2048 and 1×16384, in the same run,
+# then one Markdown table with tokens/s, peak GPU memory and the ratio, and which reference path ran. Random weights,
+# written once to /dev/shm.
 # Usage: tools/device/bench-table.sh BUILD_DIR [CONFIG.json...]   (default: Llama-3.2-1B and Gated DeltaNet 1.3B)
-# About 5 minutes when fla compiles its Triton kernels on first use (~3 min of that), or carry a Triton cache from an
-# earlier run as .bench-carry/triton-cache.tar.gz (a tar of the folder TRITON_CACHE_DIR named): then ~2.5 minutes.
+# Carry .whl (fla, fla-core, einops, and mamba_ssm-*-py3-none-any.whl built with MAMBA_SKIP_CUDA_BUILD=TRUE) and,
+# to skip most Triton compilation, .bench-carry/triton-cache.tar.gz (a tar of TRITON_CACHE_DIR from an earlier run).
+# Order, so compilation never overlaps a timed pass: every reference process starts at once and warms up (Triton
+# compiles fla's kernels: minutes, in parallel on the CPUs), then lmscope's rows are timed, then each reference is
+# timed alone (bench_reference.py --wait-for). A reference that is not warm within $BENCH_WARM_S (default 420 s)
+# is left out of the table.
 set -uo pipefail
 if [ -f .bench-carry/triton-cache.tar.gz ]; then
   tar xzf .bench-carry/triton-cache.tar.gz -C /tmp && export TRITON_CACHE_DIR=/tmp/triton-cache
 fi
-if ! python3 -c "import fla" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
-  python3 -m pip install --no-deps -q .whl/*.whl >/dev/null 2>&1
+if ls .whl/*.whl >/dev/null 2>&1; then
+  python3 -m pip install --no-deps -q .whl/*.whl >/dev/null 2>&1 || echo "bench-table: could not install .whl/*.whl" >&2
 fi
 build=${1:-build-device}
 shift || true
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] || configs=(resources/bench/llama-3.2-1b.json resources/bench/gdn-1.3b.json)
 cli="$build/bin/lmscope-cli"
-log=$(mktemp)
+work=$(mktemp -d)
+log=$work/table.log
+
+# Checkpoints (single-threaded each: in parallel).
 for config in "${configs[@]}"; do
   name=$(basename "$config" .json)
   ckpt=/dev/shm/lmscope-bench-$name
-  [ -d "$ckpt" ] || "$cli" random-checkpoint --config "$config" --out "$ckpt" --dtype BF16 >/dev/null
+  [ -d "$ckpt" ] || "$cli" random-checkpoint --config "$config" --out "$ckpt" --dtype BF16 >"$work/$name.ckpt" 2>&1 &
+done
+wait
+
+# References warm up together. Token-by-token torch paths (Mamba without compiled mamba-ssm) take seconds per pass:
+# one warm-up and one timed pass there.
+declare -A ref_pid
+for config in "${configs[@]}"; do
+  name=$(basename "$config" .json)
+  passes="--repeat 5 --warmup 2"
+  [ "$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['model_type'])" "$config")" = mamba ] && passes="--repeat 1 --warmup 1"
+  PYTHONUNBUFFERED=1 python3 tools/bench_reference.py "$config" --shapes 8x2048,1x16384 $passes \
+    --wait-for "$work/go-$name" >"$work/ref-$name.log" 2>&1 &
+  ref_pid[$name]=$!
+done
+deadline=$((SECONDS + ${BENCH_WARM_S:-420}))
+for name in "${!ref_pid[@]}"; do
+  while kill -0 "${ref_pid[$name]}" 2>/dev/null && ! grep -q '^warm;' "$work/ref-$name.log" && [ $SECONDS -lt $deadline ]; do
+    sleep 2
+  done
+done
+
+for config in "${configs[@]}"; do
+  name=$(basename "$config" .json)
+  params=$(grep -o '[0-9]* parameters' "$work/$name.ckpt" 2>/dev/null | head -1)
+  [ -n "$params" ] && echo "params $name $params" | tee -a "$log"
   for shape in "8 2048" "1 16384"; do
     set -- $shape
-    echo "ours $name $1x$2 $("$cli" bench --model "$ckpt" --backend cuda --dtype bf16 --batch "$1" --seq "$2" --repeat 5 --warmup 2 2>/dev/null | grep 'tokens/s')" | tee -a "$log"
+    echo "ours $name $1x$2 $("$cli" bench --model "/dev/shm/lmscope-bench-$name" --backend cuda --dtype bf16 --batch "$1" --seq "$2" --repeat 5 --warmup 2 2>&1 | grep -E 'tokens/s|rror' | head -1)" | tee -a "$log"
   done
-  PYTHONUNBUFFERED=1 python3 tools/bench_reference.py "$config" --shapes 8x2048,1x16384 --repeat 5 --warmup 2 2>&1 |
-    grep '^reference' | sed "s/^/ref $name /" | tee -a "$log"
+done
+
+for config in "${configs[@]}"; do
+  name=$(basename "$config" .json)
+  pid=${ref_pid[$name]}
+  if grep -q '^warm;' "$work/ref-$name.log"; then
+    touch "$work/go-$name"
+    wait "$pid"
+  else
+    kill "$pid" 2>/dev/null
+    echo "ref $name: not warm within ${BENCH_WARM_S:-420} s (left out)" | tee -a "$log"
+  fi
+  grep '^reference-path' "$work/ref-$name.log" | sed "s/^/path $name /" | tee -a "$log"
+  grep '^reference ' "$work/ref-$name.log" | sed "s/^/ref $name /" | tee -a "$log"
+  grep -E 'Error|error' "$work/ref-$name.log" | tail -2 | sed "s/^/ref-error $name /" | tee -a "$log"
 done
 python3 tools/device/bench_table.py "$log"
+[ -n "${OUT:-}" ] && cp "$work"/*.log "$OUT/" 2>/dev/null
+true
