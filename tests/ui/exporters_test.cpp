@@ -10,6 +10,7 @@
 #include <QStandardItemModel>
 #include <QTableWidget>
 #include <QSet>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -377,6 +378,49 @@ class ExportersTest : public QObject {
         ++labels;
       }
     QCOMPARE(labels, 5);
+  }
+
+  void paperSizeExports() {
+    // A figure for a paper: the PDF page, the SVG's declared size and the PNG's pixels are the physical size asked
+    // for, and the tick labels, axis labels and legend are the chosen point size in the file.
+    QObject owner;
+    ResultSet* r = filled(&owner);
+    PplPlotView view(r);  // never shown
+    QTemporaryDir dir;
+    for (const FigureSize& size : {FigureSize{3.3, 2.4, 8, 300}, FigureSize{7.0, 3.2, 9, 150}}) {
+      QString err;
+      QVERIFY2(FigureExporter::save(view.plot(), dir.filePath("p.pdf"), size, &err), qPrintable(err));
+      QVERIFY2(FigureExporter::save(view.plot(), dir.filePath("p.svg"), size, &err), qPrintable(err));
+      QVERIFY2(FigureExporter::save(view.plot(), dir.filePath("p.png"), size, &err), qPrintable(err));
+      if (qEnvironmentVariableIsSet("LMSCOPE_KEEP_EXPORTS")) for (const char* e : {"pdf", "svg", "png"}) QFile::copy(dir.filePath(QString("p.") + e), QString("/tmp/paper-%1.%2").arg(size.font_pt).arg(e));
+      // PDF: the MediaBox in points = inches × 72 (Qt writes whole points)
+      const QByteArray pdf = readAll(dir.filePath("p.pdf"));
+      const QRegularExpressionMatch box = QRegularExpression(R"re(/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\])re").match(QString::fromLatin1(pdf));
+      QVERIFY2(box.hasMatch(), "no MediaBox");
+      QVERIFY2(std::abs(box.captured(1).toDouble() - size.width_in * 72) <= 0.5 && std::abs(box.captured(2).toDouble() - size.height_in * 72) <= 0.5,
+               qPrintable(QString("MediaBox %1 x %2 for %3").arg(box.captured(1), box.captured(2), size.describe())));
+      // SVG: width/height in mm with a viewBox
+      const QString svg = QString::fromUtf8(readAll(dir.filePath("p.svg")));
+      const QRegularExpressionMatch wh = QRegularExpression(R"re(<svg[^>]*width="([\d.]+)mm"[^>]*height="([\d.]+)mm")re").match(svg);
+      QVERIFY2(wh.hasMatch(), qPrintable(svg.left(400)));
+      QVERIFY(std::abs(wh.captured(1).toDouble() - size.width_in * 25.4) < 0.05);
+      QVERIFY(std::abs(wh.captured(2).toDouble() - size.height_in * 25.4) < 0.05);
+      const QRegularExpressionMatch vb = QRegularExpression(R"re(viewBox="0 0 ([\d.]+) ([\d.]+)")re").match(svg);
+      QVERIFY(vb.hasMatch());
+      // the font of the axis label "context length (tokens)" in points: its size in viewBox units × pt per unit
+      const double pt_per_unit = size.width_in * 72 / vb.captured(1).toDouble();
+      QList<double> sizes;
+      for (auto it = QRegularExpression(R"re(font-size="([\d.]+)")re").globalMatch(svg); it.hasNext();) sizes << it.next().captured(1).toDouble() * pt_per_unit;
+      QVERIFY(!sizes.isEmpty());
+      for (double s : sizes) QVERIFY2(std::abs(s - size.font_pt) < 0.15, qPrintable(QString("a %1 pt font in a %2 pt figure").arg(s).arg(size.font_pt)));
+      // PNG: inches × dpi pixels, the dpi recorded
+      const QImage png(dir.filePath("p.png"));
+      QCOMPARE(png.size(), QSize(int(std::lround(size.width_in * size.dpi)), int(std::lround(size.height_in * size.dpi))));
+      QVERIFY(std::abs(png.dotsPerMeterX() - size.dpi / 0.0254) < 2);
+    }
+    // the widget keeps its screen fonts
+    QCOMPARE(view.plot()->xAxis->labelFont().pixelSize(), -1);
+    QVERIFY(!FigureExporter::save(view.plot(), dir.filePath("p.pdf"), FigureSize{0, 0, 8, 300}));
   }
 
   void anEmptyPlotKeepsItsAxesAtFullSize() {
