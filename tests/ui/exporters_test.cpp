@@ -268,6 +268,122 @@ class ExportersTest : public QObject {
     QVERIFY(SeriesStyle::slotOf("model 0") != taken);
   }
 
+  void twelveLinesLookDistinctAndKeepTheirLookWhenPastRunsAreHidden() {
+    QSettings().remove("plot");
+    ResultSet r;
+    // 6 runs from the store, 6 of this session
+    QJsonArray history;
+    for (int i = 0; i < 6; ++i)
+      history.append(QJsonObject{{"run_key", QString("stored%1").arg(i)}, {"model", QString("stored %1").arg(i)}, {"setting", ""},
+                                 {"task", "ppl_vs_length"}, {"units_done", 2}, {"unit_count", 2}, {"created", "2026-11-01T10:00:00"},
+                                 {"results", QJsonObject{{"metrics", QJsonObject{{"ppl@64", 10.0 + i}}}, {"details", series({{64, 10.0 + i}, {128, 9.0 + i}})}}}});
+    r.applyHistory(history);
+    for (int i = 0; i < 6; ++i)
+      r.applyEvent(workerEvent("result", QString("live %1").arg(i), "", "ppl_vs_length", {{"ppl@64", 20.0 + i}}, series({{64, 20.0 + i}, {128, 19.0 + i}})));
+    PplPlotView view(&r);
+    auto looks = [&view] {
+      QMap<QString, QString> out;
+      for (int g = 0; g < view.plot()->graphCount(); ++g) {
+        const QCPGraph* graph = view.plot()->graph(g);
+        out[graph->name()] = QString("%1/%2/%3").arg(graph->pen().color().name()).arg(int(graph->scatterStyle().shape())).arg(int(graph->pen().style()));
+      }
+      return out;
+    };
+    const auto all = looks();
+    QCOMPARE(all.size(), 12);
+    QCOMPARE(QSet<QString>(all.begin(), all.end()).size(), 12);  // pairwise distinct (colour, marker, line style)
+    r.setShowStored(false);
+    const auto live = looks();
+    QCOMPARE(live.size(), 6);
+    for (auto it = live.begin(); it != live.end(); ++it) QCOMPARE(it.value(), all[it.key()]);
+    r.setShowStored(true);
+    QCOMPARE(looks(), all);
+  }
+
+  void perByteAndPerTokenNeverShareAnAxis() {
+    ResultSet r;
+    // the worker's start event names each run's tokenizer; byte-level B has the lowest numbers (per byte)
+    QJsonArray planned;
+    for (const auto& [model, tok] : {std::pair{"A", "BPE"}, std::pair{"A2", "sentencepiece"}, std::pair{"B", "bytes"}})
+      planned.append(QJsonObject{{"run_key", QString(model) + "ppl_vs_length"}, {"model", model}, {"setting", ""}, {"task", "ppl_vs_length"}, {"tokenizer", tok}});
+    r.applyEvent({{"event", "start"}, {"task_runs", planned}});
+    r.applyEvent(workerEvent("result", "A", "", "ppl_vs_length", {{"ppl@64", 30.0}, {"ppl@512", 20.0}}, series({{64, 30.0}, {512, 20.0}})));
+    r.applyEvent(workerEvent("result", "A2", "", "ppl_vs_length", {{"ppl@64", 35.0}, {"ppl@512", 25.0}}, series({{64, 35.0}, {512, 25.0}})));
+    r.applyEvent(workerEvent("result", "B", "", "ppl_vs_length", {{"ppl@64", 4.0}, {"ppl@512", 3.5}}, series({{64, 4.0}, {512, 3.5}})));
+    QVERIFY(r.runsOf("B").front().perByte() && !r.runsOf("A").front().perByte());
+    PplPlotView view(&r);
+    QCOMPARE(view.panelCount(), 2);
+    QMap<QCPAxis*, QSet<bool>> units;  // per value axis: the units of its lines
+    for (int g = 0; g < view.plot()->graphCount(); ++g) {
+      QCPGraph* graph = view.plot()->graph(g);
+      units[graph->valueAxis()].insert(graph->name() == "B");
+      units[graph->keyAxis()].insert(graph->name() == "B");
+    }
+    QCOMPARE(units.size(), 4);  // two panels, each with its own axes
+    for (const auto& u : units) QCOMPARE(u.size(), 1);
+    for (auto it = units.begin(); it != units.end(); ++it) {
+      const bool bytes = *it.value().begin();
+      const QString label = it.key()->label();
+      QVERIFY2(bytes ? label.contains("byte") : !label.contains("byte"), qPrintable(label));
+    }
+    QCOMPARE(view.legendItemCount(), 3);
+    // the comparison table ranks per-token values among themselves: A is best, B (per byte) never is
+    ComparisonTableModel m(&r);
+    const int col = columnOf(m, "ppl_vs_length ppl@512");
+    QVERIFY(col > 0);
+    for (int row = 0; row < m.rowCount(); ++row) {
+      const QString who = m.data(m.index(row, 0), Qt::DisplayRole).toString();
+      QCOMPARE(m.data(m.index(row, col), TableRole::Best).toBool(), who == "A");
+      if (who == "B") QVERIFY(m.data(m.index(row, col), Qt::ToolTipRole).toString().contains("per byte"));
+    }
+    // the store's provenance says the same for past runs
+    ResultSet h;
+    h.applyHistory(QJsonArray{QJsonObject{{"run_key", "k"}, {"model", "B"}, {"task", "ppl_vs_length"}, {"units_done", 1}, {"unit_count", 1},
+                                          {"provenance", QJsonObject{{"tokenizer", "bytes"}}},
+                                          {"results", QJsonObject{{"metrics", QJsonObject{{"ppl@64", 4.0}}}, {"details", series({{64, 4.0}})}}}}});
+    QVERIFY(h.runs().front().perByte());
+  }
+
+  void severalCorporaAreOnePanelEachWithOneLegend() {
+    ResultSet r;
+    const QStringList corpora{"ppl:pg19", "ppl:arxiv", "ppl:code"};
+    for (const QString& model : {"A", "B", "C"})
+      for (int c = 0; c < corpora.size(); ++c) {
+        QJsonObject e = workerEvent("result", model, "", "ppl_vs_length", {{"ppl@64", 10.0 + c}}, series({{64, 10.0 + c}, {1024, 8.0 + c}, {4096, 7.0 + c}}));
+        e["run_key"] = model + corpora[c];
+        e["alias"] = corpora[c];
+        r.applyEvent(e);
+      }
+    PplPlotView view(&r);
+    QCOMPARE(view.panelCount(), 3);
+    QCOMPARE(view.lineCount(), 9);
+    QCOMPARE(view.legendItemCount(), 3);  // one legend: a model once, whatever the panels
+    QCOMPARE(view.plot()->axisRects().size(), 3);
+    QStringList titles;
+    for (const auto& p : view.panels()) titles << p.title;
+    QCOMPARE(titles, corpora);
+    // one length scale for all panels (log₂: the lengths span a factor 64)
+    for (QCPAxisRect* rect : view.plot()->axisRects()) {
+      QCOMPARE(rect->axis(QCPAxis::atBottom)->range(), view.plot()->xAxis->range());
+      QCOMPARE(rect->axis(QCPAxis::atBottom)->scaleType(), QCPAxis::stLogarithmic);
+      QCOMPARE(rect->graphs().size(), 3);
+    }
+    // laid out at a paper size, the titles neither touch each other nor their axes
+    view.plot()->setViewport(QRect(0, 0, 700, 300));
+    view.plot()->replot();
+    QList<QRect> title_rects;
+    for (QCPLayoutElement* e : view.plot()->plotLayout()->elements(true))
+      if (auto* t = qobject_cast<QCPTextElement*>(e)) title_rects << t->outerRect();
+    QCOMPARE(title_rects.size(), 3);
+    for (int i = 0; i < 3; ++i) {
+      for (int j = i + 1; j < 3; ++j) QVERIFY(!title_rects[i].intersects(title_rects[j]));
+      for (QCPAxisRect* rect : view.plot()->axisRects()) QVERIFY(!title_rects[i].intersects(rect->rect()));
+    }
+    QTemporaryDir dir;
+    QVERIFY(FigureExporter::save(view.plot(), dir.filePath("panels.pdf"), FigureSize::twoColumns(FigureExporter::preferredAspect(view.plot()))));
+    if (qEnvironmentVariableIsSet("LMSCOPE_KEEP_EXPORTS")) QFile::copy(dir.filePath("panels.pdf"), "/tmp/panels.pdf");
+  }
+
   void tokenByTokenReadsTheCompareTask() {
     QObject owner;
     auto* r = new ResultSet(&owner);
@@ -460,6 +576,14 @@ class ExportersTest : public QObject {
       const QByteArray text = readAll(svg);
       QVERIFY2(text.count("<image") <= 1, "only the colour bar may be a bitmap");
       QVERIFY(text.count("<rect") >= 8);
+      // at a paper size too, in SVG and PDF: the cells are rectangles, only the colour bar is an image
+      QVERIFY(FigureExporter::save(heat.plot(), svg, FigureSize::oneColumn()));
+      const QByteArray paper = readAll(svg);
+      QVERIFY2(paper.count("<image") <= 1, "only the colour bar may be a bitmap");
+      QVERIFY(paper.count("<rect") >= 8);
+      QVERIFY(FigureExporter::save(heat.plot(), svgDir.filePath("heat.pdf"), FigureSize::oneColumn()));
+      QVERIFY(readAll(svgDir.filePath("heat.pdf")).count("/Subtype /Image") <= 1);
+      if (qEnvironmentVariableIsSet("LMSCOPE_KEEP_EXPORTS")) QFile::copy(svgDir.filePath("heat.pdf"), "/tmp/heat.pdf");
     }
     PplPlotView ppl(r);
     ComparisonTableModel cmp(r);
