@@ -65,9 +65,29 @@ void PasskeyHeatmapView::refresh() {
   int max_depths = 0;
   for (const auto& g : grids_) max_depths = std::max(max_depths, int(g.depths.size()));
   const int n = grids_.size();
+  // Column 0: the depth axis alone (an axis rect without cells, as wide as its labels), so every map after it has
+  // the same thin left margin and, with columns stretched by their number of lengths, the same cell width.
+  auto* depth = new QCPAxisRect(plot_);
+  {
+    plot_->plotLayout()->addElement(1, 0, depth);
+    plot_->plotLayout()->setColumnStretchFactor(0, 0.0001);
+    depth->setMinimumSize(1, 0);
+    depth->setMarginGroup(QCP::msTop | QCP::msBottom, group_);
+    depth->axis(QCPAxis::atBottom)->setVisible(false);
+    QCPAxis* y = depth->axis(QCPAxis::atLeft);
+    QSharedPointer<QCPAxisTickerText> yt(new QCPAxisTickerText);
+    const PasskeyGrid& g = grids_.front();
+    for (int d = 0; d < g.depths.size(); ++d) yt->addTick(d, QString("%1%").arg(g.depths[d] * 100, 0, 'g', 3));
+    y->setTicker(yt);
+    y->setLabel(tr("key depth"));
+    y->grid()->setVisible(false);
+    y->setRange(-0.5, max_depths - 0.5);
+    y->setRangeReversed(true);
+  }
   for (int m = 0; m < n; ++m) {
     const PasskeyGrid& g = grids_[m];
     const int nl = g.lengths.size(), nd = g.depths.size();
+    const int col = m + 1;
     auto* rect = new QCPAxisRect(plot_);
     QString title = g.label;
     title.replace(QString::fromUtf8(" · "), "\n").replace(" (", "\n(");
@@ -75,10 +95,10 @@ void PasskeyHeatmapView::refresh() {
     if (m > 0 && g.depths != grids_.front().depths) title += tr("\n(other depths)");
     auto* t = new QCPTextElement(plot_, title, QFont(font().family(), font().pointSize(), QFont::Bold));
     t->setMargins(QMargins(4, 2, 4, 4));
-    plot_->plotLayout()->addElement(0, m, t);
-    plot_->plotLayout()->addElement(1, m, rect);
-    plot_->plotLayout()->setColumnStretchFactor(m, std::max(1, nl));
-    rect->setMarginGroup(QCP::msTop | QCP::msBottom | QCP::msLeft, group_);  // equal left margins: equal cells
+    plot_->plotLayout()->addElement(0, col, t);
+    plot_->plotLayout()->addElement(1, col, rect);
+    plot_->plotLayout()->setColumnStretchFactor(col, std::max(1, nl));
+    rect->setMarginGroup(QCP::msTop | QCP::msBottom, group_);
     QCPAxis* x = rect->axis(QCPAxis::atBottom);
     QCPAxis* y = rect->axis(QCPAxis::atLeft);
     x->grid()->setVisible(false);
@@ -89,10 +109,15 @@ void PasskeyHeatmapView::refresh() {
     x->setTicker(xt);
     y->setTicker(yt);
     x->setTickLabelRotation(nl > 6 ? -45 : 0);
-    const QString unit = g.per_byte ? tr("context length (bytes)") : tr("context length (tokens)");
+    const QString unit = mixed_units ? (g.per_byte ? tr("length (bytes)") : tr("length (tokens)"))
+                                     : (g.per_byte ? tr("context length (bytes)") : tr("context length (tokens)"));
     if (mixed_units || m == n / 2) x->setLabel(unit);
-    if (m == 0) y->setLabel(tr("key depth"));
-    else if (g.depths == grids_.front().depths) y->setTickLabels(false);  // read on the first map
+    if (g.depths == grids_.front().depths) {
+      // read on the depth axis at the left
+      y->setTickLabels(false);
+      rect->setAutoMargins(QCP::msTop | QCP::msBottom | QCP::msRight);
+      rect->setMargins(QMargins(6, 0, 0, 0));
+    }
     x->setRange(-0.5, nl - 0.5);
     y->setRange(-0.5, max_depths - 0.5);
     y->setRangeReversed(true);  // depth 0% (key at the start) on top
@@ -123,13 +148,13 @@ void PasskeyHeatmapView::refresh() {
         text->setColor(v > 0.6 ? Qt::black : Qt::white);  // readable on both ends of viridis
       }
   }
-  plot_->plotLayout()->addElement(1, n, scale);
-  plot_->plotLayout()->setColumnStretchFactor(n, 0.001);
+  plot_->plotLayout()->addElement(1, n + 1, scale);
+  plot_->plotLayout()->setColumnStretchFactor(n + 1, 0.001);
   plot_->plotLayout()->setRowStretchFactor(0, 0.001);
   plot_->plotLayout()->setColumnSpacing(10);
   scale->setMarginGroup(QCP::msTop | QCP::msBottom, group_);
-  plot_->xAxis = plot_->axisRect(0)->axis(QCPAxis::atBottom);
-  plot_->yAxis = plot_->axisRect(0)->axis(QCPAxis::atLeft);
+  plot_->xAxis = plot_->axisRect(1)->axis(QCPAxis::atBottom);
+  plot_->yAxis = plot_->axisRect(1)->axis(QCPAxis::atLeft);
   // preferred height / width for paper exports: square-ish cells
   int cols = 0;
   for (const auto& g : grids_) cols += g.lengths.size();

@@ -99,7 +99,7 @@ void PplPlotView::refresh() {
   plot_->clearGraphs();
   tracer_ = nullptr;
   hover_ = nullptr;
-  plot_->plotLayout()->take(plot_->legend);
+  if (plot_->legend->layout() == plot_->plotLayout()) plot_->plotLayout()->take(plot_->legend);
   plot_->plotLayout()->clear();
   plot_->plotLayout()->simplify();
   delete margins_;
