@@ -22,6 +22,7 @@
 #include <qcustomplot.h>
 
 #include "comparison_table_model.h"
+#include "figure_export_dialog.h"
 #include "figure_exporter.h"
 #include "lmscope/version.h"
 #include "passkey_grid.h"
@@ -537,6 +538,24 @@ class ExportersTest : public QObject {
     // the widget keeps its screen fonts
     QCOMPARE(view.plot()->xAxis->labelFont().pixelSize(), -1);
     QVERIFY(!FigureExporter::save(view.plot(), dir.filePath("p.pdf"), FigureSize{0, 0, 8, 300}));
+  }
+
+  void exportDialogPresetsAndRemembersTheChoice() {
+    QSettings().remove("export");
+    {
+      FigureExportDialog d(0.5);
+      QCOMPARE(d.preset(), FigureExportDialog::TwoColumns);  // the default
+      QCOMPARE(d.size().width_in, 7.0);
+      QCOMPARE(d.size().height_in, 3.5);  // the figure's aspect
+      d.setPreset(FigureExportDialog::OneColumn);
+      QCOMPARE(d.size().width_in, 3.3);
+      if (qEnvironmentVariableIsSet("LMSCOPE_KEEP_EXPORTS")) d.grab().save("/tmp/export-dialog.png");
+      d.remember();
+    }
+    FigureExportDialog again(0.5);
+    QCOMPARE(again.preset(), FigureExportDialog::OneColumn);
+    QCOMPARE(again.size().width_in, 3.3);
+    QCOMPARE(FigureSize::fromSettings().width_in, 3.3);
   }
 
   void anEmptyPlotKeepsItsAxesAtFullSize() {
