@@ -29,6 +29,17 @@ bool ComparisonTableModel::lowerIsBetter(const QString& m) {
   return false;
 }
 
+bool ComparisonTableModel::unitDependsOnTokenizer(const QString& m) {
+  const QString s = m.toLower();
+  // per word, per byte, per character or accuracy: the same unit for every tokenizer
+  for (const char* w : {"word", "byte", "bits_per", "char", "acc", "contains", "exact"})
+    if (s.contains(w)) return false;
+  // per token (a byte-level model's token is a byte): perplexities, LongPPL, NLL, tokens/s, lengths in tokens
+  for (const char* w : {"ppl", "perplexity", "nll", "token", "kl"})
+    if (s.contains(w)) return true;
+  return false;
+}
+
 QString ComparisonTableModel::formatValue(double v, double err) {
   int decimals = std::abs(v) >= 1000 ? 1 : std::abs(v) >= 10 ? 2 : std::abs(v) >= 1 ? 3 : 4;
   if (std::abs(v) >= 1e7) return QString::number(v, 'g', 4);
@@ -80,8 +91,10 @@ void ComparisonTableModel::rebuild() {
     column_instance_ = instances;
   }
   cells_ = QVector<QVector<Cell>>(row_labels_.size(), QVector<Cell>(columns_.size()));
+  row_per_byte_ = QVector<bool>(row_labels_.size(), false);
   for (const auto& r : runs) {
     const int row = row_labels_.indexOf(r.label());
+    if (r.perByte()) row_per_byte_[row] = true;
     for (auto it = r.metrics.begin(); it != r.metrics.end(); ++it) {
       if (it.key().endsWith("_stderr") || !it.value().isDouble()) continue;
       const int col = columns_.indexOf(columnName(r, it.key()));
@@ -92,24 +105,32 @@ void ComparisonTableModel::rebuild() {
       c.err = e.isDouble() ? e.toDouble() : qQNaN();
       c.partial = !r.complete;
       if (c.partial) c.note = tr("so far: %1 of %2 units").arg(r.units_done).arg(r.unit_count);
+      if (r.perByte() && unitDependsOnTokenizer(it.key()))
+        c.note = (c.note.isEmpty() ? QString() : c.note + "\n") + tr("per byte (byte-level model): not compared with per-token values");
     }
   }
-  // Each column is one task instance's configuration (columnName), so its values are comparable.
+  // Each column is one task instance's configuration (columnName), so its values are comparable — except a metric
+  // per token, whose unit is a byte for byte-level models: those rows are compared among themselves only.
   best_rows_ = QVector<QVector<int>>(columns_.size());
   for (int col = 0; col < columns_.size(); ++col) {
     const bool lower = lowerIsBetter(column_metric_[col]);
-    double best = qQNaN();
-    int complete = 0;
-    for (int row = 0; row < row_labels_.size(); ++row) {
-      const Cell& c = cells_[row][col];
-      if (!c.present || c.partial || std::isnan(c.value)) continue;
-      ++complete;
-      if (std::isnan(best) || (lower ? c.value < best : c.value > best)) best = c.value;
-    }
-    if (complete < 2) continue;
-    for (int row = 0; row < row_labels_.size(); ++row) {
-      const Cell& c = cells_[row][col];
-      if (c.present && !c.partial && c.value == best) best_rows_[col] << row;
+    const bool by_unit = unitDependsOnTokenizer(column_metric_[col]);
+    for (const bool per_byte : {false, true}) {
+      auto member = [&](int row) { return !by_unit || row_per_byte_[row] == per_byte; };
+      if (!by_unit && per_byte) break;
+      double best = qQNaN();
+      int complete = 0;
+      for (int row = 0; row < row_labels_.size(); ++row) {
+        const Cell& c = cells_[row][col];
+        if (!member(row) || !c.present || c.partial || std::isnan(c.value)) continue;
+        ++complete;
+        if (std::isnan(best) || (lower ? c.value < best : c.value > best)) best = c.value;
+      }
+      if (complete < 2) continue;
+      for (int row = 0; row < row_labels_.size(); ++row) {
+        const Cell& c = cells_[row][col];
+        if (member(row) && c.present && !c.partial && c.value == best) best_rows_[col] << row;
+      }
     }
   }
   endResetModel();

@@ -22,6 +22,9 @@ class ComparisonTableModel : public QAbstractTableModel {
 
   // Whether a lower value of this metric is better ("ppl@512", "word_perplexity", "bits_per_byte", ...).
   static bool lowerIsBetter(const QString& metric);
+  // Whether the metric's unit is the model's token (perplexity, LongPPL, NLL, tokens/s): per byte for a byte-level
+  // model, so its values are never ranked against per-token ones ("best" is marked within each unit).
+  static bool unitDependsOnTokenizer(const QString& metric);
   static QString columnName(const TaskRunResult& r, const QString& metric);
   // Display text of a number with its standard error, in the precision a table wants.
   static QString formatValue(double v, double stderr_or_nan);
@@ -39,6 +42,7 @@ class ComparisonTableModel : public QAbstractTableModel {
   QStringList column_metric_;
   QStringList column_instance_;  // per column: the task instance it belongs to (TaskRunResult::instance())
   QVector<QVector<Cell>> cells_;
+  QVector<bool> row_per_byte_;  // per row: a byte-level model (TaskRunResult::perByte)
   // per column: the rows holding its best complete value (every one of them on a tie; none with fewer than two
   // complete values — "best" means something only in a comparison, and a partial value never wins)
   QVector<QVector<int>> best_rows_;

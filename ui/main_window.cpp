@@ -41,6 +41,7 @@
 #include "about_box.h"
 #include "comparison_table_model.h"
 #include "engine_client.h"
+#include "figure_export_dialog.h"
 #include "figure_exporter.h"
 #include "model_library.h"
 #include "passkey_heatmap_view.h"
@@ -696,6 +697,15 @@ bool MainWindow::exportFigure(const QString& which, const QString& path, int dpi
   return FigureExporter::save(plot, path, dpi < 0 ? dpi_->value() : dpi, {}, error);
 }
 
+bool MainWindow::exportFigure(const QString& which, const QString& path, const FigureSize& size, QString* error) {
+  QCustomPlot* plot = figure(which);
+  if (!plot) {
+    if (error) *error = tr("no figure named %1").arg(which);
+    return false;
+  }
+  return FigureExporter::save(plot, path, size, error);
+}
+
 bool MainWindow::exportTable(const QString& which, const QString& path, QString* error) {
   std::unique_ptr<QAbstractItemModel> owned;
   const QAbstractItemModel* m = nullptr;
@@ -714,14 +724,24 @@ bool MainWindow::exportTable(const QString& which, const QString& path, QString*
 }
 
 QStringList MainWindow::exportReport(const QString& folder, QString* error) {
-  std::unique_ptr<QAbstractItemModel> ppl(PplSeries::toTable(ppl_view_->series(), nullptr));
   std::unique_ptr<QAbstractItemModel> pk(PasskeyGrid::toTable(passkey_view_->grids(), nullptr));
   std::unique_ptr<QAbstractItemModel> tc(TokenComparisonRun::toTable(compare_view_->runs(), nullptr));
   ReportExporter::Figures figs;
   ReportExporter::Tables tables{{"comparison", comparison_sorted_}};
-  if (!ppl_view_->series().isEmpty()) {
-    figs << qMakePair(QString("perplexity_vs_length"), ppl_view_->plot());
-    tables << qMakePair(QString("perplexity_vs_length"), ppl.get());
+  // The line figures each quantity has data for (offscreen views, the shown one's quantity left as it is).
+  std::vector<std::unique_ptr<PplPlotView>> line_views;
+  std::vector<std::unique_ptr<QAbstractItemModel>> line_tables;
+  const std::pair<PplSeries::Quantity, const char*> quantities[] = {{PplSeries::Quantity::Perplexity, "perplexity_vs_length"},
+                                                                    {PplSeries::Quantity::LongPpl, "longppl_vs_length"},
+                                                                    {PplSeries::Quantity::Throughput, "throughput_vs_length"}};
+  for (const auto& [q, stem] : quantities) {
+    auto view = std::make_unique<PplPlotView>(results_);
+    view->setQuantity(q);
+    if (view->series().isEmpty()) continue;
+    figs << qMakePair(QString(stem), view->plot());
+    line_tables.emplace_back(PplSeries::toTable(view->series(), nullptr));
+    tables << qMakePair(QString(stem), line_tables.back().get());
+    line_views.push_back(std::move(view));
   }
   if (passkey_view_->mapCount() > 0) {
     figs << qMakePair(QString("passkey_heatmaps"), passkey_view_->plot());
@@ -731,7 +751,12 @@ QStringList MainWindow::exportReport(const QString& folder, QString* error) {
     figs << qMakePair(QString("token_by_token"), compare_view_->plot());
     tables << qMakePair(QString("token_by_token"), tc.get());
   }
-  return ReportExporter::write(folder, figs, tables, dpi_->value(), error);
+  // Figures for a paper: the full text width of a two-column paper at 8 pt (the report's index.md says so).
+  ReportExporter::Options options;
+  options.figure = FigureSize::twoColumns();
+  options.figure.dpi = dpi_->value();
+  options.provenance = ReportExporter::provenance(results_->visibleRuns());
+  return ReportExporter::write(folder, figs, tables, options, error);
 }
 
 namespace {
@@ -754,13 +779,20 @@ void MainWindow::rememberFolder(const QString& key, const QString& path) {
 }
 
 void MainWindow::exportFigureDialog(const QString& which) {
+  QCustomPlot* plot = figure(which);
+  if (!plot) return;
+  FigureExportDialog options(FigureExporter::preferredAspect(plot), this);
+  if (options.exec() != QDialog::Accepted) return;
+  dpi_->setValue(options.size().dpi);
   QString filter;
   const QString path = QFileDialog::getSaveFileName(this, tr("Export figure"), QDir(lastFolder("export")).filePath(which + ".png"),
                                                     tr("PNG image (*.png);;PDF (*.pdf);;SVG (*.svg)"), &filter);
   if (path.isEmpty()) return;
   rememberFolder("export", path);
   QString err;
-  if (!exportFigure(which, withSuffix(path, filter), -1, &err)) QMessageBox::warning(this, tr("Export"), err);
+  const bool ok = options.preset() == FigureExportDialog::AsOnScreen ? exportFigure(which, withSuffix(path, filter), -1, &err)
+                                                                     : exportFigure(which, withSuffix(path, filter), options.size(), &err);
+  if (!ok) QMessageBox::warning(this, tr("Export"), err);
   else statusBar()->showMessage(tr("Wrote %1").arg(withSuffix(path, filter)), 5000);
 }
 

@@ -7,6 +7,7 @@
 #include <QMainWindow>
 #include <functional>
 
+#include "figure_exporter.h"
 #include "preset_check.h"
 #include "workbench_options.h"
 
@@ -67,6 +68,8 @@ class MainWindow : public QMainWindow {
   // Figures: "perplexity" or "passkey"; tables: "comparison", "perplexity", "passkey", "library", "queue".
   // The format follows the suffix. dpi < 0: the window's DPI setting.
   bool exportFigure(const QString& which, const QString& path, int dpi = -1, QString* error = nullptr);
+  // At a physical size for a paper (what File ▸ Export figure's dialog asks for).
+  bool exportFigure(const QString& which, const QString& path, const FigureSize& size, QString* error = nullptr);
   bool exportTable(const QString& which, const QString& path, QString* error = nullptr);
   QStringList exportReport(const QString& folder, QString* error = nullptr);
   // Asked before closing while runs are active (default: a message box); tests answer it themselves.

@@ -41,6 +41,8 @@ QVector<PasskeyGrid> PasskeyGrid::fromResults(const QVector<TaskRunResult>& runs
         PasskeyGrid g;
         g.label = name + " · " + t.toString();
         g.complete = r.complete;
+    g.per_byte = r.perByte();
+        g.per_byte = r.perByte();
         g.trials = r.details["samples"].toInt();
         for (const auto& v : r.details["lengths"].toArray()) g.lengths << v.toDouble();
         for (const auto& v : r.details["depths"].toArray()) g.depths << v.toDouble();
@@ -53,6 +55,7 @@ QVector<PasskeyGrid> PasskeyGrid::fromResults(const QVector<TaskRunResult>& runs
     PasskeyGrid g;
     g.label = name;
     g.complete = r.complete;
+    g.per_byte = r.perByte();
     g.trials = r.details["trials"].toInt();
     for (const auto& v : r.details["lengths"].toArray()) g.lengths << v.toDouble();
     for (const auto& v : r.details["depths"].toArray()) g.depths << v.toDouble();

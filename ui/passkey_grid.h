@@ -16,6 +16,7 @@ struct PasskeyGrid {
   QVector<QVector<double>> accuracy;  // [depth][length]
   int trials = 0;
   bool complete = false;
+  bool per_byte = false;  // a byte-level model's map: lengths in bytes
 
   int cellsDone() const;
   static QVector<PasskeyGrid> fromResults(const QVector<TaskRunResult>& runs);

@@ -24,6 +24,7 @@ void readInstance(const QJsonObject& o, TaskRunResult& r) {
   if (o["config"].isObject()) r.config = o["config"].toObject();
   if (o.contains("dtype")) r.dtype = o["dtype"].toString();
   if (o.contains("weights")) r.weights = o["weights"].toString();
+  if (o["tokenizer"].isString()) r.tokenizer = o["tokenizer"].toString();
 }
 
 QString compact(const QJsonValue& v) {
@@ -176,6 +177,7 @@ bool ResultSet::applyEvent(const QJsonObject& e) {
     if (r.config_id.isEmpty()) r.config_id = old.config_id;
     if (r.dtype.isEmpty()) r.dtype = old.dtype;
     if (r.weights.isEmpty()) r.weights = old.weights;
+    if (r.tokenizer.isEmpty()) r.tokenizer = old.tokenizer;
     r.provenance = old.provenance;
     r.model_path = old.model_path;
     r.order = old.from_store ? r.order : old.order;
@@ -200,6 +202,7 @@ void ResultSet::applyHistory(const QJsonArray& list) {
     r.provenance = h["provenance"].toObject();
     if (r.dtype.isEmpty()) r.dtype = r.provenance["dtype"].toString();
     if (r.weights.isEmpty()) r.weights = r.provenance["weights_fingerprint"].toString();
+    if (r.tokenizer.isEmpty()) r.tokenizer = r.provenance["tokenizer"].toString();
     r.finished = h["finished"].toString();
     const QJsonObject res = h["results"].toObject();
     r.metrics = res["metrics"].toObject();
@@ -223,6 +226,7 @@ void ResultSet::applyHistory(const QJsonArray& list) {
       if (live.alias.isEmpty()) live.alias = r.alias;
       if (live.dtype.isEmpty()) live.dtype = r.dtype;
       if (live.weights.isEmpty()) live.weights = r.weights;
+      if (live.tokenizer.isEmpty()) live.tokenizer = r.tokenizer;
       continue;
     }
     upsert(std::move(r));

@@ -42,6 +42,27 @@ QString latexEscape(QString s) {
   return s;
 }
 
+// A metric's name as a paper's header would have it (LaTeX, already escaped): "ppl@256" → "PPL ($L{=}256$)",
+// "tokens_per_s@1x256" → "tokens/s (1$\times$256)", "acc_norm" → "acc (norm.)", "bits_per_byte" → "bits/byte".
+QString readableMetric(const QString& metric) {
+  static const QList<QPair<QString, QString>> names = {
+      {"longppl", "LongPPL"},       {"ppl", "PPL"},           {"word_perplexity", "word PPL"},
+      {"byte_perplexity", "byte PPL"}, {"token_perplexity", "token PPL"}, {"char_perplexity", "char.\\ PPL"},
+      {"perplexity", "PPL"},        {"bits_per_byte", "bits/byte"}, {"bits_per_char", "bits/char."},
+      {"acc_norm", "acc (norm.)"},  {"tokens_per_s", "tokens/s"}, {"accuracy", "accuracy"}};
+  const int at = metric.indexOf('@');
+  const QString base = at < 0 ? metric : metric.left(at), arg = at < 0 ? QString() : metric.mid(at + 1);
+  QString name;
+  for (const auto& [raw, nice] : names)
+    if (base == raw) name = nice;
+  if (name.isEmpty()) name = latexEscape(base);
+  if (arg.isEmpty()) return name;
+  static const QRegularExpression bxs("^(\\d+)x(\\d+)$"), num("^\\d+$");
+  if (const auto mm = bxs.match(arg); mm.hasMatch()) return name + " (" + mm.captured(1) + "$\\times$" + mm.captured(2) + ")";
+  if (num.match(arg).hasMatch()) return name + " ($L{=}" + arg + "$)";
+  return name + " (" + latexEscape(arg) + ")";
+}
+
 bool best(const QAbstractItemModel& m, int r, int c) { return m.data(m.index(r, c), TableRole::Best).toBool(); }
 }  // namespace
 
@@ -86,7 +107,7 @@ QString TableExporter::toLatex(const QAbstractItemModel& m, const QString& capti
   bool grouped = false;
   for (int c = 0; c < n; ++c) {
     const QString h = header(m, c);
-    const int space = h.indexOf(' ');
+    const int space = h.lastIndexOf(' ');  // "TASK INSTANCE METRIC": metric names have no spaces, instances may
     if (c > 0 && space > 0) {
       group[c] = h.left(space);
       metric[c] = h.mid(space + 1);
@@ -125,7 +146,7 @@ QString TableExporter::toLatex(const QAbstractItemModel& m, const QString& capti
     out += top.join(" & ") + " \\\\\n" + (rules.isEmpty() ? QString() : rules + "\n");
   }
   QStringList h;
-  for (int c = 0; c < n; ++c) h << latexEscape(metric[c]);
+  for (int c = 0; c < n; ++c) h << (c == 0 ? latexEscape(metric[c]) : readableMetric(metric[c]));
   out += h.join(" & ") + " \\\\\n\\midrule\n";
   for (int r = 0; r < m.rowCount(); ++r) {
     QStringList row;

@@ -12,6 +12,9 @@ struct TaskRunResult {
   QString alias, config_id;
   QJsonObject identity;
   QString dtype, weights;  // precision and weights fingerprint: a row is one model · setting · precision · weights
+  // The tokenizer's kind as the engine names it ("bytes", "BPE", "byte-level BPE", "sentencepiece"; the worker's
+  // `start` event, or the store's provenance): "bytes" means lengths in bytes and perplexities per byte.
+  QString tokenizer;
   QJsonObject metrics;     // e.g. {"ppl@256": 12.3} or {"acc": 0.6, "acc_stderr": 0.01}
   QJsonObject details;     // ppl_vs_length: {"series": [...]}; passkey: {"lengths", "depths", "accuracy"}
   QJsonObject config;      // the resolved task config
@@ -25,6 +28,7 @@ struct TaskRunResult {
   QString row_suffix, variant;
   qint64 order = 0;  // arrival order (history by creation time first): larger is newer
 
+  bool perByte() const { return tokenizer == "bytes"; }
   QString instanceName() const { return alias.isEmpty() ? task : alias; }
   // "model" for the checkpoint's own RoPE, else "model · setting", plus what tells equal names apart: the name of a
   // table row, and with instance() of a line or a heatmap.

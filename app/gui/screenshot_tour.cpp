@@ -8,6 +8,7 @@
 #include <QTimer>
 #include <cstdio>
 
+#include "figure_exporter.h"
 #include "main_window.h"
 #include "model_library.h"
 #include "ppl_plot_view.h"
@@ -95,6 +96,13 @@ void ScreenshotTour::capture() {
   w_->setupTabs()->setCurrentIndex(0);
   w_->resultTabs()->setCurrentIndex(0);
   shot("workbench-perplexity.png");
+  // the same figure as File ▸ Export figure writes it for a paper: two columns (7 in) at 8 pt, one panel per unit
+  // (the BPE model per token, the byte-level model per byte), one legend
+  {
+    FigureSize paper = FigureSize::twoColumns(FigureExporter::preferredAspect(w_->pplView()->plot()));
+    paper.dpi = 150;
+    ok &= FigureExporter::save(w_->pplView()->plot(), d.filePath("figure-panels.png"), paper);
+  }
   w_->setupTabs()->setCurrentIndex(1);
   w_->resultTabs()->setCurrentIndex(1);
   shot("passkey-heatmaps.png");

@@ -10,6 +10,7 @@
 #include <QStandardItemModel>
 #include <QTableWidget>
 #include <QSet>
+#include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -21,6 +22,7 @@
 #include <qcustomplot.h>
 
 #include "comparison_table_model.h"
+#include "figure_export_dialog.h"
 #include "figure_exporter.h"
 #include "lmscope/version.h"
 #include "passkey_grid.h"
@@ -153,7 +155,7 @@ class ExportersTest : public QObject {
     // the task of "TASK METRIC" headers spans its metrics' columns; the metric row names them
     QVERIFY2(tex.contains("& \\multicolumn{2}{c}{piqa} & \\multicolumn{2}{c}{ppl\\_vs\\_length} \\\\"), qPrintable(tex));
     QVERIFY(tex.contains("\\cmidrule(lr){2-3}\\cmidrule(lr){4-5}"));
-    QVERIFY(tex.contains("acc & acc\\_norm & ppl@64 & ppl@512 \\\\"));
+    QVERIFY2(tex.contains("acc & acc (norm.) & PPL ($L{=}64$) & PPL ($L{=}512$) \\\\"), qPrintable(tex));  // readable headers
     QVERIFY(tex.contains("\\begin{tabular}{lrrrr}"));
     QVERIFY(!tex.contains("resizebox"));  // four value columns fit
     QStandardItemModel wide(1, 7);
@@ -265,6 +267,122 @@ class ExportersTest : public QObject {
     const int taken = SeriesStyle::slotOf("newcomer");
     QCOMPARE(taken, slot["model 11"]);  // asked again in reverse order above, model 11 first
     QVERIFY(SeriesStyle::slotOf("model 0") != taken);
+  }
+
+  void twelveLinesLookDistinctAndKeepTheirLookWhenPastRunsAreHidden() {
+    QSettings().remove("plot");
+    ResultSet r;
+    // 6 runs from the store, 6 of this session
+    QJsonArray history;
+    for (int i = 0; i < 6; ++i)
+      history.append(QJsonObject{{"run_key", QString("stored%1").arg(i)}, {"model", QString("stored %1").arg(i)}, {"setting", ""},
+                                 {"task", "ppl_vs_length"}, {"units_done", 2}, {"unit_count", 2}, {"created", "2026-11-01T10:00:00"},
+                                 {"results", QJsonObject{{"metrics", QJsonObject{{"ppl@64", 10.0 + i}}}, {"details", series({{64, 10.0 + i}, {128, 9.0 + i}})}}}});
+    r.applyHistory(history);
+    for (int i = 0; i < 6; ++i)
+      r.applyEvent(workerEvent("result", QString("live %1").arg(i), "", "ppl_vs_length", {{"ppl@64", 20.0 + i}}, series({{64, 20.0 + i}, {128, 19.0 + i}})));
+    PplPlotView view(&r);
+    auto looks = [&view] {
+      QMap<QString, QString> out;
+      for (int g = 0; g < view.plot()->graphCount(); ++g) {
+        const QCPGraph* graph = view.plot()->graph(g);
+        out[graph->name()] = QString("%1/%2/%3").arg(graph->pen().color().name()).arg(int(graph->scatterStyle().shape())).arg(int(graph->pen().style()));
+      }
+      return out;
+    };
+    const auto all = looks();
+    QCOMPARE(all.size(), 12);
+    QCOMPARE(QSet<QString>(all.begin(), all.end()).size(), 12);  // pairwise distinct (colour, marker, line style)
+    r.setShowStored(false);
+    const auto live = looks();
+    QCOMPARE(live.size(), 6);
+    for (auto it = live.begin(); it != live.end(); ++it) QCOMPARE(it.value(), all[it.key()]);
+    r.setShowStored(true);
+    QCOMPARE(looks(), all);
+  }
+
+  void perByteAndPerTokenNeverShareAnAxis() {
+    ResultSet r;
+    // the worker's start event names each run's tokenizer; byte-level B has the lowest numbers (per byte)
+    QJsonArray planned;
+    for (const auto& [model, tok] : {std::pair{"A", "BPE"}, std::pair{"A2", "sentencepiece"}, std::pair{"B", "bytes"}})
+      planned.append(QJsonObject{{"run_key", QString(model) + "ppl_vs_length"}, {"model", model}, {"setting", ""}, {"task", "ppl_vs_length"}, {"tokenizer", tok}});
+    r.applyEvent({{"event", "start"}, {"task_runs", planned}});
+    r.applyEvent(workerEvent("result", "A", "", "ppl_vs_length", {{"ppl@64", 30.0}, {"ppl@512", 20.0}}, series({{64, 30.0}, {512, 20.0}})));
+    r.applyEvent(workerEvent("result", "A2", "", "ppl_vs_length", {{"ppl@64", 35.0}, {"ppl@512", 25.0}}, series({{64, 35.0}, {512, 25.0}})));
+    r.applyEvent(workerEvent("result", "B", "", "ppl_vs_length", {{"ppl@64", 4.0}, {"ppl@512", 3.5}}, series({{64, 4.0}, {512, 3.5}})));
+    QVERIFY(r.runsOf("B").front().perByte() && !r.runsOf("A").front().perByte());
+    PplPlotView view(&r);
+    QCOMPARE(view.panelCount(), 2);
+    QMap<QCPAxis*, QSet<bool>> units;  // per value axis: the units of its lines
+    for (int g = 0; g < view.plot()->graphCount(); ++g) {
+      QCPGraph* graph = view.plot()->graph(g);
+      units[graph->valueAxis()].insert(graph->name() == "B");
+      units[graph->keyAxis()].insert(graph->name() == "B");
+    }
+    QCOMPARE(units.size(), 4);  // two panels, each with its own axes
+    for (const auto& u : units) QCOMPARE(u.size(), 1);
+    for (auto it = units.begin(); it != units.end(); ++it) {
+      const bool bytes = *it.value().begin();
+      const QString label = it.key()->label();
+      QVERIFY2(bytes ? label.contains("byte") : !label.contains("byte"), qPrintable(label));
+    }
+    QCOMPARE(view.legendItemCount(), 3);
+    // the comparison table ranks per-token values among themselves: A is best, B (per byte) never is
+    ComparisonTableModel m(&r);
+    const int col = columnOf(m, "ppl_vs_length ppl@512");
+    QVERIFY(col > 0);
+    for (int row = 0; row < m.rowCount(); ++row) {
+      const QString who = m.data(m.index(row, 0), Qt::DisplayRole).toString();
+      QCOMPARE(m.data(m.index(row, col), TableRole::Best).toBool(), who == "A");
+      if (who == "B") QVERIFY(m.data(m.index(row, col), Qt::ToolTipRole).toString().contains("per byte"));
+    }
+    // the store's provenance says the same for past runs
+    ResultSet h;
+    h.applyHistory(QJsonArray{QJsonObject{{"run_key", "k"}, {"model", "B"}, {"task", "ppl_vs_length"}, {"units_done", 1}, {"unit_count", 1},
+                                          {"provenance", QJsonObject{{"tokenizer", "bytes"}}},
+                                          {"results", QJsonObject{{"metrics", QJsonObject{{"ppl@64", 4.0}}}, {"details", series({{64, 4.0}})}}}}});
+    QVERIFY(h.runs().front().perByte());
+  }
+
+  void severalCorporaAreOnePanelEachWithOneLegend() {
+    ResultSet r;
+    const QStringList corpora{"ppl:pg19", "ppl:arxiv", "ppl:code"};
+    for (const QString& model : {"A", "B", "C"})
+      for (int c = 0; c < corpora.size(); ++c) {
+        QJsonObject e = workerEvent("result", model, "", "ppl_vs_length", {{"ppl@64", 10.0 + c}}, series({{64, 10.0 + c}, {1024, 8.0 + c}, {4096, 7.0 + c}}));
+        e["run_key"] = model + corpora[c];
+        e["alias"] = corpora[c];
+        r.applyEvent(e);
+      }
+    PplPlotView view(&r);
+    QCOMPARE(view.panelCount(), 3);
+    QCOMPARE(view.lineCount(), 9);
+    QCOMPARE(view.legendItemCount(), 3);  // one legend: a model once, whatever the panels
+    QCOMPARE(view.plot()->axisRects().size(), 3);
+    QStringList titles;
+    for (const auto& p : view.panels()) titles << p.title;
+    QCOMPARE(titles, corpora);
+    // one length scale for all panels (log₂: the lengths span a factor 64)
+    for (QCPAxisRect* rect : view.plot()->axisRects()) {
+      QCOMPARE(rect->axis(QCPAxis::atBottom)->range(), view.plot()->xAxis->range());
+      QCOMPARE(rect->axis(QCPAxis::atBottom)->scaleType(), QCPAxis::stLogarithmic);
+      QCOMPARE(rect->graphs().size(), 3);
+    }
+    // laid out at a paper size, the titles neither touch each other nor their axes
+    view.plot()->setViewport(QRect(0, 0, 700, 300));
+    view.plot()->replot();
+    QList<QRect> title_rects;
+    for (QCPLayoutElement* e : view.plot()->plotLayout()->elements(true))
+      if (auto* t = qobject_cast<QCPTextElement*>(e)) title_rects << t->outerRect();
+    QCOMPARE(title_rects.size(), 3);
+    for (int i = 0; i < 3; ++i) {
+      for (int j = i + 1; j < 3; ++j) QVERIFY(!title_rects[i].intersects(title_rects[j]));
+      for (QCPAxisRect* rect : view.plot()->axisRects()) QVERIFY(!title_rects[i].intersects(rect->rect()));
+    }
+    QTemporaryDir dir;
+    QVERIFY(FigureExporter::save(view.plot(), dir.filePath("panels.pdf"), FigureSize::twoColumns(FigureExporter::preferredAspect(view.plot()))));
+    if (qEnvironmentVariableIsSet("LMSCOPE_KEEP_EXPORTS")) QFile::copy(dir.filePath("panels.pdf"), "/tmp/panels.pdf");
   }
 
   void tokenByTokenReadsTheCompareTask() {
@@ -379,6 +497,67 @@ class ExportersTest : public QObject {
     QCOMPARE(labels, 5);
   }
 
+  void paperSizeExports() {
+    // A figure for a paper: the PDF page, the SVG's declared size and the PNG's pixels are the physical size asked
+    // for, and the tick labels, axis labels and legend are the chosen point size in the file.
+    QObject owner;
+    ResultSet* r = filled(&owner);
+    PplPlotView view(r);  // never shown
+    QTemporaryDir dir;
+    for (const FigureSize& size : {FigureSize{3.3, 2.4, 8, 300}, FigureSize{7.0, 3.2, 9, 150}}) {
+      QString err;
+      QVERIFY2(FigureExporter::save(view.plot(), dir.filePath("p.pdf"), size, &err), qPrintable(err));
+      QVERIFY2(FigureExporter::save(view.plot(), dir.filePath("p.svg"), size, &err), qPrintable(err));
+      QVERIFY2(FigureExporter::save(view.plot(), dir.filePath("p.png"), size, &err), qPrintable(err));
+      if (qEnvironmentVariableIsSet("LMSCOPE_KEEP_EXPORTS")) for (const char* e : {"pdf", "svg", "png"}) QFile::copy(dir.filePath(QString("p.") + e), QString("/tmp/paper-%1.%2").arg(size.font_pt).arg(e));
+      // PDF: the MediaBox in points = inches × 72 (Qt writes whole points)
+      const QByteArray pdf = readAll(dir.filePath("p.pdf"));
+      const QRegularExpressionMatch box = QRegularExpression(R"re(/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\])re").match(QString::fromLatin1(pdf));
+      QVERIFY2(box.hasMatch(), "no MediaBox");
+      QVERIFY2(std::abs(box.captured(1).toDouble() - size.width_in * 72) <= 0.5 && std::abs(box.captured(2).toDouble() - size.height_in * 72) <= 0.5,
+               qPrintable(QString("MediaBox %1 x %2 for %3").arg(box.captured(1), box.captured(2), size.describe())));
+      // SVG: width/height in mm with a viewBox
+      const QString svg = QString::fromUtf8(readAll(dir.filePath("p.svg")));
+      const QRegularExpressionMatch wh = QRegularExpression(R"re(<svg[^>]*width="([\d.]+)mm"[^>]*height="([\d.]+)mm")re").match(svg);
+      QVERIFY2(wh.hasMatch(), qPrintable(svg.left(400)));
+      QVERIFY(std::abs(wh.captured(1).toDouble() - size.width_in * 25.4) < 0.05);
+      QVERIFY(std::abs(wh.captured(2).toDouble() - size.height_in * 25.4) < 0.05);
+      const QRegularExpressionMatch vb = QRegularExpression(R"re(viewBox="0 0 ([\d.]+) ([\d.]+)")re").match(svg);
+      QVERIFY(vb.hasMatch());
+      // the font of the axis label "context length (tokens)" in points: its size in viewBox units × pt per unit
+      const double pt_per_unit = size.width_in * 72 / vb.captured(1).toDouble();
+      QList<double> sizes;
+      for (auto it = QRegularExpression(R"re(font-size="([\d.]+)")re").globalMatch(svg); it.hasNext();) sizes << it.next().captured(1).toDouble() * pt_per_unit;
+      QVERIFY(!sizes.isEmpty());
+      for (double s : sizes) QVERIFY2(std::abs(s - size.font_pt) < 0.15, qPrintable(QString("a %1 pt font in a %2 pt figure").arg(s).arg(size.font_pt)));
+      // PNG: inches × dpi pixels, the dpi recorded
+      const QImage png(dir.filePath("p.png"));
+      QCOMPARE(png.size(), QSize(int(std::lround(size.width_in * size.dpi)), int(std::lround(size.height_in * size.dpi))));
+      QVERIFY(std::abs(png.dotsPerMeterX() - size.dpi / 0.0254) < 2);
+    }
+    // the widget keeps its screen fonts
+    QCOMPARE(view.plot()->xAxis->labelFont().pixelSize(), -1);
+    QVERIFY(!FigureExporter::save(view.plot(), dir.filePath("p.pdf"), FigureSize{0, 0, 8, 300}));
+  }
+
+  void exportDialogPresetsAndRemembersTheChoice() {
+    QSettings().remove("export");
+    {
+      FigureExportDialog d(0.5);
+      QCOMPARE(d.preset(), FigureExportDialog::TwoColumns);  // the default
+      QCOMPARE(d.size().width_in, 7.0);
+      QCOMPARE(d.size().height_in, 3.5);  // the figure's aspect
+      d.setPreset(FigureExportDialog::OneColumn);
+      QCOMPARE(d.size().width_in, 3.3);
+      if (qEnvironmentVariableIsSet("LMSCOPE_KEEP_EXPORTS")) d.grab().save("/tmp/export-dialog.png");
+      d.remember();
+    }
+    FigureExportDialog again(0.5);
+    QCOMPARE(again.preset(), FigureExportDialog::OneColumn);
+    QCOMPARE(again.size().width_in, 3.3);
+    QCOMPARE(FigureSize::fromSettings().width_in, 3.3);
+  }
+
   void anEmptyPlotKeepsItsAxesAtFullSize() {
     // before any result the legend is empty: the axes still take the plot's width and height
     QObject owner;
@@ -416,6 +595,14 @@ class ExportersTest : public QObject {
       const QByteArray text = readAll(svg);
       QVERIFY2(text.count("<image") <= 1, "only the colour bar may be a bitmap");
       QVERIFY(text.count("<rect") >= 8);
+      // at a paper size too, in SVG and PDF: the cells are rectangles, only the colour bar is an image
+      QVERIFY(FigureExporter::save(heat.plot(), svg, FigureSize::oneColumn()));
+      const QByteArray paper = readAll(svg);
+      QVERIFY2(paper.count("<image") <= 1, "only the colour bar may be a bitmap");
+      QVERIFY(paper.count("<rect") >= 8);
+      QVERIFY(FigureExporter::save(heat.plot(), svgDir.filePath("heat.pdf"), FigureSize::oneColumn()));
+      QVERIFY(readAll(svgDir.filePath("heat.pdf")).count("/Subtype /Image") <= 1);
+      if (qEnvironmentVariableIsSet("LMSCOPE_KEEP_EXPORTS")) QFile::copy(svgDir.filePath("heat.pdf"), "/tmp/heat.pdf");
     }
     PplPlotView ppl(r);
     ComparisonTableModel cmp(r);

@@ -345,7 +345,8 @@ void emit_start(const RunPlan& plan, const RunSpec& spec, const RunOptions& opt,
     list.push_back({{"run_key", r.key}, {"model", sides[r.model].entry.name}, {"setting", r.rope},
                     {"task", r.task->name()}, {"alias", r.alias}, {"config_id", r.config_id},
                     {"identity", r.identity}, {"config", r.task->config()}, {"dtype", spec.dtype},
-                    {"weights", sides[r.model].fingerprint}, {"units", r.task->unit_count()},
+                    {"weights", sides[r.model].fingerprint}, {"tokenizer", sides[r.model].tokenizer->kind()},
+                    {"units", r.task->unit_count()},
                     {"stored", r.units.size()}, {"to_compute", r.pending.size()}});
     pending += static_cast<std::int64_t>(r.pending.size());
   }
