@@ -10,6 +10,7 @@
 #include "preset_check.h"
 #include "workbench_options.h"
 
+class AnalysisView;
 class ComparisonTableModel;
 class EngineClient;
 class ModelLibrary;
@@ -54,6 +55,7 @@ class MainWindow : public QMainWindow {
   ComparisonTableModel* comparison() const { return comparison_; }
   QAbstractItemModel* comparisonSorted() const;
   RunDetailsView* details() const { return details_; }
+  AnalysisView* analysisView() const { return analysis_; }
   QTabWidget* resultTabs() const { return result_tabs_; }
   QTabWidget* setupTabs() const { return setup_tabs_; }
   bool historyLoaded() const { return history_loaded_; }
@@ -115,6 +117,8 @@ class MainWindow : public QMainWindow {
   QVector<DataIssue> dataIssues() const;
   void updateFactorCount();
   QCustomPlot* figure(const QString& which) const;
+  // The Analysis tab's pieces: model families from the library, per-item outcomes through a short-lived worker.
+  void setUpAnalysis();
 
   WorkbenchOptions options_;
   EngineClient* engine_;
@@ -131,6 +135,7 @@ class MainWindow : public QMainWindow {
   PasskeyHeatmapView* passkey_view_ = nullptr;
   TokenComparisonView* compare_view_ = nullptr;
   RunDetailsView* details_ = nullptr;
+  AnalysisView* analysis_ = nullptr;
   QTableView* queue_view_ = nullptr;
   QTabWidget* setup_tabs_ = nullptr;
   QTabWidget* result_tabs_ = nullptr;
