@@ -6,6 +6,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QAbstractItemView>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSet>
@@ -45,6 +46,8 @@ void refill(QComboBox* c, const QStringList& items, int fallback = 0) {
   c->addItems(items);
   const int i = items.indexOf(cur);
   c->setCurrentIndex(i >= 0 ? i : items.isEmpty() ? -1 : std::min(fallback, int(items.size()) - 1));
+  // the list as wide as its longest entry, however narrow the combo is kept
+  c->view()->setMinimumWidth(c->view()->sizeHintForColumn(0) + 24);
 }
 
 void addGroups(QComboBox* c, bool with_length_task) {
@@ -93,8 +96,10 @@ AnalysisView::AnalysisView(ResultSet* results, QWidget* parent)
   outcome_ = new QComboBox(this);
   compare_ = new QPushButton(tr("Compare"), this);
   compare_->setToolTip(tr("Reads both runs' per-item outcomes from the results store"));
-  for (auto* c : {metric_, top_metric_, x_, y_, row_a_, row_b_, instance_})
-    c->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  for (auto* c : {metric_, top_metric_, x_, y_, row_a_, row_b_, instance_}) {
+    c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    c->setMinimumContentsLength(c == instance_ ? 14 : 20);
+  }
   controls_->addWidget(row(this, {label("A", this), row_a_, label("B", this), row_b_, label(tr("task"), this), instance_,
                                   compare_, label(tr("outcome"), this), outcome_}));
 

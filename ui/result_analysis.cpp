@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 #include <vector>
 
 namespace lmscope::analysis {
@@ -306,6 +307,20 @@ Averages averages(const QVector<ResultRecord>& records, const AveragesOptions& o
     if (col_of.contains(k)) continue;
     col_of.insert(k, a.columns.size());
     a.columns.push_back({r.instance, r.metric_key, r.length == 0 && accuracyLike(r.metric), r.lower_is_better});
+  }
+  // within a task instance, metrics by name and lengths in numeric order ("ppl@256" before "ppl@1024")
+  {
+    QStringList seen;
+    for (const auto& c : a.columns)
+      if (!seen.contains(c.instance)) seen << c.instance;
+    auto key = [&](const AverageColumn& c) {
+      const int at = c.metric_key.indexOf('@');
+      return std::make_tuple(seen.indexOf(c.instance), at < 0 ? c.metric_key : c.metric_key.left(at),
+                             at < 0 ? -1.0 : c.metric_key.mid(at + 1).toDouble());
+    };
+    std::stable_sort(a.columns.begin(), a.columns.end(), [&](const AverageColumn& x, const AverageColumn& y) { return key(x) < key(y); });
+    col_of.clear();
+    for (int i = 0; i < a.columns.size(); ++i) col_of.insert(a.columns[i].instance + '\x1f' + a.columns[i].metric_key, i);
   }
   for (const auto& c : a.columns)
     if (c.averaged) a.averaged << c.header();

@@ -229,6 +229,11 @@ class AnalysisTest : public QObject {
     const QString tex = TableExporter::toLatex(t, t.caption());
     QVERIFY(tex.contains("\\multicolumn{1}{c}{piqa}") || tex.contains("piqa"));
     QVERIFY(tex.contains("Avg"));
+    // lengths in numeric order, as the comparison table orders them
+    const auto l = averages(toRecords({run("m", "", "ppl_vs_length", {{"ppl@1024", 1.0}, {"ppl@256", 2.0}})}));
+    QCOMPARE(l.columns.size(), 2);
+    QCOMPARE(l.columns[0].metric_key, QString("ppl@256"));
+    QVERIFY(l.averaged.isEmpty());
   }
 
   void pairedComparisonMatchesScipyAndSaysWhatDoesNotMatch() {
