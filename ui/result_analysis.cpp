@@ -168,9 +168,10 @@ void fill(AnalysisTable& t, const Summary& s) {
     if (s.partial > 0) row << AnalysisTable::count(g.partial);
     rows << row;
   }
-  const int col0 = ranking ? 1 : 0;
-  markBest(rows, col0 + 2, s.lower_is_better);  // mean
-  markBest(rows, col0 + 3, s.lower_is_better);  // best
+  if (ranking) {  // a "best length" would mean nothing
+    markBest(rows, 3, s.lower_is_better);  // mean
+    markBest(rows, 4, s.lower_is_better);  // best
+  }
   t.reset(h, rows, tips);
   t.setCaption(QObject::tr("%1 by %2: mean, best and sample standard deviation of the complete values (%3)")
                    .arg(s.choice.text(), groupByName(s.by), dir));
@@ -520,7 +521,7 @@ PairedComparison pairedCompare(const RunItems& a, const QString& config_a, const
 }
 
 void fillPaired(AnalysisTable& t, const PairedComparison& c, const QString& label_a, const QString& label_b) {
-  QStringList h{QObject::tr("outcome"), QObject::tr("items"), "A", "B", QObject::tr("A − B"), QObject::tr("95% low"),
+  QStringList h{QObject::tr("outcome"), QObject::tr("items"), "A", "B", QObject::tr("A−B"), QObject::tr("95% low"),
                 QObject::tr("95% high")};
   QStringList tips{QString(), QObject::tr("items in both runs"), QObject::tr("mean over the common items: %1").arg(label_a),
                    QObject::tr("mean over the common items: %1").arg(label_b), QObject::tr("mean paired difference"),

@@ -146,6 +146,9 @@ class AnalysisTest : public QObject {
     QCOMPARE(l.rows[0].group, QString("1024"));
     QCOMPARE(l.rows[0].summary.mean, 20.5);
     QCOMPARE(l.rows[1].summary.mean, 28.25);
+    AnalysisTable lt;
+    fill(lt, l);
+    QVERIFY(!lt.cell(0, 2).best && !lt.cell(1, 2).best);  // no "best length"
     // higher is better for passkey: the best group first
     const Summary p = summarize(recs, kPasskey, GroupBy::Method);
     QCOMPARE(p.rows[0].group, QString("yarn"));  // (1 + .9 + .9 + .8) / 4 = 0.9
@@ -187,6 +190,11 @@ class AnalysisTest : public QObject {
     fillCorrelations(t, all);
     QCOMPARE(t.rowCount(), 1);
     QCOMPARE(t.cell(0, 2).value.toDouble(), 8.0);
+    // LaTeX that pdflatex takes: "Pearson" and "Spearman" spanning their r / p, the Greek letter as math
+    const QString tex = TableExporter::toLatex(t, t.caption());
+    QVERIFY(tex.contains("\\multicolumn{2}{c}{Spearman}"));
+    QVERIFY(tex.contains("$\\rho$"));
+    QVERIFY(!tex.contains(QString::fromUtf8("ρ")));
   }
 
   void averagesTableAveragesAccuracyColumnsOnly() {
