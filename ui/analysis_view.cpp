@@ -98,7 +98,7 @@ AnalysisView::AnalysisView(ResultSet* results, QWidget* parent)
   compare_->setToolTip(tr("Reads both runs' per-item outcomes from the results store"));
   for (auto* c : {metric_, top_metric_, x_, y_, row_a_, row_b_, instance_}) {
     c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    c->setMinimumContentsLength(c == instance_ ? 14 : 20);
+    c->setMinimumContentsLength(c == instance_ ? 12 : 16);
   }
   controls_->addWidget(row(this, {label("A", this), row_a_, label("B", this), row_b_, label(tr("task"), this), instance_,
                                   compare_, label(tr("outcome"), this), outcome_}));
@@ -128,7 +128,9 @@ AnalysisView::AnalysisView(ResultSet* results, QWidget* parent)
   auto* top = new QHBoxLayout;
   top->addWidget(label(tr("View"), this));
   top->addWidget(mode_);
-  top->addWidget(controls_, 1);
+  top->addStretch();
+  // the mode's choices on a line of their own; they never make the window wider than the rest of it asks
+  controls_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(view_);
   split->addWidget(plot_);
@@ -137,6 +139,7 @@ AnalysisView::AnalysisView(ResultSet* results, QWidget* parent)
   bottom->addWidget(export_btn, 0, Qt::AlignTop);
   auto* v = new QVBoxLayout(this);
   v->addLayout(top);
+  v->addWidget(controls_);
   v->addWidget(split, 1);
   v->addLayout(bottom);
 
