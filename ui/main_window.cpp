@@ -39,6 +39,8 @@
 #include <memory>
 
 #include "about_box.h"
+#include "analysis_report.h"
+#include "analysis_view.h"
 #include "comparison_table_model.h"
 #include "engine_client.h"
 #include "figure_export_dialog.h"
@@ -303,6 +305,9 @@ void MainWindow::buildUi() {
                                                    {tr("Export data…"), [this] { exportTableDialog("compare"); }}}),
                        tr("Token by token"));
   result_tabs_->addTab(withButtons(cmp, {{tr("Export table…"), [this] { exportTableDialog("comparison"); }}}), tr("Comparison"));
+  analysis_ = new AnalysisView(results_, this);
+  setUpAnalysis();
+  result_tabs_->addTab(analysis_, tr("Analysis"));
   result_tabs_->addTab(details_, tr("Run details"));
   auto* right = new QWidget(this);
   auto* rl = new QVBoxLayout(right);
@@ -751,12 +756,56 @@ QStringList MainWindow::exportReport(const QString& folder, QString* error) {
     figs << qMakePair(QString("token_by_token"), compare_view_->plot());
     tables << qMakePair(QString("token_by_token"), tc.get());
   }
+  // the analysis section: rankings, per-length means, top 10, correlations (what there is enough results for)
+  const AnalysisReport analysis = AnalysisReport::build(analysis_->records());
+  for (const auto& [stem, table] : analysis.tables) tables << qMakePair(stem, static_cast<QAbstractItemModel*>(table));
   // Figures for a paper: the full text width of a two-column paper at 8 pt (the report's index.md says so).
   ReportExporter::Options options;
   options.figure = FigureSize::twoColumns();
   options.figure.dpi = dpi_->value();
   options.provenance = ReportExporter::provenance(results_->visibleRuns());
-  return ReportExporter::write(folder, figs, tables, options, error);
+  QStringList written = ReportExporter::write(folder, figs, tables, options, error);
+  AnalysisReport::appendNotes(folder, analysis.notes, error);
+  return written;
+}
+
+void MainWindow::setUpAnalysis() {
+  auto families = [this] {
+    lmscope::analysis::FamilyLookup f;
+    for (int i = 0; i < library_->entries().size(); ++i) {
+      const auto& e = library_->entries()[i];
+      const QString family = e.info["family"].toString();
+      if (family.isEmpty()) continue;
+      f.insert(library_->displayName(i), family);
+      f.insert(e.folder, family);
+    }
+    analysis_->setFamilies(f);
+  };
+  connect(library_, &QAbstractItemModel::dataChanged, analysis_, families);
+  connect(library_, &QAbstractItemModel::rowsInserted, analysis_, families);
+  families();
+  // per-item outcomes for paired comparisons: a short-lived worker answers `items` (docs/worker.md)
+  analysis_->setItemsFetcher([this](const QStringList& keys, AnalysisView::ItemsCallback done) {
+    auto* w = new WorkerProcess(options_.cli, "items", "cpu", QProcessEnvironment::systemEnvironment(), this);
+    auto answered = std::make_shared<bool>(false);
+    connect(w, &WorkerProcess::ready, w, [this, w, keys] {
+      QJsonObject req{{"cmd", "items"}, {"id", "items"}, {"run_keys", QJsonArray::fromStringList(keys)}};
+      if (!options_.store.isEmpty()) req["store"] = options_.store;
+      w->send(req);
+    });
+    connect(w, &WorkerProcess::event, analysis_, [w, done, answered](const QJsonObject& e) {
+      const QString ev = e["event"].toString();
+      if (ev != "items" && ev != "error") return;
+      *answered = true;
+      done(e["runs"].toArray(), ev == "error" ? e["message"].toString() : QString());
+      w->stop();
+    });
+    connect(w, &WorkerProcess::exited, w, [w, done, answered](bool, const QString& why) {
+      if (!*answered) done({}, why.isEmpty() ? tr("the worker exited") : why);
+      w->deleteLater();
+    });
+    w->start();
+  });
 }
 
 namespace {

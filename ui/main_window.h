@@ -11,6 +11,7 @@
 #include "preset_check.h"
 #include "workbench_options.h"
 
+class AnalysisView;
 class ComparisonTableModel;
 class EngineClient;
 class ModelLibrary;
@@ -55,6 +56,7 @@ class MainWindow : public QMainWindow {
   ComparisonTableModel* comparison() const { return comparison_; }
   QAbstractItemModel* comparisonSorted() const;
   RunDetailsView* details() const { return details_; }
+  AnalysisView* analysisView() const { return analysis_; }
   QTabWidget* resultTabs() const { return result_tabs_; }
   QTabWidget* setupTabs() const { return setup_tabs_; }
   bool historyLoaded() const { return history_loaded_; }
@@ -118,6 +120,8 @@ class MainWindow : public QMainWindow {
   QVector<DataIssue> dataIssues() const;
   void updateFactorCount();
   QCustomPlot* figure(const QString& which) const;
+  // The Analysis tab's pieces: model families from the library, per-item outcomes through a short-lived worker.
+  void setUpAnalysis();
 
   WorkbenchOptions options_;
   EngineClient* engine_;
@@ -134,6 +138,7 @@ class MainWindow : public QMainWindow {
   PasskeyHeatmapView* passkey_view_ = nullptr;
   TokenComparisonView* compare_view_ = nullptr;
   RunDetailsView* details_ = nullptr;
+  AnalysisView* analysis_ = nullptr;
   QTableView* queue_view_ = nullptr;
   QTabWidget* setup_tabs_ = nullptr;
   QTabWidget* result_tabs_ = nullptr;

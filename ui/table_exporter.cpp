@@ -39,6 +39,7 @@ QString latexEscape(QString s) {
   for (const char* c : {"&", "%", "$", "#", "_", "{", "}"}) s.replace(c, QString("\\") + c);
   s.replace('~', "\\textasciitilde{}").replace('^', "\\textasciicircum{}");
   s.replace(QString::fromUtf8("±"), "$\\pm$").replace(QString::fromUtf8("·"), "$\\cdot$");
+  s.replace(QString::fromUtf8("ρ"), "$\\rho$").replace(QString::fromUtf8("−"), "$-$");  // pdflatex's utf8 has neither
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include "lmscope/error.h"
 #include "lmscope/json_input.h"
 #include "lmscope/eval/task.h"
+#include "lmscope/run/item_outcomes.h"
 #include "lmscope/run/result_identity.h"
 #include "lmscope/eval/task_schema.h"
 #include "lmscope/run/results_store.h"
@@ -64,11 +65,12 @@ class Worker {
       else if (cmd == "tasks") send({{"event", "tasks"}, {"tasks", eval::task_names()}, {"schema", eval::task_schemas_json()}}, id);
       else if (cmd == "inspect") send({{"event", "inspect"}, {"model", inspect_json(Checkpoint::open(req.text("model")))}}, id);
       else if (cmd == "history") history(req, id);
+      else if (cmd == "items") items(req, id);
       else if (cmd == "run") start_run(req, id);
       else if (cmd == "check") check(req, id);
       else if (cmd == "cancel") cancel(id);
       else if (cmd == "release_claims") release_claims(req, id);
-      else error(id, "bad_input", "unknown cmd '" + cmd + "' (ping, tasks, inspect, history, run, check, cancel, release_claims, quit)");
+      else error(id, "bad_input", "unknown cmd '" + cmd + "' (ping, tasks, inspect, history, items, run, check, cancel, release_claims, quit)");
     } catch (const BadInput& e) {
       error(id, "bad_input", e.what());
     } catch (const std::filesystem::filesystem_error& e) {
@@ -104,6 +106,25 @@ class Worker {
       list.push_back(std::move(row));
     }
     send({{"event", "history"}, {"store", store.path().string()}, {"task_runs", list}}, id);
+  }
+
+  // Per-item outcomes of stored task runs (`run_key`, or `run_keys` for several), for paired comparisons.
+  void items(const WorkerRequest& req, const nlohmann::json& id) {
+    run::ResultsStore store(store_of(req));
+    std::vector<std::string> keys;
+    if (req.has("run_keys")) {
+      const auto& k = req.body["run_keys"];
+      if (!k.is_array()) throw BadInput("'run_keys' must be a list of run keys");
+      for (const auto& v : k) {
+        if (!v.is_string()) throw BadInput("'run_keys' must be a list of run keys");
+        keys.push_back(v.get<std::string>());
+      }
+    } else {
+      keys.push_back(req.text("run_key"));
+    }
+    nlohmann::json runs = nlohmann::json::array();
+    for (const auto& k : keys) runs.push_back(run::to_json(run::read_item_outcomes(store, k)));
+    send({{"event", "items"}, {"store", store.path().string()}, {"runs", runs}}, id);
   }
 
   // What `run` would refuse, refused now (run::check_run): the GUI asks before it launches.

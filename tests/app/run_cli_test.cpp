@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <thread>
@@ -356,6 +358,86 @@ TEST_F(RunCli, WorkerCancelsARunAndKeepsItsUnits) {
   const auto n = s.units(s.task_runs().at(0).run_key).size();
   EXPECT_GE(n, 1u);
   EXPECT_LT(n, 200u);
+  EXPECT_EQ(w.close_and_wait(), 0);
+}
+
+TEST_F(RunCli, WorkerReadsPerItemOutcomesBackFromTheStore) {
+  // The `items` request (docs/worker.md): per-item outcomes of stored task runs, for paired comparisons in the GUI.
+  std::ofstream(tmp.path / "piqa.jsonl")
+      << R"({"goal": "Keep bread fresh", "sol1": "Wrap it in a cloth.", "sol2": "Leave it in the rain.", "label": 0})" "\n"
+      << R"({"goal": "Dry wet shoes", "sol1": "Stuff them with paper.", "sol2": "Fill them with water.", "label": 0})" "\n"
+      << R"({"goal": "Cool hot soup", "sol1": "Boil it longer.", "sol2": "Stir it and wait.", "label": 1})" "\n";
+  json tasks = json::array();
+  tasks.push_back({{"task", "piqa"}, {"data", "piqa.jsonl"}});
+  tasks.push_back({{"task", "ppl_vs_length"}, {"data", "wiki.raw"}, {"lengths", {16, 32}}});
+  tasks.push_back({{"task", "passkey"}, {"lengths", {300}}, {"depths", {0.0, 1.0}}, {"trials", 2}});
+  tasks.push_back({{"task", "wikitext"}, {"data", "wiki.raw"}, {"max_length", 16}});
+  const json spec{{"models", {{{"path", "tiny"}, {"tokenizer", "bytes"}}}}, {"rope", {"", "linear:factor=2"}}, {"tasks", tasks}};
+  test::write_text(tmp.path / "items.json", spec.dump());
+  const auto store = tmp.path / "items.sqlite";
+  ASSERT_EQ(cli("run " + q(tmp.path / "items.json") + " --store " + q(store) + " --quiet").code, 0);
+  test::WorkerProcess w;
+  EXPECT_EQ(w.next()["event"], "ready");
+  w.send({{"id", 1}, {"cmd", "history"}, {"store", store.string()}});
+  const auto h = w.until("history");
+  ASSERT_EQ(h["task_runs"].size(), 8u);
+  std::map<std::string, std::vector<std::string>> items_of;  // task → piqa item ids per run (to pair settings)
+  for (const auto& t : h["task_runs"]) {
+    const std::string task = t["task"];
+    const auto& metrics = t["results"]["metrics"];
+    w.send({{"id", 2}, {"cmd", "items"}, {"store", store.string()}, {"run_key", t["run_key"]}});
+    const auto a = w.until("items");
+    ASSERT_EQ(a["id"], 2);
+    ASSERT_EQ(a["runs"].size(), 1u);
+    const auto& run = a["runs"][0];
+    EXPECT_EQ(run["run_key"], t["run_key"]);
+    EXPECT_TRUE(run["complete"]) << task;
+    EXPECT_EQ(run["units_stored"], run["unit_count"]) << task;
+    std::map<std::string, json> by_name;
+    for (const auto& o : run["outcomes"]) by_name[o["name"]] = o;
+    auto mean = [](const json& o) {
+      double s = 0;
+      for (const auto& v : o["values"]) s += v.get<double>();
+      return s / static_cast<double>(o["values"].size());
+    };
+    if (task == "piqa") {
+      for (const char* m : {"acc", "acc_norm"}) {
+        ASSERT_TRUE(by_name.count(m)) << m;
+        EXPECT_TRUE(by_name[m]["binary"]);
+        EXPECT_EQ(by_name[m]["items"], json({"0", "1", "2"}));
+        EXPECT_NEAR(mean(by_name[m]), metrics[m].get<double>(), 1e-12) << m;  // the task's own aggregate
+      }
+      ASSERT_TRUE(by_name.count("loglik"));
+      EXPECT_FALSE(by_name["loglik"]["binary"]);
+      items_of[task].push_back(by_name["acc"]["items"].dump());
+    } else if (task == "passkey") {
+      ASSERT_TRUE(by_name.count("found@300"));
+      EXPECT_EQ(by_name["found@300"]["values"].size(), 4u);  // 2 depths × 2 trials
+      EXPECT_NEAR(mean(by_name["found@300"]), metrics["accuracy@300"].get<double>(), 1e-12);
+    } else if (task == "ppl_vs_length" || task == "wikitext") {
+      // per unit / document: the corpus-level value is a token- (byte-) weighted mean, so it lies within them
+      for (const auto& [name, o] : by_name) {
+        EXPECT_TRUE(o["lower_is_better"]) << name;
+        double lo = 1e300, hi = -1e300;
+        for (const auto& v : o["values"]) {
+          lo = std::min(lo, v.get<double>());
+          hi = std::max(hi, v.get<double>());
+        }
+        const double corpus = task == "wikitext" ? metrics["bits_per_byte"].get<double>()
+                                                 : std::log(metrics["ppl@" + name.substr(4)].get<double>());
+        EXPECT_LE(lo, corpus + 1e-9) << name;
+        EXPECT_GE(hi, corpus - 1e-9) << name;
+      }
+      EXPECT_EQ(by_name.size(), task == "wikitext" ? 1u : 2u);
+      if (task == "wikitext") EXPECT_EQ(by_name["bits_per_byte"]["values"].size(), 6u);
+    }
+  }
+  ASSERT_EQ(items_of["piqa"].size(), 2u);
+  EXPECT_EQ(items_of["piqa"][0], items_of["piqa"][1]);  // both settings answer on the same items
+  w.send({{"id", 3}, {"cmd", "items"}, {"store", store.string()}, {"run_key", "nope"}});
+  const auto e = w.until("error");
+  EXPECT_EQ(e["kind"], "bad_input");
+  EXPECT_NE(e["message"].get<std::string>().find("nope"), std::string::npos);
   EXPECT_EQ(w.close_and_wait(), 0);
 }
 

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cmath>
+
 #include "lmscope/error.h"
+#include "lmscope/run/item_outcomes.h"
 #include "lmscope/run/result_identity.h"
 #include "lmscope/run/results_store.h"
 #include "support/test_support.h"
@@ -158,6 +161,46 @@ TEST(ResultsStoreDamage, ADeviceOrFolderIsNotAStore) {
       EXPECT_NE(std::string(e.what()).find(p.string()), std::string::npos) << e.what();
     }
   }
+}
+
+TEST(ItemOutcomes, StoredUnitsReadBackAsOutcomesPerItem) {
+  test::TempDir tmp;
+  run::ResultsStore s(tmp.path / "s.sqlite");
+  auto mc = task_run("mc", 3);
+  mc.task = "piqa";
+  s.put_task_run(mc);
+  s.put_unit("mc", 0, {json::array({{{"item", 0}, {"loglik", {-1.5, -2.0}}, {"gold", 1}, {"acc", 0}, {"acc_norm", 1}},
+                                    {{"item", 1}, {"loglik", {-0.5, -3.0}}, {"gold", 0}, {"acc", 1}, {"acc_norm", 1}}}),
+                       0.1, 10, "cpu"});
+  s.put_unit("mc", 2, {json::array({{{"item", 4}, {"loglik", {-1.0, -0.25}}, {"gold", 1}, {"acc", 1}, {"acc_norm", 0}}}), 0.1, 10, "cpu"});
+  const auto o = run::read_item_outcomes(s, "mc");
+  EXPECT_EQ(o.units_stored, 2);
+  EXPECT_FALSE(o.complete);  // unit 1 missing and nothing aggregated
+  ASSERT_EQ(o.outcomes.size(), 3u);
+  EXPECT_EQ(o.outcomes[0].name, "acc");
+  EXPECT_TRUE(o.outcomes[0].binary);
+  EXPECT_EQ(o.outcomes[0].items, (std::vector<std::string>{"0", "1", "4"}));
+  EXPECT_EQ(o.outcomes[0].values, (std::vector<double>{0, 1, 1}));
+  EXPECT_EQ(o.outcomes[1].name, "acc_norm");
+  EXPECT_EQ(o.outcomes[1].values, (std::vector<double>{1, 1, 0}));
+  EXPECT_EQ(o.outcomes[2].name, "loglik");  // the gold choice's
+  EXPECT_EQ(o.outcomes[2].values, (std::vector<double>{-2.0, -0.5, -0.25}));
+  // perplexity units: mean NLL per token by length; wikitext documents: bits per byte
+  const std::vector<std::pair<std::int64_t, json>> ppl{{0, {{"length", 16}, {"nll", 30.0}, {"tokens", 15}, {"windows", 1}}},
+                                                       {1, {{"length", 32}, {"nll", 62.0}, {"tokens", 31}, {"windows", 1}}}};
+  const auto p = run::item_outcomes_of_units("ppl_vs_length", ppl);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0].name, "nll@16");
+  EXPECT_TRUE(p[0].lower_is_better);
+  EXPECT_DOUBLE_EQ(p[0].values[0], 2.0);
+  EXPECT_EQ(p[1].items[0], "unit 1");
+  const auto wk = run::item_outcomes_of_units("wikitext", {{3, {{"loglik", -std::log(2.0) * 80}, {"bytes", 40}, {"tokens", 40}}}});
+  ASSERT_EQ(wk.size(), 1u);
+  EXPECT_DOUBLE_EQ(wk[0].values[0], 2.0);
+  std::string note;
+  EXPECT_TRUE(run::item_outcomes_of_units("throughput", {{0, {{"tokens_per_s", 5.0}}}}, &note).empty());
+  EXPECT_NE(note.find("no per-item outcomes"), std::string::npos);
+  EXPECT_THROW(run::read_item_outcomes(s, "absent"), BadInput);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include <qcustomplot.h>
 
 #include "about_box.h"
+#include "analysis_view.h"
 #include "comparison_table_model.h"
 #include "lmscope/random_checkpoint.h"
 #include "lmscope/version.h"
@@ -486,7 +487,19 @@ class MainWindowTest : public QObject {
       QCOMPARE(QJsonDocument::fromJson(readAll(out.filePath("ppl.json"))).object()["rows"].toArray().size(), 4);
       const QStringList report = w.exportReport(out.filePath("report"), &err);
       QVERIFY2(err.isEmpty(), qPrintable(err));
-      QCOMPARE(report.size(), 2 * 3 + 3 * 4 + 1);
+      // figures, tables, index.md, and the analysis section: the two RoPE methods ranked by perplexity, its
+      // per-length means and top 10 (no correlation: too few pairs, said in the notes)
+      QCOMPARE(report.size(), 2 * 3 + 3 * 4 + 1 + 3 * 4);
+      QVERIFY(report.contains(out.filePath("report/analysis_methods_ppl_vs_length_ppl.tex")));
+      const QString index = QString::fromUtf8(readAll(out.filePath("report/index.md")));
+      QVERIFY(index.contains("## analysis_top10_ppl_vs_length_ppl"));
+      QVERIFY(index.contains("## Analysis notes"));
+      // the Analysis tab ranks the same methods
+      AnalysisView* analysis = w.analysisView();
+      analysis->setMode(AnalysisView::Mode::Summary);
+      QVERIFY(analysis->setMetric(QString::fromUtf8("ppl_vs_length · ppl")));
+      analysis->setGroupBy(lmscope::analysis::GroupBy::Method);
+      QCOMPARE(analysis->table()->rowCount(), 2);
       w.close();
     }
     // reopening shows the past runs from the store

@@ -23,3 +23,28 @@ for t, df in [(2.1, 6), (0.3, 3), (-4.0, 20), (1.0, 1)]:
 for k, n in [(2, 9), (100, 230), (0, 0), (5, 10)]:
     p = stats.binomtest(k, n, 0.5).pvalue if n > 0 else 1.0
     print(f"mcnemar only_b={k} n={n} p={p:.17g}")
+
+# tests/ui/analysis_test.cpp: the RoPE-study-like fixture (ppl@1024/2048 and passkey accuracy@1024/2048 of four
+# complete settings, pairs in the order the test lists them) and the paired comparison's items.
+import numpy as np
+
+ppl = [20, 40, 18, 22, 19, 21, 25, 30]
+pk = [1.0, 0.4, 1.0, 0.9, 0.9, 0.8, 0.8, 0.6]
+r = stats.pearsonr(ppl, pk)
+print(f"analysis pearson r={r.statistic:.17g} p={r.pvalue:.17g}")
+s = stats.spearmanr(ppl, pk)
+print(f"analysis spearman r={s.statistic:.17g} p={s.pvalue:.17g}")
+print(f"analysis yarn std={np.std([18, 22, 19, 21], ddof=1):.17g} original std={np.std([20, 40], ddof=1):.17g}")
+# paired items: 40 items; A right on items i % 3 != 0, B right on items i % 4 != 0
+a = [1 if i % 3 else 0 for i in range(40)]
+b = [1 if i % 4 else 0 for i in range(40)]
+only_a = sum(1 for x, y in zip(a, b) if x and not y)
+only_b = sum(1 for x, y in zip(a, b) if y and not x)
+p = stats.binomtest(only_b, only_a + only_b, 0.5).pvalue
+print(f"analysis mcnemar only_a={only_a} only_b={only_b} p={p:.17g}")
+# continuous: loglik A = -1 - 0.05 i, B = -1.2 - 0.05 i + 0.3 sin(i)
+la = [-1 - 0.05 * i for i in range(40)]
+lb = [-1.2 - 0.05 * i + 0.3 * np.sin(i) for i in range(40)]
+d = np.array(la) - np.array(lb)
+bs = stats.bootstrap((d,), np.mean, method="percentile", n_resamples=10000, random_state=1)
+print(f"analysis bootstrap mean={d.mean():.17g} low={bs.confidence_interval.low:.6g} high={bs.confidence_interval.high:.6g}")
