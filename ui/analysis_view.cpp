@@ -121,6 +121,7 @@ AnalysisView::AnalysisView(ResultSet* results, QWidget* parent)
 
   note_ = new QLabel(this);
   note_->setWordWrap(true);
+  note_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);  // a wrapped note takes the height it needs
   note_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   auto* export_btn = new QPushButton(tr("Export table…"), this);
   connect(export_btn, &QPushButton::clicked, this, &AnalysisView::exportDialog);

@@ -57,6 +57,8 @@ QVector<ResultRecord> toRecords(const QVector<TaskRunResult>& runs, const Family
         }
       }
       rec.overall = rec.length == 0 && with_lengths.contains(rec.metric);
+      // A byte-level model's perplexity is per byte: another quantity, never ranked or averaged with per-token ones.
+      if (r.perByte() && ComparisonTableModel::unitDependsOnTokenizer(rec.metric)) rec.metric += QStringLiteral(" (per byte)");
       rec.value = it.value().toDouble();
       rec.lower_is_better = lowerIsBetter(rec.metric);
       rec.complete = r.complete;

@@ -8,6 +8,7 @@
 #include <QTimer>
 #include <cstdio>
 
+#include "analysis_view.h"
 #include "figure_exporter.h"
 #include "main_window.h"
 #include "model_library.h"
@@ -106,6 +107,17 @@ void ScreenshotTour::capture() {
   w_->setupTabs()->setCurrentIndex(1);
   w_->resultTabs()->setCurrentIndex(1);
   shot("passkey-heatmaps.png");
+  // the Analysis tab: per-token perplexity ranked by RoPE method (mean, best, std, n over the lengths)
+  for (int i = 0; i < w_->resultTabs()->count(); ++i)
+    if (w_->resultTabs()->tabText(i) == QObject::tr("Analysis")) w_->resultTabs()->setCurrentIndex(i);
+  w_->analysisView()->setMode(AnalysisView::Mode::Summary);
+  w_->analysisView()->setGroupBy(lmscope::analysis::GroupBy::Method);
+  for (const QString& m : w_->analysisView()->metricChoices())
+    if (m.contains("ppl")) {
+      w_->analysisView()->setMetric(m);
+      break;
+    }
+  shot("analysis-summary.png");
   // the RoPE editor with a grid sweep (not launched: it shows how the count grows before launch)
   RopeSetting yarn;
   yarn.method = "yarn";

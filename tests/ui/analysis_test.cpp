@@ -88,6 +88,15 @@ QVector<double> binaryB() {
 class AnalysisTest : public QObject {
   Q_OBJECT
  private slots:
+  void perBytePerplexityIsAnotherMetric() {
+    TaskRunResult bytes = run("demo-bytes", "", "ppl_vs_length", {{"ppl@256", 3.0}, {"acc", 0.5}});
+    bytes.tokenizer = "bytes";
+    const auto recs = toRecords({run("demo-llama", "", "ppl_vs_length", {{"ppl@256", 30.0}, {"acc", 0.4}}), bytes}, {});
+    QStringList metrics;
+    for (const auto& r : recs) metrics << r.model + ":" + r.metric;
+    metrics.sort();
+    QCOMPARE(metrics, (QStringList{"demo-bytes:acc", "demo-bytes:ppl (per byte)", "demo-llama:acc", "demo-llama:ppl"}));
+  }
   void recordsCarryMethodLengthAndFamily() {
     QCOMPARE(ropeMethod(""), QString("original"));
     QCOMPARE(ropeMethod("yarn:factor=4,original_max_position_embeddings=4096"), QString("yarn"));

@@ -488,16 +488,17 @@ class MainWindowTest : public QObject {
       const QStringList report = w.exportReport(out.filePath("report"), &err);
       QVERIFY2(err.isEmpty(), qPrintable(err));
       // figures, tables, index.md, and the analysis section: the two RoPE methods ranked by perplexity, its
-      // per-length means and top 10 (no correlation: too few pairs, said in the notes)
+      // per-length means and top 10 (no correlation: too few pairs, said in the notes); the model is byte-level, so its
+      // perplexity is per byte and named so
       QCOMPARE(report.size(), 2 * 3 + 3 * 4 + 1 + 3 * 4);
-      QVERIFY(report.contains(out.filePath("report/analysis_methods_ppl_vs_length_ppl.tex")));
+      QVERIFY(report.contains(out.filePath("report/analysis_methods_ppl_vs_length_ppl_per_byte.tex")));
       const QString index = QString::fromUtf8(readAll(out.filePath("report/index.md")));
-      QVERIFY(index.contains("## analysis_top10_ppl_vs_length_ppl"));
+      QVERIFY(index.contains("## analysis_top10_ppl_vs_length_ppl_per_byte"));
       QVERIFY(index.contains("## Analysis notes"));
       // the Analysis tab ranks the same methods
       AnalysisView* analysis = w.analysisView();
       analysis->setMode(AnalysisView::Mode::Summary);
-      QVERIFY(analysis->setMetric(QString::fromUtf8("ppl_vs_length · ppl")));
+      QVERIFY(analysis->setMetric(QString::fromUtf8("ppl_vs_length · ppl (per byte)")));
       analysis->setGroupBy(lmscope::analysis::GroupBy::Method);
       QCOMPARE(analysis->table()->rowCount(), 2);
       w.close();
