@@ -158,6 +158,11 @@ std::filesystem::path TaskSettings::file(const std::string& key, const std::stri
   return data_path(s_, key, task(), base_dir, what);
 }
 
+SettingSchema text_field_setting(std::string default_field) {
+  return {.key = "field", .type = SettingType::text, .label = "text field", .help = "the field of a .jsonl/.json record",
+          .default_value = std::move(default_field)};
+}
+
 SettingSchema common_setting(std::string_view key, std::string help, std::optional<nlohmann::json> default_value) {
   for (const auto& c : common_setting_schemas())
     if (c.key == key) {

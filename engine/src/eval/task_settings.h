@@ -53,5 +53,7 @@ class TaskSettings {
 // ones when given.
 SettingSchema common_setting(std::string_view key, std::string help = {},
                              std::optional<nlohmann::json> default_value = std::nullopt);
+// `field`: which field of a .jsonl/.json record holds the text, for the tasks that read documents.
+SettingSchema text_field_setting(std::string default_field = "text");
 
 }  // namespace lmscope::eval

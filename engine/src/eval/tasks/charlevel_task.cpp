@@ -458,8 +458,7 @@ TaskSchema charlevel_schema() {
           {{.key = "data", .type = T::file, .label = "data file",
             .help = "text: a raw file (wiki.test.raw, enwik8, any text), .jsonl with `field`, or a .json list",
             .default_value = nullptr, .required = true},
-           {.key = "field", .type = T::text, .label = "text field", .help = "the field of a .jsonl/.json record",
-            .default_value = "text"},
+           text_field_setting(),
            {.key = "split", .type = T::choice, .label = "standard split",
             .help = "a standard split's byte range of one raw corpus file (enwik8/enwik9: 90/5/5%); none: the whole "
                     "file",

@@ -261,8 +261,7 @@ TaskSchema longppl_schema() {
           {{.key = "data", .type = T::file, .label = "data file",
             .help = "long documents: a text file (one document), .jsonl with a `text` field, or a .json list",
             .default_value = nullptr, .required = true},
-           {.key = "field", .type = T::text, .label = "text field", .help = "the field of a .jsonl/.json record",
-            .default_value = "text"},
+           text_field_setting(),
            {.key = "lengths", .type = T::integer_list, .label = "lengths (tokens)",
             .help = "documents are cut to their first L model tokens (shorter ones are left out of L); "
                     "none: the max length",

@@ -106,8 +106,7 @@ TaskSchema wikitext_schema() {
                         .help = "the WikiText-2 raw test file (wiki.test.raw, split at its top-level headings) or a "
                                 ".jsonl with a `page` field",
                         .default_value = nullptr, .required = true},
-                       {.key = "field", .type = T::text, .label = "text field",
-                        .help = "the field of a .jsonl/.json record", .default_value = "page"},
+                       text_field_setting("page"),
                        common_setting("alias"), common_setting("limit", "the first N documents; none: all"),
                        common_setting("max_length"), common_setting("batch_size")},
           .make = [](const TaskSettings& s, const TaskEnv& env, const std::string& base_dir) -> std::unique_ptr<Task> {
