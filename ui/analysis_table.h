@@ -25,7 +25,10 @@ class AnalysisTable : public QAbstractTableModel {
   explicit AnalysisTable(QObject* parent = nullptr) : QAbstractTableModel(parent) {}
   void reset(const QStringList& headers, const QVector<QVector<Cell>>& rows, const QStringList& header_tips = {});
   // What the table is, one sentence (the export's caption and the view's line under the table).
-  void setCaption(const QString& c) { caption_ = c; }
+  void setCaption(const QString& c) {
+    caption_ = c;
+    setProperty("lmscope_caption", c);  // what TableExporter's LaTeX uses as the caption
+  }
   const QString& caption() const { return caption_; }
 
   int rowCount(const QModelIndex& parent = {}) const override;

@@ -87,6 +87,7 @@ MainWindow::MainWindow(const WorkbenchOptions& options, QWidget* parent)
   setAcceptDrops(true);
   comparison_sorted_->setSourceModel(comparison_);
   comparison_sorted_->setSortRole(TableRole::Value);
+  comparison_sorted_->setProperty("lmscope_caption", tr("Results per model and RoPE setting (the best complete value of each column in bold)"));
   buildUi();
 
   connect(engine_, &EngineClient::inspected, this, [this](const QString& folder, const QJsonObject& info) {
@@ -732,19 +733,28 @@ QStringList MainWindow::exportReport(const QString& folder, QString* error) {
   std::unique_ptr<QAbstractItemModel> pk(PasskeyGrid::toTable(passkey_view_->grids(), nullptr));
   std::unique_ptr<QAbstractItemModel> tc(TokenComparisonRun::toTable(compare_view_->runs(), nullptr));
   ReportExporter::Figures figs;
+  pk->setProperty("lmscope_caption", tr("Passkey retrieval accuracy by context length and key depth"));
   ReportExporter::Tables tables{{"comparison", comparison_sorted_}};
   // The line figures each quantity has data for (offscreen views, the shown one's quantity left as it is).
   std::vector<std::unique_ptr<PplPlotView>> line_views;
   std::vector<std::unique_ptr<QAbstractItemModel>> line_tables;
-  const std::pair<PplSeries::Quantity, const char*> quantities[] = {{PplSeries::Quantity::Perplexity, "perplexity_vs_length"},
-                                                                    {PplSeries::Quantity::LongPpl, "longppl_vs_length"},
-                                                                    {PplSeries::Quantity::Throughput, "throughput_vs_length"}};
-  for (const auto& [q, stem] : quantities) {
+  struct Quantity {
+    PplSeries::Quantity q;
+    const char* stem;
+    QString caption;
+  };
+  const Quantity quantities[] = {
+      {PplSeries::Quantity::Perplexity, "perplexity_vs_length",
+       tr("Perplexity by context length (per token; byte-level models per byte)")},
+      {PplSeries::Quantity::LongPpl, "longppl_vs_length", tr("LongPPL by context length")},
+      {PplSeries::Quantity::Throughput, "throughput_vs_length", tr("Scoring throughput (tokens/s) by context length")}};
+  for (const auto& [q, stem, caption] : quantities) {
     auto view = std::make_unique<PplPlotView>(results_);
     view->setQuantity(q);
     if (view->series().isEmpty()) continue;
     figs << qMakePair(QString(stem), view->plot());
     line_tables.emplace_back(PplSeries::toTable(view->series(), nullptr));
+    line_tables.back()->setProperty("lmscope_caption", caption);
     tables << qMakePair(QString(stem), line_tables.back().get());
     line_views.push_back(std::move(view));
   }

@@ -1,5 +1,6 @@
 #include "report_exporter.h"
 
+#include <QAbstractItemModel>
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -136,7 +137,9 @@ QStringList ReportExporter::write(const QString& folder, const Figures& figures,
       if (TableExporter::save(*model, path, &err, stem)) written << path;
       else fail(err);
     }
-    index += QString("## %1\n\n").arg(stem) + TableExporter::toMarkdown(*model) +
+    const QString described = model->property("lmscope_caption").toString();
+    index += QString("## %1\n\n").arg(stem) + (described.isEmpty() ? QString() : "*" + described + ".*\n\n") +
+             TableExporter::toMarkdown(*model) +
              QString("\n[CSV](%1.csv) · [LaTeX](%1.tex) · [JSON](%1.json)\n\n").arg(stem);
   }
   index += options.provenance;

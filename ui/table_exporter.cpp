@@ -117,7 +117,11 @@ QString TableExporter::toLatex(const QAbstractItemModel& m, const QString& capti
       metric[c] = h;
     }
   }
-  QString slug = caption.toLower();
+  // A table may describe itself (the model's `lmscope_caption` property, a sentence): that is the caption, and the
+  // name given here (a file stem) only makes the label.
+  const QString described = m.property("lmscope_caption").toString();
+  const QString caption_text = described.isEmpty() ? caption : described;
+  QString slug = (caption.isEmpty() ? caption_text : caption).toLower();
   slug.replace(QRegularExpression("[^a-z0-9]+"), "-");
   slug.remove(QRegularExpression("^-+|-+$"));
   const bool wide = n - 1 > 4;
@@ -125,7 +129,7 @@ QString TableExporter::toLatex(const QAbstractItemModel& m, const QString& capti
   out += "% needs \\usepackage{booktabs}";
   out += wide ? " and \\usepackage{graphicx}\n" : "\n";
   out += "\\begin{table}[t]\n\\centering\n";
-  out += "\\caption{" + latexEscape(caption.isEmpty() ? QString("Results of the selected runs") : caption) + "}\n";
+  out += "\\caption{" + latexEscape(caption_text.isEmpty() ? QString("Results of the selected runs") : caption_text) + "}\n";
   out += "\\label{tab:" + (slug.isEmpty() ? QString("lmscope-results") : slug) + "}\n";
   if (wide) out += "\\resizebox{\\linewidth}{!}{%\n";
   out += "\\begin{tabular}{l" + QString(std::max(0, n - 1), 'r') + "}\n\\toprule\n";

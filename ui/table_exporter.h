@@ -13,6 +13,7 @@ class TableExporter {
   // From the file's suffix (.csv, .tex, .md, .json); false when unknown.
   static bool formatForPath(const QString& path, Format* format);
   static QString toCsv(const QAbstractItemModel& m);
+  // caption: the table's name (its label; also the caption unless the model has an `lmscope_caption` property).
   static QString toLatex(const QAbstractItemModel& m, const QString& caption = {});
   static QString toMarkdown(const QAbstractItemModel& m);
   static QString toJson(const QAbstractItemModel& m);

@@ -152,6 +152,12 @@ class ExportersTest : public QObject {
     QVERIFY(tex.contains("\\caption{piqa\\_results}"));
     QVERIFY(tex.contains("\\textbf{0.7000 $\\pm$ 0.0110}"));
     QVERIFY(tex.contains("\\label{tab:piqa-results}"));
+    // a table that describes itself: its sentence is the caption, the name still makes the label
+    m.setProperty("lmscope_caption", "Accuracy and perplexity of A and B");
+    const QString described = TableExporter::toLatex(m, "piqa_results");
+    QVERIFY(described.contains("\\caption{Accuracy and perplexity of A and B}"));
+    QVERIFY(described.contains("\\label{tab:piqa-results}"));
+    m.setProperty("lmscope_caption", QVariant());
     // the task of "TASK METRIC" headers spans its metrics' columns; the metric row names them
     QVERIFY2(tex.contains("& \\multicolumn{2}{c}{piqa} & \\multicolumn{2}{c}{ppl\\_vs\\_length} \\\\"), qPrintable(tex));
     QVERIFY(tex.contains("\\cmidrule(lr){2-3}\\cmidrule(lr){4-5}"));
