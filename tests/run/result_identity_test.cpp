@@ -76,6 +76,11 @@ TEST_F(Identity, TheSameRequestIsOneIdentityWhateverThePathOrBatch) {
   EXPECT_EQ(a[0]["alias"], "ppl_vs_length");
   EXPECT_EQ(a[0]["identity"]["settings"].value("max_chunks", -2), -2);
   EXPECT_EQ(fewer[0]["identity"]["settings"]["max_chunks"], 1);
+  // the schema's default given explicitly is the same request as leaving it out; another value is not
+  const auto explicit_default = planned(json::array({ppl("a.txt", {{"field", "text"}})}));
+  const auto other_field = planned(json::array({ppl("a.txt", {{"field", "body"}})}));
+  EXPECT_EQ(a[0]["config_id"], explicit_default[0]["config_id"]);
+  EXPECT_NE(a[0]["config_id"], other_field[0]["config_id"]);
 }
 
 TEST_F(Identity, EventsAndTheStoreCarryTheInstance) {

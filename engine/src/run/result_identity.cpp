@@ -1,6 +1,7 @@
 #include "lmscope/run/result_identity.h"
 
 #include "eval/task_data.h"
+#include "lmscope/eval/task_schema.h"
 #include "lmscope/json_input.h"
 
 namespace lmscope::run {
@@ -21,6 +22,13 @@ nlohmann::json task_instance_identity(const nlohmann::json& settings, const nloh
   for (const char* k : kPresentationSettings) requested.erase(k);
   const std::string task = config.value("task", requested.value("task", std::string()));
   requested.erase("task");
+  // A setting given with its schema default asks for what leaving it out asks for: the same identity.
+  if (const eval::TaskSchema* schema = eval::find_task_schema(task))
+    for (auto it = requested.begin(); it != requested.end();) {
+      const eval::SettingSchema* d = schema->find(it.key());
+      if (d != nullptr && !d->default_value.is_null() && *it == d->default_value) it = requested.erase(it);
+      else ++it;
+    }
   nlohmann::json content = nlohmann::json::object();
   if (config.is_object()) {
     for (const char* k : {"data_hash", "filler", "haystack"})

@@ -14,7 +14,8 @@
 namespace lmscope::run {
 
 // The settings the user asked for (the spec's task entry, top-level defaults merged in) minus what does not change
-// the numbers (alias, batch_size) and minus file locations, plus the content hashes the resolved task config holds
+// the numbers (alias, batch_size), minus settings given with their schema default (as if left out) and minus file
+// locations, plus the content hashes the resolved task config holds
 // for those files (data, filler, haystack, recall's data sets) and the evaluator / base model's fingerprint. It
 // deliberately ignores what the task resolves from the model (max length, tokenised window counts, prefix token),
 // so two models evaluated with the same request are comparable.
