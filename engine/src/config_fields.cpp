@@ -67,6 +67,12 @@ double ConfigFields::number(const std::string& key, double fallback) const {
   return optional_number(key).value_or(fallback);
 }
 
+double ConfigFields::expansion_ratio(const std::string& key, double fallback) const {
+  const double r = number(key, fallback);
+  if (!(r > 0) || r > static_cast<double>(kMaxWidth)) fail(key, "a positive ratio of at most " + std::to_string(kMaxWidth));
+  return r;
+}
+
 std::optional<double> ConfigFields::optional_number(const std::string& key) const {
   const nlohmann::json* v = get(key);
   if (!v) return std::nullopt;

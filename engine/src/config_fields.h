@@ -35,6 +35,9 @@ class ConfigFields {
   std::int64_t bounded_int(const std::string& key, std::int64_t fallback, std::int64_t lo, std::int64_t hi) const;
   std::optional<std::int64_t> optional_int(const std::string& key) const;
   double number(const std::string& key, double fallback) const;
+  // A width multiplier (expand, expand_v, ...): positive and at most kMaxWidth, so that a positive int times it is
+  // still a number an int64 holds (a cast from beyond that is undefined).
+  double expansion_ratio(const std::string& key, double fallback) const;
   std::optional<double> optional_number(const std::string& key) const;
   bool boolean(const std::string& key, bool fallback) const;
   std::string string(const std::string& key, const std::string& fallback) const;

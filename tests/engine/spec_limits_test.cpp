@@ -113,6 +113,23 @@ TEST(SpecLimits, Mamba2ChunkSizeAndSlidingWindowsAreBounded) {
   expect_contains(spec_error(fla_transformer), {"'window_size'", "1048576"});
 }
 
+// Found by fuzzing (tests/fuzz/regressions/config/expand-v-beyond-int64.json): head_dim · expand_v past int64 was
+// cast to an integer (undefined behaviour) before it was checked.
+TEST(SpecLimits, WidthRatiosAreBoundedBeforeTheyBecomeSizes) {
+  const json gdn = {{"model_type", "gated_deltanet"}, {"vocab_size", 64}, {"hidden_size", 32}, {"num_hidden_layers", 2},
+                    {"num_heads", 2},  {"head_dim", 8},  {"norm_eps", 1e-6}, {"expand_v", 3e30}};
+  expect_contains(spec_error(gdn), {"'expand_v'", "a positive ratio of at most 1048576"});
+  for (const char* family : {"delta_net", "gla", "retnet"}) {
+    json j = gdn;
+    j["model_type"] = family;
+    j.erase("head_dim");
+    expect_contains(spec_error(j), {"'expand_v'", "at most 1048576"});
+  }
+  expect_contains(spec_error(mamba2({{"expand", 1e300}})), {"'expand'", "at most 1048576"});
+  expect_contains(spec_error(mamba2({{"expand", -2}})), {"'expand'", "a positive ratio"});
+  EXPECT_EQ(spec_error(mamba2({{"expand", 2}})), "accepted");
+}
+
 TEST(SpecLimits, RopeScalingFactorsMustGiveFiniteFrequencies) {
   expect_contains(spec_error(test::tiny_llama_config({{"rope_scaling", {{"rope_type", "linear"}, {"factor", 1e-308}}}})),
                   {"factor", "0.001"});

@@ -3,13 +3,26 @@
 # the machine's cores, more processes for the slower targets (the tokenizer runs ~5x fewer inputs per second than
 # safetensors), all seeded from tests/fuzz/corpus. Prints executions, exec/s and findings per target (crashes, leaks,
 # timeouts, out-of-memory; slow-unit files are not findings) and leaves $OUT/fuzz-summary.txt and
-# $OUT/findings.tar.gz (reproducers: add them to tests/fuzz/regressions/TARGET/).
+# $OUT/findings.tar.gz (reproducers: add them to tests/fuzz/regressions/TARGET/) and $OUT/corpora.tar.gz (the grown
+# corpora: put it in .fuzzcarry/ and a later run continues from them, so executions of several calls add up).
+#   tools/device/fuzz.sh [SECONDS] [TARGET=PROCESSES ...]   (default: all six targets, weighted by their speed)
 set -u
 secs=${1:-530}
+shift || true
 tar xJf .fuzzcarry/fuzz.tar.xz -C /tmp
+mkdir -p /tmp/fuzz
+[ -f .fuzzcarry/corpora.tar.gz ] && tar xzf .fuzzcarry/corpora.tar.gz -C /tmp/fuzz
+# The tokenizer target writes its file per input: keep that in memory, not on the machine's overlay disk.
+[ -d /dev/shm ] && export TMPDIR=/dev/shm
 export LD_LIBRARY_PATH=/tmp/fz/lib ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-declare -A procs=([config]=2 [data_files]=2 [run_spec]=2 [safetensors]=2 [tokenizer]=6 [worker_request]=2)
+# processes per target, proportional to how slowly each runs (exec/s per process: tokenizer ~1K, worker_request
+# ~4K, config / run_spec / data_files ~3.5K, safetensors ~7K on the Debian machine)
+declare -A procs=([config]=2 [data_files]=2 [run_spec]=2 [safetensors]=1 [tokenizer]=7 [worker_request]=2)
 targets=(config data_files run_spec safetensors tokenizer worker_request)
+if [ $# -gt 0 ]; then
+  targets=()
+  for a in "$@"; do targets+=("${a%%=*}"); procs[${a%%=*}]=${a#*=}; done
+fi
 for t in "${targets[@]}"; do
   w=/tmp/fuzz/$t
   mkdir -p "$w/corpus" "$w/findings"
@@ -36,3 +49,4 @@ out=${OUT:-/tmp}
   done
 } | tee "$out/fuzz-summary.txt"
 tar czf "$out/findings.tar.gz" -C /tmp/fuzz $(cd /tmp/fuzz && ls -d */findings)
+tar czf "$out/corpora.tar.gz" -C /tmp/fuzz $(cd /tmp/fuzz && ls -d */corpus)

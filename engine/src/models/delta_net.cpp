@@ -11,7 +11,7 @@ namespace {
 
 // The dimension hidden_size · expand (truncated, as fla's int()), which must split into num_heads heads.
 std::int64_t expanded_dim(const ConfigFields& cfg, const std::string& key, std::int64_t hidden, std::int64_t heads) {
-  const double expand = cfg.number(key, 1.0);
+  const double expand = cfg.expansion_ratio(key, 1.0);
   const auto dim = static_cast<std::int64_t>(static_cast<double>(hidden) * expand);
   if (!(expand > 0) || dim <= 0 || dim % heads != 0)
     cfg.fail(key, "a ratio for which hidden_size · " + key + " (" + std::to_string(hidden) + " · " + std::to_string(expand) +

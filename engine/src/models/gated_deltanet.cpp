@@ -23,7 +23,7 @@ void parse_gated_deltanet(const ConfigFields& cfg, ModelSpec& s) {
   m.num_v_heads = cfg.positive_int("num_v_heads", m.num_heads);
   if (m.num_v_heads % m.num_heads != 0)
     cfg.fail("num_v_heads", "null or a multiple of num_heads (" + std::to_string(m.num_heads) + "): each value head reads one query/key head");
-  const double expand_v = cfg.number("expand_v", 2.0);
+  const double expand_v = cfg.expansion_ratio("expand_v", 2.0);
   const double head_v = static_cast<double>(m.head_k_dim) * expand_v;
   m.head_v_dim = static_cast<std::int64_t>(head_v);
   if (!(expand_v > 0) || m.head_v_dim <= 0 || std::fabs(head_v - static_cast<double>(m.head_v_dim)) > 1e-5 * head_v)

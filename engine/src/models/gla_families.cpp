@@ -37,7 +37,7 @@ void check_attn_mode(const ConfigFields& cfg, bool parallel) {
 
 // key / value widths of GLA and RetNet: hidden · expand, split over num_heads.
 std::int64_t expanded(const ConfigFields& cfg, const char* key, double fallback, std::int64_t hidden, std::int64_t heads) {
-  const double e = cfg.number(key, fallback);
+  const double e = cfg.expansion_ratio(key, fallback);
   const double dim = static_cast<double>(hidden) * e;
   const auto d = static_cast<std::int64_t>(std::llround(dim));
   if (!(e > 0) || std::fabs(dim - static_cast<double>(d)) > 1e-6 * dim || d % heads != 0)

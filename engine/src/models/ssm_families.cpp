@@ -82,7 +82,7 @@ void check_time_step_limit(const ConfigFields& cfg) {
 MambaSettings parse_mamba_settings(const ConfigFields& cfg, std::int64_t hidden) {
   MambaSettings m;
   m.hidden = hidden;
-  const double expand = cfg.number("expand", 2.0);
+  const double expand = cfg.expansion_ratio("expand", 2.0);
   m.intermediate = cfg.has("intermediate_size") ? cfg.positive_int("intermediate_size")
                                                 : static_cast<std::int64_t>(expand * static_cast<double>(hidden));
   if (m.intermediate <= 0) cfg.fail("expand", "a positive ratio");
@@ -247,7 +247,7 @@ Mamba2Settings parse_mamba2_settings(const ConfigFields& cfg, std::int64_t hidde
   Mamba2Settings m;
   m.hidden = hidden;
   m.head_dim = cfg.positive_int("head_dim", 64);
-  const double expand = cfg.number("expand", 2.0);
+  const double expand = cfg.expansion_ratio("expand", 2.0);
   const auto intermediate = static_cast<std::int64_t>(expand * static_cast<double>(hidden));
   // fla's Mamba2Config derives num_heads from expand · hidden / head_dim; transformers' defaults to 128
   m.num_heads = cfg.positive_int("num_heads", fla_defaults ? std::max<std::int64_t>(1, intermediate / m.head_dim) : 128);
