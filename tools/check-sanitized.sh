@@ -17,6 +17,7 @@ fi
 cmake --build "$build"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)" \
+# single-threaded tests, nproc at once (see tools/run-tests.sh)
+OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} ctest --test-dir "$build" --output-on-failure -j "$(nproc)" \
   -E 'ReportComparesTheDemoModels|DemoRunsOnWhatShips|PiqaAndLambadaRunOnTheSharedFiles|KillNineThenResume'
 tools/fuzz.sh -t "$smoke" -b "$build"

@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 packages=(
   build-essential cmake ninja-build pkg-config git
-  nlohmann-json3-dev libopenblas-dev libgtest-dev zlib1g-dev
+  nlohmann-json3-dev libopenblas-dev libopenblas-openmp-dev libgtest-dev zlib1g-dev
   libsentencepiece-dev libpcre2-dev libutf8proc-dev libsqlite3-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev
   xvfb dpkg-dev

@@ -12,6 +12,7 @@
 #include "backend/vocab_chunks.h"
 #include "backend/activation_math.h"
 #include "backend/cpu_expect.h"
+#include "backend/fast_exp.h"
 #include "lmscope/error.h"
 
 namespace lmscope {
@@ -20,6 +21,7 @@ using cpu::expect;
 using cpu::expect_f32;
 using cpu::worth_threads;
 using cpu::activation_value;
+using cpu::exp_approx;
 
 Tensor CpuBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
   Tensor t;
@@ -171,42 +173,52 @@ void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
          "k/v shape");
   expect(s.q_pos0 + Tq <= s.kv_len, "attention", "queries beyond the keys");
   const std::int64_t group = nh / nkv;
+  // A block of query rows of one head at a time: scores S = Q·Kᵀ and the output P·V as two GEMMs over the keys the
+  // block sees (causal, and the window's left edge), the softmax between them row by row. Inside the parallel loop
+  // the GEMMs run single-threaded (OpenBLAS's OpenMP build does so by itself inside a parallel region).
+  constexpr std::int64_t kBlock = 64;
+  const std::int64_t blocks = (Tq + kBlock - 1) / kBlock;
   const float* qs = q.as<float>();
   const float* ks = k.as<float>();
   const float* vs = v.as<float>();
   float* os = out.as<float>();
+  const int ldq = static_cast<int>(nh * hd), ldkv = static_cast<int>(nkv * hd);
+  const auto first_key = [&](std::int64_t pos) { return s.window > 0 ? std::max<std::int64_t>(0, pos - s.window + 1) : 0; };
 #pragma omp parallel if (worth_threads(nh * Tq * s.kv_len * hd / 2))
   {
-    std::vector<float> p(static_cast<std::size_t>(s.kv_len));
-    std::vector<double> acc(static_cast<std::size_t>(hd));
-#pragma omp for collapse(2) schedule(dynamic, 8)
+    std::vector<float> scores;
+    std::vector<float> row_sum(static_cast<std::size_t>(kBlock));
+#pragma omp for collapse(2) schedule(dynamic, 1)
     for (std::int64_t h = 0; h < nh; ++h) {
-      for (std::int64_t i = 0; i < Tq; ++i) {
-        const std::int64_t kvh = h / group;
-        const float cap = s.softcap;
-        const std::int64_t pos = s.q_pos0 + i;
-        const std::int64_t first = s.window > 0 ? std::max<std::int64_t>(0, pos - s.window + 1) : 0;
-        const float* qv = qs + i * nh * hd + h * hd;
-        float mx = -std::numeric_limits<float>::infinity();
-        for (std::int64_t j = first; j <= pos; ++j) {
-          const float* kv = ks + j * nkv * hd + kvh * hd;
-          float dot = 0;
-          for (std::int64_t d = 0; d < hd; ++d) dot += qv[d] * kv[d];
-          p[j] = cap > 0 ? cap * std::tanh(dot * s.scale / cap) : dot * s.scale;
-          mx = std::max(mx, p[j]);
+      for (std::int64_t b = 0; b < blocks; ++b) {
+        const std::int64_t i0 = b * kBlock, n = std::min(kBlock, Tq - i0), kvh = h / group;
+        const std::int64_t c0 = first_key(s.q_pos0 + i0), L = s.q_pos0 + i0 + n - c0;
+        scores.resize(static_cast<std::size_t>(n * L));
+        float* S = scores.data();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(L), static_cast<int>(hd),
+                    s.scale, qs + i0 * ldq + h * hd, ldq, ks + c0 * ldkv + kvh * hd, ldkv, 0.0f, S, static_cast<int>(L));
+        for (std::int64_t r = 0; r < n; ++r) {
+          float* row = S + r * L;
+          const std::int64_t pos = s.q_pos0 + i0 + r, lo = first_key(pos) - c0, hi = pos - c0;  // keys [lo, hi]
+          if (s.softcap > 0)
+            for (std::int64_t j = lo; j <= hi; ++j) row[j] = s.softcap * std::tanh(row[j] / s.softcap);
+          float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+          for (std::int64_t j = lo; j <= hi; ++j) mx = std::max(mx, row[j]);
+          float sum = 0;
+          for (std::int64_t j = 0; j < lo; ++j) row[j] = 0;
+#pragma omp simd reduction(+ : sum)
+          for (std::int64_t j = lo; j <= hi; ++j) sum += row[j] = exp_approx(row[j] - mx);
+          for (std::int64_t j = hi + 1; j < L; ++j) row[j] = 0;
+          row_sum[static_cast<std::size_t>(r)] = sum;
         }
-        double sum = 0;
-        for (std::int64_t j = first; j <= pos; ++j) {
-          p[j] = std::exp(p[j] - mx);
-          sum += p[j];
+        float* o = os + i0 * ldq + h * hd;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(hd), static_cast<int>(L),
+                    1.0f, S, static_cast<int>(L), vs + c0 * ldkv + kvh * hd, ldkv, 0.0f, o, ldq);
+        for (std::int64_t r = 0; r < n; ++r) {
+          const float inv = 1.0f / row_sum[static_cast<std::size_t>(r)];
+          for (std::int64_t d = 0; d < hd; ++d) o[r * ldq + d] *= inv;
         }
-        std::fill(acc.begin(), acc.end(), 0.0);
-        for (std::int64_t j = first; j <= pos; ++j) {
-          const float* vv = vs + j * nkv * hd + kvh * hd;
-          for (std::int64_t d = 0; d < hd; ++d) acc[d] += static_cast<double>(p[j]) * vv[d];
-        }
-        float* o = os + i * nh * hd + h * hd;
-        for (std::int64_t d = 0; d < hd; ++d) o[d] = static_cast<float>(acc[d] / sum);
       }
     }
   }
@@ -224,6 +236,11 @@ void CpuBackend::glu(const Tensor& gate, const Tensor& up, Activation f, Tensor&
   const float* u = up.as<float>();
   float* o = out.as<float>();
   const std::int64_t n = gate.numel();
+  if (f == Activation::Silu) {  // the common case, vectorised
+#pragma omp parallel for simd if (worth_threads(n))
+    for (std::int64_t i = 0; i < n; ++i) o[i] = g[i] / (1.0f + exp_approx(-g[i])) * u[i];
+    return;
+  }
   for (std::int64_t i = 0; i < n; ++i) o[i] = activation_value(g[i], f) * u[i];
 }
 
@@ -249,8 +266,12 @@ void CpuBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<cons
       std::int64_t best = 0;
       for (std::int64_t v = 1; v < n; ++v)
         if (r[v] > r[best]) best = v;
+      // exp of a float difference (a few ulp), summed in double: the log-sum-exp of a 256K vocabulary stays exact
+      // to float precision
       double sum = 0;
-      for (std::int64_t v = 0; v < n; ++v) sum += std::exp(static_cast<double>(r[v]) - r[best]);
+      const float top = r[best];
+#pragma omp simd reduction(+ : sum)
+      for (std::int64_t v = 0; v < n; ++v) sum += static_cast<double>(exp_approx(r[v] - top));
       RowScore& row = rows[static_cast<std::size_t>(t)];
       row.merge(r[best], sum, c0 + best);
       const std::int32_t target = targets[static_cast<std::size_t>(t)];
