@@ -59,6 +59,16 @@ def torch_rate(m, batch, seq, repeat, warmup):
     return batch * seq / statistics.median(times)
 
 
+def torch_rate_in_process(model, batch, seq, repeat, warmup, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, __file__, '--torch-worker', str(model), f'{batch}x{seq}', '--repeat',
+                          str(repeat), '--warmup', str(warmup), '--threads', str(threads)],
+                         env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f'torch on {model} failed:\n{out.stderr}')
+    return float(out.stdout.split()[-1])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('models', nargs='*')
@@ -68,7 +78,13 @@ def main():
     ap.add_argument('--repeat', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=1)
     ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--torch-worker', nargs=2, metavar=('MODEL', 'BxT'), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.torch_worker:
+        model, shape = args.torch_worker
+        b, t = (int(v) for v in shape.split('x'))
+        print(torch_rate(torch_model(model, args.threads), b, t, args.repeat, args.warmup))
+        return
     models = args.models or [ROOT / 'resources/models/demo-llama', ROOT / 'resources/models/demo-bytes',
                              ROOT / 'resources/bench/llama-110m.json']
     shapes = [tuple(int(v) for v in s.split('x')) for s in args.shapes.split(',')]
@@ -77,13 +93,13 @@ def main():
           f'lmscope {args.cli}')
     print(f"| model | shape | lmscope tok/s (range) | torch tok/s (range) | ratio of medians |\n| --- | --- | ---: | ---: | ---: |")
     for model in models:
-        m = torch_model(model, args.threads)
         for b, t in shapes:
-            # alternate the two, --rounds times: a shared machine's load then weighs on both alike
+            # alternate the two, --rounds times, each in a process of its own (torch's idle OpenMP threads spin for
+            # a while and would take the cores from lmscope if this process held them): load then weighs on both
             ours, ref = [], []
             for _ in range(args.rounds):
                 ours.append(lmscope_rate(args.cli, model, b, t, args.repeat, args.warmup, args.threads))
-                ref.append(torch_rate(m, b, t, args.repeat, args.warmup))
+                ref.append(torch_rate_in_process(model, b, t, args.repeat, args.warmup, args.threads))
             o, r = statistics.median(ours), statistics.median(ref)
             print(f'| {Path(model).name} | {b}x{t} | {o:,.0f} ({min(ours):,.0f}–{max(ours):,.0f}) | '
                   f'{r:,.0f} ({min(ref):,.0f}–{max(ref):,.0f}) | {o / r:.2f}x |', flush=True)

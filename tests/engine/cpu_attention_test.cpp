@@ -76,7 +76,9 @@ TEST(CpuAttention, MatchesTheDefinitionAcrossBlockEdgesWindowsAndCaps) {
     const auto want = attention_definition(q, k, v, s);
     double worst = 0;
     for (std::size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(out.as<float>()[i] - want[i]));
-    EXPECT_LT(worst, 2e-6) << "Tq " << c.Tq << " kv_len " << c.kv_len << " q_pos0 " << c.q_pos0 << " window "
+    // float GEMMs (OpenBLAS) over 16 dims and up to 300 keys against double: 1.3e-6 on AVX2 kernels, 2.1e-6 on
+    // AVX-512 ones; a wrong mask or block edge is off by 1e-2 or more
+    EXPECT_LT(worst, 1e-5) << "Tq " << c.Tq << " kv_len " << c.kv_len << " q_pos0 " << c.q_pos0 << " window "
                            << c.window << " softcap " << c.softcap;
   }
 }
