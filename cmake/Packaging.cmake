@@ -29,11 +29,6 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# dpkg-shlibdeps names only the libopenblas0 meta package, which the pthread build satisfies; the binaries look for
-# the OpenMP build first (their run path, CMakeLists.txt), so the package asks for it.
-if(LMSCOPE_OPENBLAS_THREADING STREQUAL "openmp")
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-openmp")
-endif()
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
     "Workbench for evaluating language-model checkpoints\n Loads Hugging Face checkpoint folders (Llama with RoPE extensions, DeltaNet, Gated\n DeltaNet, Mamba, Mamba2, GLA, RetNet, HGRN2, Samba, BitNet) and evaluates them:\n WikiText perplexity, zero-shot multiple choice, LAMBADA, perplexity vs length,\n passkey retrieval, LongPPL, character-level metrics, throughput.")
 include(CPack)
