@@ -7,18 +7,12 @@
 
 #include "backend/cpu_backend.h"
 #include "backend/fast_exp.h"
+#include "support/cpu_tensors.h"
 
 namespace lmscope {
 namespace {
 
-CpuBackend cpu;
-
-Tensor random_tensor(std::vector<std::int64_t> shape, std::mt19937& rng) {
-  Tensor t = cpu.alloc(DType::F32, std::move(shape));
-  std::normal_distribution<float> n(0.0f, 1.0f);
-  for (std::int64_t i = 0; i < t.numel(); ++i) t.as<float>()[i] = n(rng);
-  return t;
-}
+CpuBackend& cpu = test::cpu_backend();
 
 // softmax(scale · q·k, capped, over keys max(0, p - window + 1) .. p) · v, in double
 std::vector<double> attention_definition(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& s) {
@@ -68,9 +62,10 @@ TEST(CpuAttention, MatchesTheDefinitionAcrossBlockEdgesWindowsAndCaps) {
     s.kv_len = c.kv_len;
     s.window = c.window;
     s.softcap = c.softcap;
-    s.scale = 0.7f;  // large enough scores that the softmax is far from uniform
-    const Tensor q = random_tensor({c.Tq, 64}, rng), k = random_tensor({c.kv_len, 32}, rng),
-                 v = random_tensor({c.kv_len, 32}, rng);
+    s.scale = 0.7f;
+    // entries in [-2, 2]: 16-dim scores with std ~3.7 (times 0.7), a softmax far from uniform
+    const Tensor q = test::random_tensor({c.Tq, 64}, rng, -2, 2), k = test::random_tensor({c.kv_len, 32}, rng, -2, 2),
+                 v = test::random_tensor({c.kv_len, 32}, rng, -2, 2);
     Tensor out = cpu.alloc(DType::F32, {c.Tq, 64});
     cpu.attention(q, k, v, s, out);
     const auto want = attention_definition(q, k, v, s);
