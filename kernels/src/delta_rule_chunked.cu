@@ -25,10 +25,13 @@
 #include <cstdint>
 
 #include "elem.cuh"
+#include "mma_bf16.cuh"
 #include "lmscope_kernels/op_profile.h"
 
 namespace lmscope::cuda {
 namespace {
+
+using namespace mma;
 
 constexpr int kC = 64;  // chunk length
 constexpr int kThreads = 128;
@@ -52,108 +55,6 @@ struct Work {
   bf16* Vt;    // [HV, NC, dv, kC]: V' transposed
   std::int64_t NC, Tp;
 };
-
-__device__ __forceinline__ std::uint32_t ld_pair_contig(const bf16* base, int ld, int r, int k) {
-  return *reinterpret_cast<const std::uint32_t*>(base + r * ld + k);
-}
-__device__ __forceinline__ std::uint32_t ld_pair_strided(const bf16* base, int ld, int r, int k) {
-  const auto* p = reinterpret_cast<const unsigned short*>(base);
-  return static_cast<std::uint32_t>(p[k * ld + r]) | (static_cast<std::uint32_t>(p[(k + 1) * ld + r]) << 16);
-}
-// Elements (r, k), (r, k + 1) of an operand stored [r][k] (KContig) or [k][r], packed for mma (lower k low).
-template <bool KContig>
-__device__ __forceinline__ std::uint32_t ld_pair(const bf16* base, int ld, int r, int k) {
-  if constexpr (KContig)
-    return ld_pair_contig(base, ld, r, k);
-  else
-    return ld_pair_strided(base, ld, r, k);
-}
-
-__device__ __forceinline__ void mma_bf16(float (&c)[4], const std::uint32_t (&a)[4], const std::uint32_t (&b)[2]) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-
-// acc[mt][nt] (16×8 tiles at rows m0 + 16 mt, columns n0 + 8 nt) += Σ_k A(row, k) B(col, k) over k in [0, K).
-template <int MT, int NT, bool AK, bool BK>
-__device__ __forceinline__ void warp_mma(float (&acc)[MT][NT][4], const bf16* A, int lda, int m0, const bf16* B, int ldb,
-                                         int n0, int K) {
-  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-  for (int k = 0; k < K; k += 16) {
-    std::uint32_t a[MT][4], b[NT][2];
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt) {
-      const int r = m0 + 16 * mt + g;
-      a[mt][0] = ld_pair<AK>(A, lda, r, k + 2 * t);
-      a[mt][1] = ld_pair<AK>(A, lda, r + 8, k + 2 * t);
-      a[mt][2] = ld_pair<AK>(A, lda, r, k + 2 * t + 8);
-      a[mt][3] = ld_pair<AK>(A, lda, r + 8, k + 2 * t + 8);
-    }
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt) {
-      const int n = n0 + 8 * nt + g;
-      b[nt][0] = ld_pair<BK>(B, ldb, n, k + 2 * t);
-      b[nt][1] = ld_pair<BK>(B, ldb, n, k + 2 * t + 8);
-    }
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt) mma_bf16(acc[mt][nt], a[mt], b[nt]);
-  }
-}
-
-// f(row, col, value&) for each accumulator element this lane holds.
-template <int MT, int NT, typename F>
-__device__ __forceinline__ void for_each_acc(float (&acc)[MT][NT][4], int m0, int n0, F&& f) {
-  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-#pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int q = 0; q < 4; ++q) f(m0 + 16 * mt + g + (q >= 2 ? 8 : 0), n0 + 8 * nt + 2 * t + (q & 1), acc[mt][nt][q]);
-}
-
-template <int MT, int NT>
-__device__ __forceinline__ void zero(float (&acc)[MT][NT][4]) {
-#pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int q = 0; q < 4; ++q) acc[mt][nt][q] = 0.f;
-}
-
-// Stores the lane's accumulator pairs (columns 2t, 2t+1) as bf16 to a row-major global matrix.
-template <int MT, int NT>
-__device__ __forceinline__ void store_bf16(float (&acc)[MT][NT][4], bf16* out, std::int64_t ld, int m0, int n0) {
-  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-#pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const int r = m0 + 16 * mt + g + 8 * h, c = n0 + 8 * nt + 2 * t;
-        *reinterpret_cast<__nv_bfloat162*>(out + r * ld + c) = __floats2bfloat162_rn(acc[mt][nt][2 * h], acc[mt][nt][2 * h + 1]);
-      }
-}
-
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
-  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
-}
-// The same, but zero-filling the 16 bytes instead when !valid (the rows past a sequence's end); gmem must still be a
-// valid address.
-__device__ __forceinline__ void cp_async16_or_zero(void* smem, const void* gmem, bool valid) {
-  const unsigned s = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  const int bytes = valid ? 16 : 0;
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
 
 // ---------------------------------------------------------------- kernel 1: A, T, W, U per chunk
 template <int DK>
