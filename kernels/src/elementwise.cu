@@ -1,5 +1,7 @@
-// Elementwise arithmetic on float32 / bf16 tensors: type conversion, residual add, bias add. Launch: grid-stride
-// loops, 256 threads per block. Traffic: one read per input, one write per output; memory-bound.
+// Elementwise arithmetic on float32 / bf16 tensors: type conversion, residual add, bias add (optionally followed by
+// SiLU in the same pass). Launch: grid-stride loops, 256 threads per block. Traffic: one read per input, one write
+// per output; memory-bound.
+#include "activation.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -15,9 +17,12 @@ __global__ void add_kernel(A* acc, const B* x, std::int64_t n) {
   LMSCOPE_GRID_STRIDE(i, n) st(acc + i, ld(acc + i) + ld(x + i));
 }
 
-template <typename A>
+template <typename A, bool kSilu>
 __global__ void add_bias_kernel(A* out, const float* bias, std::int64_t n, std::int64_t N) {
-  LMSCOPE_GRID_STRIDE(i, n) st(out + i, ld(out + i) + bias[i % N]);
+  LMSCOPE_GRID_STRIDE(i, n) {
+    const float v = ld(out + i) + bias[i % N];
+    st(out + i, kSilu ? activation_value(v, 0) : v);
+  }
 }
 
 }  // namespace
@@ -46,11 +51,14 @@ void add(void* acc, Elem acc_t, const void* x, Elem x_t, std::int64_t n, cudaStr
   check_last_launch("add");
 }
 
-void add_bias(void* out, Elem out_t, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream) {
+void add_bias(void* out, Elem out_t, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream, bool silu) {
   if (T * N == 0) return;
   dispatch(out_t, [&](auto a) {
     using A = decltype(a);
-    add_bias_kernel<<<grid_for(T * N), 256, 0, stream>>>(static_cast<A*>(out), bias, T * N, N);
+    if (silu)
+      add_bias_kernel<A, true><<<grid_for(T * N), 256, 0, stream>>>(static_cast<A*>(out), bias, T * N, N);
+    else
+      add_bias_kernel<A, false><<<grid_for(T * N), 256, 0, stream>>>(static_cast<A*>(out), bias, T * N, N);
   });
   check_last_launch("add_bias");
 }

@@ -517,6 +517,20 @@ class CudaBf16Ops : public CudaOps {
     }
     return worst;
   }
+  // max |Δ| / max |reference|: the error against the output's scale (a bf16 product's error is relative to its
+  // terms, not to a result that may cancel)
+  double err_over_max(const Tensor& c, const Tensor& g) {
+    std::vector<float> a(static_cast<std::size_t>(c.numel())), b(a.size());
+    cpu_.download(c, a);
+    bf_->download(g, b);
+    double worst = 0, top = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
+      if (!(d <= worst)) worst = d;  // NaN fails
+      top = std::max(top, static_cast<double>(std::fabs(a[i])));
+    }
+    return worst / std::max(top, 1e-30);
+  }
   std::unique_ptr<CudaBackend> bf_;
 };
 
@@ -1200,8 +1214,8 @@ TEST_F(CudaBf16Ops, SsmKernelsOnBf16Operands) {
     EXPECT_LE(rel_err(oc, og), kOut) << "gla bf16 out";
     EXPECT_LE(rel_err(sc, sg), 1e-4) << "gla bf16 state";
   }
-  {  // SSD
-    const std::int64_t T = 37, G = 1, H = 4, N = 128, P = 64;
+  {  // SSD (P = 40: a shape the chunked tensor-core kernel does not take, so the token-by-token one runs)
+    const std::int64_t T = 37, G = 1, H = 4, N = 128, P = 40;
     const LinearAttentionShape shape{G, H, N, P, 1.0f};
     auto [xc, xg] = random_bf({T, H * P});
     auto [dc, dg] = random_bf({T, H}, DType::F32);
@@ -1237,6 +1251,112 @@ TEST_F(CudaBf16Ops, SsmKernelsOnBf16Operands) {
     bf_->selective_scan(xg, dg, ag, Bg, Cg, Dg, 16, sg, og);
     EXPECT_LE(rel_err(oc, og), kOut) << "selective_scan bf16 out";
     EXPECT_LE(rel_err(sc, sg), 1e-4) << "selective_scan bf16 state";
+  }
+}
+
+// The chunked tensor-core form of GLA / RetNet / HGRN2 and SSD (bf16 mode, dims the kernel takes) against the CPU's
+// float32 reference on the same bf16-representable inputs: scoring in two calls (the second continues the first's
+// state), and `batch` sequences in one launch. Strong decays (logsigmoid of N(0, 8): e^{-600} within a chunk) check
+// that no exponent overflows; N(0, 40) makes 16-token blocks steeper than the kernel's tensor-core bound (e^60), so
+// their diagonal blocks take the element-by-element path. The bound is the delta rule's (CudaBf16Ops.DeltaRuleChunkedTensorCores): q, k, v, the
+// decayed operands, P and the chunk states are rounded to bf16 (u = 2^-9) and summed over up to 64 terms (states:
+// the delta rule's bound, relative to 1 + |s|). Outputs are bounded against their largest value (max|Δ| / max|o| ≤
+// 5u): a bf16 product's error is relative to its terms, and outputs that cancel would make an elementwise relative
+// bound meaningless (SSD's C·B has no 1/sqrt(N) scale, so its terms are ~sqrt(N); mamba-ssm's SSD rounds C·B to
+// bf16 the same way before its product with x).
+TEST_F(CudaBf16Ops, LinearAttentionChunkedTensorCores) {
+  constexpr double kState = 2.5e-2, kOut = 5.0 / 512;
+  struct GlaShape {
+    std::int64_t T, H, HV, dk, dv;
+    bool per_channel, constant;
+    float gate_scale;
+    std::int64_t split;
+  };
+  for (const GlaShape s : {GlaShape{150, 2, 2, 64, 64, true, false, 2.0f, 70}, GlaShape{200, 4, 4, 16, 32, true, false, 2.0f, 0},
+                           GlaShape{130, 1, 1, 256, 512, true, false, 2.0f, 64}, GlaShape{97, 2, 2, 256, 512, false, true, 0.5f, 0},
+                           GlaShape{129, 2, 2, 128, 128, true, false, 8.0f, 60}, GlaShape{64, 1, 2, 32, 96, false, false, 2.0f, 0},
+                           GlaShape{90, 2, 2, 32, 64, true, false, 8.0f, 0}, GlaShape{100, 1, 1, 64, 64, true, false, 40.0f, 30}}) {
+    SCOPED_TRACE("gla T=" + std::to_string(s.T) + " dk=" + std::to_string(s.dk) + " dv=" + std::to_string(s.dv));
+    const LinearAttentionShape shape{s.H, s.HV, s.dk, s.dv, static_cast<float>(1.0 / std::sqrt(double(s.dk)))};
+    auto [qc, qg] = random_bf({s.T, s.H * s.dk});
+    auto [kc, kg] = random_bf({s.T, s.H * s.dk});
+    auto [vc, vg] = random_bf({s.T, s.HV * s.dv});
+    auto [gc, gg] = random_bf({s.constant ? 1 : s.T, s.HV * (s.per_channel ? s.dk : 1)}, DType::F32, s.gate_scale);
+    cpu_.activate(gc, Activation::LogSigmoid);
+    bf_->activate(gg, Activation::LogSigmoid);
+    auto [stc, stg] = random_bf({s.HV, s.dk, s.dv}, DType::F32, 0.3f);
+    auto [oc, og] = output_bf({s.T, s.HV * s.dv});
+    const std::int64_t split = s.split > 0 ? s.split : s.T;
+    for (auto [t0, n] : {std::pair{std::int64_t{0}, split}, std::pair{split, s.T - split}}) {
+      if (n == 0) continue;
+      const Tensor gcs = s.constant ? gc : gc.slice_rows(t0, n), ggs = s.constant ? gg : gg.slice_rows(t0, n);
+      Tensor ocs = oc.slice_rows(t0, n), ogs = og.slice_rows(t0, n);
+      cpu_.gated_linear_attention(qc.slice_rows(t0, n), kc.slice_rows(t0, n), vc.slice_rows(t0, n), gcs, shape, 64, stc, ocs);
+      bf_->gated_linear_attention(qg.slice_rows(t0, n), kg.slice_rows(t0, n), vg.slice_rows(t0, n), ggs, shape, 64, stg, ogs);
+    }
+    const double eo = err_over_max(oc, og), es = rel_err(stc, stg);
+    std::printf("linear_attention_chunked gla T=%lld H=%lld HV=%lld dk=%lld dv=%lld per_channel=%d gate_scale=%.1f: out %.2e of max|o| state %.2e\n",
+                static_cast<long long>(s.T), static_cast<long long>(s.H), static_cast<long long>(s.HV),
+                static_cast<long long>(s.dk), static_cast<long long>(s.dv), int(s.per_channel), s.gate_scale, eo, es);
+    EXPECT_LE(eo, kOut) << "out";
+    EXPECT_LE(es, kState) << "state";
+    {  // three sequences in one launch, against the CPU's one at a time
+      const std::int64_t batch = 3, rows = batch * s.T;
+      auto [q3c, q3g] = random_bf({rows, s.H * s.dk});
+      auto [k3c, k3g] = random_bf({rows, s.H * s.dk});
+      auto [v3c, v3g] = random_bf({rows, s.HV * s.dv});
+      auto [g3c, g3g] = random_bf({s.constant ? 1 : rows, s.HV * (s.per_channel ? s.dk : 1)}, DType::F32, s.gate_scale);
+      cpu_.activate(g3c, Activation::LogSigmoid);
+      bf_->activate(g3g, Activation::LogSigmoid);
+      auto [o3c, o3g] = output_bf({rows, s.HV * s.dv});
+      cpu_.gated_linear_attention_batch(q3c, k3c, v3c, g3c, shape, 64, batch, o3c);
+      bf_->gated_linear_attention_batch(q3g, k3g, v3g, g3g, shape, 64, batch, o3g);
+      EXPECT_LE(err_over_max(o3c, o3g), kOut) << "batch out";
+    }
+  }
+  struct SsdShape {
+    std::int64_t T, G, H, N, P;
+    bool d_per_channel;
+    std::int64_t split;
+  };
+  for (const SsdShape s : {SsdShape{150, 1, 4, 128, 64, false, 70}, SsdShape{77, 2, 6, 16, 32, true, 0},
+                           SsdShape{260, 1, 3, 64, 64, false, 0}, SsdShape{40, 1, 2, 256, 32, true, 17},
+                           SsdShape{90, 2, 2, 64, 64, false, 40}}) {  // the last: a group per head (q, k materialised)
+    SCOPED_TRACE("ssd T=" + std::to_string(s.T) + " N=" + std::to_string(s.N) + " P=" + std::to_string(s.P));
+    const LinearAttentionShape shape{s.G, s.H, s.N, s.P, 1.0f};
+    auto [ac, ag] = random_bf({s.H}, DType::F32, 0.5f);
+    auto [Dc, Dg] = random_bf({s.d_per_channel ? s.H * s.P : s.H}, DType::F32);
+    auto inputs = [&](std::int64_t rows) {
+      auto x = random_bf({rows, s.H * s.P});
+      auto dt = random_bf({rows, s.H}, DType::F32);
+      cpu_.activate(dt.first, Activation::Softplus);
+      bf_->activate(dt.second, Activation::Softplus);
+      return std::tuple{x, dt, random_bf({rows, s.G * s.N}), random_bf({rows, s.G * s.N}), output_bf({rows, s.H * s.P})};
+    };
+    auto [stc, stg] = random_bf({s.H, s.N, s.P}, DType::F32, 0.3f);
+    auto [x, dt, B, C, o] = inputs(s.T);
+    const std::int64_t split = s.split > 0 ? s.split : s.T;
+    for (auto [t0, n] : {std::pair{std::int64_t{0}, split}, std::pair{split, s.T - split}}) {
+      if (n == 0) continue;
+      Tensor ocs = o.first.slice_rows(t0, n), ogs = o.second.slice_rows(t0, n);
+      cpu_.ssd(x.first.slice_rows(t0, n), dt.first.slice_rows(t0, n), ac, B.first.slice_rows(t0, n), C.first.slice_rows(t0, n), Dc,
+               shape, 64, stc, ocs);
+      bf_->ssd(x.second.slice_rows(t0, n), dt.second.slice_rows(t0, n), ag, B.second.slice_rows(t0, n), C.second.slice_rows(t0, n),
+               Dg, shape, 64, stg, ogs);
+    }
+    const double eo = err_over_max(o.first, o.second), es = rel_err(stc, stg);
+    std::printf("linear_attention_chunked ssd T=%lld G=%lld H=%lld N=%lld P=%lld: out %.2e of max|y| state %.2e\n",
+                static_cast<long long>(s.T), static_cast<long long>(s.G), static_cast<long long>(s.H),
+                static_cast<long long>(s.N), static_cast<long long>(s.P), eo, es);
+    EXPECT_LE(eo, kOut) << "out";
+    EXPECT_LE(es, kState) << "state";
+    {
+      const std::int64_t batch = 3;
+      auto [x3, dt3, B3, C3, o3] = inputs(batch * s.T);
+      cpu_.ssd_batch(x3.first, dt3.first, ac, B3.first, C3.first, Dc, shape, 64, batch, o3.first);
+      bf_->ssd_batch(x3.second, dt3.second, ag, B3.second, C3.second, Dg, shape, 64, batch, o3.second);
+      EXPECT_LE(err_over_max(o3.first, o3.second), kOut) << "batch out";
+    }
   }
 }
 

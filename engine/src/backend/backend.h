@@ -180,6 +180,11 @@ class Backend {
   virtual void fill(Tensor& x, float value) = 0;
   // x[t, :] += bias for every row t (bias [C], x [T, C]).
   virtual void add_bias(Tensor& x, const Tensor& bias) = 0;
+  // x = silu(x + bias) (the convolution bias and activation of the Mamba mixers; the CUDA backend does it in one pass).
+  virtual void add_bias_silu(Tensor& x, const Tensor& bias) {
+    add_bias(x, bias);
+    activate(x, Activation::Silu);
+  }
 
   // --- linear attention (DeltaNet, Gated DeltaNet) ---
   // Causal depthwise convolution over time, carrying its input history so that a sequence fed in pieces gives what

@@ -106,6 +106,7 @@ class CudaBackend final : public Backend {
   void ssd_step_batch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
                       const Tensor& D, const LinearAttentionShape& shape, std::span<Tensor* const> states,
                       Tensor& out) override;
+  void add_bias_silu(Tensor& x, const Tensor& bias) override;
   void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) override;
   void quantize_activations_int8(Tensor& x, bool half_to_even = false) override;
   Tensor quantize_weight_ternary(const Tensor& w, float* scale) override;
@@ -139,6 +140,17 @@ class CudaBackend final : public Backend {
   void ssd_launch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
                   const LinearAttentionShape& s, std::int64_t batch, Tensor* state, std::span<Tensor* const> states,
                   Tensor& out);
+  // The chunked tensor-core form of GLA / RetNet / HGRN2 / SSD (kernels/linear_attention_chunked.cu) for scoring in
+  // bf16 mode: applies to head dims the kernel covers and sequences of at least two tokens (fp32 mode keeps the
+  // token-by-token kernel, the verification path). `a` carries the decay operands and dims; q, k, v, state and out
+  // are put in the kernel's form here (bf16, 16-byte aligned; fp32 state) and the results copied back where needed.
+  bool linear_attention_chunked_applies(std::int64_t dk, std::int64_t dv, std::int64_t T) const;
+  void linear_attention_chunked_launch(cuda::LinearAttentionChunkedArgs a, const Tensor& q, const Tensor& k, const Tensor& v,
+                                       Tensor& state, Tensor& out);
+  void gla_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g, const LinearAttentionShape& s,
+                   std::int64_t batch, Tensor& state, Tensor& out);
+  void ssd_chunked(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
+                   const LinearAttentionShape& s, std::int64_t batch, Tensor& state, Tensor& out);
   // Shapes no kernel covers (cuda_host_fallback.cpp): the CPU reference on host copies, and a one-time notice on
   // stderr naming the op (note_host_fallback).
   static void note_host_fallback(const char* op, const std::string& why);

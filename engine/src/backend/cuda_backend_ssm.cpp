@@ -3,10 +3,10 @@
 // step of several sequences (kernels/src/gated_linear_attention.cu, ssd.cu, selective_scan.cu, forget_gate.cu),
 // plus the bias add and BitNet's ternary weight quantisation. The row operands (q, k, v / x, Δ, B, C) and the output
 // run in their own element type when they share one (float32 or bf16), else as float32 copies; the per-head
-// parameters are float32 and so is every state. The kernels evaluate the recurrence token by token, the same
-// function as the chunked form the CPU reference uses for scoring, so chunk_size is not needed here. Key / state
-// dims above 256 have no kernel: those calls run the CPU reference on host copies (cuda_host_fallback.cpp), and the
-// backend says so once per op.
+// parameters are float32 and so is every state. In bf16 mode, scoring GLA / RetNet / HGRN2 / SSD runs the chunked
+// form on tensor cores (linear_attention_chunked.cu; 64-token chunks whatever chunk_size says, the same function);
+// fp32 mode and decoding steps run the token-by-token kernels. Key / state dims above 256 have no kernel: those
+// calls run the CPU reference on host copies (cuda_host_fallback.cpp), and the backend says so once per op.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -44,6 +44,14 @@ void CudaBackend::add_bias(Tensor& x, const Tensor& bias) {
   expect(bias.numel() == x.cols(), "add_bias", "bias must have one value per column");
   const Tensor bf = as_dtype(bias, DType::F32);
   launch("add_bias", [&] { cuda::add_bias(x.data, elem(x.dtype, "add_bias"), bf.as<float>(), x.rows(), x.cols(), stream()); });
+}
+
+void CudaBackend::add_bias_silu(Tensor& x, const Tensor& bias) {
+  expect(bias.numel() == x.cols(), "add_bias_silu", "bias must have one value per column");
+  const Tensor bf = as_dtype(bias, DType::F32);
+  launch("add_bias_silu", [&] {
+    cuda::add_bias(x.data, elem(x.dtype, "add_bias_silu"), bf.as<float>(), x.rows(), x.cols(), stream(), true);
+  });
 }
 
 void CudaBackend::forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) {
@@ -114,6 +122,10 @@ void CudaBackend::gated_linear_attention(const Tensor& q, const Tensor& k, const
     gated_linear_attention_on_host(q, k, v, g, s, chunk_size, state, out);
     return;
   }
+  if (linear_attention_chunked_applies(c.dk, c.dv, c.rows)) {
+    gla_chunked(q, k, v, g, s, 1, state, out);
+    return;
+  }
   gated_linear_attention_launch(q, k, v, g, s, 1, &state, {}, out);
 }
 
@@ -128,6 +140,10 @@ void CudaBackend::gated_linear_attention_batch(const Tensor& q, const Tensor& k,
   check_gla("gated_linear_attention_batch", q, k, v, g, s, out);
   Tensor state = alloc(DType::F32, {batch * s.num_v_heads, s.head_k_dim, s.head_v_dim});
   fill(state, 0.0f);
+  if (linear_attention_chunked_applies(s.head_k_dim, s.head_v_dim, q.rows() / batch)) {
+    gla_chunked(q, k, v, g, s, batch, state, out);
+    return;
+  }
   gated_linear_attention_launch(q, k, v, g, s, batch, &state, {}, out);
 }
 
@@ -194,6 +210,66 @@ void CudaBackend::gated_linear_attention_launch(const Tensor& q, const Tensor& k
     }
   }
   if (od.data != out.data) copy_rows(as_dtype(od, out.dtype), out, 0);
+}
+
+// --- the chunked tensor-core form (GLA, RetNet, HGRN2, SSD) ---
+
+bool CudaBackend::linear_attention_chunked_applies(std::int64_t dk, std::int64_t dv, std::int64_t T) const {
+  return activation_dtype() == DType::BF16 && T >= 2 && cuda::linear_attention_chunked_supported(dk, dv);
+}
+
+void CudaBackend::linear_attention_chunked_launch(cuda::LinearAttentionChunkedArgs a, const Tensor& q, const Tensor& k,
+                                                  const Tensor& v, Tensor& state, Tensor& out) {
+  const Tensor qb = as_aligned_bf16(q), kb = as_aligned_bf16(k), vb = as_aligned_bf16(v);
+  const bool direct = out.dtype == DType::BF16 && cuda_backend_detail::aligned16(out.data);
+  Tensor ob = direct ? out : alloc(DType::BF16, out.shape);
+  Tensor sf = as_dtype(state, DType::F32);
+  const auto bytes = static_cast<std::int64_t>(cuda::linear_attention_chunked_workspace_bytes(a));
+  Tensor work = alloc(DType::F32, {(bytes + 3) / 4});
+  a.q = qb.data;
+  a.k = kb.data;
+  a.v = vb.data;
+  a.out = ob.data;
+  a.state = sf.as<float>();
+  launch("linear_attention_chunked", [&] { cuda::linear_attention_chunked_bf16(a, work.data, stream()); });
+  if (sf.data != state.data) copy_rows(as_dtype(sf, state.dtype), state, 0);
+  if (!direct) copy_rows(as_dtype(ob, out.dtype), out, 0);
+}
+
+void CudaBackend::gla_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g, const LinearAttentionShape& s,
+                              std::int64_t batch, Tensor& state, Tensor& out) {
+  const Tensor gf = as_dtype(g, DType::F32);
+  cuda::LinearAttentionChunkedArgs a{};
+  a.g = gf.as<float>();
+  a.g_cols = g.cols();
+  a.per_channel = g.cols() == s.num_v_heads * s.head_k_dim;
+  a.g_per_token = g.rows() != 1;
+  a.T = q.rows() / batch;
+  a.H = s.num_heads;
+  a.HV = s.num_v_heads;
+  a.dk = s.head_k_dim;
+  a.dv = s.head_v_dim;
+  a.scale = s.scale;
+  a.batch = batch;
+  linear_attention_chunked_launch(a, q, k, v, state, out);
+}
+
+void CudaBackend::ssd_chunked(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
+                              const Tensor& D, const LinearAttentionShape& s, std::int64_t batch, Tensor& state, Tensor& out) {
+  const Tensor df = as_dtype(dt, DType::F32), af = as_dtype(A_log, DType::F32), Df = as_dtype(D, DType::F32);
+  cuda::LinearAttentionChunkedArgs a{};
+  a.g = df.as<float>();
+  a.g_cols = s.num_v_heads;
+  a.A_log = af.as<float>();
+  a.D = Df.as<float>();
+  a.d_per_channel = D.numel() == s.num_v_heads * s.head_v_dim && s.head_v_dim != 1;
+  a.T = x.rows() / batch;
+  a.H = s.num_heads;
+  a.HV = s.num_v_heads;
+  a.dk = s.head_k_dim;
+  a.dv = s.head_v_dim;
+  a.batch = batch;
+  linear_attention_chunked_launch(a, C, B, x, state, out);
 }
 
 // --- Mamba's selective scan ---
@@ -324,6 +400,10 @@ void CudaBackend::ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, co
     ssd_on_host(x, dt, A_log, B, C, D, s, chunk_size, state, out);
     return;
   }
+  if (linear_attention_chunked_applies(s.head_k_dim, s.head_v_dim, x.rows())) {
+    ssd_chunked(x, dt, A_log, B, C, D, s, 1, state, out);
+    return;
+  }
   ssd_launch(x, dt, A_log, B, C, D, s, 1, &state, {}, out);
 }
 
@@ -337,6 +417,10 @@ void CudaBackend::ssd_batch(const Tensor& x, const Tensor& dt, const Tensor& A_l
   check_ssd("ssd_batch", x, dt, A_log, B, C, D, s, out);
   Tensor state = alloc(DType::F32, {batch * s.num_v_heads, s.head_k_dim, s.head_v_dim});
   fill(state, 0.0f);
+  if (linear_attention_chunked_applies(s.head_k_dim, s.head_v_dim, x.rows() / batch)) {
+    ssd_chunked(x, dt, A_log, B, C, D, s, batch, state, out);
+    return;
+  }
   ssd_launch(x, dt, A_log, B, C, D, s, batch, &state, {}, out);
 }
 

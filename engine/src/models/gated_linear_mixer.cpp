@@ -72,12 +72,16 @@ class GatedLinearMixer final : public TokenMixer {
     const bool step = states.size() > 1;
     const std::int64_t T = h.rows(), kd = s_.key_dim(), vd = s_.value_dim(), H = s_.num_heads;
     const bool hgrn2 = s_.kind == GatedLinearKind::Hgrn2;
+    // Activations in the backend's type (bf16 on a GPU in bf16 mode: the chunked kernels take them as they are);
+    // log decays and HGRN2's forget logits stay float32, since a decay is the exponential of a sum of them.
+    const DType act = b.activation_dtype();
     // ShortConvolution: SiLU for GLA / RetNet, none for HGRN2
-    auto input = [&](const Projection& p, const Tensor& conv_w, Tensor GatedLinearState::*conv_state, std::int64_t dim) {
-      Tensor lin = b.alloc(DType::F32, {T, dim});
+    auto input = [&](const Projection& p, const Tensor& conv_w, Tensor GatedLinearState::*conv_state, std::int64_t dim,
+                     DType dtype) {
+      Tensor lin = b.alloc(dtype, {T, dim});
       project(b, p, h, lin);
       if (!s_.use_short_conv) return lin;
-      Tensor conv = b.alloc(DType::F32, {T, dim});
+      Tensor conv = b.alloc(dtype, {T, dim});
       if (st) {
         b.causal_conv1d(lin, conv_w, st->*conv_state, !hgrn2, conv);
       } else if (step) {
@@ -89,9 +93,9 @@ class GatedLinearMixer final : public TokenMixer {
       }
       return conv;
     };
-    Tensor q = input(w_.q, w_.conv_q, &GatedLinearState::conv_q, kd);
-    Tensor k = input(w_.k, w_.conv_k, &GatedLinearState::conv_k, kd);  // HGRN2: the forget gate's logits
-    Tensor v = input(w_.v, w_.conv_v, &GatedLinearState::conv_v, vd);
+    Tensor q = input(w_.q, w_.conv_q, &GatedLinearState::conv_q, kd, act);
+    Tensor k = input(w_.k, w_.conv_k, &GatedLinearState::conv_k, kd, hgrn2 ? DType::F32 : act);  // HGRN2: forget logits
+    Tensor v = input(w_.v, w_.conv_v, &GatedLinearState::conv_v, vd, act);
 
     Tensor g;
     switch (s_.kind) {
@@ -120,14 +124,14 @@ class GatedLinearMixer final : public TokenMixer {
       case GatedLinearKind::Hgrn2:
         b.activate(q, Activation::Silu);
         g = k;  // becomes the log forget gate; k becomes 1 − forget
-        k = b.alloc(DType::F32, {T, kd});
+        k = b.alloc(DType::F32, {T, kd});  // float32 like g: the kernel shares one type between them
         b.forget_gate(g, w_.has_lower_bound ? &w_.lower_bound : nullptr, k);
         break;
     }
 
     const LinearAttentionShape shape{H, H, s_.head_k_dim, s_.head_v_dim,
                                      static_cast<float>(1.0 / std::sqrt(static_cast<double>(s_.head_k_dim)))};
-    Tensor o = b.alloc(DType::F32, {T, vd});
+    Tensor o = b.alloc(act, {T, vd});
     if (st) {
       b.gated_linear_attention(q, k, v, g, shape, T == 1 ? 0 : kGatedLinearChunk, st->S, o);
     } else if (step) {
@@ -138,7 +142,7 @@ class GatedLinearMixer final : public TokenMixer {
       b.gated_linear_attention_batch(q, k, v, g, shape, kGatedLinearChunk, batch, o);
     }
 
-    Tensor normed = b.alloc(DType::F32, {T, vd});
+    Tensor normed = b.alloc(act, {T, vd});
     const float eps = static_cast<float>(s_.norm_eps);
     if (hgrn2) {
       b.rmsnorm(o, w_.g_norm, eps, normed);  // over all channels, not per head
@@ -146,7 +150,7 @@ class GatedLinearMixer final : public TokenMixer {
       const Tensor o_heads = o.reshaped({T * H, s_.head_v_dim});
       Tensor normed_heads = normed.reshaped({T * H, s_.head_v_dim});
       if (s_.use_output_gate) {
-        Tensor gate = b.alloc(DType::F32, {T, vd});
+        Tensor gate = b.alloc(act, {T, vd});
         project(b, w_.g, h, gate);
         b.rmsnorm_gated(o_heads, w_.g_norm, gate.reshaped({T * H, s_.head_v_dim}), eps, normed_heads);
       } else {

@@ -33,24 +33,25 @@ ConvPart conv_slice(const Tensor& w, const Tensor* bias, std::int64_t begin, std
   return c;
 }
 
-// causal conv, bias, SiLU: transformers' act(conv1d(x)) with its padding, in pieces. The convolution carries one
-// sequence's history (states of size 1), steps each row's own (a decoding step, several states), or scores `batch`
-// sequences from zero history (no states).
+// causal conv, bias, SiLU: transformers' act(conv1d(x)) with its padding, in pieces (the SiLU inside the
+// convolution when there is no bias, else with the bias in one pass). The convolution carries one sequence's history
+// (states of size 1), steps each row's own (a decoding step, several states), or scores `batch` sequences from zero
+// history (no states).
 template <class S>
 Tensor conv_silu(Backend& b, const Tensor& x, const ConvPart& c, std::int64_t batch, std::span<S* const> states,
                  Tensor S::*history) {
-  Tensor out = b.alloc(DType::F32, x.shape);
+  Tensor out = b.alloc(x.dtype, x.shape);
+  const bool silu = !c.has_bias;
   if (states.size() == 1) {
-    b.causal_conv1d(x, c.weight, states[0]->*history, false, out);
+    b.causal_conv1d(x, c.weight, states[0]->*history, silu, out);
   } else if (!states.empty()) {
     std::vector<Tensor*> hist;
     for (S* s : states) hist.push_back(&(s->*history));
-    b.causal_conv1d_step_batch(x, c.weight, hist, false, out);
+    b.causal_conv1d_step_batch(x, c.weight, hist, silu, out);
   } else {
-    b.causal_conv1d_batch(x, c.weight, batch, false, out);
+    b.causal_conv1d_batch(x, c.weight, batch, silu, out);
   }
-  if (c.has_bias) b.add_bias(out, c.bias);
-  b.activate(out, Activation::Silu);
+  if (c.has_bias) b.add_bias_silu(out, c.bias);
   return out;
 }
 
@@ -191,20 +192,23 @@ class Mamba2Mixer final : public TokenMixer {
   // As MambaMixer::mix.
   void mix(Backend& b, const Tensor& h, std::int64_t batch, std::span<Mamba2State* const> states, Tensor& out) const {
     const std::int64_t T = h.rows(), I = s_.intermediate(), GN = s_.n_groups * s_.state_size, H = s_.num_heads;
-    auto proj = [&](const Projection& p, std::int64_t n) {
-      Tensor t = b.alloc(DType::F32, {T, n});
+    // Activations in the backend's type (bf16 on a GPU in bf16 mode, as the chunked SSD kernel takes them); dt stays
+    // float32, since the decays are exponentials of its sums.
+    const DType act = b.activation_dtype();
+    auto proj = [&](const Projection& p, std::int64_t n, DType dtype) {
+      Tensor t = b.alloc(dtype, {T, n});
       project(b, p, h, t);
       return t;
     };
-    const Tensor z = proj(w_.in_z, I);
-    const Tensor x = conv_silu(b, proj(w_.in_x, I), w_.conv_x, batch, states, &Mamba2State::conv_x);
-    const Tensor Bm = conv_silu(b, proj(w_.in_B, GN), w_.conv_B, batch, states, &Mamba2State::conv_B);
-    const Tensor Cm = conv_silu(b, proj(w_.in_C, GN), w_.conv_C, batch, states, &Mamba2State::conv_C);
-    Tensor dt = proj(w_.in_dt, H);
+    const Tensor z = proj(w_.in_z, I, act);
+    const Tensor x = conv_silu(b, proj(w_.in_x, I, act), w_.conv_x, batch, states, &Mamba2State::conv_x);
+    const Tensor Bm = conv_silu(b, proj(w_.in_B, GN, act), w_.conv_B, batch, states, &Mamba2State::conv_B);
+    const Tensor Cm = conv_silu(b, proj(w_.in_C, GN, act), w_.conv_C, batch, states, &Mamba2State::conv_C);
+    Tensor dt = proj(w_.in_dt, H, DType::F32);
     b.add_bias(dt, w_.dt_bias);
     b.activate(dt, Activation::Softplus);  // time_step_limit (0, inf): the clamp changes nothing
     const LinearAttentionShape shape{s_.n_groups, H, s_.state_size, s_.head_dim, 1.0f};
-    Tensor y = b.alloc(DType::F32, {T, I});
+    Tensor y = b.alloc(act, {T, I});
     if (states.size() == 1)
       b.ssd(x, dt, w_.A_log, Bm, Cm, w_.D, shape, T == 1 ? 0 : s_.chunk_size, states[0]->ssm, y);
     else if (!states.empty())
@@ -212,7 +216,7 @@ class Mamba2Mixer final : public TokenMixer {
     else
       b.ssd_batch(x, dt, w_.A_log, Bm, Cm, w_.D, shape, s_.chunk_size, batch, y);
     // the gated RMSNorm with norm_before_gate=False: norm(y · silu(z)) · w over all channels
-    Tensor gated = b.alloc(DType::F32, {T, I}), normed = b.alloc(DType::F32, {T, I});
+    Tensor gated = b.alloc(act, {T, I}), normed = b.alloc(act, {T, I});
     b.swiglu(z, y, gated);
     b.rmsnorm(gated, w_.norm, static_cast<float>(s_.norm_eps), normed);
     project(b, w_.out, normed, out);

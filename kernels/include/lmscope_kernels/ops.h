@@ -30,7 +30,8 @@ void add_rmsnorm(void* x, Elem x_t, const void* r, Elem r_t, const float* w, flo
 // acc[i] += x[i]
 void add(void* acc, Elem acc_t, const void* x, Elem x_t, std::int64_t n, cudaStream_t stream);
 // out[t, n] += bias[n] for out [T, N]
-void add_bias(void* out, Elem out_t, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream);
+// out[t, :] += bias, then SiLU when silu is set (one pass)
+void add_bias(void* out, Elem out_t, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream, bool silu = false);
 // out = f(gate) * up, elementwise (out may alias gate); f an activate() code: 0 silu, 6 gelu (tanh), 7 gelu (erf),
 // 8 relu² (the gated ones the families use; others throw).
 void glu(const void* gate, const void* up, Elem in_t, void* out, Elem out_t, std::int64_t n, int f, cudaStream_t stream);
@@ -164,6 +165,31 @@ struct SsdArgs {
 bool ssd_supported(std::int64_t state_size);  // 1..256
 void ssd(const SsdArgs& a, Elem e, cudaStream_t stream);
 void ssd_step_batch(const SsdArgs& a, Elem e, const DecodeStates& states, cudaStream_t stream);
+
+// Gated linear attention and Mamba2's SSD in the chunked form on tensor cores (linear_attention_chunked.cu), for
+// scoring: bf16 q, k, v and out, fp32 state [batch, HV, dk, dv] read at the start and written at the end.
+// GLA / RetNet / HGRN2: g is the log decay, [g rows, g_cols] with g_cols = HV·dk (per_channel) or HV, one row per
+// token or one row for all (g_per_token false). SSD (A_log set): q = C, k = B, v = x, g is dt [rows, HV] after
+// softplus, the decay log dt·(−exp(A_log)), and D (if set, [HV] or [HV·dv] with d_per_channel) adds D·x.
+// Every log decay must be ≤ 0 (a decay ≤ 1), as every family's is.
+struct LinearAttentionChunkedArgs {
+  const void *q, *k, *v;
+  const float* g;
+  std::int64_t g_cols = 0;
+  bool g_per_token = true;
+  bool per_channel = false;
+  const float *A_log = nullptr, *D = nullptr;
+  bool d_per_channel = false;
+  float* state;
+  void* out;
+  std::int64_t T, H, HV, dk, dv;
+  float scale = 1.0f;
+  std::int64_t batch = 1;
+};
+bool linear_attention_chunked_supported(std::int64_t head_k_dim, std::int64_t head_v_dim);  // dk 16..256 (powers of 2), dv % 32 == 0
+// The workspace for these arguments' shapes (device memory, 16-byte aligned).
+std::size_t linear_attention_chunked_workspace_bytes(const LinearAttentionChunkedArgs& a);
+void linear_attention_chunked_bf16(const LinearAttentionChunkedArgs& a, void* workspace, cudaStream_t stream);
 
 // Mamba's selective scan: per channel d, h [N]: h ← exp(Δ·A_d) ⊙ h + (Δ·x) B_t, y = C_t · h + D_d · x, A = −exp(A_log).
 struct SelectiveScanArgs {
