@@ -17,11 +17,15 @@ __global__ void add_kernel(A* acc, const B* x, std::int64_t n) {
   LMSCOPE_GRID_STRIDE(i, n) st(acc + i, ld(acc + i) + ld(x + i));
 }
 
+// Rows on grid y, columns on x: no 64-bit modulo per element (measured: Mamba2-1.3B's add_bias_silu 99 → 95 µs per call).
 template <typename A, bool kSilu>
-__global__ void add_bias_kernel(A* out, const float* bias, std::int64_t n, std::int64_t N) {
-  LMSCOPE_GRID_STRIDE(i, n) {
-    const float v = ld(out + i) + bias[i % N];
-    st(out + i, kSilu ? activation_value(v, 0) : v);
+__global__ void add_bias_kernel(A* out, const float* bias, std::int64_t T, int N) {
+  for (std::int64_t r = blockIdx.y; r < T; r += gridDim.y) {
+    A* row = out + r * N;
+    for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < N; c += gridDim.x * blockDim.x) {
+      const float v = ld(row + c) + bias[c];
+      st(row + c, kSilu ? activation_value(v, 0) : v);
+    }
   }
 }
 
@@ -53,12 +57,14 @@ void add(void* acc, Elem acc_t, const void* x, Elem x_t, std::int64_t n, cudaStr
 
 void add_bias(void* out, Elem out_t, const float* bias, std::int64_t T, std::int64_t N, cudaStream_t stream, bool silu) {
   if (T * N == 0) return;
+  if (N > (1 << 30)) throw std::runtime_error("add_bias: more than 2^30 columns");
+  const dim3 grid(static_cast<unsigned>(std::min<std::int64_t>((N + 255) / 256, 64)), static_cast<unsigned>(std::min<std::int64_t>(T, 65535)));
   dispatch(out_t, [&](auto a) {
     using A = decltype(a);
     if (silu)
-      add_bias_kernel<A, true><<<grid_for(T * N), 256, 0, stream>>>(static_cast<A*>(out), bias, T * N, N);
+      add_bias_kernel<A, true><<<grid, 256, 0, stream>>>(static_cast<A*>(out), bias, T, static_cast<int>(N));
     else
-      add_bias_kernel<A, false><<<grid_for(T * N), 256, 0, stream>>>(static_cast<A*>(out), bias, T * N, N);
+      add_bias_kernel<A, false><<<grid, 256, 0, stream>>>(static_cast<A*>(out), bias, T, static_cast<int>(N));
   });
   check_last_launch("add_bias");
 }
