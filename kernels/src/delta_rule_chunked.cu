@@ -24,6 +24,7 @@
 // loads where the reduction index is contiguous and as two 16-bit loads where it is not.
 #include <cstdint>
 
+#include "chunk_scan.cuh"
 #include "elem.cuh"
 #include "mma_bf16.cuh"
 #include "lmscope_kernels/op_profile.h"
@@ -99,16 +100,7 @@ __global__ void __launch_bounds__(kThreads) gdn_prepare_kernel(DeltaRuleChunkedA
     bs[tid] = tid < n ? beta_in[(t0 + tid) * a.HV + hv] : 0.f;
   }
   __syncthreads();
-  if (tid < 32) {  // G = cumulative sum of g over the chunk: a warp scan of rows tid and tid + 32
-    float x0 = gs[tid], x1 = gs[tid + 32];
-#pragma unroll
-    for (int o = 1; o < 32; o <<= 1) {
-      const float y0 = __shfl_up_sync(0xffffffff, x0, o), y1 = __shfl_up_sync(0xffffffff, x1, o);
-      if (tid >= o) x0 += y0, x1 += y1;
-    }
-    gs[tid] = x0;
-    gs[tid + 32] = x1 + __shfl_sync(0xffffffff, x0, 31);
-  }
+  if (tid < 32) warp_cumsum64(gs);  // G = cumulative sum of g over the chunk
   __syncthreads();
   if (tid < kC) w.G[bh * w.Tp + t0 + tid] = gs[tid];
   const float glast = gs[kC - 1];

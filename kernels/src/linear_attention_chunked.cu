@@ -18,6 +18,7 @@
 // one long sequence still fills the GPU). Kernel 3: grid (chunks, batch × HV, dv / BV), 128 threads.
 #include <cstdint>
 
+#include "chunk_scan.cuh"
 #include "elem.cuh"
 #include "lmscope_kernels/op_profile.h"
 #include "mma_bf16.cuh"
@@ -69,7 +70,7 @@ constexpr float kMaxBlockDrop = 60.f;
 template <int DK, bool kPerChannel>
 constexpr std::size_t prepare_smem() {
   constexpr int GC = kPerChannel ? DK + 4 : 1;
-  return sizeof(bf16) * (2 * kC * (DK + kPad) + kC * (kC + kPad)) + sizeof(float) * (kC * GC + 2 * kC) +
+  return sizeof(bf16) * (2 * kC * (DK + kPad) + kC * (kC + kPad)) + sizeof(float) * (kC * GC + kC) +
          (kPerChannel ? sizeof(float) * kC * (kC + 4) : 0);
 }
 
@@ -90,8 +91,7 @@ __global__ void __launch_bounds__(kPrepThreads) la_prepare_kernel(LinearAttentio
   bf16* ps = ks + kC * ldk;                  // [kC][ldp]
   float* G = reinterpret_cast<float*>(ps + kC * ldp);  // [kC][ldg]
   float* kap = G + kC * ldg;                           // κ per row
-  float* gh = kap + kC;                                // per head: the row's log decay before the scan
-  float* red = gh + kC;                                // per channel: [kC][ldr], the second half-sums of P
+  float* red = kap + kC;                               // per channel: [kC][ldr], the second half-sums of P
 
   for (int idx = tid; idx < kC * DK / 8; idx += kPrepThreads) {
     const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
@@ -116,7 +116,7 @@ __global__ void __launch_bounds__(kPrepThreads) la_prepare_kernel(LinearAttentio
       }
     }
     kap[i] = kappa;
-    gh[i] = gi;
+    if (!kPerChannel) G[i] = gi;  // per head: the row's log decay, summed in place below
   }
   bool steep[4] = {false, false, false, false};  // per channel: a 16-row block whose decay exceeds kMaxBlockDrop
   if constexpr (kPerChannel) {
@@ -138,16 +138,7 @@ __global__ void __launch_bounds__(kPrepThreads) la_prepare_kernel(LinearAttentio
   const unsigned steep_mask = (__syncthreads_or(steep[0]) ? 1u : 0u) | (__syncthreads_or(steep[1]) ? 2u : 0u) |
                               (__syncthreads_or(steep[2]) ? 4u : 0u) | (__syncthreads_or(steep[3]) ? 8u : 0u);
   if constexpr (!kPerChannel) {
-    if (tid < 32) {  // G = cumulative sum over the chunk: a warp scan of rows tid and tid + 32
-      float x0 = gh[tid], x1 = gh[tid + 32];
-#pragma unroll
-      for (int o = 1; o < 32; o <<= 1) {
-        const float y0 = __shfl_up_sync(0xffffffff, x0, o), y1 = __shfl_up_sync(0xffffffff, x1, o);
-        if (tid >= o) x0 += y0, x1 += y1;
-      }
-      G[tid] = x0;
-      G[tid + 32] = x1 + __shfl_sync(0xffffffff, x0, 31);
-    }
+    if (tid < 32) warp_cumsum64(G);  // G = cumulative sum over the chunk
   }
   cp_async_wait_all();
   __syncthreads();

@@ -103,12 +103,7 @@ __device__ __forceinline__ void for_each_acc(float (&acc)[MT][NT][4], int m0, in
 
 template <int MT, int NT>
 __device__ __forceinline__ void zero(float (&acc)[MT][NT][4]) {
-#pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt)
-#pragma unroll
-      for (int q = 0; q < 4; ++q) acc[mt][nt][q] = 0.f;
+  for_each_acc(acc, 0, 0, [](int, int, float& x) { x = 0.f; });
 }
 
 // Stores the lane's accumulator pairs (columns 2t, 2t+1) as bf16 to a row-major matrix (global or shared).

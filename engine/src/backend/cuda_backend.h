@@ -142,11 +142,12 @@ class CudaBackend final : public Backend {
                   Tensor& out);
   // The chunked tensor-core form of GLA / RetNet / HGRN2 / SSD (kernels/linear_attention_chunked.cu) for scoring in
   // bf16 mode: applies to head dims the kernel covers and sequences of at least two tokens (fp32 mode keeps the
-  // token-by-token kernel, the verification path). `a` carries the decay operands and dims; q, k, v, state and out
-  // are put in the kernel's form here (bf16, 16-byte aligned; fp32 state) and the results copied back where needed.
+  // token-by-token kernel, the verification path). `a` carries the decay operands; the dims come from the shape and
+  // batch, and q, k, v, state and out are put in the kernel's form here (bf16, 16-byte aligned; fp32 state) and the
+  // results copied back where needed.
   bool linear_attention_chunked_applies(std::int64_t dk, std::int64_t dv, std::int64_t T) const;
-  void linear_attention_chunked_launch(cuda::LinearAttentionChunkedArgs a, const Tensor& q, const Tensor& k, const Tensor& v,
-                                       Tensor& state, Tensor& out);
+  void linear_attention_chunked_launch(cuda::LinearAttentionChunkedArgs a, const LinearAttentionShape& s, std::int64_t batch,
+                                       const Tensor& q, const Tensor& k, const Tensor& v, Tensor& state, Tensor& out);
   void gla_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g, const LinearAttentionShape& s,
                    std::int64_t batch, Tensor& state, Tensor& out);
   void ssd_chunked(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,

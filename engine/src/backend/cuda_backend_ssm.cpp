@@ -218,8 +218,15 @@ bool CudaBackend::linear_attention_chunked_applies(std::int64_t dk, std::int64_t
   return activation_dtype() == DType::BF16 && T >= 2 && cuda::linear_attention_chunked_supported(dk, dv);
 }
 
-void CudaBackend::linear_attention_chunked_launch(cuda::LinearAttentionChunkedArgs a, const Tensor& q, const Tensor& k,
-                                                  const Tensor& v, Tensor& state, Tensor& out) {
+void CudaBackend::linear_attention_chunked_launch(cuda::LinearAttentionChunkedArgs a, const LinearAttentionShape& s,
+                                                  std::int64_t batch, const Tensor& q, const Tensor& k, const Tensor& v,
+                                                  Tensor& state, Tensor& out) {
+  a.T = q.rows() / batch;
+  a.H = s.num_heads;
+  a.HV = s.num_v_heads;
+  a.dk = s.head_k_dim;
+  a.dv = s.head_v_dim;
+  a.batch = batch;
   const Tensor qb = as_aligned_bf16(q), kb = as_aligned_bf16(k), vb = as_aligned_bf16(v);
   const bool direct = out.dtype == DType::BF16 && cuda_backend_detail::aligned16(out.data);
   Tensor ob = direct ? out : alloc(DType::BF16, out.shape);
@@ -244,14 +251,8 @@ void CudaBackend::gla_chunked(const Tensor& q, const Tensor& k, const Tensor& v,
   a.g_cols = g.cols();
   a.per_channel = g.cols() == s.num_v_heads * s.head_k_dim;
   a.g_per_token = g.rows() != 1;
-  a.T = q.rows() / batch;
-  a.H = s.num_heads;
-  a.HV = s.num_v_heads;
-  a.dk = s.head_k_dim;
-  a.dv = s.head_v_dim;
   a.scale = s.scale;
-  a.batch = batch;
-  linear_attention_chunked_launch(a, q, k, v, state, out);
+  linear_attention_chunked_launch(a, s, batch, q, k, v, state, out);
 }
 
 void CudaBackend::ssd_chunked(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
@@ -263,13 +264,7 @@ void CudaBackend::ssd_chunked(const Tensor& x, const Tensor& dt, const Tensor& A
   a.A_log = af.as<float>();
   a.D = Df.as<float>();
   a.d_per_channel = D.numel() == s.num_v_heads * s.head_v_dim && s.head_v_dim != 1;
-  a.T = x.rows() / batch;
-  a.H = s.num_heads;
-  a.HV = s.num_v_heads;
-  a.dk = s.head_k_dim;
-  a.dv = s.head_v_dim;
-  a.batch = batch;
-  linear_attention_chunked_launch(a, C, B, x, state, out);
+  linear_attention_chunked_launch(a, s, batch, C, B, x, state, out);
 }
 
 // --- Mamba's selective scan ---
