@@ -3,6 +3,8 @@
 // computation, unsupported switches fail naming the field, and parameter counts of published configurations.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "lmscope/checkpoint.h"
 #include "lmscope/error.h"
 #include "lmscope/model.h"
@@ -57,7 +59,20 @@ class PiecesEqualWhole : public testing::TestWithParam<Variant> {};
 TEST_P(PiecesEqualWhole, ChunkedAndRecurrentFormsAgree) {
   Fixture f(GetParam().config);
   const auto m = load_model(f.ck);
-  EXPECT_LT(pieces_vs_full(*m, some_ids(100)), 1e-4);
+  if (GetParam().config["model_type"] != "bitnet") {
+    EXPECT_LT(pieces_vs_full(*m, some_ids(100)), 1e-4);
+    return;
+  }
+  // BitNet rounds each projection's input to 8 bits per token. The two forms' float sums can differ in the last bits
+  // (products and attention blocks of other shapes), and now and then that carries one value across a rounding step:
+  // that position's logits then move by about a step (1.2e-2 for one position of bitnet_window in a clang -O1
+  // build) while every other position agrees to float rounding. A wrong cache, window or position moves every
+  // position after the first piece.
+  const auto diff = test::pieces_vs_full_by_position(*m, some_ids(100));
+  ASSERT_EQ(diff.size(), 100u);
+  const auto moved = std::count_if(diff.begin(), diff.end(), [](double d) { return d >= 1e-4; });
+  EXPECT_LE(moved, 2) << "positions whose logits differ by 1e-4 or more";
+  EXPECT_LT(*std::max_element(diff.begin(), diff.end()), 5e-2);
 }
 
 std::vector<Variant> variants() {
