@@ -13,6 +13,7 @@
 #include "backend/activation_math.h"
 #include "backend/cpu_expect.h"
 #include "backend/fast_exp.h"
+#include "backend/openblas_core.h"
 #include "lmscope/error.h"
 
 namespace lmscope {
@@ -22,6 +23,8 @@ using cpu::expect_f32;
 using cpu::worth_threads;
 using cpu::activation_value;
 using cpu::exp_approx;
+
+CpuBackend::CpuBackend() { openblas_use_best_core(); }
 
 Tensor CpuBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
   Tensor t;

@@ -8,6 +8,7 @@ namespace lmscope {
 
 class CpuBackend final : public Backend {
  public:
+  CpuBackend();  // picks OpenBLAS's best kernels for this CPU once per process (backend/openblas_core.h)
   std::string name() const override { return "cpu"; }
   Tensor alloc(DType dtype, std::vector<std::int64_t> shape) override;
   Tensor weight(const TensorView& w) override;
