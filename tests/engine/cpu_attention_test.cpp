@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "backend/cpu_backend.h"
+#include "backend/cpu_vector_loops.h"
 #include "backend/fast_exp.h"
 #include "support/cpu_tensors.h"
 
@@ -89,6 +91,32 @@ TEST(CpuAttention, VectorisedExpIsWithinTwoUlpOfLibm) {
   EXPECT_LT(cpu::exp_approx(-1000.0f), 1.3e-38f);
   EXPECT_TRUE(std::isfinite(cpu::exp_approx(1000.0f)));
   EXPECT_TRUE(std::isnan(cpu::exp_approx(std::nanf(""))));
+}
+
+TEST(CpuAttention, DoubleExpOfTheLogSumExpIsWithinAFewUlpOfLibm) {
+  double worst = 0;
+  for (double x = -700.0; x <= 0.0; x += 0.0009765625 * 3.1) {
+    const double want = std::exp(x);
+    worst = std::max(worst, std::fabs(cpu::exp_nonpositive(x) - want) / want);
+  }
+  EXPECT_LT(worst, 1e-15);  // ~4.5 ulp of double
+  EXPECT_EQ(cpu::exp_nonpositive(0.0), 1.0);
+  EXPECT_GT(cpu::exp_nonpositive(-1e6), 0.0);  // clamped at e^-700, never a NaN
+  EXPECT_LT(cpu::exp_nonpositive(-1e6), 1e-303);
+  EXPECT_TRUE(std::isnan(cpu::exp_nonpositive(std::nan(""))));
+}
+
+// The LM head's per-chunk reduction: the first of tied maxima, and the sum of e^(r - max) as libm gives it.
+TEST(CpuAttention, RowMaximumAndSumOfExponentials) {
+  std::vector<float> r(1000);
+  for (std::size_t i = 0; i < r.size(); ++i) r[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)) * 20.0);
+  r[417] = r[903] = 25.0f;  // tied maxima: the first counts
+  const cpu::RowLogits got = cpu::max_and_sum_exp(r.data(), static_cast<std::int64_t>(r.size()));
+  double want = 0;
+  for (float v : r) want += std::exp(static_cast<double>(v) - 25.0);
+  EXPECT_EQ(got.argmax, 417);
+  EXPECT_EQ(got.max, 25.0f);
+  EXPECT_NEAR(got.sum_exp, want, want * 1e-14);
 }
 
 }  // namespace

@@ -12,7 +12,8 @@
 #include "backend/vocab_chunks.h"
 #include "backend/activation_math.h"
 #include "backend/cpu_expect.h"
-#include "backend/fast_exp.h"
+#include "backend/cpu_threads.h"
+#include "backend/cpu_vector_loops.h"
 #include "backend/openblas_core.h"
 #include "lmscope/error.h"
 
@@ -22,9 +23,16 @@ using cpu::expect;
 using cpu::expect_f32;
 using cpu::worth_threads;
 using cpu::activation_value;
-using cpu::exp_approx;
+using cpu::max_and_sum_exp;
+using cpu::rmsnorm_row;
+using cpu::RowLogits;
+using cpu::silu_product;
+using cpu::softmax_exp_row;
 
-CpuBackend::CpuBackend() { openblas_use_best_core(); }
+CpuBackend::CpuBackend() {
+  openblas_use_best_core();
+  use_idle_processors();
+}
 
 Tensor CpuBackend::alloc(DType dtype, std::vector<std::int64_t> shape) {
   Tensor t;
@@ -87,13 +95,7 @@ void CpuBackend::rmsnorm(const Tensor& x, const Tensor& w, float eps, Tensor& ou
   const float* ws = w.as<float>();
   float* os = out.as<float>();
 #pragma omp parallel for if (worth_threads(T * C))
-  for (std::int64_t t = 0; t < T; ++t) {
-    const float* r = xs + t * C;
-    double ss = 0;
-    for (std::int64_t c = 0; c < C; ++c) ss += static_cast<double>(r[c]) * r[c];
-    const float inv = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(C) + eps));
-    for (std::int64_t c = 0; c < C; ++c) os[t * C + c] = r[c] * inv * ws[c];
-  }
+  for (std::int64_t t = 0; t < T; ++t) rmsnorm_row(xs + t * C, ws, eps, C, os + t * C);
 }
 
 void CpuBackend::layernorm(const Tensor& x, const Tensor& w, const Tensor* bias, float eps, Tensor& out) {
@@ -205,15 +207,7 @@ void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
           const std::int64_t pos = s.q_pos0 + i0 + r, lo = first_key(pos) - c0, hi = pos - c0;  // keys [lo, hi]
           if (s.softcap > 0)
             for (std::int64_t j = lo; j <= hi; ++j) row[j] = s.softcap * std::tanh(row[j] / s.softcap);
-          float mx = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : mx)
-          for (std::int64_t j = lo; j <= hi; ++j) mx = std::max(mx, row[j]);
-          float sum = 0;
-          for (std::int64_t j = 0; j < lo; ++j) row[j] = 0;
-#pragma omp simd reduction(+ : sum)
-          for (std::int64_t j = lo; j <= hi; ++j) sum += row[j] = exp_approx(row[j] - mx);
-          for (std::int64_t j = hi + 1; j < L; ++j) row[j] = 0;
-          row_sum[static_cast<std::size_t>(r)] = sum;
+          row_sum[static_cast<std::size_t>(r)] = softmax_exp_row(row, lo, hi, L);
         }
         float* o = os + i0 * ldq + h * hd;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(n), static_cast<int>(hd), static_cast<int>(L),
@@ -239,9 +233,10 @@ void CpuBackend::glu(const Tensor& gate, const Tensor& up, Activation f, Tensor&
   const float* u = up.as<float>();
   float* o = out.as<float>();
   const std::int64_t n = gate.numel();
-  if (f == Activation::Silu) {  // the common case, vectorised
-#pragma omp parallel for simd if (worth_threads(n))
-    for (std::int64_t i = 0; i < n; ++i) o[i] = g[i] / (1.0f + exp_approx(-g[i])) * u[i];
+  if (f == Activation::Silu) {  // the common case, vectorised; threads over blocks of 16K values
+    constexpr std::int64_t kPiece = 1 << 14;
+#pragma omp parallel for if (worth_threads(n))
+    for (std::int64_t i0 = 0; i0 < n; i0 += kPiece) silu_product(g + i0, u + i0, o + i0, std::min(kPiece, n - i0));
     return;
   }
   for (std::int64_t i = 0; i < n; ++i) o[i] = activation_value(g[i], f) * u[i];
@@ -266,15 +261,11 @@ void CpuBackend::token_logprobs(const Tensor& x, const Tensor& w, std::span<cons
       float* r = buf.as<float>() + t * C;
       if (softcap > 0)
         for (std::int64_t v = 0; v < n; ++v) r[v] = softcap * std::tanh(r[v] / softcap);
-      std::int64_t best = 0;
-      for (std::int64_t v = 1; v < n; ++v)
-        if (r[v] > r[best]) best = v;
-      // libm's exp in double, not exp_approx: the log-likelihood of given logits is exact to 1e-9 (tests and the
-      // store's numbers rely on it), and this loop is a small part of a pass
-      double sum = 0;
-      for (std::int64_t v = 0; v < n; ++v) sum += std::exp(static_cast<double>(r[v]) - r[best]);
+      // e^x in double, not the float exp_approx: the log-likelihood of given logits is exact to 1e-9 (tests and the
+      // store's numbers rely on it)
+      const RowLogits chunk = max_and_sum_exp(r, n);
       RowScore& row = rows[static_cast<std::size_t>(t)];
-      row.merge(r[best], sum, c0 + best);
+      row.merge(chunk.max, chunk.sum_exp, c0 + chunk.argmax);
       const std::int32_t target = targets[static_cast<std::size_t>(t)];
       if (target >= c0 && target < c0 + n) row.target = r[target - c0];
     }

@@ -8,7 +8,9 @@ namespace lmscope {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend();  // picks OpenBLAS's best kernels for this CPU once per process (backend/openblas_core.h)
+  // Once per process: OpenBLAS's best kernels for this CPU (backend/openblas_core.h) and a thread count from the
+  // processors the load leaves idle (backend/cpu_threads.h).
+  CpuBackend();
   std::string name() const override { return "cpu"; }
   Tensor alloc(DType dtype, std::vector<std::int64_t> shape) override;
   Tensor weight(const TensorView& w) override;

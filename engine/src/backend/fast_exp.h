@@ -1,4 +1,4 @@
-// e^x for the CPU backend's inner loops (softmax, SiLU, log-sum-exp), written so the compiler vectorises it: libm's
+// e^x for the CPU backend's inner loops (softmax, SiLU; a double form for the log-sum-exp), written so the compiler vectorises it: libm's
 // expf is a call per element and was a fifth of a demo model's scoring time. Within a few ulp of expf (the test
 // sweeps it); x is clamped to [-87.3, 88]: below, e^-87.3 ≈ 1e-38 (the smallest normal float) instead of a subnormal
 // or 0, above, e^88 ≈ 1.7e38 instead of infinity — no caller needs either end.
@@ -33,6 +33,35 @@ inline float exp_approx(float x) {
   // the NaN comes through p)
   const std::uint32_t biased = std::bit_cast<std::uint32_t>(t) - std::bit_cast<std::uint32_t>(kShift) + 127u;
   return p * std::bit_cast<float>(biased << 23);
+}
+
+// e^x in double for x <= 0 (a logit minus the row's maximum: the LM head's log-sum-exp, which must stay exact to
+// ~1e-15 relative, as libm's exp), vectorisable like exp_approx. x is clamped at -700: e^-700 ≈ 1e-304 stands for
+// anything smaller, which a sum that holds e^0 = 1 cannot see.
+inline double exp_nonpositive(double x) {
+  x = x < -700.0 ? -700.0 : x;
+  x = x > 0.0 ? 0.0 : x;
+  constexpr double kShift = 6755399441055744.0;  // 1.5 · 2^52: adding it rounds to an integer in the low bits
+  const double t = x * 1.4426950408889634 + kShift;
+  const double n = t - kShift;
+  const double r = (x - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;  // ln 2 in two parts
+  // Taylor to r^13: the remainder r^14 / 14! is below 5e-18 for |r| <= 0.347
+  double p = 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  const std::uint64_t biased = std::bit_cast<std::uint64_t>(t) - std::bit_cast<std::uint64_t>(kShift) + 1023u;
+  return p * std::bit_cast<double>(biased << 52);
 }
 
 }  // namespace lmscope::cpu

@@ -1,0 +1,36 @@
+#include "backend/cpu_threads.h"
+
+#include <dlfcn.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+
+namespace lmscope {
+
+int threads_for_load(int processors, double load_average) {
+  if (!(load_average >= 0)) return std::max(processors, 1);  // unreadable: OpenMP's default
+  const double busy = std::floor(load_average + 0.5);
+  return static_cast<int>(std::clamp(static_cast<double>(processors) - busy, 1.0, static_cast<double>(std::max(processors, 1))));
+}
+
+int use_idle_processors() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (std::getenv("OMP_NUM_THREADS") != nullptr) return;  // the user's choice (the tests set it to 1)
+    double load = -1;
+    std::ifstream in("/proc/loadavg");
+    if (!(in >> load)) return;
+    const int n = threads_for_load(omp_get_num_procs(), load);
+    omp_set_num_threads(n);
+    // OpenBLAS's pthread build keeps its own pool, sized at load time; its OpenMP build follows OpenMP. Looked up at
+    // run time: another BLAS has no such entry point.
+    if (const auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
+  });
+  return omp_get_max_threads();
+}
+
+}  // namespace lmscope
