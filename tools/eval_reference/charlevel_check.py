@@ -23,12 +23,13 @@ usage: charlevel_check.py --cli build/bin/lmscope-cli --model DIR --data FILE [-
 import argparse, codecs, json, math, os, struct, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wikitext_check import read_safetensors, rolling_windows  # noqa: E402  (lm-eval's windows, written from eval-spec.md)
+from wikitext_check import fresh_store, read_safetensors, rolling_windows  # noqa: E402  (lm-eval's windows, written from eval-spec.md)
 
 ITEMS_PER_UNIT = 16
 
 
 # --- text sources ---------------------------------------------------------------------------------------------------
+
 
 def enwik_split(data, name):
     corpus, part = name.split('-')
@@ -286,7 +287,7 @@ def check(a, data, field, split, work, logits, prefix):
         spec['dtype'] = a.dtype
     spec_file, out, samples = (os.path.join(work, n) for n in ('spec.json', 'results.json', 'samples.jsonl'))
     json.dump(spec, open(spec_file, 'w'))
-    subprocess.run([a.cli, 'run', spec_file, '--store', os.path.join(work, 'store.sqlite'), '--out', out,
+    subprocess.run([a.cli, 'run', spec_file, '--store', fresh_store(work), '--out', out,
                     '--log-samples', samples, '--quiet'], check=True, stdout=subprocess.DEVNULL)
     got = json.load(open(out))['results']['charlevel']
     rows, probe = {}, None

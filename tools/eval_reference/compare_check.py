@@ -16,7 +16,7 @@ Pure Python (no numpy needed) at these sizes.
 import argparse, json, math, os, struct, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wikitext_check import read_safetensors  # noqa: E402
+from wikitext_check import fresh_store, read_safetensors  # noqa: E402
 
 
 def logits_lmscope(cli, model, inputs, work, tag):
@@ -120,7 +120,7 @@ def main():
     out = os.path.join(work, 'results.json')
     settings = {'base': a.base, 'length': L, 'max_windows': a.windows, 'buckets': a.buckets}
     subprocess.run([a.cli, 'run', '--model', a.model, '--tokenizer', 'bytes', '--task', 'compare', '--data', text,
-                    '--settings', json.dumps(settings), '--store', os.path.join(work, 'store.sqlite'), '--out', out,
+                    '--settings', json.dumps(settings), '--store', fresh_store(work), '--out', out,
                     '--quiet'], check=True, stdout=subprocess.DEVNULL)
     res = json.load(open(out))
     got = res['results']['compare']

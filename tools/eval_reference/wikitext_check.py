@@ -17,6 +17,16 @@ from wikitext_reference import detokenize  # noqa: E402  (our own rules, written
 import re  # noqa: E402
 
 
+
+def fresh_store(work):
+    """An empty results store in the work folder: a store left by an earlier build would serve its stored units and
+    the check would compare that build's numbers, not this one's."""
+    path = os.path.join(work, 'store.sqlite')
+    for suffix in ('', '-wal', '-shm', '-journal'):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    return path
+
 def split_documents(raw):
     docs = []
     for line in raw.splitlines(keepends=True):
@@ -125,7 +135,7 @@ def main():
 
     out = os.path.join(work, 'results.json')
     cmd = [a.cli, 'run', '--model', a.model, '--tokenizer', 'bytes', '--task', 'wikitext', '--data', a.data,
-           '--max-length', str(a.max_length), '--backend', a.backend, '--store', os.path.join(work, 'store.sqlite'),
+           '--max-length', str(a.max_length), '--backend', a.backend, '--store', fresh_store(work),
            '--out', out, '--quiet'] + dtype_args
     if a.limit is not None:
         cmd += ['--limit', str(a.limit)]
