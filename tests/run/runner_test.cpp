@@ -230,6 +230,23 @@ TEST_F(RunFixture, WikitextMatchesADirectComputationAndIsServedFromTheStoreTheSe
   EXPECT_EQ(again.results["results"], first.results["results"]);
 }
 
+// `--tokenizer FILE` naming a SentencePiece .model (binary) works: its bytes key the run, not a text read that
+// refused it as "a data file holding a NUL byte".
+TEST_F(RunFixture, ATokenizerGivenAsASentencePieceModelFileRuns) {
+  const auto sp = test::shared_dir() / "data" / "tokenizers" / "llama2" / "tokenizer.model";
+  LMSCOPE_REQUIRE_PATH(sp, "../shared/data/tokenizers/llama2");
+  const auto big = tmp.path / "tiny-32k";
+  write_random_checkpoint(test::tiny_llama_config({{"vocab_size", 32000}, {"max_position_embeddings", 64}}).dump(), big,
+                          {.seed = 7, .stddev = 0.5f});
+  const json spec = {{"lmscope_run", 1},
+                     {"models", {{{"path", big.string()}, {"name", "tiny"}, {"tokenizer", sp.string()}}}},
+                     {"tasks", {{{"task", "wikitext"}, {"data", corpus.string()}, {"max_length", 16}}}}};
+  const auto out = run(spec, tmp.path / "sp.sqlite");
+  ASSERT_TRUE(out.complete);
+  EXPECT_EQ(out.units_computed, 3);
+  EXPECT_GT(out.results["results"]["wikitext"]["word_perplexity,none"].get<double>(), 1.0);
+}
+
 // Live views draw `partial` events; they are throttled (the runner re-aggregates every finished unit for each one),
 // but the first unit and the last one always send one, the last with every unit counted.
 TEST_F(RunFixture, PartialEventsFollowTheFirstAndLastUnits) {

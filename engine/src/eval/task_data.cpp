@@ -139,6 +139,10 @@ std::string documents_hash(const std::vector<std::string>& docs) {
 
 std::string file_hash(const std::filesystem::path& path) { return fnv1a64_hex(read_text_file(path)); }
 
+std::string file_bytes_hash(const std::filesystem::path& path, const std::string& what) {
+  return fnv1a64_hex(read_input_file(path, what, kMaxTextFileBytes));
+}
+
 namespace {
 const nlohmann::json* find(const nlohmann::json& s, const std::string& key) {
   if (!s.is_object() || !s.contains(key) || s[key].is_null()) return nullptr;

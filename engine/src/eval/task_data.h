@@ -45,6 +45,9 @@ std::string fnv1a64_hex(std::string_view bytes);
 // fnv1a64_hex of the documents one after another (a task's data_hash), without joining them.
 std::string documents_hash(const std::vector<std::string>& docs);
 std::string file_hash(const std::filesystem::path& path);
+// fnv1a64_hex of a file's bytes as they are (a tokenizer file: a SentencePiece .model is binary); `what` names it in
+// errors. Equal to file_hash for a text file.
+std::string file_bytes_hash(const std::filesystem::path& path, const std::string& what);
 
 // Stated limits on what task settings may ask for: each allocates or loops in proportion to its value before any
 // data can bound it (passkey prompts are built to the length asked, throughput allocates batch × seq ids).

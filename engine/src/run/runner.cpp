@@ -101,7 +101,7 @@ ModelSide open_model_side(const ModelEntry& e) {
   m.tokenizer = tokenizer_for(e, m.spec);
   if (e.tokenizer.empty() || e.tokenizer == "bytes") m.tokenizer_key = e.tokenizer.empty() ? "model" : "bytes";
   else if (std::filesystem::is_directory(e.tokenizer, ec)) m.tokenizer_key = checkpoint_fingerprint(e.tokenizer);
-  else m.tokenizer_key = eval::file_hash(e.tokenizer);
+  else m.tokenizer_key = eval::file_bytes_hash(e.tokenizer, "the tokenizer file");
   if (m.tokenizer->bos_id()) m.prefix = *m.tokenizer->bos_id();
   else if (m.tokenizer->eos_id()) m.prefix = *m.tokenizer->eos_id();
   else if (m.spec.bos_token_id) m.prefix = static_cast<std::int32_t>(*m.spec.bos_token_id);
