@@ -3,9 +3,9 @@
 // - causal_conv1d (one sequence continuing a carried state, float32): one thread per (t, c) output, K taps read from
 //   x (or the state) and w; the new state (last K-1 rows of [state; x]) is gathered into a separate buffer by a
 //   second launch so no launch reads what it writes. Traffic: K reads per output, mostly L1/L2 hits.
-// - causal_conv1d_batch (batch sequences from zero history, float32 or bf16 in and out): one thread per channel
-//   walking 16 rows with the last K-1 inputs in registers (K = 2..4), so each input is read once; a one-output-per-
-//   thread kernel for other K.
+// - causal_conv1d_batch (batch sequences from zero history, float32 or bf16 in and out, with the Mamba mixers'
+//   bias before the SiLU): one thread per channel walking 16 rows with the last K-1 inputs in registers (K = 2..4),
+//   so each input is read once; a one-output-per-thread kernel for other K.
 // - causal_conv1d_step_batch (a decoding step of n sequences, one row each): one thread per (sequence, channel)
 //   reads its K-1 history values (float32) and the new input, writes the output and shifts the history in place
 //   (a thread owns its channel's history, so nothing else reads what it writes).
@@ -36,10 +36,12 @@ __global__ void conv1d_kernel(const float* x, const float* w, const float* state
 constexpr int kConvRows = 16;
 
 template <int K, typename X, typename O>
-__global__ void conv1d_batch_kernel(const X* x, const float* w, int T, std::int64_t N, int C, bool silu, O* out) {
+__global__ void conv1d_batch_kernel(const X* x, const float* w, const float* bias, int T, std::int64_t N, int C, bool silu,
+                                    O* out) {
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
   if (c >= C) return;
   const std::int64_t r0 = static_cast<std::int64_t>(blockIdx.y) * kConvRows;
+  const float b = bias ? bias[c] : 0.f;
   float taps[K], hist[K > 1 ? K - 1 : 1];  // hist[K-2] is the previous row's input
 #pragma unroll
   for (int j = 0; j < K; ++j) taps[j] = w[c * K + j];
@@ -56,7 +58,7 @@ __global__ void conv1d_batch_kernel(const X* x, const float* w, int T, std::int6
       for (int j = 0; j < K - 1; ++j) hist[j] = 0.f;
     }
     const float cur = ld(x + r * C + c);
-    float acc = taps[K - 1] * cur;
+    float acc = b + taps[K - 1] * cur;
 #pragma unroll
     for (int j = 0; j < K - 1; ++j) acc += taps[j] * hist[j];
 #pragma unroll
@@ -68,11 +70,11 @@ __global__ void conv1d_batch_kernel(const X* x, const float* w, int T, std::int6
 
 // Any K: one output per thread.
 template <typename X, typename O>
-__global__ void conv1d_batch_generic_kernel(const X* x, const float* w, std::int64_t T, std::int64_t N, std::int64_t C,
-                                            std::int64_t K, bool silu, O* out) {
+__global__ void conv1d_batch_generic_kernel(const X* x, const float* w, const float* bias, std::int64_t T, std::int64_t N,
+                                            std::int64_t C, std::int64_t K, bool silu, O* out) {
   LMSCOPE_GRID_STRIDE(idx, N * C) {
     const std::int64_t row = idx / C, c = idx % C, t = row % T;
-    float acc = 0.f;
+    float acc = bias ? bias[c] : 0.f;
     for (std::int64_t j = 0; j < K; ++j) {
       const std::int64_t back = K - 1 - j;  // tap j reads row t - back of the same sequence
       if (back <= t) acc += w[c * K + j] * ld(x + (row - back) * C + c);
@@ -128,8 +130,8 @@ void causal_conv1d_f32(const float* x, const float* w, const float* state, std::
   check_last_launch("causal_conv1d");
 }
 
-void causal_conv1d_batch(const void* x, Elem x_t, const float* w, std::int64_t T, std::int64_t batch, std::int64_t C,
-                         std::int64_t K, bool silu, void* out, Elem out_t, cudaStream_t stream) {
+void causal_conv1d_batch(const void* x, Elem x_t, const float* w, const float* bias, std::int64_t T, std::int64_t batch,
+                         std::int64_t C, std::int64_t K, bool silu, void* out, Elem out_t, cudaStream_t stream) {
   const std::int64_t N = T * batch;
   if (N * C == 0) return;
   const dim3 grid(static_cast<unsigned>((C + 127) / 128), static_cast<unsigned>((N + kConvRows - 1) / kConvRows));
@@ -142,13 +144,13 @@ void causal_conv1d_batch(const void* x, Elem x_t, const float* w, std::int64_t T
       const X* xp = static_cast<const X*>(x);
       O* op = static_cast<O*>(out);
       if (fits && K == 4)
-        conv1d_batch_kernel<4><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+        conv1d_batch_kernel<4><<<grid, 128, 0, stream>>>(xp, w, bias, t, N, c, silu, op);
       else if (fits && K == 3)
-        conv1d_batch_kernel<3><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+        conv1d_batch_kernel<3><<<grid, 128, 0, stream>>>(xp, w, bias, t, N, c, silu, op);
       else if (fits && K == 2)
-        conv1d_batch_kernel<2><<<grid, 128, 0, stream>>>(xp, w, t, N, c, silu, op);
+        conv1d_batch_kernel<2><<<grid, 128, 0, stream>>>(xp, w, bias, t, N, c, silu, op);
       else
-        conv1d_batch_generic_kernel<<<grid_for(N * C), 256, 0, stream>>>(xp, w, T, N, C, K, silu, op);
+        conv1d_batch_generic_kernel<<<grid_for(N * C), 256, 0, stream>>>(xp, w, bias, T, N, C, K, silu, op);
     });
   });
   check_last_launch("causal_conv1d_batch");

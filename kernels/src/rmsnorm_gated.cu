@@ -1,7 +1,9 @@
-// The gated RMSNorm on the delta rule's output: out = x / sqrt(mean(x²) + eps) · w · silu(gate) per row (a head's
-// values), float32 or bf16 in and out. Launch: one warp per row for rows up to 2048 wide (8 rows per 256-thread
+// The gated RMSNorms, float32 or bf16 in and out, per row:
+// - after the norm (the delta rule's and GLA's output): out = x / sqrt(mean(x²) + eps) · w · silu(gate);
+// - before it (Mamba2's norm_before_gate=False): y = x · silu(gate), out = y / sqrt(mean(y²) + eps) · w — one pass
+//   instead of a SwiGLU product written out and normed again, and y is not rounded to bf16 in between. Launch: one warp per row for rows up to 2048 wide (8 rows per 256-thread
 // block), else one 256-thread block per row; one read of x and gate and one write per element (the second read of
-// x from L1).
+// x and gate from L1).
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -17,27 +19,57 @@ __device__ float block_sum_256(float v, float* scratch) {
   return r;
 }
 
-template <typename X, typename G, typename O>
+__device__ __forceinline__ float silu(float g) { return g / (1.0f + expf(-g)); }
+
+// The value whose mean square is taken: x itself, or x · silu(gate) when the gate comes first.
+template <bool kGateFirst, typename X, typename G>
+__device__ __forceinline__ float normed_input(const X* x, const G* gate, std::int64_t i) {
+  return kGateFirst ? ld(x + i) * silu(ld(gate + i)) : ld(x + i);
+}
+
+template <bool kGateFirst, typename X, typename G>
+__device__ __forceinline__ float gated_output(const X* x, const G* gate, std::int64_t i, float inv_w) {
+  return kGateFirst ? normed_input<true>(x, gate, i) * inv_w : ld(x + i) * inv_w * silu(ld(gate + i));
+}
+
+// One 256-thread block per row; each thread keeps its first kBlockPer values (the normed input: x, or x · silu(gate))
+// in registers between the reduction and the write, so rows up to 4096 wide (Mamba2's) read x and gate once and take
+// each exponential once; longer rows recompute the rest.
+constexpr int kBlockThreads = 256, kBlockPer = 16;
+
+template <bool kGateFirst, typename X, typename G, typename O>
 __global__ void rmsnorm_gated_kernel(const X* x, const float* w, const G* gate, float eps, std::int64_t C, O* out) {
   __shared__ float scratch[32];
   const X* xr = x + blockIdx.x * C;
+  const G* gr = gate + blockIdx.x * C;
+  O* orow = out + blockIdx.x * C;
+  constexpr std::int64_t kHeld = static_cast<std::int64_t>(kBlockPer) * kBlockThreads;
+  float vals[kBlockPer];
   float ss = 0.f;
-  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-    const float v = ld(xr + c);
+#pragma unroll
+  for (int k = 0; k < kBlockPer; ++k) {
+    const std::int64_t c = threadIdx.x + static_cast<std::int64_t>(k) * kBlockThreads;
+    vals[k] = c < C ? normed_input<kGateFirst>(xr, gr, c) : 0.f;
+    ss += vals[k] * vals[k];
+  }
+  for (std::int64_t c = threadIdx.x + kHeld; c < C; c += kBlockThreads) {
+    const float v = normed_input<kGateFirst>(xr, gr, c);
     ss += v * v;
   }
   const float inv = rsqrtf(block_sum_256(ss, scratch) / static_cast<float>(C) + eps);
-  for (std::int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-    const float g = ld(gate + blockIdx.x * C + c);
-    st(out + blockIdx.x * C + c, ld(xr + c) * inv * w[c] * (g / (1.0f + expf(-g))));
+#pragma unroll
+  for (int k = 0; k < kBlockPer; ++k) {
+    const std::int64_t c = threadIdx.x + static_cast<std::int64_t>(k) * kBlockThreads;
+    if (c < C) st(orow + c, kGateFirst ? vals[k] * inv * w[c] : vals[k] * inv * w[c] * silu(ld(gr + c)));
   }
+  for (std::int64_t c = threadIdx.x + kHeld; c < C; c += kBlockThreads) st(orow + c, gated_output<kGateFirst>(xr, gr, c, inv * w[c]));
 }
 
 // One warp per row, for rows up to kWarpRowMax wide (a head's values, 64–512 for the delta-rule families: a block per
 // row left most of its threads idle at the reduction's barriers).
 constexpr int kWarpRowMax = 2048;
 
-template <typename X, typename G, typename O>
+template <bool kGateFirst, typename X, typename G, typename O>
 __global__ void rmsnorm_gated_warp_kernel(const X* x, const float* w, const G* gate, float eps, std::int64_t R, int C, O* out) {
   const std::int64_t row = (blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
   const int lane = threadIdx.x % 32;
@@ -47,21 +79,17 @@ __global__ void rmsnorm_gated_warp_kernel(const X* x, const float* w, const G* g
   O* orow = out + row * C;
   float ss = 0.f;
   for (int c = lane; c < C; c += 32) {
-    const float v = ld(xr + c);
+    const float v = normed_input<kGateFirst>(xr, gr, c);
     ss += v * v;
   }
   for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
   const float inv = rsqrtf(ss / static_cast<float>(C) + eps);
-  for (int c = lane; c < C; c += 32) {
-    const float g = ld(gr + c);
-    st(orow + c, ld(xr + c) * inv * w[c] * (g / (1.0f + expf(-g))));
-  }
+  for (int c = lane; c < C; c += 32) st(orow + c, gated_output<kGateFirst>(xr, gr, c, inv * w[c]));
 }
 
-}  // namespace
-
-void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
-                   std::int64_t C, void* out, Elem out_t, cudaStream_t stream) {
+template <bool kGateFirst>
+void launch_rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
+                          std::int64_t C, void* out, Elem out_t, cudaStream_t stream) {
   if (R == 0) return;
   dispatch(x_t, [&](auto xe) {
     dispatch(gate_t, [&](auto ge) {
@@ -70,15 +98,27 @@ void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, El
         using G = decltype(ge);
         using O = decltype(oe);
         if (C <= kWarpRowMax)
-          rmsnorm_gated_warp_kernel<<<static_cast<unsigned>((R + 7) / 8), 256, 0, stream>>>(
+          rmsnorm_gated_warp_kernel<kGateFirst><<<static_cast<unsigned>((R + 7) / 8), 256, 0, stream>>>(
               static_cast<const X*>(x), w, static_cast<const G*>(gate), eps, R, static_cast<int>(C), static_cast<O*>(out));
         else
-          rmsnorm_gated_kernel<<<static_cast<unsigned>(R), 256, 0, stream>>>(static_cast<const X*>(x), w,
+          rmsnorm_gated_kernel<kGateFirst><<<static_cast<unsigned>(R), kBlockThreads, 0, stream>>>(static_cast<const X*>(x), w,
                                                                            static_cast<const G*>(gate), eps, C, static_cast<O*>(out));
       });
     });
   });
-  check_last_launch("rmsnorm_gated");
+  check_last_launch(kGateFirst ? "rmsnorm_of_gated" : "rmsnorm_gated");
+}
+
+}  // namespace
+
+void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
+                   std::int64_t C, void* out, Elem out_t, cudaStream_t stream) {
+  launch_rmsnorm_gated<false>(x, x_t, w, gate, gate_t, eps, R, C, out, out_t, stream);
+}
+
+void rmsnorm_of_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
+                      std::int64_t C, void* out, Elem out_t, cudaStream_t stream) {
+  launch_rmsnorm_gated<true>(x, x_t, w, gate, gate_t, eps, R, C, out, out_t, stream);
 }
 
 }  // namespace lmscope::cuda

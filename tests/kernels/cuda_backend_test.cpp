@@ -96,6 +96,30 @@ TEST_F(CudaOps, EmbedRmsnormAddSwiglu) {
   expect_close(sc, sg, 1e-5, "swiglu");
 }
 
+// Short rows take one warp per row, longer ones a block (kept in registers up to 4096 values, re-read beyond): every
+// width around those limits, out of place and in place (the q/k norms), and both gated norms.
+TEST_F(CudaOps, RmsnormOfEveryRowWidthAndTheGatedNorms) {
+  for (std::int64_t C : {64, 100, 128, 512, 1000, 1024, 1025, 4096, 5000}) {
+    const std::string at = "C=" + std::to_string(C);
+    auto [xc, xg] = random({37, C});
+    auto [wc, wg] = random({C});
+    auto [gc, gg] = random({37, C}, 2.0f);
+    auto [oc, og] = output({37, C});
+    cpu_.rmsnorm(xc, wc, 1e-5f, oc);
+    gpu_->rmsnorm(xg, wg, 1e-5f, og);
+    expect_close(oc, og, 1e-5, ("rmsnorm " + at).c_str());
+    cpu_.rmsnorm_gated(xc, wc, gc, 1e-5f, oc);
+    gpu_->rmsnorm_gated(xg, wg, gg, 1e-5f, og);
+    expect_close(oc, og, 1e-5, ("rmsnorm_gated " + at).c_str());
+    cpu_.rmsnorm_of_gated(xc, wc, gc, 1e-5f, oc);
+    gpu_->rmsnorm_of_gated(xg, wg, gg, 1e-5f, og);
+    expect_close(oc, og, 1e-5, ("rmsnorm_of_gated " + at).c_str());
+    cpu_.rmsnorm(xc, wc, 1e-5f, xc);
+    gpu_->rmsnorm(xg, wg, 1e-5f, xg);
+    expect_close(xc, xg, 1e-5, ("rmsnorm in place " + at).c_str());
+  }
+}
+
 TEST_F(CudaOps, LinearWithAndWithoutBias) {
   for (auto [T, K, N] : {std::tuple{1, 64, 256}, std::tuple{37, 128, 96}, std::tuple{200, 512, 1000}}) {
     auto [xc, xg] = random({T, K});
@@ -118,6 +142,16 @@ TEST_F(CudaOps, RopeAtAnOffset) {
   cpu_.rope(xc, 4, 64, cc, sc, 70);
   gpu_->rope(xg, 4, 64, cg, sg, 70);
   expect_close(xc, xg, 1e-6, "rope");
+}
+
+// Three sequences of 20 rows in one launch, each from position 0 (the CPU rotates them one by one).
+TEST_F(CudaOps, RopeOfABatchStartsEachSequenceAtZero) {
+  auto [xc, xg] = random({3 * 20, 4 * 64});
+  auto [cc, cg] = random({100, 32});
+  auto [sc, sg] = random({100, 32});
+  cpu_.rope_batch(xc, 3, 4, 64, cc, sc);
+  gpu_->rope_batch(xg, 3, 4, 64, cg, sg);
+  expect_close(xc, xg, 1e-6, "rope_batch");  // a kernel that kept counting positions differs from row 20 on
 }
 
 TEST_F(CudaOps, AttentionCausalGqaWindowAndDecode) {
@@ -711,13 +745,18 @@ TEST_F(CudaBf16Ops, DeltaRuleChunkedTensorCores) {
 // rounding (the convolution).
 TEST_F(CudaBf16Ops, BatchedConvAndDeltaRule) {
   for (std::int64_t K : {4, 2, 5}) {  // the register-window kernel (2..4) and the generic one
-    const std::int64_t B = 3, T = 150, C = 96;
-    auto [xc, xg] = random_bf({B * T, C}, DType::F32);
-    auto [wc, wg] = random_bf({C, K}, DType::F32);
-    auto [cc, cg] = output_bf({B * T, C}, DType::F32);
-    cpu_.causal_conv1d_batch(xc, wc, B, true, cc);
-    bf_->causal_conv1d_batch(xg, wg, B, true, cg);
-    EXPECT_LE(rel_err(cc, cg), 1e-6) << "causal_conv1d_batch, K " << K;
+    for (const bool with_bias : {false, true}) {  // the Mamba mixers' bias, added before the SiLU
+      for (const bool silu : {true, false}) {
+        const std::int64_t B = 3, T = 150, C = 96;
+        auto [xc, xg] = random_bf({B * T, C}, DType::F32);
+        auto [wc, wg] = random_bf({C, K}, DType::F32);
+        auto [bc, bg] = random_bf({C}, DType::F32);
+        auto [cc, cg] = output_bf({B * T, C}, DType::F32);
+        cpu_.causal_conv1d_batch(xc, wc, with_bias ? &bc : nullptr, B, silu, cc);
+        bf_->causal_conv1d_batch(xg, wg, with_bias ? &bg : nullptr, B, silu, cg);
+        EXPECT_LE(rel_err(cc, cg), 1e-6) << "causal_conv1d_batch, K " << K << " bias " << with_bias << " silu " << silu;
+      }
+    }
   }
 
   // the second shape has batch × HV × dv / 64 >= 132 CTAs for the state kernel: its 64-column form on an H100 (the
@@ -798,6 +837,15 @@ TEST_F(CudaBf16Ops, FusedNormRopeSwigluEmbed) {
     bf_->add_rmsnorm(xg, rg, wg, 1e-5f, og);
     EXPECT_LE(rel_err(xc, xg), 1e-6) << "add_rmsnorm residual, C=" << C;
     EXPECT_LE(rel_err(oc, og), 4e-3) << "add_rmsnorm out, C=" << C;
+  }
+  for (std::int64_t C : {128, 1000, 4096}) {  // Mamba2's norm of y · silu(z), bf16 in and out
+    auto [yc, yg] = random_bf({33, C});
+    auto [zc, zg] = random_bf({33, C});
+    auto [wc, wg] = random_bf({C}, DType::F32);
+    auto [oc, og] = output_bf({33, C});
+    cpu_.rmsnorm_of_gated(yc, wc, zc, 1e-5f, oc);
+    bf_->rmsnorm_of_gated(yg, wg, zg, 1e-5f, og);
+    EXPECT_LE(rel_err(oc, og), 4e-3) << "rmsnorm_of_gated, C=" << C;
   }
 
   auto [gc, gg] = random_bf({33, 1000});

@@ -104,6 +104,16 @@ class Backend {
   // head; row i uses table row pos0 + i of cos/sin [positions, rotary_dim / 2] (attention factor folded in).
   virtual void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
                     std::int64_t pos0) = 0;
+  // The same for `batch` sequences of x.rows() / batch tokens one after another, each at positions 0.. (batched
+  // scoring). The default rotates sequence by sequence; the CUDA backend in one launch.
+  virtual void rope_batch(Tensor& x, std::int64_t batch, std::int64_t heads, std::int64_t head_dim, const Tensor& cos,
+                          const Tensor& sin) {
+    const std::int64_t T = x.rows() / batch;
+    for (std::int64_t s = 0; s < batch; ++s) {
+      Tensor xs = x.slice_rows(s * T, T);
+      rope(xs, heads, head_dim, cos, sin, 0);
+    }
+  }
   // Causal softmax attention. q [Tq, num_heads * head_dim]; k, v [capacity, num_kv_heads * head_dim] with rows
   // [0, kv_len) valid; out [Tq, num_heads * head_dim].
   virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape,
@@ -201,6 +211,13 @@ class Backend {
   virtual void decay_gate(Tensor& a, const Tensor& A_log, const Tensor& dt_bias) = 0;
   // out = x / sqrt(mean(x²) + eps) · w · silu(gate), per row: fla's FusedRMSNormGated. x, gate, out [R, C]; w [C].
   virtual void rmsnorm_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) = 0;
+  // The gate first (Mamba2's norm_before_gate=False): y = x · silu(gate), out = y / sqrt(mean(y²) + eps) · w. The
+  // default writes y out (rounded to x's type) and norms it; the CUDA backend does both in one pass, unrounded.
+  virtual void rmsnorm_of_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) {
+    Tensor y = alloc(x.dtype, x.shape);
+    glu(gate, x, Activation::Silu, y);
+    rmsnorm(y, w, eps, out);
+  }
   // The delta rule token by token (the recurrent form; decoding). q, k [T, num_heads * head_k_dim] (normalised),
   // v [T, num_v_heads * head_v_dim], beta [T, num_v_heads], g [T, num_v_heads] log decay or nullptr (none),
   // state [num_v_heads, head_k_dim, head_v_dim] updated in place, out [T, num_v_heads * head_v_dim].
@@ -214,14 +231,20 @@ class Backend {
   // Batched scoring from empty states: the rows hold `batch` sequences of T tokens one after another (x, out
   // [batch × T, C]; q, k, v, beta, g, out likewise), each starting from zero history / a zero state. The defaults
   // run each sequence through the one-sequence op; backends with a batched kernel override them.
-  virtual void causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int64_t batch, bool silu, Tensor& out) {
+  // causal_conv1d_batch takes the convolution's bias (or nullptr), added before the SiLU (the Mamba mixers').
+  virtual void causal_conv1d_batch(const Tensor& x, const Tensor& w, const Tensor* bias, std::int64_t batch, bool silu,
+                                   Tensor& out) {
     const std::int64_t T = x.rows() / batch;
     Tensor state = alloc(DType::F32, {w.cols() - 1, x.cols()});
     for (std::int64_t s = 0; s < batch; ++s) {
       fill(state, 0.0f);
       Tensor os = out.slice_rows(s * T, T);
-      causal_conv1d(x.slice_rows(s * T, T), w, state, silu, os);
+      causal_conv1d(x.slice_rows(s * T, T), w, state, silu && !bias, os);
     }
+    if (bias && silu)
+      add_bias_silu(out, *bias);
+    else if (bias)
+      add_bias(out, *bias);
   }
   // One decoding step of n sequences: row i of x / q, k, v, beta, g, out continues the sequence whose history is
   // states[i] (the one-sequence ops with T = 1 each). The defaults run each row through the one-sequence op;

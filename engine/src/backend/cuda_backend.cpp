@@ -434,7 +434,19 @@ void CudaBackend::rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, con
   expect(x.cols() == heads * head_dim && 2 * half <= head_dim && pos0 + x.rows() <= cos.rows(), "rope", "shape");
   expect(cos.dtype == DType::F32 && sin.dtype == DType::F32, "rope", "tables must be F32");
   launch("rope", [&] {
-    cuda::rope(x.data, elem(x.dtype, "rope"), x.rows(), heads, head_dim, cos.as<float>(), sin.as<float>(), half, pos0, s_->stream);
+    cuda::rope(x.data, elem(x.dtype, "rope"), x.rows(), heads, head_dim, cos.as<float>(), sin.as<float>(), half, pos0, x.rows(),
+               s_->stream);
+  });
+}
+
+void CudaBackend::rope_batch(Tensor& x, std::int64_t batch, std::int64_t heads, std::int64_t head_dim, const Tensor& cos,
+                             const Tensor& sin) {
+  const std::int64_t half = cos.cols(), T = batch > 0 ? x.rows() / batch : 0;
+  expect(batch > 0 && T * batch == x.rows(), "rope_batch", "rows must be batch x T");
+  expect(x.cols() == heads * head_dim && 2 * half <= head_dim && T <= cos.rows(), "rope_batch", "shape");
+  expect(cos.dtype == DType::F32 && sin.dtype == DType::F32, "rope_batch", "tables must be F32");
+  launch("rope", [&] {
+    cuda::rope(x.data, elem(x.dtype, "rope"), x.rows(), heads, head_dim, cos.as<float>(), sin.as<float>(), half, 0, T, s_->stream);
   });
 }
 

@@ -40,6 +40,8 @@ class CudaBackend final : public Backend {
   void layernorm(const Tensor& x, const Tensor& w, const Tensor* bias, float eps, Tensor& out) override;
   void add(Tensor& acc, const Tensor& x) override;
   void linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& out) override;
+  void rope_batch(Tensor& x, std::int64_t batch, std::int64_t heads, std::int64_t head_dim, const Tensor& cos,
+                  const Tensor& sin) override;
   void rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
             std::int64_t pos0) override;
   void attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionShape& shape, Tensor& out) override;
@@ -70,11 +72,13 @@ class CudaBackend final : public Backend {
   void sum_normalize_heads(Tensor& x, std::int64_t head_dim) override;
   void decay_gate(Tensor& a, const Tensor& A_log, const Tensor& dt_bias) override;
   void rmsnorm_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) override;
+  void rmsnorm_of_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) override;
   void delta_rule_recurrent(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                             const DeltaRuleShape& shape, Tensor& state, Tensor& out) override;
   void delta_rule_chunked(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                           const DeltaRuleShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
-  void causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int64_t batch, bool silu, Tensor& out) override;
+  void causal_conv1d_batch(const Tensor& x, const Tensor& w, const Tensor* bias, std::int64_t batch, bool silu,
+                           Tensor& out) override;
   void causal_conv1d_step_batch(const Tensor& x, const Tensor& w, std::span<Tensor* const> states, bool silu, Tensor& out) override;
   void delta_rule_step_batch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta, const Tensor* g,
                              const DeltaRuleShape& shape, std::span<Tensor* const> states, Tensor& out) override;

@@ -66,15 +66,18 @@ void CudaBackend::causal_conv1d(const Tensor& x, const Tensor& w, Tensor& state,
   if (K > 1) copy_rows(next.slice_rows(0, K - 1).reshaped(state.shape), state, 0);
 }
 
-void CudaBackend::causal_conv1d_batch(const Tensor& x, const Tensor& w, std::int64_t batch, bool silu, Tensor& out) {
+void CudaBackend::causal_conv1d_batch(const Tensor& x, const Tensor& w, const Tensor* bias, std::int64_t batch, bool silu,
+                                      Tensor& out) {
   const std::int64_t N = x.rows(), C = x.cols(), K = w.cols();
   expect(batch > 0 && N % batch == 0, "causal_conv1d_batch", "rows must be batch x T");
   expect(w.rows() == C && K >= 1, "causal_conv1d_batch", "weight must be [C, K]");
+  expect(!bias || bias->numel() == C, "causal_conv1d_batch", "bias must be [C]");
   expect(out.rows() == N && out.cols() == C && out.data != x.data, "causal_conv1d_batch", "output shape (and not in place)");
   const Tensor wf = as_dtype(w, DType::F32);
+  const Tensor bf = bias ? as_dtype(*bias, DType::F32) : Tensor{};
   launch("causal_conv1d_batch", [&] {
-    cuda::causal_conv1d_batch(x.data, elem(x.dtype, "causal_conv1d_batch"), wf.as<float>(), N / batch, batch, C, K, silu,
-                              out.data, elem(out.dtype, "causal_conv1d_batch"), stream());
+    cuda::causal_conv1d_batch(x.data, elem(x.dtype, "causal_conv1d_batch"), wf.as<float>(), bias ? bf.as<float>() : nullptr,
+                              N / batch, batch, C, K, silu, out.data, elem(out.dtype, "causal_conv1d_batch"), stream());
   });
 }
 
@@ -129,6 +132,16 @@ void CudaBackend::decay_gate(Tensor& a, const Tensor& A_log, const Tensor& dt_bi
   const Tensor al = as_dtype(A_log, DType::F32), db = as_dtype(dt_bias, DType::F32);
   on_f32(a, [&](Tensor& t) {
     launch("decay_gate", [&] { cuda::decay_gate_f32(t.as<float>(), al.as<float>(), db.as<float>(), T, H, stream()); });
+  });
+}
+
+void CudaBackend::rmsnorm_of_gated(const Tensor& x, const Tensor& w, const Tensor& gate, float eps, Tensor& out) {
+  const std::int64_t C = x.cols(), R = x.rows();
+  expect(w.numel() == C && gate.numel() == x.numel() && out.numel() == x.numel(), "rmsnorm_of_gated", "shape");
+  const Tensor wf = as_dtype(w, DType::F32);
+  launch("rmsnorm_of_gated", [&] {
+    cuda::rmsnorm_of_gated(x.data, elem(x.dtype, "rmsnorm_of_gated"), wf.as<float>(), gate.data, elem(gate.dtype, "rmsnorm_of_gated"),
+                           eps, R, C, out.data, elem(out.dtype, "rmsnorm_of_gated"), stream());
   });
 }
 

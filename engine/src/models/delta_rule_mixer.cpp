@@ -89,7 +89,7 @@ class DeltaRuleMixer final : public TokenMixer {
         for (DeltaRuleState* s : states) hist.push_back(&(s->*conv_state));
         b.causal_conv1d_step_batch(lin, conv_w, hist, silu, conv);
       } else
-        b.causal_conv1d_batch(lin, conv_w, batch, silu, conv);
+        b.causal_conv1d_batch(lin, conv_w, nullptr, batch, silu, conv);
       return conv;
     };
     Tensor q = qkv(w_.q, w_.conv_q, &DeltaRuleState::conv_q, qk_silu, kd);

@@ -89,7 +89,7 @@ class GatedLinearMixer final : public TokenMixer {
         for (GatedLinearState* s : states) hist.push_back(&(s->*conv_state));
         b.causal_conv1d_step_batch(lin, conv_w, hist, !hgrn2, conv);
       } else {
-        b.causal_conv1d_batch(lin, conv_w, batch, !hgrn2, conv);
+        b.causal_conv1d_batch(lin, conv_w, nullptr, batch, !hgrn2, conv);
       }
       return conv;
     };
@@ -109,11 +109,17 @@ class GatedLinearMixer final : public TokenMixer {
         break;
       }
       case GatedLinearKind::RetNet: {
-        // one sequence from pos[0], each row from its own position, or each of the batch's sequences from 0
-        const std::int64_t pieces = step ? T : st ? 1 : batch, rows = T / pieces;
+        // each of the batch's sequences from 0 (one call), one sequence from pos[0], or each row from its own position
+        if (!st && !step) {
+          b.rope_batch(q, batch, H, s_.head_k_dim, rope[0]->cos, rope[0]->sin);
+          b.rope_batch(k, batch, H, s_.head_k_dim, rope[0]->cos, rope[0]->sin);
+          g = w_.decay;
+          break;
+        }
+        const std::int64_t pieces = step ? T : 1, rows = T / pieces;
         for (std::int64_t i = 0; i < pieces; ++i) {
           const RopeTables* r = rope[step ? static_cast<std::size_t>(i) : 0];
-          const std::int64_t p0 = st || step ? pos[static_cast<std::size_t>(i)] : 0;
+          const std::int64_t p0 = pos[static_cast<std::size_t>(i)];
           Tensor qi = q.slice_rows(i * rows, rows), ki = k.slice_rows(i * rows, rows);
           b.rope(qi, H, s_.head_k_dim, r->cos, r->sin, p0);
           b.rope(ki, H, s_.head_k_dim, r->cos, r->sin, p0);

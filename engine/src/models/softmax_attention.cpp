@@ -42,7 +42,7 @@ class SoftmaxAttention final : public TokenMixer {
     project_out(b, att, out);
   }
 
-  // The projections and attention see all batch × T rows at once (one launch each); RoPE runs per sequence.
+  // The projections, RoPE and attention see all batch × T rows at once (one launch each).
   void forward_batch(Backend& b, const Tensor& h, std::int64_t batch, const RopeTables* rope, Tensor& out) const override {
     const std::int64_t N = h.rows(), T = N / batch;
     Tensor q, k, v;
@@ -51,11 +51,8 @@ class SoftmaxAttention final : public TokenMixer {
     sh.q_pos0 = 0;
     sh.kv_len = T;
     sh.window = s_.window;
-    for (std::int64_t s = 0; s < batch; ++s) {
-      Tensor qs = q.slice_rows(s * T, T), ks = k.slice_rows(s * T, T);
-      b.rope(qs, s_.num_heads, s_.head_dim, rope->cos, rope->sin, 0);
-      b.rope(ks, s_.num_kv_heads, s_.head_dim, rope->cos, rope->sin, 0);
-    }
+    b.rope_batch(q, batch, s_.num_heads, s_.head_dim, rope->cos, rope->sin);
+    b.rope_batch(k, batch, s_.num_kv_heads, s_.head_dim, rope->cos, rope->sin);
     Tensor att = b.alloc(b.activation_dtype(), {N, s_.num_heads * s_.head_dim});
     b.attention_batch(q, k, v, sh, batch, att);
     project_out(b, att, out);

@@ -34,9 +34,9 @@ ConvPart conv_slice(const Tensor& w, const Tensor* bias, std::int64_t begin, std
 }
 
 // causal conv, bias, SiLU: transformers' act(conv1d(x)) with its padding, in pieces (the SiLU inside the
-// convolution when there is no bias, else with the bias in one pass). The convolution carries one sequence's history
-// (states of size 1), steps each row's own (a decoding step, several states), or scores `batch` sequences from zero
-// history (no states).
+// convolution when there is no bias, else with the bias in one pass; the batched scoring form takes both). The
+// convolution carries one sequence's history (states of size 1), steps each row's own (a decoding step, several
+// states), or scores `batch` sequences from zero history (no states).
 template <class S>
 Tensor conv_silu(Backend& b, const Tensor& x, const ConvPart& c, std::int64_t batch, std::span<S* const> states,
                  Tensor S::*history) {
@@ -49,7 +49,8 @@ Tensor conv_silu(Backend& b, const Tensor& x, const ConvPart& c, std::int64_t ba
     for (S* s : states) hist.push_back(&(s->*history));
     b.causal_conv1d_step_batch(x, c.weight, hist, silu, out);
   } else {
-    b.causal_conv1d_batch(x, c.weight, batch, silu, out);
+    b.causal_conv1d_batch(x, c.weight, c.has_bias ? &c.bias : nullptr, batch, true, out);
+    return out;
   }
   if (c.has_bias) b.add_bias_silu(out, c.bias);
   return out;
@@ -216,9 +217,8 @@ class Mamba2Mixer final : public TokenMixer {
     else
       b.ssd_batch(x, dt, w_.A_log, Bm, Cm, w_.D, shape, s_.chunk_size, batch, y);
     // the gated RMSNorm with norm_before_gate=False: norm(y · silu(z)) · w over all channels
-    Tensor gated = b.alloc(act, {T, I}), normed = b.alloc(act, {T, I});
-    b.swiglu(z, y, gated);
-    b.rmsnorm(gated, w_.norm, static_cast<float>(s_.norm_eps), normed);
+    Tensor normed = b.alloc(act, {T, I});
+    b.rmsnorm_of_gated(y, w_.norm, z, static_cast<float>(s_.norm_eps), normed);
     project(b, w_.out, normed, out);
   }
 

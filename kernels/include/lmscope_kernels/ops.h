@@ -41,9 +41,10 @@ inline void swiglu(const void* gate, const void* up, Elem in_t, void* out, Elem 
 // out = (x - mean) / sqrt(var + eps) * w (+ b) per row of x [T, C]; w, b float32 (b may be null).
 void layernorm(const void* x, Elem x_t, const float* w, const float* b, float eps, std::int64_t T, std::int64_t C, void* out,
                Elem out_t, cudaStream_t stream);
-// Rotates x [T, heads * head_dim] in place ("rotate half"), row t with table row pos0 + t of cos/sin [P, half].
+// Rotates x [T, heads * head_dim] in place ("rotate half"), row t with table row pos0 + t % period of cos/sin
+// [P, half] (period T: one sequence; a sequence's length: a batch of them one after another).
 void rope(void* x, Elem x_t, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
-          std::int64_t half, std::int64_t pos0, cudaStream_t stream);
+          std::int64_t half, std::int64_t pos0, std::int64_t period, cudaStream_t stream);
 
 // --- linear attention and BitNet (activation.cu, causal_conv1d.cu, head_norm.cu, decay_gate.cu, rmsnorm_gated.cu,
 //     bitnet_quant.cu, delta_rule.cu, delta_rule_chunked.cu) ---
@@ -58,9 +59,10 @@ void fill(void* x, Elem t, std::int64_t n, float value, cudaStream_t stream);
 // [state; x] (a buffer distinct from state).
 void causal_conv1d_f32(const float* x, const float* w, const float* state, std::int64_t T, std::int64_t C, std::int64_t K, bool silu,
                        float* out, float* next_state, cudaStream_t stream);
-// The same for `batch` sequences of T rows one after another in x, out [batch × T, C], each from zero history.
-void causal_conv1d_batch(const void* x, Elem x_t, const float* w, std::int64_t T, std::int64_t batch, std::int64_t C,
-                         std::int64_t K, bool silu, void* out, Elem out_t, cudaStream_t stream);
+// The same for `batch` sequences of T rows one after another in x, out [batch × T, C], each from zero history;
+// bias [C] (or null) added before the SiLU.
+void causal_conv1d_batch(const void* x, Elem x_t, const float* w, const float* bias, std::int64_t T, std::int64_t batch,
+                         std::int64_t C, std::int64_t K, bool silu, void* out, Elem out_t, cudaStream_t stream);
 // Each head_dim group of x [n]: l2: x / sqrt(Σx² + eps); else x / Σx.
 void normalize_heads(void* x, Elem t, std::int64_t n, std::int64_t head_dim, float eps, bool l2, cudaStream_t stream);
 // a [T, H] ← −exp(A_log[h]) · softplus(a + dt_bias[h])
@@ -68,6 +70,9 @@ void decay_gate_f32(float* a, const float* A_log, const float* dt_bias, std::int
 // out = x / sqrt(mean(x²) + eps) · w · silu(gate), rows of C
 void rmsnorm_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
                    std::int64_t C, void* out, Elem out_t, cudaStream_t stream);
+// The gate first (Mamba2): y = x · silu(gate), out = y / sqrt(mean(y²) + eps) · w, rows of C
+void rmsnorm_of_gated(const void* x, Elem x_t, const float* w, const void* gate, Elem gate_t, float eps, std::int64_t R,
+                      std::int64_t C, void* out, Elem out_t, cudaStream_t stream);
 // BitNet: per row s = 127 / max(max|x|, 1e-5); x = clamp(round(x·s), −128, 127) / s, halves away from zero (fla)
 // or to even (half_to_even: torch.round, transformers' BitNet)
 void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, bool half_to_even, cudaStream_t stream);
@@ -231,7 +236,7 @@ inline void swiglu_f32(const float* gate, const float* up, float* out, std::int6
 }
 inline void rope_f32(float* x, std::int64_t T, std::int64_t heads, std::int64_t head_dim, const float* cos, const float* sin,
                      std::int64_t half, std::int64_t pos0, cudaStream_t stream) {
-  rope(x, Elem::F32, T, heads, head_dim, cos, sin, half, pos0, stream);
+  rope(x, Elem::F32, T, heads, head_dim, cos, sin, half, pos0, T, stream);
 }
 
 struct AttentionArgs {
