@@ -12,6 +12,12 @@
 # timed alone (bench_reference.py --wait-for). A reference that is not warm within $BENCH_WARM_S (default 420 s)
 # is left out of the table.
 set -uo pipefail
+# lmscope-cli built on the GPU machine links the carried libraries (.devdeps): without them on the library path every
+# `ours` row fails to start (libutf8proc.so.2 not found) and the table shows dashes.
+if [ -f .devdeps/device-env.sh ]; then
+  source .devdeps/device-env.sh >/dev/null
+  export LD_LIBRARY_PATH=/opt/devdeps/usr/lib/x86_64-linux-gnu/openblas-pthread:${LD_LIBRARY_PATH:-}
+fi
 if [ -f .bench-carry/triton-cache.tar.gz ]; then
   tar xzf .bench-carry/triton-cache.tar.gz -C /tmp && export TRITON_CACHE_DIR=/tmp/triton-cache
 fi
