@@ -15,6 +15,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -22,6 +23,9 @@
 #include "lmscope/input_file.h"
 #include "lmscope/model.h"
 #include "lmscope/random_checkpoint.h"
+#ifdef LMSCOPE_HAVE_CUDA
+#include "lmscope_kernels/cuda_device.h"
+#endif
 
 namespace lmscope::cli {
 namespace {
@@ -36,6 +40,23 @@ double forward_flops(const ModelSpec& s, std::int64_t params, std::int64_t T) {
   const double attn = 2.0 * 2.0 * static_cast<double>(T) * window * static_cast<double>(s.num_heads * s.head_dim) *
                       static_cast<double>(s.num_layers);
   return 2.0 * matmul_params * static_cast<double>(T) + attn;
+}
+
+// " (48% of the device's 1070 dense bf16 TFLOP/s)" for a bf16 run on a GPU whose rate we know, else "".
+std::string share_of_peak(const std::string& backend, const std::string& dtype, double tflops) {
+#ifdef LMSCOPE_HAVE_CUDA
+  if (backend != "cuda" || dtype != "bf16") return "";
+  const auto devices = cuda::list_devices();
+  if (devices.empty()) return "";
+  const double peak = cuda::device_limits(devices.front()).bf16_tflops;
+  if (peak <= 0) return "";
+  char s[96];
+  std::snprintf(s, sizeof s, " (%.0f%% of the device's %.0f dense bf16 TFLOP/s)", 100.0 * tflops / peak, peak);
+  return s;
+#else
+  (void)backend, (void)dtype, (void)tflops;
+  return "";
+#endif
 }
 
 double peak_rss_gib() {
@@ -182,8 +203,10 @@ int cmd_bench(const Argv& argv) {
   const std::int64_t peak_gpu = model->peak_memory_bytes();
   char gpu[64] = "";
   if (peak_gpu >= 0) std::snprintf(gpu, sizeof gpu, " | peak GPU memory %.2f GiB", static_cast<double>(peak_gpu) / (1 << 30));
-  std::printf("tokens/s %.1f | ms/batch %.2f (median of %lld) | %.3f TFLOP/s%s | peak host memory %.2f GiB | checksum %.3f\n",
-              tokens / (med / 1e3), med, static_cast<long long>(repeat), flops / (med / 1e3) / 1e12, gpu, peak_rss_gib(),
+  const double tflops = flops / (med / 1e3) / 1e12;
+  std::printf("tokens/s %.1f | ms/batch %.2f (median of %lld) | %.3f TFLOP/s%s%s | peak host memory %.2f GiB | checksum %.3f\n",
+              tokens / (med / 1e3), med, static_cast<long long>(repeat), tflops,
+              share_of_peak(model->backend_name(), dtype, tflops).c_str(), gpu, peak_rss_gib(),
               checksum / static_cast<double>(repeat + warmup) / tokens);
   return 0;
 }

@@ -23,7 +23,13 @@ std::vector<DeviceInfo> list_devices() {
   for (int i = 0; i < n; ++i) {
     cudaDeviceProp p{};
     if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
-    out.push_back({i, p.name, p.major, p.minor, static_cast<std::uint64_t>(p.totalGlobalMem), p.multiProcessorCount});
+    DeviceInfo d{i, p.name, p.major, p.minor, static_cast<std::uint64_t>(p.totalGlobalMem), p.multiProcessorCount};
+    // Attributes, not cudaDeviceProp fields: CUDA 13 dropped the clock fields from the struct.
+    cudaDeviceGetAttribute(&d.sm_clock_khz, cudaDevAttrClockRate, i);
+    cudaDeviceGetAttribute(&d.memory_clock_khz, cudaDevAttrMemoryClockRate, i);
+    cudaDeviceGetAttribute(&d.memory_bus_bits, cudaDevAttrGlobalMemoryBusWidth, i);
+    cudaGetLastError();  // an attribute a driver does not report stays 0
+    out.push_back(d);
   }
   return out;
 }
