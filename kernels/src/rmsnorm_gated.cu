@@ -1,9 +1,10 @@
 // The gated RMSNorms, float32 or bf16 in and out, per row:
 // - after the norm (the delta rule's and GLA's output): out = x / sqrt(mean(x²) + eps) · w · silu(gate);
 // - before it (Mamba2's norm_before_gate=False): y = x · silu(gate), out = y / sqrt(mean(y²) + eps) · w — one pass
-//   instead of a SwiGLU product written out and normed again, and y is not rounded to bf16 in between. Launch: one warp per row for rows up to 2048 wide (8 rows per 256-thread
-// block), else one 256-thread block per row; one read of x and gate and one write per element (the second read of
-// x and gate from L1).
+//   instead of a SwiGLU product written out and normed again, and y is not rounded to bf16 in between.
+// Launch: one warp per row for rows up to 2048 wide (8 rows per 256-thread block; the second read of x and gate from
+// L1), else one 256-thread block per row holding its values in registers; one read of x and gate and one write per
+// element.
 #include "elem.cuh"
 
 namespace lmscope::cuda {

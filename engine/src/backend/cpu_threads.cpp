@@ -1,6 +1,5 @@
 #include "backend/cpu_threads.h"
 
-#include <dlfcn.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -8,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+
+#include "backend/openblas_core.h"
 
 namespace lmscope {
 
@@ -26,9 +27,7 @@ int use_idle_processors() {
     if (!(in >> load)) return;
     const int n = threads_for_load(omp_get_num_procs(), load);
     omp_set_num_threads(n);
-    // OpenBLAS's pthread build keeps its own pool, sized at load time; its OpenMP build follows OpenMP. Looked up at
-    // run time: another BLAS has no such entry point.
-    if (const auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(n);
+    openblas_set_threads(n);  // the pthread build's pool is sized at load time, apart from OpenMP's
   });
   return omp_get_max_threads();
 }

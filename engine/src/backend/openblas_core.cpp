@@ -73,6 +73,10 @@ std::string openblas_core_in_use() {
   return name ? name : "";
 }
 
+void openblas_set_threads(int n) {
+  if (const auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads")) set(n);
+}
+
 std::string openblas_use_best_core() {
   static std::once_flag once;
   static std::string core;

@@ -24,4 +24,8 @@ std::string openblas_core_in_use();
 // kernel set in use ("" when the library does not say).
 std::string openblas_use_best_core();
 
+// Sizes OpenBLAS's own thread pool (its pthread build; the OpenMP build follows OpenMP anyway). Nothing with another
+// BLAS, which has no such entry point.
+void openblas_set_threads(int n);
+
 }  // namespace lmscope
