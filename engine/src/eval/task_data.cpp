@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "eval/parallel_for.h"
 #include "eval/utf8_chars.h"
 #include "lmscope/error.h"
 #include "lmscope/input_file.h"
@@ -103,13 +104,11 @@ std::vector<std::int32_t> encode_as_lm_eval(const Tokenizer& tokenizer, std::str
 
 std::vector<std::vector<std::int32_t>> encode_documents(const Tokenizer& tokenizer, const std::vector<std::string>& docs,
                                                         std::optional<std::int32_t> prefix) {
-  std::vector<std::vector<std::int32_t>> out;
-  out.reserve(docs.size());
-  for (const auto& d : docs) {
-    auto t = encode_plain(tokenizer, d);
-    if (prefix) t.insert(t.begin(), *prefix);
-    out.push_back(std::move(t));
-  }
+  std::vector<std::vector<std::int32_t>> out(docs.size());
+  parallel_for(docs.size(), [&](std::size_t i) {
+    out[i] = encode_plain(tokenizer, docs[i]);
+    if (prefix) out[i].insert(out[i].begin(), *prefix);
+  });
   return out;
 }
 

@@ -3,6 +3,7 @@
 // the prefix token first, word and byte counts from the original page. One work unit per document.
 #include <cmath>
 
+#include "eval/parallel_for.h"
 #include "eval/scoring.h"
 #include "eval/task_data.h"
 #include "eval/tasks/task_registry.h"
@@ -30,13 +31,13 @@ class WikitextTask final : public Task {
       pages = split_wikitext_documents(raw);
     const auto limit = s.integer_if("limit").value_or(-1);
     if (limit >= 0 && static_cast<std::size_t>(limit) < pages.size()) pages.resize(static_cast<std::size_t>(limit));
-    for (const auto& page : pages) {
-      Document d;
-      d.tokens = encode_as_lm_eval(*env.tokenizer, wikitext_detokenize(page));
-      d.words = count_words_like_lm_eval(page);
-      d.bytes = static_cast<std::int64_t>(page.size());
-      docs_.push_back(std::move(d));
-    }
+    docs_.resize(pages.size());
+    parallel_for(pages.size(), [&](std::size_t i) {
+      Document& d = docs_[i];
+      d.tokens = encode_as_lm_eval(*env.tokenizer, wikitext_detokenize(pages[i]));
+      d.words = count_words_like_lm_eval(pages[i]);
+      d.bytes = static_cast<std::int64_t>(pages[i].size());
+    });
     max_length_ = env.max_length;
     prefix_ = env.prefix_token;
     config_ = {{"task", "wikitext"},
