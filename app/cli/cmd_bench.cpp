@@ -31,14 +31,19 @@ namespace lmscope::cli {
 namespace {
 
 // Matmul FLOPs of one forward pass over T tokens (2 per multiply-add): every weight matrix once per token, the LM
-// head included, plus causal attention's QKᵀ and PV (T²/2 pairs per head).
+// head included, plus causal softmax attention's QKᵀ and PV (T²/2 pairs per head, or T·window) in the layers that
+// have it — all of them for attention models, the hybrid's attention layers (heads × head_dim = hidden size, as in
+// fla's) otherwise. The linear mixers' own chunk products (state updates, intra-chunk scores) are not counted, so
+// for those families the rate is a lower bound.
 double forward_flops(const ModelSpec& s, std::int64_t params, std::int64_t T) {
   const double embed = static_cast<double>(s.vocab_size * s.hidden_size);
   const double matmul_params = static_cast<double>(params) - (s.tie_word_embeddings ? 0.0 : embed);  // lm_head counted once
   const double window = s.window_size > 0 ? std::min<double>(static_cast<double>(s.window_size), static_cast<double>(T))
                                           : static_cast<double>(T) / 2;
-  const double attn = 2.0 * 2.0 * static_cast<double>(T) * window * static_cast<double>(s.num_heads * s.head_dim) *
-                      static_cast<double>(s.num_layers);
+  const bool all_attention = s.mixer == "attention";
+  const double layers = all_attention ? static_cast<double>(s.num_layers) : static_cast<double>(s.attention_layers.size());
+  const double width = static_cast<double>(all_attention ? s.num_heads * s.head_dim : s.hidden_size);
+  const double attn = 2.0 * 2.0 * static_cast<double>(T) * window * width * layers;
   return 2.0 * matmul_params * static_cast<double>(T) + attn;
 }
 

@@ -11,6 +11,7 @@
 #include <cfloat>
 #include <stdexcept>
 
+#include "device_sms.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -215,12 +216,7 @@ bool attention_decode_supported(std::int64_t head_dim, std::int64_t num_heads, s
 }
 
 int attention_decode_splits(std::int64_t kv_range, std::int64_t n, std::int64_t num_kv_heads) {
-  static const int sm_count = [] {
-    int device = 0, count = 0;
-    cudaGetDevice(&device);
-    cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device);
-    return count > 0 ? count : 1;
-  }();
+  const int sm_count = current_device_sms();
   // At most four blocks per SM over the whole grid (what fits at once for GQA groups up to 4: one wave, no
   // straggling partial second wave), and at least 64 keys per block (below that the merge costs more than it saves).
   const std::int64_t blocks = std::max<std::int64_t>(1, n * num_kv_heads);

@@ -11,6 +11,7 @@
 //   device double with atomicAdd, then an elementwise pass reads it. Two launches, no host round trip.
 #include <cmath>
 
+#include "block_reduce.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -71,7 +72,7 @@ __global__ void abs_sum_kernel(const E* w, std::int64_t n, double* sum) {
   __shared__ double scratch[8];
   double acc = 0;
   LMSCOPE_GRID_STRIDE(i, n) acc += fabs(static_cast<double>(ld(w + i)));
-  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffff, acc, o);
+  acc = warp_sum(acc);
   if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = acc;
   __syncthreads();
   if (threadIdx.x == 0) {

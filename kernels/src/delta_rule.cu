@@ -9,6 +9,7 @@
 // and the warp's kCols values of v_t are read, kCols outputs written; the next token's inputs are loaded before
 // the current one is computed to hide their latency. Tokens run in sequence: this serves decoding and, as the same
 // function as the chunked form, scoring in fp32 mode and for head dims that delta_rule_chunked.cu does not cover.
+#include "block_reduce.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -17,11 +18,6 @@ namespace {
 constexpr int kCols = 4;
 constexpr int kRows = 8;  // dk ≤ 256
 constexpr int kWarps = 4;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
-  return v;
-}
 
 // states.n == 0: one sequence of a.T tokens with a.state; else sequence z = blockIdx.z has rows [z·T, z·T + T) and
 // the state states.p[z].

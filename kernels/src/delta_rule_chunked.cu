@@ -25,6 +25,7 @@
 #include <cstdint>
 
 #include "chunk_scan.cuh"
+#include "device_sms.cuh"
 #include "elem.cuh"
 #include "mma_bf16.cuh"
 #include "lmscope_kernels/op_profile.h"
@@ -337,9 +338,7 @@ __global__ void __launch_bounds__(kThreads) gdn_output_kernel(DeltaRuleChunkedAr
 template <int DK>
 void launch_chunked(const DeltaRuleChunkedArgs& a, const Work& w, cudaStream_t stream) {
   const bool wide = a.dv % kBvOutWide == 0;
-  int sms = 0, dev = 0;
-  cudaGetDevice(&dev);
-  cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+  const int sms = current_device_sms();
   const bool wide_state = a.batch * a.HV * (a.dv / kBvStateWide) >= sms;
   const std::size_t s1 = prepare_smem<DK>(static_cast<int>(a.dv)),
                     s2 = wide_state ? state_smem<DK, kBvStateWide>() : state_smem<DK, kBvState>(),

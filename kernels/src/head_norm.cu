@@ -1,6 +1,7 @@
 // Per-head normalisation of q and k for the delta-rule families: x / sqrt(Σx² + eps) (l2) or x / Σx (sum), in
 // place, float32 or bf16. Launch: one warp per head group (lanes stride over head_dim), 8 groups per 256-thread
 // block; two passes over the group, the second from L1.
+#include "block_reduce.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda {
@@ -18,7 +19,7 @@ __global__ void normalize_heads_kernel(T* x, std::int64_t groups, std::int64_t h
     const float v = ld(h + i);
     acc += mode == 0 ? v * v : v;
   }
-  for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffff, acc, o);
+  acc = warp_sum(acc);
   if (mode == 0) {
     const float inv = 1.0f / sqrtf(acc + eps);
     for (std::int64_t i = lane; i < head_dim; i += 32) st(h + i, ld(h + i) * inv);

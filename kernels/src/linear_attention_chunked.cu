@@ -7,6 +7,15 @@
 //   Kd_j = κ_j k_j ⊙ e^{G_last − G_j},  dec = e^{G_last}                                — kernel 1 (prepare)
 //   per chunk in order: H_c = S;  S ← diag(dec) S + Kdᵀ V                              — kernel 2 (state)
 //   O = Qg H_c + P V  (+ D ⊙ x for SSD)                                                 — kernel 3 (output)
+// Kernel 2's walk is serial in the chunks, so at small batch its grid would leave most SMs idle (Mamba2-1.3B at
+// 1×16384: 128 CTAs of 256 chunks each). Then the chunks are cut into segments walked in parallel, each from a zero
+// state (the first from the given one): the walk yields local states H'_c and each segment's end state E_s; a short
+// pass joins them, R_0 = 0, R_{s+1} = diag(Π dec over segment s) R_s + E_s, and kernel 3 uses
+// H_c = H'_c + diag(Π dec from the segment's start to c) R_s — the recurrence is linear in S, so this is exact.
+// When the batch's heads alone fill the GPU, kernels 2 and 3 are one instead (fused): a CTA per column tile of a
+// head keeps its [dk, BV] state in registers, walks the chunks and writes each chunk's outputs on the way, so H_c
+// never goes through memory (the three-kernel form writes it and reads it back: 2 × 537 MB per layer for
+// RetNet-1.3B at 8×2048).
 // No exponent is positive, so nothing overflows however strong the decay. Per channel, P's 16 × 16 blocks below the
 // diagonal are products of q_i e^{G_i − G_r} and k_j e^{G_r − G_j} with r the last row of j's block (both factors
 // ≤ 1: fla's sub-chunk scheme), and the blocks on the diagonal are summed element by element in fp32. Per head, P is
@@ -16,9 +25,11 @@
 // batch × HV), 128 threads, chunks in sequence, its [BK, BV] piece of S in mma accumulators, the next chunk's Kd and
 // V fetched by cp.async while the current one is used (rows of S evolve independently, so dk splits across CTAs and
 // one long sequence still fills the GPU). Kernel 3: grid (chunks, batch × HV, dv / BV), 128 threads.
+#include <algorithm>
 #include <cstdint>
 
 #include "chunk_scan.cuh"
+#include "device_sms.cuh"
 #include "elem.cuh"
 #include "lmscope_kernels/op_profile.h"
 #include "mma_bf16.cuh"
@@ -32,6 +43,7 @@ constexpr int kC = 64;  // chunk length
 constexpr int kThreads = 128;
 constexpr int kPad = 8;
 constexpr int kMinDv = 32;  // the narrowest column tile
+constexpr int kMinFusedDk = 64;  // the fused kernel's state split over 8 warps needs 64 rows
 
 struct Work {
   bf16* Qg;    // [BHV, Tp, dk] (per channel)
@@ -40,8 +52,13 @@ struct Work {
   float* fk;   // [BHV, Tp]: κ_j e^{G_last − G_j} (per head)
   bf16* P;     // [BHV, Tp, kC]
   float* dec;  // [BHV, NC, dk]
-  bf16* Ht;    // [NC, BHV, dv, dk]: the state at each chunk's start, transposed
+  bf16* Ht;    // [NC, BHV, dv, dk]: the state at each chunk's start (from its segment's start), transposed
   std::int64_t NC, Tp;
+  bool fused = false;      // kernels 2 and 3 as one
+  std::int64_t NS = 1, L;  // segments of the state pass, chunks per segment (the last may have fewer)
+  float* join;    // [BHV, NS, dv, dk] (NS > 1): each segment's end state, then (joined) the state it starts from
+  float* cumdec;  // [BHV, NC, dk] (NS > 1): the decay from the chunk's segment's start to the chunk's start
+  float* segdec;  // [BHV, NS, dk] (NS > 1): the decay across the segment
 };
 
 struct Layout {  // the inputs of sequence b, head hv
@@ -279,7 +296,9 @@ __global__ void __launch_bounds__(kThreads) la_state_kernel(LinearAttentionChunk
   constexpr int WM = BK / 16 < 4 ? BK / 16 : 4, WN = 4 / WM, MTW = BK / 16 / WM, NTW = BV / 8 / WN;
   static_assert(WM * WN == 4 && MTW * WM * 16 == BK && NTW * WN * 8 == BV, "state tile split");
   const int tid = threadIdx.x, warp = tid >> 5;
-  const std::int64_t bh = blockIdx.z, b = bh / a.HV, hv = bh % a.HV, dv = a.dv, BHV = a.batch * a.HV;
+  const std::int64_t BHV = a.batch * a.HV, bh = blockIdx.z % BHV, seg = blockIdx.z / BHV, b = bh / a.HV, hv = bh % a.HV,
+                     dv = a.dv;
+  const std::int64_t c_begin = seg * w.L, c_end = c_begin + w.L < w.NC ? c_begin + w.L : w.NC;
   const int d0 = blockIdx.x * BV, e0 = blockIdx.y * BK;
   const int wm0 = (warp / WN) * MTW * 16, wn0 = (warp % WN) * NTW * 8;
   const Layout in = layout(a, b, hv, DK);
@@ -291,7 +310,10 @@ __global__ void __launch_bounds__(kThreads) la_state_kernel(LinearAttentionChunk
 
   float s[MTW][NTW][4];
   float* S = a.state + bh * DK * dv;
-  for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { x = S[(e0 + e) * dv + d0 + d]; });
+  for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { x = seg == 0 ? S[(e0 + e) * dv + d0 + d] : 0.f; });
+  // split: the first column tile's threads e < BK keep the decay since the segment's start
+  const bool track_decay = w.NS > 1 && blockIdx.x == 0 && tid < BK;
+  float run = 1.f;
 
   auto prefetch = [&](std::int64_t c, int buf) {
     const std::int64_t t0 = c * kC;
@@ -318,12 +340,16 @@ __global__ void __launch_bounds__(kThreads) la_state_kernel(LinearAttentionChunk
     cp_async_commit();
   };
 
-  prefetch(0, 0);
-  for (std::int64_t c = 0; c < w.NC; ++c) {
-    const int buf = static_cast<int>(c & 1);
+  prefetch(c_begin, 0);
+  for (std::int64_t c = c_begin; c < c_end; ++c) {
+    const int buf = static_cast<int>((c - c_begin) & 1);
     cp_async_wait_all();
     __syncthreads();
-    if (c + 1 < w.NC) prefetch(c + 1, buf ^ 1);
+    if (c + 1 < c_end) prefetch(c + 1, buf ^ 1);
+    if (track_decay) {
+      w.cumdec[(bh * w.NC + c) * DK + e0 + tid] = run;
+      run *= decs[buf * BK + tid];
+    }
     for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
     if constexpr (!kMaterialized) {  // per head: v_j scaled by κ_j e^{G_last − G_j} in place (this chunk's buffer)
       bf16* v = vb + buf * kC * ldv;
@@ -348,7 +374,159 @@ __global__ void __launch_bounds__(kThreads) la_state_kernel(LinearAttentionChunk
     for_each_acc(s, wm0, wn0, [&](int e, int, float& x) { x *= dc[e]; });
     warp_mma<MTW, NTW, false, false>(s, kb + buf * kC * ldk, ldk, wm0, vb + buf * kC * ldv, ldv, wn0, kC);
   }
-  for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { S[(e0 + e) * dv + d0 + d] = x; });
+  if (w.NS == 1) {
+    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { S[(e0 + e) * dv + d0 + d] = x; });
+  } else {
+    float* E = w.join + ((bh * w.NS + seg) * dv + d0) * DK + e0;
+    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { E[d * DK + e] = x; });
+    if (track_decay) w.segdec[(bh * w.NS + seg) * DK + e0 + tid] = run;
+  }
+}
+
+// ---------------------------------------------------------------- kernel 2b (split): the segments joined
+// Element (d, e) of head bh per thread: R ← diag(segdec_s) R + E_s over the segments, each E_s replaced by the R it
+// starts from; the last R is the state after the sequence.
+constexpr int kJoinThreads = 256;
+
+__global__ void __launch_bounds__(kJoinThreads) la_join_kernel(LinearAttentionChunkedArgs a, Work w) {
+  const std::int64_t bh = blockIdx.y, n = a.dk * a.dv, idx = blockIdx.x * std::int64_t{kJoinThreads} + threadIdx.x;
+  if (idx >= n) return;
+  const std::int64_t d = idx / a.dk, e = idx % a.dk;
+  float* X = w.join + bh * w.NS * n + idx;
+  float r = 0.f;
+  for (std::int64_t s = 0; s < w.NS; ++s) {
+    const float end = X[s * n];
+    X[s * n] = r;
+    r = fmaf(w.segdec[(bh * w.NS + s) * a.dk + e], r, end);
+  }
+  a.state[bh * n + e * a.dv + d] = r;
+}
+
+// ---------------------------------------------------------------- kernels 2 + 3 fused
+constexpr int kFusedThreads = 256;  // 8 warps: outputs as (16 rows, BV / 2 columns) per warp; the state split by rows
+
+template <int DK, int BV>
+constexpr std::size_t fused_smem() {
+  return sizeof(bf16) * (2 * 2 * kC * (DK + kPad) + 2 * kC * (BV + kPad) + 2 * kC * (kC + kPad) + BV * (DK + kPad)) +
+         sizeof(float) * 2 * (DK + 2 * kC);
+}
+
+template <int DK, int BV, bool kMaterialized>
+__global__ void __launch_bounds__(kFusedThreads) la_fused_kernel(LinearAttentionChunkedArgs a, Work w) {
+  extern __shared__ __align__(16) unsigned char smem[];
+  constexpr int ldk = DK + kPad, ldv = BV + kPad, ldp = kC + kPad;
+  constexpr int WM = DK / 16 < 8 ? DK / 16 : 8, WN = 8 / WM, MTW = DK / 16 / WM, NTW = BV / 8 / WN;
+  static_assert(WM * WN == 8 && MTW * WM * 16 == DK && NTW * WN * 8 == BV, "state tile split");
+  constexpr int OW = BV / 2;
+  const int tid = threadIdx.x, warp = tid >> 5;
+  const std::int64_t bh = blockIdx.y, b = bh / a.HV, hv = bh % a.HV, dv = a.dv;
+  const int d0 = blockIdx.x * BV;
+  const int wm0 = (warp / WN) * MTW * 16, wn0 = (warp % WN) * NTW * 8;  // the warp's piece of the state
+  const int or0 = 16 * (warp & 3), oc0 = OW * (warp >> 2);               // and of a chunk's outputs
+  const Layout in = layout(a, b, hv, DK);
+  bf16* out = static_cast<bf16*>(a.out) + b * a.T * in.v_stride + hv * dv + d0;
+  bf16* qb = reinterpret_cast<bf16*>(smem);  // [2][kC][ldk]: Qg (materialised) or q
+  bf16* kb = qb + 2 * kC * ldk;              // [2][kC][ldk]: Kd or k
+  bf16* vb = kb + 2 * kC * ldk;              // [2][kC][ldv]
+  bf16* pb = vb + 2 * kC * ldv;              // [2][kC][ldp]
+  bf16* st = pb + 2 * kC * ldp;              // [BV][ldk]: H_c transposed
+  float* decs = reinterpret_cast<float*>(st + BV * ldk);  // [2][DK]
+  float* fqs = decs + 2 * DK;                              // [2][kC]: per head, the row factors of q and k
+  float* fks = fqs + 2 * kC;                               // [2][kC]
+
+  float s[MTW][NTW][4];
+  float* S = a.state + bh * DK * dv;
+  for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { x = S[e * dv + d0 + d]; });
+
+  auto prefetch = [&](std::int64_t c, int buf) {
+    const std::int64_t t0 = c * kC;
+    for (int idx = tid; idx < kC * DK / 8; idx += kFusedThreads) {
+      const int i = idx / (DK / 8), e = idx % (DK / 8) * 8;
+      if constexpr (kMaterialized) {
+        cp_async16(qb + (buf * kC + i) * ldk + e, w.Qg + (bh * w.Tp + t0 + i) * DK + e);
+        cp_async16(kb + (buf * kC + i) * ldk + e, w.Kd + (bh * w.Tp + t0 + i) * DK + e);
+      } else {
+        const bool valid = t0 + i < a.T;
+        const std::int64_t row = (valid ? t0 + i : 0) * in.q_stride + e;
+        cp_async16_or_zero(qb + (buf * kC + i) * ldk + e, in.q + row, valid);
+        cp_async16_or_zero(kb + (buf * kC + i) * ldk + e, in.k + row, valid);
+      }
+    }
+    for (int idx = tid; idx < kC * BV / 8; idx += kFusedThreads) {
+      const int i = idx / (BV / 8), d = idx % (BV / 8) * 8;
+      const bool valid = t0 + i < a.T;
+      cp_async16_or_zero(vb + (buf * kC + i) * ldv + d, in.v + (valid ? t0 + i : 0) * in.v_stride + d0 + d, valid);
+    }
+    for (int idx = tid; idx < kC * kC / 8; idx += kFusedThreads) {
+      const int i = idx / (kC / 8), j = idx % (kC / 8) * 8;
+      cp_async16(pb + (buf * kC + i) * ldp + j, w.P + (bh * w.Tp + t0 + i) * kC + j);
+    }
+    for (int e = tid; e < DK; e += kFusedThreads) decs[buf * DK + e] = w.dec[(bh * w.NC + c) * DK + e];
+    if constexpr (!kMaterialized) {
+      for (int i = tid; i < kC; i += kFusedThreads) {
+        fqs[buf * kC + i] = w.fq[bh * w.Tp + t0 + i];
+        fks[buf * kC + i] = w.fk[bh * w.Tp + t0 + i];
+      }
+    }
+    cp_async_commit();
+  };
+
+  const int lane = tid & 31, g = lane >> 2, t4 = lane & 3;
+  prefetch(0, 0);
+  for (std::int64_t c = 0; c < w.NC; ++c) {
+    const int buf = static_cast<int>(c & 1);
+    cp_async_wait_all();
+    __syncthreads();  // chunk c is in; every warp is done with chunk c − 1's buffers and st
+    if (c + 1 < w.NC) prefetch(c + 1, buf ^ 1);
+    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
+    __syncthreads();
+    const bf16 *q = qb + buf * kC * ldk, *k = kb + buf * kC * ldk, *p = pb + buf * kC * ldp;
+    bf16* v = vb + buf * kC * ldv;
+    {  // O = Qg H_c + P V
+      const std::int64_t t0 = c * kC;
+      const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
+      float o[1][OW / 8][4];
+      zero(o);
+      warp_mma<1, OW / 8, true, true>(o, q, ldk, or0, st, ldk, oc0, DK);
+      if constexpr (!kMaterialized) {  // per head: row i of Q H_c times scale e^{G_i}
+        const float* fq = fqs + buf * kC;
+        for_each_acc(o, or0, oc0, [&](int i, int, float& x) { x *= fq[i]; });
+      }
+      warp_mma<1, OW / 8, true, false>(o, p, ldp, or0, v, ldv, oc0, kC);
+#pragma unroll
+      for (int nt = 0; nt < OW / 8; ++nt)
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+          const int i = or0 + g + 8 * hh, d = oc0 + 8 * nt + 2 * t4;
+          if (i >= n) continue;
+          float y0 = o[0][nt][2 * hh], y1 = o[0][nt][2 * hh + 1];
+          if (a.D) {  // SSD's skip term D ⊙ x
+            const float2 x = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(v + i * ldv + d));
+            const float D0 = a.d_per_channel ? a.D[hv * dv + d0 + d] : a.D[hv];
+            const float D1 = a.d_per_channel ? a.D[hv * dv + d0 + d + 1] : a.D[hv];
+            y0 += D0 * x.x;
+            y1 += D1 * x.y;
+          }
+          *reinterpret_cast<__nv_bfloat162*>(out + (t0 + i) * in.v_stride + d) = __floats2bfloat162_rn(y0, y1);
+        }
+    }
+    if constexpr (!kMaterialized) {  // per head: v_j scaled by κ_j e^{G_last − G_j} in place, once P V has read it
+      __syncthreads();
+      const float* fk = fks + buf * kC;
+      for (int idx = tid; idx < kC * BV / 2; idx += kFusedThreads) {
+        const int i = idx / (BV / 2), d = idx % (BV / 2) * 2;
+        auto* pv = reinterpret_cast<__nv_bfloat162*>(v + i * ldv + d);
+        const float2 x = __bfloat1622float2(*pv);
+        *pv = __floats2bfloat162_rn(x.x * fk[i], x.y * fk[i]);
+      }
+      __syncthreads();
+    }
+    // S ← diag(dec) S + Kdᵀ V
+    const float* dc = decs + buf * DK;
+    for_each_acc(s, wm0, wn0, [&](int e, int, float& x) { x *= dc[e]; });
+    warp_mma<MTW, NTW, false, false>(s, k, ldk, wm0, v, ldv, wn0, kC);
+  }
+  for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { S[e * dv + d0 + d] = x; });
 }
 
 // ---------------------------------------------------------------- kernel 3: outputs per chunk
@@ -397,6 +575,17 @@ __global__ void __launch_bounds__(kThreads) la_output_kernel(LinearAttentionChun
   cp_async_commit();
   cp_async_wait_all();
   __syncthreads();
+  if (const std::int64_t seg = c / w.L; w.NS > 1 && seg > 0) {  // split: H_c = H'_c + diag(cumdec_c) R_seg
+    const float* R = w.join + ((bh * w.NS + seg) * dv + d0) * DK;
+    const float* cd = w.cumdec + (bh * w.NC + c) * DK;
+    for (int idx = tid; idx < BV * DK / 2; idx += kThreads) {
+      const int d = idx / (DK / 2), e = idx % (DK / 2) * 2;
+      auto* h = reinterpret_cast<__nv_bfloat162*>(hs + d * ldk + e);
+      const float2 x = __bfloat1622float2(*h), r = *reinterpret_cast<const float2*>(R + d * DK + e);
+      *h = __floats2bfloat162_rn(fmaf(cd[e], r.x, x.x), fmaf(cd[e + 1], r.y, x.y));
+    }
+    __syncthreads();
+  }
   float o[1][BV / 8][4];
   zero(o);
   warp_mma<1, BV / 8, true, true>(o, qs, ldk, warp * 16, hs, ldk, 0, DK);
@@ -448,7 +637,8 @@ void launch_state(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream
   constexpr int BK = DK < 64 ? DK : 64;
   constexpr std::size_t bytes = state_smem<BK, BV>();
   allow_smem(&la_state_kernel<DK, BK, BV, kMaterialized>, bytes);
-  la_state_kernel<DK, BK, BV, kMaterialized><<<dim3(static_cast<unsigned>(a.dv / BV), DK / BK, static_cast<unsigned>(a.batch * a.HV)),
+  la_state_kernel<DK, BK, BV, kMaterialized><<<dim3(static_cast<unsigned>(a.dv / BV), DK / BK,
+                                                  static_cast<unsigned>(a.batch * a.HV * w.NS)),
                                              kThreads, bytes, stream>>>(a, w);
 }
 
@@ -461,8 +651,27 @@ void launch_output(const LinearAttentionChunkedArgs& a, const Work& w, cudaStrea
                                           kThreads, bytes, stream>>>(a, w);
 }
 
+template <int DK, int BV, bool kMaterialized>
+void launch_fused(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
+  constexpr std::size_t bytes = fused_smem<DK, BV>();
+  allow_smem(&la_fused_kernel<DK, BV, kMaterialized>, bytes);
+  la_fused_kernel<DK, BV, kMaterialized><<<dim3(static_cast<unsigned>(a.dv / BV), static_cast<unsigned>(a.batch * a.HV)),
+                                           kFusedThreads, bytes, stream>>>(a, w);
+}
+
 template <int DK, bool kMaterialized>
 void launch_state_output(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
+  if constexpr (DK >= kMinFusedDk) {
+    if (w.fused) {
+      OpTimer t("linear_attention_chunked: state + output");
+      if (a.dv % 64 == 0)
+        launch_fused<DK, 64, kMaterialized>(a, w, stream);
+      else
+        launch_fused<DK, 32, kMaterialized>(a, w, stream);
+      check_last_launch("linear_attention_chunked state + output");
+      return;
+    }
+  }
   {
     OpTimer t("linear_attention_chunked: state");
     if (a.dv % 64 == 0)
@@ -470,6 +679,13 @@ void launch_state_output(const LinearAttentionChunkedArgs& a, const Work& w, cud
     else
       launch_state<DK, 32, kMaterialized>(a, w, stream);
     check_last_launch("linear_attention_chunked state");
+  }
+  if (w.NS > 1) {
+    OpTimer t("linear_attention_chunked: join");
+    la_join_kernel<<<dim3(static_cast<unsigned>((a.dk * a.dv + kJoinThreads - 1) / kJoinThreads),
+                          static_cast<unsigned>(a.batch * a.HV)),
+                     kJoinThreads, 0, stream>>>(a, w);
+    check_last_launch("linear_attention_chunked join");
   }
   {
     OpTimer t("linear_attention_chunked: output");
@@ -501,6 +717,33 @@ void launch_chunked(const LinearAttentionChunkedArgs& a, const Work& w, cudaStre
     launch_state_output<DK, false>(a, w, stream);
 }
 
+// The segments of the state pass: as many as fill the SMs (four state CTAs fit on one), at least kMinSegmentChunks
+// chunks each (the join and the output's correction cost more than they save below that).
+constexpr std::int64_t kStateCtasPerSm = 4, kMinSegmentChunks = 8;
+
+using StatePass = LinearAttentionChunkedArgs::StatePass;
+
+// Fused when asked, or (Auto) when its grid — a CTA per column tile and head, one per SM for its shared memory —
+// is at least one full wave.
+bool fused_pass(const LinearAttentionChunkedArgs& a) {
+  if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return false;
+  if (a.state_pass == StatePass::Fused) return true;
+  return (a.dv / (a.dv % 64 == 0 ? 64 : 32)) * a.batch * a.HV >= current_device_sms();
+}
+
+std::int64_t state_segments(const LinearAttentionChunkedArgs& a, std::int64_t NC) {
+  if (fused_pass(a)) return 1;
+  std::int64_t want = a.state_segments;
+  if (want <= 0) {
+    const std::int64_t bk = a.dk < 64 ? a.dk : 64, bv = a.dv % 64 == 0 ? 64 : 32;
+    const std::int64_t ctas = (a.dv / bv) * (a.dk / bk) * a.batch * a.HV, slots = kStateCtasPerSm * current_device_sms();
+    want = std::min(slots / ctas, NC / kMinSegmentChunks);
+  }
+  want = std::max<std::int64_t>(1, std::min(want, NC));
+  const std::int64_t L = (NC + want - 1) / want;
+  return (NC + L - 1) / L;  // no empty segment
+}
+
 }  // namespace
 
 bool linear_attention_chunked_supported(std::int64_t dk, std::int64_t dv) {
@@ -509,8 +752,10 @@ bool linear_attention_chunked_supported(std::int64_t dk, std::int64_t dv) {
 
 std::size_t linear_attention_chunked_workspace_bytes(const LinearAttentionChunkedArgs& a) {
   const std::int64_t NC = (a.T + kC - 1) / kC, Tp = NC * kC, BHV = a.batch * a.HV, dk = a.dk;
+  const std::int64_t NS = state_segments(a, NC), split = NS > 1 ? 4 * BHV * (NS * a.dv * dk + NC * dk + NS * dk) : 0;
+  const std::int64_t states = fused_pass(a) ? 0 : 2 * NC * BHV * a.dv * dk;  // Ht
   return static_cast<std::size_t>(2 * BHV * Tp * ((materialized(a) ? 2 * dk : 0) + kC) + 4 * BHV * NC * dk + 8 * BHV * Tp +
-                                  2 * NC * BHV * a.dv * dk);
+                                  states + split);
 }
 
 void linear_attention_chunked_bf16(const LinearAttentionChunkedArgs& a, void* workspace, cudaStream_t stream) {
@@ -537,7 +782,20 @@ void linear_attention_chunked_bf16(const LinearAttentionChunkedArgs& a, void* wo
   p += 4 * bhv * w.Tp;
   w.fk = reinterpret_cast<float*>(p);
   p += 4 * bhv * w.Tp;
-  w.Ht = reinterpret_cast<bf16*>(p);
+  w.fused = fused_pass(a);
+  if (!w.fused) {
+    w.Ht = reinterpret_cast<bf16*>(p);
+    p += 2 * w.NC * bhv * a.dv * a.dk;
+  }
+  w.NS = state_segments(a, w.NC);
+  w.L = (w.NC + w.NS - 1) / w.NS;
+  if (w.NS > 1) {
+    w.join = reinterpret_cast<float*>(p);
+    p += 4 * bhv * w.NS * a.dv * a.dk;
+    w.cumdec = reinterpret_cast<float*>(p);
+    p += 4 * bhv * w.NC * a.dk;
+    w.segdec = reinterpret_cast<float*>(p);
+  }
   switch (a.dk) {
     case 16: launch_chunked<16>(a, w, stream); break;
     case 32: launch_chunked<32>(a, w, stream); break;

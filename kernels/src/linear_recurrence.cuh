@@ -16,6 +16,7 @@
 // end. q, k, v, out share one element type E (float or bf16); g / dt, A_log, D are float32.
 #pragma once
 
+#include "block_reduce.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda::linear_recurrence {
@@ -36,11 +37,6 @@ struct Args {
 constexpr int kWarps = 4;
 constexpr int kCols = 4;
 constexpr int kBlockCols = kWarps * kCols;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
-  return v;
-}
 
 template <int kRows, bool kSsd, typename E>
 __global__ void __launch_bounds__(kWarps * 32) recurrence_kernel(const Args a, const DecodeStates states) {

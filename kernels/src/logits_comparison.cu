@@ -6,6 +6,7 @@
 #include <cfloat>
 #include <cmath>
 
+#include "block_reduce.cuh"
 #include "lmscope_kernels/ops.h"
 
 namespace lmscope::cuda {
@@ -45,7 +46,7 @@ __device__ MaxAt block_max(MaxAt x) {
 
 __device__ double block_sum_double(double v) {
   __shared__ double sums[kThreads / 32];
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+  v = warp_sum(v);
   __syncthreads();
   if (threadIdx.x % 32 == 0) sums[threadIdx.x / 32] = v;
   __syncthreads();

@@ -113,7 +113,7 @@ __global__ void rmsnorm_warp_kernel(const TX* x, const float* w, float eps, std:
     vals[k] = c < C ? ld(xr + c) : 0.f;
     ss += vals[k] * vals[k];
   }
-  for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
+  ss = warp_sum(ss);
   const float inv = rsqrtf(ss / static_cast<float>(C) + eps);
   TOut* orow = out + row * C;
 #pragma unroll

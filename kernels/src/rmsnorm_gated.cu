@@ -5,13 +5,14 @@
 // Launch: one warp per row for rows up to 2048 wide (8 rows per 256-thread block; the second read of x and gate from
 // L1), else one 256-thread block per row holding its values in registers; one read of x and gate and one write per
 // element.
+#include "block_reduce.cuh"
 #include "elem.cuh"
 
 namespace lmscope::cuda {
 namespace {
 
 __device__ float block_sum_256(float v, float* scratch) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffff, v, o);
+  v = warp_sum(v);
   if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = v;
   __syncthreads();
   float r = 0.f;
@@ -83,7 +84,7 @@ __global__ void rmsnorm_gated_warp_kernel(const X* x, const float* w, const G* g
     const float v = normed_input<kGateFirst>(xr, gr, c);
     ss += v * v;
   }
-  for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffff, ss, o);
+  ss = warp_sum(ss);
   const float inv = rsqrtf(ss / static_cast<float>(C) + eps);
   for (int c = lane; c < C; c += 32) st(orow + c, gated_output<kGateFirst>(xr, gr, c, inv * w[c]));
 }

@@ -1408,5 +1408,94 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedTensorCores) {
   }
 }
 
+// Each way the chunked kernels take the state through the chunks, called directly (the backend picks by shape, and
+// the op tests' shapes are too small for most): the fused state + output kernel, and the three-kernel form with the
+// state pass cut into 1 (no split), 2, 3, 5 (a short last segment) and 12 (one chunk each) segments walked in
+// parallel and then joined. For a decay per key channel (GLA), per head (RetNet-like: q and k materialised; dk 256
+// with dv 96: the narrow column tile) and SSD's grouped heads (raw q and k scaled as used, D), two sequences with
+// different contents, continuing a random state. Outputs and the final state must meet
+// LinearAttentionChunkedTensorCores' bounds against the CPU's float32 reference. A join that drops a segment's decay
+// or starts a segment from the wrong state moves every later output by the state's contribution (of the order of
+// max|o| here: gate scale 0.3 keeps the decays mild so the carried state matters).
+TEST_F(CudaBf16Ops, LinearAttentionChunkedStatePasses) {
+  constexpr double kState = 2.5e-2, kOut = 5.0 / 512;
+  constexpr std::int64_t T = 64 * 11 + 13, batch = 2;  // 12 chunks, the last partial
+  struct Case {
+    const char* name;
+    std::int64_t H, HV, dk, dv;
+    bool per_channel, ssd;
+  };
+  for (const Case c : {Case{"per channel", 2, 2, 64, 64, true, false}, Case{"per head", 2, 2, 128, 64, false, false},
+                       Case{"per head dk 256", 1, 1, 256, 96, false, false}, Case{"ssd groups", 1, 3, 128, 64, false, true}}) {
+    SCOPED_TRACE(c.name);
+    const float scale = c.ssd ? 1.0f : static_cast<float>(1.0 / std::sqrt(double(c.dk)));
+    const LinearAttentionShape shape{c.H, c.HV, c.dk, c.dv, scale};
+    const std::int64_t rows = batch * T;
+    auto [qc, qg] = random_bf({rows, c.H * c.dk});
+    auto [kc, kg] = random_bf({rows, c.H * c.dk});
+    auto [vc, vg] = random_bf({rows, c.HV * c.dv});
+    auto [gc, gg] = random_bf({rows, c.HV * (c.per_channel ? c.dk : 1)}, DType::F32, 0.3f);  // SSD: dt
+    auto [ac, ag] = random_bf({c.HV}, DType::F32, 0.5f);
+    auto [Dc, Dg] = random_bf({c.HV}, DType::F32);
+    cpu_.activate(gc, c.ssd ? Activation::Softplus : Activation::LogSigmoid);
+    bf_->activate(gg, c.ssd ? Activation::Softplus : Activation::LogSigmoid);
+    std::vector<float> init(static_cast<std::size_t>(batch * c.HV * c.dk * c.dv));
+    {
+      std::normal_distribution<float> n(0.0f, 0.3f);
+      for (auto& x : init) x = n(rng_);
+    }
+    // the reference: each sequence from its slice of the initial state
+    Tensor oc = cpu_.alloc(DType::F32, {rows, c.HV * c.dv}), sc = cpu_.alloc(DType::F32, {batch * c.HV, c.dk, c.dv});
+    cpu_.upload(init, sc);
+    for (std::int64_t b = 0; b < batch; ++b) {
+      Tensor st = sc.reshaped({batch * c.HV * c.dk, c.dv}).slice_rows(b * c.HV * c.dk, c.HV * c.dk), ob = oc.slice_rows(b * T, T);
+      if (c.ssd)
+        cpu_.ssd(vc.slice_rows(b * T, T), gc.slice_rows(b * T, T), ac, kc.slice_rows(b * T, T), qc.slice_rows(b * T, T), Dc,
+                 shape, 64, st, ob);
+      else
+        cpu_.gated_linear_attention(qc.slice_rows(b * T, T), kc.slice_rows(b * T, T), vc.slice_rows(b * T, T),
+                                    gc.slice_rows(b * T, T), shape, 64, st, ob);
+    }
+    using Pass = cuda::LinearAttentionChunkedArgs::StatePass;
+    for (const std::int64_t segments : {0, 1, 2, 3, 5, 12}) {  // 0: fused
+      SCOPED_TRACE(segments == 0 ? std::string("fused") : "segments " + std::to_string(segments));
+      Tensor og = output_bf({rows, c.HV * c.dv}).second, sg = bf_->alloc(DType::F32, {batch * c.HV, c.dk, c.dv});
+      bf_->upload(init, sg);
+      cuda::LinearAttentionChunkedArgs a{};
+      a.q = qg.data;
+      a.k = kg.data;
+      a.v = vg.data;
+      a.g = gg.as<float>();
+      a.g_cols = gg.cols();
+      a.per_channel = c.per_channel;
+      if (c.ssd) {
+        a.A_log = ag.as<float>();
+        a.D = Dg.as<float>();
+      }
+      a.state = sg.as<float>();
+      a.out = og.data;
+      a.T = T;
+      a.H = c.H;
+      a.HV = c.HV;
+      a.dk = c.dk;
+      a.dv = c.dv;
+      a.scale = scale;
+      a.batch = batch;
+      a.state_pass = segments == 0 ? Pass::Fused : Pass::Segmented;
+      a.state_segments = segments;
+      const auto bytes = static_cast<std::int64_t>(cuda::linear_attention_chunked_workspace_bytes(a));
+      Tensor work = bf_->alloc(DType::F32, {(bytes + 3) / 4});
+      ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);  // the backend's stream does not wait for the default one
+      cuda::linear_attention_chunked_bf16(a, work.data, nullptr);
+      ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+      const double eo = err_over_max(oc, og), es = rel_err(sc, sg);
+      std::printf("linear_attention_chunked %s, %s: out %.2e of max|o| state %.2e\n", c.name,
+                  segments == 0 ? "fused" : (std::to_string(segments) + " segments").c_str(), eo, es);
+      EXPECT_LE(eo, kOut) << "out";
+      EXPECT_LE(es, kState) << "state";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lmscope

@@ -428,26 +428,28 @@ void CudaBackend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, T
   }
 }
 
-void CudaBackend::rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
-                       std::int64_t pos0) {
+// Positions restart every `period` rows (one sequence of a batch each), offset by pos0.
+void CudaBackend::rope_rows(const char* op, Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos,
+                            const Tensor& sin, std::int64_t pos0, std::int64_t period) {
   const std::int64_t half = cos.cols();
-  expect(x.cols() == heads * head_dim && 2 * half <= head_dim && pos0 + x.rows() <= cos.rows(), "rope", "shape");
-  expect(cos.dtype == DType::F32 && sin.dtype == DType::F32, "rope", "tables must be F32");
+  expect(x.cols() == heads * head_dim && 2 * half <= head_dim && pos0 + period <= cos.rows(), op, "shape");
+  expect(cos.dtype == DType::F32 && sin.dtype == DType::F32, op, "tables must be F32");
   launch("rope", [&] {
-    cuda::rope(x.data, elem(x.dtype, "rope"), x.rows(), heads, head_dim, cos.as<float>(), sin.as<float>(), half, pos0, x.rows(),
+    cuda::rope(x.data, elem(x.dtype, "rope"), x.rows(), heads, head_dim, cos.as<float>(), sin.as<float>(), half, pos0, period,
                s_->stream);
   });
 }
 
+void CudaBackend::rope(Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
+                       std::int64_t pos0) {
+  rope_rows("rope", x, heads, head_dim, cos, sin, pos0, x.rows());
+}
+
 void CudaBackend::rope_batch(Tensor& x, std::int64_t batch, std::int64_t heads, std::int64_t head_dim, const Tensor& cos,
                              const Tensor& sin) {
-  const std::int64_t half = cos.cols(), T = batch > 0 ? x.rows() / batch : 0;
+  const std::int64_t T = batch > 0 ? x.rows() / batch : 0;
   expect(batch > 0 && T * batch == x.rows(), "rope_batch", "rows must be batch x T");
-  expect(x.cols() == heads * head_dim && 2 * half <= head_dim && T <= cos.rows(), "rope_batch", "shape");
-  expect(cos.dtype == DType::F32 && sin.dtype == DType::F32, "rope_batch", "tables must be F32");
-  launch("rope", [&] {
-    cuda::rope(x.data, elem(x.dtype, "rope"), x.rows(), heads, head_dim, cos.as<float>(), sin.as<float>(), half, 0, T, s_->stream);
-  });
+  rope_rows("rope_batch", x, heads, head_dim, cos, sin, 0, T);
 }
 
 namespace {

@@ -119,6 +119,8 @@ class CudaBackend final : public Backend {
  private:
   // Host fallback plumbing: a float32 host copy of a device tensor, and the way back.
   cudaStream_t stream() const;
+  void rope_rows(const char* op, Tensor& x, std::int64_t heads, std::int64_t head_dim, const Tensor& cos, const Tensor& sin,
+                 std::int64_t pos0, std::int64_t period);
   Tensor to_host(const Tensor& device);
   void delta_rule_chunked_tensor_cores(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& beta,
                                        const Tensor* g, const DeltaRuleShape& shape, std::int64_t batch, Tensor& state,

@@ -190,6 +190,11 @@ struct LinearAttentionChunkedArgs {
   std::int64_t T, H, HV, dk, dv;
   float scale = 1.0f;
   std::int64_t batch = 1;
+  // How the chunks' states reach the outputs (linear_attention_chunked.cu says why each exists). Auto: fused when
+  // the batch's heads fill the GPU, else segmented with as many segments as fill it. Tests force one.
+  enum class StatePass { Auto, Fused, Segmented };
+  StatePass state_pass = StatePass::Auto;
+  std::int64_t state_segments = 0;  // Segmented: how many (0: as many as fill the GPU)
 };
 bool linear_attention_chunked_supported(std::int64_t head_k_dim, std::int64_t head_v_dim);  // dk 16..256 (powers of 2), dv % 32 == 0
 // The workspace for these arguments' shapes (device memory, 16-byte aligned).
