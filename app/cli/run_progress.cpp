@@ -65,9 +65,16 @@ void ProgressPrinter::operator()(const nlohmann::json& e) {
   } else if (kind == "log") {
     line(e.value("message", std::string()), true);
   } else if (kind == "done") {
+    std::string times;
+    if (const auto it = e.find("seconds"); it != e.end() && it->is_object()) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, " (%.1f s reading and tokenising, %.1f s loading weights, %.1f s computing)",
+                    it->value("preparing", 0.0), it->value("loading", 0.0), it->value("computing", 0.0));
+      times = buf;
+    }
     line(std::string(e.value("cancelled", false) ? "cancelled" : e.value("complete", false) ? "done" : "stopped") +
              ": " + std::to_string(e.value("units_computed", 0)) + " units computed, " +
-             std::to_string(e.value("units_reused", 0)) + " from the store",
+             std::to_string(e.value("units_reused", 0)) + " from the store" + times,
          true);
   }
 }

@@ -65,6 +65,10 @@ TEST_F(RunCli, SingleTaskRunWritesLmEvalShapedResults) {
                      " --max-length 16 --store " + q(tmp.path / "s.sqlite") + " --out " + q(tmp.path / "r.json"));
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("word_perplexity"), std::string::npos) << r.out;
+  // the done line says where the time went
+  EXPECT_NE(r.out.find("done: 6 units computed, 0 from the store ("), std::string::npos) << r.out;
+  for (const char* part : {" s reading and tokenising, ", " s loading weights, ", " s computing)"})
+    EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
   const auto j = json::parse(test::read_text(tmp.path / "r.json"));
   for (const char* k : {"results", "configs", "versions", "n-samples", "config", "lmscope"}) EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_TRUE(j["results"]["wikitext"]["bits_per_byte,none"].is_number());

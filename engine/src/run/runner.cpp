@@ -417,7 +417,9 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
         lo.rope_override = r.rope;
         lo.dtype = spec.dtype;
         lo.allow_nonfinite = opt.allow_nonfinite;
+        const auto l0 = Clock::now();
         fresh.model = load_model(*fresh.checkpoint, lo);
+        out.seconds_loading += std::chrono::duration<double>(Clock::now() - l0).count();
       }
       const auto& model = *loaded[{r.model, r.rope}].model;
       eval::TaskEnv env;
@@ -435,7 +437,9 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
           lo.backend = spec.backend;
           lo.dtype = spec.dtype;
           lo.allow_nonfinite = opt.allow_nonfinite;
+          const auto l0 = Clock::now();
           ev.model = load_model(*ev.checkpoint, lo);
+          out.seconds_loading += std::chrono::duration<double>(Clock::now() - l0).count();
           // compare's base reads the model's tokens (the task checked that its own tokenizer, if it has one,
           // agrees); LongPPL's evaluator has its own tokenizer unless the model reads bytes.
           ModelEntry ee{r.evaluator_path, "",
@@ -474,6 +478,7 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
         StoredUnit su;
         su.result = result;
         su.seconds = std::chrono::duration<double>(Clock::now() - u0).count();
+        out.seconds_computing += su.seconds;
         su.tokens = tokens - tok0;
         su.device = device_name(spec.backend);
         store.put_unit(r.key, u, su);
@@ -573,9 +578,14 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
   };
   if (opt.shard_count < 1 || opt.shard_index < 0 || opt.shard_index >= opt.shard_count)
     throw BadInput("shard " + std::to_string(opt.shard_index) + "/" + std::to_string(opt.shard_count) + " is out of range");
+  const auto p0 = Clock::now();
   RunPlan plan = plan_run(spec);  // before the store: bad input leaves no trace
   ResultsStore store(opt.store_path);
   RunOutcome out;
+  out.seconds_preparing = std::chrono::duration<double>(Clock::now() - p0).count();
+  const auto seconds = [&] {
+    return nlohmann::json{{"preparing", out.seconds_preparing}, {"loading", out.seconds_loading}, {"computing", out.seconds_computing}};
+  };
   out.spec_hash = spec.hash();
   store.put_spec(out.spec_hash, spec.name, spec.source);
   const auto cost_total = attach_store(plan, spec, out.spec_hash, store, opt, out, emit);
@@ -583,12 +593,13 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
   compute_units(plan, spec, store, opt, cost_total, out, emit);
   if (opt.claim) {  // a worker of a shared run: the coordinator aggregates
     emit({{"event", "done"}, {"complete", false}, {"cancelled", out.cancelled}, {"units_computed", out.units_computed},
-          {"units_reused", out.units_reused}, {"units_total", out.units_total}});
+          {"units_reused", out.units_reused}, {"units_total", out.units_total}, {"seconds", seconds()}});
     return out;
   }
   aggregate_runs(plan, spec, store, opt, out, emit);
   emit({{"event", "done"}, {"complete", out.complete}, {"cancelled", out.cancelled},
-        {"units_computed", out.units_computed}, {"units_reused", out.units_reused}, {"units_total", out.units_total}});
+        {"units_computed", out.units_computed}, {"units_reused", out.units_reused}, {"units_total", out.units_total},
+        {"seconds", seconds()}});
   return out;
 }
 

@@ -50,6 +50,8 @@ struct RunOutcome {
   bool complete = false;  // every task run aggregated (false after cancel or for a shard)
   bool cancelled = false;
   std::int64_t units_total = 0, units_computed = 0, units_reused = 0;
+  // Where the wall time went: reading data and tokenising (building the tasks), loading weights, computing units.
+  double seconds_preparing = 0, seconds_loading = 0, seconds_computing = 0;
   std::string spec_hash;
   std::vector<TaskRunInfo> task_runs;
 };
