@@ -25,6 +25,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kPartialEvery = std::chrono::milliseconds(250);
 
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
 std::uint64_t fnv(std::uint64_t h, const void* data, std::size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
   for (std::size_t i = 0; i < n; ++i) {
@@ -396,6 +398,18 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
     for (std::size_t i = 0; i < runs.size(); ++i) order.push_back((first + i) % runs.size());
   }
   try {
+    // The run's weights (a model, or an evaluator / base model), the time counted as loading.
+    const auto load = [&](const Checkpoint& checkpoint, const std::string& rope) {
+      LoadOptions lo;
+      lo.backend = spec.backend;
+      lo.rope_override = rope;
+      lo.dtype = spec.dtype;
+      lo.allow_nonfinite = opt.allow_nonfinite;
+      const auto l0 = Clock::now();
+      auto model = load_model(checkpoint, lo);
+      out.seconds_loading += seconds_since(l0);
+      return model;
+    };
     for (const auto ri : order) {
       auto& r = runs[ri];
       if (!opt.compute || r.pending.empty()) continue;
@@ -412,14 +426,7 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
         auto& fresh = loaded[{r.model, r.rope}];
         emit({{"event", "log"}, {"message", "loading " + side.entry.name + (r.rope.empty() ? "" : " with rope " + r.rope)}});
         fresh.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(side.entry.path, side.entry.force_family));
-        LoadOptions lo;
-        lo.backend = spec.backend;
-        lo.rope_override = r.rope;
-        lo.dtype = spec.dtype;
-        lo.allow_nonfinite = opt.allow_nonfinite;
-        const auto l0 = Clock::now();
-        fresh.model = load_model(*fresh.checkpoint, lo);
-        out.seconds_loading += std::chrono::duration<double>(Clock::now() - l0).count();
+        fresh.model = load(*fresh.checkpoint, r.rope);
       }
       const auto& model = *loaded[{r.model, r.rope}].model;
       eval::TaskEnv env;
@@ -433,13 +440,7 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
           emit({{"event", "log"},
                 {"message", (r.task->name() == "compare" ? "loading base model " : "loading evaluator ") + r.evaluator_path}});
           ev.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(r.evaluator_path));
-          LoadOptions lo;
-          lo.backend = spec.backend;
-          lo.dtype = spec.dtype;
-          lo.allow_nonfinite = opt.allow_nonfinite;
-          const auto l0 = Clock::now();
-          ev.model = load_model(*ev.checkpoint, lo);
-          out.seconds_loading += std::chrono::duration<double>(Clock::now() - l0).count();
+          ev.model = load(*ev.checkpoint, "");
           // compare's base reads the model's tokens (the task checked that its own tokenizer, if it has one,
           // agrees); LongPPL's evaluator has its own tokenizer unless the model reads bytes.
           ModelEntry ee{r.evaluator_path, "",
@@ -477,7 +478,7 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
                          "'; the weights or the RoPE setting make the forward pass overflow");
         StoredUnit su;
         su.result = result;
-        su.seconds = std::chrono::duration<double>(Clock::now() - u0).count();
+        su.seconds = seconds_since(u0);
         out.seconds_computing += su.seconds;
         su.tokens = tokens - tok0;
         su.device = device_name(spec.backend);
@@ -582,7 +583,7 @@ RunOutcome execute_run(const RunSpec& spec, const RunOptions& opt) {
   RunPlan plan = plan_run(spec);  // before the store: bad input leaves no trace
   ResultsStore store(opt.store_path);
   RunOutcome out;
-  out.seconds_preparing = std::chrono::duration<double>(Clock::now() - p0).count();
+  out.seconds_preparing = seconds_since(p0);
   const auto seconds = [&] {
     return nlohmann::json{{"preparing", out.seconds_preparing}, {"loading", out.seconds_loading}, {"computing", out.seconds_computing}};
   };
