@@ -45,6 +45,11 @@ constexpr int kPad = 8;
 constexpr int kMinDv = 32;  // the narrowest column tile
 constexpr int kMinFusedDk = 64;  // the fused kernel's state split over 8 warps needs 64 rows
 
+// The state's tiles: rows of dk per state CTA (kernel 2) and columns of dv per state CTA (kernel 2 and the fused
+// kernel). The launches and the choice of pass below size their grids by these same rules.
+constexpr int state_rows_tile(std::int64_t dk) { return dk < 64 ? static_cast<int>(dk) : 64; }
+constexpr int state_cols_tile(std::int64_t dv) { return dv % 64 == 0 ? 64 : 32; }
+
 struct Work {
   bf16* Qg;    // [BHV, Tp, dk] (per channel)
   bf16* Kd;    // [BHV, Tp, dk] (per channel)
@@ -634,7 +639,7 @@ void launch_prepare(const LinearAttentionChunkedArgs& a, const Work& w, cudaStre
 
 template <int DK, int BV, bool kMaterialized>
 void launch_state(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
-  constexpr int BK = DK < 64 ? DK : 64;
+  constexpr int BK = state_rows_tile(DK);
   constexpr std::size_t bytes = state_smem<BK, BV>();
   allow_smem(&la_state_kernel<DK, BK, BV, kMaterialized>, bytes);
   la_state_kernel<DK, BK, BV, kMaterialized><<<dim3(static_cast<unsigned>(a.dv / BV), DK / BK,
@@ -664,7 +669,7 @@ void launch_state_output(const LinearAttentionChunkedArgs& a, const Work& w, cud
   if constexpr (DK >= kMinFusedDk) {
     if (w.fused) {
       OpTimer t("linear_attention_chunked: state + output");
-      if (a.dv % 64 == 0)
+      if (state_cols_tile(a.dv) == 64)
         launch_fused<DK, 64, kMaterialized>(a, w, stream);
       else
         launch_fused<DK, 32, kMaterialized>(a, w, stream);
@@ -674,7 +679,7 @@ void launch_state_output(const LinearAttentionChunkedArgs& a, const Work& w, cud
   }
   {
     OpTimer t("linear_attention_chunked: state");
-    if (a.dv % 64 == 0)
+    if (state_cols_tile(a.dv) == 64)
       launch_state<DK, 64, kMaterialized>(a, w, stream);
     else
       launch_state<DK, 32, kMaterialized>(a, w, stream);
@@ -728,15 +733,15 @@ using StatePass = LinearAttentionChunkedArgs::StatePass;
 bool fused_pass(const LinearAttentionChunkedArgs& a) {
   if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return false;
   if (a.state_pass == StatePass::Fused) return true;
-  return (a.dv / (a.dv % 64 == 0 ? 64 : 32)) * a.batch * a.HV >= current_device_sms();
+  return (a.dv / state_cols_tile(a.dv)) * a.batch * a.HV >= current_device_sms();
 }
 
 std::int64_t state_segments(const LinearAttentionChunkedArgs& a, std::int64_t NC) {
   if (fused_pass(a)) return 1;
   std::int64_t want = a.state_segments;
   if (want <= 0) {
-    const std::int64_t bk = a.dk < 64 ? a.dk : 64, bv = a.dv % 64 == 0 ? 64 : 32;
-    const std::int64_t ctas = (a.dv / bv) * (a.dk / bk) * a.batch * a.HV, slots = kStateCtasPerSm * current_device_sms();
+    const std::int64_t ctas = (a.dv / state_cols_tile(a.dv)) * (a.dk / state_rows_tile(a.dk)) * a.batch * a.HV;
+    const std::int64_t slots = kStateCtasPerSm * current_device_sms();
     want = std::min(slots / ctas, NC / kMinSegmentChunks);
   }
   want = std::max<std::int64_t>(1, std::min(want, NC));
