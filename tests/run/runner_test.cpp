@@ -273,13 +273,30 @@ TEST_F(RunFixture, BatchedWindowsGiveTheSameNumbers) {
   const json one{{"task", "wikitext"}, {"data", corpus.string()}, {"max_length", 16}};
   json four = one;
   four["batch_size"] = 4;
-  const auto a = run(spec_json(json::array({one})), tmp.path / "a.sqlite");
-  const auto b = run(spec_json(json::array({four})), tmp.path / "b.sqlite");
+  // Counts each run's unit events and the tokens they report.
+  const auto units_seen = [](int& units, std::int64_t& tokens) {
+    return [&units, &tokens](const json& e) {
+      if (e["event"] != "unit") return;
+      ++units;
+      tokens += e["tokens"].get<std::int64_t>();
+    };
+  };
+  int units_a = 0, units_b = 0;
+  std::int64_t tokens_a = 0, tokens_b = 0;
+  const auto a = run(spec_json(json::array({one})), tmp.path / "a.sqlite", 0, 1, nullptr, units_seen(units_a, tokens_a));
+  // With a batch size the three documents are one group: their windows (of different lengths, padded) share passes.
+  const auto b = run(spec_json(json::array({four})), tmp.path / "b.sqlite", 0, 1, nullptr, units_seen(units_b, tokens_b));
   // Same request key (batch size does not change what is computed), and the same numbers up to float32 rounding of
   // differently shaped products.
   EXPECT_EQ(a.task_runs[0].run_key, b.task_runs[0].run_key);
   const double x = a.results["results"]["wikitext"]["bits_per_byte,none"], y = b.results["results"]["wikitext"]["bits_per_byte,none"];
   EXPECT_NEAR(x, y, 1e-6 * x);
+  // Each document still a unit of its own, stored with its share of the group's tokens.
+  EXPECT_EQ(units_a, 3);
+  EXPECT_EQ(units_b, 3);
+  EXPECT_EQ(b.units_computed, 3);
+  EXPECT_NEAR(static_cast<double>(tokens_b), static_cast<double>(tokens_a), 2.0);
+  EXPECT_EQ(run::ResultsStore(tmp.path / "b.sqlite").units(b.task_runs[0].run_key).size(), 3u);
 }
 
 TEST_F(RunFixture, CancelledRunResumesWithoutLosingOrRepeatingUnits) {

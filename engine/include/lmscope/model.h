@@ -92,6 +92,11 @@ class Model {
   // scores one Sequence after another. Not safe to call from several threads on one model.
   virtual void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
                            std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const;
+  // Whether a sequence of `length` tokens, right-padded to `padded` with any tokens, gets the same scores at its
+  // own positions as alone (up to the rounding of a different batch shape): true for causal families whose
+  // positions do not depend on the sequence's length. Lets score_windows batch windows of different lengths. The
+  // default says false (no padding).
+  virtual bool pads_exactly(std::int64_t length, std::int64_t padded) const { return length == padded; }
   // One step of batched greedy decoding: appends tokens[i] to seqs[i] (sequences of this model, each a different
   // one) and writes the greedy next token of each to next[i]. Families that can run the step as one pass do (every
   // matrix product sees one row per sequence); the default appends to one sequence after another.

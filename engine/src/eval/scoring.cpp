@@ -1,7 +1,7 @@
 #include "eval/scoring.h"
 
 #include <cmath>
-#include <map>
+#include <algorithm>
 
 #include "lmscope/error.h"
 #include "lmscope/eval/rolling_windows.h"
@@ -47,61 +47,85 @@ WindowScore score_window(const Model& model, std::span<const std::int32_t> input
 
 std::vector<WindowScore> score_windows(const Model& model, std::span<const WindowRequest> windows, const TaskEnv& env) {
   std::vector<WindowScore> out(windows.size());
-  // Equal lengths batch together; keep each group's request order.
-  std::map<std::size_t, std::vector<std::size_t>> by_length;
-  for (std::size_t i = 0; i < windows.size(); ++i) by_length[windows[i].input.size()].push_back(i);
+  // Longest first (request order among equal lengths); a pass takes the next windows up to the micro-batch, each
+  // right-padded to the first's length while the model scores padded windows exactly.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < windows.size(); ++i) {
+    if (windows[i].targets.size() != windows[i].input.size())
+      throw InternalError("score_windows: targets and input differ in length");
+    if (!windows[i].input.empty()) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return windows[a].input.size() > windows[b].input.size(); });
   std::int64_t micro = std::max<std::int64_t>(env.batch_size, 1);
   std::vector<std::int32_t> tokens, targets;
   std::vector<double> lp;
   std::vector<std::uint8_t> greedy;
-  for (const auto& [T, idx] : by_length) {
-    if (T == 0) continue;
-    for (std::size_t k0 = 0; k0 < idx.size();) {
-      env.check_cancel();
-      const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(micro), idx.size() - k0);
-      if (n == 1) {
-        const auto& w = windows[idx[k0]];
-        out[idx[k0]] = score_window(model, w.input, w.targets, env);
-        ++k0;
-        continue;
-      }
-      tokens.clear();
-      targets.clear();
-      for (std::size_t k = k0; k < k0 + n; ++k) {
-        const auto& w = windows[idx[k]];
-        if (w.targets.size() != T) throw InternalError("score_windows: targets and input differ in length");
-        tokens.insert(tokens.end(), w.input.begin(), w.input.end());
-        targets.insert(targets.end(), w.targets.begin(), w.targets.end());
-      }
-      try {
-        model.score_batch(tokens, static_cast<std::int64_t>(n), targets, lp, greedy);
-      } catch (const OutOfMemory&) {
-        micro = static_cast<std::int64_t>((n + 1) / 2);
-        continue;
-      }
-      for (std::size_t k = 0; k < n; ++k) {
-        const auto a = static_cast<std::ptrdiff_t>(k * T), b = static_cast<std::ptrdiff_t>((k + 1) * T);
-        out[idx[k0 + k]] = summarise(std::vector<double>(lp.begin() + a, lp.begin() + b),
-                                     std::vector<std::uint8_t>(greedy.begin() + a, greedy.begin() + b),
-                                     windows[idx[k0 + k]].targets);
-      }
-      env.tokens_done(static_cast<std::int64_t>(n * T));
-      k0 += n;
+  for (std::size_t k0 = 0; k0 < order.size();) {
+    env.check_cancel();
+    const std::size_t T = windows[order[k0]].input.size();
+    std::size_t n = 1;
+    while (n < static_cast<std::size_t>(micro) && k0 + n < order.size() &&
+           model.pads_exactly(static_cast<std::int64_t>(windows[order[k0 + n]].input.size()), static_cast<std::int64_t>(T)))
+      ++n;
+    if (n == 1) {
+      const auto& w = windows[order[k0]];
+      out[order[k0]] = score_window(model, w.input, w.targets, env);
+      ++k0;
+      continue;
     }
+    tokens.clear();
+    targets.clear();
+    std::int64_t real = 0;
+    for (std::size_t k = k0; k < k0 + n; ++k) {
+      const auto& w = windows[order[k]];
+      tokens.insert(tokens.end(), w.input.begin(), w.input.end());
+      targets.insert(targets.end(), w.targets.begin(), w.targets.end());
+      tokens.insert(tokens.end(), T - w.input.size(), w.input.back());  // padding: any valid id, never scored
+      targets.insert(targets.end(), T - w.input.size(), -1);
+      real += static_cast<std::int64_t>(w.input.size());
+    }
+    try {
+      model.score_batch(tokens, static_cast<std::int64_t>(n), targets, lp, greedy);
+    } catch (const OutOfMemory&) {
+      micro = static_cast<std::int64_t>((n + 1) / 2);
+      continue;
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& w = windows[order[k0 + k]];
+      const auto a = static_cast<std::ptrdiff_t>(k * T), b = a + static_cast<std::ptrdiff_t>(w.input.size());
+      out[order[k0 + k]] = summarise(std::vector<double>(lp.begin() + a, lp.begin() + b),
+                                     std::vector<std::uint8_t>(greedy.begin() + a, greedy.begin() + b), w.targets);
+    }
+    env.tokens_done(real);
+    k0 += n;
   }
+  return out;
+}
+
+std::vector<std::vector<ScoredWindow>> score_rolling(const Model& model, std::span<const std::span<const std::int32_t>> texts,
+                                                     std::int64_t max_length, std::int32_t prefix, const TaskEnv& env) {
+  std::vector<std::vector<RollingWindow>> ws;
+  std::vector<std::vector<ScoredWindow>> out(texts.size());
+  std::vector<WindowRequest> requests;
+  for (std::size_t t = 0; t < texts.size(); ++t) {
+    ws.push_back(rolling_windows(texts[t], max_length, prefix));
+    out[t].resize(ws[t].size());
+    for (std::size_t k = 0; k < ws[t].size(); ++k) out[t][k].targets = position_targets(ws[t][k]);
+  }
+  for (std::size_t t = 0; t < texts.size(); ++t)
+    for (std::size_t k = 0; k < ws[t].size(); ++k) requests.push_back({ws[t][k].input, out[t][k].targets});
+  auto scores = score_windows(model, requests, env);
+  std::size_t next = 0;
+  for (auto& windows : out)
+    for (auto& w : windows) w.score = std::move(scores[next++]);
   return out;
 }
 
 std::vector<ScoredWindow> score_rolling(const Model& model, std::span<const std::int32_t> tokens, std::int64_t max_length,
                                         std::int32_t prefix, const TaskEnv& env) {
-  const auto ws = rolling_windows(tokens, max_length, prefix);
-  std::vector<ScoredWindow> out(ws.size());
-  std::vector<WindowRequest> requests;
-  for (std::size_t k = 0; k < ws.size(); ++k) out[k].targets = position_targets(ws[k]);
-  for (std::size_t k = 0; k < ws.size(); ++k) requests.push_back({ws[k].input, out[k].targets});
-  auto scores = score_windows(model, requests, env);
-  for (std::size_t k = 0; k < ws.size(); ++k) out[k].score = std::move(scores[k]);
-  return out;
+  const std::span<const std::int32_t> one[] = {tokens};
+  return std::move(score_rolling(model, one, max_length, prefix, env)[0]);
 }
 
 ContinuationWindow continuation_window(std::span<const std::int32_t> context, std::span<const std::int32_t> continuation,

@@ -28,9 +28,10 @@ struct WindowRequest {
   std::span<const std::int32_t> targets;
 };
 
-// score_window for many windows: windows of equal length go through Model::score_batch up to env.batch_size at a
-// time (one pass on backends that batch), the rest one by one. An out-of-memory halves the batch and retries.
-// Results in request order.
+// score_window for many windows: up to env.batch_size at a time go through one Model::score_batch (one pass on
+// backends that batch), longest first; shorter windows are right-padded to the pass's length where the model
+// says that is exact (Model::pads_exactly), else only equal lengths share a pass. An out-of-memory halves the
+// batch and retries. Results in request order.
 std::vector<WindowScore> score_windows(const Model& model, std::span<const WindowRequest> windows, const TaskEnv& env);
 
 // lm-eval's rolling windows over tokens (eval/rolling_windows.h), scored through score_windows. For each window its
@@ -41,6 +42,9 @@ struct ScoredWindow {
 };
 std::vector<ScoredWindow> score_rolling(const Model& model, std::span<const std::int32_t> tokens, std::int64_t max_length,
                                         std::int32_t prefix, const TaskEnv& env);
+// The same for several texts at once, their windows sharing passes; one list of windows per text.
+std::vector<std::vector<ScoredWindow>> score_rolling(const Model& model, std::span<const std::span<const std::int32_t>> texts,
+                                                     std::int64_t max_length, std::int32_t prefix, const TaskEnv& env);
 
 // lm-eval's loglikelihood request as a window: (context + continuation)[-(L+1):][:-1] for max length L, the last
 // len(continuation) positions scored. An empty context is replaced by [prefix_token]; an empty continuation gives

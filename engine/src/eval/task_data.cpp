@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "eval/parallel_for.h"
+#include "parallel_for.h"
 #include "eval/utf8_chars.h"
 #include "lmscope/error.h"
 #include "lmscope/input_file.h"

@@ -185,6 +185,15 @@ void BlockStackModel::score_batch(std::span<const std::int32_t> tokens, std::int
   b.token_logprobs(h, lm_head_, targets, logprobs, greedy, options_.logit_softcap);
 }
 
+bool BlockStackModel::pads_exactly(std::int64_t length, std::int64_t padded) const {
+  // Every mixer is causal (attention masks later positions, recurrences and convolutions run forward), so only
+  // the RoPE frequencies can see the padding: dynamic NTK and LongRoPE choose them from the sequence's length.
+  for (const RopeUse& use : rope_uses_)
+    if (!(rope_frequencies(use.config, use.head_dim, length) == rope_frequencies(use.config, use.head_dim, padded)))
+      return false;
+  return length <= padded;
+}
+
 void BlockStackModel::decode_step(std::span<Sequence* const> seqs, std::span<const std::int32_t> tokens,
                                   std::span<std::int32_t> next) const {
   if (seqs.size() != tokens.size() || next.size() != tokens.size())

@@ -57,6 +57,7 @@ class BlockStackModel final : public Model {
   std::unique_ptr<Sequence> new_sequence() const override;
   void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
                    std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const override;
+  bool pads_exactly(std::int64_t length, std::int64_t padded) const override;
   void decode_step(std::span<Sequence* const> seqs, std::span<const std::int32_t> tokens, std::span<std::int32_t> next) const override;
   std::int64_t peak_memory_bytes() const override { return backend_->peak_memory_bytes(); }
   void reset_peak_memory() const override { backend_->reset_peak_memory(); }

@@ -462,34 +462,58 @@ void compute_units(RunPlan& plan, const RunSpec& spec, ResultsStore& store, cons
       // A run's partial metrics re-aggregate every finished unit, so they go out at most every kPartialEvery (and
       // after the run's last unit): units that take milliseconds on a GPU would otherwise spend the run copying JSON.
       auto last_partial = Clock::time_point{};
-      for (std::size_t i = first_claimed; i < r.pending.size(); ++i) {
-        const auto u = r.pending[i];
+      const std::int64_t group_tokens = r.task->unit_group_tokens(env);
+      for (std::size_t i = first_claimed; i < r.pending.size();) {
         env.check_cancel();
-        if (opt.claim && i != first_claimed && !opt.claim(r.key, u)) continue;
-        const auto u0 = Clock::now();
+        // The next units computed together: one, or as many as fit the task's group size (their windows share
+        // passes), each claimed before it joins.
+        std::vector<std::int64_t> group;
+        std::int64_t group_cost = 0;
+        for (; i < r.pending.size(); ++i) {
+          const auto u = r.pending[i];
+          const auto c = r.task->unit_cost(u);
+          if (!group.empty() && group_cost + c > group_tokens) break;
+          if (opt.claim && i != first_claimed && !opt.claim(r.key, u)) continue;
+          group.push_back(u);
+          group_cost += c;
+        }
+        if (group.empty()) break;
+        const auto g0 = Clock::now();
         const auto tok0 = tokens;
-        auto result = r.task->run_unit(u, env);
-        // A NaN or infinity would be stored as null and aggregate into a null metric: the run fails instead,
-        // naming the unit, and nothing is stored for it.
-        if (const auto where = find_nonfinite_number(result); !where.empty())
-          throw BadInput("task " + r.task->name() + " of model '" + side.entry.name + "'" +
-                         (r.rope.empty() ? "" : " with rope " + r.rope) + ", unit " + std::to_string(u) +
-                         ": the model produced a non-finite value (NaN or infinity) at '" + where +
-                         "'; the weights or the RoPE setting make the forward pass overflow");
-        StoredUnit su;
-        su.result = result;
-        su.seconds = seconds_since(u0);
-        out.seconds_computing += su.seconds;
-        su.tokens = tokens - tok0;
-        su.device = device_name(spec.backend);
-        store.put_unit(r.key, u, su);
-        r.units[u] = std::move(result);
-        ++out.units_computed;
-        ++units_done;
-        cost_done += r.task->unit_cost(u);
-        emit({{"event", "unit"}, {"run_key", r.key}, {"alias", r.alias}, {"unit", u}, {"seconds", su.seconds},
-              {"tokens", su.tokens}});
-        if (i + 1 == r.pending.size() || Clock::now() - last_partial >= kPartialEvery) {
+        auto results = group.size() == 1 ? std::vector<nlohmann::json>{r.task->run_unit(group[0], env)}
+                                         : r.task->run_units(group, env);
+        if (results.size() != group.size()) throw InternalError("task " + r.task->name() + ": run_units returned " +
+                                                                std::to_string(results.size()) + " results for " +
+                                                                std::to_string(group.size()) + " units");
+        const double group_seconds = seconds_since(g0);
+        out.seconds_computing += group_seconds;
+        for (std::size_t k = 0; k < group.size(); ++k) {
+          const auto u = group[k];
+          auto& result = results[k];
+          // A NaN or infinity would be stored as null and aggregate into a null metric: the run fails instead,
+          // naming the unit, and nothing is stored for it.
+          if (const auto where = find_nonfinite_number(result); !where.empty())
+            throw BadInput("task " + r.task->name() + " of model '" + side.entry.name + "'" +
+                           (r.rope.empty() ? "" : " with rope " + r.rope) + ", unit " + std::to_string(u) +
+                           ": the model produced a non-finite value (NaN or infinity) at '" + where +
+                           "'; the weights or the RoPE setting make the forward pass overflow");
+          // A group's time and tokens are shared among its units by their costs.
+          const double share = group_cost > 0 ? static_cast<double>(r.task->unit_cost(u)) / static_cast<double>(group_cost)
+                                              : 1.0 / static_cast<double>(group.size());
+          StoredUnit su;
+          su.result = result;
+          su.seconds = group_seconds * share;
+          su.tokens = static_cast<std::int64_t>(std::llround(static_cast<double>(tokens - tok0) * share));
+          su.device = device_name(spec.backend);
+          store.put_unit(r.key, u, su);
+          r.units[u] = std::move(result);
+          ++out.units_computed;
+          ++units_done;
+          cost_done += r.task->unit_cost(u);
+          emit({{"event", "unit"}, {"run_key", r.key}, {"alias", r.alias}, {"unit", u}, {"seconds", su.seconds},
+                {"tokens", su.tokens}});
+        }
+        if (i >= r.pending.size() || Clock::now() - last_partial >= kPartialEvery) {
           last_partial = Clock::now();
           const auto a = aggregate_units(*r.task, r.units, r.key, opt.store_path);
           emit({{"event", "partial"},   {"run_key", r.key},         {"model", side.entry.name},

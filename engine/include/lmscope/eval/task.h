@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,7 @@ struct TaskEnv {
   const Tokenizer* evaluator_tokenizer = nullptr;
   // lm-eval's max length (see resolve_max_length) after any setting; every window is at most this long.
   std::int64_t max_length = 2048;
-  // Windows of equal length scored together (Model::score_batch); 1 = one at a time.
+  // Windows scored together (Model::score_batch, padded where exact: score_windows); 1 = one at a time.
   std::int64_t batch_size = 1;
   // The token lm-eval puts before a text with no context: BOS, else EOS.
   std::int32_t prefix_token = 0;
@@ -68,6 +69,15 @@ class Task {
   // A rough cost of unit i in tokens read (for progress before any unit has run).
   virtual std::int64_t unit_cost(std::int64_t i) const = 0;
   virtual nlohmann::json run_unit(std::int64_t i, const TaskEnv& env) const = 0;
+  // Units computed together so that their windows share passes: the runner hands run_units consecutive units whose
+  // unit_cost adds up to at most this (at least one unit). 0, the default: one unit at a time through run_unit.
+  virtual std::int64_t unit_group_tokens(const TaskEnv&) const { return 0; }
+  // run_unit for several units, the results in their order; the default runs them one after another.
+  virtual std::vector<nlohmann::json> run_units(std::span<const std::int64_t> units, const TaskEnv& env) const {
+    std::vector<nlohmann::json> out;
+    for (const auto u : units) out.push_back(run_unit(u, env));
+    return out;
+  }
   // Any subset of units (in unit order, with their indices) can be aggregated: partial results feed live plots.
   virtual TaskAggregate aggregate(const std::vector<std::pair<std::int64_t, nlohmann::json>>& units) const = 0;
 };

@@ -1,4 +1,4 @@
-#include "eval/parallel_for.h"
+#include "parallel_for.h"
 
 #include <algorithm>
 #include <atomic>
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace lmscope::eval {
+namespace lmscope {
 
 void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f, unsigned threads) {
   if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
@@ -35,4 +35,4 @@ void parallel_for(std::size_t n, const std::function<void(std::size_t)>& f, unsi
   if (first) std::rethrow_exception(first);
 }
 
-}  // namespace lmscope::eval
+}  // namespace lmscope

@@ -1,5 +1,5 @@
 // parallel_for: every index exactly once whatever the thread count, and a failure surfaces as the first exception.
-#include "eval/parallel_for.h"
+#include "parallel_for.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-namespace lmscope::eval {
+namespace lmscope {
 namespace {
 
 TEST(ParallelFor, CallsEveryIndexExactlyOnce) {
@@ -40,4 +40,4 @@ TEST(ParallelFor, RethrowsAFailureAfterEveryThreadStops) {
 }
 
 }  // namespace
-}  // namespace lmscope::eval
+}  // namespace lmscope
