@@ -1,8 +1,9 @@
 // Throughput of scoring: forward passes plus the next-token log-likelihood of every position, on random tokens,
 // the batch's sequences scored together (next_token_logprobs_batch). With --config, a checkpoint of random weights
 // is written first (to /dev/shm, i.e. memory, where it exists; else the temporary folder), so full-size configs can
-// be measured without downloads. With --generate N, the batched greedy decoder instead: prefill and decode rates and
-// time per item. A benchmark, not a test: it prints numbers and asserts nothing.
+// be measured without downloads. With --generate N, the batched greedy decoder instead: prefill and decode rates,
+// time per item and the decoding step's bandwidth (a lower bound) against the device's. A benchmark, not a test: it
+// prints numbers and asserts nothing.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -47,13 +48,19 @@ double forward_flops(const ModelSpec& s, std::int64_t params, std::int64_t T) {
   return 2.0 * matmul_params * static_cast<double>(T) + attn;
 }
 
+// The first GPU's limits for a bf16 run on the cuda backend; zeros otherwise (or for a GPU we know no rate for).
+#ifdef LMSCOPE_HAVE_CUDA
+cuda::DeviceLimits bf16_device_limits(const std::string& backend, const std::string& dtype) {
+  if (backend != "cuda" || dtype != "bf16") return {};
+  const auto devices = cuda::list_devices();
+  return devices.empty() ? cuda::DeviceLimits{} : cuda::device_limits(devices.front());
+}
+#endif
+
 // " (48% of the device's 1070 dense bf16 TFLOP/s)" for a bf16 run on a GPU whose rate we know, else "".
 std::string share_of_peak(const std::string& backend, const std::string& dtype, double tflops) {
 #ifdef LMSCOPE_HAVE_CUDA
-  if (backend != "cuda" || dtype != "bf16") return "";
-  const auto devices = cuda::list_devices();
-  if (devices.empty()) return "";
-  const double peak = cuda::device_limits(devices.front()).bf16_tflops;
+  const double peak = bf16_device_limits(backend, dtype).bf16_tflops;
   if (peak <= 0) return "";
   char s[96];
   std::snprintf(s, sizeof s, " (%.0f%% of the device's %.0f dense bf16 TFLOP/s)", 100.0 * tflops / peak, peak);
@@ -62,6 +69,32 @@ std::string share_of_peak(const std::string& backend, const std::string& dtype, 
   (void)backend, (void)dtype, (void)tflops;
   return "";
 #endif
+}
+
+// " (61% of the device's 4814 GB/s DRAM)" likewise for a bandwidth.
+std::string share_of_bandwidth(const std::string& backend, const std::string& dtype, double gb_per_s) {
+#ifdef LMSCOPE_HAVE_CUDA
+  const double peak = bf16_device_limits(backend, dtype).dram_gb_per_s;
+  if (peak <= 0) return "";
+  char s[96];
+  std::snprintf(s, sizeof s, " (%.0f%% of the device's %.0f GB/s DRAM)", 100.0 * gb_per_s / peak, peak);
+  return s;
+#else
+  (void)backend, (void)dtype, (void)gb_per_s;
+  return "";
+#endif
+}
+
+// Bytes a decoding step must read at least: every weight once (a batch shares them) and each sequence's attention
+// cache (keys and values of the attention layers, in the compute type) at `context` tokens. Recurrent states,
+// activations and writes are not counted, so the bandwidth derived from it is a lower bound.
+double decode_step_bytes(const ModelSpec& s, std::int64_t params, const std::string& dtype, std::int64_t batch, double context) {
+  const double elem = dtype == "bf16" ? 2.0 : 4.0;
+  const bool all_attention = s.mixer == "attention";
+  const double layers = all_attention ? static_cast<double>(s.num_layers) : static_cast<double>(s.attention_layers.size());
+  const double kv_width = all_attention ? static_cast<double>(s.num_kv_heads * s.head_dim) : static_cast<double>(s.hidden_size);
+  const double seen = s.window_size > 0 ? std::min(context, static_cast<double>(s.window_size)) : context;
+  return elem * static_cast<double>(params) + elem * 2.0 * layers * kv_width * seen * static_cast<double>(batch);
 }
 
 double peak_rss_gib() {
@@ -126,7 +159,14 @@ int bench_generation(const Model& model, const Checkpoint& ck, const std::filesy
               static_cast<double>(B * T) / (med.prefill_ms / 1e3),
               gen > 1 ? static_cast<double>(B * (gen - 1)) / (decode_ms / 1e3) : 0.0, med.total_ms / static_cast<double>(B),
               med.total_ms, static_cast<long long>(repeat), gpu, static_cast<long long>(checksum));
-  if (gen > 1) std::printf("decoding step ms: first %.2f, median %.2f\n", med.first_step_ms, med.median_step_ms);
+  if (gen > 1) {
+    // The median step sees about the prompt plus half the new tokens.
+    const double gb = decode_step_bytes(model.spec(), ck.summary().parameter_count, dtype, B,
+                                        static_cast<double>(T) + static_cast<double>(gen) / 2) / 1e9;
+    const double rate = gb / (med.median_step_ms / 1e3);
+    std::printf("decoding step ms: first %.2f, median %.2f | reads >= %.3g GB per step: >= %.3g GB/s%s\n",
+                med.first_step_ms, med.median_step_ms, gb, rate, share_of_bandwidth(model.backend_name(), dtype, rate).c_str());
+  }
   return 0;
 }
 
