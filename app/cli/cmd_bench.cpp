@@ -48,41 +48,30 @@ double forward_flops(const ModelSpec& s, std::int64_t params, std::int64_t T) {
   return 2.0 * matmul_params * static_cast<double>(T) + attn;
 }
 
-// The first GPU's limits for a bf16 run on the cuda backend; zeros otherwise (or for a GPU we know no rate for).
+// The first GPU's dense bf16 rate and DRAM bandwidth for a bf16 run on the cuda backend; zeros otherwise (or for a
+// GPU we know no rate for).
+struct RunLimits {
+  double bf16_tflops = 0, dram_gb_per_s = 0;
+};
+RunLimits bf16_run_limits(const std::string& backend, const std::string& dtype) {
 #ifdef LMSCOPE_HAVE_CUDA
-cuda::DeviceLimits bf16_device_limits(const std::string& backend, const std::string& dtype) {
   if (backend != "cuda" || dtype != "bf16") return {};
   const auto devices = cuda::list_devices();
-  return devices.empty() ? cuda::DeviceLimits{} : cuda::device_limits(devices.front());
-}
-#endif
-
-// " (48% of the device's 1070 dense bf16 TFLOP/s)" for a bf16 run on a GPU whose rate we know, else "".
-std::string share_of_peak(const std::string& backend, const std::string& dtype, double tflops) {
-#ifdef LMSCOPE_HAVE_CUDA
-  const double peak = bf16_device_limits(backend, dtype).bf16_tflops;
-  if (peak <= 0) return "";
-  char s[96];
-  std::snprintf(s, sizeof s, " (%.0f%% of the device's %.0f dense bf16 TFLOP/s)", 100.0 * tflops / peak, peak);
-  return s;
+  if (devices.empty()) return {};
+  const auto l = cuda::device_limits(devices.front());
+  return {l.bf16_tflops, l.dram_gb_per_s};
 #else
-  (void)backend, (void)dtype, (void)tflops;
-  return "";
+  (void)backend, (void)dtype;
+  return {};
 #endif
 }
 
-// " (61% of the device's 4814 GB/s DRAM)" likewise for a bandwidth.
-std::string share_of_bandwidth(const std::string& backend, const std::string& dtype, double gb_per_s) {
-#ifdef LMSCOPE_HAVE_CUDA
-  const double peak = bf16_device_limits(backend, dtype).dram_gb_per_s;
-  if (peak <= 0) return "";
+// " (48% of the device's 1070 dense bf16 TFLOP/s)": a rate as a share of the device's limit, "" when that is unknown.
+std::string share_of(double rate, double limit, const char* unit) {
+  if (limit <= 0) return "";
   char s[96];
-  std::snprintf(s, sizeof s, " (%.0f%% of the device's %.0f GB/s DRAM)", 100.0 * gb_per_s / peak, peak);
+  std::snprintf(s, sizeof s, " (%.0f%% of the device's %.0f %s)", 100.0 * rate / limit, limit, unit);
   return s;
-#else
-  (void)backend, (void)dtype, (void)gb_per_s;
-  return "";
-#endif
 }
 
 // Bytes a decoding step must read at least: every weight once (a batch shares them) and each sequence's attention
@@ -165,7 +154,7 @@ int bench_generation(const Model& model, const Checkpoint& ck, const std::filesy
                                         static_cast<double>(T) + static_cast<double>(gen) / 2) / 1e9;
     const double rate = gb / (med.median_step_ms / 1e3);
     std::printf("decoding step ms: first %.2f, median %.2f | reads >= %.3g GB per step: >= %.3g GB/s%s\n",
-                med.first_step_ms, med.median_step_ms, gb, rate, share_of_bandwidth(model.backend_name(), dtype, rate).c_str());
+                med.first_step_ms, med.median_step_ms, gb, rate, share_of(rate, bf16_run_limits(model.backend_name(), dtype).dram_gb_per_s, "GB/s DRAM").c_str());
   }
   return 0;
 }
@@ -251,7 +240,7 @@ int cmd_bench(const Argv& argv) {
   const double tflops = flops / (med / 1e3) / 1e12;
   std::printf("tokens/s %.1f | ms/batch %.2f (median of %lld) | %.3f TFLOP/s%s%s | peak host memory %.2f GiB | checksum %.3f\n",
               tokens / (med / 1e3), med, static_cast<long long>(repeat), tflops,
-              share_of_peak(model->backend_name(), dtype, tflops).c_str(), gpu, peak_rss_gib(),
+              share_of(tflops, bf16_run_limits(model->backend_name(), dtype).bf16_tflops, "dense bf16 TFLOP/s").c_str(), gpu, peak_rss_gib(),
               checksum / static_cast<double>(repeat + warmup) / tokens);
   return 0;
 }
