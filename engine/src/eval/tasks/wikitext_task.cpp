@@ -1,6 +1,7 @@
 // `wikitext`: lm-eval's loglikelihood_rolling over WikiText-2 documents (eval-spec.md): the detokenised page encoded
 // without special tokens (Gemma: with its BOS, as lm-eval adds it), disjoint rolling windows of the max length with
-// the prefix token first, word and byte counts from the original page. One work unit per document.
+// the prefix token first, word and byte counts from the original page. One work unit per document; with a batch
+// size, several documents are computed together so that their windows share passes.
 #include <cmath>
 
 #include "parallel_for.h"
