@@ -310,8 +310,7 @@ void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream) {
     throw std::runtime_error("attention_bf16: num_heads must be a multiple of num_kv_heads");
   if (a.q_pos0 + a.Tq > a.kv_len) throw std::runtime_error("attention_bf16: queries past the last key");
   if (a.batch < 1 || (a.batch > 1 && a.kv_batch_rows < a.kv_len)) throw std::runtime_error("attention_bf16: batch layout");
-  const auto aligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
-  if (!aligned(a.q) || !aligned(a.k) || !aligned(a.v) || !aligned(a.out))
+  if (!aligned16(a.q) || !aligned16(a.k) || !aligned16(a.v) || !aligned16(a.out))
     throw std::runtime_error("attention_bf16: q/k/v/out must be 16-byte aligned");
   switch (a.head_dim) {
     case 32: launch<32>(a, stream); break;

@@ -72,12 +72,10 @@ __global__ void add_rmsnorm_vec_kernel(float* x, const bf16* r, const float* w, 
     const int c = (threadIdx.x + k * kThreads) * 8;
     if (c < C) {
       const float4 a = *reinterpret_cast<const float4*>(row + c), b = *reinterpret_cast<const float4*>(row + c + 4);
-      const uint4 rr = *reinterpret_cast<const uint4*>(rrow + c);
-      const __nv_bfloat162* r2 = reinterpret_cast<const __nv_bfloat162*>(&rr);
-      const float2 r0 = __bfloat1622float2(r2[0]), r1 = __bfloat1622float2(r2[1]), r2f = __bfloat1622float2(r2[2]),
-                   r3 = __bfloat1622float2(r2[3]);
-      v[k][0] = a.x + r0.x; v[k][1] = a.y + r0.y; v[k][2] = a.z + r1.x; v[k][3] = a.w + r1.y;
-      v[k][4] = b.x + r2f.x; v[k][5] = b.y + r2f.y; v[k][6] = b.z + r3.x; v[k][7] = b.w + r3.y;
+      float rv[8];
+      load8(rrow + c, rv);
+      v[k][0] = a.x + rv[0]; v[k][1] = a.y + rv[1]; v[k][2] = a.z + rv[2]; v[k][3] = a.w + rv[3];
+      v[k][4] = b.x + rv[4]; v[k][5] = b.y + rv[5]; v[k][6] = b.z + rv[6]; v[k][7] = b.w + rv[7];
       *reinterpret_cast<float4*>(row + c) = make_float4(v[k][0], v[k][1], v[k][2], v[k][3]);
       *reinterpret_cast<float4*>(row + c + 4) = make_float4(v[k][4], v[k][5], v[k][6], v[k][7]);
 #pragma unroll
@@ -89,11 +87,10 @@ __global__ void add_rmsnorm_vec_kernel(float* x, const bf16* r, const float* w, 
   for (int k = 0; k < kVec; ++k) {
     const int c = (threadIdx.x + k * kThreads) * 8;
     if (c < C) {
-      uint4 o;
-      __nv_bfloat162* o2 = reinterpret_cast<__nv_bfloat162*>(&o);
+      float o[8];
 #pragma unroll
-      for (int e = 0; e < 4; ++e) o2[e] = __floats2bfloat162_rn(v[k][2 * e] * inv * w[c + 2 * e], v[k][2 * e + 1] * inv * w[c + 2 * e + 1]);
-      *reinterpret_cast<uint4*>(orow + c) = o;
+      for (int e = 0; e < 8; ++e) o[e] = v[k][e] * inv * w[c + e];
+      store8(orow + c, o);
     }
   }
 }
@@ -160,9 +157,8 @@ void rmsnorm(const void* x, Elem x_t, const float* w, float eps, std::int64_t T,
 void add_rmsnorm(void* x, Elem x_t, const void* r, Elem r_t, const float* w, float eps, std::int64_t T, std::int64_t C,
                  void* out, Elem out_t, cudaStream_t stream) {
   if (T == 0) return;
-  const auto a16 = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
-  if (x_t == Elem::F32 && r_t == Elem::BF16 && out_t == Elem::BF16 && C % 8 == 0 && C <= 8 * kThreads * kVec && a16(x) && a16(r) &&
-      a16(out)) {
+  if (x_t == Elem::F32 && r_t == Elem::BF16 && out_t == Elem::BF16 && C % 8 == 0 && C <= 8 * kThreads * kVec && aligned16(x) &&
+      aligned16(r) && aligned16(out)) {
     add_rmsnorm_vec_kernel<<<static_cast<unsigned>(T), kThreads, 0, stream>>>(static_cast<float*>(x), static_cast<const bf16*>(r), w, eps,
                                                                               static_cast<int>(C), static_cast<bf16*>(out));
     check_last_launch("add_rmsnorm");

@@ -744,20 +744,25 @@ TEST_F(CudaBf16Ops, DeltaRuleChunkedTensorCores) {
 // against the CPU's defaults, which run each sequence alone. Tolerances as above (the delta rule) and float32
 // rounding (the convolution).
 TEST_F(CudaBf16Ops, BatchedConvAndDeltaRule) {
-  for (std::int64_t K : {4, 2, 5}) {  // the register-window kernel (2..4) and the generic one
-    for (const bool with_bias : {false, true}) {  // the Mamba mixers' bias, added before the SiLU
-      for (const bool silu : {true, false}) {
-        const std::int64_t B = 3, T = 150, C = 96;
-        auto [xc, xg] = random_bf({B * T, C}, DType::F32);
-        auto [wc, wg] = random_bf({C, K}, DType::F32);
-        auto [bc, bg] = random_bf({C}, DType::F32);
-        auto [cc, cg] = output_bf({B * T, C}, DType::F32);
-        cpu_.causal_conv1d_batch(xc, wc, with_bias ? &bc : nullptr, B, silu, cc);
-        bf_->causal_conv1d_batch(xg, wg, with_bias ? &bg : nullptr, B, silu, cg);
-        EXPECT_LE(rel_err(cc, cg), 1e-6) << "causal_conv1d_batch, K " << K << " bias " << with_bias << " silu " << silu;
-      }
-    }
-  }
+  // The register-window kernel (K 2..4; for bf16 with channels a multiple of 8, its 16-byte-vector form) and the
+  // generic one; sequences of 150 rows start inside the 16-row groups.
+  for (const DType io : {DType::F32, DType::BF16})
+    for (const std::int64_t C : {96, 100})
+      for (std::int64_t K : {4, 3, 2, 5})
+        for (const bool with_bias : {false, true}) {  // the Mamba mixers' bias, added before the SiLU
+          for (const bool silu : {true, false}) {
+            const std::int64_t B = 3, T = 150;
+            auto [xc, xg] = random_bf({B * T, C}, io);
+            auto [wc, wg] = random_bf({C, K}, DType::F32);
+            auto [bc, bg] = random_bf({C}, DType::F32);
+            auto [cc, cg] = output_bf({B * T, C}, io);
+            cpu_.causal_conv1d_batch(xc, wc, with_bias ? &bc : nullptr, B, silu, cc);
+            bf_->causal_conv1d_batch(xg, wg, with_bias ? &bg : nullptr, B, silu, cg);
+            EXPECT_LE(rel_err(cc, cg), io == DType::BF16 ? 4e-3 : 1e-6)
+                << "causal_conv1d_batch, " << dtype_name(io) << " C " << C << " K " << K << " bias " << with_bias
+                << " silu " << silu;
+          }
+        }
 
   // the second shape has batch × HV × dv / 64 >= 132 CTAs for the state kernel: its 64-column form on an H100 (the
   // first takes the 32-column form), while each sequence alone takes the 32-column form
@@ -838,7 +843,9 @@ TEST_F(CudaBf16Ops, FusedNormRopeSwigluEmbed) {
     EXPECT_LE(rel_err(xc, xg), 1e-6) << "add_rmsnorm residual, C=" << C;
     EXPECT_LE(rel_err(oc, og), 4e-3) << "add_rmsnorm out, C=" << C;
   }
-  for (std::int64_t C : {128, 1000, 4096}) {  // Mamba2's norm of y · silu(z), bf16 in and out
+  // Mamba2's norm of y · silu(z) and the norm then gate, bf16 in and out: a warp per row, a block with 16-byte vectors
+  // (widths of a multiple of 8 from 2056 to 4096: one or two vectors per thread), a block of single values otherwise.
+  for (std::int64_t C : {128, 1000, 2056, 3000, 4096, 4100, 8192}) {
     auto [yc, yg] = random_bf({33, C});
     auto [zc, zg] = random_bf({33, C});
     auto [wc, wg] = random_bf({C}, DType::F32);
@@ -846,14 +853,23 @@ TEST_F(CudaBf16Ops, FusedNormRopeSwigluEmbed) {
     cpu_.rmsnorm_of_gated(yc, wc, zc, 1e-5f, oc);
     bf_->rmsnorm_of_gated(yg, wg, zg, 1e-5f, og);
     EXPECT_LE(rel_err(oc, og), 4e-3) << "rmsnorm_of_gated, C=" << C;
+    cpu_.rmsnorm_gated(yc, wc, zc, 1e-5f, oc);
+    bf_->rmsnorm_gated(yg, wg, zg, 1e-5f, og);
+    EXPECT_LE(rel_err(oc, og), 4e-3) << "rmsnorm_gated, C=" << C;
   }
 
-  auto [gc, gg] = random_bf({33, 1000});
-  auto [uc, ug] = random_bf({33, 1000});
-  auto [sc, sg] = output_bf({33, 1000});
-  cpu_.swiglu(gc, uc, sc);
-  bf_->swiglu(gg, ug, sg);
-  EXPECT_LE(rel_err(sc, sg), 4e-3) << "swiglu";
+  // The gated units in 16-byte steps (33 × 1000 elements), bf16x2 steps (33 × 998) and single elements (33 × 1001).
+  for (const std::int64_t C : {1000, 998, 1001}) {
+    auto [gc, gg] = random_bf({33, C});
+    auto [uc, ug] = random_bf({33, C});
+    auto [sc, sg] = output_bf({33, C});
+    cpu_.swiglu(gc, uc, sc);
+    bf_->swiglu(gg, ug, sg);
+    EXPECT_LE(rel_err(sc, sg), 4e-3) << "swiglu, C=" << C;
+    cpu_.glu(gc, uc, Activation::ReluSquared, sc);
+    bf_->glu(gg, ug, Activation::ReluSquared, sg);
+    EXPECT_LE(rel_err(sc, sg), 4e-3) << "relu² glu, C=" << C;
+  }
 
   auto [qc, qg] = random_bf({20, 4 * 64});
   auto [cc, cg] = random_bf({100, 24}, DType::F32);
