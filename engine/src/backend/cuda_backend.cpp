@@ -123,6 +123,17 @@ cublasLtMatmulAlgo_t fastest_gemm_algo(cublasLtHandle_t lt, void* workspace, cud
   return results[best].algo;
 }
 
+// Rows of a product from 1024 up, in power-of-two bands: a new shape whose rows fall in the band of a tuned one
+// reuses that algorithm (after cuBLASLt checks it for the new shape) instead of timing the candidates again. Padded
+// scoring passes (WikiText-2's documents together) have a new row count almost every pass, and the tuning of each
+// (8 candidates × 4 runs per product shape) cost more than the products.
+std::int64_t tuning_band(std::int64_t rows) {
+  if (rows < 1024) return rows;
+  std::int64_t band = 1024;
+  while (band < rows) band *= 2;
+  return band;
+}
+
 }  // namespace
 
 struct CudaBackend::State {
@@ -135,6 +146,7 @@ struct CudaBackend::State {
   cublasLtHandle_t lt = nullptr;
   Tensor workspace;
   std::map<GemmKey, GemmPlan> plans;
+  std::map<GemmKey, cublasLtMatmulAlgo_t> tuned;  // by tuning_band of the rows
   // Pinned staging for host → device int32 copies; `staged` is recorded after each copy out of it.
   std::int32_t* pinned = nullptr;
   std::size_t pinned_count = 0;
@@ -359,36 +371,48 @@ void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N
     check(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_16BF, static_cast<std::uint64_t>(K), static_cast<std::uint64_t>(N), K), "layout A");
     check(cublasLtMatrixLayoutCreate(&p.b, CUDA_R_16BF, static_cast<std::uint64_t>(K), static_cast<std::uint64_t>(T), K), "layout B");
     check(cublasLtMatrixLayoutCreate(&p.d, d_type, static_cast<std::uint64_t>(N), static_cast<std::uint64_t>(T), ldd), "layout D");
-    cublasLtMatmulPreference_t pref = nullptr;
-    check(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
-    const std::uint64_t ws = kWorkspaceBytes;
-    const std::uint32_t aa = static_cast<std::uint32_t>(al_a), ab = static_cast<std::uint32_t>(al_b),
-                        ad = static_cast<std::uint32_t>(al_d);
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &aa, sizeof aa);
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ab, sizeof ab);
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ad, sizeof ad);
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ad, sizeof ad);
-    cublasLtMatmulHeuristicResult_t results[kGemmCandidates]{};
-    int found = 0;
-    const cublasStatus_t st =
-        cublasLtMatmulAlgoGetHeuristic(s_->lt, p.op, p.a, p.b, p.d, p.d, pref, kGemmCandidates, results, &found);
-    cublasLtMatmulPreferenceDestroy(pref);
-    if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
-      cublasLtMatrixLayoutDestroy(p.a);
-      cublasLtMatrixLayoutDestroy(p.b);
-      cublasLtMatrixLayoutDestroy(p.d);
-      cublasLtMatmulDescDestroy(p.op);
-      throw InternalError("cuBLASLt has no bf16 algorithm for a " + std::to_string(T) + "x" + std::to_string(N) + "x" +
-                          std::to_string(K) + " product (" + cublasGetStatusString(st) + ")");
+    GemmKey band_key = key;
+    std::get<1>(band_key) = tuning_band(T);
+    bool reused = false;
+    if (const auto t = s_->tuned.find(band_key); t != s_->tuned.end()) {
+      cublasLtMatmulHeuristicResult_t checked{};
+      reused = cublasLtMatmulAlgoCheck(s_->lt, p.op, p.a, p.b, p.d, p.d, &t->second, &checked) == CUBLAS_STATUS_SUCCESS &&
+               checked.workspaceSize <= kWorkspaceBytes;
+      if (reused) p.algo = t->second;
     }
-    cuda::OpTimer tuning("gemm tuning");  // a scope of its own: not part of the product's self time
-    p.algo = fastest_gemm_algo(s_->lt, s_->workspace.data, s_->stream, p, results, found, a_ptr, x.data, out,
-                               dims.empty()
-                                   ? std::string()
-                                   : dims + (out_dtype == DType::F32 ? " ->f32" : " ->bf16") + ", alignment A/B/D " +
-                                         std::to_string(al_a) + "/" + std::to_string(al_b) + "/" + std::to_string(al_d) +
-                                         ", ldd " + std::to_string(ldd));
+    if (!reused) {
+      cublasLtMatmulPreference_t pref = nullptr;
+      check(cublasLtMatmulPreferenceCreate(&pref), "cublasLtMatmulPreferenceCreate");
+      const std::uint64_t ws = kWorkspaceBytes;
+      const std::uint32_t aa = static_cast<std::uint32_t>(al_a), ab = static_cast<std::uint32_t>(al_b),
+                          ad = static_cast<std::uint32_t>(al_d);
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &aa, sizeof aa);
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &ab, sizeof ab);
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &ad, sizeof ad);
+      cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &ad, sizeof ad);
+      cublasLtMatmulHeuristicResult_t results[kGemmCandidates]{};
+      int found = 0;
+      const cublasStatus_t st =
+          cublasLtMatmulAlgoGetHeuristic(s_->lt, p.op, p.a, p.b, p.d, p.d, pref, kGemmCandidates, results, &found);
+      cublasLtMatmulPreferenceDestroy(pref);
+      if (st != CUBLAS_STATUS_SUCCESS || found == 0) {
+        cublasLtMatrixLayoutDestroy(p.a);
+        cublasLtMatrixLayoutDestroy(p.b);
+        cublasLtMatrixLayoutDestroy(p.d);
+        cublasLtMatmulDescDestroy(p.op);
+        throw InternalError("cuBLASLt has no bf16 algorithm for a " + std::to_string(T) + "x" + std::to_string(N) + "x" +
+                            std::to_string(K) + " product (" + cublasGetStatusString(st) + ")");
+      }
+      cuda::OpTimer tuning("gemm tuning");  // a scope of its own: not part of the product's self time
+      p.algo = fastest_gemm_algo(s_->lt, s_->workspace.data, s_->stream, p, results, found, a_ptr, x.data, out,
+                                 dims.empty()
+                                     ? std::string()
+                                     : dims + (out_dtype == DType::F32 ? " ->f32" : " ->bf16") + ", alignment A/B/D " +
+                                           std::to_string(al_a) + "/" + std::to_string(al_b) + "/" + std::to_string(al_d) +
+                                           ", ldd " + std::to_string(ldd));
+      s_->tuned[band_key] = p.algo;
+    }
     it = s_->plans.emplace(key, p).first;
   }
   const GemmPlan& p = it->second;
