@@ -36,15 +36,18 @@ namespace {
 // have it — all of them for attention models, the hybrid's attention layers (heads × head_dim = hidden size, as in
 // fla's) otherwise. The linear mixers' own chunk products (state updates, intra-chunk scores) are not counted, so
 // for those families the rate is a lower bound.
+// The layers with softmax attention: all of an attention model's, a hybrid's listed ones.
+double attention_layers(const ModelSpec& s) {
+  return s.mixer == "attention" ? static_cast<double>(s.num_layers) : static_cast<double>(s.attention_layers.size());
+}
+
 double forward_flops(const ModelSpec& s, std::int64_t params, std::int64_t T) {
   const double embed = static_cast<double>(s.vocab_size * s.hidden_size);
   const double matmul_params = static_cast<double>(params) - (s.tie_word_embeddings ? 0.0 : embed);  // lm_head counted once
   const double window = s.window_size > 0 ? std::min<double>(static_cast<double>(s.window_size), static_cast<double>(T))
                                           : static_cast<double>(T) / 2;
-  const bool all_attention = s.mixer == "attention";
-  const double layers = all_attention ? static_cast<double>(s.num_layers) : static_cast<double>(s.attention_layers.size());
-  const double width = static_cast<double>(all_attention ? s.num_heads * s.head_dim : s.hidden_size);
-  const double attn = 2.0 * 2.0 * static_cast<double>(T) * window * width * layers;
+  const double width = static_cast<double>(s.mixer == "attention" ? s.num_heads * s.head_dim : s.hidden_size);
+  const double attn = 2.0 * 2.0 * static_cast<double>(T) * window * width * attention_layers(s);
   return 2.0 * matmul_params * static_cast<double>(T) + attn;
 }
 
@@ -79,11 +82,9 @@ std::string share_of(double rate, double limit, const char* unit) {
 // activations and writes are not counted, so the bandwidth derived from it is a lower bound.
 double decode_step_bytes(const ModelSpec& s, std::int64_t params, const std::string& dtype, std::int64_t batch, double context) {
   const double elem = dtype == "bf16" ? 2.0 : 4.0;
-  const bool all_attention = s.mixer == "attention";
-  const double layers = all_attention ? static_cast<double>(s.num_layers) : static_cast<double>(s.attention_layers.size());
-  const double kv_width = all_attention ? static_cast<double>(s.num_kv_heads * s.head_dim) : static_cast<double>(s.hidden_size);
+  const double kv_width = static_cast<double>(s.mixer == "attention" ? s.num_kv_heads * s.head_dim : s.hidden_size);
   const double seen = s.window_size > 0 ? std::min(context, static_cast<double>(s.window_size)) : context;
-  return elem * static_cast<double>(params) + elem * 2.0 * layers * kv_width * seen * static_cast<double>(batch);
+  return elem * static_cast<double>(params) + elem * 2.0 * attention_layers(s) * kv_width * seen * static_cast<double>(batch);
 }
 
 double peak_rss_gib() {
@@ -153,8 +154,9 @@ int bench_generation(const Model& model, const Checkpoint& ck, const std::filesy
     const double gb = decode_step_bytes(model.spec(), ck.summary().parameter_count, dtype, B,
                                         static_cast<double>(T) + static_cast<double>(gen) / 2) / 1e9;
     const double rate = gb / (med.median_step_ms / 1e3);
+    const double dram = bf16_run_limits(model.backend_name(), dtype).dram_gb_per_s;
     std::printf("decoding step ms: first %.2f, median %.2f | reads >= %.3g GB per step: >= %.3g GB/s%s\n",
-                med.first_step_ms, med.median_step_ms, gb, rate, share_of(rate, bf16_run_limits(model.backend_name(), dtype).dram_gb_per_s, "GB/s DRAM").c_str());
+                med.first_step_ms, med.median_step_ms, gb, rate, share_of(rate, dram, "GB/s DRAM").c_str());
   }
   return 0;
 }
@@ -238,9 +240,10 @@ int cmd_bench(const Argv& argv) {
   char gpu[64] = "";
   if (peak_gpu >= 0) std::snprintf(gpu, sizeof gpu, " | peak GPU memory %.2f GiB", static_cast<double>(peak_gpu) / (1 << 30));
   const double tflops = flops / (med / 1e3) / 1e12;
+  const double peak = bf16_run_limits(model->backend_name(), dtype).bf16_tflops;
   std::printf("tokens/s %.1f | ms/batch %.2f (median of %lld) | %.3f TFLOP/s%s%s | peak host memory %.2f GiB | checksum %.3f\n",
               tokens / (med / 1e3), med, static_cast<long long>(repeat), tflops,
-              share_of(tflops, bf16_run_limits(model->backend_name(), dtype).bf16_tflops, "dense bf16 TFLOP/s").c_str(), gpu, peak_rss_gib(),
+              share_of(tflops, peak, "dense bf16 TFLOP/s").c_str(), gpu, peak_rss_gib(),
               checksum / static_cast<double>(repeat + warmup) / tokens);
   return 0;
 }
