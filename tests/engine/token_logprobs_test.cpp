@@ -8,6 +8,7 @@
 #include "backend/vocab_chunks.h"
 #include "lmscope/model.h"
 #include "lmscope/random_checkpoint.h"
+#include "support/forwarding_model.h"
 #include "support/refpack_params.h"
 #include "support/test_support.h"
 
@@ -125,12 +126,9 @@ namespace lmscope {
 namespace {
 
 // A model whose batched passes "run out of memory" above two sequences, to check the micro-batch retry.
-class OomAboveTwo final : public Model {
+class OomAboveTwo final : public test::ForwardingModel {
  public:
-  explicit OomAboveTwo(const Model& inner) : inner_(inner) {}
-  const ModelSpec& spec() const override { return inner_.spec(); }
-  std::string backend_name() const override { return inner_.backend_name(); }
-  std::unique_ptr<Sequence> new_sequence() const override { return inner_.new_sequence(); }
+  using ForwardingModel::ForwardingModel;
   void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
                    std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const override {
     calls.push_back(batch);
@@ -138,9 +136,6 @@ class OomAboveTwo final : public Model {
     inner_.score_batch(tokens, batch, targets, logprobs, greedy);
   }
   mutable std::vector<std::int64_t> calls;
-
- private:
-  const Model& inner_;
 };
 
 TEST(BatchScoring, EqualsScoringEachSequenceAndRetriesSmallerOnOutOfMemory) {

@@ -8,6 +8,7 @@
 
 #include "lmscope/model.h"
 #include "lmscope/random_checkpoint.h"
+#include "support/forwarding_model.h"
 #include "support/refpack_params.h"
 #include "support/test_support.h"
 
@@ -15,24 +16,15 @@ namespace lmscope::eval {
 namespace {
 
 // Forwards to a model and records the shape (batch, length) of every batched pass.
-class PassRecorder final : public Model {
+class PassRecorder final : public test::ForwardingModel {
  public:
-  explicit PassRecorder(const Model& inner) : inner_(inner) {}
-  const ModelSpec& spec() const override { return inner_.spec(); }
-  std::string backend_name() const override { return inner_.backend_name(); }
-  std::unique_ptr<Sequence> new_sequence() const override { return inner_.new_sequence(); }
-  bool pads_exactly(std::int64_t length, std::int64_t padded) const override {
-    return inner_.pads_exactly(length, padded);
-  }
+  using ForwardingModel::ForwardingModel;
   void score_batch(std::span<const std::int32_t> tokens, std::int64_t batch, std::span<const std::int32_t> targets,
                    std::vector<double>& logprobs, std::vector<std::uint8_t>& greedy) const override {
     passes.emplace_back(batch, static_cast<std::int64_t>(tokens.size()) / batch);
     inner_.score_batch(tokens, batch, targets, logprobs, greedy);
   }
   mutable std::vector<std::pair<std::int64_t, std::int64_t>> passes;
-
- private:
-  const Model& inner_;
 };
 
 struct Windows {
