@@ -12,10 +12,10 @@
 // state (the first from the given one): the walk yields local states H'_c and each segment's end state E_s; a short
 // pass joins them, R_0 = 0, R_{s+1} = diag(Π dec over segment s) R_s + E_s, and kernel 3 uses
 // H_c = H'_c + diag(Π dec from the segment's start to c) R_s — the recurrence is linear in S, so this is exact.
-// When the batch's heads alone fill the GPU, kernels 2 and 3 are one instead (fused): a CTA per column tile of a
-// head keeps its [dk, BV] state in registers, walks the chunks and writes each chunk's outputs on the way, so H_c
-// never goes through memory (the three-kernel form writes it and reads it back: 2 × 537 MB per layer for
-// RetNet-1.3B at 8×2048).
+// When the batch's heads alone fill the GPU (with 64- or 32-column tiles), kernels 2 and 3 are one instead (fused):
+// a CTA per column tile of a head keeps its [dk, BV] state in registers, walks the chunks and writes each chunk's
+// outputs on the way, so H_c never goes through memory (the three-kernel form writes it and reads it back: 2 × 537 MB
+// per layer for RetNet-1.3B at 8×2048).
 // No exponent is positive, so nothing overflows however strong the decay. Per channel, P's 16 × 16 blocks below the
 // diagonal are products of q_i e^{G_i − G_r} and k_j e^{G_r − G_j} with r the last row of j's block (both factors
 // ≤ 1: fla's sub-chunk scheme), and the blocks on the diagonal are summed element by element in fp32. Per head, P is
@@ -27,6 +27,7 @@
 // one long sequence still fills the GPU). Kernel 3: grid (chunks, batch × HV, dv / BV), 128 threads.
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "chunk_scan.cuh"
 #include "device_sms.cuh"
@@ -59,7 +60,7 @@ struct Work {
   float* dec;  // [BHV, NC, dk]
   bf16* Ht;    // [NC, BHV, dv, dk]: the state at each chunk's start (from its segment's start), transposed
   std::int64_t NC, Tp;
-  bool fused = false;      // kernels 2 and 3 as one
+  int fused_cols = 0;      // kernels 2 and 3 as one, with column tiles this wide (0: not fused)
   std::int64_t NS = 1, L;  // segments of the state pass, chunks per segment (the last may have fewer)
   float* join;    // [BHV, NS, dv, dk] (NS > 1): each segment's end state, then (joined) the state it starts from
   float* cumdec;  // [BHV, NC, dk] (NS > 1): the decay from the chunk's segment's start to the chunk's start
@@ -664,25 +665,28 @@ void launch_fused(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream
                                            kFusedThreads, bytes, stream>>>(a, w);
 }
 
+// Calls f with the column tile as a compile-time constant (64 or 32: the widths the state kernels are built for).
+template <typename F>
+void with_cols_tile(int cols, F&& f) {
+  if (cols == 64)
+    f(std::integral_constant<int, 64>{});
+  else
+    f(std::integral_constant<int, 32>{});
+}
+
 template <int DK, bool kMaterialized>
 void launch_state_output(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
   if constexpr (DK >= kMinFusedDk) {
-    if (w.fused) {
+    if (w.fused_cols > 0) {
       OpTimer t("linear_attention_chunked: state + output");
-      if (state_cols_tile(a.dv) == 64)
-        launch_fused<DK, 64, kMaterialized>(a, w, stream);
-      else
-        launch_fused<DK, 32, kMaterialized>(a, w, stream);
+      with_cols_tile(w.fused_cols, [&](auto bv) { launch_fused<DK, bv.value, kMaterialized>(a, w, stream); });
       check_last_launch("linear_attention_chunked state + output");
       return;
     }
   }
   {
     OpTimer t("linear_attention_chunked: state");
-    if (state_cols_tile(a.dv) == 64)
-      launch_state<DK, 64, kMaterialized>(a, w, stream);
-    else
-      launch_state<DK, 32, kMaterialized>(a, w, stream);
+    with_cols_tile(state_cols_tile(a.dv), [&](auto bv) { launch_state<DK, bv.value, kMaterialized>(a, w, stream); });
     check_last_launch("linear_attention_chunked state");
   }
   if (w.NS > 1) {
@@ -728,16 +732,28 @@ constexpr std::int64_t kStateCtasPerSm = 4, kMinSegmentChunks = 8;
 
 using StatePass = LinearAttentionChunkedArgs::StatePass;
 
-// Fused when asked, or (Auto) when its grid — a CTA per column tile and head, one per SM for its shared memory —
-// is at least one full wave.
-bool fused_pass(const LinearAttentionChunkedArgs& a) {
-  if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return false;
-  if (a.state_pass == StatePass::Fused) return true;
-  return (a.dv / state_cols_tile(a.dv)) * a.batch * a.HV >= current_device_sms();
+// The fused pass's column tile, or 0 for the segmented pass. Its grid is a CTA per column tile and head, one CTA per
+// SM (shared memory), and each CTA walks all the chunks: fused when the widest tile's grid is at least a wave, or,
+// for dk 256, when halving the tile makes one nearly full wave. Measured on the H200 at 1×16384: RetNet-1.3B (dk
+// 256, 64 → 128 CTAs on 132 SMs) 157K → 162K tokens/s, as its segmented pass writes and re-reads 1 GB of chunk
+// states per layer; Mamba2-1.3B (dk 128, dv 64: a quarter of those bytes, and half the work per chunk step, so
+// the serial walk is latency-bound) lost, 122K → 114K.
+int fused_cols_tile(const LinearAttentionChunkedArgs& a) {
+  if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return 0;
+  const int widest = state_cols_tile(a.dv);
+  if (a.state_pass == StatePass::Fused) {
+    if (a.fused_cols != 0 && a.fused_cols != 32 && a.fused_cols != widest)
+      throw std::runtime_error("linear_attention_chunked: fused_cols must be 32 or 64 and divide head_v_dim");
+    return a.fused_cols != 0 ? static_cast<int>(a.fused_cols) : widest;
+  }
+  const std::int64_t sms = current_device_sms(), grid = (a.dv / widest) * a.batch * a.HV;
+  if (grid >= sms) return widest;
+  if (a.dk >= 256 && widest == 64 && 2 * grid <= sms && 32 * grid >= 15 * sms) return 32;  // 2 × grid ≥ 15/16 of the SMs
+  return 0;
 }
 
 std::int64_t state_segments(const LinearAttentionChunkedArgs& a, std::int64_t NC) {
-  if (fused_pass(a)) return 1;
+  if (fused_cols_tile(a) > 0) return 1;
   std::int64_t want = a.state_segments;
   if (want <= 0) {
     const std::int64_t ctas = (a.dv / state_cols_tile(a.dv)) * (a.dk / state_rows_tile(a.dk)) * a.batch * a.HV;
@@ -758,7 +774,7 @@ bool linear_attention_chunked_supported(std::int64_t dk, std::int64_t dv) {
 std::size_t linear_attention_chunked_workspace_bytes(const LinearAttentionChunkedArgs& a) {
   const std::int64_t NC = (a.T + kC - 1) / kC, Tp = NC * kC, BHV = a.batch * a.HV, dk = a.dk;
   const std::int64_t NS = state_segments(a, NC), split = NS > 1 ? 4 * BHV * (NS * a.dv * dk + NC * dk + NS * dk) : 0;
-  const std::int64_t states = fused_pass(a) ? 0 : 2 * NC * BHV * a.dv * dk;  // Ht
+  const std::int64_t states = fused_cols_tile(a) > 0 ? 0 : 2 * NC * BHV * a.dv * dk;  // Ht
   return static_cast<std::size_t>(2 * BHV * Tp * ((materialized(a) ? 2 * dk : 0) + kC) + 4 * BHV * NC * dk + 8 * BHV * Tp +
                                   states + split);
 }
@@ -787,8 +803,8 @@ void linear_attention_chunked_bf16(const LinearAttentionChunkedArgs& a, void* wo
   p += 4 * bhv * w.Tp;
   w.fk = reinterpret_cast<float*>(p);
   p += 4 * bhv * w.Tp;
-  w.fused = fused_pass(a);
-  if (!w.fused) {
+  w.fused_cols = fused_cols_tile(a);
+  if (w.fused_cols == 0) {
     w.Ht = reinterpret_cast<bf16*>(p);
     p += 2 * w.NC * bhv * a.dv * a.dk;
   }

@@ -195,6 +195,7 @@ struct LinearAttentionChunkedArgs {
   enum class StatePass { Auto, Fused, Segmented };
   StatePass state_pass = StatePass::Auto;
   std::int64_t state_segments = 0;  // Segmented: how many (0: as many as fill the GPU)
+  std::int64_t fused_cols = 0;      // Fused: the column tile, 32 or 64 (0: the widest dividing head_v_dim)
 };
 bool linear_attention_chunked_supported(std::int64_t head_k_dim, std::int64_t head_v_dim);  // dk 16..256 (powers of 2), dv % 32 == 0
 // The workspace for these arguments' shapes (device memory, 16-byte aligned).
