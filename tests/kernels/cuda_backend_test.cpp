@@ -173,24 +173,34 @@ TEST_F(CudaOps, AttentionCausalGqaWindowAndDecode) {
 }
 
 TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
-  const std::int64_t T = 30000, H = 64, V = 1000;  // several vocabulary chunks
-  auto [xc, xg] = integers({T, H});
-  auto [wc, wg] = integers({V, H});
-  std::vector<std::int32_t> targets(static_cast<std::size_t>(T));
-  for (std::int64_t t = 0; t < T; ++t) targets[static_cast<std::size_t>(t)] = static_cast<std::int32_t>((t * 7919) % V);
-  targets[3] = -1;
-  std::vector<double> lc(targets.size()), lg(targets.size());
-  std::vector<std::uint8_t> gc(targets.size()), gg(targets.size());
-  cpu_.token_logprobs(xc, wc, targets, lc, gc);
-  gpu_->token_logprobs(xg, wg, targets, lg, gg);
-  double worst = 0;
-  std::size_t greedy_diff = 0;
-  for (std::size_t i = 0; i < lc.size(); ++i) {
-    worst = std::max(worst, std::fabs(lc[i] - lg[i]));
-    greedy_diff += gc[i] != gg[i];
+  // Integer inputs make many tied logits (the first index must win). 40000 rows × 2501 columns: three vocabulary
+  // chunks of 840 columns on the GPU, the last of 821 (odd: the reduction's tail past its four-float loads).
+  for (const auto [T, V] : {std::pair<std::int64_t, std::int64_t>{30000, 1000}, {40000, 2501}}) {
+    SCOPED_TRACE("V " + std::to_string(V));
+    constexpr std::int64_t H = 64;
+    auto [xc, xg] = integers({T, H});
+    auto [wc, wg] = integers({V, H});
+    std::vector<std::int32_t> targets(static_cast<std::size_t>(T));
+    for (std::int64_t t = 0; t < T; ++t) targets[static_cast<std::size_t>(t)] = static_cast<std::int32_t>((t * 7919) % V);
+    targets[3] = -1;
+    targets[5] = static_cast<std::int32_t>(V - 1);
+    std::vector<double> lc(targets.size()), lg(targets.size());
+    std::vector<std::uint8_t> gc(targets.size()), gg(targets.size());
+    cpu_.token_logprobs(xc, wc, targets, lc, gc);
+    gpu_->token_logprobs(xg, wg, targets, lg, gg);
+    double worst = 0;
+    std::size_t greedy_diff = 0;
+    for (std::size_t i = 0; i < lc.size(); ++i) {
+      worst = std::max(worst, std::fabs(lc[i] - lg[i]));
+      greedy_diff += gc[i] != gg[i];
+    }
+    EXPECT_LT(worst, 1e-5);  // the GPU sums exponentials in float32 within a chunk
+    EXPECT_EQ(greedy_diff, 0u);
+    std::vector<std::int32_t> nc(targets.size()), ng(targets.size());
+    cpu_.token_argmax(xc, wc, 0.0f, nc);
+    gpu_->token_argmax(xg, wg, 0.0f, ng);
+    EXPECT_EQ(nc, ng);
   }
-  EXPECT_LT(worst, 1e-5);  // the GPU sums exponentials in float32 within a chunk
-  EXPECT_EQ(greedy_diff, 0u);
 }
 
 // One query row over a long range: the split-KV decode kernel (attention_decode.cu) against the CPU.
@@ -745,24 +755,24 @@ TEST_F(CudaBf16Ops, DeltaRuleChunkedTensorCores) {
 // rounding (the convolution).
 TEST_F(CudaBf16Ops, BatchedConvAndDeltaRule) {
   // The register-window kernel (K 2..4; for bf16 with channels a multiple of 8, its 16-byte-vector form) and the
-  // generic one; sequences of 150 rows start inside the 16-row groups.
-  for (const DType io : {DType::F32, DType::BF16})
-    for (const std::int64_t C : {96, 100})
-      for (std::int64_t K : {4, 3, 2, 5})
-        for (const bool with_bias : {false, true}) {  // the Mamba mixers' bias, added before the SiLU
-          for (const bool silu : {true, false}) {
-            const std::int64_t B = 3, T = 150;
-            auto [xc, xg] = random_bf({B * T, C}, io);
-            auto [wc, wg] = random_bf({C, K}, DType::F32);
-            auto [bc, bg] = random_bf({C}, DType::F32);
-            auto [cc, cg] = output_bf({B * T, C}, io);
-            cpu_.causal_conv1d_batch(xc, wc, with_bias ? &bc : nullptr, B, silu, cc);
-            bf_->causal_conv1d_batch(xg, wg, with_bias ? &bg : nullptr, B, silu, cg);
-            EXPECT_LE(rel_err(cc, cg), io == DType::BF16 ? 4e-3 : 1e-6)
-                << "causal_conv1d_batch, " << dtype_name(io) << " C " << C << " K " << K << " bias " << with_bias
-                << " silu " << silu;
+  // generic one; sequences of 150 rows start inside the 16-row groups, sequences of 7 rows lie several in one.
+  for (const auto [B, T] : {std::pair<std::int64_t, std::int64_t>{3, 150}, {5, 7}})
+    for (const DType io : {DType::F32, DType::BF16})
+      for (const std::int64_t C : {96, 100})
+        for (std::int64_t K : {4, 3, 2, 5})
+          for (const bool with_bias : {false, true}) {  // the Mamba mixers' bias, added before the SiLU
+            for (const bool silu : {true, false}) {
+              auto [xc, xg] = random_bf({B * T, C}, io);
+              auto [wc, wg] = random_bf({C, K}, DType::F32);
+              auto [bc, bg] = random_bf({C}, DType::F32);
+              auto [cc, cg] = output_bf({B * T, C}, io);
+              cpu_.causal_conv1d_batch(xc, wc, with_bias ? &bc : nullptr, B, silu, cc);
+              bf_->causal_conv1d_batch(xg, wg, with_bias ? &bg : nullptr, B, silu, cg);
+              EXPECT_LE(rel_err(cc, cg), io == DType::BF16 ? 4e-3 : 1e-6)
+                  << "causal_conv1d_batch, " << dtype_name(io) << " T " << T << " C " << C << " K " << K << " bias "
+                  << with_bias << " silu " << silu;
+            }
           }
-        }
 
   // the second shape has batch × HV × dv / 64 >= 132 CTAs for the state kernel: its 64-column form on an H100 (the
   // first takes the 32-column form), while each sequence alone takes the 32-column form
@@ -1473,8 +1483,12 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedStatePasses) {
                                     gc.slice_rows(b * T, T), shape, 64, st, ob);
     }
     using Pass = cuda::LinearAttentionChunkedArgs::StatePass;
-    for (const std::int64_t segments : {0, 1, 2, 3, 5, 12}) {  // 0: fused
-      SCOPED_TRACE(segments == 0 ? std::string("fused") : "segments " + std::to_string(segments));
+    // -32: fused with 32-column tiles (the batch-1 form where dv allows 64); 0: fused, widest tile; n: n segments
+    for (const std::int64_t segments : {-32, 0, 1, 2, 3, 5, 12}) {
+      const std::string pass = segments == -32 ? std::string("fused, 32 columns")
+                               : segments == 0 ? std::string("fused")
+                                               : std::to_string(segments) + " segments";
+      SCOPED_TRACE(pass);
       Tensor og = output_bf({rows, c.HV * c.dv}).second, sg = bf_->alloc(DType::F32, {batch * c.HV, c.dk, c.dv});
       bf_->upload(init, sg);
       cuda::LinearAttentionChunkedArgs a{};
@@ -1497,16 +1511,16 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedStatePasses) {
       a.dv = c.dv;
       a.scale = scale;
       a.batch = batch;
-      a.state_pass = segments == 0 ? Pass::Fused : Pass::Segmented;
-      a.state_segments = segments;
+      a.state_pass = segments <= 0 ? Pass::Fused : Pass::Segmented;
+      a.state_segments = std::max<std::int64_t>(segments, 0);
+      a.fused_cols = segments == -32 ? 32 : 0;
       const auto bytes = static_cast<std::int64_t>(cuda::linear_attention_chunked_workspace_bytes(a));
       Tensor work = bf_->alloc(DType::F32, {(bytes + 3) / 4});
       ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);  // the backend's stream does not wait for the default one
       cuda::linear_attention_chunked_bf16(a, work.data, nullptr);
       ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
       const double eo = err_over_max(oc, og), es = rel_err(sc, sg);
-      std::printf("linear_attention_chunked %s, %s: out %.2e of max|o| state %.2e\n", c.name,
-                  segments == 0 ? "fused" : (std::to_string(segments) + " segments").c_str(), eo, es);
+      std::printf("linear_attention_chunked %s, %s: out %.2e of max|o| state %.2e\n", c.name, pass.c_str(), eo, es);
       EXPECT_LE(eo, kOut) << "out";
       EXPECT_LE(es, kState) << "state";
     }
