@@ -887,6 +887,15 @@ TEST_F(CudaBf16Ops, FusedNormRopeSwigluEmbed) {
   cpu_.rope(qc, 4, 64, cc, snc, 70);
   bf_->rope(qg, 4, 64, cg, sng, 70);
   EXPECT_LE(rel_err(qc, qg), 1.2e-2) << "rope";  // |cos|, |sin| ~ N(0,1) here, so outputs reach several units
+  // 8 pairs per thread (half a multiple of 8), three sequences restarting at position 0; half 20: the scalar kernel
+  for (const std::int64_t half : {64, 8, 20}) {
+    auto [bc, bg] = random_bf({3 * 20, 3 * 2 * half});
+    auto [c2c, c2g] = random_bf({40, half}, DType::F32, 0.7f);
+    auto [s2c, s2g] = random_bf({40, half}, DType::F32, 0.7f);
+    cpu_.rope_batch(bc, 3, 3, 2 * half, c2c, s2c);
+    bf_->rope_batch(bg, 3, 3, 2 * half, c2g, s2g);
+    EXPECT_LE(rel_err(bc, bg), 1.2e-2) << "rope_batch, half " << half;
+  }
 }
 
 TEST_F(CudaBf16Ops, FusedTokenLogprobsWithBf16Head) {
