@@ -853,9 +853,10 @@ TEST_F(CudaBf16Ops, FusedNormRopeSwigluEmbed) {
     EXPECT_LE(rel_err(xc, xg), 1e-6) << "add_rmsnorm residual, C=" << C;
     EXPECT_LE(rel_err(oc, og), 4e-3) << "add_rmsnorm out, C=" << C;
   }
-  // Mamba2's norm of y · silu(z) and the norm then gate, bf16 in and out: a warp per row, a block with 16-byte vectors
-  // (widths of a multiple of 8 from 2056 to 4096: one or two vectors per thread), a block of single values otherwise.
-  for (std::int64_t C : {128, 1000, 2056, 3000, 4096, 4100, 8192}) {
+  // Mamba2's norm of y · silu(z) and the norm then gate, bf16 in and out: a warp per row in 16-byte vectors (widths of
+  // a multiple of 8 up to 2048: 1, 2, 4 or 8 vectors per lane, some lanes idle), a block with 16-byte vectors (2056 to
+  // 4096: one or two per thread), a warp or block of single values otherwise (1001, 4100, 8192).
+  for (std::int64_t C : {128, 512, 1000, 1001, 2048, 2056, 3000, 4096, 4100, 8192}) {
     auto [yc, yg] = random_bf({33, C});
     auto [zc, zg] = random_bf({33, C});
     auto [wc, wg] = random_bf({C}, DType::F32);
