@@ -79,16 +79,6 @@ __global__ void conv1d_batch_kernel(const X* x, const float* w, const float* bia
 // expf and IEEE division alone cost 100 µs of the 167: this kernel was bound by its arithmetic, not by memory.
 constexpr int kConvVec = 8;
 
-__device__ __forceinline__ void unpack8(const uint4& u, float* f) {
-  const auto* h = reinterpret_cast<const __nv_bfloat162*>(&u);
-#pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    const float2 v = __bfloat1622float2(h[i]);
-    f[2 * i] = v.x;
-    f[2 * i + 1] = v.y;
-  }
-}
-
 template <int K>
 __global__ void __launch_bounds__(128) conv1d_batch_vec_kernel(const bf16* __restrict__ x, const float* __restrict__ w,
                                                                const float* __restrict__ bias, int T, std::int64_t N, int C,

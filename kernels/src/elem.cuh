@@ -19,9 +19,8 @@ __device__ __forceinline__ float ld(const bf16* p) { return __bfloat162float(*p)
 __device__ __forceinline__ void st(float* p, float v) { *p = v; }
 __device__ __forceinline__ void st(bf16* p, float v) { *p = __float2bfloat16(v); }
 
-// Eight consecutive bf16 values as one 16-byte load or store (p must be 16-byte aligned), unpacked to float32.
-__device__ __forceinline__ void load8(const bf16* p, float* f) {
-  const uint4 u = *reinterpret_cast<const uint4*>(p);
+// Eight bf16 values held as 16 bytes, unpacked to float32.
+__device__ __forceinline__ void unpack8(const uint4& u, float* f) {
   const auto* h = reinterpret_cast<const __nv_bfloat162*>(&u);
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
@@ -30,6 +29,8 @@ __device__ __forceinline__ void load8(const bf16* p, float* f) {
     f[2 * i + 1] = v.y;
   }
 }
+// Eight consecutive bf16 values as one 16-byte load or store (p must be 16-byte aligned), unpacked to float32.
+__device__ __forceinline__ void load8(const bf16* p, float* f) { unpack8(*reinterpret_cast<const uint4*>(p), f); }
 __device__ __forceinline__ void store8(bf16* p, const float* f) {
   uint4 u;
   auto* h = reinterpret_cast<__nv_bfloat162*>(&u);

@@ -53,6 +53,24 @@ class CudaOps : public testing::Test {
     return {c, g};
   }
 
+  // The fused LM-head scoring of the same rows and head on the CPU and on `gpu`: log-probabilities within tol and
+  // identical greedy flags (with integer inputs the ties are real, so the first index must win on both).
+  void expect_same_scores(const Tensor& xc, const Tensor& wc, Backend& gpu, const Tensor& xg, const Tensor& wg,
+                          const std::vector<std::int32_t>& targets, double tol) {
+    std::vector<double> lc(targets.size()), lg(targets.size());
+    std::vector<std::uint8_t> gc(targets.size()), gg(targets.size());
+    cpu_.token_logprobs(xc, wc, targets, lc, gc);
+    gpu.token_logprobs(xg, wg, targets, lg, gg);
+    double worst = 0;
+    std::size_t greedy_diff = 0;
+    for (std::size_t i = 0; i < lc.size(); ++i) {
+      worst = std::max(worst, std::fabs(lc[i] - lg[i]));
+      greedy_diff += gc[i] != gg[i];
+    }
+    EXPECT_LT(worst, tol);
+    EXPECT_EQ(greedy_diff, 0u);
+  }
+
   void expect_close(const Tensor& c, const Tensor& g, double tol, const char* what) {
     std::vector<float> a(static_cast<std::size_t>(c.numel())), b(a.size());
     cpu_.download(c, a);
@@ -184,18 +202,7 @@ TEST_F(CudaOps, FusedTokenLogprobsAcrossChunks) {
     for (std::int64_t t = 0; t < T; ++t) targets[static_cast<std::size_t>(t)] = static_cast<std::int32_t>((t * 7919) % V);
     targets[3] = -1;
     targets[5] = static_cast<std::int32_t>(V - 1);
-    std::vector<double> lc(targets.size()), lg(targets.size());
-    std::vector<std::uint8_t> gc(targets.size()), gg(targets.size());
-    cpu_.token_logprobs(xc, wc, targets, lc, gc);
-    gpu_->token_logprobs(xg, wg, targets, lg, gg);
-    double worst = 0;
-    std::size_t greedy_diff = 0;
-    for (std::size_t i = 0; i < lc.size(); ++i) {
-      worst = std::max(worst, std::fabs(lc[i] - lg[i]));
-      greedy_diff += gc[i] != gg[i];
-    }
-    EXPECT_LT(worst, 1e-5);  // the GPU sums exponentials in float32 within a chunk
-    EXPECT_EQ(greedy_diff, 0u);
+    expect_same_scores(xc, wc, *gpu_, xg, wg, targets, 1e-5);  // the GPU sums exponentials in float32 within a chunk
     std::vector<std::int32_t> nc(targets.size()), ng(targets.size());
     cpu_.token_argmax(xc, wc, 0.0f, nc);
     gpu_->token_argmax(xg, wg, 0.0f, ng);
@@ -916,18 +923,7 @@ TEST_F(CudaBf16Ops, FusedTokenLogprobsWithBf16Head) {
   std::vector<std::int32_t> targets(static_cast<std::size_t>(T));
   for (std::int64_t t = 0; t < T; ++t) targets[static_cast<std::size_t>(t)] = static_cast<std::int32_t>((t * 7919) % V);
   targets[3] = -1;
-  std::vector<double> lc(targets.size()), lg(targets.size());
-  std::vector<std::uint8_t> gc(targets.size()), gg(targets.size());
-  cpu_.token_logprobs(xc, wc, targets, lc, gc);
-  bf_->token_logprobs(xg, wg, targets, lg, gg);
-  double worst = 0;
-  std::size_t greedy_diff = 0;
-  for (std::size_t i = 0; i < lc.size(); ++i) {
-    worst = std::max(worst, std::fabs(lc[i] - lg[i]));
-    greedy_diff += gc[i] != gg[i];
-  }
-  EXPECT_LT(worst, 1e-5);
-  EXPECT_EQ(greedy_diff, 0u);
+  expect_same_scores(xc, wc, *bf_, xg, wg, targets, 1e-5);
 }
 
 TEST_F(CudaBf16Ops, OutOfMemoryIsAClearBadInput) {
