@@ -7,10 +7,12 @@
 # Usage: tools/device/bench-table.sh BUILD_DIR [CONFIG.json...]   (default: Llama-3.2-1B and Gated DeltaNet 1.3B)
 # Carry .whl (fla, fla-core, einops, and mamba_ssm-*-py3-none-any.whl built with MAMBA_SKIP_CUDA_BUILD=TRUE) and,
 # to skip most Triton compilation, .bench-carry/triton-cache.tar.gz (a tar of TRITON_CACHE_DIR from an earlier run).
-# Order, so compilation never overlaps a timed pass: every reference process starts at once and warms up (Triton
-# compiles fla's kernels: minutes, in parallel on the CPUs), then lmscope's rows are timed, then each reference is
-# timed alone (bench_reference.py --wait-for). A reference that is not warm within $BENCH_WARM_S (default 420 s)
-# is left out of the table.
+# Order, so compilation never overlaps a timed pass: every reference warms up at once in a process of its own
+# (bench_reference.py --warm-only: Triton compiles fla's kernels into its on-disk cache, minutes, in parallel on the
+# CPUs), then lmscope's rows are timed, then each reference runs again alone — a fresh process loads the compiled
+# kernels and autotunes on an idle GPU, then is timed. (Timing the warm processes themselves let their autotuning run
+# beside the others' kernels: fla's delta-rule rows once came out 21–31% below the session before.) A reference
+# whose warm-up does not finish within $BENCH_WARM_S (default 420 s) is left out of the table.
 set -uo pipefail
 # lmscope-cli built on the GPU machine links the carried libraries (.devdeps): without them on the library path every
 # `ours` row fails to start (libutf8proc.so.2 not found) and the table shows dashes.
@@ -40,22 +42,31 @@ for config in "${configs[@]}"; do
 done
 wait
 
-# References warm up together. Token-by-token torch paths (Mamba without compiled mamba-ssm) take seconds per pass:
-# one warm-up and one timed pass there.
-declare -A ref_pid
+# References warm up together (compilation only). Token-by-token torch paths (Mamba without compiled mamba-ssm)
+# compile nothing and take seconds per pass: no warm-up process, and one warm-up and one timed pass later.
+passes_of() {
+  if [ "$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['model_type'])" "$1")" = mamba ]; then
+    echo "--repeat 1 --warmup 1"
+  else
+    echo "--repeat 5 --warmup 2"
+  fi
+}
+declare -A warm_pid
 for config in "${configs[@]}"; do
   name=$(basename "$config" .json)
-  passes="--repeat 5 --warmup 2"
-  [ "$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['model_type'])" "$config")" = mamba ] && passes="--repeat 1 --warmup 1"
-  PYTHONUNBUFFERED=1 python3 tools/bench_reference.py "$config" --shapes 8x2048,1x16384 $passes \
-    --wait-for "$work/go-$name" >"$work/ref-$name.log" 2>&1 &
-  ref_pid[$name]=$!
+  [ "$(passes_of "$config")" = "--repeat 1 --warmup 1" ] && continue
+  PYTHONUNBUFFERED=1 python3 tools/bench_reference.py "$config" --shapes 8x2048,1x16384 --warmup 1 --warm-only \
+    >"$work/warm-$name.log" 2>&1 &
+  warm_pid[$name]=$!
 done
 deadline=$((SECONDS + ${BENCH_WARM_S:-420}))
-for name in "${!ref_pid[@]}"; do
-  while kill -0 "${ref_pid[$name]}" 2>/dev/null && ! grep -q '^warm;' "$work/ref-$name.log" && [ $SECONDS -lt $deadline ]; do
-    sleep 2
-  done
+declare -A cold
+for name in "${!warm_pid[@]}"; do
+  while kill -0 "${warm_pid[$name]}" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 2; done
+  if kill -0 "${warm_pid[$name]}" 2>/dev/null; then
+    kill "${warm_pid[$name]}" 2>/dev/null
+    cold[$name]=1
+  fi
 done
 
 for config in "${configs[@]}"; do
@@ -70,18 +81,16 @@ done
 
 for config in "${configs[@]}"; do
   name=$(basename "$config" .json)
-  pid=${ref_pid[$name]}
-  if grep -q '^warm;' "$work/ref-$name.log"; then
-    touch "$work/go-$name"
-    wait "$pid"
-  else
-    kill "$pid" 2>/dev/null
+  if [ -n "${cold[$name]:-}" ]; then
     echo "ref $name: not warm within ${BENCH_WARM_S:-420} s (left out)" | tee -a "$log"
+    continue
   fi
+  PYTHONUNBUFFERED=1 python3 tools/bench_reference.py "$config" --shapes 8x2048,1x16384 $(passes_of "$config") \
+    >"$work/ref-$name.log" 2>&1
   grep '^reference-path' "$work/ref-$name.log" | sed "s/^/path $name /" | tee -a "$log"
   grep '^reference ' "$work/ref-$name.log" | sed "s/^/ref $name /" | tee -a "$log"
-  grep -E 'Error|error' "$work/ref-$name.log" | tail -2 | sed "s/^/ref-error $name /" | tee -a "$log"
+  grep -E 'Error|error' "$work/ref-$name.log" "$work/warm-$name.log" 2>/dev/null | tail -2 | sed "s/^/ref-error $name /" | tee -a "$log"
 done
 python3 tools/device/bench_table.py "$log"
-[ -n "${OUT:-}" ] && cp "$work"/*.log "$OUT/" 2>/dev/null
+[ -n "${OUT:-}" ] && tar czf "$OUT/bench-table-logs.tgz" -C "$work" . 2>/dev/null  # one file: the device returns at most 8
 true
