@@ -27,17 +27,8 @@ void parse_bitnet(const ConfigFields& cfg, ModelSpec& s) {
   s.details.emplace_back("quantisation", "BitLinear q/k/v/o: ternary weights (absmean scale per matrix), 8-bit "
                                          "activations (absmax per token) after the projection's own RMSNorm; "
                                          "embeddings, norms, MLP and lm_head in full precision");
-  DecoderRecipe r;
-  r.embed = "model.embeddings.weight";
-  r.mixer_norm = "attn_norm";
-  r.attention = "attn.";
-  r.mlp_norm = "mlp_norm";
-  AttentionSettings& a = r.attention_settings;
-  a.num_heads = s.num_heads;
-  a.num_kv_heads = s.num_kv_heads;
-  a.head_dim = s.head_dim;
-  a.window = s.window_size;
-  a.bitlinear = true;
+  DecoderRecipe r = fla_transformer_recipe(s);
+  r.attention_settings.bitlinear = true;
   set_recipe(s, std::move(r));
 }
 

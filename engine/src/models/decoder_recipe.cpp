@@ -118,6 +118,20 @@ const DecoderRecipe& recipe_of(const ModelSpec& spec) {
 
 void set_recipe(ModelSpec& spec, DecoderRecipe recipe) { spec.family_config = std::move(recipe); }
 
+DecoderRecipe fla_transformer_recipe(const ModelSpec& spec) {
+  DecoderRecipe r;
+  r.embed = "model.embeddings.weight";
+  r.mixer_norm = "attn_norm";
+  r.attention = "attn.";
+  r.mlp_norm = "mlp_norm";
+  AttentionSettings& a = r.attention_settings;
+  a.num_heads = spec.num_heads;
+  a.num_kv_heads = spec.num_kv_heads;
+  a.head_dim = spec.head_dim;
+  a.window = spec.window_size;
+  return r;
+}
+
 Family decoder_family(std::string model_type, std::string library, std::vector<std::string> architectures,
                       std::function<void(const ConfigFields&, ModelSpec&)> parse) {
   Family f{"", std::move(model_type), std::move(library), std::move(parse), recipe_tensors, build_recipe};

@@ -56,6 +56,10 @@ Family decoder_family(std::string model_type, std::string library, std::vector<s
                       std::function<void(const ConfigFields&, ModelSpec&)> parse);
 void set_recipe(ModelSpec& spec, DecoderRecipe recipe);
 
+// flash-linear-attention's Transformer++ block layout (model.embeddings, attn_norm, attn., mlp_norm) with the spec's
+// attention shape (heads, key/value heads, head size, sliding window): fla's `transformer` and `bitnet` share it.
+DecoderRecipe fla_transformer_recipe(const ModelSpec& spec);
+
 // The defaults of a family's transformers config class for fields a published config.json may leave out.
 struct LlamaLikeDefaults {
   double rms_norm_eps = 1e-6;

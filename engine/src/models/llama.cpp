@@ -45,17 +45,8 @@ void parse_fla_transformer(const ConfigFields& cfg, ModelSpec& s) {
   s.rope = parse_rope_config(cfg, s.max_position_embeddings);
   validate_rope(s.rope, s.head_dim);
 
-  DecoderRecipe r;
-  r.embed = "model.embeddings.weight";
-  r.mixer_norm = "attn_norm";
-  r.attention = "attn.";
-  r.mlp_norm = "mlp_norm";
-  AttentionSettings& a = r.attention_settings;
-  a.num_heads = s.num_heads;
-  a.num_kv_heads = s.num_kv_heads;
-  a.head_dim = s.head_dim;
-  a.window = s.window_size;
-  a.qkv_bias = s.attention_bias;  // fla's o_proj has no bias
+  DecoderRecipe r = fla_transformer_recipe(s);
+  r.attention_settings.qkv_bias = s.attention_bias;  // fla's o_proj has no bias
   set_recipe(s, std::move(r));
 }
 
