@@ -4,15 +4,14 @@ and, when flash-linear-attention is importable, through fla; random weights, for
 (logits → log_softmax → gather), the work lmscope's scoring does.
 
 usage: python3 tools/bench_reference.py CONFIG.json --batch 8 --seq 2048 [--dtype bf16] [--repeat 5]
-       [--shapes 8x2048,1x16384 (instead of --batch/--seq)] [--wait-for FILE | --warm-only]
+       [--shapes 8x2048,1x16384 (instead of --batch/--seq)] [--warm-only]
 Prints one line per shape: tokens/s, ms/batch, peak GPU memory (GiB). Every shape is warmed up (Triton compiles
-fla's kernels then: minutes) before any is timed; with --wait-for the timing starts only once FILE exists, so the
-compilation can overlap other work on the machine while the timed passes have the GPU alone. --warm-only stops
-after the warm-up: Triton's compiled kernels stay in its on-disk cache, and a later process on an idle GPU loads
-them and runs the autotuning alone (autotuning beside other processes' kernels can pick slow configurations:
-fla's delta-rule rows once came out 21-31% below the same script's rows of the session before).
+fla's kernels then: minutes) before any is timed. --warm-only stops after the warm-up: Triton's compiled kernels
+stay in its on-disk cache, so several references can compile at once on the CPUs, and a later process on an idle
+GPU loads them and runs the autotuning alone (autotuning beside other processes' kernels can pick slow
+configurations: fla's delta-rule rows once came out 21-31% below the same script's rows of the session before).
 """
-import argparse, json, os, time
+import argparse, json, time
 import torch
 
 
@@ -61,7 +60,6 @@ def main():
     ap.add_argument('--repeat', type=int, default=5)
     ap.add_argument('--warmup', type=int, default=2)
     ap.add_argument('--shapes', help='BxT,BxT,... (overrides --batch and --seq)')
-    ap.add_argument('--wait-for', help='time only once this file exists')
     ap.add_argument('--warm-only', action='store_true', help='compile and warm up, then exit without timing')
     args = ap.parse_args()
     shapes = [tuple(int(v) for v in s.split('x')) for s in args.shapes.split(',')] if args.shapes else [(args.batch, args.seq)]
@@ -74,8 +72,8 @@ def main():
         path = fla_path(cfg['model_type'])
         print(f"reference-path {cfg['model_type']}: {path}", flush=True)
         if path.startswith('unavailable'):
-            if args.wait_for or args.warm_only:
-                print(f'warm; waiting for {args.wait_for}', flush=True)  # nothing to time: let the table go on
+            if args.warm_only:
+                print('warm', flush=True)  # nothing to compile or time
             return
     from transformers import AutoConfig, AutoModelForCausalLM
     config = AutoConfig.for_model(**cfg)
@@ -100,10 +98,6 @@ def main():
     if args.warm_only:
         print('warm', flush=True)
         return
-    if args.wait_for:
-        print(f'warm; waiting for {args.wait_for}', flush=True)
-        while not os.path.exists(args.wait_for):
-            time.sleep(0.5)
     for (batch, seq), ids in inputs.items():
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()

@@ -75,7 +75,7 @@ __global__ void conv1d_batch_kernel(const X* x, const float* w, const float* bia
 // the kernel above reads 64 with 2-byte loads). A thread loads all its rows first (its kConvRows and the K − 1 before
 // them: 19 loads in flight instead of one), and the SiLU uses the fast exponential and division — its result is
 // rounded to bf16, far coarser than their error. Measured on the H200 (16384 rows × 1536 channels, K 4, SiLU;
-// .carry/micro in the notes): 167 µs before, 58 µs now, a plain copy of the same bytes 28 µs. The accurate
+// tools/device/kernel-ab): 167 µs before, 58 µs now, a plain copy of the same bytes 28 µs. The accurate
 // expf and IEEE division alone cost 100 µs of the 167: this kernel was bound by its arithmetic, not by memory.
 constexpr int kConvVec = 8;
 

@@ -26,7 +26,7 @@ __device__ float block_sum_256(float v, float* scratch) {
 
 // silu of a gate. bf16 gates (bf16 mode: the output is bf16 too) take the fast exponential and division, whose
 // error (~1e-6 relative) is far below the output's rounding: the accurate forms made these kernels bound by their
-// arithmetic (RetNet-1.3B's norm of 16384 × 4096 took 196 µs where moving its bytes takes ~90); float32 keeps them.
+// arithmetic (RetNet-1.3B's norm of 16384 × 4096 took 196 µs where moving its bytes takes ~105); float32 keeps them.
 template <typename G>
 __device__ __forceinline__ float silu(float g) {
   if constexpr (std::is_same_v<G, bf16>)
