@@ -12,7 +12,7 @@
 // state (the first from the given one): the walk yields local states H'_c and each segment's end state E_s; a short
 // pass joins them, R_0 = 0, R_{s+1} = diag(Π dec over segment s) R_s + E_s, and kernel 3 uses
 // H_c = H'_c + diag(Π dec from the segment's start to c) R_s — the recurrence is linear in S, so this is exact.
-// When the batch's heads alone fill the GPU (with 64- or 32-column tiles), kernels 2 and 3 are one instead (fused):
+// At dk 256, when the batch's heads alone fill the GPU with 64-column tiles, kernels 2 and 3 are one instead (fused):
 // a CTA per column tile of a head keeps its [dk, BV] state in registers, walks the chunks and writes each chunk's
 // outputs on the way, so H_c never goes through memory (the three-kernel form writes it and reads it back: 2 × 537 MB
 // per layer for RetNet-1.3B at 8×2048).
@@ -24,7 +24,8 @@
 // Kernel 1: grid (chunks, batch × HV), 128 threads (a warp per 16 rows). Kernel 2: grid (dv / BV, dk / BK,
 // batch × HV), 128 threads, chunks in sequence, its [BK, BV] piece of S in mma accumulators, the next chunk's Kd and
 // V fetched by cp.async while the current one is used (rows of S evolve independently, so dk splits across CTAs and
-// one long sequence still fills the GPU). Kernel 3: grid (chunks, batch × HV, dv / BV), 128 threads.
+// one long sequence still fills the GPU). Kernel 3: grid (dv / BV, chunks, batch × HV), 128 threads: a chunk's
+// column tiles run side by side and share its q and P through L2.
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
@@ -546,8 +547,8 @@ __global__ void __launch_bounds__(kThreads) la_output_kernel(LinearAttentionChun
   extern __shared__ __align__(16) unsigned char smem[];
   constexpr int ldk = DK + kPad, ldp = kC + kPad, ldv = BV + kPad;
   const int tid = threadIdx.x, warp = tid >> 5;
-  const std::int64_t c = blockIdx.x, bh = blockIdx.y, b = bh / a.HV, hv = bh % a.HV, dv = a.dv, BHV = a.batch * a.HV;
-  const int d0 = blockIdx.z * BV;
+  const std::int64_t c = blockIdx.y, bh = blockIdx.z, b = bh / a.HV, hv = bh % a.HV, dv = a.dv, BHV = a.batch * a.HV;
+  const int d0 = blockIdx.x * BV;
   const std::int64_t t0 = c * kC;
   const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
   const Layout in = layout(a, b, hv, DK);
@@ -652,8 +653,8 @@ template <int DK, int BV, bool kMaterialized>
 void launch_output(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
   constexpr std::size_t bytes = output_smem<DK, BV>();
   allow_smem(&la_output_kernel<DK, BV, kMaterialized>, bytes);
-  la_output_kernel<DK, BV, kMaterialized><<<dim3(static_cast<unsigned>(w.NC), static_cast<unsigned>(a.batch * a.HV),
-                                               static_cast<unsigned>(a.dv / BV)),
+  la_output_kernel<DK, BV, kMaterialized><<<dim3(static_cast<unsigned>(a.dv / BV), static_cast<unsigned>(w.NC),
+                                               static_cast<unsigned>(a.batch * a.HV)),
                                           kThreads, bytes, stream>>>(a, w);
 }
 
@@ -727,17 +728,20 @@ void launch_chunked(const LinearAttentionChunkedArgs& a, const Work& w, cudaStre
 }
 
 // The segments of the state pass: as many as fill the SMs (four state CTAs fit on one), at least kMinSegmentChunks
-// chunks each (the join and the output's correction cost more than they save below that).
+// chunks each (the join and the output's correction cost more than they save below that) — and none when the grid
+// already puts two state CTAs on (15/16 of) the SMs: the output's correction reads a [dk, BV] float32 state per CTA,
+// which at dk 256 outweighs the shorter walk (RetNet-1.3B 1×16384, 256 state CTAs: 1117 µs per layer unsplit, 1247
+// in 2 segments; GLA-1.3B, 128 state CTAs: 924 unsplit, 800 in 4).
 constexpr std::int64_t kStateCtasPerSm = 4, kMinSegmentChunks = 8;
 
 using StatePass = LinearAttentionChunkedArgs::StatePass;
 
 // The fused pass's column tile, or 0 for the segmented pass. Its grid is a CTA per column tile and head, one CTA per
-// SM (shared memory), and each CTA walks all the chunks: fused when the widest tile's grid is at least a wave, or,
-// for dk 256, when halving the tile makes one nearly full wave. Measured on the H200 at 1×16384: RetNet-1.3B (dk
-// 256, 64 → 128 CTAs on 132 SMs) 157K → 162K tokens/s, as its segmented pass writes and re-reads 1 GB of chunk
-// states per layer; Mamba2-1.3B (dk 128, dv 64: a quarter of those bytes, and half the work per chunk step, so
-// the serial walk is latency-bound) lost, 122K → 114K.
+// SM (shared memory), and each CTA walks all the chunks. Fused only at dk 256 with 64-column tiles filling a wave:
+// per layer on the H200 (prepare + state + output, tools/device/la-passes), RetNet-1.3B
+// 8×2048 fused 828 µs against 920 segmented, GLA-1.3B 538 against 587; but with 32-column tiles RetNet-1.3B
+// 1×16384 1224 against 1117 (each CTA reloads the head's whole q and k per chunk for half the columns), and at dk
+// 128 the segmented pass won at 8×2048 (HGRN2-1.3B 527 against 545, Mamba2-1.3B 753 against 855).
 int fused_cols_tile(const LinearAttentionChunkedArgs& a) {
   if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return 0;
   const int widest = state_cols_tile(a.dv);
@@ -746,10 +750,8 @@ int fused_cols_tile(const LinearAttentionChunkedArgs& a) {
       throw std::runtime_error("linear_attention_chunked: fused_cols must be 32 or 64 and divide head_v_dim");
     return a.fused_cols != 0 ? static_cast<int>(a.fused_cols) : widest;
   }
-  const std::int64_t sms = current_device_sms(), grid = (a.dv / widest) * a.batch * a.HV;
-  if (grid >= sms) return widest;
-  if (a.dk >= 256 && widest == 64 && 2 * grid <= sms && 32 * grid >= 15 * sms) return 32;  // 2 × grid ≥ 15/16 of the SMs
-  return 0;
+  const std::int64_t grid = (a.dv / widest) * a.batch * a.HV;
+  return a.dk >= 256 && widest == 64 && grid >= current_device_sms() ? widest : 0;
 }
 
 std::int64_t state_segments(const LinearAttentionChunkedArgs& a, std::int64_t NC) {
@@ -757,8 +759,8 @@ std::int64_t state_segments(const LinearAttentionChunkedArgs& a, std::int64_t NC
   std::int64_t want = a.state_segments;
   if (want <= 0) {
     const std::int64_t ctas = (a.dv / state_cols_tile(a.dv)) * (a.dk / state_rows_tile(a.dk)) * a.batch * a.HV;
-    const std::int64_t slots = kStateCtasPerSm * current_device_sms();
-    want = std::min(slots / ctas, NC / kMinSegmentChunks);
+    const std::int64_t sms = current_device_sms(), slots = kStateCtasPerSm * sms;
+    want = 16 * ctas >= 2 * 15 * sms ? 1 : std::min(slots / ctas, NC / kMinSegmentChunks);
   }
   want = std::max<std::int64_t>(1, std::min(want, NC));
   const std::int64_t L = (NC + want - 1) / want;
@@ -786,6 +788,8 @@ void linear_attention_chunked_bf16(const LinearAttentionChunkedArgs& a, void* wo
   if (a.T <= 0 || a.HV == 0 || a.batch <= 0) return;
   Work w{};
   w.NC = (a.T + kC - 1) / kC;
+  if (w.NC > 65535 || a.batch * a.HV > 65535)  // the output kernel's grid y and z
+    throw std::runtime_error("linear_attention_chunked: at most 4,194,240 tokens per sequence and 65,535 sequence heads per call");
   w.Tp = w.NC * kC;
   const std::int64_t bhv = a.batch * a.HV;
   auto* p = static_cast<unsigned char*>(workspace);

@@ -190,8 +190,9 @@ struct LinearAttentionChunkedArgs {
   std::int64_t T, H, HV, dk, dv;
   float scale = 1.0f;
   std::int64_t batch = 1;
-  // How the chunks' states reach the outputs (linear_attention_chunked.cu says why each exists). Auto: fused when
-  // the batch's heads fill the GPU, else segmented with as many segments as fill it. Tests force one.
+  // How the chunks' states reach the outputs (linear_attention_chunked.cu says why each exists). Auto: fused at
+  // dk 256 when the batch's heads fill the GPU, else segmented, split where the state grid leaves SMs idle. Tests
+  // force one.
   enum class StatePass { Auto, Fused, Segmented };
   StatePass state_pass = StatePass::Auto;
   std::int64_t state_segments = 0;  // Segmented: how many (0: as many as fill the GPU)
