@@ -733,8 +733,8 @@ void launch_chunked(const LinearAttentionChunkedArgs& a, const Work& w, cudaStre
 // The segments of the state pass: as many as fill the SMs (four state CTAs fit on one), at least kMinSegmentChunks
 // chunks each (the join and the output's correction cost more than they save below that) — and none when the grid
 // already puts two state CTAs on (15/16 of) the SMs: the output's correction reads a [dk, BV] float32 state per CTA,
-// which at dk 256 outweighs the shorter walk (RetNet-1.3B 1×16384, 256 state CTAs: 1117 µs per layer unsplit, 1247
-// in 2 segments; GLA-1.3B, 128 state CTAs: 924 unsplit, 800 in 4).
+// which at dk 256 outweighs the shorter walk (RetNet-1.3B 1×16384, 256 state CTAs: 983 µs per layer unsplit, 1130
+// in 2 segments; GLA-1.3B, 128 state CTAs: 798 unsplit, 742 in 4).
 constexpr std::int64_t kStateCtasPerSm = 4, kMinSegmentChunks = 8;
 
 using StatePass = LinearAttentionChunkedArgs::StatePass;
@@ -742,9 +742,9 @@ using StatePass = LinearAttentionChunkedArgs::StatePass;
 // The fused pass's column tile, or 0 for the segmented pass. Its grid is a CTA per column tile and head, one CTA per
 // SM (shared memory), and each CTA walks all the chunks. Fused only at dk 256 with 64-column tiles filling a wave:
 // per layer on the H200 (prepare + state + output, tools/device/la-passes), RetNet-1.3B
-// 8×2048 fused 828 µs against 920 segmented, GLA-1.3B 538 against 587; but with 32-column tiles RetNet-1.3B
-// 1×16384 1224 against 1117 (each CTA reloads the head's whole q and k per chunk for half the columns), and at dk
-// 128 the segmented pass won at 8×2048 (HGRN2-1.3B 527 against 545, Mamba2-1.3B 753 against 855).
+// 8×2048 fused 773 µs against 815 segmented, GLA-1.3B 511 against 535; but with 32-column tiles RetNet-1.3B
+// 1×16384 1136 against 983 (each CTA reloads the head's whole q and k per chunk for half the columns), and at dk
+// 128 the segmented pass won at 8×2048 (HGRN2-1.3B 504 against 517, Mamba2-1.3B 702 against 761).
 int fused_cols_tile(const LinearAttentionChunkedArgs& a) {
   if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return 0;
   const int widest = state_cols_tile(a.dv);
