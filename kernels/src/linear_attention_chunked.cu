@@ -379,10 +379,7 @@ __global__ void __launch_bounds__(kThreads) la_state_kernel(LinearAttentionChunk
     // S ← diag(dec) S + Kdᵀ V
     const float* dc = decs + buf * BK;
     for_each_acc(s, wm0, wn0, [&](int e, int, float& x) { x *= dc[e]; });
-    if constexpr (NTW % 2 == 0)
-      warp_mma_kmajor<MTW, NTW>(s, kb + buf * kC * ldk, ldk, wm0, vb + buf * kC * ldv, ldv, wn0, kC);
-    else  // dk 16 with 32-column tiles: one n-tile per warp
-      warp_mma<MTW, NTW, false, false>(s, kb + buf * kC * ldk, ldk, wm0, vb + buf * kC * ldv, ldv, wn0, kC);
+    warp_mma<MTW, NTW, false, false>(s, kb + buf * kC * ldk, ldk, wm0, vb + buf * kC * ldv, ldv, wn0, kC);
   }
   if (w.NS == 1) {
     for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { S[(e0 + e) * dv + d0 + d] = x; });
@@ -534,7 +531,7 @@ __global__ void __launch_bounds__(kFusedThreads) la_fused_kernel(LinearAttention
     // S ← diag(dec) S + Kdᵀ V
     const float* dc = decs + buf * DK;
     for_each_acc(s, wm0, wn0, [&](int e, int, float& x) { x *= dc[e]; });
-    warp_mma_kmajor<MTW, NTW>(s, k, ldk, wm0, v, ldv, wn0, kC);
+    warp_mma<MTW, NTW, false, false>(s, k, ldk, wm0, v, ldv, wn0, kC);
   }
   for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { S[e * dv + d0 + d] = x; });
 }

@@ -61,58 +61,50 @@ __device__ __forceinline__ unsigned ld_pair(const bf16* base, int ld, int r, int
 }
 
 // acc[mt][nt] (16×8 tiles at rows m0 + 16 mt, columns n0 + 8 nt) += Σ_k A(row, k) B(col, k) over k in [0, K), both
-// operands in shared memory (AK / BK: stored with k contiguous).
+// operands in shared memory (AK / BK: stored with k contiguous, read as 32-bit pairs). An operand stored k-major (A as
+// [k][m], B as [k][n]) is loaded with ldmatrix.trans, one instruction per 16 × 16 block instead of eight 16-bit loads
+// per lane: lane i addresses row i mod 8 of 8 × 8 block i / 8, and transposed, lane 4g + t receives that block's
+// elements (2t, g) and (2t + 1, g) — for A the blocks (k 0-7 | 8-15) × (m 0-7 | 8-15) in fragment order a0..a3, for B
+// (k 0-7 | 8-15) × (n 0-7 | 8-15), two n-tiles (an odd NT keeps the 16-bit loads). Such rows must be 16-byte aligned
+// (ld and m0 / n0 multiples of 8).
 template <int MT, int NT, bool AK, bool BK>
 __device__ __forceinline__ void warp_mma(float (&acc)[MT][NT][4], const bf16* A, int lda, int m0, const bf16* B, int ldb,
                                          int n0, int K) {
-  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-  for (int k = 0; k < K; k += 16) {
-    unsigned a[MT][4], b[NT][2];
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt) {
-      const int r = m0 + 16 * mt + g;
-      a[mt][0] = ld_pair<AK>(A, lda, r, k + 2 * t);
-      a[mt][1] = ld_pair<AK>(A, lda, r + 8, k + 2 * t);
-      a[mt][2] = ld_pair<AK>(A, lda, r, k + 2 * t + 8);
-      a[mt][3] = ld_pair<AK>(A, lda, r + 8, k + 2 * t + 8);
-    }
-#pragma unroll
-    for (int nt = 0; nt < NT; ++nt) {
-      const int n = n0 + 8 * nt + g;
-      b[nt][0] = ld_pair<BK>(B, ldb, n, k + 2 * t);
-      b[nt][1] = ld_pair<BK>(B, ldb, n, k + 2 * t + 8);
-    }
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt) mma_bf16(acc[mt][nt], a[mt], b[nt][0], b[nt][1]);
-  }
-}
-
-// The same product with both operands stored k-major (A as [k][m], B as [k][n]: the state update's Kᵀ V), their
-// fragments loaded by ldmatrix.trans — one instruction per 16 × 16 block instead of eight 16-bit loads per lane.
-// Lane i addresses row i mod 8 of 8 × 8 block i / 8; transposed, lane 4g + t receives that block's elements (2t, g)
-// and (2t + 1, g): for A the blocks are (k 0-7 | 8-15) × (m 0-7 | 8-15) in fragment order a0..a3, for B
-// (k 0-7 | 8-15) × (n 0-7 | 8-15) giving two n-tiles. NT even; rows of both 16-byte aligned (ld a multiple of 8).
-template <int MT, int NT>
-__device__ __forceinline__ void warp_mma_kmajor(float (&acc)[MT][NT][4], const bf16* A, int lda, int m0, const bf16* B,
-                                                int ldb, int n0, int K) {
-  static_assert(NT % 2 == 0, "warp_mma_kmajor loads n-tiles in pairs");
-  const int lane = threadIdx.x & 31, r = lane & 7, blk = lane >> 3;
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, r = lane & 7, blk = lane >> 3;
+  constexpr bool kBTrans = !BK && NT % 2 == 0;
   const int a_k = (blk >> 1) * 8 + r, a_m = (blk & 1) * 8;  // A's block order: (k, m) = (0, 0), (0, 8), (8, 0), (8, 8)
   const int b_k = (blk & 1) * 8 + r, b_n = (blk >> 1) * 8;  // B's: (0, 0), (8, 0), (0, 8), (8, 8)
   for (int k = 0; k < K; k += 16) {
     unsigned a[MT][4], b[NT][2];
 #pragma unroll
-    for (int mt = 0; mt < MT; ++mt) ldmatrix_x4_trans(a[mt], A + (k + a_k) * lda + m0 + 16 * mt + a_m);
+    for (int mt = 0; mt < MT; ++mt) {
+      if constexpr (AK) {
+        const int row = m0 + 16 * mt + g;
+        a[mt][0] = ld_pair<true>(A, lda, row, k + 2 * t);
+        a[mt][1] = ld_pair<true>(A, lda, row + 8, k + 2 * t);
+        a[mt][2] = ld_pair<true>(A, lda, row, k + 2 * t + 8);
+        a[mt][3] = ld_pair<true>(A, lda, row + 8, k + 2 * t + 8);
+      } else {
+        ldmatrix_x4_trans(a[mt], A + (k + a_k) * lda + m0 + 16 * mt + a_m);
+      }
+    }
+    if constexpr (kBTrans) {
 #pragma unroll
-    for (int np = 0; np < NT / 2; ++np) {
-      unsigned t[4];
-      ldmatrix_x4_trans(t, B + (k + b_k) * ldb + n0 + 16 * np + b_n);
-      b[2 * np][0] = t[0];
-      b[2 * np][1] = t[1];
-      b[2 * np + 1][0] = t[2];
-      b[2 * np + 1][1] = t[3];
+      for (int np = 0; np < NT / 2; ++np) {
+        unsigned q[4];
+        ldmatrix_x4_trans(q, B + (k + b_k) * ldb + n0 + 16 * np + b_n);
+        b[2 * np][0] = q[0];
+        b[2 * np][1] = q[1];
+        b[2 * np + 1][0] = q[2];
+        b[2 * np + 1][1] = q[3];
+      }
+    } else {
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+        const int n = n0 + 8 * nt + g;
+        b[nt][0] = ld_pair<BK>(B, ldb, n, k + 2 * t);
+        b[nt][1] = ld_pair<BK>(B, ldb, n, k + 2 * t + 8);
+      }
     }
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
