@@ -357,7 +357,7 @@ __global__ void __launch_bounds__(kThreads) la_state_kernel(LinearAttentionChunk
       w.cumdec[(bh * w.NC + c) * DK + e0 + tid] = run;
       run *= decs[buf * BK + tid];
     }
-    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
+    store_transposed_bf16(s, st, ldk, wm0, wn0);
     if constexpr (!kMaterialized) {  // per head: v_j scaled by κ_j e^{G_last − G_j} in place (this chunk's buffer)
       bf16* v = vb + buf * kC * ldv;
       for (int idx = tid; idx < kC * BV / 2; idx += kThreads) {
@@ -485,7 +485,7 @@ __global__ void __launch_bounds__(kFusedThreads) la_fused_kernel(LinearAttention
     cp_async_wait_all();
     __syncthreads();  // chunk c is in; every warp is done with chunk c − 1's buffers and st
     if (c + 1 < w.NC) prefetch(c + 1, buf ^ 1);
-    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
+    store_transposed_bf16(s, st, ldk, wm0, wn0);
     __syncthreads();
     const bf16 *q = qb + buf * kC * ldk, *k = kb + buf * kC * ldk, *p = pb + buf * kC * ldp;
     bf16* v = vb + buf * kC * ldv;

@@ -130,6 +130,34 @@ __device__ __forceinline__ void zero(float (&acc)[MT][NT][4]) {
   for_each_acc(acc, 0, 0, [](int, int, float& x) { x = 0.f; });
 }
 
+// Stores acc (rows m0 + 16 mt, columns n0 + 8 nt) transposed as bf16 into shared memory, T[n][m] with row pitch ld
+// (a multiple of 8; m0 and n0 multiples of 8). On sm_90, stmatrix.trans writes four 8 × 8 blocks per instruction —
+// lane i addresses row i mod 8 of block i / 8 — where lane 4g + t's register j holds block j's (g, 2t), (g, 2t + 1)
+// and lands at (2t, g), (2t + 1, g); blocks j = (n-tile nt + j / 2, rows 8 (j mod 2) of the m-tile). Before sm_90,
+// and for an odd NT, two 16-bit stores per pair.
+template <int MT, int NT>
+__device__ __forceinline__ void store_transposed_bf16(float (&acc)[MT][NT][4], bf16* T, int ld, int m0, int n0) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if constexpr (NT % 2 == 0) {
+    const int lane = threadIdx.x & 31, r = lane & 7, blk = lane >> 3;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int np = 0; np < NT / 2; ++np) {
+        const float* c0 = acc[mt][2 * np];
+        const float* c1 = acc[mt][2 * np + 1];
+        bf16* row = T + (n0 + 16 * np + (blk >> 1) * 8 + r) * ld + m0 + 16 * mt + (blk & 1) * 8;
+        asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};\n" ::"r"(smem_addr(row)),
+                     "r"(pack_bf16(c0[0], c0[1])), "r"(pack_bf16(c0[2], c0[3])), "r"(pack_bf16(c1[0], c1[1])),
+                     "r"(pack_bf16(c1[2], c1[3]))
+                     : "memory");
+      }
+    return;
+  }
+#endif
+  for_each_acc(acc, m0, n0, [&](int m, int n, float& x) { T[n * ld + m] = __float2bfloat16(x); });
+}
+
 // Stores the lane's accumulator pairs (columns 2t, 2t+1) as bf16 to a row-major matrix (global or shared).
 template <int MT, int NT>
 __device__ __forceinline__ void store_bf16(float (&acc)[MT][NT][4], bf16* out, std::int64_t ld, int m0, int n0) {
