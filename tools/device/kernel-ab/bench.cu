@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include "lmscope_kernels/ops.h"
+#include "../device_bench.cuh"
 
 namespace lmscope::oldcuda {
 enum class Elem { F32, BF16 };
@@ -23,29 +24,6 @@ __global__ void copy16(const uint4* __restrict__ a, uint4* __restrict__ b, std::
   for (std::int64_t i = blockIdx.x * (std::int64_t)blockDim.x + threadIdx.x; i < n; i += (std::int64_t)gridDim.x * blockDim.x) b[i] = a[i];
 }
 
-template <typename F>
-float timeit(F f, int reps = 20) {
-  for (int i = 0; i < 3; ++i) f();
-  cudaEvent_t a, b;
-  cudaEventCreate(&a);
-  cudaEventCreate(&b);
-  cudaEventRecord(a);
-  for (int i = 0; i < reps; ++i) f();
-  cudaEventRecord(b);
-  cudaEventSynchronize(b);
-  float ms;
-  cudaEventElapsedTime(&ms, a, b);
-  if (cudaGetLastError() != cudaSuccess) std::printf("launch error\n");
-  return ms * 1000.f / reps;
-}
-
-// Zeroed device memory: these kernels' time does not depend on the values (no data-dependent paths).
-void* dev(std::int64_t bytes) {
-  void* p;
-  cudaMalloc(&p, bytes);
-  cudaMemset(p, 0, bytes);
-  return p;
-}
 
 int main() {
   const std::int64_t N = 16384;

@@ -7,32 +7,11 @@
 #include <cstdio>
 #include <vector>
 #include "lmscope_kernels/ops.h"
+#include "../device_bench.cuh"
 
 using Args = lmscope::cuda::LinearAttentionChunkedArgs;
 struct Pass { const char* what; Args::StatePass pass; int segs, cols; };
 
-template <typename F>
-float timeit(F f, int reps = 10) {
-  for (int i = 0; i < 2; ++i) f();
-  cudaEvent_t a, b;
-  cudaEventCreate(&a);
-  cudaEventCreate(&b);
-  cudaEventRecord(a);
-  for (int i = 0; i < reps; ++i) f();
-  cudaEventRecord(b);
-  cudaEventSynchronize(b);
-  float ms;
-  cudaEventElapsedTime(&ms, a, b);
-  if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) std::printf("error %s\n", cudaGetErrorString(e));
-  return ms * 1000.f / reps;
-}
-
-void* dev(std::int64_t bytes) {
-  void* p;
-  cudaMalloc(&p, bytes);
-  cudaMemset(p, 0, bytes);
-  return p;
-}
 
 struct Shape { const char* what; std::int64_t H, HV, dk, dv; bool per_channel, ssd; };
 
@@ -77,7 +56,7 @@ int main() {
           std::printf("  %-14s workspace over %lld bytes\n", pp.what, (long long)kWorkspace);
           continue;
         }
-        std::printf("  %-14s %8.1f\n", pp.what, timeit([&] { lmscope::cuda::linear_attention_chunked_bf16(a, work, nullptr); }));
+        std::printf("  %-14s %8.1f\n", pp.what, timeit([&] { lmscope::cuda::linear_attention_chunked_bf16(a, work, nullptr); }, 10, 2));
       }
     }
     cudaFree(q); cudaFree(k); cudaFree(v); cudaFree(o); cudaFree(state); cudaFree(gd); cudaFree(Ad); cudaFree(Dd);
