@@ -44,17 +44,12 @@ wait
 
 # References warm up together (compilation only). Token-by-token torch paths (Mamba without compiled mamba-ssm)
 # compile nothing and take seconds per pass: no warm-up process, and one warm-up and one timed pass later.
-passes_of() {
-  if [ "$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['model_type'])" "$1")" = mamba ]; then
-    echo "--repeat 1 --warmup 1"
-  else
-    echo "--repeat 5 --warmup 2"
-  fi
-}
+token_by_token() { [ "$(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['model_type'])" "$1")" = mamba ]; }
+passes_of() { if token_by_token "$1"; then echo "--repeat 1 --warmup 1"; else echo "--repeat 5 --warmup 2"; fi; }
 declare -A warm_pid
 for config in "${configs[@]}"; do
   name=$(basename "$config" .json)
-  [ "$(passes_of "$config")" = "--repeat 1 --warmup 1" ] && continue
+  token_by_token "$config" && continue
   PYTHONUNBUFFERED=1 python3 tools/bench_reference.py "$config" --shapes 8x2048,1x16384 --warmup 1 --warm-only \
     >"$work/warm-$name.log" 2>&1 &
   warm_pid[$name]=$!
