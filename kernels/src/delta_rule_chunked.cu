@@ -223,7 +223,7 @@ __global__ void __launch_bounds__(kStateThreads) gdn_state_kernel(DeltaRuleChunk
     __syncthreads();
     if (c + 1 < w.NC) prefetch(c + 1, buf ^ 1);
     const float decay = expf(w.G[hv * w.Tp + c * kC + kC - 1]);
-    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
+    store_transposed_bf16(s, st, ldk, wm0, wn0);
     __syncthreads();
     {  // H_c out
       bf16* H = w.Ht + ((c * BHV + hv) * dv + d0) * DK;

@@ -24,7 +24,7 @@
 // Kernel 1: grid (chunks, batch × HV), 128 threads (a warp per 16 rows). Kernel 2: grid (dv / BV, dk / BK,
 // batch × HV), 128 threads, chunks in sequence, its [BK, BV] piece of S in mma accumulators, the next chunk's Kd and
 // V fetched by cp.async while the current one is used (rows of S evolve independently, so dk splits across CTAs and
-// one long sequence still fills the GPU). Kernel 3: grid (dv / BV, chunks, batch × HV), 128 threads: a chunk's
+// one long sequence still fills the GPU). Kernel 3: grid (chunks × dv / BV, batch × HV), 128 threads: a chunk's
 // column tiles run side by side and share its q and P through L2.
 #include <algorithm>
 #include <cstdint>
@@ -357,7 +357,7 @@ __global__ void __launch_bounds__(kThreads) la_state_kernel(LinearAttentionChunk
       w.cumdec[(bh * w.NC + c) * DK + e0 + tid] = run;
       run *= decs[buf * BK + tid];
     }
-    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
+    store_transposed_bf16(s, st, ldk, wm0, wn0);
     if constexpr (!kMaterialized) {  // per head: v_j scaled by κ_j e^{G_last − G_j} in place (this chunk's buffer)
       bf16* v = vb + buf * kC * ldv;
       for (int idx = tid; idx < kC * BV / 2; idx += kThreads) {
@@ -485,7 +485,7 @@ __global__ void __launch_bounds__(kFusedThreads) la_fused_kernel(LinearAttention
     cp_async_wait_all();
     __syncthreads();  // chunk c is in; every warp is done with chunk c − 1's buffers and st
     if (c + 1 < w.NC) prefetch(c + 1, buf ^ 1);
-    for_each_acc(s, wm0, wn0, [&](int e, int d, float& x) { st[d * ldk + e] = __float2bfloat16(x); });
+    store_transposed_bf16(s, st, ldk, wm0, wn0);
     __syncthreads();
     const bf16 *q = qb + buf * kC * ldk, *k = kb + buf * kC * ldk, *p = pb + buf * kC * ldp;
     bf16* v = vb + buf * kC * ldv;
@@ -547,8 +547,9 @@ __global__ void __launch_bounds__(kThreads) la_output_kernel(LinearAttentionChun
   extern __shared__ __align__(16) unsigned char smem[];
   constexpr int ldk = DK + kPad, ldp = kC + kPad, ldv = BV + kPad;
   const int tid = threadIdx.x, warp = tid >> 5;
-  const std::int64_t c = blockIdx.y, bh = blockIdx.z, b = bh / a.HV, hv = bh % a.HV, dv = a.dv, BHV = a.batch * a.HV;
-  const int d0 = blockIdx.x * BV;
+  const std::int64_t tiles = a.dv / BV, c = blockIdx.x / tiles, bh = blockIdx.y, b = bh / a.HV, hv = bh % a.HV, dv = a.dv,
+                     BHV = a.batch * a.HV;
+  const int d0 = static_cast<int>(blockIdx.x % tiles) * BV;
   const std::int64_t t0 = c * kC;
   const int n = static_cast<int>(a.T - t0 < kC ? a.T - t0 : kC);
   const Layout in = layout(a, b, hv, DK);
@@ -653,8 +654,7 @@ template <int DK, int BV, bool kMaterialized>
 void launch_output(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
   constexpr std::size_t bytes = output_smem<DK, BV>();
   allow_smem(&la_output_kernel<DK, BV, kMaterialized>, bytes);
-  la_output_kernel<DK, BV, kMaterialized><<<dim3(static_cast<unsigned>(a.dv / BV), static_cast<unsigned>(w.NC),
-                                               static_cast<unsigned>(a.batch * a.HV)),
+  la_output_kernel<DK, BV, kMaterialized><<<dim3(static_cast<unsigned>(w.NC * (a.dv / BV)), static_cast<unsigned>(a.batch * a.HV)),
                                           kThreads, bytes, stream>>>(a, w);
 }
 
@@ -788,8 +788,8 @@ void linear_attention_chunked_bf16(const LinearAttentionChunkedArgs& a, void* wo
   if (a.T <= 0 || a.HV == 0 || a.batch <= 0) return;
   Work w{};
   w.NC = (a.T + kC - 1) / kC;
-  if (w.NC > 65535 || a.batch * a.HV > 65535)  // the output kernel's grid y and z
-    throw std::runtime_error("linear_attention_chunked: at most 4,194,240 tokens per sequence and 65,535 sequence heads per call");
+  if (a.batch * a.HV > 65535)  // the kernels' grid y (and z)
+    throw std::runtime_error("linear_attention_chunked: at most 65,535 sequence heads (batch x num_v_heads) per call");
   w.Tp = w.NC * kC;
   const std::int64_t bhv = a.batch * a.HV;
   auto* p = static_cast<unsigned char*>(workspace);

@@ -61,24 +61,34 @@ __device__ __forceinline__ unsigned ld_pair(const bf16* base, int ld, int r, int
 }
 
 // acc[mt][nt] (16×8 tiles at rows m0 + 16 mt, columns n0 + 8 nt) += Σ_k A(row, k) B(col, k) over k in [0, K), both
-// operands in shared memory (AK / BK: stored with k contiguous).
-// Both stored k-major (A as [k][m], B as [k][n]: the state update's Kᵀ V) and NT even: fragments by ldmatrix.trans,
-// one instruction per 16 × 16 block instead of eight 16-bit loads per lane. Lane i addresses row i mod 8 of 8 × 8
-// block i / 8; transposed, lane 4g + t receives that block's elements (2t, g) and (2t + 1, g): for A the blocks are
-// (k 0-7 | 8-15) × (m 0-7 | 8-15) in fragment order a0..a3, for B (k 0-7 | 8-15) × (n 0-7 | 8-15) giving two
-// n-tiles. Rows 16-byte aligned (ld, m0 and n0 multiples of 8).
+// operands in shared memory (AK / BK: stored with k contiguous, read as 32-bit pairs). An operand stored k-major (A as
+// [k][m], B as [k][n]) is loaded with ldmatrix.trans, one instruction per 16 × 16 block instead of eight 16-bit loads
+// per lane: lane i addresses row i mod 8 of 8 × 8 block i / 8, and transposed, lane 4g + t receives that block's
+// elements (2t, g) and (2t + 1, g) — for A the blocks (k 0-7 | 8-15) × (m 0-7 | 8-15) in fragment order a0..a3, for B
+// (k 0-7 | 8-15) × (n 0-7 | 8-15), two n-tiles (an odd NT keeps the 16-bit loads). Such rows must be 16-byte aligned
+// (ld and m0 / n0 multiples of 8).
 template <int MT, int NT, bool AK, bool BK>
 __device__ __forceinline__ void warp_mma(float (&acc)[MT][NT][4], const bf16* A, int lda, int m0, const bf16* B, int ldb,
                                          int n0, int K) {
-  constexpr bool kTrans = !AK && !BK && NT % 2 == 0;
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, r = lane & 7, blk = lane >> 3;
+  constexpr bool kBTrans = !BK && NT % 2 == 0;
   const int a_k = (blk >> 1) * 8 + r, a_m = (blk & 1) * 8;  // A's block order: (k, m) = (0, 0), (0, 8), (8, 0), (8, 8)
   const int b_k = (blk & 1) * 8 + r, b_n = (blk >> 1) * 8;  // B's: (0, 0), (8, 0), (0, 8), (8, 8)
   for (int k = 0; k < K; k += 16) {
     unsigned a[MT][4], b[NT][2];
-    if constexpr (kTrans) {
 #pragma unroll
-      for (int mt = 0; mt < MT; ++mt) ldmatrix_x4_trans(a[mt], A + (k + a_k) * lda + m0 + 16 * mt + a_m);
+    for (int mt = 0; mt < MT; ++mt) {
+      if constexpr (AK) {
+        const int row = m0 + 16 * mt + g;
+        a[mt][0] = ld_pair<true>(A, lda, row, k + 2 * t);
+        a[mt][1] = ld_pair<true>(A, lda, row + 8, k + 2 * t);
+        a[mt][2] = ld_pair<true>(A, lda, row, k + 2 * t + 8);
+        a[mt][3] = ld_pair<true>(A, lda, row + 8, k + 2 * t + 8);
+      } else {
+        ldmatrix_x4_trans(a[mt], A + (k + a_k) * lda + m0 + 16 * mt + a_m);
+      }
+    }
+    if constexpr (kBTrans) {
 #pragma unroll
       for (int np = 0; np < NT / 2; ++np) {
         unsigned q[4];
@@ -89,14 +99,6 @@ __device__ __forceinline__ void warp_mma(float (&acc)[MT][NT][4], const bf16* A,
         b[2 * np + 1][1] = q[3];
       }
     } else {
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt) {
-        const int row = m0 + 16 * mt + g;
-        a[mt][0] = ld_pair<AK>(A, lda, row, k + 2 * t);
-        a[mt][1] = ld_pair<AK>(A, lda, row + 8, k + 2 * t);
-        a[mt][2] = ld_pair<AK>(A, lda, row, k + 2 * t + 8);
-        a[mt][3] = ld_pair<AK>(A, lda, row + 8, k + 2 * t + 8);
-      }
 #pragma unroll
       for (int nt = 0; nt < NT; ++nt) {
         const int n = n0 + 8 * nt + g;
@@ -126,6 +128,34 @@ __device__ __forceinline__ void for_each_acc(float (&acc)[MT][NT][4], int m0, in
 template <int MT, int NT>
 __device__ __forceinline__ void zero(float (&acc)[MT][NT][4]) {
   for_each_acc(acc, 0, 0, [](int, int, float& x) { x = 0.f; });
+}
+
+// Stores acc (rows m0 + 16 mt, columns n0 + 8 nt) transposed as bf16 into shared memory, T[n][m] with row pitch ld
+// (a multiple of 8; m0 and n0 multiples of 8). On sm_90, stmatrix.trans writes four 8 × 8 blocks per instruction —
+// lane i addresses row i mod 8 of block i / 8 — where lane 4g + t's register j holds block j's (g, 2t), (g, 2t + 1)
+// and lands at (2t, g), (2t + 1, g); blocks j = (n-tile nt + j / 2, rows 8 (j mod 2) of the m-tile). Before sm_90,
+// and for an odd NT, two 16-bit stores per pair.
+template <int MT, int NT>
+__device__ __forceinline__ void store_transposed_bf16(float (&acc)[MT][NT][4], bf16* T, int ld, int m0, int n0) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if constexpr (NT % 2 == 0) {
+    const int lane = threadIdx.x & 31, r = lane & 7, blk = lane >> 3;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int np = 0; np < NT / 2; ++np) {
+        const float* c0 = acc[mt][2 * np];
+        const float* c1 = acc[mt][2 * np + 1];
+        bf16* row = T + (n0 + 16 * np + (blk >> 1) * 8 + r) * ld + m0 + 16 * mt + (blk & 1) * 8;
+        asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};\n" ::"r"(smem_addr(row)),
+                     "r"(pack_bf16(c0[0], c0[1])), "r"(pack_bf16(c0[2], c0[3])), "r"(pack_bf16(c1[0], c1[1])),
+                     "r"(pack_bf16(c1[2], c1[3]))
+                     : "memory");
+      }
+    return;
+  }
+#endif
+  for_each_acc(acc, m0, n0, [&](int m, int n, float& x) { T[n * ld + m] = __float2bfloat16(x); });
 }
 
 // Stores the lane's accumulator pairs (columns 2t, 2t+1) as bf16 to a row-major matrix (global or shared).
