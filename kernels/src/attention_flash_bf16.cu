@@ -18,10 +18,14 @@
 // Tk/2 · (Tq/BM) · D · 2 bytes per head and tensor for causal attention (L2 absorbs much of it since the heads of
 // one kv group and neighbouring query blocks run together). FLOPs: 4·D per visible (query, key) pair.
 // Shared memory rows are padded by 16 bytes, so ldmatrix row addresses of one 8x8 matrix fall in distinct banks.
+#include <atomic>
 #include <cfloat>
 #include <cstdlib>
+#include <cstring>
 
+#include "attention_flash_wgmma.h"
 #include "elem.cuh"
+#include "flash_softmax.cuh"
 #include "mma_bf16.cuh"
 
 namespace lmscope::cuda {
@@ -32,13 +36,6 @@ using namespace mma;
 constexpr int kBN = 64;        // keys per tile
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-
-// 2^x on the special-function unit, denormals flushed (what softmax weights need; exp2f adds scaling around it).
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
 
 // Copies rows [row0, row0 + rows_tile) (rows >= row_end zero-filled) of a [*, stride] bf16 matrix, columns
 // [col0, col0 + D), into a shared tile with row pitch D + 8.
@@ -148,61 +145,21 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttentionBf16
       }
     }
 
-    if constexpr (SOFTCAP) {  // cap·tanh(s·scale / cap), divided by scale again: softmax below scales by scale_log2
-      const float in = a.scale / a.softcap, back = a.softcap / a.scale;
+    if constexpr (SOFTCAP)
 #pragma unroll
-      for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-        for (int n = 0; n < kBN / 8; ++n)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) s[mt][n][e] = back * tanhf(s[mt][n][e] * in);
-    }
+      for (int mt = 0; mt < MT; ++mt) flash::softcap(s[mt], a.scale, a.softcap);
 
     // Mask where this tile crosses the diagonal, the window edge or kv_len (raw scores; the scale is positive).
     const bool need_mask = key0 + kBN - 1 > pos_first || key0 + kBN > a.kv_len ||
                            (a.window > 0 && key0 < pos_last - a.window + 1);
-    if (need_mask) {
+    if (need_mask)
 #pragma unroll
-      for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-        for (int n = 0; n < kBN / 8; ++n)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const std::int64_t j = key0 + n * 8 + (lane % 4) * 2 + (e % 2);
-            const std::int64_t pos = my_pos[mt][e / 2];
-            const bool ok = j <= pos && j < a.kv_len && (a.window <= 0 || j > pos - a.window);
-            if (!ok) s[mt][n][e] = -INFINITY;
-          }
-    }
+      for (int mt = 0; mt < MT; ++mt) flash::mask(s[mt], key0, my_pos[mt], lane, a.kv_len, a.window);
 
-    // Online softmax per row (the 4 threads of a quad share a row); p = 2^(s·c − m·c) in one FMA + exp2.
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        float mx = -INFINITY;
-#pragma unroll
-        for (int n = 0; n < kBN / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * r], s[mt][n][2 * r + 1]));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffff, mx, 2));
-        const float m_new = fmaxf(m_run[mt][r], mx);
-        const float mc = m_new == -INFINITY ? 0.f : m_new * scale_log2;  // a row with nothing visible yet
-        const float alpha = fast_exp2(m_run[mt][r] * scale_log2 - mc);
-        m_run[mt][r] = m_new;
-        float sum = 0.f;
-#pragma unroll
-        for (int n = 0; n < kBN / 8; ++n) {
-          s[mt][n][2 * r] = fast_exp2(fmaf(s[mt][n][2 * r], scale_log2, -mc));
-          s[mt][n][2 * r + 1] = fast_exp2(fmaf(s[mt][n][2 * r + 1], scale_log2, -mc));
-          sum += s[mt][n][2 * r] + s[mt][n][2 * r + 1];
-        }
-        l_run[mt][r] = l_run[mt][r] * alpha + sum;  // per-thread partial; the quad is summed at the end
-#pragma unroll
-        for (int n = 0; n < D / 8; ++n) {
-          o[mt][n][2 * r] *= alpha;
-          o[mt][n][2 * r + 1] *= alpha;
-        }
-      }
+      for (int r = 0; r < 2; ++r) flash::softmax_update(s[mt], o[mt], r, m_run[mt][r], l_run[mt][r], scale_log2);
 
     // O += P V: P's accumulator layout is the A fragment layout, 16 keys per k-step; each V fragment serves all
     // MT m-tiles.
@@ -210,12 +167,7 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttentionBf16
     for (int kk = 0; kk < kBN / 16; ++kk) {
       unsigned pa[MT][4];
 #pragma unroll
-      for (int mt = 0; mt < MT; ++mt) {
-        pa[mt][0] = pack_bf16(s[mt][2 * kk][0], s[mt][2 * kk][1]);
-        pa[mt][1] = pack_bf16(s[mt][2 * kk][2], s[mt][2 * kk][3]);
-        pa[mt][2] = pack_bf16(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
-        pa[mt][3] = pack_bf16(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
-      }
+      for (int mt = 0; mt < MT; ++mt) flash::pack_p(s[mt], kk, pa[mt]);
 #pragma unroll
       for (int dp = 0; dp < D / 16; ++dp) {
         unsigned b[4];
@@ -238,18 +190,8 @@ __global__ void __launch_bounds__(kThreads) flash_attention_kernel(AttentionBf16
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      float l = l_run[mt][r];
-      l += __shfl_xor_sync(0xffffffff, l, 1);
-      l += __shfl_xor_sync(0xffffffff, l, 2);
-      const float inv = l > 0.f ? 1.f / l : 0.f;
       const std::int64_t row = q_first + (warp * MT + mt) * 16 + lane / 4 + r * 8;
-      if (row < a.Tq) {
-        bf16* dst = out + row * q_stride + h * D + (lane % 4) * 2;
-#pragma unroll
-        for (int n = 0; n < D / 8; ++n)
-          *reinterpret_cast<__nv_bfloat162*>(dst + n * 8) =
-              __floats2bfloat162_rn(o[mt][n][2 * r] * inv, o[mt][n][2 * r + 1] * inv);
-      }
+      flash::store_row(o[mt], r, l_run[mt][r], lane, row < a.Tq, out + row * q_stride + h * D);
     }
 }
 
@@ -300,7 +242,41 @@ void launch(const AttentionBf16Args& a, cudaStream_t stream) {
   }
 }
 
+// The kernel choice: LMSCOPE_ATTENTION_KERNEL at first use, set_attention_bf16_kernel after.
+std::atomic<AttentionBf16Kernel>& kernel_choice() {
+  static std::atomic<AttentionBf16Kernel> choice{[] {
+    const char* e = std::getenv("LMSCOPE_ATTENTION_KERNEL");
+    if (e && std::strcmp(e, "mma") == 0) return AttentionBf16Kernel::MmaSync;
+    if (e && std::strcmp(e, "wgmma") == 0) return AttentionBf16Kernel::Wgmma;
+    return AttentionBf16Kernel::Auto;
+  }()};
+  return choice;
+}
+
+#ifdef LMSCOPE_HAVE_WGMMA
+// Whether the current device is sm_90 (the wgmma kernel is compiled for sm_90a, which only sm_90 runs).
+bool device_is_sm90() {
+  int dev = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) return false;
+  if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
+    return false;
+  return major == 9 && minor == 0;
+}
+#endif
+
 }  // namespace
+
+void set_attention_bf16_kernel(AttentionBf16Kernel kernel) { kernel_choice().store(kernel); }
+
+bool attention_bf16_wgmma_available(std::int64_t head_dim) {
+#ifdef LMSCOPE_HAVE_WGMMA
+  return attention_bf16_wgmma_supports(head_dim) && device_is_sm90();
+#else
+  (void)head_dim;
+  return false;
+#endif
+}
 
 bool attention_bf16_supported(std::int64_t head_dim) { return head_dim == 32 || head_dim == 64 || head_dim == 128; }
 
@@ -312,6 +288,15 @@ void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream) {
   if (a.batch < 1 || (a.batch > 1 && a.kv_batch_rows < a.kv_len)) throw std::runtime_error("attention_bf16: batch layout");
   if (!aligned16(a.q) || !aligned16(a.k) || !aligned16(a.v) || !aligned16(a.out))
     throw std::runtime_error("attention_bf16: q/k/v/out must be 16-byte aligned");
+#ifdef LMSCOPE_HAVE_WGMMA
+  const AttentionBf16Kernel choice = kernel_choice().load();
+  if ((choice == AttentionBf16Kernel::Wgmma || (choice == AttentionBf16Kernel::Auto && attention_bf16_wgmma_preferred(a.head_dim))) &&
+      attention_bf16_wgmma_available(a.head_dim)) {
+    attention_bf16_wgmma(a, stream);
+    check_last_launch("attention_bf16");
+    return;
+  }
+#endif
   switch (a.head_dim) {
     case 32: launch<32>(a, stream); break;
     case 64: launch<64>(a, stream); break;

@@ -5,6 +5,8 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "backend/cpu_backend.h"
 #include "backend/cuda_backend.h"
@@ -585,22 +587,40 @@ class CudaBf16Ops : public CudaOps {
   std::unique_ptr<CudaBackend> bf_;
 };
 
+// The bf16 flash-attention kernels a test runs: mma.sync everywhere, and the Hopper wgmma kernel where it runs (an
+// sm_90 device; head dims 64 and 128 — for other head dims attention_bf16 falls back to mma.sync, which the loop
+// then covers twice). Sets the choice for the loop body and restores Auto after.
+struct FlashKernels {
+  std::vector<std::pair<cuda::AttentionBf16Kernel, const char*>> list{{cuda::AttentionBf16Kernel::MmaSync, "mma.sync"}};
+  FlashKernels() {
+    if (cuda::attention_bf16_wgmma_available(64)) list.emplace_back(cuda::AttentionBf16Kernel::Wgmma, "wgmma");
+  }
+  ~FlashKernels() { cuda::set_attention_bf16_kernel(cuda::AttentionBf16Kernel::Auto); }
+};
+
 TEST_F(CudaBf16Ops, FlashAttentionMatchesTheReference) {
   struct Shape {
     std::int64_t Tq, nh, nkv, hd, q_pos0, window;
   };
-  for (const Shape s : {Shape{1, 4, 4, 32, 0, 0}, Shape{200, 4, 2, 32, 0, 0}, Shape{300, 8, 2, 64, 0, 64},
-                        Shape{1, 8, 2, 128, 299, 0}, Shape{5, 6, 3, 64, 140, 50}, Shape{130, 2, 1, 128, 0, 129},
-                        Shape{1000, 4, 1, 64, 0, 0}, Shape{64, 4, 2, 64, 500, 0}, Shape{77, 2, 2, 32, 33, 17}}) {
-    const std::int64_t kv_len = s.q_pos0 + s.Tq, cap = kv_len + 7;
-    auto [qc, qg] = random_bf({s.Tq, s.nh * s.hd});
-    auto [kc, kg] = random_bf({cap, s.nkv * s.hd});
-    auto [vc, vg] = random_bf({cap, s.nkv * s.hd});
-    auto [oc, og] = output_bf({s.Tq, s.nh * s.hd});
-    AttentionShape a{s.nh, s.nkv, s.hd, s.q_pos0, kv_len, s.window, static_cast<float>(1.0 / std::sqrt(double(s.hd)))};
-    cpu_.attention(qc, kc, vc, a, oc);
-    bf_->attention(qg, kg, vg, a, og);
-    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "attention Tq=" << s.Tq << " hd=" << s.hd << " window=" << s.window;
+  FlashKernels kernels;
+  for (const auto& [kernel, name] : kernels.list) {
+    cuda::set_attention_bf16_kernel(kernel);
+    for (const Shape s : {Shape{1, 4, 4, 32, 0, 0}, Shape{200, 4, 2, 32, 0, 0}, Shape{300, 8, 2, 64, 0, 64},
+                          Shape{1, 8, 2, 128, 299, 0}, Shape{5, 6, 3, 64, 140, 50}, Shape{130, 2, 1, 128, 0, 129},
+                          Shape{1000, 4, 1, 64, 0, 0}, Shape{64, 4, 2, 64, 500, 0}, Shape{77, 2, 2, 32, 33, 17},
+                          Shape{700, 4, 1, 128, 0, 0}, Shape{333, 8, 2, 64, 1000, 300}, Shape{129, 4, 4, 128, 70, 0},
+                          Shape{513, 2, 2, 64, 0, 1}}) {
+      const std::int64_t kv_len = s.q_pos0 + s.Tq, cap = kv_len + 7;
+      auto [qc, qg] = random_bf({s.Tq, s.nh * s.hd});
+      auto [kc, kg] = random_bf({cap, s.nkv * s.hd});
+      auto [vc, vg] = random_bf({cap, s.nkv * s.hd});
+      auto [oc, og] = output_bf({s.Tq, s.nh * s.hd});
+      AttentionShape a{s.nh, s.nkv, s.hd, s.q_pos0, kv_len, s.window, static_cast<float>(1.0 / std::sqrt(double(s.hd)))};
+      cpu_.attention(qc, kc, vc, a, oc);
+      bf_->attention(qg, kg, vg, a, og);
+      EXPECT_LE(rel_err(oc, og), 1.2e-2) << name << " attention Tq=" << s.Tq << " hd=" << s.hd << " q_pos0=" << s.q_pos0
+                                         << " window=" << s.window;
+    }
   }
 }
 
@@ -691,16 +711,22 @@ TEST_F(CudaBf16Ops, DecodeStepOfSeveralSequencesMatchesTheCpu) {
 }
 
 TEST_F(CudaBf16Ops, BatchedFlashAttentionMatchesPerSequence) {
-  for (std::int64_t window : {0, 40}) {
-    const std::int64_t B = 3, T = 150, nh = 8, nkv = 2, hd = 64;
-    auto [qc, qg] = random_bf({B * T, nh * hd});
-    auto [kc, kg] = random_bf({B * T, nkv * hd});
-    auto [vc, vg] = random_bf({B * T, nkv * hd});
-    auto [oc, og] = output_bf({B * T, nh * hd});
-    AttentionShape a{nh, nkv, hd, 0, T, window, 0.125f};
-    cpu_.attention_batch(qc, kc, vc, a, B, oc);  // the base class: one call per sequence
-    bf_->attention_batch(qg, kg, vg, a, B, og);  // one launch
-    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "batched attention, window " << window;
+  FlashKernels kernels;
+  for (const auto& [kernel, name] : kernels.list) {
+    cuda::set_attention_bf16_kernel(kernel);
+    for (std::int64_t window : {0, 40}) {
+      for (std::int64_t hd : {64, 128}) {
+        const std::int64_t B = 3, T = 150, nh = 8, nkv = 2;
+        auto [qc, qg] = random_bf({B * T, nh * hd});
+        auto [kc, kg] = random_bf({B * T, nkv * hd});
+        auto [vc, vg] = random_bf({B * T, nkv * hd});
+        auto [oc, og] = output_bf({B * T, nh * hd});
+        AttentionShape a{nh, nkv, hd, 0, T, window, static_cast<float>(1.0 / std::sqrt(double(hd)))};
+        cpu_.attention_batch(qc, kc, vc, a, B, oc);  // the base class: one call per sequence
+        bf_->attention_batch(qg, kg, vg, a, B, og);  // one launch
+        EXPECT_LE(rel_err(oc, og), 1.2e-2) << name << " batched attention, hd " << hd << ", window " << window;
+      }
+    }
   }
 }
 
@@ -1039,17 +1065,21 @@ TEST_F(CudaOps, SoftcappedAttentionAndLogprobs) {
 class CudaBf16SoftcapOps : public CudaBf16Ops {};
 
 TEST_F(CudaBf16SoftcapOps, FlashAttentionWithSoftcap) {
-  for (std::int64_t hd : {32, 64, 128}) {
-    const std::int64_t T = 200, nh = 4, nkv = 2;
-    auto [qc, qg] = random_bf({T, nh * hd}, DType::BF16, 3.0f);
-    auto [kc, kg] = random_bf({T, nkv * hd}, DType::BF16, 3.0f);
-    auto [vc, vg] = random_bf({T, nkv * hd});
-    auto [oc, og] = output_bf({T, nh * hd});
-    AttentionShape a{nh, nkv, hd, 0, T, 0, 0.2f};
-    a.softcap = 50.0f;
-    cpu_.attention(qc, kc, vc, a, oc);
-    bf_->attention(qg, kg, vg, a, og);
-    EXPECT_LE(rel_err(oc, og), 1.2e-2) << "softcapped flash attention hd=" << hd;
+  FlashKernels kernels;
+  for (const auto& [kernel, name] : kernels.list) {
+    cuda::set_attention_bf16_kernel(kernel);
+    for (std::int64_t hd : {32, 64, 128}) {
+      const std::int64_t T = 200, nh = 4, nkv = 2;
+      auto [qc, qg] = random_bf({T, nh * hd}, DType::BF16, 3.0f);
+      auto [kc, kg] = random_bf({T, nkv * hd}, DType::BF16, 3.0f);
+      auto [vc, vg] = random_bf({T, nkv * hd});
+      auto [oc, og] = output_bf({T, nh * hd});
+      AttentionShape a{nh, nkv, hd, 0, T, 0, 0.2f};
+      a.softcap = 50.0f;
+      cpu_.attention(qc, kc, vc, a, oc);
+      bf_->attention(qg, kg, vg, a, og);
+      EXPECT_LE(rel_err(oc, og), 1.2e-2) << name << " softcapped flash attention hd=" << hd;
+    }
   }
 }
 

@@ -274,6 +274,14 @@ struct AttentionBf16Args {
 };
 bool attention_bf16_supported(std::int64_t head_dim);
 void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream);
+// Which kernel attention_bf16 runs. Auto: the Hopper wgmma kernel (attention_flash_wgmma.cu) on an sm_90 device where
+// it measured faster (head dim 128) when this build has it, the mma.sync kernel otherwise; Wgmma: it for head dims
+// 64 and 128 on sm_90; the environment variable
+// LMSCOPE_ATTENTION_KERNEL=mma|wgmma sets the initial choice. Wgmma where it cannot run falls back to mma.sync (tests
+// and benchmarks compare the two; attention_bf16_wgmma_available() says whether it runs).
+enum class AttentionBf16Kernel { Auto, MmaSync, Wgmma };
+void set_attention_bf16_kernel(AttentionBf16Kernel kernel);
+bool attention_bf16_wgmma_available(std::int64_t head_dim);
 
 // One query row per sequence (a decode step) over that sequence's keys [first, end), split along the keys into
 // `splits` blocks per KV head and sequence whose partial softmaxes are merged (attention_decode.cu). q/k/v/out
