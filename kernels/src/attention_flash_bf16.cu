@@ -18,6 +18,7 @@
 // Tk/2 · (Tq/BM) · D · 2 bytes per head and tensor for causal attention (L2 absorbs much of it since the heads of
 // one kv group and neighbouring query blocks run together). FLOPs: 4·D per visible (query, key) pair.
 // Shared memory rows are padded by 16 bytes, so ldmatrix row addresses of one 8x8 matrix fall in distinct banks.
+// On an sm_90 device attention_bf16 hands head dims 64 and 128 to the Hopper kernel (attention_flash_wgmma.cu) instead.
 #include <atomic>
 #include <cfloat>
 #include <cstdlib>

@@ -19,7 +19,6 @@
 // 57 KiB at D 64 (two blocks, 16 warps per SM), 113 KiB at D 128 (one block: ~210 registers per thread).
 // Not (yet) here: TMA loads and a producer warp, two warpgroups taking turns (ping-pong).
 #include <cfloat>
-#include <cstdlib>
 #include <string>
 
 #include "attention_flash_wgmma.h"
