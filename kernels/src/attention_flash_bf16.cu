@@ -290,9 +290,7 @@ void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream) {
   if (!aligned16(a.q) || !aligned16(a.k) || !aligned16(a.v) || !aligned16(a.out))
     throw std::runtime_error("attention_bf16: q/k/v/out must be 16-byte aligned");
 #ifdef LMSCOPE_HAVE_WGMMA
-  const AttentionBf16Kernel choice = kernel_choice().load();
-  if ((choice == AttentionBf16Kernel::Wgmma || (choice == AttentionBf16Kernel::Auto && attention_bf16_wgmma_preferred(a.head_dim))) &&
-      attention_bf16_wgmma_available(a.head_dim)) {
+  if (kernel_choice().load() != AttentionBf16Kernel::MmaSync && attention_bf16_wgmma_available(a.head_dim)) {
     attention_bf16_wgmma(a, stream);
     check_last_launch("attention_bf16");
     return;

@@ -8,8 +8,6 @@
 namespace lmscope::cuda {
 
 bool attention_bf16_wgmma_supports(std::int64_t head_dim);
-// Whether Auto picks it for this head dim (where it measured faster).
-bool attention_bf16_wgmma_preferred(std::int64_t head_dim);
 // Same contract as attention_bf16 (its checks done by the caller); launches only, no error check.
 void attention_bf16_wgmma(const AttentionBf16Args& a, cudaStream_t stream);
 

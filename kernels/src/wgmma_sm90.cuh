@@ -1,5 +1,5 @@
 // Hopper (sm_90a) warpgroup tensor-core building blocks: the 128-byte-swizzled shared-memory layout wgmma reads, its
-// matrix descriptor, and m64nNk16 bf16 products with A from registers. Encodings checked on an H200 by
+// matrix descriptor, and the m64n64k16 bf16 product with A from registers. Encodings checked on an H200 by
 // tools/device/wgmma-probe (K-major B: LBO 16 / SBO 1024 bytes; MN-major B with the transpose flag: SBO 1024).
 // Only for translation units compiled for sm_90a (the architecture-specific target; plain sm_90 lacks wgmma).
 #pragma once
@@ -45,9 +45,9 @@ __device__ __forceinline__ void fence_registers(unsigned (&r)[N]) {
   for (int i = 0; i < N; ++i) asm volatile("" : "+r"(r[i])::"memory");
 }
 
-// d (+)= A · B for one m64nNk16 step: A (64 × 16) from registers in mma.sync's m16n8k16 A order — warp w of the
+// d (+)= A · B for one m64n64k16 step: A (64 × 16) from registers in mma.sync's m16n8k16 A order — warp w of the
 // warpgroup holds rows 16w..16w + 15 — and B from shared memory by descriptor (kTransB 1: B MN-major). The
-// accumulator's layout is m16n8's repeated: warp w rows 16w + g (+ 8), n8 tile j in d[4j..4j + 3] (columns 8j + 2t,
+// accumulator's layout is m16n8's repeated along N: warp w rows 16w + g (+ 8), n8 tile j in d[4j..4j + 3] (columns 8j + 2t,
 // 8j + 2t + 1; rows g, then g + 8). accumulate 0 overwrites d.
 template <int kTransB>
 __device__ __forceinline__ void wgmma_m64n64k16_rs(float (&d)[32], const std::uint32_t (&a)[4], std::uint64_t db, int accumulate) {

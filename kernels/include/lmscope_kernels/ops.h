@@ -274,11 +274,10 @@ struct AttentionBf16Args {
 };
 bool attention_bf16_supported(std::int64_t head_dim);
 void attention_bf16(const AttentionBf16Args& a, cudaStream_t stream);
-// Which kernel attention_bf16 runs. Auto: the Hopper wgmma kernel (attention_flash_wgmma.cu) on an sm_90 device where
-// it measured faster (head dim 128) when this build has it, the mma.sync kernel otherwise; Wgmma: it for head dims
-// 64 and 128 on sm_90; the environment variable
-// LMSCOPE_ATTENTION_KERNEL=mma|wgmma sets the initial choice. Wgmma where it cannot run falls back to mma.sync (tests
-// and benchmarks compare the two; attention_bf16_wgmma_available() says whether it runs).
+// Which kernel attention_bf16 runs. Auto and Wgmma: the Hopper wgmma kernel (attention_flash_wgmma.cu) where it runs —
+// this build has it, the device is sm_90, head dim 64 or 128 (attention_bf16_wgmma_available) — and the mma.sync
+// kernel otherwise; MmaSync: always mma.sync (tests and benchmarks compare the two). The environment variable
+// LMSCOPE_ATTENTION_KERNEL=mma|wgmma sets the initial choice.
 enum class AttentionBf16Kernel { Auto, MmaSync, Wgmma };
 void set_attention_bf16_kernel(AttentionBf16Kernel kernel);
 bool attention_bf16_wgmma_available(std::int64_t head_dim);
