@@ -25,6 +25,7 @@
 #include <cstring>
 
 #include "attention_flash_wgmma.h"
+#include "device_sms.cuh"
 #include "elem.cuh"
 #include "flash_softmax.cuh"
 #include "mma_bf16.cuh"
@@ -254,25 +255,13 @@ std::atomic<AttentionBf16Kernel>& kernel_choice() {
   return choice;
 }
 
-#ifdef LMSCOPE_HAVE_WGMMA
-// Whether the current device is sm_90 (the wgmma kernel is compiled for sm_90a, which only sm_90 runs).
-bool device_is_sm90() {
-  int dev = 0, major = 0, minor = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess) return false;
-  if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
-      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
-    return false;
-  return major == 9 && minor == 0;
-}
-#endif
-
 }  // namespace
 
 void set_attention_bf16_kernel(AttentionBf16Kernel kernel) { kernel_choice().store(kernel); }
 
 bool attention_bf16_wgmma_available(std::int64_t head_dim) {
 #ifdef LMSCOPE_HAVE_WGMMA
-  return attention_bf16_wgmma_supports(head_dim) && device_is_sm90();
+  return attention_bf16_wgmma_supports(head_dim) && current_device_is_sm90();
 #else
   (void)head_dim;
   return false;

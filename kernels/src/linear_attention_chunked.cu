@@ -27,12 +27,16 @@
 // one long sequence still fills the GPU). Kernel 3: grid (chunks × dv / BV, batch × HV), 128 threads: a chunk's
 // column tiles run side by side and share its q and P through L2.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <type_traits>
 
 #include "chunk_scan.cuh"
 #include "device_sms.cuh"
 #include "elem.cuh"
+#include "linear_attention_fused_wgmma.h"
 #include "lmscope_kernels/op_profile.h"
 #include "mma_bf16.cuh"
 
@@ -290,6 +294,15 @@ __global__ void __launch_bounds__(kPrepThreads) la_prepare_kernel(LinearAttentio
   }
 }
 
+// The walks' per-chunk factors (decays, row scales) come with the chunk's tiles by cp.async: a plain load into shared
+// memory stalls its warps for a DRAM round trip at every step, and the step's barrier then stalls the rest.
+// N floats, 16-byte aligned at both ends (the workspace's arrays are).
+template <int N, int kThreadCount>
+__device__ __forceinline__ void copy_floats_async(float* dst, const float* src, int tid) {
+  static_assert(N % 4 == 0, "whole 16-byte pieces");
+  for (int i = tid; i < N / 4; i += kThreadCount) cp_async16(dst + 4 * i, src + 4 * i);
+}
+
 // ---------------------------------------------------------------- kernel 2: the state through the chunks
 template <int BK, int BV>
 constexpr std::size_t state_smem() {
@@ -336,14 +349,14 @@ __global__ void __launch_bounds__(kThreads) la_state_kernel(LinearAttentionChunk
         const bool valid = t0 + i < a.T;
         cp_async16_or_zero(kb + (buf * kC + i) * ldk + e, in.k + (valid ? t0 + i : 0) * in.q_stride + e0 + e, valid);
       }
-      for (int i = tid; i < kC; i += kThreads) fks[buf * kC + i] = w.fk[bh * w.Tp + t0 + i];
+      copy_floats_async<kC, kThreads>(fks + buf * kC, w.fk + bh * w.Tp + t0, tid);
     }
     for (int idx = tid; idx < kC * BV / 8; idx += kThreads) {
       const int i = idx / (BV / 8), d = idx % (BV / 8) * 8;
       const bool valid = t0 + i < a.T;
       cp_async16_or_zero(vb + (buf * kC + i) * ldv + d, in.v + (valid ? t0 + i : 0) * in.v_stride + d0 + d, valid);
     }
-    for (int e = tid; e < BK; e += kThreads) decs[buf * BK + e] = w.dec[(bh * w.NC + c) * DK + e0 + e];
+    copy_floats_async<BK, kThreads>(decs + buf * BK, w.dec + (bh * w.NC + c) * DK + e0, tid);
     cp_async_commit();
   };
 
@@ -468,12 +481,10 @@ __global__ void __launch_bounds__(kFusedThreads) la_fused_kernel(LinearAttention
       const int i = idx / (kC / 8), j = idx % (kC / 8) * 8;
       cp_async16(pb + (buf * kC + i) * ldp + j, w.P + (bh * w.Tp + t0 + i) * kC + j);
     }
-    for (int e = tid; e < DK; e += kFusedThreads) decs[buf * DK + e] = w.dec[(bh * w.NC + c) * DK + e];
+    copy_floats_async<DK, kFusedThreads>(decs + buf * DK, w.dec + (bh * w.NC + c) * DK, tid);
     if constexpr (!kMaterialized) {
-      for (int i = tid; i < kC; i += kFusedThreads) {
-        fqs[buf * kC + i] = w.fq[bh * w.Tp + t0 + i];
-        fks[buf * kC + i] = w.fk[bh * w.Tp + t0 + i];
-      }
+      copy_floats_async<kC, kFusedThreads>(fqs + buf * kC, w.fq + bh * w.Tp + t0, tid);
+      copy_floats_async<kC, kFusedThreads>(fks + buf * kC, w.fk + bh * w.Tp + t0, tid);
     }
     cp_async_commit();
   };
@@ -625,6 +636,30 @@ __global__ void __launch_bounds__(kThreads) la_output_kernel(LinearAttentionChun
 // cost the sequential state kernel more than the copies); with grouped heads (SSD) the raw q and k serve all of them.
 bool materialized(const LinearAttentionChunkedArgs& a) { return a.per_channel || a.HV == a.H; }
 
+// The kernel choice: LMSCOPE_LINEAR_ATTENTION_KERNEL at first use, set_linear_attention_chunked_kernel after.
+std::atomic<LinearAttentionKernel>& kernel_choice() {
+  static std::atomic<LinearAttentionKernel> choice{[] {
+    const char* e = std::getenv("LMSCOPE_LINEAR_ATTENTION_KERNEL");
+    if (e && std::strcmp(e, "mma") == 0) return LinearAttentionKernel::MmaSync;
+    if (e && std::strcmp(e, "wgmma") == 0) return LinearAttentionKernel::Wgmma;
+    return LinearAttentionKernel::Auto;
+  }()};
+  return choice;
+}
+
+// Whether the fused pass runs on the Hopper wgmma kernel for these arguments (ops.h says when).
+bool fused_wgmma(const LinearAttentionChunkedArgs& a) {
+#ifdef LMSCOPE_HAVE_WGMMA
+  if (kernel_choice().load() == LinearAttentionKernel::MmaSync || !materialized(a) || !linear_attention_fused_wgmma_supports(a))
+    return false;
+  if (a.state_pass == LinearAttentionChunkedArgs::StatePass::Segmented || (a.fused_cols != 0 && a.fused_cols != 64)) return false;
+  return current_device_is_sm90();
+#else
+  (void)a;
+  return false;
+#endif
+}
+
 template <typename K>
 void allow_smem(K* kernel, std::size_t bytes) {
   if (cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel), cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -680,6 +715,11 @@ void launch_state_output(const LinearAttentionChunkedArgs& a, const Work& w, cud
   if constexpr (DK >= kMinFusedDk) {
     if (w.fused_cols > 0) {
       OpTimer t("linear_attention_chunked: state + output");
+      if (kMaterialized && fused_wgmma(a)) {
+        linear_attention_fused_wgmma(a, LinearAttentionPrepared{w.Qg, w.Kd, w.P, w.dec, w.NC, w.Tp}, stream);
+        check_last_launch("linear_attention_chunked state + output (wgmma)");
+        return;
+      }
       with_cols_tile(w.fused_cols, [&](auto bv) { launch_fused<DK, bv.value, kMaterialized>(a, w, stream); });
       check_last_launch("linear_attention_chunked state + output");
       return;
@@ -744,6 +784,7 @@ using StatePass = LinearAttentionChunkedArgs::StatePass;
 // 128 the segmented pass won at 8×2048 (HGRN2-1.3B 504 against 517, Mamba2-1.3B 702 against 761).
 int fused_cols_tile(const LinearAttentionChunkedArgs& a) {
   if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return 0;
+  if (fused_wgmma(a)) return 64;
   const int widest = state_cols_tile(a.dv);
   if (a.state_pass == StatePass::Fused) {
     if (a.fused_cols != 0 && a.fused_cols != 32 && a.fused_cols != widest)
@@ -768,6 +809,8 @@ std::int64_t state_segments(const LinearAttentionChunkedArgs& a, std::int64_t NC
 }
 
 }  // namespace
+
+void set_linear_attention_chunked_kernel(LinearAttentionKernel kernel) { kernel_choice().store(kernel); }
 
 bool linear_attention_chunked_supported(std::int64_t dk, std::int64_t dv) {
   return (dk == 16 || dk == 32 || dk == 64 || dk == 128 || dk == 256) && dv >= kMinDv && dv % kMinDv == 0;

@@ -1471,7 +1471,8 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedTensorCores) {
 }
 
 // Each way the chunked kernels take the state through the chunks, called directly (the backend picks by shape, and
-// the op tests' shapes are too small for most): the fused state + output kernel, and the three-kernel form with the
+// the op tests' shapes are too small for most): the fused state + output kernel (mma.sync, and on an H200 the wgmma
+// kernel for dk 256 with 64-column tiles), and the three-kernel form with the
 // state pass cut into 1 (no split), 2, 3, 5 (a short last segment) and 12 (one chunk each) segments walked in
 // parallel and then joined. For a decay per key channel (GLA), per head (RetNet-like: q and k materialised; dk 256
 // with dv 96: the narrow column tile) and SSD's grouped heads (raw q and k scaled as used, D), two sequences with
@@ -1487,8 +1488,13 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedStatePasses) {
     std::int64_t H, HV, dk, dv;
     bool per_channel, ssd;
   };
+  struct KernelsBack {  // the default choice back however the test ends
+    ~KernelsBack() { cuda::set_linear_attention_chunked_kernel(cuda::LinearAttentionKernel::Auto); }
+  } kernels_back;
   for (const Case c : {Case{"per channel", 2, 2, 64, 64, true, false}, Case{"per head", 2, 2, 128, 64, false, false},
-                       Case{"per head dk 256", 1, 1, 256, 96, false, false}, Case{"ssd groups", 1, 3, 128, 64, false, true}}) {
+                       Case{"per head dk 256", 1, 1, 256, 96, false, false}, Case{"ssd groups", 1, 3, 128, 64, false, true},
+                       Case{"per head dk 256 dv 128", 2, 2, 256, 128, false, false},
+                       Case{"per channel dk 256 dv 128", 2, 2, 256, 128, true, false}}) {
     SCOPED_TRACE(c.name);
     const float scale = c.ssd ? 1.0f : static_cast<float>(1.0 / std::sqrt(double(c.dk)));
     const LinearAttentionShape shape{c.H, c.HV, c.dk, c.dv, scale};
@@ -1519,12 +1525,15 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedStatePasses) {
                                     gc.slice_rows(b * T, T), shape, 64, st, ob);
     }
     using Pass = cuda::LinearAttentionChunkedArgs::StatePass;
-    // -32: fused with 32-column tiles (the batch-1 form where dv allows 64); 0: fused, widest tile; n: n segments
-    for (const std::int64_t segments : {-32, 0, 1, 2, 3, 5, 12}) {
+    // -32: fused with 32-column tiles (the batch-1 form where dv allows 64); 0: fused, widest tile (on an H200 the
+    // wgmma kernel where it applies: dk 256, dv 128); -1: fused on the mma.sync kernel; n: n segments
+    for (const std::int64_t segments : {-32, 0, -1, 1, 2, 3, 5, 12}) {
       const std::string pass = segments == -32 ? std::string("fused, 32 columns")
                                : segments == 0 ? std::string("fused")
-                                               : std::to_string(segments) + " segments";
+                               : segments == -1 ? std::string("fused, mma.sync")
+                                                : std::to_string(segments) + " segments";
       SCOPED_TRACE(pass);
+      cuda::set_linear_attention_chunked_kernel(segments == -1 ? cuda::LinearAttentionKernel::MmaSync : cuda::LinearAttentionKernel::Auto);
       Tensor og = output_bf({rows, c.HV * c.dv}).second, sg = bf_->alloc(DType::F32, {batch * c.HV, c.dk, c.dv});
       bf_->upload(init, sg);
       cuda::LinearAttentionChunkedArgs a{};

@@ -1,6 +1,7 @@
 // Device micro-benchmark (tools/device/la-passes/run.sh; not a test): the chunked linear attention at the 1.3B
 // families' shapes (RetNet, GLA, HGRN2, Mamba2's SSD), one layer's prepare + state + output, with the automatic
-// choice of state pass and each pass forced (fused with 64- or 32-column tiles, segmented into 1, 2, 4, 8): the
+// choice of state pass (with every kernel, then mma.sync only) and each pass forced (fused on the wgmma kernel, fused
+// on mma.sync with 64- or 32-column tiles, segmented into 1, 2, 4, 8): the
 // numbers behind fused_cols_tile's and state_segments' rules. Zeroed inputs and a constant decay (the kernels' time
 // does not depend on the values).
 #include <cstdint>
@@ -10,7 +11,8 @@
 #include "../device_bench.cuh"
 
 using Args = lmscope::cuda::LinearAttentionChunkedArgs;
-struct Pass { const char* what; Args::StatePass pass; int segs, cols; };
+using Kernel = lmscope::cuda::LinearAttentionKernel;
+struct Pass { const char* what; Args::StatePass pass; int segs, cols; Kernel kernel; };
 
 
 struct Shape { const char* what; std::int64_t H, HV, dk, dv; bool per_channel, ssd; };
@@ -44,13 +46,19 @@ int main() {
     };
     for (std::int64_t batch : {1, 8}) {
       std::printf("== %s, %lld x %lld: prepare + state + output, us per layer (auto, then each pass forced)\n", sh.what, (long long)batch, (long long)(N / batch));
-      const Pass passes[] = {{"auto", Args::StatePass::Auto, 0, 0},      {"fused 64 cols", Args::StatePass::Fused, 0, 64},
-                             {"fused 32 cols", Args::StatePass::Fused, 0, 32}, {"segmented 1", Args::StatePass::Segmented, 1, 0},
-                             {"segmented 2", Args::StatePass::Segmented, 2, 0}, {"segmented 4", Args::StatePass::Segmented, 4, 0},
-                             {"segmented 8", Args::StatePass::Segmented, 8, 0}};
+      const Pass passes[] = {{"auto", Args::StatePass::Auto, 0, 0, Kernel::Auto},
+                             {"auto, mma", Args::StatePass::Auto, 0, 0, Kernel::MmaSync},
+                             {"fused wgmma", Args::StatePass::Fused, 0, 64, Kernel::Wgmma},
+                             {"fused 64 cols", Args::StatePass::Fused, 0, 64, Kernel::MmaSync},
+                             {"fused 32 cols", Args::StatePass::Fused, 0, 32, Kernel::MmaSync},
+                             {"segmented 1", Args::StatePass::Segmented, 1, 0, Kernel::Auto},
+                             {"segmented 2", Args::StatePass::Segmented, 2, 0, Kernel::Auto},
+                             {"segmented 4", Args::StatePass::Segmented, 4, 0, Kernel::Auto},
+                             {"segmented 8", Args::StatePass::Segmented, 8, 0, Kernel::Auto}};
       for (const Pass& pp : passes) {
         if (pp.cols == 64 && dv % 64 != 0) continue;
         Args a = args(batch);
+        lmscope::cuda::set_linear_attention_chunked_kernel(pp.kernel);
         a.state_pass = pp.pass; a.state_segments = pp.segs; a.fused_cols = pp.cols;
         if (lmscope::cuda::linear_attention_chunked_workspace_bytes(a) > kWorkspace) {
           std::printf("  %-14s workspace over %lld bytes\n", pp.what, (long long)kWorkspace);
