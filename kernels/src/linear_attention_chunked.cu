@@ -12,10 +12,11 @@
 // state (the first from the given one): the walk yields local states H'_c and each segment's end state E_s; a short
 // pass joins them, R_0 = 0, R_{s+1} = diag(Π dec over segment s) R_s + E_s, and kernel 3 uses
 // H_c = H'_c + diag(Π dec from the segment's start to c) R_s — the recurrence is linear in S, so this is exact.
-// At dk 256, when the batch's heads alone fill the GPU with 64-column tiles, kernels 2 and 3 are one instead (fused):
+// At dk ≥ 128, when the batch's heads alone fill the GPU with 64-column tiles, kernels 2 and 3 are one instead (fused):
 // a CTA per column tile of a head keeps its [dk, BV] state in registers, walks the chunks and writes each chunk's
 // outputs on the way, so H_c never goes through memory (the three-kernel form writes it and reads it back: 2 × 537 MB
-// per layer for RetNet-1.3B at 8×2048).
+// per layer for RetNet-1.3B at 8×2048). On Hopper, dk 256 always takes the fused pass on warpgroup tensor cores
+// (linear_attention_fused_wgmma.cu), which also wins at batch 1 (fused_cols_tile has the numbers).
 // No exponent is positive, so nothing overflows however strong the decay. Per channel, P's 16 × 16 blocks below the
 // diagonal are products of q_i e^{G_i − G_r} and k_j e^{G_r − G_j} with r the last row of j's block (both factors
 // ≤ 1: fla's sub-chunk scheme), and the blocks on the diagonal are summed element by element in fp32. Per head, P is
@@ -642,17 +643,22 @@ std::atomic<LinearAttentionKernel>& kernel_choice() {
     const char* e = std::getenv("LMSCOPE_LINEAR_ATTENTION_KERNEL");
     if (e && std::strcmp(e, "mma") == 0) return LinearAttentionKernel::MmaSync;
     if (e && std::strcmp(e, "wgmma") == 0) return LinearAttentionKernel::Wgmma;
+    if (e && std::strcmp(e, "wgmma-pair") == 0) return LinearAttentionKernel::WgmmaPair;
     return LinearAttentionKernel::Auto;
   }()};
   return choice;
 }
 
-// Whether the fused pass runs on the Hopper wgmma kernel for these arguments (ops.h says when).
+// Whether the fused pass runs on the Hopper wgmma kernel for these arguments (ops.h says when). Auto leaves grids of
+// fewer column tiles than a quarter of the SMs to the mma.sync segmented pass: at batch 1 the wgmma walk costs ~2 µs
+// per chunk whatever the grid, the segmented pass's time grows with the heads — H200, µs per layer: RetNet-1.3B
+// (64 tiles) wgmma pairs 615 against 867 segmented; GLA-1.3B (32 tiles) 712 against 657.
 bool fused_wgmma(const LinearAttentionChunkedArgs& a) {
 #ifdef LMSCOPE_HAVE_WGMMA
-  if (kernel_choice().load() == LinearAttentionKernel::MmaSync || !materialized(a) || !linear_attention_fused_wgmma_supports(a))
-    return false;
+  const LinearAttentionKernel choice = kernel_choice().load();
+  if (choice == LinearAttentionKernel::MmaSync || !materialized(a) || !linear_attention_fused_wgmma_supports(a)) return false;
   if (a.state_pass == LinearAttentionChunkedArgs::StatePass::Segmented || (a.fused_cols != 0 && a.fused_cols != 64)) return false;
+  if (choice == LinearAttentionKernel::Auto && 4 * (a.dv / 64) * a.batch * a.HV < current_device_sms()) return false;
   return current_device_is_sm90();
 #else
   (void)a;
@@ -716,7 +722,10 @@ void launch_state_output(const LinearAttentionChunkedArgs& a, const Work& w, cud
     if (w.fused_cols > 0) {
       OpTimer t("linear_attention_chunked: state + output");
       if (kMaterialized && fused_wgmma(a)) {
-        linear_attention_fused_wgmma(a, LinearAttentionPrepared{w.Qg, w.Kd, w.P, w.dec, w.NC, w.Tp}, stream);
+        const LinearAttentionKernel choice = kernel_choice().load();
+        const bool pair = choice == LinearAttentionKernel::WgmmaPair ||
+                          (choice == LinearAttentionKernel::Auto && (a.dv / 64) * a.batch * a.HV < current_device_sms());
+        linear_attention_fused_wgmma(a, LinearAttentionPrepared{w.Qg, w.Kd, w.P, w.dec, w.NC, w.Tp}, pair, stream);
         check_last_launch("linear_attention_chunked state + output (wgmma)");
         return;
       }
@@ -768,20 +777,22 @@ void launch_chunked(const LinearAttentionChunkedArgs& a, const Work& w, cudaStre
 }
 
 // The segments of the state pass: as many as fill the SMs (four state CTAs fit on one), at least kMinSegmentChunks
-// chunks each (the join and the output's correction cost more than they save below that) — and none when the grid
-// already puts two state CTAs on (15/16 of) the SMs: the output's correction reads a [dk, BV] float32 state per CTA,
-// which at dk 256 outweighs the shorter walk (RetNet-1.3B 1×16384, 256 state CTAs: 983 µs per layer unsplit, 1130
-// in 2 segments; GLA-1.3B, 128 state CTAs: 798 unsplit, 742 in 4).
+// chunks each (the join and the output's correction cost more than they save below that) — and none at dk 256 or
+// when the grid already puts two state CTAs on (15/16 of) the SMs: the output's correction reads a [dk, BV] float32
+// state per CTA, which at dk 256 outweighs the shorter walk. H200, µs per layer (tools/device/la-passes, thirteenth
+// session, with the decays by cp.async): GLA-1.3B 1×16384, 128 state CTAs: 656 unsplit, 703 in 2 segments, 718 in 4;
+// HGRN2-1.3B (dk 128, 64 CTAs): 668 unsplit, 607 in 4; Mamba2-1.3B (dk 128, 128 CTAs): 874 unsplit, 767 in 2.
 constexpr std::int64_t kStateCtasPerSm = 4, kMinSegmentChunks = 8;
 
 using StatePass = LinearAttentionChunkedArgs::StatePass;
 
 // The fused pass's column tile, or 0 for the segmented pass. Its grid is a CTA per column tile and head, one CTA per
-// SM (shared memory), and each CTA walks all the chunks. Fused only at dk 256 with 64-column tiles filling a wave:
-// per layer on the H200 (prepare + state + output, tools/device/la-passes), RetNet-1.3B
-// 8×2048 fused 773 µs against 815 segmented, GLA-1.3B 511 against 535; but with 32-column tiles RetNet-1.3B
-// 1×16384 1136 against 983 (each CTA reloads the head's whole q and k per chunk for half the columns), and at dk
-// 128 the segmented pass won at 8×2048 (HGRN2-1.3B 504 against 517, Mamba2-1.3B 702 against 761).
+// SM (shared memory), and each CTA walks all the chunks. On an H200 the wgmma kernel (fused_wgmma) takes the shapes
+// it supports: RetNet-1.3B 1×16384 615 µs per layer in CTA pairs (742 in one CTA per tile) against 867 for the best
+// mma.sync pass, 8×2048 426 (one CTA per tile; pairs 635) against 620; otherwise fused only at dk ≥ 128 with 64-column tiles filling a wave: HGRN2-1.3B 8×2048 454
+// against 485 segmented, Mamba2-1.3B 604 against 638 (thirteenth session; before the decays came by cp.async the
+// segmented pass won at dk 128), but with 32-column tiles RetNet-1.3B 1×16384 824 against 866 and GLA 931 against
+// 656 (each CTA reloads the head's whole q and k per chunk for half the columns).
 int fused_cols_tile(const LinearAttentionChunkedArgs& a) {
   if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return 0;
   if (fused_wgmma(a)) return 64;
@@ -792,7 +803,7 @@ int fused_cols_tile(const LinearAttentionChunkedArgs& a) {
     return a.fused_cols != 0 ? static_cast<int>(a.fused_cols) : widest;
   }
   const std::int64_t grid = (a.dv / widest) * a.batch * a.HV;
-  return a.dk >= 256 && widest == 64 && grid >= current_device_sms() ? widest : 0;
+  return a.dk >= 128 && widest == 64 && grid >= current_device_sms() ? widest : 0;
 }
 
 std::int64_t state_segments(const LinearAttentionChunkedArgs& a, std::int64_t NC) {
@@ -801,7 +812,7 @@ std::int64_t state_segments(const LinearAttentionChunkedArgs& a, std::int64_t NC
   if (want <= 0) {
     const std::int64_t ctas = (a.dv / state_cols_tile(a.dv)) * (a.dk / state_rows_tile(a.dk)) * a.batch * a.HV;
     const std::int64_t sms = current_device_sms(), slots = kStateCtasPerSm * sms;
-    want = 16 * ctas >= 2 * 15 * sms ? 1 : std::min(slots / ctas, NC / kMinSegmentChunks);
+    want = a.dk >= 256 || 16 * ctas >= 2 * 15 * sms ? 1 : std::min(slots / ctas, NC / kMinSegmentChunks);
   }
   want = std::max<std::int64_t>(1, std::min(want, NC));
   const std::int64_t L = (NC + want - 1) / want;

@@ -18,6 +18,10 @@
 // warpgroups run the same instructions (no product under a branch: ptxas serialises wgmma it cannot prove uniform).
 // Shared memory: 2 × (2 × dk + 128) × 128 bytes of tiles, the H_c tile, decays and O's half = 210 KiB at dk 256 (one
 // CTA per SM).
+// Pair form, for grids that would leave SMs idle (RetNet-1.3B at batch 1: 64 tiles on 132 SMs): the two warpgroups
+// become the two CTAs of a cluster on two SMs, each loading only its half of Qg and Kd (146 KiB), the halves of O
+// added through distributed shared memory — twice the tensor cores per tile for one cluster barrier per chunk.
+#include <cooperative_groups.h>
 #include <stdexcept>
 #include <string>
 
@@ -30,24 +34,27 @@ namespace lmscope::cuda {
 namespace {
 
 using namespace mma;
+namespace cg = cooperative_groups;
 
 constexpr int kC = 64;             // chunk length (linear_attention_chunked.cu's)
 constexpr int kBV = 64;            // state columns per CTA
-constexpr int kThreads = 256;      // two warpgroups
 constexpr int kPanel = kC * 128;   // a swizzled [64 rows][64 bf16] panel, 8 KiB
 
-// Shared-memory layout, byte offsets from a 1024-byte-aligned base (the swizzle repeats every 1024 bytes).
-template <int DK>
+// Shared-memory layout, byte offsets from a 1024-byte-aligned base (the swizzle repeats every 1024 bytes). A CTA holds
+// all of dk (both warpgroups) or, in the pair form, its half.
+template <int DK, bool kPair>
 struct Layout {
-  static constexpr int kTileQK = (DK / 64) * kPanel;  // a chunk's Qg or Kd: DK / 64 panels
-  static constexpr int kQ = 0;                        // [2] Qg tiles
-  static constexpr int kK = kQ + 2 * kTileQK;         // [2] Kd tiles
-  static constexpr int kV = kK + 2 * kTileQK;         // [2] V tiles (one panel)
-  static constexpr int kP = kV + 2 * kPanel;          // [2] P tiles (one panel)
-  static constexpr int kH = kP + 2 * kPanel;          // H_c transposed: DK / 64 panels of [64 dv][64 dk]
-  static constexpr int kDec = kH + (DK / 64) * kPanel;  // [2][DK] floats
-  static constexpr int kRed = kDec + 2 * DK * 4;     // [32][128] floats: warpgroup 1's half of O
-  static constexpr int kBytes = kRed + 32 * 128 * 4;
+  static constexpr int kPanels = kPair ? DK / 128 : DK / 64;  // 64-column panels of dk held here
+  static constexpr int kTileQK = kPanels * kPanel;            // a chunk's Qg or Kd
+  static constexpr int kQ = 0;                                // [2] Qg tiles
+  static constexpr int kK = kQ + 2 * kTileQK;                 // [2] Kd tiles
+  static constexpr int kV = kK + 2 * kTileQK;                 // [2] V tiles (one panel)
+  static constexpr int kP = kV + 2 * kPanel;                  // [2] P tiles (one panel)
+  static constexpr int kH = kP + 2 * kPanel;                  // H_c transposed: panels of [64 dv][64 dk]
+  static constexpr int kDec = kH + kPanels * kPanel;          // [2][DK] floats
+  static constexpr int kRed = kDec + 2 * DK * 4;              // [1 or 2][32][128] floats: the second half of O
+  static constexpr int kRedBuffers = kPair ? 2 : 1;           // pair: written remotely, one per chunk parity
+  static constexpr int kBytes = kRed + kRedBuffers * 32 * 128 * 4;
 };
 
 // Byte offset of 16-byte chunk `chunk` of `row` in a 64-row tile stored as swizzled 64-column panels.
@@ -64,36 +71,42 @@ __device__ __forceinline__ void stmatrix_x4(void* p, unsigned r0, unsigned r1, u
 
 __device__ __forceinline__ void opaque(std::uint64_t& x) { asm volatile("" : "+l"(x)); }
 
-template <int DK>
-__global__ void __launch_bounds__(kThreads, 1) la_fused_wgmma_kernel(LinearAttentionChunkedArgs a, LinearAttentionPrepared w) {
-  using L = Layout<DK>;
+template <int DK, bool kPair>
+__device__ __forceinline__ void la_fused_wgmma(const LinearAttentionChunkedArgs& a, const LinearAttentionPrepared& w) {
+  using L = Layout<DK, kPair>;
+  constexpr int kThreads = kPair ? 128 : 256;
   constexpr int kPanels = DK / 128;  // of S per warpgroup
   extern __shared__ unsigned char smem_raw[];
   unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<std::uintptr_t>(smem_raw) + 1023) & ~std::uintptr_t{1023});
   unsigned char* h_s = base + L::kH;
   float* dec_s = reinterpret_cast<float*>(base + L::kDec);
 
-  const int tid = threadIdx.x, wg = tid / 128, warp = (tid / 32) % 4, lane = tid % 32, g = lane / 4, t4 = lane % 4;
-  const int p0 = wg * kPanels;  // this warpgroup's first panel of S's dk
+  // wg: which half of dk (and of each sum of O) this warpgroup takes — its index in the CTA, or its CTA's in the pair
+  const int tid = threadIdx.x, warp = (tid / 32) % 4, lane = tid % 32, g = lane / 4, t4 = lane % 4;
+  const int wg = kPair ? static_cast<int>(cg::this_cluster().block_rank()) : tid / 128;
+  const int p0 = wg * kPanels;               // this warpgroup's first panel of S's dk
+  const int pl0 = kPair ? 0 : p0;            // the same panel in this CTA's tiles
+  const int col0 = kPair ? wg * DK / 2 : 0;  // the first column of dk this CTA loads
   const std::int64_t bh = blockIdx.y, b = bh / a.HV, hv = bh % a.HV, dv = a.dv;
-  const int d0 = blockIdx.x * kBV;
+  const int d0 = static_cast<int>(kPair ? blockIdx.x / 2 : blockIdx.x) * kBV;
   const std::int64_t v_stride = a.HV * dv;
   const bf16* v_in = static_cast<const bf16*>(a.v) + b * a.T * v_stride + hv * dv + d0;
   bf16* out = static_cast<bf16*>(a.out) + b * a.T * v_stride + hv * dv + d0;
-  const bf16* Qg = static_cast<const bf16*>(w.Qg) + bh * w.Tp * DK;
-  const bf16* Kd = static_cast<const bf16*>(w.Kd) + bh * w.Tp * DK;
+  const bf16* Qg = static_cast<const bf16*>(w.Qg) + bh * w.Tp * DK + col0;
+  const bf16* Kd = static_cast<const bf16*>(w.Kd) + bh * w.Tp * DK + col0;
   const bf16* P = static_cast<const bf16*>(w.P) + bh * w.Tp * kC;
   const float* dec = w.dec + bh * w.NC * DK;
 
   // The copies of a chunk, written so each thread's addresses are one base plus constants (loop-invariant 64-bit
   // addresses per unrolled copy would otherwise take registers the accumulators need). Qg / Kd: thread t copies the
-  // 16-byte chunk t % (DK / 8) of rows t / (DK / 8) + kRowStep i; V / P: chunk t % 8 of rows t / 8 + 32 i.
-  constexpr int kRowStep = kThreads / (DK / 8);
-  static_assert(kThreads % (DK / 8) == 0 && kRowStep % 8 == 0 && kC % kRowStep == 0, "whole swizzle groups per step");
-  const int qk_chunk = tid % (DK / 8), qk_row = tid / (DK / 8);
+  // 16-byte chunk t % kRowChunks of rows t / kRowChunks + kRowStep i; V / P: chunk t % 8 of rows t / 8 + kThreads / 8 i.
+  constexpr int kRowChunks = L::kPanels * 8, kRowStep = kThreads / kRowChunks, kVpStep = kThreads / 8;
+  static_assert(kThreads % kRowChunks == 0 && kRowStep % 8 == 0 && kC % kRowStep == 0 && kVpStep % 8 == 0,
+                "whole swizzle groups per step");
+  const int qk_chunk = tid % kRowChunks, qk_row = tid / kRowChunks;
   const int qk_smem = tile_chunk(qk_row, qk_chunk);  // + kRowStep / 8 × 1024 bytes per step (whole swizzle groups)
   const int vp_chunk = tid % 8, vp_row = tid / 8;
-  const int vp_smem = wgmma::swizzled_chunk(vp_row, vp_chunk);  // + 4096 bytes per 32 rows
+  const int vp_smem = wgmma::swizzled_chunk(vp_row, vp_chunk);  // + kVpStep / 8 × 1024 bytes per step
   auto prefetch = [&](std::int64_t c, int buf) {
     const std::int64_t t0 = c * kC;
     unsigned char* q_s = base + L::kQ + buf * L::kTileQK + qk_smem;
@@ -109,10 +122,10 @@ __global__ void __launch_bounds__(kThreads, 1) la_fused_wgmma_kernel(LinearAtten
     unsigned char* p_s = base + L::kP + buf * kPanel + vp_smem;
     const bf16* pc = P + (t0 + vp_row) * kC + vp_chunk * 8;
 #pragma unroll
-    for (int i = 0; i < kC / 32; ++i) {
-      const std::int64_t t = t0 + vp_row + 32 * i;
-      cp_async16_or_zero(v_s + i * 4096, v_in + (t < a.T ? t : 0) * v_stride + vp_chunk * 8, t < a.T);
-      cp_async16(p_s + i * 4096, pc + i * 32 * kC);
+    for (int i = 0; i < kC / kVpStep; ++i) {
+      const std::int64_t t = t0 + vp_row + kVpStep * i;
+      cp_async16_or_zero(v_s + i * (kVpStep / 8) * 1024, v_in + (t < a.T ? t : 0) * v_stride + vp_chunk * 8, t < a.T);
+      cp_async16(p_s + i * (kVpStep / 8) * 1024, pc + i * kVpStep * kC);
     }
     if (tid < DK / 4) cp_async16(dec_s + buf * DK + 4 * tid, dec + c * DK + 4 * tid);
     cp_async_commit();
@@ -130,6 +143,7 @@ __global__ void __launch_bounds__(kThreads, 1) la_fused_wgmma_kernel(LinearAtten
       s[p][i] = S[e * dv + d0 + d];
     }
 
+  if constexpr (kPair) cg::this_cluster().sync();  // both CTAs running before one writes the other's memory
   prefetch(0, 0);
   for (std::int64_t c = 0; c < w.NC; ++c) {
     const int buf = static_cast<int>(c & 1);
@@ -148,7 +162,7 @@ __global__ void __launch_bounds__(kThreads, 1) la_fused_wgmma_kernel(LinearAtten
       for (int p = 0; p < kPanels; ++p)
 #pragma unroll
         for (int jp = 0; jp < 4; ++jp)
-          stmatrix_x4(h_s + (p0 + p) * kPanel + wgmma::swizzled_chunk(row, 2 * jp + q / 2), pack_bf16(s[p][8 * jp], s[p][8 * jp + 1]),
+          stmatrix_x4(h_s + (pl0 + p) * kPanel + wgmma::swizzled_chunk(row, 2 * jp + q / 2), pack_bf16(s[p][8 * jp], s[p][8 * jp + 1]),
                       pack_bf16(s[p][8 * jp + 2], s[p][8 * jp + 3]), pack_bf16(s[p][8 * jp + 4], s[p][8 * jp + 5]),
                       pack_bf16(s[p][8 * jp + 6], s[p][8 * jp + 7]));
     }
@@ -182,7 +196,7 @@ __global__ void __launch_bounds__(kThreads, 1) la_fused_wgmma_kernel(LinearAtten
     wgmma::fence();
 #pragma unroll
     for (int k = 0; k < DK / 32; ++k) {
-      const int kk = wg * (DK / 32) + k, off = ((kk / 4) * kPanel + (kk % 4) * 32) >> 4;
+      const int kk = 4 * pl0 + k, off = ((kk / 4) * kPanel + (kk % 4) * 32) >> 4;
       wgmma::wgmma_m64n64k16_ss<0>(o, dq + off, dh + off, k > 0);
     }
 #pragma unroll
@@ -195,18 +209,24 @@ __global__ void __launch_bounds__(kThreads, 1) la_fused_wgmma_kernel(LinearAtten
     for (int kk = 0; kk < kC / 16; ++kk)
 #pragma unroll
       for (int p = 0; p < kPanels; ++p)
-        wgmma::wgmma_m64n64k16_rs<1>(s[p], vf[kk], dk + (((p0 + p) * kPanel + kk * 2048) >> 4), 1);
+        wgmma::wgmma_m64n64k16_rs<1>(s[p], vf[kk], dk + (((pl0 + p) * kPanel + kk * 2048) >> 4), 1);
     wgmma::commit();
 
     wgmma::wait<1>();  // O's group is done (groups complete in order)
     wgmma::fence_operands(o);
-    // Warpgroup 1's half of O to warpgroup 0 (same accumulator layout: thread r of each holds the same elements).
-    float* red = reinterpret_cast<float*>(base + L::kRed);
+    // Warpgroup 1's half of O to warpgroup 0 (same accumulator layout: thread r of each holds the same elements); in
+    // the pair form into the other CTA's buffer for this chunk's parity (the next chunk's barrier keeps the one it
+    // is reading from being overwritten).
+    float* red = reinterpret_cast<float*>(base + L::kRed) + (kPair ? (c & 1) * 32 * 128 : 0);
     if (wg == 1) {
+      float* to = kPair ? cg::this_cluster().map_shared_rank(red, 0) : red;
 #pragma unroll
-      for (int i = 0; i < 32; ++i) red[i * 128 + tid % 128] = o[i];
+      for (int i = 0; i < 32; ++i) to[i * 128 + tid % 128] = o[i];
     }
-    __syncthreads();
+    if constexpr (kPair)
+      cg::this_cluster().sync();
+    else
+      __syncthreads();
     if (wg == 0) {
 #pragma unroll
       for (int i = 0; i < 32; ++i) o[i] += red[i * 128 + tid];
@@ -237,18 +257,37 @@ __global__ void __launch_bounds__(kThreads, 1) la_fused_wgmma_kernel(LinearAtten
 }
 
 template <int DK>
-void launch(const LinearAttentionChunkedArgs& a, const LinearAttentionPrepared& w, cudaStream_t stream) {
-  constexpr std::size_t smem = Layout<DK>::kBytes + 1024;
-  static bool configured = false;  // the attribute only needs setting once
-  if (!configured) {
-    const cudaError_t e = cudaFuncSetAttribute(la_fused_wgmma_kernel<DK>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                               static_cast<int>(smem));
-    if (e != cudaSuccess)
-      throw std::runtime_error(std::string("linear_attention_chunked (wgmma): shared memory limit: ") + cudaGetErrorString(e));
-    configured = true;
+__global__ void __launch_bounds__(256, 1) la_fused_wgmma_kernel(LinearAttentionChunkedArgs a, LinearAttentionPrepared w) {
+  la_fused_wgmma<DK, false>(a, w);
+}
+
+template <int DK>
+__global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(128, 1)
+    la_fused_wgmma_pair_kernel(LinearAttentionChunkedArgs a, LinearAttentionPrepared w) {
+  la_fused_wgmma<DK, true>(a, w);
+}
+
+template <typename K>
+void allow_smem(K* kernel, std::size_t bytes) {
+  const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+  if (e != cudaSuccess)
+    throw std::runtime_error(std::string("linear_attention_chunked (wgmma): shared memory limit: ") + cudaGetErrorString(e));
+}
+
+template <int DK>
+void launch(const LinearAttentionChunkedArgs& a, const LinearAttentionPrepared& w, bool pair, cudaStream_t stream) {
+  const dim3 grid(static_cast<unsigned>(a.dv / kBV * (pair ? 2 : 1)), static_cast<unsigned>(a.batch * a.HV));
+  if (pair) {
+    constexpr std::size_t smem = Layout<DK, true>::kBytes + 1024;
+    static const bool configured = (allow_smem(la_fused_wgmma_pair_kernel<DK>, smem), true);  // once
+    (void)configured;
+    la_fused_wgmma_pair_kernel<DK><<<grid, 128, smem, stream>>>(a, w);
+  } else {
+    constexpr std::size_t smem = Layout<DK, false>::kBytes + 1024;
+    static const bool configured = (allow_smem(la_fused_wgmma_kernel<DK>, smem), true);
+    (void)configured;
+    la_fused_wgmma_kernel<DK><<<grid, 256, smem, stream>>>(a, w);
   }
-  la_fused_wgmma_kernel<DK><<<dim3(static_cast<unsigned>(a.dv / kBV), static_cast<unsigned>(a.batch * a.HV)), kThreads,
-                              smem, stream>>>(a, w);
 }
 
 }  // namespace
@@ -257,11 +296,12 @@ bool linear_attention_fused_wgmma_supports(const LinearAttentionChunkedArgs& a) 
   return a.dk == 256 && a.dv % kBV == 0 && a.D == nullptr && a.A_log == nullptr;
 }
 
-void linear_attention_fused_wgmma(const LinearAttentionChunkedArgs& a, const LinearAttentionPrepared& w, cudaStream_t stream) {
+void linear_attention_fused_wgmma(const LinearAttentionChunkedArgs& a, const LinearAttentionPrepared& w, bool pair,
+                                  cudaStream_t stream) {
   if (!linear_attention_fused_wgmma_supports(a))
     throw std::runtime_error("linear_attention_chunked (wgmma): head dims " + std::to_string(a.dk) + " x " +
                              std::to_string(a.dv) + " not supported");
-  launch<256>(a, w, stream);
+  launch<256>(a, w, pair, stream);
 }
 
 }  // namespace lmscope::cuda

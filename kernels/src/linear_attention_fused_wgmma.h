@@ -20,7 +20,9 @@ struct LinearAttentionPrepared {
 // What the kernel is built for: dk 256 (RetNet / GLA at 1.3B), dv a multiple of 64, no SSD (its skip term and dt);
 // the caller also needs q and k materialised (Qg, Kd).
 bool linear_attention_fused_wgmma_supports(const LinearAttentionChunkedArgs& a);
-// Same contract as the fused pass of linear_attention_chunked_bf16 (checks done by the caller); launches only.
-void linear_attention_fused_wgmma(const LinearAttentionChunkedArgs& a, const LinearAttentionPrepared& w, cudaStream_t stream);
+// Same contract as the fused pass of linear_attention_chunked_bf16 (checks done by the caller); launches only. pair:
+// each column tile on a cluster of two CTAs (for grids of fewer tiles than SMs).
+void linear_attention_fused_wgmma(const LinearAttentionChunkedArgs& a, const LinearAttentionPrepared& w, bool pair,
+                                  cudaStream_t stream);
 
 }  // namespace lmscope::cuda

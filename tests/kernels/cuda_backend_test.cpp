@@ -1472,7 +1472,7 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedTensorCores) {
 
 // Each way the chunked kernels take the state through the chunks, called directly (the backend picks by shape, and
 // the op tests' shapes are too small for most): the fused state + output kernel (mma.sync, and on an H200 the wgmma
-// kernel for dk 256 with 64-column tiles), and the three-kernel form with the
+// kernel for dk 256 with 64-column tiles, in both its forms), and the three-kernel form with the
 // state pass cut into 1 (no split), 2, 3, 5 (a short last segment) and 12 (one chunk each) segments walked in
 // parallel and then joined. For a decay per key channel (GLA), per head (RetNet-like: q and k materialised; dk 256
 // with dv 96: the narrow column tile) and SSD's grouped heads (raw q and k scaled as used, D), two sequences with
@@ -1525,15 +1525,21 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedStatePasses) {
                                     gc.slice_rows(b * T, T), shape, 64, st, ob);
     }
     using Pass = cuda::LinearAttentionChunkedArgs::StatePass;
-    // -32: fused with 32-column tiles (the batch-1 form where dv allows 64); 0: fused, widest tile (on an H200 the
-    // wgmma kernel where it applies: dk 256, dv 128); -1: fused on the mma.sync kernel; n: n segments
-    for (const std::int64_t segments : {-32, 0, -1, 1, 2, 3, 5, 12}) {
+    // -32: fused with 32-column tiles (the batch-1 form where dv allows 64); 0: fused, widest tile, the kernel Auto
+    // picks (mma.sync for grids this small); -1: fused on the mma.sync kernel; -2 / -3: the wgmma kernel with one CTA
+    // / a cluster pair per tile (on an H200 where it applies — dk 256, dv 128 —, else mma.sync); n: n segments
+    for (const std::int64_t segments : {-32, 0, -1, -2, -3, 1, 2, 3, 5, 12}) {
       const std::string pass = segments == -32 ? std::string("fused, 32 columns")
                                : segments == 0 ? std::string("fused")
                                : segments == -1 ? std::string("fused, mma.sync")
+                               : segments == -2 ? std::string("fused, wgmma one CTA per tile")
+                               : segments == -3 ? std::string("fused, wgmma CTA pairs")
                                                 : std::to_string(segments) + " segments";
       SCOPED_TRACE(pass);
-      cuda::set_linear_attention_chunked_kernel(segments == -1 ? cuda::LinearAttentionKernel::MmaSync : cuda::LinearAttentionKernel::Auto);
+      cuda::set_linear_attention_chunked_kernel(segments == -1   ? cuda::LinearAttentionKernel::MmaSync
+                                                : segments == -2 ? cuda::LinearAttentionKernel::Wgmma
+                                                : segments == -3 ? cuda::LinearAttentionKernel::WgmmaPair
+                                                                 : cuda::LinearAttentionKernel::Auto);
       Tensor og = output_bf({rows, c.HV * c.dv}).second, sg = bf_->alloc(DType::F32, {batch * c.HV, c.dk, c.dv});
       bf_->upload(init, sg);
       cuda::LinearAttentionChunkedArgs a{};

@@ -202,12 +202,15 @@ bool linear_attention_chunked_supported(std::int64_t head_k_dim, std::int64_t he
 // The workspace for these arguments' shapes (device memory, 16-byte aligned).
 std::size_t linear_attention_chunked_workspace_bytes(const LinearAttentionChunkedArgs& a);
 void linear_attention_chunked_bf16(const LinearAttentionChunkedArgs& a, void* workspace, cudaStream_t stream);
-// Which kernel runs the fused pass. Auto and Wgmma: the Hopper wgmma kernel (linear_attention_fused_wgmma.cu) where it
-// runs — this build has it, the device is sm_90, dk 256, dv a multiple of 64, q and k materialised (one key head per
-// value head), no SSD skip term — and it is then the pass Auto takes at every batch size; MmaSync: the mma.sync
-// kernels only (tests and benchmarks compare the two). LMSCOPE_LINEAR_ATTENTION_KERNEL=mma|wgmma sets the initial
-// choice. Set it before asking for the workspace: the two choices can need different sizes.
-enum class LinearAttentionKernel { Auto, MmaSync, Wgmma };
+// Which kernel runs the fused pass. Auto: the Hopper wgmma kernel (linear_attention_fused_wgmma.cu) where it runs —
+// this build has it, the device is sm_90, dk 256, dv a multiple of 64, q and k materialised (one key head per value
+// head), no SSD skip term, at least a quarter of the SMs' count in column tiles (batch × heads × dv / 64) — and it is
+// then the pass Auto takes, in its pair form (a cluster of two CTAs per column tile) when the tiles alone would leave
+// SMs idle; the mma.sync kernels otherwise. Wgmma /
+// WgmmaPair: that kernel in the one form where it runs; MmaSync: the mma.sync kernels only (tests and benchmarks
+// compare them). LMSCOPE_LINEAR_ATTENTION_KERNEL=mma|wgmma|wgmma-pair sets the initial choice. Set it before asking
+// for the workspace: the choices can need different sizes.
+enum class LinearAttentionKernel { Auto, MmaSync, Wgmma, WgmmaPair };
 void set_linear_attention_chunked_kernel(LinearAttentionKernel kernel);
 
 // Mamba's selective scan: per channel d, h [N]: h ← exp(Δ·A_d) ⊙ h + (Δ·x) B_t, y = C_t · h + D_d · x, A = −exp(A_log).

@@ -1,7 +1,7 @@
 // Device micro-benchmark (tools/device/la-passes/run.sh; not a test): the chunked linear attention at the 1.3B
 // families' shapes (RetNet, GLA, HGRN2, Mamba2's SSD), one layer's prepare + state + output, with the automatic
-// choice of state pass (with every kernel, then mma.sync only) and each pass forced (fused on the wgmma kernel, fused
-// on mma.sync with 64- or 32-column tiles, segmented into 1, 2, 4, 8): the
+// choice of state pass (with every kernel, then mma.sync only) and each pass forced (fused on the wgmma kernel with
+// one CTA or a pair per tile, fused on mma.sync with 64- or 32-column tiles, segmented into 1, 2, 4, 8): the
 // numbers behind fused_cols_tile's and state_segments' rules. Zeroed inputs and a constant decay (the kernels' time
 // does not depend on the values).
 #include <cstdint>
@@ -48,7 +48,8 @@ int main() {
       std::printf("== %s, %lld x %lld: prepare + state + output, us per layer (auto, then each pass forced)\n", sh.what, (long long)batch, (long long)(N / batch));
       const Pass passes[] = {{"auto", Args::StatePass::Auto, 0, 0, Kernel::Auto},
                              {"auto, mma", Args::StatePass::Auto, 0, 0, Kernel::MmaSync},
-                             {"fused wgmma", Args::StatePass::Fused, 0, 64, Kernel::Wgmma},
+                             {"fused wgmma 1", Args::StatePass::Fused, 0, 64, Kernel::Wgmma},
+                             {"fused wgmma 2", Args::StatePass::Fused, 0, 64, Kernel::WgmmaPair},
                              {"fused 64 cols", Args::StatePass::Fused, 0, 64, Kernel::MmaSync},
                              {"fused 32 cols", Args::StatePass::Fused, 0, 32, Kernel::MmaSync},
                              {"segmented 1", Args::StatePass::Segmented, 1, 0, Kernel::Auto},
@@ -57,6 +58,7 @@ int main() {
                              {"segmented 8", Args::StatePass::Segmented, 8, 0, Kernel::Auto}};
       for (const Pass& pp : passes) {
         if (pp.cols == 64 && dv % 64 != 0) continue;
+        if ((pp.kernel == Kernel::Wgmma || pp.kernel == Kernel::WgmmaPair) && (dk != 256 || sh.ssd)) continue;  // mma.sync there
         Args a = args(batch);
         lmscope::cuda::set_linear_attention_chunked_kernel(pp.kernel);
         a.state_pass = pp.pass; a.state_segments = pp.segs; a.fused_cols = pp.cols;
