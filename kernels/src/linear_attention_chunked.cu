@@ -652,7 +652,7 @@ std::atomic<LinearAttentionKernel>& kernel_choice() {
 // Whether the fused pass runs on the Hopper wgmma kernel for these arguments (ops.h says when). Auto leaves grids of
 // fewer column tiles than a quarter of the SMs to the mma.sync segmented pass: at batch 1 the wgmma walk costs ~2 µs
 // per chunk whatever the grid, the segmented pass's time grows with the heads — H200, µs per layer: RetNet-1.3B
-// (64 tiles) wgmma pairs 615 against 867 segmented; GLA-1.3B (32 tiles) 712 against 657.
+// (64 tiles) wgmma pairs 615 against 821 for the best mma.sync pass; GLA-1.3B (32 tiles) 712 against 657.
 bool fused_wgmma(const LinearAttentionChunkedArgs& a) {
 #ifdef LMSCOPE_HAVE_WGMMA
   const LinearAttentionKernel choice = kernel_choice().load();
@@ -788,11 +788,12 @@ using StatePass = LinearAttentionChunkedArgs::StatePass;
 
 // The fused pass's column tile, or 0 for the segmented pass. Its grid is a CTA per column tile and head, one CTA per
 // SM (shared memory), and each CTA walks all the chunks. On an H200 the wgmma kernel (fused_wgmma) takes the shapes
-// it supports: RetNet-1.3B 1×16384 615 µs per layer in CTA pairs (742 in one CTA per tile) against 867 for the best
-// mma.sync pass, 8×2048 426 (one CTA per tile; pairs 635) against 620; otherwise fused only at dk ≥ 128 with 64-column tiles filling a wave: HGRN2-1.3B 8×2048 454
-// against 485 segmented, Mamba2-1.3B 604 against 638 (thirteenth session; before the decays came by cp.async the
-// segmented pass won at dk 128), but with 32-column tiles RetNet-1.3B 1×16384 824 against 866 and GLA 931 against
-// 656 (each CTA reloads the head's whole q and k per chunk for half the columns).
+// it supports: RetNet-1.3B 1×16384 615 µs per layer in CTA pairs (742 in one CTA per tile) against 821 for the best
+// mma.sync pass, 8×2048 426 (one CTA per tile; pairs 635) against 620. Otherwise fused only at dk ≥ 128 with
+// 64-column tiles filling a wave: HGRN2-1.3B 8×2048 454 against 485 segmented, Mamba2-1.3B 604 against 638
+// (thirteenth session; before the decays came by cp.async the segmented pass won at dk 128). 32-column tiles are
+// not taken: RetNet-1.3B 1×16384 821 against 866 segmented, but GLA 931 against 656 (each CTA reloads the head's
+// whole q and k per chunk for half the columns).
 int fused_cols_tile(const LinearAttentionChunkedArgs& a) {
   if (a.dk < kMinFusedDk || a.state_pass == StatePass::Segmented) return 0;
   if (fused_wgmma(a)) return 64;

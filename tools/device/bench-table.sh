@@ -38,7 +38,11 @@ log=$work/table.log
 for config in "${configs[@]}"; do
   name=$(basename "$config" .json)
   ckpt=/dev/shm/lmscope-bench-$name
-  [ -d "$ckpt" ] || "$cli" random-checkpoint --config "$config" --out "$ckpt" --dtype BF16 >"$work/$name.ckpt" 2>&1 &
+  if [ -d "$ckpt" ]; then  # made by an earlier run: its parameter count from inspect, in random-checkpoint's words
+    "$cli" inspect --model "$ckpt" 2>/dev/null | awk '/^parameters/ {gsub(",", "", $2); print $2 " parameters"}' >"$work/$name.ckpt" &
+  else
+    "$cli" random-checkpoint --config "$config" --out "$ckpt" --dtype BF16 >"$work/$name.ckpt" 2>&1 &
+  fi
 done
 wait
 
