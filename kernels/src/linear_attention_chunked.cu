@@ -12,10 +12,10 @@
 // state (the first from the given one): the walk yields local states H'_c and each segment's end state E_s; a short
 // pass joins them, R_0 = 0, R_{s+1} = diag(Π dec over segment s) R_s + E_s, and kernel 3 uses
 // H_c = H'_c + diag(Π dec from the segment's start to c) R_s — the recurrence is linear in S, so this is exact.
-// At dk ≥ 128, when the batch's heads alone fill the GPU with 64-column tiles, kernels 2 and 3 are one instead (fused):
-// a CTA per column tile of a head keeps its [dk, BV] state in registers, walks the chunks and writes each chunk's
-// outputs on the way, so H_c never goes through memory (the three-kernel form writes it and reads it back: 2 × 537 MB
-// per layer for RetNet-1.3B at 8×2048). On Hopper, dk 256 always takes the fused pass on warpgroup tensor cores
+// At dk ≥ 128, when the batch's heads alone fill the GPU with 64-column tiles, kernels 2 and 3 are one instead
+// (fused): a CTA per column tile of a head keeps its [dk, BV] state in registers, walks the chunks and writes each
+// chunk's outputs on the way, so H_c never goes through memory (the three-kernel form writes it and reads it back:
+// 2 × 537 MB per layer for RetNet-1.3B at 8×2048). On Hopper, dk 256 always takes the fused pass on warpgroup tensor cores
 // (linear_attention_fused_wgmma.cu), which also wins at batch 1 (fused_cols_tile has the numbers).
 // No exponent is positive, so nothing overflows however strong the decay. Per channel, P's 16 × 16 blocks below the
 // diagonal are products of q_i e^{G_i − G_r} and k_j e^{G_r − G_j} with r the last row of j's block (both factors
@@ -649,6 +649,9 @@ std::atomic<LinearAttentionKernel>& kernel_choice() {
   return choice;
 }
 
+// The fused pass's grid: a CTA (or, in the wgmma pair form, two) per 64-column tile of each sequence's heads.
+std::int64_t column_tiles64(const LinearAttentionChunkedArgs& a) { return (a.dv / 64) * a.batch * a.HV; }
+
 // Whether the fused pass runs on the Hopper wgmma kernel for these arguments (ops.h says when). Auto leaves grids of
 // fewer column tiles than a quarter of the SMs to the mma.sync segmented pass: at batch 1 the wgmma walk costs ~2 µs
 // per chunk whatever the grid, the segmented pass's time grows with the heads — H200, µs per layer: RetNet-1.3B
@@ -656,9 +659,11 @@ std::atomic<LinearAttentionKernel>& kernel_choice() {
 bool fused_wgmma(const LinearAttentionChunkedArgs& a) {
 #ifdef LMSCOPE_HAVE_WGMMA
   const LinearAttentionKernel choice = kernel_choice().load();
-  if (choice == LinearAttentionKernel::MmaSync || !materialized(a) || !linear_attention_fused_wgmma_supports(a)) return false;
-  if (a.state_pass == LinearAttentionChunkedArgs::StatePass::Segmented || (a.fused_cols != 0 && a.fused_cols != 64)) return false;
-  if (choice == LinearAttentionKernel::Auto && 4 * (a.dv / 64) * a.batch * a.HV < current_device_sms()) return false;
+  if (choice == LinearAttentionKernel::MmaSync || !materialized(a) || !linear_attention_fused_wgmma_supports(a))
+    return false;
+  if (a.state_pass == LinearAttentionChunkedArgs::StatePass::Segmented || (a.fused_cols != 0 && a.fused_cols != 64))
+    return false;
+  if (choice == LinearAttentionKernel::Auto && 4 * column_tiles64(a) < current_device_sms()) return false;
   return current_device_is_sm90();
 #else
   (void)a;
@@ -724,7 +729,7 @@ void launch_state_output(const LinearAttentionChunkedArgs& a, const Work& w, cud
       if (kMaterialized && fused_wgmma(a)) {
         const LinearAttentionKernel choice = kernel_choice().load();
         const bool pair = choice == LinearAttentionKernel::WgmmaPair ||
-                          (choice == LinearAttentionKernel::Auto && (a.dv / 64) * a.batch * a.HV < current_device_sms());
+                          (choice == LinearAttentionKernel::Auto && column_tiles64(a) < current_device_sms());
         linear_attention_fused_wgmma(a, LinearAttentionPrepared{w.Qg, w.Kd, w.P, w.dec, w.NC, w.Tp}, pair, stream);
         check_last_launch("linear_attention_chunked state + output (wgmma)");
         return;

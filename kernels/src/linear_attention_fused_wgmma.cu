@@ -1,6 +1,7 @@
 // The chunked linear attention's fused state + output pass on Hopper's warpgroup tensor cores (wgmma): the same
 // recurrence as linear_attention_chunked.cu's fused kernel (its header comment has the maths), for dk 256 with q and k
-// materialised and no skip term (RetNet and GLA at 1.3B; not SSD), from what its prepare kernel wrote: per chunk of 64 tokens
+// materialised and no skip term (RetNet and GLA at 1.3B; not SSD), from what its prepare kernel wrote: per chunk of
+// 64 tokens
 //   O = Qg H_c + P V,   S ← diag(dec) S + Kdᵀ V,   H_c the state S at the chunk's start.
 // Why: the mma.sync fused kernel spends ~5 µs per chunk step on one SM for ~1.2 µs of tensor work (its products'
 // operands go through registers by ldmatrix, and its eight warps serialise on the step's barriers), so at batch 1 the
@@ -12,8 +13,8 @@
 //   H_c: S rounded to bf16 and stored by stmatrix into a swizzled [64][dk] tile (the B operand of Qg H_c, K-major);
 //   O = Qg H_c + P V: dk / 16 + 4 wgmma m64n64k16, both operands from shared memory (V MN-major: transpose flag),
 //   each warpgroup half of each sum, the halves added through shared memory;
-//   S ← dec ⊙ S + Vᵀ Kd (each warpgroup its half of dk): 4 × dk / 128 wgmma with Vᵀ from registers (ldmatrix.trans
-//   of the V tile) and Kd MN-major.
+//   S ← dec ⊙ S + Vᵀ Kd (each warpgroup its half of dk): 4 × dk / 128 wgmma with Vᵀ from registers
+//   (ldmatrix.trans of the V tile) and Kd MN-major.
 // The groups are issued back to back; O is stored once its group is done while the state update finishes. Both
 // warpgroups run the same instructions (no product under a branch: ptxas serialises wgmma it cannot prove uniform).
 // Shared memory: 2 × (2 × dk + 128) × 128 bytes of tiles, the H_c tile, decays and O's half = 210 KiB at dk 256 (one
@@ -77,7 +78,8 @@ __device__ __forceinline__ void la_fused_wgmma(const LinearAttentionChunkedArgs&
   constexpr int kThreads = kPair ? 128 : 256;
   constexpr int kPanels = DK / 128;  // of S per warpgroup
   extern __shared__ unsigned char smem_raw[];
-  unsigned char* base = reinterpret_cast<unsigned char*>((reinterpret_cast<std::uintptr_t>(smem_raw) + 1023) & ~std::uintptr_t{1023});
+  unsigned char* base =
+      reinterpret_cast<unsigned char*>((reinterpret_cast<std::uintptr_t>(smem_raw) + 1023) & ~std::uintptr_t{1023});
   unsigned char* h_s = base + L::kH;
   float* dec_s = reinterpret_cast<float*>(base + L::kDec);
 
@@ -99,7 +101,8 @@ __device__ __forceinline__ void la_fused_wgmma(const LinearAttentionChunkedArgs&
 
   // The copies of a chunk, written so each thread's addresses are one base plus constants (loop-invariant 64-bit
   // addresses per unrolled copy would otherwise take registers the accumulators need). Qg / Kd: thread t copies the
-  // 16-byte chunk t % kRowChunks of rows t / kRowChunks + kRowStep i; V / P: chunk t % 8 of rows t / 8 + kThreads / 8 i.
+  // 16-byte chunk t % kRowChunks of rows t / kRowChunks + kRowStep i; V / P: chunk t % 8 of rows t / 8 +
+  // kThreads / 8 i.
   constexpr int kRowChunks = L::kPanels * 8, kRowStep = kThreads / kRowChunks, kVpStep = kThreads / 8;
   static_assert(kThreads % kRowChunks == 0 && kRowStep % 8 == 0 && kC % kRowStep == 0 && kVpStep % 8 == 0,
                 "whole swizzle groups per step");
@@ -162,9 +165,9 @@ __device__ __forceinline__ void la_fused_wgmma(const LinearAttentionChunkedArgs&
       for (int p = 0; p < kPanels; ++p)
 #pragma unroll
         for (int jp = 0; jp < 4; ++jp)
-          stmatrix_x4(h_s + (pl0 + p) * kPanel + wgmma::swizzled_chunk(row, 2 * jp + q / 2), pack_bf16(s[p][8 * jp], s[p][8 * jp + 1]),
-                      pack_bf16(s[p][8 * jp + 2], s[p][8 * jp + 3]), pack_bf16(s[p][8 * jp + 4], s[p][8 * jp + 5]),
-                      pack_bf16(s[p][8 * jp + 6], s[p][8 * jp + 7]));
+          stmatrix_x4(h_s + (pl0 + p) * kPanel + wgmma::swizzled_chunk(row, 2 * jp + q / 2),
+                      pack_bf16(s[p][8 * jp], s[p][8 * jp + 1]), pack_bf16(s[p][8 * jp + 2], s[p][8 * jp + 3]),
+                      pack_bf16(s[p][8 * jp + 4], s[p][8 * jp + 5]), pack_bf16(s[p][8 * jp + 6], s[p][8 * jp + 7]));
     }
     wgmma::fence_proxy_async();
     __syncthreads();
@@ -238,7 +241,8 @@ __device__ __forceinline__ void la_fused_wgmma(const LinearAttentionChunkedArgs&
         for (int half = 0; half < 2; ++half) {
           const int i = 16 * warp + g + 8 * half, d = 8 * j + 2 * t4;
           if (i >= n) continue;
-          *reinterpret_cast<__nv_bfloat162*>(out + (t0 + i) * v_stride + d) = __floats2bfloat162_rn(o[4 * j + 2 * half], o[4 * j + 2 * half + 1]);
+          *reinterpret_cast<__nv_bfloat162*>(out + (t0 + i) * v_stride + d) =
+              __floats2bfloat162_rn(o[4 * j + 2 * half], o[4 * j + 2 * half + 1]);
         }
     }
     wgmma::wait<0>();
@@ -257,7 +261,8 @@ __device__ __forceinline__ void la_fused_wgmma(const LinearAttentionChunkedArgs&
 }
 
 template <int DK>
-__global__ void __launch_bounds__(256, 1) la_fused_wgmma_kernel(LinearAttentionChunkedArgs a, LinearAttentionPrepared w) {
+__global__ void __launch_bounds__(256, 1)
+    la_fused_wgmma_kernel(LinearAttentionChunkedArgs a, LinearAttentionPrepared w) {
   la_fused_wgmma<DK, false>(a, w);
 }
 
@@ -269,9 +274,11 @@ __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(128, 1)
 
 template <typename K>
 void allow_smem(K* kernel, std::size_t bytes) {
-  const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+  const cudaError_t e =
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
   if (e != cudaSuccess)
-    throw std::runtime_error(std::string("linear_attention_chunked (wgmma): shared memory limit: ") + cudaGetErrorString(e));
+    throw std::runtime_error(std::string("linear_attention_chunked (wgmma): shared memory limit: ") +
+                             cudaGetErrorString(e));
 }
 
 template <int DK>

@@ -1,6 +1,7 @@
 // Hopper (sm_90a) warpgroup tensor-core building blocks: the 128-byte-swizzled shared-memory layout wgmma reads, its
-// matrix descriptor, and the m64n64k16 bf16 product with A from registers or from shared memory. Encodings checked on an H200 by
-// tools/device/wgmma-probe (K-major B: LBO 16 / SBO 1024 bytes; MN-major B with the transpose flag: SBO 1024).
+// matrix descriptor, and the m64n64k16 bf16 product with A from registers or from shared memory. Encodings checked on
+// an H200 by tools/device/wgmma-probe (K-major B: LBO 16 / SBO 1024 bytes; MN-major B with the transpose flag:
+// SBO 1024).
 // Only for translation units compiled for sm_90a (the architecture-specific target; plain sm_90 lacks wgmma).
 #pragma once
 #include <cstdint>

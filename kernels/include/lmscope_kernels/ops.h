@@ -206,10 +206,9 @@ void linear_attention_chunked_bf16(const LinearAttentionChunkedArgs& a, void* wo
 // this build has it, the device is sm_90, dk 256, dv a multiple of 64, q and k materialised (one key head per value
 // head), no SSD skip term, at least a quarter of the SMs' count in column tiles (batch × heads × dv / 64) — and it is
 // then the pass Auto takes, in its pair form (a cluster of two CTAs per column tile) when the tiles alone would leave
-// SMs idle; the mma.sync kernels otherwise. Wgmma /
-// WgmmaPair: that kernel in the one form where it runs; MmaSync: the mma.sync kernels only (tests and benchmarks
-// compare them). LMSCOPE_LINEAR_ATTENTION_KERNEL=mma|wgmma|wgmma-pair sets the initial choice. Set it before asking
-// for the workspace: the choices can need different sizes.
+// SMs idle; the mma.sync kernels otherwise. Wgmma / WgmmaPair: that kernel in the one form where it runs; MmaSync:
+// the mma.sync kernels only (tests and benchmarks compare them). LMSCOPE_LINEAR_ATTENTION_KERNEL=mma|wgmma|wgmma-pair
+// sets the initial choice. Set it before asking for the workspace: the choices can need different sizes.
 enum class LinearAttentionKernel { Auto, MmaSync, Wgmma, WgmmaPair };
 void set_linear_attention_chunked_kernel(LinearAttentionKernel kernel);
 
