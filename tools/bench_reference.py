@@ -44,7 +44,9 @@ def fla_path(model_type):
         return "mamba-ssm's CUDA selective scan" if m.is_fast_path_available else 'torch, token by token (no compiled mamba-ssm)'
     if model_type in ('samba', 'bitnet'):
         try:
-            import flash_attn  # noqa: F401
+            import flash_attn
+            if getattr(flash_attn, 'LMSCOPE_SDPA_STAND_IN', False):
+                return "fla, attention by torch SDPA (tools/device/flash-attn-sdpa's flash_attn stand-in)"
             return 'fla + flash-attn'
         except ImportError:
             return 'unavailable: its attention layers need flash-attn'

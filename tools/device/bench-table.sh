@@ -23,6 +23,9 @@ fi
 if [ -f .bench-carry/triton-cache.tar.gz ]; then
   tar xzf .bench-carry/triton-cache.tar.gz -C /tmp && export TRITON_CACHE_DIR=/tmp/triton-cache
 fi
+# fla's Samba and BitNet attention layers import flash-attn, which the GPU machine lacks: BENCH_FLASH_ATTN_SDPA=1 puts
+# a stand-in on the path that runs torch's SDPA (tools/device/flash-attn-sdpa; the table names that path).
+[ "${BENCH_FLASH_ATTN_SDPA:-0}" = 1 ] && export PYTHONPATH=$PWD/tools/device/flash-attn-sdpa${PYTHONPATH:+:$PYTHONPATH}
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install --no-deps -q .whl/*.whl >/dev/null 2>&1 || echo "bench-table: could not install .whl/*.whl" >&2
 fi
