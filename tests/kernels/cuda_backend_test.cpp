@@ -1525,21 +1525,26 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedStatePasses) {
                                     gc.slice_rows(b * T, T), shape, 64, st, ob);
     }
     using Pass = cuda::LinearAttentionChunkedArgs::StatePass;
-    // -32: fused with 32-column tiles (the batch-1 form where dv allows 64); 0: fused, widest tile, the kernel Auto
-    // picks (mma.sync for grids this small); -1: fused on the mma.sync kernel; -2 / -3: the wgmma kernel with one CTA
-    // / a cluster pair per tile (on an H200 where it applies — dk 256, dv 128 —, else mma.sync); n: n segments
-    for (const std::int64_t segments : {-32, 0, -1, -2, -3, 1, 2, 3, 5, 12}) {
-      const std::string pass = segments == -32 ? std::string("fused, 32 columns")
-                               : segments == 0 ? std::string("fused")
-                               : segments == -1 ? std::string("fused, mma.sync")
-                               : segments == -2 ? std::string("fused, wgmma one CTA per tile")
-                               : segments == -3 ? std::string("fused, wgmma CTA pairs")
-                                                : std::to_string(segments) + " segments";
-      SCOPED_TRACE(pass);
-      cuda::set_linear_attention_chunked_kernel(segments == -1   ? cuda::LinearAttentionKernel::MmaSync
-                                                : segments == -2 ? cuda::LinearAttentionKernel::Wgmma
-                                                : segments == -3 ? cuda::LinearAttentionKernel::WgmmaPair
-                                                                 : cuda::LinearAttentionKernel::Auto);
+    using Kernel = cuda::LinearAttentionKernel;
+    // The fused pass with 32-column tiles (the batch-1 form where dv allows 64), with the widest tile on the kernel
+    // Auto picks (mma.sync for grids this small), on mma.sync, on the wgmma kernel with one CTA / a cluster pair per
+    // tile (on an H200 where it applies — dk 256, dv 128 —, else mma.sync); then the segmented pass in n segments.
+    struct Way {
+      std::string name;
+      Pass pass;
+      std::int64_t segments, fused_cols;
+      Kernel kernel;
+    };
+    std::vector<Way> ways = {{"fused, 32 columns", Pass::Fused, 0, 32, Kernel::Auto},
+                             {"fused", Pass::Fused, 0, 0, Kernel::Auto},
+                             {"fused, mma.sync", Pass::Fused, 0, 0, Kernel::MmaSync},
+                             {"fused, wgmma one CTA per tile", Pass::Fused, 0, 0, Kernel::Wgmma},
+                             {"fused, wgmma CTA pairs", Pass::Fused, 0, 0, Kernel::WgmmaPair}};
+    for (const std::int64_t n : {1, 2, 3, 5, 12})
+      ways.push_back({std::to_string(n) + " segments", Pass::Segmented, n, 0, Kernel::Auto});
+    for (const Way& way : ways) {
+      SCOPED_TRACE(way.name);
+      cuda::set_linear_attention_chunked_kernel(way.kernel);
       Tensor og = output_bf({rows, c.HV * c.dv}).second, sg = bf_->alloc(DType::F32, {batch * c.HV, c.dk, c.dv});
       bf_->upload(init, sg);
       cuda::LinearAttentionChunkedArgs a{};
@@ -1562,16 +1567,16 @@ TEST_F(CudaBf16Ops, LinearAttentionChunkedStatePasses) {
       a.dv = c.dv;
       a.scale = scale;
       a.batch = batch;
-      a.state_pass = segments <= 0 ? Pass::Fused : Pass::Segmented;
-      a.state_segments = std::max<std::int64_t>(segments, 0);
-      a.fused_cols = segments == -32 ? 32 : 0;
+      a.state_pass = way.pass;
+      a.state_segments = way.segments;
+      a.fused_cols = way.fused_cols;
       const auto bytes = static_cast<std::int64_t>(cuda::linear_attention_chunked_workspace_bytes(a));
       Tensor work = bf_->alloc(DType::F32, {(bytes + 3) / 4});
       ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);  // the backend's stream does not wait for the default one
       cuda::linear_attention_chunked_bf16(a, work.data, nullptr);
       ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
       const double eo = err_over_max(oc, og), es = rel_err(sc, sg);
-      std::printf("linear_attention_chunked %s, %s: out %.2e of max|o| state %.2e\n", c.name, pass.c_str(), eo, es);
+      std::printf("linear_attention_chunked %s, %s: out %.2e of max|o| state %.2e\n", c.name, way.name.c_str(), eo, es);
       EXPECT_LE(eo, kOut) << "out";
       EXPECT_LE(es, kState) << "state";
     }
