@@ -29,6 +29,7 @@
 #include "elem.cuh"
 #include "flash_softmax.cuh"
 #include "mma_bf16.cuh"
+#include "shared_memory_limit.h"
 
 namespace lmscope::cuda {
 namespace {
@@ -203,9 +204,7 @@ void launch_kernel(const AttentionBf16Args& a, cudaStream_t stream) {
   constexpr std::size_t smem = static_cast<std::size_t>(BM + 4 * kBN) * (D + 8) * sizeof(bf16);
   static bool configured = false;  // per device function; the attribute only needs setting once
   if (!configured) {
-    const cudaError_t e = cudaFuncSetAttribute(flash_attention_kernel<D, MT, SOFTCAP>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                               static_cast<int>(smem));
-    if (e != cudaSuccess) throw std::runtime_error(std::string("attention_bf16: shared memory limit: ") + cudaGetErrorString(e));
+    allow_dynamic_shared_memory(flash_attention_kernel<D, MT, SOFTCAP>, smem, "attention_bf16");
     configured = true;
   }
   const float scale_log2 = a.scale * 1.4426950408889634f;

@@ -25,6 +25,7 @@
 #include "elem.cuh"
 #include "flash_softmax.cuh"
 #include "mma_bf16.cuh"
+#include "shared_memory_limit.h"
 #include "wgmma_sm90.cuh"
 
 namespace lmscope::cuda {
@@ -203,9 +204,7 @@ void launch_kernel(const AttentionBf16Args& a, cudaStream_t stream) {
   constexpr std::size_t smem = static_cast<std::size_t>(kBM + 5 * kBN) * D * 2 + 1024;
   static bool configured = false;  // per device function; the attribute only needs setting once
   if (!configured) {
-    const cudaError_t e = cudaFuncSetAttribute(flash_attention_wgmma_kernel<D, MINB, SOFTCAP>,
-                                               cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
-    if (e != cudaSuccess) throw std::runtime_error(std::string("attention_bf16 (wgmma): shared memory limit: ") + cudaGetErrorString(e));
+    allow_dynamic_shared_memory(flash_attention_wgmma_kernel<D, MINB, SOFTCAP>, smem, "attention_bf16 (wgmma)");
     configured = true;
   }
   const std::int64_t m_blocks = (a.Tq + kBM - 1) / kBM;

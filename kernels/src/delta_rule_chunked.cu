@@ -29,6 +29,7 @@
 #include "elem.cuh"
 #include "mma_bf16.cuh"
 #include "lmscope_kernels/op_profile.h"
+#include "shared_memory_limit.h"
 
 namespace lmscope::cuda {
 namespace {
@@ -343,10 +344,7 @@ void launch_chunked(const DeltaRuleChunkedArgs& a, const Work& w, cudaStream_t s
   const std::size_t s1 = prepare_smem<DK>(static_cast<int>(a.dv)),
                     s2 = wide_state ? state_smem<DK, kBvStateWide>() : state_smem<DK, kBvState>(),
                     s3 = wide ? output_smem<DK, kBvOutWide>() : output_smem<DK, kBvOut>();
-  auto set = [](const void* f, std::size_t bytes) {
-    if (cudaFuncSetAttribute(f, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)) != cudaSuccess)
-      throw std::runtime_error("delta_rule_chunked: shared memory request refused");
-  };
+  auto set = [](const void* f, std::size_t bytes) { allow_dynamic_shared_memory(f, bytes, "delta_rule_chunked"); };
   set(reinterpret_cast<const void*>(&gdn_prepare_kernel<DK>), s1);
   set(wide_state ? reinterpret_cast<const void*>(&gdn_state_kernel<DK, kBvStateWide>)
                  : reinterpret_cast<const void*>(&gdn_state_kernel<DK, kBvState>),

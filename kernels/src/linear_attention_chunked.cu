@@ -40,6 +40,7 @@
 #include "linear_attention_fused_wgmma.h"
 #include "lmscope_kernels/op_profile.h"
 #include "mma_bf16.cuh"
+#include "shared_memory_limit.h"
 
 namespace lmscope::cuda {
 namespace {
@@ -671,17 +672,10 @@ bool fused_wgmma(const LinearAttentionChunkedArgs& a) {
 #endif
 }
 
-template <typename K>
-void allow_smem(K* kernel, std::size_t bytes) {
-  if (cudaFuncSetAttribute(reinterpret_cast<const void*>(kernel), cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(bytes)) != cudaSuccess)
-    throw std::runtime_error("linear_attention_chunked: shared memory request refused");
-}
-
 template <int DK, bool kPerChannel, bool kMaterialize>
 void launch_prepare(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
   constexpr std::size_t bytes = prepare_smem<DK, kPerChannel>();
-  allow_smem(&la_prepare_kernel<DK, kPerChannel, kMaterialize>, bytes);
+  allow_dynamic_shared_memory(&la_prepare_kernel<DK, kPerChannel, kMaterialize>, bytes, "linear_attention_chunked");
   la_prepare_kernel<DK, kPerChannel, kMaterialize><<<dim3(static_cast<unsigned>(w.NC), static_cast<unsigned>(a.batch * a.HV)), kPrepThreads,
                                        bytes, stream>>>(a, w);
 }
@@ -690,7 +684,7 @@ template <int DK, int BV, bool kMaterialized>
 void launch_state(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
   constexpr int BK = state_rows_tile(DK);
   constexpr std::size_t bytes = state_smem<BK, BV>();
-  allow_smem(&la_state_kernel<DK, BK, BV, kMaterialized>, bytes);
+  allow_dynamic_shared_memory(&la_state_kernel<DK, BK, BV, kMaterialized>, bytes, "linear_attention_chunked");
   la_state_kernel<DK, BK, BV, kMaterialized><<<dim3(static_cast<unsigned>(a.dv / BV), DK / BK,
                                                   static_cast<unsigned>(a.batch * a.HV * w.NS)),
                                              kThreads, bytes, stream>>>(a, w);
@@ -699,7 +693,7 @@ void launch_state(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream
 template <int DK, int BV, bool kMaterialized>
 void launch_output(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
   constexpr std::size_t bytes = output_smem<DK, BV>();
-  allow_smem(&la_output_kernel<DK, BV, kMaterialized>, bytes);
+  allow_dynamic_shared_memory(&la_output_kernel<DK, BV, kMaterialized>, bytes, "linear_attention_chunked");
   la_output_kernel<DK, BV, kMaterialized><<<dim3(static_cast<unsigned>(w.NC * (a.dv / BV)), static_cast<unsigned>(a.batch * a.HV)),
                                           kThreads, bytes, stream>>>(a, w);
 }
@@ -707,7 +701,7 @@ void launch_output(const LinearAttentionChunkedArgs& a, const Work& w, cudaStrea
 template <int DK, int BV, bool kMaterialized>
 void launch_fused(const LinearAttentionChunkedArgs& a, const Work& w, cudaStream_t stream) {
   constexpr std::size_t bytes = fused_smem<DK, BV>();
-  allow_smem(&la_fused_kernel<DK, BV, kMaterialized>, bytes);
+  allow_dynamic_shared_memory(&la_fused_kernel<DK, BV, kMaterialized>, bytes, "linear_attention_chunked");
   la_fused_kernel<DK, BV, kMaterialized><<<dim3(static_cast<unsigned>(a.dv / BV), static_cast<unsigned>(a.batch * a.HV)),
                                            kFusedThreads, bytes, stream>>>(a, w);
 }

@@ -29,6 +29,7 @@
 #include "elem.cuh"
 #include "linear_attention_fused_wgmma.h"
 #include "mma_bf16.cuh"
+#include "shared_memory_limit.h"
 #include "wgmma_sm90.cuh"
 
 namespace lmscope::cuda {
@@ -272,26 +273,20 @@ __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(128, 1)
   la_fused_wgmma<DK, true>(a, w);
 }
 
-template <typename K>
-void allow_smem(K* kernel, std::size_t bytes) {
-  const cudaError_t e =
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
-  if (e != cudaSuccess)
-    throw std::runtime_error(std::string("linear_attention_chunked (wgmma): shared memory limit: ") +
-                             cudaGetErrorString(e));
-}
+constexpr const char* kWhat = "linear_attention_chunked (wgmma)";  // in error messages
 
 template <int DK>
 void launch(const LinearAttentionChunkedArgs& a, const LinearAttentionPrepared& w, bool pair, cudaStream_t stream) {
   const dim3 grid(static_cast<unsigned>(a.dv / kBV * (pair ? 2 : 1)), static_cast<unsigned>(a.batch * a.HV));
   if (pair) {
     constexpr std::size_t smem = Layout<DK, true>::kBytes + 1024;
-    static const bool configured = (allow_smem(la_fused_wgmma_pair_kernel<DK>, smem), true);  // once
+    static const bool configured =  // once
+        (allow_dynamic_shared_memory(la_fused_wgmma_pair_kernel<DK>, smem, kWhat), true);
     (void)configured;
     la_fused_wgmma_pair_kernel<DK><<<grid, 128, smem, stream>>>(a, w);
   } else {
     constexpr std::size_t smem = Layout<DK, false>::kBytes + 1024;
-    static const bool configured = (allow_smem(la_fused_wgmma_kernel<DK>, smem), true);
+    static const bool configured = (allow_dynamic_shared_memory(la_fused_wgmma_kernel<DK>, smem, kWhat), true);
     (void)configured;
     la_fused_wgmma_kernel<DK><<<grid, 256, smem, stream>>>(a, w);
   }
