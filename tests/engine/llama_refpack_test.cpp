@@ -219,7 +219,9 @@ INSTANTIATE_TEST_SUITE_P(Refpack, RefpackGemma2Eager, testing::Values("cpu", "cu
 // bf16 activations in the GLA / RetNet / HGRN2 / Mamba2 mixers (H200, 2026-12-02, second session): fla-gla 11.9,
 // fla-retnet 12.0, fla-hgrn2 5.3, fla-mamba2 5.0, hf-mamba2 6.6; |dNLL| ≤ 3.1e-3 (fla-retnet). Their batched mixers are their own
 // code paths: batch-vs-single up to 1.5e-2 (fla-samba). fla-bitnet: 38.2 u·max|z| and |dNLL| 1.15e-2, see
-// kBf16BitNetFactor.
+// kBf16BitNetFactor. With bf16 activations in the Mamba mixer and its fused scoring scan (H200, 2026-12-04):
+// fla-mamba 4.0, hf-mamba 2.7, fla-samba 7.6; batch-vs-single 4.5e-2 (fla-samba); fla-bitnet with the one-pass
+// norm + quantiser 38.6, |dNLL| 1.12e-2.
 // Greedy continuations are reported, not asserted: near-ties may flip under bf16 rounding (llama-yarn's did after
 // 5 tokens).
 // BitNet b1.58 (fla-bitnet) quantises the input of every projection to 8-bit integers per row: a bf16 rounding

@@ -705,6 +705,57 @@ TEST_F(CudaBf16Ops, BitLinearIsExactInBothModes) {
   }
 }
 
+// A BitLinear with its own RMSNorm runs as one pass of norm + quantiser: in fp32 mode it gives what the norm and the
+// product give as separate ops, up to float32 roundings of the row's scale; in bf16 mode, from bf16 input, the CPU's
+// float32 composition up to the output's rounding (the normalised row is not rounded to bf16 in between).
+TEST_F(CudaBf16Ops, NormedBitLinearIsNormThenProduct) {
+  const std::int64_t R = 45, C = 264, N = 72;
+  auto [wc, wg] = random_bf({N, C});
+  float scale_c = 0, scale_g = 0;
+  const Tensor tc = cpu_.quantize_weight_ternary(wc, &scale_c), tg = bf_->quantize_weight_ternary(wg, &scale_g);
+  auto [nc, ng] = random_bf({C}, DType::F32, 0.5f);
+  auto [bc, bg] = random_bf({N}, DType::F32);
+  for (bool even : {false, true}) {
+    auto [xc, xg] = random_bf({R, C}, DType::BF16, 3.0f);
+    auto [oc, og] = output_bf({R, N});
+    cpu_.normed_bitlinear(xc, nc, 1e-6f, tc, scale_c, &bc, even, oc);
+    bf_->normed_bitlinear(xg, ng, 1e-6f, tg, scale_g, &bg, even, og);
+    EXPECT_LE(rel_err(oc, og), 8e-3) << "bf16 mode" << (even ? ", half to even" : "");
+
+    std::vector<float> x(static_cast<std::size_t>(R * C)), w(static_cast<std::size_t>(N * C)), nw(static_cast<std::size_t>(C));
+    cpu_.download(xc, x);
+    cpu_.download(wc, w);
+    cpu_.download(nc, nw);
+    auto on = [&](const std::vector<float>& v, std::vector<std::int64_t> shape) {
+      Tensor t = gpu_->alloc(DType::F32, std::move(shape));
+      gpu_->upload(v, t);
+      return t;
+    };
+    const Tensor x32 = on(x, {R, C}), n32 = on(nw, {C});
+    float scale32 = 0;
+    const Tensor t32 = gpu_->quantize_weight_ternary(on(w, {N, C}), &scale32);
+    Tensor normed = gpu_->alloc(DType::F32, {R, C}), apart = gpu_->alloc(DType::F32, {R, N}), fused = gpu_->alloc(DType::F32, {R, N});
+    gpu_->rmsnorm(x32, n32, 1e-6f, normed);
+    gpu_->bitlinear(normed, t32, scale32, nullptr, even, apart);
+    gpu_->normed_bitlinear(x32, n32, 1e-6f, t32, scale32, nullptr, even, fused);
+    std::vector<float> a(static_cast<std::size_t>(R * N)), f(a.size());
+    gpu_->download(apart, a);
+    gpu_->download(fused, f);
+    // The row's sum of squares may be reduced in another order by the separate norm (its warp form for short rows):
+    // the scale then moves in its last bits, and now and then an integer crosses a rounding boundary (one step of
+    // the row's grid: ~1e-2 of the outputs here). At most two rows may show such a step.
+    int stepped = 0;
+    double worst = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const double d = std::fabs(double(a[i]) - f[i]) / (1.0 + std::fabs(a[i]));
+      if (!(d <= 1e-5)) ++stepped;
+      if (!(d <= worst)) worst = d;
+    }
+    EXPECT_LE(stepped, 2 * N) << "fp32 mode" << (even ? ", half to even" : "");
+    EXPECT_LE(worst, 8e-3) << "fp32 mode" << (even ? ", half to even" : "");
+  }
+}
+
 TEST_F(CudaBf16Ops, DecodeStepOfSeveralSequencesMatchesTheCpu) {
   DecodeStepFixture f{cpu_, rng_};
   for (const auto& c : kDecodeStepCases) run_decode_step_case(f, *bf_, c, DType::BF16, 1.2e-2);
@@ -1213,6 +1264,33 @@ TEST_F(CudaSsmOps, SelectiveScanScoringBatchesAndSteps) {
   }
 }
 
+// Mamba's scoring scan with the step size's bias + softplus and the output gate inside (one kernel on CUDA) against
+// the CPU's composition of the separate ops, from random states, which both leave at the end: Mamba's N = 16, the
+// other covered sizes, a partial block of channels, sequences long enough to run in several time chunks (then the
+// state entering each chunk is composed from the earlier chunks' summaries), and a shape the kernel does not take
+// (N = 5: the composed ops on the GPU).
+TEST_F(CudaSsmOps, SelectiveScanGatedMatchesTheComposedOps) {
+  struct Case {
+    std::int64_t T, Dn, N, batch;
+  };
+  for (const Case s : {Case{45, 96, 16, 1}, Case{1000, 64, 16, 2}, Case{300, 40, 8, 3}, Case{77, 24, 32, 2},
+                       Case{2, 8, 16, 4}, Case{33, 16, 5, 2}}) {
+    SCOPED_TRACE("T=" + std::to_string(s.T) + " Dn=" + std::to_string(s.Dn) + " N=" + std::to_string(s.N) +
+                 " batch=" + std::to_string(s.batch));
+    const std::int64_t rows = s.batch * s.T;
+    const Both x = random({rows, s.Dn}), delta = random({rows, s.Dn}), bias = random({s.Dn}, 0.5f),
+               A_log = random({s.Dn, s.N}, 0.5f), B = random({rows, s.N}), C = random({rows, s.N}), D = random({s.Dn}),
+               z = random({rows, s.Dn}, 2.0f);
+    Both st = random({s.batch * s.Dn, s.N}, 0.3f), o = output({rows, s.Dn});
+    cpu_.selective_scan_gated(x.first, delta.first, bias.first, A_log.first, B.first, C.first, D.first, z.first, 16,
+                              s.batch, st.first, o.first);
+    gpu_->selective_scan_gated(x.second, delta.second, bias.second, A_log.second, B.second, C.second, D.second, z.second,
+                               16, s.batch, st.second, o.second);
+    expect_close(o.first, o.second, 1e-4, "selective_scan_gated out");
+    expect_close(st.first, st.second, 1e-4, "selective_scan_gated state");
+  }
+}
+
 struct SsdCase {
   std::int64_t T, G, H, N, P;
   bool d_per_channel;
@@ -1361,6 +1439,23 @@ TEST_F(CudaBf16Ops, SsmKernelsOnBf16Operands) {
     bf_->selective_scan(xg, dg, ag, Bg, Cg, Dg, 16, sg, og);
     EXPECT_LE(rel_err(oc, og), kOut) << "selective_scan bf16 out";
     EXPECT_LE(rel_err(sc, sg), 1e-4) << "selective_scan bf16 state";
+  }
+  {  // the gated scoring scan: x, z, out bf16 (Δ, B, C float32, as Mamba's mixer gives them), two sequences in chunks
+    const std::int64_t batch = 2, T = 700, Dn = 64, N = 16;
+    auto [xc, xg] = random_bf({batch * T, Dn});
+    auto [zc, zg] = random_bf({batch * T, Dn});
+    auto [dc, dg] = random_bf({batch * T, Dn}, DType::F32);
+    auto [bc, bg] = random_bf({Dn}, DType::F32, 0.5f);
+    auto [ac, ag] = random_bf({Dn, N}, DType::F32, 0.5f);
+    auto [Dc, Dg] = random_bf({Dn}, DType::F32);
+    auto [Bc, Bg] = random_bf({batch * T, N}, DType::F32);
+    auto [Cc, Cg] = random_bf({batch * T, N}, DType::F32);
+    auto [sc, sg] = random_bf({batch * Dn, N}, DType::F32, 0.3f);
+    auto [oc, og] = output_bf({batch * T, Dn});
+    cpu_.selective_scan_gated(xc, dc, bc, ac, Bc, Cc, Dc, zc, 16, batch, sc, oc);
+    bf_->selective_scan_gated(xg, dg, bg, ag, Bg, Cg, Dg, zg, 16, batch, sg, og);
+    EXPECT_LE(rel_err(oc, og), kOut) << "selective_scan_gated bf16 out";
+    EXPECT_LE(rel_err(sc, sg), 1e-4) << "selective_scan_gated bf16 state";
   }
 }
 

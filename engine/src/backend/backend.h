@@ -356,6 +356,27 @@ class Backend {
                      *states[i], o);
     }
   }
+  // Mamba's mixer core for whole sequences, with its step size and output gate as mamba-ssm's scan fuses them:
+  // Δ = softplus(delta + delta_bias) (delta [rows, Dn] before the bias, delta_bias [Dn]), the scan above over `batch`
+  // sequences of rows / batch tokens, each from its state (states [batch · Dn, N] float32: zeros to score from the
+  // start), which it leaves at the end, and out = (C_t · h + D·x) · silu(z) (z [rows, Dn]). The default composes the
+  // ops above; the CUDA backend runs it as one kernel.
+  virtual void selective_scan_gated(const Tensor& x, const Tensor& delta, const Tensor& delta_bias, const Tensor& A_log,
+                                    const Tensor& B, const Tensor& C, const Tensor& D, const Tensor& z,
+                                    std::int64_t chunk_size, std::int64_t batch, Tensor& states, Tensor& out) {
+    const std::int64_t T = x.rows() / batch, Dn = x.cols();
+    Tensor dt = alloc(delta.dtype, delta.shape);
+    copy_rows(delta, dt, 0);
+    add_bias(dt, delta_bias);
+    activate(dt, Activation::Softplus);
+    Tensor y = alloc(out.dtype, out.shape);
+    for (std::int64_t s = 0; s < batch; ++s) {
+      Tensor st = states.slice_rows(s * Dn, Dn), ys = y.slice_rows(s * T, T);
+      selective_scan(x.slice_rows(s * T, T), dt.slice_rows(s * T, T), A_log, B.slice_rows(s * T, T),
+                     C.slice_rows(s * T, T), D, chunk_size, st, ys);
+    }
+    swiglu(z, y, out);
+  }
   virtual void ssd_batch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,
                          const Tensor& D, const LinearAttentionShape& shape, std::int64_t chunk_size, std::int64_t batch,
                          Tensor& out) {
@@ -401,6 +422,14 @@ class Backend {
     linear(x, ternary, nullptr, out);  // the scale applies to the product, before the bias
     scale(out, weight_scale);
     if (bias) add_bias(out, *bias);
+  }
+  // A BitLinear with its own input RMSNorm (fla's BitLinear; transformers' with use_rms_norm): bitlinear() of
+  // rmsnorm(x, input_norm, eps); x is left as it was. The CUDA backend normalises and quantises in one pass.
+  virtual void normed_bitlinear(const Tensor& x, const Tensor& input_norm, float eps, const Tensor& ternary,
+                                float weight_scale, const Tensor* bias, bool half_to_even, Tensor& out) {
+    Tensor xn = alloc(x.dtype, x.shape);
+    rmsnorm(x, input_norm, eps, xn);
+    bitlinear(xn, ternary, weight_scale, bias, half_to_even, out);
   }
 };
 

@@ -103,6 +103,9 @@ class CudaBackend final : public Backend {
                             const Tensor& D, std::int64_t chunk_size, std::int64_t batch, Tensor& out) override;
   void selective_scan_step_batch(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B,
                                  const Tensor& C, const Tensor& D, std::span<Tensor* const> states, Tensor& out) override;
+  void selective_scan_gated(const Tensor& x, const Tensor& delta, const Tensor& delta_bias, const Tensor& A_log,
+                            const Tensor& B, const Tensor& C, const Tensor& D, const Tensor& z, std::int64_t chunk_size,
+                            std::int64_t batch, Tensor& states, Tensor& out) override;
   void ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
            const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
   void ssd_batch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
@@ -115,6 +118,8 @@ class CudaBackend final : public Backend {
   void quantize_activations_int8(Tensor& x, bool half_to_even = false) override;
   Tensor quantize_weight_ternary(const Tensor& w, float* scale) override;
   void bitlinear(Tensor& x, const Tensor& ternary, float weight_scale, const Tensor* bias, bool half_to_even, Tensor& out) override;
+  void normed_bitlinear(const Tensor& x, const Tensor& input_norm, float eps, const Tensor& ternary, float weight_scale,
+                        const Tensor* bias, bool half_to_even, Tensor& out) override;
 
  private:
   // Host fallback plumbing: a float32 host copy of a device tensor, and the way back.
@@ -141,6 +146,10 @@ class CudaBackend final : public Backend {
   void gated_linear_attention_launch(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& g,
                                      const LinearAttentionShape& s, std::int64_t batch, Tensor* state,
                                      std::span<Tensor* const> states, Tensor& out);
+  // Both BitLinear forms: quantise x (after its RMSNorm when norm is not null) in one pass, the exact integer
+  // product, rows scaled back.
+  void bitlinear_of(const Tensor& x, const Tensor* norm, float eps, const Tensor& ternary, float weight_scale,
+                    const Tensor* bias, bool half_to_even, Tensor& out);
   void selective_scan_launch(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B, const Tensor& C,
                              const Tensor& D, std::int64_t batch, Tensor* state, std::span<Tensor* const> states, Tensor& out);
   void ssd_launch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,

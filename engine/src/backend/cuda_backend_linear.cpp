@@ -167,17 +167,29 @@ void CudaBackend::quantize_activations_int8(Tensor& x, bool half_to_even) {
 // multiply by (1/s_row)·weight_scale then rounds once. In fp32 mode this is the float32 product of fla's quantised
 // values up to the order of roundings; in bf16 mode it is the same numbers, where a bf16 product of q/s would round.
 void CudaBackend::bitlinear(Tensor& x, const Tensor& ternary, float weight_scale, const Tensor* bias, bool half_to_even, Tensor& out) {
+  bitlinear_of(x, nullptr, 0.0f, ternary, weight_scale, bias, half_to_even, out);
+}
+
+void CudaBackend::normed_bitlinear(const Tensor& x, const Tensor& input_norm, float eps, const Tensor& ternary,
+                                   float weight_scale, const Tensor* bias, bool half_to_even, Tensor& out) {
+  expect(input_norm.numel() == x.cols(), "bitlinear", "input norm shape");
+  bitlinear_of(x, &input_norm, eps, ternary, weight_scale, bias, half_to_even, out);
+}
+
+void CudaBackend::bitlinear_of(const Tensor& x, const Tensor* norm, float eps, const Tensor& ternary, float weight_scale,
+                               const Tensor* bias, bool half_to_even, Tensor& out) {
   const std::int64_t R = x.rows(), C = x.cols(), N = ternary.rows();
   expect(ternary.cols() == C && out.rows() == R && out.cols() == N, "bitlinear", "shape");
   expect(bias == nullptr || bias->numel() == N, "bitlinear", "bias shape");
   if (R == 0) return;
   const DType d = activation_dtype();
-  const Tensor xf = as_dtype(x, DType::F32);
+  const Tensor xs = x.dtype == DType::F32 || x.dtype == DType::BF16 ? x : as_dtype(x, DType::F32);
+  const Tensor nf = norm ? as_dtype(*norm, DType::F32) : Tensor{};
   Tensor q = alloc(d, {R, C});
   Tensor inv_scale = alloc(DType::F32, {R});
   launch("quantize_activations_int8", [&] {
-    cuda::quantize_activations_int8_rows(xf.as<float>(), R, C, half_to_even, q.data, elem(d, "bitlinear"), inv_scale.as<float>(),
-                                         stream());
+    cuda::quantize_activations_int8_rows(xs.data, elem(xs.dtype, "bitlinear"), R, C, norm ? nf.as<float>() : nullptr, eps,
+                                         half_to_even, q.data, elem(d, "bitlinear"), inv_scale.as<float>(), stream());
   });
   Tensor acc = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
   linear(q, as_dtype(ternary, d), nullptr, acc);

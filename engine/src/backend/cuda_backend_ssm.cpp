@@ -10,6 +10,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <initializer_list>
 
@@ -366,6 +367,49 @@ void CudaBackend::selective_scan_launch(const Tensor& x, const Tensor& delta, co
       launch("selective_scan_step_batch", [&] { cuda::selective_scan_step_batch(ai, e, ds, stream()); });
     }
   }
+  if (od.data != out.data) copy_rows(as_dtype(od, out.dtype), out, 0);
+}
+
+void CudaBackend::selective_scan_gated(const Tensor& x, const Tensor& delta, const Tensor& delta_bias, const Tensor& A_log,
+                                       const Tensor& B, const Tensor& C, const Tensor& D, const Tensor& z,
+                                       std::int64_t chunk_size, std::int64_t batch, Tensor& states, Tensor& out) {
+  const char* op = "selective_scan_gated";
+  expect(batch > 0 && x.rows() % batch == 0, op, "rows must be batch x T");
+  check_scan(op, x, delta, A_log, B, C, D, out);
+  const std::int64_t rows = x.rows(), Dn = x.cols(), N = A_log.cols();
+  expect(z.rows() == rows && z.cols() == Dn, op, "z must have x's shape");
+  expect(delta_bias.numel() == Dn, op, "delta_bias must be [channels]");
+  expect(states.numel() == batch * Dn * N, op, "states must be [batch * channels, state_size]");
+  const DType d = common_dtype({&x, &z, &out});
+  const Tensor xd = as_dtype(x, d), zd = as_dtype(z, d), df = as_dtype(delta, DType::F32), Bf = as_dtype(B, DType::F32),
+               Cf = as_dtype(C, DType::F32);
+  bool aligned = true;  // the kernel's tiles come by 16-byte copies
+  for (const Tensor* t : {&xd, &zd, &df, &Bf, &Cf}) aligned = aligned && reinterpret_cast<std::uintptr_t>(t->data) % 16 == 0;
+  if (!cuda::selective_scan_gated_supported(N, Dn) || !aligned || states.dtype != DType::F32) {
+    Backend::selective_scan_gated(x, delta, delta_bias, A_log, B, C, D, z, chunk_size, batch, states, out);
+    return;
+  }
+  const Tensor af = as_dtype(A_log, DType::F32), Df = as_dtype(D, DType::F32), bf = as_dtype(delta_bias, DType::F32);
+  Tensor od = out.dtype == d ? out : alloc(d, out.shape);
+  cuda::SelectiveScanGatedArgs a{};
+  a.x = xd.data;
+  a.z = zd.data;
+  a.delta = df.as<float>();
+  a.delta_bias = bf.as<float>();
+  a.B = Bf.as<float>();
+  a.C = Cf.as<float>();
+  a.A_log = af.as<float>();
+  a.D = Df.as<float>();
+  a.state = states.as<float>();
+  a.out = od.data;
+  a.T = rows / batch;
+  a.Dn = Dn;
+  a.N = N;
+  a.batch = batch;
+  const std::size_t bytes = cuda::selective_scan_gated_workspace_bytes(a);
+  Tensor workspace;
+  if (bytes > 0) workspace = alloc(DType::U8, {static_cast<std::int64_t>(bytes)});
+  launch(op, [&] { cuda::selective_scan_gated(a, elem(d, op), bytes > 0 ? workspace.data : nullptr, stream()); });
   if (od.data != out.data) copy_rows(as_dtype(od, out.dtype), out, 0);
 }
 

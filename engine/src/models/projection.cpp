@@ -90,12 +90,14 @@ void project(Backend& backend, const Projection& p, const Tensor& x, Tensor& out
     backend.linear(x, p.weight, p.has_bias ? &p.bias : nullptr, out);
     return;
   }
-  Tensor xq = backend.alloc(x.dtype, x.shape);
-  if (!p.input_norm.shape.empty())
-    backend.rmsnorm(x, p.input_norm, p.input_norm_eps, xq);
-  else
-    backend.copy_rows(x, xq, 0);
-  backend.bitlinear(xq, p.weight, p.out_scale, p.has_bias ? &p.bias : nullptr, p.round_half_even, out);
+  const Tensor* bias = p.has_bias ? &p.bias : nullptr;
+  if (!p.input_norm.shape.empty()) {
+    backend.normed_bitlinear(x, p.input_norm, p.input_norm_eps, p.weight, p.out_scale, bias, p.round_half_even, out);
+    return;
+  }
+  Tensor xq = backend.alloc(x.dtype, x.shape);  // bitlinear() overwrites its input
+  backend.copy_rows(x, xq, 0);
+  backend.bitlinear(xq, p.weight, p.out_scale, bias, p.round_half_even, out);
 }
 
 }  // namespace lmscope

@@ -84,6 +84,7 @@ class MambaState final : public MixerState {
 
 struct MambaWeights {
   Projection in_x, in_z, x_dt, x_B, x_C, dt, out;
+  Projection dt_without_bias;  // dt's weight alone: the scoring scan adds the bias itself
   ConvPart conv;
   Tensor A_log, D;
 };
@@ -121,26 +122,34 @@ class MambaMixer final : public TokenMixer {
   // states[0], or one token each of h.rows() sequences (a decoding step, several states).
   void mix(Backend& b, const Tensor& h, std::int64_t batch, std::span<MambaState* const> states, Tensor& out) const {
     const std::int64_t T = h.rows(), I = s_.intermediate, N = s_.state_size;
-    Tensor x = b.alloc(DType::F32, {T, I}), z = b.alloc(DType::F32, {T, I});
+    // Activations in the backend's type (bf16 on a GPU in bf16 mode); Δ, B and C float32, as the scan's exponentials
+    // and state updates take them.
+    const DType act = b.activation_dtype();
+    Tensor x = b.alloc(act, {T, I}), z = b.alloc(act, {T, I});
     project(b, w_.in_x, h, x);
     project(b, w_.in_z, h, z);
     const Tensor xc = conv_silu(b, x, w_.conv, batch, states, &MambaState::conv);
-    Tensor dt_low = b.alloc(DType::F32, {T, s_.dt_rank}), Bm = b.alloc(DType::F32, {T, N}), Cm = b.alloc(DType::F32, {T, N});
+    Tensor dt_low = b.alloc(act, {T, s_.dt_rank}), Bm = b.alloc(DType::F32, {T, N}), Cm = b.alloc(DType::F32, {T, N});
     project(b, w_.x_dt, xc, dt_low);
     project(b, w_.x_B, xc, Bm);
     project(b, w_.x_C, xc, Cm);
-    Tensor delta = b.alloc(DType::F32, {T, I});
-    project(b, w_.dt, dt_low, delta);
-    b.activate(delta, Activation::Softplus);
-    Tensor y = b.alloc(DType::F32, {T, I});
-    if (states.size() == 1)
-      b.selective_scan(xc, delta, w_.A_log, Bm, Cm, w_.D, T == 1 ? 0 : kSsmChunk, states[0]->ssm, y);
-    else if (!states.empty())
-      b.selective_scan_step_batch(xc, delta, w_.A_log, Bm, Cm, w_.D, ssm_states(states), y);
-    else
-      b.selective_scan_batch(xc, delta, w_.A_log, Bm, Cm, w_.D, kSsmChunk, batch, y);
-    Tensor gated = b.alloc(DType::F32, {T, I});
-    b.swiglu(z, y, gated);  // y · silu(z)
+    Tensor delta = b.alloc(DType::F32, {T, I}), gated = b.alloc(act, {T, I});
+    if (states.size() > 1 || (states.size() == 1 && T == 1)) {  // a decoding step: the token-by-token ops
+      project(b, w_.dt, dt_low, delta);
+      b.activate(delta, Activation::Softplus);
+      Tensor y = b.alloc(act, {T, I});
+      if (states.size() == 1)
+        b.selective_scan(xc, delta, w_.A_log, Bm, Cm, w_.D, 0, states[0]->ssm, y);
+      else
+        b.selective_scan_step_batch(xc, delta, w_.A_log, Bm, Cm, w_.D, ssm_states(states), y);
+      b.swiglu(z, y, gated);  // y · silu(z)
+    } else {  // whole sequences: the step size's bias and softplus and the gate inside the scan
+      project(b, w_.dt_without_bias, dt_low, delta);
+      Tensor fresh;
+      if (states.empty()) fresh = zeros(b, {batch * I, N});
+      Tensor& st = states.empty() ? fresh : states[0]->ssm;
+      b.selective_scan_gated(xc, delta, w_.dt.bias, w_.A_log, Bm, Cm, w_.D, z, kSsmChunk, batch, st, gated);
+    }
     project(b, w_.out, gated, out);
   }
 
@@ -246,6 +255,9 @@ std::unique_ptr<TokenMixer> declare_mamba_mixer(WeightSet& ws, const std::string
   w.x_B = projection_rows(xp, R, N);
   w.x_C = projection_rows(xp, R + N, N);
   w.dt = declare_projection(ws, p + "dt_proj", I, R, true);
+  w.dt_without_bias = w.dt;
+  w.dt_without_bias.has_bias = false;
+  w.dt_without_bias.bias = Tensor{};
   w.out = declare_projection(ws, p + "out_proj", s.hidden, I, s.use_bias);
   return std::make_unique<MambaMixer>(s, std::move(w));
 }

@@ -77,9 +77,10 @@ void rmsnorm_of_gated(const void* x, Elem x_t, const float* w, const void* gate,
 // or to even (half_to_even: torch.round, transformers' BitNet)
 void quantize_activations_int8_f32(float* x, std::int64_t R, std::int64_t C, bool half_to_even, cudaStream_t stream);
 // The same quantiser for the product's fast form: q [R, C] (of type q_t) = clamp(round(x·s), −128, 127), the
-// integers themselves (exact in bf16), and inv_scale [R] = 1/s.
-void quantize_activations_int8_rows(const float* x, std::int64_t R, std::int64_t C, bool half_to_even, void* q, Elem q_t,
-                                    float* inv_scale, cudaStream_t stream);
+// integers themselves (exact in bf16), and inv_scale [R] = 1/s; x [R, C] of type x_t, first normalised per row by
+// RMSNorm with weight `norm` [C] when that is not null (BitLinear's own norm, as rmsnorm computes it, in float32).
+void quantize_activations_int8_rows(const void* x, Elem x_t, std::int64_t R, std::int64_t C, const float* norm, float eps,
+                                    bool half_to_even, void* q, Elem q_t, float* inv_scale, cudaStream_t stream);
 // out [R, C] = acc · inv_scale[r] · weight_scale (+ bias [C], of type bias_t, when not null): the integer product of
 // quantised activations and ternary weights scaled back.
 void scale_rows(const float* acc, const float* inv_scale, float weight_scale, const void* bias, Elem bias_t, std::int64_t R,
@@ -224,6 +225,23 @@ struct SelectiveScanArgs {
 bool selective_scan_supported(std::int64_t state_size);  // 1..256
 void selective_scan(const SelectiveScanArgs& a, Elem e, cudaStream_t stream);
 void selective_scan_step_batch(const SelectiveScanArgs& a, Elem e, const DecodeStates& states, cudaStream_t stream);
+// The same in the form that scores sequences (selective_scan_gated.cu), with Mamba's step size and output gate fused
+// as mamba-ssm fuses them: Δ = softplus(delta + delta_bias), out = (C_t · h + D·x) · silu(z). x, z and out in type e;
+// delta, B, C float32. Each sequence starts from its state and leaves the final one there. Long sequences are cut
+// into time chunks that run in parallel (workspace: selective_scan_gated_workspace_bytes, 16-byte aligned).
+struct SelectiveScanGatedArgs {
+  const void *x, *z;                // [rows, Dn] each (x after the convolution)
+  const float *delta, *delta_bias;  // [rows, Dn] before the bias and softplus; [Dn] or null
+  const float *B, *C;               // [rows, N]
+  const float *A_log, *D;           // [Dn, N], [Dn]
+  float* state;                     // [batch, Dn, N]
+  void* out;                        // [rows, Dn]
+  std::int64_t T, Dn, N;
+  std::int64_t batch = 1;
+};
+bool selective_scan_gated_supported(std::int64_t state_size, std::int64_t channels);  // N 8, 16, 32; Dn % 8 == 0
+std::size_t selective_scan_gated_workspace_bytes(const SelectiveScanGatedArgs& a);
+void selective_scan_gated(const SelectiveScanGatedArgs& a, Elem e, void* workspace, cudaStream_t stream);
 
 // HGRN2's forget gate over f, k [T, C] (type e): f ← g = log(lb + (1 − lb)·σ(f)) (lower_bound [C], or null:
 // logsigmoid(f)), k = 1 − exp(g).
