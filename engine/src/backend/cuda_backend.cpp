@@ -81,16 +81,16 @@ constexpr int kGemmCandidates = 8;
 // the operands' alignment and every candidate's time and kernel configuration.
 cublasLtMatmulAlgo_t fastest_gemm_algo(cublasLtHandle_t lt, void* workspace, cudaStream_t stream, const GemmPlan& p,
                                        const cublasLtMatmulHeuristicResult_t* results, int found, const void* a_ptr,
-                                       const void* b_ptr, void* out, const std::string& what) {
+                                       const void* b_ptr, void* out, const void* one, const void* zero,
+                                       const std::string& what) {
   const bool report = cuda::OpTimer::enabled();
   if (report) std::fprintf(stderr, "gemm tuning %s: %d candidate(s)\n", what.c_str(), found);
   if (found <= 1) return results[0].algo;
   cudaEvent_t start = nullptr, stop = nullptr;
   check(cudaEventCreate(&start), "cudaEventCreate");
   check(cudaEventCreate(&stop), "cudaEventCreate");
-  const float one = 1.0f, zero = 0.0f;
   auto run = [&](const cublasLtMatmulAlgo_t& algo) {
-    return cublasLtMatmul(lt, p.op, &one, a_ptr, p.a, b_ptr, p.b, &zero, out, p.d, out, p.d, &algo, workspace,
+    return cublasLtMatmul(lt, p.op, one, a_ptr, p.a, b_ptr, p.b, zero, out, p.d, out, p.d, &algo, workspace,
                           kWorkspaceBytes, stream);
   };
   int best = 0;
@@ -298,6 +298,13 @@ void CudaBackend::upload(std::span<const float> src, Tensor& dst) {
 
 void CudaBackend::download(const Tensor& src, std::span<float> dst) {
   expect(static_cast<std::int64_t>(dst.size()) == src.numel(), "download", "shape");
+  if (src.dtype == DType::I8) {  // BitNet's int8 ternary weights: small integers, converted here
+    std::vector<std::int8_t> bytes(dst.size());
+    check(cudaMemcpyAsync(bytes.data(), src.data, bytes.size(), cudaMemcpyDeviceToHost, s_->stream), "download");
+    check(cudaStreamSynchronize(s_->stream), "download");
+    std::copy(bytes.begin(), bytes.end(), dst.begin());
+    return;
+  }
   const Tensor f = as_dtype(src, DType::F32);
   check(cudaMemcpyAsync(dst.data(), f.data, dst.size_bytes(), cudaMemcpyDeviceToHost, s_->stream), "download");
   check(cudaStreamSynchronize(s_->stream), "download");
@@ -347,29 +354,38 @@ void CudaBackend::add(Tensor& acc, const Tensor& x) {
   launch("add", [&] { cuda::add(acc.data, elem(acc.dtype, "add"), x.data, elem(x.dtype, "add"), acc.numel(), s_->stream); });
 }
 
-void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
-                            std::int64_t ldd) {
+void CudaBackend::gemm_lt(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
+                          std::int64_t ldd) {
   const std::int64_t T = x.rows(), K = x.cols();
   // "TxNxK", for the profile's rows and the tuning report (built only when profiling)
   const std::string dims = cuda::OpTimer::enabled()
                                ? std::to_string(T) + "x" + std::to_string(N) + "x" + std::to_string(K)
                                : std::string();
-  cuda::OpTimer timer(dims.empty() ? std::string() : "gemm " + dims + (out_dtype == DType::F32 ? " ->f32" : ""));
-  const void* a_ptr = static_cast<const unsigned char*>(w.data) + static_cast<std::size_t>(w_row0 * K) * 2;
+  // int8 operands (BitNet's integer products): int32 products and sums, exact
+  const bool i8 = w.dtype == DType::I8;
+  const char* out_name = i8 ? " ->i32" : out_dtype == DType::F32 ? " ->f32" : "";
+  cuda::OpTimer timer(dims.empty() ? std::string() : "gemm " + dims + out_name);
+  const void* a_ptr = static_cast<const unsigned char*>(w.data) + static_cast<std::size_t>(w_row0 * K) * (i8 ? 1 : 2);
   const std::size_t al_a = alignment_of(a_ptr), al_b = alignment_of(x.data), al_d = alignment_of(out);
-  const GemmKey key{N, T, K, ldd, out_dtype == DType::F32 ? 0 : 1, al_a, al_b, al_d};
+  const GemmKey key{N, T, K, ldd, i8 ? 2 : out_dtype == DType::F32 ? 0 : 1, al_a, al_b, al_d};
+  const float one_f = 1.0f, zero_f = 0.0f;
+  const std::int32_t one_i = 1, zero_i = 0;
+  const void* one = i8 ? static_cast<const void*>(&one_i) : &one_f;
+  const void* zero = i8 ? static_cast<const void*>(&zero_i) : &zero_f;
   auto it = s_->plans.find(key);
   if (it == s_->plans.end()) {
     // Row-major out[T, N] = x[T, K] · w[N, K]ᵀ is column-major D[N, T] = op(A)·B with A the stored w (column-major
     // K x N, transposed) and B the stored x (column-major K x T): the "TN" product.
     GemmPlan p;
-    const cudaDataType d_type = out_dtype == DType::F32 ? CUDA_R_32F : CUDA_R_16BF;
-    check(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
+    const cudaDataType d_type = i8 ? CUDA_R_32I : out_dtype == DType::F32 ? CUDA_R_32F : CUDA_R_16BF;
+    const cudaDataType ab_type = i8 ? CUDA_R_8I : CUDA_R_16BF;
+    check(cublasLtMatmulDescCreate(&p.op, i8 ? CUBLAS_COMPUTE_32I : CUBLAS_COMPUTE_32F, i8 ? CUDA_R_32I : CUDA_R_32F),
+          "cublasLtMatmulDescCreate");
     const cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
     check(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta), "cublasLt TRANSA");
     check(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb), "cublasLt TRANSB");
-    check(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_16BF, static_cast<std::uint64_t>(K), static_cast<std::uint64_t>(N), K), "layout A");
-    check(cublasLtMatrixLayoutCreate(&p.b, CUDA_R_16BF, static_cast<std::uint64_t>(K), static_cast<std::uint64_t>(T), K), "layout B");
+    check(cublasLtMatrixLayoutCreate(&p.a, ab_type, static_cast<std::uint64_t>(K), static_cast<std::uint64_t>(N), K), "layout A");
+    check(cublasLtMatrixLayoutCreate(&p.b, ab_type, static_cast<std::uint64_t>(K), static_cast<std::uint64_t>(T), K), "layout B");
     check(cublasLtMatrixLayoutCreate(&p.d, d_type, static_cast<std::uint64_t>(N), static_cast<std::uint64_t>(T), ldd), "layout D");
     GemmKey band_key = key;
     std::get<1>(band_key) = tuning_band(T);
@@ -401,14 +417,14 @@ void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N
         cublasLtMatrixLayoutDestroy(p.b);
         cublasLtMatrixLayoutDestroy(p.d);
         cublasLtMatmulDescDestroy(p.op);
-        throw InternalError("cuBLASLt has no bf16 algorithm for a " + std::to_string(T) + "x" + std::to_string(N) + "x" +
-                            std::to_string(K) + " product (" + cublasGetStatusString(st) + ")");
+        throw InternalError(std::string("cuBLASLt has no ") + (i8 ? "int8" : "bf16") + " algorithm for a " + std::to_string(T) +
+                            "x" + std::to_string(N) + "x" + std::to_string(K) + " product (" + cublasGetStatusString(st) + ")");
       }
       cuda::OpTimer tuning("gemm tuning");  // a scope of its own: not part of the product's self time
-      p.algo = fastest_gemm_algo(s_->lt, s_->workspace.data, s_->stream, p, results, found, a_ptr, x.data, out,
+      p.algo = fastest_gemm_algo(s_->lt, s_->workspace.data, s_->stream, p, results, found, a_ptr, x.data, out, one, zero,
                                  dims.empty()
                                      ? std::string()
-                                     : dims + (out_dtype == DType::F32 ? " ->f32" : " ->bf16") + ", alignment A/B/D " +
+                                     : dims + (i8 ? " ->i32" : out_dtype == DType::F32 ? " ->f32" : " ->bf16") + ", alignment A/B/D " +
                                            std::to_string(al_a) + "/" + std::to_string(al_b) + "/" + std::to_string(al_d) +
                                            ", ldd " + std::to_string(ldd));
       s_->tuned[band_key] = p.algo;
@@ -416,8 +432,7 @@ void CudaBackend::gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N
     it = s_->plans.emplace(key, p).first;
   }
   const GemmPlan& p = it->second;
-  const float one = 1.0f, zero = 0.0f;
-  check(cublasLtMatmul(s_->lt, p.op, &one, a_ptr, p.a, x.data, p.b, &zero, out, p.d, out, p.d, &p.algo, s_->workspace.data,
+  check(cublasLtMatmul(s_->lt, p.op, one, a_ptr, p.a, x.data, p.b, zero, out, p.d, out, p.d, &p.algo, s_->workspace.data,
                        kWorkspaceBytes, s_->stream),
         "cublasLtMatmul");
 }
@@ -430,7 +445,7 @@ void CudaBackend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, T
     if (!s_->lt) throw InternalError("cuda linear: a bf16 weight on a backend in fp32 mode");
     const Tensor xb = as_dtype(x, DType::BF16);
     elem(out.dtype, "linear");
-    gemm_bf16(w, 0, N, xb, out.data, out.dtype, N);
+    gemm_lt(w, 0, N, xb, out.data, out.dtype, N);
   } else {
     expect(w.dtype == DType::F32, "linear", "weight dtype");
     const Tensor xf = as_dtype(x, DType::F32);
@@ -652,7 +667,7 @@ void CudaBackend::fold_vocabulary(const Tensor& x, const Tensor& w, const Tensor
   for (std::int64_t c0 = 0; c0 < V; c0 += C) {
     const std::int64_t n = std::min(C, V - c0);
     if (bf16) {
-      gemm_bf16(w, c0, n, xin, buf.data, DType::F32, C);
+      gemm_lt(w, c0, n, xin, buf.data, DType::F32, C);
     } else {
       check(cublasSgemm(s_->blas, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(T), static_cast<int>(H), &one,
                         w.as<float>() + c0 * H, static_cast<int>(H), xin.as<float>(), static_cast<int>(H), &zero, buf.as<float>(),

@@ -150,6 +150,8 @@ class CudaBackend final : public Backend {
   // product, rows scaled back.
   void bitlinear_of(const Tensor& x, const Tensor* norm, float eps, const Tensor& ternary, float weight_scale,
                     const Tensor* bias, bool half_to_even, Tensor& out);
+  // Whether ternary weights of this width are kept as int8 for an int8 product (bf16 mode).
+  bool bitlinear_in_int8(std::int64_t in_features) const;
   void selective_scan_launch(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B, const Tensor& C,
                              const Tensor& D, std::int64_t batch, Tensor* state, std::span<Tensor* const> states, Tensor& out);
   void ssd_launch(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
@@ -191,9 +193,10 @@ class CudaBackend final : public Backend {
   // The LM head over the vocabulary in chunks, each folded into the per-row max / sum / argmax / target state.
   void fold_vocabulary(const Tensor& x, const Tensor& w, const Tensor& dev_targets, float softcap,
                        const cuda::VocabScoreState& state);
-  // out [T, ldd] (F32 or BF16; first N columns) = x [T, K] · w [N, K]ᵀ, w and x BF16, through cuBLASLt.
-  void gemm_bf16(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
-                 std::int64_t ldd);
+  // out [T, ldd] (first N columns) = x [T, K] · w [N, K]ᵀ through cuBLASLt: w and x BF16 with an F32 or BF16 out, or
+  // w and x I8 with an I32 out (out_dtype then unused).
+  void gemm_lt(const Tensor& w, std::int64_t w_row0, std::int64_t N, const Tensor& x, void* out, DType out_dtype,
+               std::int64_t ldd);
   struct State;
   std::unique_ptr<State> s_;
 };

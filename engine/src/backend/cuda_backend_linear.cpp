@@ -185,15 +185,29 @@ void CudaBackend::bitlinear_of(const Tensor& x, const Tensor* norm, float eps, c
   const DType d = activation_dtype();
   const Tensor xs = x.dtype == DType::F32 || x.dtype == DType::BF16 ? x : as_dtype(x, DType::F32);
   const Tensor nf = norm ? as_dtype(*norm, DType::F32) : Tensor{};
-  Tensor q = alloc(d, {R, C});
   Tensor inv_scale = alloc(DType::F32, {R});
+  const Tensor bf = bias ? as_dtype(*bias, DType::F32) : Tensor{};
+  if (ternary.dtype == DType::I8) {  // int8 operands, int32 sums (quantize_weight_ternary chose it at load)
+    Tensor q = alloc(DType::I8, {R, C});
+    launch("quantize_activations_int8", [&] {
+      cuda::quantize_activations_int8_rows_i8(xs.data, elem(xs.dtype, "bitlinear"), R, C, norm ? nf.as<float>() : nullptr, eps,
+                                              half_to_even, q.as<std::int8_t>(), inv_scale.as<float>(), stream());
+    });
+    Tensor acc = alloc(DType::I32, {R, N});
+    gemm_lt(ternary, 0, N, q, acc.data, DType::I32, N);
+    launch("scale_rows", [&] {
+      cuda::scale_rows_i32(acc.as<std::int32_t>(), inv_scale.as<float>(), weight_scale, bias ? bf.data : nullptr, cuda::Elem::F32,
+                           R, N, out.data, elem(out.dtype, "bitlinear"), stream());
+    });
+    return;
+  }
+  Tensor q = alloc(d, {R, C});
   launch("quantize_activations_int8", [&] {
     cuda::quantize_activations_int8_rows(xs.data, elem(xs.dtype, "bitlinear"), R, C, norm ? nf.as<float>() : nullptr, eps,
                                          half_to_even, q.data, elem(d, "bitlinear"), inv_scale.as<float>(), stream());
   });
   Tensor acc = out.dtype == DType::F32 ? out : alloc(DType::F32, out.shape);
   linear(q, as_dtype(ternary, d), nullptr, acc);
-  const Tensor bf = bias ? as_dtype(*bias, DType::F32) : Tensor{};
   launch("scale_rows", [&] {
     cuda::scale_rows(acc.as<float>(), inv_scale.as<float>(), weight_scale, bias ? bf.data : nullptr, cuda::Elem::F32, R, N, out.data,
                      elem(out.dtype, "bitlinear"), stream());

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 
@@ -88,7 +89,22 @@ Tensor CudaBackend::quantize_weight_ternary(const Tensor& w, float* scale) {
   const float mean = static_cast<float>(host_sum / static_cast<double>(w.numel()));
   const float s = 1.0f / std::max(mean, 1e-5f);
   *scale = 1.0f / s;
+  if (bitlinear_in_int8(w.cols())) {
+    Tensor t8 = alloc(DType::I8, w.shape);
+    launch("quantize_weight_ternary", [&] { cuda::round_to_int8(t.as<float>(), t.numel(), t8.as<std::int8_t>(), stream()); });
+    return t8;
+  }
   return as_dtype(t, activation_dtype());  // ternary values are exact in bf16
+}
+
+// BitLinear's product in int8 (bf16 mode; cuBLASLt's int8 products want the reduction length a multiple of 4, 16
+// here for aligned rows). LMSCOPE_BITLINEAR_INT8=0 keeps the bf16 product (for measurements).
+bool CudaBackend::bitlinear_in_int8(std::int64_t in_features) const {
+  static const bool enabled = [] {
+    const char* e = std::getenv("LMSCOPE_BITLINEAR_INT8");
+    return !(e && std::strcmp(e, "0") == 0);
+  }();
+  return enabled && activation_dtype() == DType::BF16 && in_features % 16 == 0;
 }
 
 // --- gated linear attention (GLA, RetNet, HGRN2) ---
