@@ -29,6 +29,10 @@ fi
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install --no-deps -q .whl/*.whl >/dev/null 2>&1 || echo "bench-table: could not install .whl/*.whl" >&2
 fi
+# BENCH_NO_REFERENCE="mamba-1.4b samba-1.3b": configs timed without their reference (one whose only path here is
+# token by token in torch: minutes per 1×16384 pass). The table then compares every row with our own Gated DeltaNet
+# 1.3B when gdn-1.3b is among the configs (issue 15's bar for families without an optimised reference).
+no_reference() { [[ " ${BENCH_NO_REFERENCE:-} " == *" $1 "* ]]; }
 build=${1:-build-device}
 shift || true
 configs=("$@")
@@ -57,6 +61,7 @@ declare -A warm_pid
 for config in "${configs[@]}"; do
   name=$(basename "$config" .json)
   token_by_token "$config" && continue
+  no_reference "$name" && continue
   PYTHONUNBUFFERED=1 python3 tools/bench_reference.py "$config" --shapes 8x2048,1x16384 --warmup 1 --warm-only \
     >"$work/warm-$name.log" 2>&1 &
   warm_pid[$name]=$!
@@ -83,6 +88,10 @@ done
 
 for config in "${configs[@]}"; do
   name=$(basename "$config" .json)
+  if no_reference "$name"; then
+    echo "path $name : none timed (BENCH_NO_REFERENCE)" | tee -a "$log"
+    continue
+  fi
   if [ -n "${cold[$name]:-}" ]; then
     echo "ref $name: not warm within ${BENCH_WARM_S:-420} s (left out)" | tee -a "$log"
     continue

@@ -24,14 +24,22 @@ for line in open(sys.argv[1]):
     elif parts[0] == 'ref':
         shape = re.search(r'batch (\d+) x seq (\d+)', line)
         ref[(parts[1], f'{shape.group(1)}x{shape.group(2)}')] = (float(tps.group(1)), mem and float(mem.group(1)))
-print('| config | parameters | batch × seq | lmscope tokens/s | peak GiB | reference tokens/s | peak GiB | ratio |')
-print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |')
+# With our Gated DeltaNet 1.3B in the same run, every row is also put against it: issue 15's bar for a family whose
+# only reference is an unoptimised torch path (≥ 0.8× of our GDN at the same shape).
+gdn = {shape: v for (name, shape), v in ours.items() if name == 'gdn-1.3b'}
+extra = ' ours / our GDN |' if gdn else ''
+print('| config | parameters | batch × seq | lmscope tokens/s | peak GiB | reference tokens/s | peak GiB | ratio |' + extra)
+print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |' + (' ---: |' if gdn else ''))
 for key in sorted(set(ours) | set(ref)):
     o, r = ours.get(key), ref.get(key)
     cell = lambda v, f: f.format(v) if v is not None else '—'  # noqa: E731
     ratio = f'{o[0] / r[0]:.2f}×' if o and r else '—'
+    vs_gdn = ''
+    if gdn:
+        g = gdn.get(key[1])
+        vs_gdn = f' {o[0] / g[0]:.2f}× |' if o and g else ' — |'
     print(f'| {key[0]} | {cell(params.get(key[0]), "{:,}")} | {key[1].replace("x", " × ")} | {cell(o and o[0], "{:,.0f}")} '
-          f'| {cell(o and o[1], "{:.2f}")} | {cell(r and r[0], "{:,.0f}")} | {cell(r and r[1], "{:.2f}")} | {ratio} |')
+          f'| {cell(o and o[1], "{:.2f}")} | {cell(r and r[0], "{:,.0f}")} | {cell(r and r[1], "{:.2f}")} | {ratio} |{vs_gdn}')
 if paths:
     print()
     for name in sorted(paths):
