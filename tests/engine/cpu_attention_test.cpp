@@ -93,6 +93,17 @@ TEST(CpuAttention, VectorisedExpIsWithinTwoUlpOfLibm) {
   EXPECT_TRUE(std::isnan(cpu::exp_approx(std::nanf(""))));
 }
 
+TEST(CpuAttention, VectorisedSoftplusIsWithinAFewUlpOfLibm) {
+  double worst = 0;
+  for (float x = -80.0f; x < 30.0f; x += 0.0009765625f) {
+    const double want = x > 20.0f ? x : std::log1p(std::exp(static_cast<double>(x)));
+    worst = std::max(worst, std::fabs(cpu::softplus_approx(x) - want) / want);
+  }
+  EXPECT_LT(worst, 6e-7);  // 5 ulp of float
+  EXPECT_EQ(cpu::softplus_approx(25.0f), 25.0f);
+  EXPECT_TRUE(std::isnan(cpu::softplus_approx(std::nanf(""))));
+}
+
 TEST(CpuAttention, DoubleExpOfTheLogSumExpIsWithinAFewUlpOfLibm) {
   double worst = 0;
   for (double x = -700.0; x <= 0.0; x += 0.0009765625 * 3.1) {

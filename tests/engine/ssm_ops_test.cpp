@@ -146,6 +146,44 @@ TEST(SsmOps, SelectiveScanMatchesTheRecurrenceInBothForms) {
   EXPECT_LT(max_abs_diff(got, ref), 1e-5);
 }
 
+// Mamba's scoring form with the step size's softplus and the output gate inside, against the same recurrence in
+// double: two sequences from random states (which it leaves at the end), channels spanning two of the CPU loop's
+// 256-channel passes; and against the composition of the separate ops (Backend's default).
+TEST(SsmOps, SelectiveScanGatedMatchesTheRecurrence) {
+  std::mt19937 rng(7);
+  const std::int64_t batch = 2, T = 40, Dn = 300, N = 5, rows_n = batch * T;
+  const Tensor x = random_tensor({rows_n, Dn}, rng), delta = random_tensor({rows_n, Dn}, rng, -4.0f, 1.0f);
+  const Tensor bias = random_tensor({Dn}, rng, -1.0f, 1.0f), z = random_tensor({rows_n, Dn}, rng, -3.0f, 3.0f);
+  const Tensor A_log = random_tensor({Dn, N}, rng, -1.0f, 1.5f), B = random_tensor({rows_n, N}, rng), C = random_tensor({rows_n, N}, rng);
+  const Tensor D = random_tensor({Dn}, rng), S0 = random_tensor({batch * Dn, N}, rng);
+  auto f = [](const Tensor& t, std::int64_t i) { return static_cast<double>(t.as<float>()[i]); };
+  std::vector<float> ref(static_cast<std::size_t>(rows_n * Dn)), ref_state(static_cast<std::size_t>(batch * Dn * N));
+  for (std::int64_t s = 0; s < batch; ++s)
+    for (std::int64_t d = 0; d < Dn; ++d) {
+      std::vector<double> h(static_cast<std::size_t>(N));
+      for (std::int64_t n = 0; n < N; ++n) h[n] = f(S0, (s * Dn + d) * N + n);
+      for (std::int64_t t = s * T; t < (s + 1) * T; ++t) {
+        const double v = f(delta, t * Dn + d) + f(bias, d), dt = v > 20 ? v : std::log1p(std::exp(v));
+        const double xv = f(x, t * Dn + d), zv = f(z, t * Dn + d);
+        double y = 0;
+        for (std::int64_t n = 0; n < N; ++n) {
+          h[n] = std::exp(dt * -std::exp(f(A_log, d * N + n))) * h[n] + dt * xv * f(B, t * N + n);
+          y += f(C, t * N + n) * h[n];
+        }
+        ref[static_cast<std::size_t>(t * Dn + d)] = static_cast<float>((y + f(D, d) * xv) * zv / (1 + std::exp(-zv)));
+      }
+      for (std::int64_t n = 0; n < N; ++n) ref_state[static_cast<std::size_t>((s * Dn + d) * N + n)] = static_cast<float>(h[n]);
+    }
+  Tensor S = make(S0.shape, values(S0)), out = cpu.alloc(DType::F32, {rows_n, Dn});
+  cpu.selective_scan_gated(x, delta, bias, A_log, B, C, D, z, 16, batch, S, out);
+  EXPECT_LT(max_abs_diff(values(out), ref), 1e-5);
+  EXPECT_LT(max_abs_diff(values(S), ref_state), 1e-5);
+  Tensor S2 = make(S0.shape, values(S0)), out2 = cpu.alloc(DType::F32, {rows_n, Dn});
+  cpu.Backend::selective_scan_gated(x, delta, bias, A_log, B, C, D, z, 16, batch, S2, out2);
+  EXPECT_LT(max_abs_diff(values(out2), ref), 1e-5) << "the composed ops";
+  EXPECT_LT(max_abs_diff(values(S2), ref_state), 1e-5) << "the composed ops";
+}
+
 // Mamba2's SSD per head: S ← exp(dt A) S + B (dt x)ᵀ; y = Sᵀ C + D x, with B/C shared by the heads of a group.
 void check_ssd(bool d_per_channel) {
   std::mt19937 rng(d_per_channel ? 5 : 4);

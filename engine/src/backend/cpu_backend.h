@@ -53,6 +53,9 @@ class CpuBackend final : public Backend {
                               Tensor& out) override;
   void selective_scan(const Tensor& x, const Tensor& delta, const Tensor& A_log, const Tensor& B, const Tensor& C,
                       const Tensor& D, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
+  void selective_scan_gated(const Tensor& x, const Tensor& delta, const Tensor& delta_bias, const Tensor& A_log,
+                            const Tensor& B, const Tensor& C, const Tensor& D, const Tensor& z, std::int64_t chunk_size,
+                            std::int64_t batch, Tensor& states, Tensor& out) override;
   void ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C, const Tensor& D,
            const LinearAttentionShape& shape, std::int64_t chunk_size, Tensor& state, Tensor& out) override;
   void forget_gate(Tensor& f, const Tensor* lower_bound, Tensor& k) override;

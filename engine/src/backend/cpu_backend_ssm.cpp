@@ -8,6 +8,7 @@
 
 #include "backend/cpu_backend.h"
 #include "backend/cpu_expect.h"
+#include "backend/cpu_vector_loops.h"
 
 namespace lmscope {
 
@@ -215,6 +216,48 @@ void CpuBackend::selective_scan(const Tensor& x, const Tensor& delta, const Tens
   const float* ds = D.as<float>();
   for (std::int64_t t = 0; t < T; ++t)
     for (std::int64_t d = 0; d < Dn; ++d) o[t * Dn + d] += ds[d] * xs[t * Dn + d];
+}
+
+// The scoring form runs the recurrence itself, token after token with each token's update a vector over channels
+// (cpu::selective_scan_channels): the chunked form above spends N exponentials per pair of tokens in a chunk where
+// the recurrence spends N per token — Mamba-130M scored 41 tokens/s at 1×512 on one core through it.
+void CpuBackend::selective_scan_gated(const Tensor& x, const Tensor& delta, const Tensor& delta_bias, const Tensor& A_log,
+                                      const Tensor& B, const Tensor& C, const Tensor& D, const Tensor& z, std::int64_t,
+                                      std::int64_t batch, Tensor& states, Tensor& out) {
+  const char* op = "selective_scan_gated";
+  for (const Tensor* t : {&x, &delta, &delta_bias, &A_log, &B, &C, &D, &z, static_cast<const Tensor*>(&states),
+                          static_cast<const Tensor*>(&out)})
+    expect_f32(*t, op);
+  const std::int64_t rows = x.rows(), Dn = x.cols(), N = A_log.cols();
+  expect(batch > 0 && rows % batch == 0, op, "rows must be batch x T");
+  expect(delta.rows() == rows && delta.cols() == Dn && z.rows() == rows && z.cols() == Dn && out.rows() == rows &&
+             out.cols() == Dn,
+         op, "x/delta/z/out shape");
+  expect(A_log.rows() == Dn && delta_bias.numel() == Dn && D.numel() == Dn, op, "A_log [channels, N], delta_bias and D [channels]");
+  expect(B.rows() == rows && B.cols() == N && C.rows() == rows && C.cols() == N, op, "B and C must be [rows, state_size]");
+  expect(states.numel() == batch * Dn * N, op, "states must be [batch * channels, state_size]");
+  const std::int64_t T = rows / batch;
+  const float* al = A_log.as<float>();
+  std::vector<float> A(static_cast<std::size_t>(N * Dn)), h(static_cast<std::size_t>(batch * N * Dn));
+  for (std::int64_t d = 0; d < Dn; ++d)
+    for (std::int64_t n = 0; n < N; ++n) A[n * Dn + d] = -std::exp(al[d * N + n]);
+  float* st = states.as<float>();
+  for (std::int64_t s = 0; s < batch; ++s)  // states [channels, N] per sequence; the loops want [N, channels]
+    for (std::int64_t d = 0; d < Dn; ++d)
+      for (std::int64_t n = 0; n < N; ++n) h[(s * N + n) * Dn + d] = st[(s * Dn + d) * N + n];
+  constexpr std::int64_t kBlock = 256;
+  const std::int64_t blocks = (Dn + kBlock - 1) / kBlock;
+#pragma omp parallel for if (worth_threads(rows * Dn * N))
+  for (std::int64_t i = 0; i < batch * blocks; ++i) {
+    const std::int64_t s = i / blocks, d0 = (i % blocks) * kBlock, d1 = std::min(Dn, d0 + kBlock);
+    const std::int64_t r0 = s * T;
+    cpu::selective_scan_channels(x.as<float>() + r0 * Dn, delta.as<float>() + r0 * Dn, delta_bias.as<float>(), A.data(),
+                                 B.as<float>() + r0 * N, C.as<float>() + r0 * N, D.as<float>(), z.as<float>() + r0 * Dn, T,
+                                 Dn, N, d0, d1, h.data() + s * N * Dn, out.as<float>() + r0 * Dn);
+  }
+  for (std::int64_t s = 0; s < batch; ++s)
+    for (std::int64_t d = 0; d < Dn; ++d)
+      for (std::int64_t n = 0; n < N; ++n) st[(s * Dn + d) * N + n] = h[(s * N + n) * Dn + d];
 }
 
 void CpuBackend::ssd(const Tensor& x, const Tensor& dt, const Tensor& A_log, const Tensor& B, const Tensor& C,

@@ -2,6 +2,7 @@
 // -fno-thread-jumps (engine/CMakeLists.txt says why).
 #include "backend/cpu_vector_loops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -43,6 +44,40 @@ float softmax_exp_row(float* row, std::int64_t lo, std::int64_t hi, std::int64_t
   for (std::int64_t j = lo; j <= hi; ++j) sum += row[j] = exp_approx(row[j] - mx);
   for (std::int64_t j = hi + 1; j < L; ++j) row[j] = 0;
   return sum;
+}
+
+LMSCOPE_VECTOR_CLONES
+void selective_scan_channels(const float* x, const float* delta, const float* bias, const float* A, const float* B,
+                             const float* C, const float* D, const float* z, std::int64_t T, std::int64_t Dn, std::int64_t N,
+                             std::int64_t d0, std::int64_t d1, float* h, float* out) {
+  constexpr std::int64_t kWidth = 256;  // channels per pass: dt, u and y stay in L1
+  float dt[kWidth], u[kWidth], y[kWidth];
+  for (std::int64_t c0 = d0; c0 < d1; c0 += kWidth) {
+    const std::int64_t w = std::min(kWidth, d1 - c0);
+    for (std::int64_t t = 0; t < T; ++t) {
+      const float* xt = x + t * Dn + c0;
+#pragma omp simd
+      for (std::int64_t i = 0; i < w; ++i) {
+        dt[i] = softplus_approx(delta[t * Dn + c0 + i] + bias[c0 + i]);
+        u[i] = dt[i] * xt[i];
+        y[i] = 0.0f;
+      }
+      for (std::int64_t n = 0; n < N; ++n) {
+        const float b = B[t * N + n], c = C[t * N + n];
+        const float* an = A + n * Dn + c0;
+        float* hn = h + n * Dn + c0;
+#pragma omp simd
+        for (std::int64_t i = 0; i < w; ++i) {
+          hn[i] = exp_approx(dt[i] * an[i]) * hn[i] + u[i] * b;
+          y[i] += c * hn[i];
+        }
+      }
+      const float* zt = z + t * Dn + c0;
+      float* ot = out + t * Dn + c0;
+#pragma omp simd
+      for (std::int64_t i = 0; i < w; ++i) ot[i] = (y[i] + D[c0 + i] * xt[i]) * (zt[i] / (1.0f + exp_approx(-zt[i])));
+    }
+  }
 }
 
 LMSCOPE_VECTOR_CLONES

@@ -18,6 +18,14 @@ void silu_product(const float* g, const float* u, float* o, std::int64_t n);
 // out = x · (1 / sqrt(mean(x²) + eps)) · w for one row of n values (out may alias x); mean accumulated in double.
 void rmsnorm_row(const float* x, const float* w, float eps, std::int64_t n, float* out);
 
+// Mamba's scoring scan (Backend::selective_scan_gated) over channels [d0, d1) of one sequence of T tokens, token
+// after token, each token's update a vector over the channels: dt = softplus(delta + bias), h_n ← e^{dt·A_n} h_n +
+// dt·x·B_n, out = (Σ_n C_n h_n + D·x)·silu(z). Row operands [T, Dn] (x, delta, z, out) and [T, N] (B, C); A [N, Dn]
+// (−exp(A_log), state-major so that a state's decays are contiguous over channels); state h [N, Dn], updated.
+void selective_scan_channels(const float* x, const float* delta, const float* bias, const float* A, const float* B,
+                             const float* C, const float* D, const float* z, std::int64_t T, std::int64_t Dn, std::int64_t N,
+                             std::int64_t d0, std::int64_t d1, float* h, float* out);
+
 // One row of logits: its first argmax, its maximum and Σ e^(r - max) in double (exact to ~1e-15 relative, as libm).
 struct RowLogits {
   std::int64_t argmax = 0;
