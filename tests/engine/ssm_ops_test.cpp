@@ -1,5 +1,6 @@
 // The CPU backend's gated linear attention and state-space ops: against independent double-precision recurrences
-// written from the papers' formulas, and chunked vs token-by-token forms (whole, in pieces, across chunk edges).
+// written from the papers' formulas, whole and in pieces (the state carried across calls), for every chunk size a
+// caller may ask for (the CPU runs the recurrence for all of them).
 #include <gtest/gtest.h>
 
 #include <cmath>

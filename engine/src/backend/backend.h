@@ -284,9 +284,10 @@ class Backend {
 
   // --- gated linear attention and state-space models (cpu_backend_ssm.cpp) ---
   // All run S ← diag(exp(g_t)) S + k_t v_tᵀ, o_t = Sᵀ(scale · q_t) per value head with state [head_k_dim, head_v_dim];
-  // value head hv reads query/key head hv / (num_v_heads / num_heads). chunk_size > 0: the chunked form (within a
-  // chunk the decays are cumulative sums and the work is pairwise products; the state is carried between chunks),
-  // for scoring many tokens; chunk_size == 0: token by token (the recurrent form, decoding). Both give the same result.
+  // value head hv reads query/key head hv / (num_v_heads / num_heads). chunk_size > 0 asks for the chunked form
+  // (within a chunk the decays are cumulative sums and the work is pairwise products; the state is carried between
+  // chunks), for scoring many tokens; chunk_size == 0: token by token (the recurrent form, decoding). Both give the
+  // same result; the CPU backend runs the recurrence for both (fewer operations there, cpu_backend_ssm.cpp).
   //
   // GLA / RetNet / HGRN2. q, k [T, num_heads * head_k_dim], v [T, num_v_heads * head_v_dim]; g is the log decay:
   // [Tg, num_v_heads * head_k_dim] (one per key channel: GLA, HGRN2) or [Tg, num_v_heads] (one per head: RetNet),

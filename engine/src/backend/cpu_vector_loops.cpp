@@ -47,6 +47,28 @@ float softmax_exp_row(float* row, std::int64_t lo, std::int64_t hi, std::int64_t
 }
 
 LMSCOPE_VECTOR_CLONES
+void gated_recurrence_token(float* S, const float* g, bool per_channel, const float* q, const float* k, const float* v,
+                            float scale, std::int64_t dk, std::int64_t dv, float* decay, float* o) {
+  if (per_channel) {
+#pragma omp simd
+    for (std::int64_t e = 0; e < dk; ++e) decay[e] = exp_approx(g[e]);
+  } else {
+    const float d = exp_approx(g[0]);
+    for (std::int64_t e = 0; e < dk; ++e) decay[e] = d;
+  }
+  for (std::int64_t j = 0; j < dv; ++j) o[j] = 0.0f;
+  for (std::int64_t e = 0; e < dk; ++e) {
+    const float de = decay[e], ke = k[e], qe = scale * q[e];
+    float* row = S + e * dv;
+#pragma omp simd
+    for (std::int64_t j = 0; j < dv; ++j) {
+      row[j] = de * row[j] + ke * v[j];
+      o[j] += qe * row[j];
+    }
+  }
+}
+
+LMSCOPE_VECTOR_CLONES
 void selective_scan_channels(const float* x, const float* delta, const float* bias, const float* A, const float* B,
                              const float* C, const float* D, const float* z, std::int64_t T, std::int64_t Dn, std::int64_t N,
                              std::int64_t d0, std::int64_t d1, float* h, float* out) {

@@ -18,6 +18,12 @@ void silu_product(const float* g, const float* u, float* o, std::int64_t n);
 // out = x · (1 / sqrt(mean(x²) + eps)) · w for one row of n values (out may alias x); mean accumulated in double.
 void rmsnorm_row(const float* x, const float* w, float eps, std::int64_t n, float* out);
 
+// One token of the gated linear recurrence for one value head (GLA, RetNet, HGRN2, SSD on the CPU): with the decays
+// e^g (g: dk log decays, or one for the whole head when !per_channel) written to decay [dk],
+// S[e, :] ← decay[e]·S[e, :] + k[e]·v and o = Σ_e scale·q[e]·S[e, :]; S [dk, dv], o [dv].
+void gated_recurrence_token(float* S, const float* g, bool per_channel, const float* q, const float* k, const float* v,
+                            float scale, std::int64_t dk, std::int64_t dv, float* decay, float* o);
+
 // Mamba's scoring scan (Backend::selective_scan_gated) over channels [d0, d1) of one sequence of T tokens, token
 // after token, each token's update a vector over the channels: dt = softplus(delta + bias), h_n ← e^{dt·A_n} h_n +
 // dt·x·B_n, out = (Σ_n C_n h_n + D·x)·silu(z). Row operands [T, Dn] (x, delta, z, out) and [T, N] (B, C); A [N, Dn]
