@@ -29,10 +29,14 @@ __device__ float block_max_256(float v, float* scratch) {
   return r;
 }
 
-// The quantised integers in the product's operand type: float32, bf16 (both exact) or int8 itself.
-__device__ __forceinline__ void put_integer(float* p, float v) { *p = v; }
-__device__ __forceinline__ void put_integer(bf16* p, float v) { *p = __float2bfloat16(v); }
-__device__ __forceinline__ void put_integer(std::int8_t* p, float v) { *p = static_cast<std::int8_t>(v); }
+// The quantised integers in the product's operand type: float32, bf16 (both exact, elem.cuh's st) or int8 itself.
+template <typename Q>
+__device__ __forceinline__ void put_integer(Q* p, float v) {
+  if constexpr (std::is_same_v<Q, std::int8_t>)
+    *p = static_cast<std::int8_t>(v);
+  else
+    st(p, v);
+}
 template <typename Q>
 __device__ __forceinline__ void put_integers8(Q* p, const float* v) {  // p 8-aligned in elements, 16-byte base
   if constexpr (std::is_same_v<Q, bf16>) {

@@ -194,9 +194,6 @@ std::int64_t chunk_count(const SelectiveScanGatedArgs& a) {
   return std::max<std::int64_t>(1, std::min(most, sms * 512 / have));
 }
 
-template <int N>
-constexpr bool kCovered = N == 8 || N == 16 || N == 32;
-
 }  // namespace
 
 bool selective_scan_gated_supported(std::int64_t state_size, std::int64_t channels) {
@@ -228,7 +225,6 @@ void selective_scan_gated(const SelectiveScanGatedArgs& a, Elem e, void* workspa
     using E = decltype(tag);
     auto go = [&](auto n_tag) {
       constexpr int N = decltype(n_tag)::value;
-      static_assert(kCovered<N>);
       const std::size_t bytes = 2 * sizeof(Tile<E, N>);
       if (used > 1) {
         auto* k1 = selective_scan_gated_kernel<E, N, false>;

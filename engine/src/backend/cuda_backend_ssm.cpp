@@ -400,7 +400,7 @@ void CudaBackend::selective_scan_gated(const Tensor& x, const Tensor& delta, con
   const Tensor xd = as_dtype(x, d), zd = as_dtype(z, d), df = as_dtype(delta, DType::F32), Bf = as_dtype(B, DType::F32),
                Cf = as_dtype(C, DType::F32);
   bool aligned = true;  // the kernel's tiles come by 16-byte copies
-  for (const Tensor* t : {&xd, &zd, &df, &Bf, &Cf}) aligned = aligned && reinterpret_cast<std::uintptr_t>(t->data) % 16 == 0;
+  for (const Tensor* t : {&xd, &zd, &df, &Bf, &Cf}) aligned = aligned && cuda_backend_detail::aligned16(t->data);
   if (!cuda::selective_scan_gated_supported(N, Dn) || !aligned || states.dtype != DType::F32) {
     Backend::selective_scan_gated(x, delta, delta_bias, A_log, B, C, D, z, chunk_size, batch, states, out);
     return;
